@@ -1,0 +1,32 @@
+// The sub-commands of the `portcullis` binary. Each file registers one command on the CLI11
+// app; its callback exits with the status INTERFACE.md gives (0 ok, 1 failed check or refused
+// action, 2 bad usage or config) by throwing CommandExit.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "policy/config.h"
+
+namespace portcullis::cli {
+
+struct GlobalOptions {
+  std::string config_path = "portcullis.yaml";  // --config, or env PORTCULLIS_CONFIG
+};
+
+// Thrown by a command to end the program with `status`; main() catches it.
+struct CommandExit {
+  int status;
+};
+
+// Loads and validates the configuration; on failure prints each problem to stderr as
+// `FILE:LINE: message` and throws CommandExit{2}.
+policy::ConfigPtr load_config_or_exit(const GlobalOptions& options);
+
+void add_serve_command(CLI::App& app, GlobalOptions& options);
+void add_check_config_command(CLI::App& app, GlobalOptions& options);
+void add_token_command(CLI::App& app, GlobalOptions& options);
+void add_apikey_command(CLI::App& app, GlobalOptions& options);
+
+}  // namespace portcullis::cli

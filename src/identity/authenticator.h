@@ -1,0 +1,38 @@
+// Authenticator: turns the password a client presented (gateway token, OIDC JWT or API key)
+// into an Identity, or into the reason it was refused. Protocol front ends call only this.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string_view>
+
+#include "common/result.h"
+#include "common/secret.h"
+#include "identity/identity.h"
+#include "policy/config.h"
+
+namespace portcullis::store {
+class StateStore;
+}
+
+namespace portcullis::identity {
+
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+
+  // Verifies `credential` and checks that it names `claimed_subject` (the startup `user`).
+  // The error message is the reason, fit to show the caller ("token expired", ...); it never
+  // contains the credential.
+  virtual Result<Identity> authenticate(const Secret& credential, std::string_view claimed_subject,
+                                        std::chrono::system_clock::time_point now) const = 0;
+};
+
+// Builds the authenticator for a configuration snapshot: loads the signing key (creating it,
+// mode 0600, when `create_signing_key` and it is missing) and every OIDC issuer's JWKS.
+// `store` must outlive the authenticator (API keys are looked up there).
+Result<std::unique_ptr<Authenticator>> make_authenticator(const policy::Config& config,
+                                                          store::StateStore& store,
+                                                          bool create_signing_key);
+
+}  // namespace portcullis::identity

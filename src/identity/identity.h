@@ -1,0 +1,43 @@
+// Identity: who a caller is, after its token was verified. The seam between identity/ and the
+// protocol front ends; it holds no token or key.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace portcullis::identity {
+
+enum class SubjectKind { user, service };
+
+enum class AuthMethod {
+  gateway_token,  // EdDSA JWT signed by this gateway (`portcullis token issue`)
+  oidc,           // RS256/ES256 JWT from a configured OIDC issuer
+  api_key,        // service-account API key (`portcullis apikey create`)
+};
+
+struct Identity {
+  std::string subject;
+  SubjectKind kind = SubjectKind::user;
+  std::vector<std::string> groups;
+  AuthMethod method = AuthMethod::gateway_token;
+  std::string issuer;    // `iss` of a JWT; "apikey" for API keys
+  std::string token_id;  // `jti`, or the API key's name: what a revocation names
+  std::chrono::system_clock::time_point expires_at;
+};
+
+inline std::string_view to_string(SubjectKind kind) {
+  return kind == SubjectKind::service ? "service" : "user";
+}
+
+inline std::string_view to_string(AuthMethod method) {
+  switch (method) {
+    case AuthMethod::gateway_token: return "gateway_token";
+    case AuthMethod::oidc: return "oidc";
+    case AuthMethod::api_key: return "api_key";
+  }
+  return "unknown";
+}
+
+}  // namespace portcullis::identity
