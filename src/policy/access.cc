@@ -1,0 +1,49 @@
+// Grant selection: the first matching access rule wins, as INTERFACE.md orders it.
+#include "policy/access.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace portcullis::policy {
+namespace {
+
+bool contains(const std::vector<std::string>& list, std::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// `who` matches when every criterion it states holds; an empty `who` matches everyone.
+bool who_matches(const WhoConfig& who, const identity::Identity& identity) {
+  if (!who.subjects.empty() && !contains(who.subjects, identity.subject)) return false;
+  if (!who.kinds.empty() && !contains(who.kinds, std::string(identity::to_string(identity.kind))))
+    return false;
+  if (!who.groups.empty()) {
+    const bool any = std::any_of(identity.groups.begin(), identity.groups.end(),
+                                 [&](const std::string& g) { return contains(who.groups, g); });
+    if (!any) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Grant> select_grant(const Config& config, const identity::Identity& identity,
+                           std::string_view connection_name) {
+  const ConnectionConfig* connection = config.find_connection(connection_name);
+  if (connection == nullptr)
+    return make_error(fmt::format("unknown connection \"{}\"", connection_name));
+  for (const auto& rule : config.access) {
+    if (!contains(rule.connections, connection_name) || !who_matches(rule.who, identity)) continue;
+    const auto profile = connection->credentials.find(rule.credentials);
+    if (profile == connection->credentials.end())
+      // The loader rejects such a configuration; kept as a refusal rather than a crash.
+      return make_error(fmt::format("access rule \"{}\" names credentials \"{}\" that connection "
+                                    "\"{}\" does not have",
+                                    rule.name, rule.credentials, connection_name));
+    return Grant{rule.name, connection, &profile->second, rule.allow, rule.masking};
+  }
+  return make_error(fmt::format("no access rule grants \"{}\" the connection \"{}\"",
+                                identity.subject, connection_name));
+}
+
+}  // namespace portcullis::policy

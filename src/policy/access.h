@@ -1,0 +1,28 @@
+// Access: which access rule grants an identity a connection, and with what (backend
+// credentials, statement classes, masking profile). Evaluated once per session.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "identity/identity.h"
+#include "policy/config.h"
+
+namespace portcullis::policy {
+
+struct Grant {
+  std::string rule;  // the access rule that matched
+  const ConnectionConfig* connection = nullptr;     // points into the snapshot the grant came from
+  const CredentialProfile* credentials = nullptr;  // idem
+  std::vector<std::string> allow;  // statement classes
+  std::string masking;             // masking profile, "" or "none" for none
+};
+
+// The first access rule whose `who` matches the identity and that names the connection.
+// The error names the connection (and never says which rules exist).
+Result<Grant> select_grant(const Config& config, const identity::Identity& identity,
+                           std::string_view connection_name);
+
+}  // namespace portcullis::policy

@@ -1,0 +1,32 @@
+// Command: what a caller asked for, protocol-neutral. Protocol front ends build one per
+// statement they are about to forward; the decision point, the journal and approvals read it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace portcullis::policy {
+
+struct Command {
+  // The common part every rule can match.
+  std::string_view protocol;  // "postgres"
+  std::string connection;     // name of the connection in the configuration
+  std::string text;           // the full text as the caller sent it
+  // How it arrived, protocol-specific: for PostgreSQL "query" (simple protocol), "execute"
+  // (extended protocol), "function_call" (FunctionCall message).
+  std::string_view via;
+  // Bound parameter values in text form, for extended-protocol statements (nullopt: NULL;
+  // binary values are shown hex-encoded as \x...).
+  std::vector<std::optional<std::string>> params;
+
+  // Filled by the statement classifier: statement kinds ("select", "drop_table", ...),
+  // classes ("read", "write", ...), objects touched and functions called.
+  std::vector<std::string> kinds;
+  std::vector<std::string> classes;
+  std::vector<std::string> objects;
+  std::vector<std::string> functions;
+};
+
+}  // namespace portcullis::policy

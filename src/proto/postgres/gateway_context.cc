@@ -1,0 +1,44 @@
+// Building a GatewayContext from a configuration snapshot.
+#include "proto/postgres/gateway_context.h"
+
+#include <fmt/format.h>
+
+#include "net/tls.h"
+#include "policy/decide.h"
+
+namespace portcullis::proto::postgres {
+
+Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
+    policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator) {
+  auto context = std::make_shared<GatewayContext>();
+  if (config->tls) {
+    auto tls = net::make_server_tls_context(config->tls->cert_file, config->tls->key_file);
+    if (!tls) return tls.error();
+    context->client_tls = std::move(*tls);
+  }
+  // One unverified context serves every prefer/require connection; verify-full gets its own,
+  // with the connection's CA.
+  std::shared_ptr<boost::asio::ssl::context> unverified;
+  for (const auto& connection : config->connections) {
+    if (connection.tls == policy::BackendTlsMode::disable) continue;
+    if (connection.tls == policy::BackendTlsMode::verify_full) {
+      auto tls = net::make_client_tls_context(true, connection.tls_ca_file);
+      if (!tls)
+        return make_error(fmt::format("connection \"{}\": {}", connection.name, tls.error().message));
+      context->backend_tls.emplace(connection.name, std::move(*tls));
+      continue;
+    }
+    if (!unverified) {
+      auto tls = net::make_client_tls_context(false, {});
+      if (!tls) return tls.error();
+      unverified = std::move(*tls);
+    }
+    context->backend_tls.emplace(connection.name, unverified);
+  }
+  context->config = std::move(config);
+  context->authenticator = std::move(authenticator);
+  context->decide = &policy::decide;
+  return std::shared_ptr<const GatewayContext>(std::move(context));
+}
+
+}  // namespace portcullis::proto::postgres

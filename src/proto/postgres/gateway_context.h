@@ -1,0 +1,38 @@
+// GatewayContext: what every PostgreSQL session shares — one immutable snapshot of the
+// configuration and of what was built from it (authenticator, TLS contexts).
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "identity/authenticator.h"
+#include "policy/access.h"
+#include "policy/command.h"
+#include "policy/config.h"
+#include "policy/decision.h"
+
+namespace portcullis::proto::postgres {
+
+// The decision point as a session sees it. policy::decide by default.
+using DecideFunction = std::function<policy::Decision(
+    const policy::Config&, const policy::Grant&, const policy::Command&)>;
+
+struct GatewayContext {
+  policy::ConfigPtr config;
+  std::shared_ptr<const identity::Authenticator> authenticator;
+  // Client-facing TLS; null when the configuration has no `tls` section.
+  std::shared_ptr<boost::asio::ssl::context> client_tls;
+  // Toward backends, by connection name; absent for connections with `tls: disable`.
+  std::map<std::string, std::shared_ptr<boost::asio::ssl::context>, std::less<>> backend_tls;
+  DecideFunction decide;
+};
+
+// Builds the TLS contexts and the decision function for a configuration snapshot.
+Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
+    policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator);
+
+}  // namespace portcullis::proto::postgres
