@@ -3,12 +3,11 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 #include <ostream>
 #include <string>
 #include <string_view>
-
-#include <openssl/crypto.h>
 
 namespace portcullis {
 

@@ -4,9 +4,8 @@
 // so an idle connection only holds the pages its messages touched.
 #pragma once
 
-#include <boost/asio/buffer.hpp>
-
 #include <algorithm>
+#include <boost/asio/buffer.hpp>
 #include <cstring>
 #include <memory>
 #include <string_view>

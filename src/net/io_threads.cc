@@ -34,7 +34,9 @@ void IoThreads::start() {
   }
 }
 
-void IoThreads::release() { guards_.clear(); }
+void IoThreads::release() {
+  guards_.clear();
+}
 
 void IoThreads::stop() {
   guards_.clear();

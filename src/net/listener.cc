@@ -33,7 +33,8 @@ Result<tcp::acceptor> open_listener(boost::asio::io_context& context, const std:
 bool is_loopback(const boost::asio::ip::address& address) {
   if (address.is_v4()) return address.to_v4().is_loopback();
   const auto v6 = address.to_v6();
-  if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback();
+  if (v6.is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback();
   return v6.is_loopback();
 }
 

@@ -26,8 +26,8 @@ Result<std::shared_ptr<ssl::context>> make_server_tls_context(
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_use_certificate_chain_file(native, cert_file.c_str()) != 1)
-    return make_error(
-        fmt::format("cannot load TLS certificate {}: {}", cert_file.string(), last_openssl_error()));
+    return make_error(fmt::format("cannot load TLS certificate {}: {}", cert_file.string(),
+                                  last_openssl_error()));
   if (SSL_CTX_use_PrivateKey_file(native, key_file.c_str(), SSL_FILETYPE_PEM) != 1)
     return make_error(
         fmt::format("cannot load TLS key {}: {}", key_file.string(), last_openssl_error()));

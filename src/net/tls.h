@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
-
 #include <filesystem>
 #include <memory>
 

@@ -37,9 +37,10 @@ Result<Grant> select_grant(const Config& config, const identity::Identity& ident
     const auto profile = connection->credentials.find(rule.credentials);
     if (profile == connection->credentials.end())
       // The loader rejects such a configuration; kept as a refusal rather than a crash.
-      return make_error(fmt::format("access rule \"{}\" names credentials \"{}\" that connection "
-                                    "\"{}\" does not have",
-                                    rule.name, rule.credentials, connection_name));
+      return make_error(
+          fmt::format("access rule \"{}\" names credentials \"{}\" that connection "
+                      "\"{}\" does not have",
+                      rule.name, rule.credentials, connection_name));
     return Grant{rule.name, connection, &profile->second, rule.allow, rule.masking};
   }
   return make_error(fmt::format("no access rule grants \"{}\" the connection \"{}\"",

@@ -13,11 +13,11 @@
 namespace portcullis::policy {
 
 struct Grant {
-  std::string rule;  // the access rule that matched
-  const ConnectionConfig* connection = nullptr;     // points into the snapshot the grant came from
+  std::string rule;                                // the access rule that matched
+  const ConnectionConfig* connection = nullptr;    // points into the snapshot the grant came from
   const CredentialProfile* credentials = nullptr;  // idem
-  std::vector<std::string> allow;  // statement classes
-  std::string masking;             // masking profile, "" or "none" for none
+  std::vector<std::string> allow;                  // statement classes
+  std::string masking;                             // masking profile, "" or "none" for none
 };
 
 // The first access rule whose `who` matches the identity and that names the connection.

@@ -24,9 +24,12 @@ struct Decision {
 
 inline std::string_view to_string(Verdict verdict) {
   switch (verdict) {
-    case Verdict::allow: return "allow";
-    case Verdict::deny: return "deny";
-    case Verdict::review: return "review";
+    case Verdict::allow:
+      return "allow";
+    case Verdict::deny:
+      return "deny";
+    case Verdict::review:
+      return "review";
   }
   return "deny";
 }

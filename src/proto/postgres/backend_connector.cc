@@ -8,7 +8,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-
 #include <optional>
 
 #include "proto/postgres/decoder.h"
@@ -110,8 +109,9 @@ asio::awaitable<std::optional<BackendFailure>> negotiate_tls(net::Stream& stream
   if (ec) co_return unavailable(connection, ec.message());
   if (answer == 'N') {
     if (connection.tls == policy::BackendTlsMode::prefer) co_return std::nullopt;
-    co_return unavailable(connection, "the backend does not accept TLS, and the connection "
-                                      "requires it");
+    co_return unavailable(connection,
+                          "the backend does not accept TLS, and the connection "
+                          "requires it");
   }
   if (answer != 'S') co_return protocol_failure(connection, "unexpected answer to SSLRequest");
   const bool verify = connection.tls == policy::BackendTlsMode::verify_full;
@@ -188,16 +188,17 @@ asio::awaitable<BackendOutcome> connect_backend(const BackendTarget& target,
             break;
           case AuthCode::cleartext_password:
             if (credentials.password.empty())
-              co_return fail(unavailable(connection, "the backend asks for a password and the "
-                                                     "credentials have none"));
+              co_return fail(unavailable(connection,
+                                         "the backend asks for a password and the "
+                                         "credentials have none"));
             append_password_message(out, credentials.password.reveal());
             break;
           case AuthCode::md5_password:
             if (auth->data.size() != 4)
               co_return fail(protocol_failure(connection, "bad md5 salt"));
-            append_password_message(out, md5_password_response(credentials.user,
-                                                               credentials.password.reveal(),
-                                                               auth->data));
+            append_password_message(
+                out,
+                md5_password_response(credentials.user, credentials.password.reveal(), auth->data));
             break;
           case AuthCode::sasl: {
             // A list of NUL-terminated mechanism names, ended by an empty one.
@@ -211,8 +212,9 @@ asio::awaitable<BackendOutcome> connect_backend(const BackendTarget& target,
               rest.remove_prefix(end + 1);
             }
             if (!offered)
-              co_return fail(unavailable(connection, "the backend offers no SASL mechanism the "
-                                                     "gateway supports (SCRAM-SHA-256)"));
+              co_return fail(unavailable(connection,
+                                         "the backend offers no SASL mechanism the "
+                                         "gateway supports (SCRAM-SHA-256)"));
             scram.emplace(credentials.password, make_scram_nonce());
             append_sasl_initial_response(out, kScramSha256, scram->client_first_message());
             break;

@@ -17,10 +17,14 @@ void put_be32(std::string& out, std::size_t at, uint32_t value) {
 
 std::string_view severity_name(Severity severity) {
   switch (severity) {
-    case Severity::error: return "ERROR";
-    case Severity::fatal: return "FATAL";
-    case Severity::notice: return "NOTICE";
-    case Severity::warning: return "WARNING";
+    case Severity::error:
+      return "ERROR";
+    case Severity::fatal:
+      return "FATAL";
+    case Severity::notice:
+      return "NOTICE";
+    case Severity::warning:
+      return "WARNING";
   }
   return "ERROR";
 }
@@ -109,7 +113,11 @@ void append_notice_response(std::string& out, const ErrorMessage& notice) {
 }
 
 void append_authentication(std::string& out, AuthCode code, std::string_view data) {
-  MessageWriter(out).begin(backend::kAuthentication).int32(static_cast<int32_t>(code)).bytes(data).finish();
+  MessageWriter(out)
+      .begin(backend::kAuthentication)
+      .int32(static_cast<int32_t>(code))
+      .bytes(data)
+      .finish();
 }
 
 void append_parameter_status(std::string& out, std::string_view name, std::string_view value) {
@@ -168,7 +176,9 @@ void append_sasl_response(std::string& out, std::string_view data) {
   MessageWriter(out).begin(frontend::kPassword).bytes(data).finish();
 }
 
-void append_terminate(std::string& out) { MessageWriter(out).begin(frontend::kTerminate).finish(); }
+void append_terminate(std::string& out) {
+  MessageWriter(out).begin(frontend::kTerminate).finish();
+}
 
 std::string md5_password_response(std::string_view user, std::string_view password,
                                   std::string_view salt) {

@@ -24,7 +24,8 @@ Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
     if (connection.tls == policy::BackendTlsMode::verify_full) {
       auto tls = net::make_client_tls_context(true, connection.tls_ca_file);
       if (!tls)
-        return make_error(fmt::format("connection \"{}\": {}", connection.name, tls.error().message));
+        return make_error(
+            fmt::format("connection \"{}\": {}", connection.name, tls.error().message));
       context->backend_tls.emplace(connection.name, std::move(*tls));
       continue;
     }

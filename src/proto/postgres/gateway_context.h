@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,8 +17,8 @@
 namespace portcullis::proto::postgres {
 
 // The decision point as a session sees it. policy::decide by default.
-using DecideFunction = std::function<policy::Decision(
-    const policy::Config&, const policy::Grant&, const policy::Command&)>;
+using DecideFunction = std::function<policy::Decision(const policy::Config&, const policy::Grant&,
+                                                      const policy::Command&)>;
 
 struct GatewayContext {
   policy::ConfigPtr config;

@@ -122,7 +122,7 @@ struct Parse {
 struct Bind {
   std::string_view portal;
   std::string_view statement;
-  std::vector<int16_t> parameter_formats;  // 0 text, 1 binary
+  std::vector<int16_t> parameter_formats;                   // 0 text, 1 binary
   std::vector<std::optional<std::string_view>> parameters;  // nullopt is SQL NULL
   std::vector<int16_t> result_formats;
 };

@@ -24,7 +24,8 @@ constexpr long kMaxIterations = 10'000'000;
 
 std::string base64_encode(const unsigned char* data, std::size_t size) {
   std::string out(4 * ((size + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -38,8 +39,10 @@ Result<std::string> base64_decode(std::string_view text) {
   if (n < 0) return make_error("invalid base64");
   std::size_t size = static_cast<std::size_t>(n);
   // EVP_DecodeBlock counts padding as zero bytes.
-  if (text.ends_with("==")) size -= 2;
-  else if (text.ends_with("=")) size -= 1;
+  if (text.ends_with("=="))
+    size -= 2;
+  else if (text.ends_with("="))
+    size -= 1;
   out.resize(size);
   return out;
 }

@@ -32,7 +32,8 @@ class ScramClient {
   std::string expected_server_signature_;  // base64
 };
 
-// 18 random bytes, base64: what libpq uses (SCRAM_RAW_NONCE_LEN, src/include/common/scram-common.h).
+// 18 random bytes, base64: what libpq uses (SCRAM_RAW_NONCE_LEN,
+// src/include/common/scram-common.h).
 std::string make_scram_nonce();
 
 }  // namespace portcullis::proto::postgres

@@ -7,7 +7,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <future>
 
 #include "net/listener.h"
@@ -108,8 +107,9 @@ void Server::stop() {
       slot.acceptor.close(ignored);
       for (auto& [raw, weak] : slot.sessions)
         if (auto session = weak.lock())
-          session->terminate("57P01", "portcullis: terminating connection because the gateway "
-                                      "is shutting down");
+          session->terminate("57P01",
+                             "portcullis: terminating connection because the gateway "
+                             "is shutting down");
       finished->set_value();
     });
   }

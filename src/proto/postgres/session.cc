@@ -79,8 +79,8 @@ struct Segment {
 void add_segment(std::vector<Segment>& segments, bool synthetic, std::size_t offset,
                  std::size_t size) {
   if (size == 0) return;
-  auto& last = segments.empty() ? segments.emplace_back(Segment{synthetic, offset, 0})
-                                : segments.back();
+  auto& last =
+      segments.empty() ? segments.emplace_back(Segment{synthetic, offset, 0}) : segments.back();
   if (last.synthetic == synthetic && last.offset + last.size == offset) {
     last.size += size;
   } else {
@@ -110,7 +110,8 @@ Session::Session(asio::ip::tcp::socket client, std::shared_ptr<const GatewayCont
       client_write_lock_(client.get_executor()) {
   net::error_code ec;
   const auto remote = client.remote_endpoint(ec);
-  client_address_ = ec ? "unknown" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+  client_address_ =
+      ec ? "unknown" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
   client.set_option(asio::ip::tcp::no_delay(true), ec);
   client_ = std::make_shared<net::Stream>(std::move(client));
   last_client_activity_ = started_;
@@ -149,7 +150,7 @@ asio::awaitable<void> Session::run() {
     spdlog::info(
         "event=session_end session={} subject={} connection={} duration_ms={} commands={} "
         "bytes_from_client={} bytes_to_client={}",
-        id_, identity_->subject, grant_ ? grant_->connection->name : "", 
+        id_, identity_->subject, grant_ ? grant_->connection->name : "",
         std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), commands_,
         bytes_from_client_, bytes_to_client_);
   }
@@ -161,7 +162,8 @@ void Session::terminate(std::string_view sqlstate, std::string message) {
   auto self = shared_from_this();
   asio::co_spawn(
       client_->get_executor(),
-      [self, bytes = error_response(sqlstate, message, Severity::fatal)]() -> asio::awaitable<void> {
+      [self,
+       bytes = error_response(sqlstate, message, Severity::fatal)]() -> asio::awaitable<void> {
         if (self->identity_) {
           // Only once the session is past its handshake does the client expect messages.
           co_await self->write_to_client(bytes);
@@ -175,9 +177,12 @@ void Session::terminate(std::string_view sqlstate, std::string message) {
 bool Session::plaintext_allowed() const {
   if (!context_->config->tls) return loopback_listener_;
   switch (context_->config->tls->plaintext) {
-    case policy::PlaintextPolicy::allow: return true;
-    case policy::PlaintextPolicy::never: return false;
-    case policy::PlaintextPolicy::loopback: return loopback_listener_;
+    case policy::PlaintextPolicy::allow:
+      return true;
+    case policy::PlaintextPolicy::never:
+      return false;
+    case policy::PlaintextPolicy::loopback:
+      return loopback_listener_;
   }
   return false;
 }
@@ -232,8 +237,8 @@ asio::awaitable<bool> Session::handshake() {
         }
         auto tls = co_await client_->accept_tls(*context_->client_tls);
         if (!tls) {
-          spdlog::info("event=tls_failed session={} client={} error=\"{}\"", id_,
-                       client_address_, tls.error().message);
+          spdlog::info("event=tls_failed session={} client={} error=\"{}\"", id_, client_address_,
+                       tls.error().message);
           co_return false;
         }
       }
@@ -254,8 +259,7 @@ asio::awaitable<bool> Session::handshake() {
       co_await fail(kSqlFeatureNotSupported,
                     fmt::format("portcullis: unsupported frontend protocol {}.{}: the gateway "
                                 "speaks 3.0",
-                                startup.protocol_version >> 16,
-                                startup.protocol_version & 0xffff));
+                                startup.protocol_version >> 16, startup.protocol_version & 0xffff));
       co_return false;
     }
     if ((startup.protocol_version & 0xffff) != 0) {
@@ -263,7 +267,8 @@ asio::awaitable<bool> Session::handshake() {
       // PostgreSQL does with NegotiateProtocolVersion.
       std::string out;
       MessageWriter writer(out);
-      writer.begin(backend::kNegotiateProtocolVersion).int32(static_cast<int32_t>(kProtocolVersion3));
+      writer.begin(backend::kNegotiateProtocolVersion)
+          .int32(static_cast<int32_t>(kProtocolVersion3));
       std::vector<std::string_view> extensions;
       for (const auto& [name, value] : startup.parameters)
         if (name.starts_with("_pq_.")) extensions.push_back(name);
@@ -305,8 +310,7 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   for (;;) {
     std::size_t consumed = 0;
     std::string error;
-    const auto status =
-        decode_message(buffer, kMaxPasswordMessage, message, consumed, error);
+    const auto status = decode_message(buffer, kMaxPasswordMessage, message, consumed, error);
     if (status == DecodeStatus::ready) break;
     if (status == DecodeStatus::invalid) {
       co_await fail(kSqlProtocolViolation, "portcullis: " + error);
@@ -334,8 +338,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   auto identity =
       context_->authenticator->authenticate(credential, subject, std::chrono::system_clock::now());
   if (!identity) {
-    spdlog::info("event=auth_failed session={} client={} user={} connection={} reason=\"{}\"",
-                 id_, client_address_, subject, connection_name, identity.error().message);
+    spdlog::info("event=auth_failed session={} client={} user={} connection={} reason=\"{}\"", id_,
+                 client_address_, subject, connection_name, identity.error().message);
     co_await fail(kSqlInvalidPassword,
                   "portcullis: authentication failed: " + identity.error().message);
     co_return false;
@@ -374,8 +378,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   transaction_status_ = backend.transaction_status;
   if (terminated_) co_return false;
 
-  gateway_key_ = cancels_.add(CancelTarget{grant->connection->address.host,
-                                           grant->connection->address.port, backend.key});
+  gateway_key_ = cancels_.add(
+      CancelTarget{grant->connection->address.host, grant->connection->address.port, backend.key});
   identity_ = std::move(*identity);
   grant_ = std::move(*grant);
 
@@ -402,8 +406,7 @@ asio::awaitable<void> Session::handle_cancel(const CancelRequest& request) {
     spdlog::info("event=cancel_unknown client={}", client_address_);
     co_return;
   }
-  spdlog::info("event=cancel client={} backend={}:{}", client_address_, target->host,
-               target->port);
+  spdlog::info("event=cancel client={} backend={}:{}", client_address_, target->host, target->port);
   co_await send_backend_cancel(target->host, target->port, target->backend_key);
 }
 
@@ -440,7 +443,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
   const std::size_t max_message = context_->config->limits.max_message_size;
   net::ByteBuffer in(kRelayBufferSize);
   std::vector<Segment> segments;
-  std::string synthetic;  // never used in this direction, kept for to_buffers
+  std::string synthetic;        // never used in this direction, kept for to_buffers
   std::size_t passthrough = 0;  // bytes of a streamed message still to come
   bool drop_passthrough = false;
   for (;;) {
@@ -519,7 +522,8 @@ Session::Action Session::on_client_message(const Message& message) {
     terminate(kSqlProtocolViolation, "portcullis: " + error.message);
     return Action::close;
   };
-  if (skipping_until_sync_ && message.type != frontend::kSync && message.type != frontend::kTerminate)
+  if (skipping_until_sync_ && message.type != frontend::kSync &&
+      message.type != frontend::kTerminate)
     return Action::drop;
 
   switch (message.type) {
@@ -618,8 +622,8 @@ void Session::refuse(const policy::Decision& decision, bool extended) {
     message = fmt::format("portcullis: approval required by rule \"{}\": {}", decision.rule,
                           decision.message);
   } else {
-    message = fmt::format("portcullis: blocked by rule \"{}\": {}", decision.rule,
-                          decision.message);
+    message =
+        fmt::format("portcullis: blocked by rule \"{}\": {}", decision.rule, decision.message);
   }
   auto error = error_response(kSqlInsufficientPrivilege, message);
   if (extended) {
@@ -679,8 +683,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       const auto status = decode_header(input.substr(pos), max_message, header, error);
       if (status == DecodeStatus::need_more) break;
       if (status == DecodeStatus::invalid) {
-        spdlog::warn("event=protocol_error session={} direction=backend error=\"{}\"", id_,
-                     error);
+        spdlog::warn("event=protocol_error session={} direction=backend error=\"{}\"", id_, error);
         synthetic.clear();
         segments.clear();
         co_await write_to_client(error_response(

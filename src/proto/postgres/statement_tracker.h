@@ -14,8 +14,8 @@
 namespace portcullis::proto::postgres {
 
 struct PortalState {
-  std::string statement;  // the prepared statement's name
-  const std::string* text = nullptr;  // its query text; owned by the tracker
+  std::string statement;                           // the prepared statement's name
+  const std::string* text = nullptr;               // its query text; owned by the tracker
   std::vector<std::optional<std::string>> params;  // text form; binary values as \x hex
 };
 

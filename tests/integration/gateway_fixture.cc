@@ -1,0 +1,138 @@
+// Starting the gateway binary for end-to-end tests.
+#include "gateway_fixture.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/free_port.h"
+
+namespace portcullis::testing {
+
+std::filesystem::path portcullis_binary() {
+  return PORTCULLIS_BINARY;
+}
+
+GatewayProcess::GatewayProcess(const PostgresServer& postgres, GatewayOptions options) {
+  port_ = free_tcp_port();
+  passwords_ = {{"PG_SCRAM_PASSWORD", postgres.scram_role().password},
+                {"PG_MD5_PASSWORD", postgres.md5_role().password}};
+  const std::string ca_line =
+      options.backend_ca_file.empty()
+          ? std::string()
+          : fmt::format("    tls_ca_file: {}\n", options.backend_ca_file.string());
+  auto connection = [&](std::string_view name, std::string_view user,
+                        std::string_view password_env) {
+    const std::string credentials =
+        password_env.empty() ? fmt::format("{{ user: {} }}", user)
+                             : fmt::format("{{ user: {}, password_env: {} }}", user, password_env);
+    return fmt::format(
+        "  - name: {}\n"
+        "    kind: postgres\n"
+        "    address: 127.0.0.1:{}\n"
+        "    database: app\n"
+        "    tls: {}\n"
+        "{}"
+        "    credentials:\n"
+        "      default: {}\n",
+        name, postgres.port(), options.backend_tls, ca_line, credentials);
+  };
+  const std::string yaml = fmt::format(
+      "listen:\n"
+      "  postgres: 127.0.0.1:{port}\n"
+      "{tls}"
+      "{limits}"
+      "state:\n"
+      "  url: sqlite://state/portcullis.db\n"
+      "identity:\n"
+      "  signing_key_file: state/signing.key\n"
+      "{identity}"
+      "connections:\n"
+      "{scram}{md5}{trust}"
+      "access:\n"
+      "  - name: testers\n"
+      "    who: {{ groups: [testers] }}\n"
+      "    connections: [app-db, md5-db, trust-db]\n"
+      "    credentials: default\n"
+      "    allow: [read, write, ddl, dcl, admin]\n",
+      fmt::arg("port", port_), fmt::arg("tls", options.tls_section),
+      fmt::arg("limits", options.limits_section), fmt::arg("identity", options.identity_extra),
+      fmt::arg("scram", connection("app-db", postgres.scram_role().name, "PG_SCRAM_PASSWORD")),
+      fmt::arg("md5", connection("md5-db", postgres.md5_role().name, "PG_MD5_PASSWORD")),
+      fmt::arg("trust", connection("trust-db", postgres.trust_role().name, "")));
+  config_file_ = dir_.path() / "portcullis.yaml";
+  std::ofstream(config_file_) << yaml;
+
+  ChildOptions child;
+  child.argv = {
+      portcullis_binary().string(), "--config", config_file_.string(), "serve", "--threads", "2"};
+  child.env = environment();
+  process_.emplace(std::move(child));
+  if (!process_->wait_for_output("event=listening", std::chrono::seconds(30))) {
+    ADD_FAILURE() << "gateway did not start:\n" << process_->stderr_text();
+    throw std::runtime_error("gateway did not start");
+  }
+}
+
+GatewayProcess::~GatewayProcess() {
+  stop();
+}
+
+void GatewayProcess::stop() {
+  if (process_ && process_->running()) process_->terminate(std::chrono::seconds(10));
+}
+
+std::map<std::string, std::string> GatewayProcess::environment() const {
+  auto env = passwords_;
+  env["PORTCULLIS_LOG_LEVEL"] = "info";
+  return env;
+}
+
+RunResult GatewayProcess::cli(std::vector<std::string> args) const {
+  ChildOptions child;
+  child.argv = {portcullis_binary().string(), "--config", config_file_.string()};
+  child.argv.insert(child.argv.end(), args.begin(), args.end());
+  child.env = environment();
+  return run_command(std::move(child), std::chrono::seconds(60));
+}
+
+std::string GatewayProcess::issue_token(const std::string& subject,
+                                        std::vector<std::string> groups) const {
+  std::vector<std::string> args = {"token", "issue", "--subject", subject, "--group", "testers"};
+  for (auto& g : groups) {
+    args.push_back("--group");
+    args.push_back(g);
+  }
+  auto result = cli(args);
+  EXPECT_TRUE(result.ok()) << result.describe();
+  auto token = result.stdout_text;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  return token;
+}
+
+std::string GatewayProcess::conninfo(const std::string& user, const std::string& password,
+                                     const std::string& dbname, const std::string& extra) const {
+  std::string out = fmt::format("host=127.0.0.1 port={} user={} dbname={} connect_timeout=10",
+                                port_, user, dbname);
+  if (!password.empty()) out += fmt::format(" password='{}'", password);
+  if (!extra.empty()) out += " " + extra;
+  return out;
+}
+
+RunResult GatewayProcess::psql(const std::string& user, const std::string& password,
+                               std::vector<std::string> args, const std::string& dbname,
+                               const std::string& extra,
+                               std::optional<std::string> stdin_data) const {
+  ChildOptions child;
+  child.argv = {pg_bin("psql").string(),          "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                conninfo(user, "", dbname, extra)};
+  child.argv.insert(child.argv.end(), args.begin(), args.end());
+  child.env = {{"PGPASSWORD", password}, {"PGCONNECT_TIMEOUT", "10"}};
+  child.unset_env = {"PGSSLMODE", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE"};
+  child.working_dir = dir_.path();
+  child.stdin_data = std::move(stdin_data);
+  return run_command(std::move(child), std::chrono::seconds(120));
+}
+
+}  // namespace portcullis::testing

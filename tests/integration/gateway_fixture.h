@@ -1,0 +1,63 @@
+// GatewayProcess: the real `portcullis serve` binary in front of a test PostgreSQL, with a
+// configuration written for the test, and helpers to issue tokens and run clients through it.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/postgres_server.h"
+#include "support/temp_dir.h"
+
+namespace portcullis::testing {
+
+struct GatewayOptions {
+  std::string backend_tls = "disable";  // tls: of every connection
+  std::filesystem::path backend_ca_file;
+  std::string tls_section;     // a whole `tls:` section, or empty
+  std::string identity_extra;  // lines added under `identity:` (indented two spaces)
+  std::string limits_section;  // a whole `limits:` section, or empty
+};
+
+class GatewayProcess {
+ public:
+  GatewayProcess(const PostgresServer& postgres, GatewayOptions options = {});
+  ~GatewayProcess();
+
+  uint16_t port() const { return port_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  const std::filesystem::path& config_file() const { return config_file_; }
+  ChildProcess& process() { return *process_; }
+
+  // `portcullis --config FILE ARGS...`, with the backend passwords in the environment.
+  RunResult cli(std::vector<std::string> args) const;
+  // A gateway token for `subject` in group "testers" plus `groups`.
+  std::string issue_token(const std::string& subject, std::vector<std::string> groups = {}) const;
+
+  // libpq connection string to connection `dbname` through the gateway.
+  std::string conninfo(const std::string& user, const std::string& password,
+                       const std::string& dbname = "app-db", const std::string& extra = {}) const;
+  // psql through the gateway: -X -A -t -v ON_ERROR_STOP=1 plus `args`.
+  RunResult psql(const std::string& user, const std::string& password,
+                 std::vector<std::string> args, const std::string& dbname = "app-db",
+                 const std::string& extra = {}, std::optional<std::string> stdin_data = {}) const;
+
+  void stop();
+
+ private:
+  std::map<std::string, std::string> environment() const;
+
+  TempDir dir_{"portcullis-gw-"};
+  std::filesystem::path config_file_;
+  uint16_t port_ = 0;
+  std::map<std::string, std::string> passwords_;
+  std::optional<ChildProcess> process_;
+};
+
+// Path of the portcullis binary under test.
+std::filesystem::path portcullis_binary();
+
+}  // namespace portcullis::testing

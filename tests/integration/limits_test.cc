@@ -1,0 +1,159 @@
+// Limits and lifecycle: oversized startup packets and messages, silent clients, idle
+// sessions, and shutdown on SIGTERM, each with a clear error.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <thread>
+
+#include "gateway_fixture.h"
+#include "support/postgres_server.h"
+
+namespace portcullis::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A raw TCP connection to the gateway, for what no client library would send.
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    timeval timeout{20, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+  ~RawConnection() { close(fd_); }
+
+  void send(const std::string& bytes) {
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
+  // Everything until the gateway closes the connection (or 20 s pass).
+  std::string read_all() {
+    std::string out;
+    char chunk[4096];
+    for (;;) {
+      const auto n = recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) break;
+      out.append(chunk, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string be32(uint32_t value) {
+  const uint32_t big = htonl(value);
+  return std::string(reinterpret_cast<const char*>(&big), 4);
+}
+
+class LimitsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    postgres_ = new PostgresServer();
+    GatewayOptions options;
+    options.limits_section =
+        "limits:\n  handshake_timeout: 1s\n  idle_timeout: 2s\n  max_message_size: 1MiB\n";
+    gateway_ = new GatewayProcess(*postgres_, options);
+    token_ = new std::string(gateway_->issue_token("alice"));
+  }
+  static void TearDownTestSuite() {
+    delete token_;
+    delete gateway_;
+    delete postgres_;
+  }
+  static PostgresServer* postgres_;
+  static GatewayProcess* gateway_;
+  static std::string* token_;
+};
+
+PostgresServer* LimitsTest::postgres_ = nullptr;
+GatewayProcess* LimitsTest::gateway_ = nullptr;
+std::string* LimitsTest::token_ = nullptr;
+
+TEST_F(LimitsTest, RefusesAStartupPacketLargerThanPostgresWould) {
+  RawConnection raw(gateway_->port());
+  raw.send(be32(20000) + be32(196608));
+  const auto reply = raw.read_all();
+  ASSERT_FALSE(reply.empty());
+  EXPECT_EQ(reply[0], 'E');
+  EXPECT_NE(reply.find("invalid startup packet length 20000"), std::string::npos) << reply;
+}
+
+TEST_F(LimitsTest, ClosesAClientThatNeverFinishesItsHandshake) {
+  RawConnection raw(gateway_->port());
+  raw.send(be32(8));  // half a packet, then silence
+  const auto started = std::chrono::steady_clock::now();
+  raw.read_all();
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, 800ms);
+  EXPECT_LT(waited, 10s);
+  EXPECT_TRUE(gateway_->process().wait_for_output("event=handshake_timeout", 5s));
+}
+
+TEST_F(LimitsTest, RefusesAnOversizedMessageWithAClearError) {
+  PGconn* conn = PQconnectdb(gateway_->conninfo("alice", *token_).c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  const std::string huge = "select '" + std::string(2 << 20, 'x') + "'";
+  PGresult* result = PQexec(conn, huge.c_str());
+  EXPECT_NE(PQresultStatus(result), PGRES_TUPLES_OK);
+  EXPECT_NE(std::string(PQerrorMessage(conn)).find("exceeds the limit of 1048576 bytes"),
+            std::string::npos)
+      << PQerrorMessage(conn);
+  PQclear(result);
+  PQfinish(conn);
+}
+
+TEST_F(LimitsTest, EndsAnIdleSessionWithAnError) {
+  PGconn* conn = PQconnectdb(gateway_->conninfo("alice", *token_).c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  std::this_thread::sleep_for(3500ms);
+  PGresult* result = PQexec(conn, "select 1");
+  EXPECT_NE(PQresultStatus(result), PGRES_TUPLES_OK);
+  EXPECT_NE(std::string(PQerrorMessage(conn)).find("idle"), std::string::npos)
+      << PQerrorMessage(conn);
+  PQclear(result);
+  PQfinish(conn);
+}
+
+TEST_F(LimitsTest, BusySessionsAreNotIdle) {
+  PGconn* conn = PQconnectdb(gateway_->conninfo("alice", *token_).c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  PGresult* result = PQexec(conn, "select pg_sleep(3), 'done'");
+  ASSERT_EQ(PQresultStatus(result), PGRES_TUPLES_OK) << PQerrorMessage(conn);
+  EXPECT_STREQ(PQgetvalue(result, 0, 1), "done");
+  PQclear(result);
+  PQfinish(conn);
+}
+
+TEST(ShutdownTest, SigtermEndsSessionsWithAnErrorAndExitsZero) {
+  PostgresServer postgres;
+  GatewayProcess gateway(postgres);
+  const auto token = gateway.issue_token("alice");
+  PGconn* conn = PQconnectdb(gateway.conninfo("alice", token).c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  gateway.process().send_signal(SIGTERM);
+  const auto status = gateway.process().wait(15s);
+  EXPECT_TRUE(status.success()) << status.describe();
+  PGresult* result = PQexec(conn, "select 1");
+  EXPECT_NE(PQresultStatus(result), PGRES_TUPLES_OK);
+  EXPECT_NE(std::string(PQerrorMessage(conn)).find("shutting down"), std::string::npos)
+      << PQerrorMessage(conn);
+  PQclear(result);
+  PQfinish(conn);
+  EXPECT_NE(gateway.process().stderr_text().find("event=stopped"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace portcullis::testing
