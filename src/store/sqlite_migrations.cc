@@ -1,0 +1,113 @@
+// Schema migrations of the SQLite state store.
+#include "store/sqlite_migrations.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <chrono>
+#include <string>
+
+namespace portcullis::store {
+namespace {
+
+// Times are INTEGER milliseconds since the Unix epoch (UTC); groups a JSON array of strings.
+constexpr std::array<Migration, 1> kMigrations{{
+    {1, "create api_keys", R"sql(
+CREATE TABLE api_keys (
+  name         TEXT PRIMARY KEY,
+  key_hash     TEXT NOT NULL UNIQUE,
+  groups       TEXT NOT NULL DEFAULT '[]',
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER,
+  last_used_at INTEGER,
+  revoked_at   INTEGER
+) STRICT;
+)sql"},
+}};
+
+Result<void> exec(sqlite3* db, const std::string& sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message != nullptr ? message : sqlite3_errmsg(db);
+    sqlite3_free(message);
+    return make_error(text);
+  }
+  return {};
+}
+
+Result<int> current_version(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1, &stmt,
+                         nullptr) != SQLITE_OK)
+    return make_error(sqlite3_errmsg(db));
+  int version = 0;
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) version = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW) return make_error(sqlite3_errmsg(db));
+  return version;
+}
+
+Result<void> migrate_locked(sqlite3* db) {
+  if (auto r = exec(db,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version INTEGER PRIMARY KEY,"
+                    " description TEXT NOT NULL,"
+                    " applied_at INTEGER NOT NULL) STRICT");
+      !r)
+    return r;
+  auto version = current_version(db);
+  if (!version) return version.error();
+  const int latest = kMigrations.back().version;
+  if (*version > latest)
+    return make_error(
+        fmt::format("the state store's schema is version {}, newer than this portcullis knows ({})",
+                    *version, latest));
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  for (const auto& migration : kMigrations) {
+    if (migration.version <= *version) continue;
+    if (auto r = exec(db, std::string(migration.sql)); !r)
+      return make_error(fmt::format("migration {} ({}): {}", migration.version,
+                                    migration.description, r.error().message));
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO schema_migrations (version, description, applied_at) "
+                           "VALUES (?, ?, ?)",
+                           -1, &stmt, nullptr) != SQLITE_OK)
+      return make_error(sqlite3_errmsg(db));
+    sqlite3_bind_int(stmt, 1, migration.version);
+    sqlite3_bind_text(stmt, 2, migration.description.data(),
+                      static_cast<int>(migration.description.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, now);
+    const int rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) return make_error(sqlite3_errmsg(db));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::span<const Migration> sqlite_migrations() {
+  return kMigrations;
+}
+
+Result<void> apply_sqlite_migrations(sqlite3* db) {
+  if (auto r = exec(db, "BEGIN IMMEDIATE"); !r)
+    return make_error("cannot start the schema migration: " + r.error().message);
+  auto migrated = migrate_locked(db);
+  if (!migrated) {
+    (void)exec(db, "ROLLBACK");
+    return make_error("cannot migrate the state store: " + migrated.error().message);
+  }
+  if (auto r = exec(db, "COMMIT"); !r) {
+    (void)exec(db, "ROLLBACK");
+    return make_error("cannot commit the schema migration: " + r.error().message);
+  }
+  return {};
+}
+
+}  // namespace portcullis::store
