@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/secret.h"
@@ -43,7 +44,8 @@ struct TlsConfig {
 
 // Limits on what one client may make the gateway hold or wait for.
 struct LimitsConfig {
-  // PostgreSQL's own limit on a startup packet (MAX_STARTUP_PACKET_LENGTH, src/include/libpq/pqcomm.h).
+  // PostgreSQL's own limit on a startup packet (MAX_STARTUP_PACKET_LENGTH,
+  // src/include/libpq/pqcomm.h).
   std::size_t max_startup_packet = 10000;
   // Largest message the gateway buffers whole to inspect it (Query, Parse, Bind, ...). Larger
   // pass-through messages (CopyData, DataRow) are streamed and never buffered whole.
@@ -82,8 +84,10 @@ enum class BackendTlsMode { disable, prefer, require, verify_full };
 struct CredentialProfile {
   std::string name;
   std::string user;
-  std::string password_env;  // name of the variable the password was read from, if any
-  Secret password;           // resolved at load time; empty for trust authentication
+  std::string password_env;             // name of the variable the password was read from, if any
+  Secret password;                      // resolved at load time; empty for trust authentication
+  std::filesystem::path password_file;  // absolute; the file the password was read from, if any
+  int line = 0;
 };
 
 struct ConnectionConfig {
@@ -110,8 +114,85 @@ struct AccessRuleConfig {
   std::vector<std::string> connections;
   std::string credentials = "default";
   std::vector<std::string> allow;  // statement classes
-  std::string masking;             // profile name; empty: none
+  std::string masking;             // profile name as written; empty or "none": no masking
   int line = 0;
+};
+
+// What a guardrail requires of the statement's WHERE clause (`when.where`).
+enum class WhereCondition {
+  any,      // not a condition
+  absent,   // matches UPDATE / DELETE / ... without a WHERE clause
+  present,  // matches only statements that have one
+};
+
+// The conditions of a guardrail; every list given must match (empty lists match anything).
+struct GuardrailWhen {
+  std::vector<std::string> statements;  // statement kinds: drop_table, delete, copy_program, ...
+  std::vector<std::string> classes;     // statement classes: read, write, ddl, ...
+  std::vector<std::string> functions;   // functions called, lower case
+  std::vector<std::string> tables;      // objects touched
+  WhereCondition where = WhereCondition::any;
+  std::vector<std::string> connections;  // connection names; empty: every connection
+  WhoConfig who;                         // callers; all empty: every caller
+};
+
+enum class GuardrailAction { deny, review, allow };
+
+struct ReviewersConfig {
+  std::vector<std::string> groups;
+  std::vector<std::string> subjects;
+};
+
+struct GuardrailConfig {
+  std::string name;
+  GuardrailWhen when;
+  GuardrailAction action = GuardrailAction::deny;
+  std::string message;                        // shown to the caller; empty: none
+  ReviewersConfig reviewers;                  // who may approve (action review only)
+  Duration wait = std::chrono::seconds(120);  // how long a statement is held for review
+  int line = 0;
+};
+
+struct ColumnMaskConfig {
+  std::string match;   // glob on table.column, e.g. "*.password*"
+  std::string action;  // masking strategy, e.g. "redact"
+  int line = 0;
+};
+
+struct MaskingProfileConfig {
+  std::string name;
+  std::vector<std::string> detectors;  // content detectors: email, credit_card, ...
+  std::vector<ColumnMaskConfig> columns;
+  int line = 0;
+};
+
+struct MaskingConfig {
+  // The profile `none` (no masking) is always valid in an access rule, defined or not.
+  std::map<std::string, MaskingProfileConfig> profiles;
+};
+
+enum class AuditDurability {
+  strict,   // a command is forwarded only after its event is on disk
+  batched,  // events are committed in groups without holding the command
+};
+
+// How much of each statement's (masked) result is kept in the journal.
+struct RecordResultsConfig {
+  std::size_t max_rows = 1000;
+  std::size_t max_bytes = 1u << 20;
+};
+
+struct AuditExporterConfig {
+  std::string kind;            // "jsonl"
+  std::filesystem::path path;  // absolute after loading
+  int line = 0;
+};
+
+struct AuditConfig {
+  AuditDurability durability = AuditDurability::strict;
+  RecordResultsConfig record_results;
+  std::uint64_t checkpoint_every = 1000;  // a signed checkpoint every N events
+  std::vector<AuditExporterConfig> exporters;
 };
 
 struct Config {
@@ -124,11 +205,20 @@ struct Config {
   ApiConfig api;
   std::vector<ConnectionConfig> connections;
   std::vector<AccessRuleConfig> access;
+  std::vector<GuardrailConfig> guardrails;  // in the order written: the first match decides
+  MaskingConfig masking;
+  AuditConfig audit;
 
   const ConnectionConfig* find_connection(std::string_view name) const {
     for (const auto& c : connections)
       if (c.name == name) return &c;
     return nullptr;
+  }
+
+  // Null when `name` is not defined (`none` need not be: it means no masking).
+  const MaskingProfileConfig* find_masking_profile(std::string_view name) const {
+    auto it = masking.profiles.find(std::string(name));
+    return it == masking.profiles.end() ? nullptr : &it->second;
   }
 };
 

@@ -193,6 +193,39 @@ TEST_F(DecisionPointTest, EveryExecuteIsACommandWithItsBoundValues) {
   EXPECT_EQ(commands[1].params[0], "ben");
 }
 
+TEST_F(DecisionPointTest, ARejectedReparseCannotChangeWhatIsJudged) {
+  PGconn* conn = connect();
+  PGresult* first = PQprepare(conn, "s1", "select 'forbidden_marker'", 0, nullptr);
+  ASSERT_EQ(PQresultStatus(first), PGRES_COMMAND_OK) << PQresultErrorMessage(first);
+  PQclear(first);
+  // PostgreSQL refuses the duplicate name and keeps the first statement...
+  PGresult* second = PQprepare(conn, "s1", "select 'benign'", 0, nullptr);
+  EXPECT_STREQ(PQresultErrorField(second, PG_DIAG_SQLSTATE), "42P05");
+  PQclear(second);
+  // ...so the gateway judges the first text, which is what would run.
+  expect_refused(PQexecPrepared(conn, "s1", 0, nullptr, nullptr, nullptr, 0));
+  // A statement the backend rejected never exists, whatever name it had.
+  PGresult* broken = PQprepare(conn, "s2", "select * from no_such_table", 0, nullptr);
+  EXPECT_EQ(PQresultStatus(broken), PGRES_FATAL_ERROR);
+  PQclear(broken);
+  PGresult* real = PQprepare(conn, "s2", "select 'forbidden_marker'", 0, nullptr);
+  ASSERT_EQ(PQresultStatus(real), PGRES_COMMAND_OK) << PQresultErrorMessage(real);
+  PQclear(real);
+  expect_refused(PQexecPrepared(conn, "s2", 0, nullptr, nullptr, nullptr, 0));
+  PQfinish(conn);
+}
+
+TEST_F(DecisionPointTest, PortalsOfStatementsTheGatewayNeverSawAreRefused) {
+  PGconn* conn = connect();
+  PQclear(PQexec(conn, "prepare made_in_sql as select 'hidden'"));
+  PGresult* result = PQexecPrepared(conn, "made_in_sql", 0, nullptr, nullptr, nullptr, 0);
+  EXPECT_EQ(PQresultStatus(result), PGRES_FATAL_ERROR);
+  EXPECT_STREQ(PQresultErrorField(result, PG_DIAG_SQLSTATE), "34000");
+  PQclear(result);
+  expect_value(PQexec(conn, "select 'still usable'"), "still usable");
+  PQfinish(conn);
+}
+
 TEST_F(DecisionPointTest, RefusedSimpleQueryGets42501AndTheSessionGoesOn) {
   PGconn* conn = connect();
   expect_refused(PQexec(conn, "select 'forbidden_marker'"));

@@ -258,6 +258,9 @@ Result<FunctionCall> parse_function_call(std::string_view body) {
   if (!reader.uint32(call.function_oid) || !reader.formats(call.argument_formats) ||
       !reader.values(call.arguments) || !reader.int16(call.result_format) || !reader.at_end())
     return malformed("FunctionCall");
+  // As for Bind: no format code, one for all, or one per argument.
+  const auto formats = call.argument_formats.size();
+  if (formats > 1 && formats != call.arguments.size()) return malformed("FunctionCall");
   return call;
 }
 

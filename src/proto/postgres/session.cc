@@ -31,6 +31,7 @@ constexpr std::string_view kSqlInsufficientPrivilege = "42501";
 constexpr std::string_view kSqlProtocolViolation = "08P01";
 constexpr std::string_view kSqlFeatureNotSupported = "0A000";
 constexpr std::string_view kSqlIdleSessionTimeout = "57P05";
+constexpr std::string_view kSqlInvalidCursorName = "34000";
 
 // First read size of each direction; grows for whole messages that must be inspected.
 // 16 KiB holds most query texts and a good batch of rows, and keeps idle sessions small.
@@ -551,8 +552,16 @@ Session::Action Session::on_client_message(const Message& message) {
       auto execute = parse_execute(message.body);
       if (!execute) return protocol_error(execute.error());
       const PortalState* portal = statements_.portal(execute->portal);
-      // An unknown portal reaches the backend, which reports it; nothing runs.
-      if (portal == nullptr) return Action::forward;
+      if (portal == nullptr) {
+        // A portal the gateway cannot attribute to a text (bound to a statement made with
+        // SQL PREPARE, say) would run unjudged: refuse it.
+        refuse(kSqlInvalidCursorName,
+               fmt::format("portcullis: portal \"{}\" is not known to the gateway; prepare "
+                           "statements with Parse so that they can be checked",
+                           execute->portal),
+               true);
+        return Action::drop;
+      }
       policy::Command command;
       command.text = *portal->text;
       command.params = portal->params;
@@ -566,6 +575,7 @@ Session::Action Session::on_client_message(const Message& message) {
       return Action::forward;
     }
     case frontend::kSync: {
+      statements_.on_sync_point();
       SyncPoint point;
       if (skipping_until_sync_) {
         point.error = std::move(owed_error_);
@@ -607,31 +617,51 @@ Session::Action Session::decide(policy::Command command, bool extended) {
   const auto decision = context_->decide(*context_->config, *grant_, command);
   if (decision.verdict == policy::Verdict::allow) {
     // A simple Query or FunctionCall is answered with a ReadyForQuery of its own.
-    if (!extended) sync_points_.push_back(SyncPoint{});
+    if (!extended) {
+      sync_points_.push_back(SyncPoint{});
+      statements_.on_sync_point();
+    }
     return Action::forward;
   }
   spdlog::info("event=command_refused session={} subject={} verdict={} rule={}", id_,
                identity_->subject, policy::to_string(decision.verdict), decision.rule);
-  refuse(decision, extended);
+  const auto message =
+      decision.verdict == policy::Verdict::review
+          ? fmt::format("portcullis: approval required by rule \"{}\": {}", decision.rule,
+                        decision.message)
+          : fmt::format("portcullis: blocked by rule \"{}\": {}", decision.rule, decision.message);
+  refuse(kSqlInsufficientPrivilege, message, extended);
   return Action::drop;
 }
 
-void Session::refuse(const policy::Decision& decision, bool extended) {
-  std::string message;
-  if (decision.verdict == policy::Verdict::review) {
-    message = fmt::format("portcullis: approval required by rule \"{}\": {}", decision.rule,
-                          decision.message);
-  } else {
-    message =
-        fmt::format("portcullis: blocked by rule \"{}\": {}", decision.rule, decision.message);
-  }
-  auto error = error_response(kSqlInsufficientPrivilege, message);
+void Session::refuse(std::string_view sqlstate, std::string_view message, bool extended) {
+  auto error = error_response(sqlstate, message);
   if (extended) {
     // As PostgreSQL after an error: ignore everything up to Sync, answer at the Sync.
     skipping_until_sync_ = true;
     owed_error_ = std::move(error);
   } else {
     sync_points_.push_back(SyncPoint{true, false, std::move(error)});
+  }
+}
+
+bool Session::follow_backend_message(char type) {
+  switch (type) {
+    case backend::kParseComplete:
+      return statements_.on_parse_complete();
+    case backend::kBindComplete:
+      return statements_.on_bind_complete();
+    case backend::kCloseComplete:
+      return statements_.on_close_complete();
+    case backend::kErrorResponse:
+      if (!sync_points_.empty()) sync_points_.front().backend_errored = true;
+      statements_.on_error();
+      return true;
+    case backend::kReadyForQuery:
+      statements_.on_ready_for_query();
+      return true;
+    default:
+      return true;
   }
 }
 
@@ -691,8 +721,17 @@ asio::awaitable<void> Session::pump_backend_to_client() {
         co_return;
       }
       const std::size_t total = kHeaderSize + header.body_size;
-      if (header.type == backend::kErrorResponse && !sync_points_.empty())
-        sync_points_.front().backend_errored = true;
+      if (!follow_backend_message(header.type)) {
+        spdlog::warn(
+            "event=protocol_error session={} direction=backend error=\"unexpected "
+            "completion message '{}'\"",
+            id_, header.type);
+        co_await write_to_client(
+            error_response(kSqlProtocolViolation,
+                           "portcullis: lost track of the backend's prepared statements; reconnect",
+                           Severity::fatal));
+        co_return;
+      }
       if (header.type != backend::kReadyForQuery) {
         passthrough = total;
         continue;

@@ -58,7 +58,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Action on_client_message(const Message& message);
   Action decide(policy::Command command, bool extended);
-  void refuse(const policy::Decision& decision, bool extended);
+  // Answers a refused command with an ErrorResponse, in order with the backend's answers.
+  void refuse(std::string_view sqlstate, std::string_view message, bool extended);
+  // Keeps the statement tracker and the sync points in step with a backend message.
+  bool follow_backend_message(char type);
   // Appends the synthetic answers at the head of the sync queue to `out`.
   void drain_synthetic(std::string& out);
   boost::asio::awaitable<void> write_to_client(std::string bytes);

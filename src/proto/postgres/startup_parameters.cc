@@ -30,11 +30,12 @@ bool owned(std::string_view name) {
 
 Result<void> add_setting(ParameterList& out, std::string_view name, std::string_view value) {
   if (name.empty()) return make_error("empty setting name in startup options");
-  if (owned(name))
-    return make_error(fmt::format("setting \"{}\" is controlled by the gateway", name));
-  // PostgreSQL's command-line form allows dashes for underscores (--work-mem=...).
+  // PostgreSQL's command-line form allows dashes for underscores (--work-mem=...): normalise
+  // first, so that an owned setting cannot slip through spelled with dashes.
   std::string key(name);
   std::replace(key.begin(), key.end(), '-', '_');
+  if (owned(key))
+    return make_error(fmt::format("setting \"{}\" is controlled by the gateway", name));
   out.emplace_back(std::move(key), std::string(value));
   return {};
 }

@@ -1,60 +1,117 @@
-// Prepared statement and portal bookkeeping for the extended query protocol.
+// Prepared statement and portal bookkeeping for the extended query protocol, confirmed by
+// the backend's answers.
 #include "proto/postgres/statement_tracker.h"
 
 namespace portcullis::proto::postgres {
 
 void StatementTracker::on_parse(const Parse& parse) {
-  auto& text = statements_[std::string(parse.statement)];
-  text.assign(parse.query);
-  // A portal may still point at the old text of a re-parsed unnamed statement; PostgreSQL
-  // drops such portals too, so do the same.
-  if (parse.statement.empty()) {
-    for (auto it = portals_.begin(); it != portals_.end();)
-      it = it->second.statement.empty() ? portals_.erase(it) : std::next(it);
-  }
+  pending_.push_back(PendingOp{OpKind::parse, std::string(parse.statement),
+                               std::make_shared<const std::string>(parse.query), std::nullopt});
 }
 
-bool StatementTracker::on_bind(const Bind& bind) {
-  const auto statement = statements_.find(std::string(bind.statement));
-  if (statement == statements_.end()) return false;
-  PortalState portal;
-  portal.statement.assign(bind.statement);
-  portal.text = &statement->second;
-  portal.params.reserve(bind.parameters.size());
-  for (std::size_t i = 0; i < bind.parameters.size(); ++i) {
-    const auto& value = bind.parameters[i];
-    if (!value) {
-      portal.params.emplace_back();
-      continue;
+void StatementTracker::on_bind(const Bind& bind) {
+  PendingOp op{OpKind::bind, std::string(bind.portal), nullptr, std::nullopt};
+  if (auto text = statement(bind.statement)) {
+    PortalState portal;
+    portal.statement.assign(bind.statement);
+    portal.text = std::move(text);
+    portal.params.reserve(bind.parameters.size());
+    for (std::size_t i = 0; i < bind.parameters.size(); ++i) {
+      const auto& value = bind.parameters[i];
+      if (!value) {
+        portal.params.emplace_back();
+        continue;
+      }
+      const int16_t format = bind.parameter_formats.empty()       ? 0
+                             : bind.parameter_formats.size() == 1 ? bind.parameter_formats[0]
+                                                                  : bind.parameter_formats[i];
+      portal.params.emplace_back(parameter_text(*value, format == 1));
     }
-    const int16_t format = bind.parameter_formats.empty()       ? 0
-                           : bind.parameter_formats.size() == 1 ? bind.parameter_formats[0]
-                                                                : bind.parameter_formats[i];
-    portal.params.emplace_back(parameter_text(*value, format == 1));
+    op.portal = std::move(portal);
   }
-  portals_.insert_or_assign(std::string(bind.portal), std::move(portal));
-  return true;
+  pending_.push_back(std::move(op));
 }
 
 void StatementTracker::on_close(const DescribeOrClose& close) {
-  if (close.target == 'P') {
-    portals_.erase(std::string(close.name));
-    return;
-  }
-  const std::string name(close.name);
-  for (auto it = portals_.begin(); it != portals_.end();)
-    it = it->second.statement == name ? portals_.erase(it) : std::next(it);
-  statements_.erase(name);
+  pending_.push_back(PendingOp{close.target == 'P' ? OpKind::close_portal : OpKind::close_statement,
+                               std::string(close.name), nullptr, std::nullopt});
 }
 
-const std::string* StatementTracker::statement_text(std::string_view name) const {
-  const auto it = statements_.find(std::string(name));
-  return it == statements_.end() ? nullptr : &it->second;
+void StatementTracker::on_sync_point() {
+  pending_.push_back(PendingOp{OpKind::sync_point, {}, nullptr, std::nullopt});
+}
+
+std::optional<StatementTracker::PendingOp> StatementTracker::pop_expected(OpKind first,
+                                                                          OpKind second) {
+  if (pending_.empty()) return std::nullopt;
+  const OpKind kind = pending_.front().kind;
+  if (kind != first && kind != second) return std::nullopt;
+  PendingOp op = std::move(pending_.front());
+  pending_.pop_front();
+  return op;
+}
+
+bool StatementTracker::on_parse_complete() {
+  auto op = pop_expected(OpKind::parse, OpKind::parse);
+  if (!op) return false;
+  statements_.insert_or_assign(std::move(op->name), std::move(op->text));
+  return true;
+}
+
+bool StatementTracker::on_bind_complete() {
+  auto op = pop_expected(OpKind::bind, OpKind::bind);
+  if (!op) return false;
+  // A portal whose statement the gateway did not know (one made with SQL PREPARE, say)
+  // stays unknown: its Execute is refused rather than run unjudged.
+  if (op->portal)
+    portals_.insert_or_assign(std::move(op->name), std::move(*op->portal));
+  else
+    portals_.erase(op->name);
+  return true;
+}
+
+bool StatementTracker::on_close_complete() {
+  auto op = pop_expected(OpKind::close_statement, OpKind::close_portal);
+  if (!op) return false;
+  // Portals keep the text they were bound with: PostgreSQL's portals outlive the
+  // statement they came from.
+  if (op->kind == OpKind::close_portal)
+    portals_.erase(op->name);
+  else
+    statements_.erase(op->name);
+  return true;
+}
+
+void StatementTracker::on_error() {
+  while (!pending_.empty() && pending_.front().kind != OpKind::sync_point) pending_.pop_front();
+}
+
+void StatementTracker::on_ready_for_query() {
+  while (!pending_.empty()) {
+    const bool marker = pending_.front().kind == OpKind::sync_point;
+    pending_.pop_front();
+    if (marker) break;
+  }
+}
+
+std::shared_ptr<const std::string> StatementTracker::statement(std::string_view name) const {
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+    if (it->name != name) continue;
+    if (it->kind == OpKind::parse) return it->text;
+    if (it->kind == OpKind::close_statement) return nullptr;
+  }
+  const auto found = statements_.find(std::string(name));
+  return found == statements_.end() ? nullptr : found->second;
 }
 
 const PortalState* StatementTracker::portal(std::string_view name) const {
-  const auto it = portals_.find(std::string(name));
-  return it == portals_.end() ? nullptr : &it->second;
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+    if (it->name != name) continue;
+    if (it->kind == OpKind::bind) return it->portal ? &*it->portal : nullptr;
+    if (it->kind == OpKind::close_portal) return nullptr;
+  }
+  const auto found = portals_.find(std::string(name));
+  return found == portals_.end() ? nullptr : &found->second;
 }
 
 std::string parameter_text(std::string_view value, bool binary) {

@@ -1,8 +1,17 @@
 // StatementTracker: the extended-query state of one client connection — prepared statements
-// and portals by name — so that an Execute can be turned into a Command with the text that
-// runs and its bound values. Pure bookkeeping; the session feeds it decoded messages.
+// and portals by name — so that an Execute becomes a Command with the text that will run and
+// its bound values.
+//
+// The gateway must never judge one text while the backend runs another, so the tracker
+// follows the backend, not the client: Parse, Bind and Close are pending until the backend
+// confirms them (ParseComplete, BindComplete, CloseComplete) and are dropped if the backend
+// reports an error in their batch. Lookups see the confirmed state with the pending changes
+// on top: within a batch the pending changes are what will be in force if the batch gets as
+// far as the Execute, and if it does not, the Execute does not run either.
 #pragma once
 
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,27 +24,50 @@ namespace portcullis::proto::postgres {
 
 struct PortalState {
   std::string statement;                           // the prepared statement's name
-  const std::string* text = nullptr;               // its query text; owned by the tracker
+  std::shared_ptr<const std::string> text;         // its query text when it was bound
   std::vector<std::optional<std::string>> params;  // text form; binary values as \x hex
 };
 
 class StatementTracker {
  public:
+  // Client messages, in the order they are forwarded to the backend.
   void on_parse(const Parse& parse);
-  // False when the statement is unknown (the backend will report the error).
-  bool on_bind(const Bind& bind);
+  void on_bind(const Bind& bind);
   void on_close(const DescribeOrClose& close);
-  // Portals are kept until rebound or closed, even where PostgreSQL drops them at the end
-  // of a transaction: an Execute of a dropped portal fails at the backend, and clearing at
-  // Sync would lose the named portals that cursor-style fetches reuse inside a transaction.
+  // A Sync, Query or FunctionCall: the backend ends its batch with ReadyForQuery.
+  void on_sync_point();
 
-  const std::string* statement_text(std::string_view name) const;
+  // Backend messages. False when the backend's answer does not match what the tracker
+  // expected: client and backend state can no longer be followed.
+  bool on_parse_complete();
+  bool on_bind_complete();
+  bool on_close_complete();
+  // An ErrorResponse: the backend skips the rest of the batch, so do its pending changes.
+  void on_error();
+  void on_ready_for_query();
+
+  // The text of a statement, or null when it does not exist (or will not, once pending
+  // changes are applied).
+  std::shared_ptr<const std::string> statement(std::string_view name) const;
   const PortalState* portal(std::string_view name) const;
 
+  std::size_t pending() const { return pending_.size(); }
+
  private:
-  // Shared text: a statement may be bound into many portals.
-  std::unordered_map<std::string, std::string> statements_;
+  enum class OpKind { parse, bind, close_statement, close_portal, sync_point };
+  struct PendingOp {
+    OpKind kind;
+    std::string name;                         // statement or portal name
+    std::shared_ptr<const std::string> text;  // parse: its text
+    std::optional<PortalState> portal;        // bind: the portal, unless its statement is unknown
+  };
+
+  // Pops the oldest pending change, which must be of one of the given kinds.
+  std::optional<PendingOp> pop_expected(OpKind first, OpKind second);
+
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> statements_;
   std::unordered_map<std::string, PortalState> portals_;
+  std::deque<PendingOp> pending_;
 };
 
 // A bound parameter in text form: text-format values as they are, binary ones as \x + hex.

@@ -1,0 +1,709 @@
+// Loading portcullis.yaml: the documented example, every kind of problem with its line, and
+// the rules for relative paths and secrets.
+#include "policy/config_loader.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+namespace portcullis::policy {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// The configuration example of INTERFACE.md, verbatim.
+constexpr std::string_view kInterfaceExample = R"yaml(listen:
+  postgres: 127.0.0.1:15432
+  http: 127.0.0.1:18080            # REST API, web console, /metrics
+tls:                                # client-facing; required for non-loopback listeners
+  cert_file: certs/gateway.crt
+  key_file: certs/gateway.key
+state:
+  url: sqlite://var/portcullis.db   # embedded default; postgresql://… for several instances
+identity:
+  signing_key_file: var/signing.key # Ed25519; created on first start if missing
+  oidc:                             # optional, any number
+    - issuer: https://idp.example.com/
+      audience: portcullis
+      jwks_file: idp-jwks.json      # or jwks_url
+      groups_claim: groups
+api:
+  admin_groups: [platform-admins]
+  auditor_groups: [security]
+
+connections:
+  - name: app-db
+    kind: postgres
+    address: 127.0.0.1:5432
+    database: app
+    tls: prefer                     # disable | prefer | require | verify-full
+    credentials:
+      default:  { user: app_rw, password_env: APP_DB_PASSWORD }
+      readonly: { user: app_ro, password_env: APP_DB_RO_PASSWORD }
+
+access:                             # who may use which connection, and how
+  - name: engineers-read
+    who: { groups: [engineering] }
+    connections: [app-db]
+    credentials: readonly
+    allow: [read]                   # statement classes, see below
+    masking: default
+  - name: dba
+    who: { groups: [dba] }
+    connections: [app-db]
+    credentials: default
+    allow: [read, write, ddl, admin]
+    masking: none
+
+guardrails:                         # checked in order for every command; first match decides
+  - name: no-drops
+    when: { statements: [drop_table, drop_database, drop_schema, truncate] }
+    action: deny                    # deny | review | allow
+    message: dropping or truncating tables is not allowed through the gateway
+  - name: unbounded-writes-need-approval
+    when: { statements: [delete, update], where: absent }
+    action: review
+    reviewers: { groups: [dba] }
+    wait: 120s                      # how long the caller's statement is held
+  - name: no-server-files
+    when: { functions: [pg_read_file, pg_read_binary_file, pg_ls_dir, lo_import, lo_export], statements: [copy_program] }
+    action: deny
+
+masking:
+  profiles:
+    default:
+      detectors: [email, credit_card, us_ssn, phone, iban, ipv4, aws_access_key, jwt, private_key]
+      columns:
+        - { match: "*.password*", action: redact }
+        - { match: "*.ssn", action: redact }
+    none: {}
+
+audit:
+  durability: strict                # strict: a command is forwarded only after its event is on disk
+  record_results: { max_rows: 1000, max_bytes: 1MiB }   # masked rows kept per statement
+  checkpoint_every: 1000            # signed checkpoint every N events (and at shutdown)
+  exporters:
+    - { kind: jsonl, path: var/audit.jsonl }
+)yaml";
+
+// The smallest useful file; tests append to it. Line 2 is the connection's first line.
+constexpr std::string_view kOneConnection = R"yaml(connections:
+  - name: db
+    address: 127.0.0.1:5432
+    database: app
+    credentials:
+      default: { user: app }
+)yaml";
+
+::testing::AssertionResult has_line(const std::string& text, const std::string& expected) {
+  if (text.find(expected) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << expected << "\" not found in:\n" << text;
+}
+
+class ConfigLoaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "portcullis-config-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    file_ = (dir_ / "cfg.yaml").string();
+  }
+  void TearDown() override {
+    for (const char* name : {"APP_DB_PASSWORD", "APP_DB_RO_PASSWORD", "PORTCULLIS_TEST_PW"}) {
+      unsetenv(name);
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void write(const fs::path& relative, std::string_view text) {
+    const fs::path path = dir_ / relative;
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+  }
+
+  Result<ConfigPtr> parse(std::string_view yaml) { return parse_config(yaml, file_); }
+
+  // The error report for a text that must fail to load.
+  std::string problems(std::string_view yaml) {
+    auto result = parse(yaml);
+    EXPECT_FALSE(result.ok()) << "loaded without problems:\n" << yaml;
+    return result.ok() ? std::string() : result.error().message;
+  }
+
+  std::string at(int line) const { return file_ + ":" + std::to_string(line) + ": "; }
+
+  void write_example_files() {
+    write("certs/gateway.crt", "cert");
+    write("certs/gateway.key", "key");
+    write("idp-jwks.json", "{\"keys\": []}");
+    setenv("APP_DB_PASSWORD", "rw-password-value", 1);
+    setenv("APP_DB_RO_PASSWORD", "ro-password-value", 1);
+  }
+
+  fs::path dir_;
+  std::string file_;
+};
+
+TEST_F(ConfigLoaderTest, LoadsTheInterfaceExample) {
+  write_example_files();
+  write("portcullis.yaml", kInterfaceExample);
+  auto result = load_config(dir_ / "portcullis.yaml");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const Config& c = **result;
+
+  EXPECT_EQ(c.source_file, dir_ / "portcullis.yaml");
+  ASSERT_TRUE(c.listen.postgres && c.listen.http);
+  EXPECT_EQ(c.listen.postgres->host, "127.0.0.1");
+  EXPECT_EQ(c.listen.postgres->port, 15432);
+  EXPECT_EQ(c.listen.http->port, 18080);
+  ASSERT_TRUE(c.tls);
+  EXPECT_EQ(c.tls->cert_file, dir_ / "certs/gateway.crt");
+  EXPECT_EQ(c.tls->key_file, dir_ / "certs/gateway.key");
+  EXPECT_EQ(c.tls->plaintext, PlaintextPolicy::loopback);
+  EXPECT_EQ(c.state_url, "sqlite://" + (dir_ / "var/portcullis.db").string());
+  EXPECT_EQ(c.identity.signing_key_file, dir_ / "var/signing.key");
+  ASSERT_EQ(c.identity.oidc.size(), 1u);
+  EXPECT_EQ(c.identity.oidc[0].issuer, "https://idp.example.com/");
+  EXPECT_EQ(c.identity.oidc[0].audience, "portcullis");
+  EXPECT_EQ(c.identity.oidc[0].jwks_file, dir_ / "idp-jwks.json");
+  EXPECT_EQ(c.identity.oidc[0].groups_claim, "groups");
+  EXPECT_EQ(c.api.admin_groups, std::vector<std::string>{"platform-admins"});
+  EXPECT_EQ(c.api.auditor_groups, std::vector<std::string>{"security"});
+
+  ASSERT_EQ(c.connections.size(), 1u);
+  const ConnectionConfig& db = c.connections[0];
+  EXPECT_EQ(db.name, "app-db");
+  EXPECT_EQ(db.kind, "postgres");
+  EXPECT_EQ(db.address.host, "127.0.0.1");
+  EXPECT_EQ(db.address.port, 5432);
+  EXPECT_EQ(db.database, "app");
+  EXPECT_EQ(db.tls, BackendTlsMode::prefer);
+  EXPECT_EQ(db.line, 21);
+  ASSERT_EQ(db.credentials.size(), 2u);
+  EXPECT_EQ(db.credentials.at("default").user, "app_rw");
+  EXPECT_EQ(db.credentials.at("default").password.reveal(), "rw-password-value");
+  EXPECT_EQ(db.credentials.at("default").password_env, "APP_DB_PASSWORD");
+  EXPECT_EQ(db.credentials.at("readonly").user, "app_ro");
+  EXPECT_EQ(db.credentials.at("readonly").password.reveal(), "ro-password-value");
+  EXPECT_EQ(c.find_connection("app-db"), &db);
+
+  ASSERT_EQ(c.access.size(), 2u);
+  EXPECT_EQ(c.access[0].name, "engineers-read");
+  EXPECT_EQ(c.access[0].who.groups, std::vector<std::string>{"engineering"});
+  EXPECT_EQ(c.access[0].connections, std::vector<std::string>{"app-db"});
+  EXPECT_EQ(c.access[0].credentials, "readonly");
+  EXPECT_EQ(c.access[0].allow, std::vector<std::string>{"read"});
+  EXPECT_EQ(c.access[0].masking, "default");
+  EXPECT_EQ(c.access[1].allow, (std::vector<std::string>{"read", "write", "ddl", "admin"}));
+  EXPECT_EQ(c.access[1].masking, "none");
+
+  ASSERT_EQ(c.guardrails.size(), 3u);
+  EXPECT_EQ(c.guardrails[0].name, "no-drops");
+  EXPECT_EQ(c.guardrails[0].action, GuardrailAction::deny);
+  EXPECT_EQ(c.guardrails[0].when.statements,
+            (std::vector<std::string>{"drop_table", "drop_database", "drop_schema", "truncate"}));
+  EXPECT_EQ(c.guardrails[0].message,
+            "dropping or truncating tables is not allowed through the gateway");
+  EXPECT_EQ(c.guardrails[1].action, GuardrailAction::review);
+  EXPECT_EQ(c.guardrails[1].when.where, WhereCondition::absent);
+  EXPECT_EQ(c.guardrails[1].reviewers.groups, std::vector<std::string>{"dba"});
+  EXPECT_EQ(c.guardrails[1].wait, 120s);
+  EXPECT_EQ(c.guardrails[2].when.functions.size(), 5u);
+  EXPECT_EQ(c.guardrails[2].when.statements, std::vector<std::string>{"copy_program"});
+
+  ASSERT_EQ(c.masking.profiles.size(), 2u);
+  const MaskingProfileConfig* masking = c.find_masking_profile("default");
+  ASSERT_NE(masking, nullptr);
+  EXPECT_EQ(masking->detectors.size(), 9u);
+  ASSERT_EQ(masking->columns.size(), 2u);
+  EXPECT_EQ(masking->columns[0].match, "*.password*");
+  EXPECT_EQ(masking->columns[0].action, "redact");
+  ASSERT_NE(c.find_masking_profile("none"), nullptr);
+  EXPECT_TRUE(c.find_masking_profile("none")->detectors.empty());
+
+  EXPECT_EQ(c.audit.durability, AuditDurability::strict);
+  EXPECT_EQ(c.audit.record_results.max_rows, 1000u);
+  EXPECT_EQ(c.audit.record_results.max_bytes, 1u << 20);
+  EXPECT_EQ(c.audit.checkpoint_every, 1000u);
+  ASSERT_EQ(c.audit.exporters.size(), 1u);
+  EXPECT_EQ(c.audit.exporters[0].kind, "jsonl");
+  EXPECT_EQ(c.audit.exporters[0].path, dir_ / "var/audit.jsonl");
+}
+
+TEST_F(ConfigLoaderTest, AppliesDefaultsToAnEmptyFile) {
+  auto result = parse("# nothing configured yet\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const Config& c = **result;
+  ASSERT_TRUE(c.listen.postgres);
+  EXPECT_EQ(c.listen.postgres->host, "127.0.0.1");
+  EXPECT_EQ(c.listen.postgres->port, 15432);
+  EXPECT_FALSE(c.listen.http);
+  EXPECT_FALSE(c.tls);
+  EXPECT_EQ(c.state_url, "sqlite://" + (dir_ / "var/portcullis.db").string());
+  EXPECT_EQ(c.identity.signing_key_file, dir_ / "var/signing.key");
+  EXPECT_EQ(c.limits.max_startup_packet, 10000u);
+  EXPECT_EQ(c.audit.durability, AuditDurability::strict);
+  EXPECT_TRUE(c.connections.empty());
+}
+
+TEST_F(ConfigLoaderTest, DefaultsThePostgresListenerWhenOnlyHttpIsGiven) {
+  auto result = parse("listen:\n  http: 127.0.0.1:18080\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_TRUE((*result)->listen.postgres);
+  EXPECT_EQ((*result)->listen.postgres->port, 15432);
+}
+
+TEST_F(ConfigLoaderTest, ReadsLimitsPlaintextLockdownAndWhoSubjects) {
+  write("ca.pem", "ca");
+  auto result = parse(R"yaml(listen: { postgres: "0.0.0.0:6432" }
+tls: { cert_file: ca.pem, key_file: ca.pem, plaintext: allow }
+limits:
+  max_startup_packet: 8KiB
+  max_message_size: 16MiB
+  handshake_timeout: 5s
+  idle_timeout: 8h
+  max_connections: 500
+connections:
+  - name: db
+    address: "[::1]:5432"
+    database: app
+    tls: verify-full
+    tls_ca_file: ca.pem
+    lockdown: true
+    credentials: { default: { user: app } }
+access:
+  - name: ci
+    who: { subjects: [ci-bot], kinds: [service] }
+    connections: [db]
+)yaml");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const Config& c = **result;
+  EXPECT_EQ(c.tls->plaintext, PlaintextPolicy::allow);
+  EXPECT_EQ(c.limits.max_startup_packet, 8192u);
+  EXPECT_EQ(c.limits.max_message_size, 16u << 20);
+  EXPECT_EQ(c.limits.handshake_timeout, 5s);
+  EXPECT_EQ(c.limits.idle_timeout, 8h);
+  EXPECT_EQ(c.limits.max_connections, 500u);
+  EXPECT_EQ(c.connections[0].address.host, "::1");
+  EXPECT_EQ(c.connections[0].tls, BackendTlsMode::verify_full);
+  EXPECT_EQ(c.connections[0].tls_ca_file, dir_ / "ca.pem");
+  EXPECT_TRUE(c.connections[0].lockdown);
+  EXPECT_TRUE(c.connections[0].credentials.at("default").password.empty());
+  EXPECT_EQ(c.access[0].who.subjects, std::vector<std::string>{"ci-bot"});
+  EXPECT_EQ(c.access[0].who.kinds, std::vector<std::string>{"service"});
+  EXPECT_EQ(c.access[0].credentials, "default");
+}
+
+TEST_F(ConfigLoaderTest, ReportsUnknownKeyAtItsLine) {
+  std::string yaml(kOneConnection);
+  yaml.insert(yaml.find("    database"), "    foo: 1\n");
+  EXPECT_TRUE(has_line(problems(yaml), at(4) + "unknown key \"foo\" in connections[0]"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsUnknownKeysAtEveryLevel) {
+  const std::string report = problems(R"yaml(listne: {}
+audit:
+  record_results: { max_rows: 10, max_row: 5 }
+connections:
+  - name: db
+    address: 127.0.0.1:5432
+    database: app
+    credentials:
+      default: { user: app, pasword_env: X }
+)yaml");
+  EXPECT_TRUE(has_line(report, at(1) + "unknown key \"listne\" in the top level"));
+  EXPECT_TRUE(has_line(report, at(3) + "unknown key \"max_row\" in audit.record_results"));
+  EXPECT_TRUE(has_line(
+      report, at(9) + "unknown key \"pasword_env\" in connections[0].credentials.default"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsDuplicateKeys) {
+  std::string yaml(kOneConnection);
+  yaml.insert(yaml.find("    database"), "    name: again\n");
+  EXPECT_TRUE(has_line(problems(yaml), at(4) + "duplicate key \"name\" in connections[0]"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsPortThatIsNotANumber) {
+  std::string yaml(kOneConnection);
+  yaml.replace(yaml.find("5432"), 4, "pg");
+  EXPECT_TRUE(
+      has_line(problems(yaml), at(3) + "connections[0].address: the port must be a number"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsPortOutOfRange) {
+  for (const char* port : {"0", "65536", "99999"}) {
+    std::string yaml(kOneConnection);
+    yaml.replace(yaml.find("5432"), 4, port);
+    EXPECT_TRUE(has_line(problems(yaml),
+                         at(3) + "connections[0].address: the port must be between 1 and 65535"));
+  }
+}
+
+TEST_F(ConfigLoaderTest, RequiresBracketsAroundIpv6Addresses) {
+  std::string yaml(kOneConnection);
+  yaml.replace(yaml.find("127.0.0.1:5432"), 14, "::1:5432");
+  EXPECT_TRUE(has_line(problems(yaml), at(3) + "connections[0].address: an IPv6 address must be "
+                                               "written in brackets, as [::1]:5432"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsAddressWithoutPort) {
+  std::string yaml(kOneConnection);
+  yaml.replace(yaml.find("127.0.0.1:5432"), 14, "db.internal");
+  EXPECT_TRUE(has_line(problems(yaml), at(3) + "connections[0].address: expected HOST:PORT"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsScalarWhereAListIsExpected) {
+  std::string yaml(kOneConnection);
+  yaml += "access:\n  - name: r\n    who: { groups: [eng] }\n    connections: db\n";
+  EXPECT_TRUE(
+      has_line(problems(yaml), at(10) + "access[0].connections: expected a list, got a string"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsBadDuration) {
+  const std::string report =
+      problems("limits:\n  handshake_timeout: 30\n  idle_timeout: 2 weeks\n");
+  EXPECT_TRUE(has_line(report, at(2) + "limits.handshake_timeout: expected a duration"));
+  EXPECT_TRUE(has_line(report, at(3) + "limits.idle_timeout: expected a duration"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsBadSize) {
+  EXPECT_TRUE(has_line(problems("limits:\n\n  max_message_size: 1MB\n"),
+                       at(3) + "limits.max_message_size: expected a size"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsBadEnumValueWithTheAllowedValues) {
+  std::string yaml(kOneConnection);
+  yaml.insert(yaml.find("    credentials"), "    tls: maybe\n");
+  EXPECT_TRUE(has_line(problems(yaml), at(5) +
+                                           "connections[0].tls: unknown value \"maybe\" "
+                                           "(expected disable, prefer, require or verify-full)"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsUnknownStatementClass) {
+  std::string yaml(kOneConnection);
+  yaml +=
+      "access:\n  - name: r\n    who: { groups: [eng] }\n    connections: [db]\n"
+      "    allow: [read, wirte]\n";
+  EXPECT_TRUE(has_line(problems(yaml), at(11) + "access[0].allow[1]: unknown value \"wirte\""));
+}
+
+TEST_F(ConfigLoaderTest, ReportsMissingRequiredConnectionKeysAtTheItem) {
+  const std::string report = problems("connections:\n  - kind: postgres\n");
+  EXPECT_TRUE(has_line(report, at(2) + "connections[0]: missing required key \"name\""));
+  EXPECT_TRUE(has_line(report, at(2) + "connections[0]: missing required key \"address\""));
+  EXPECT_TRUE(has_line(report, at(2) + "connections[0]: missing required key \"database\""));
+}
+
+TEST_F(ConfigLoaderTest, ReportsMissingRequiredAccessKeys) {
+  std::string yaml(kOneConnection);
+  yaml += "access:\n  - who: { groups: [eng] }\n";
+  const std::string report = problems(yaml);
+  EXPECT_TRUE(has_line(report, at(8) + "access[0]: missing required key \"name\""));
+  EXPECT_TRUE(has_line(report, at(8) + "access[0]: missing required key \"connections\""));
+}
+
+TEST_F(ConfigLoaderTest, RequiresAccessRuleToSayWhoItIsFor) {
+  std::string yaml(kOneConnection);
+  yaml +=
+      "access:\n  - name: r\n    connections: [db]\n  - name: s\n    who: {}\n"
+      "    connections: [db]\n";
+  const std::string report = problems(yaml);
+  EXPECT_TRUE(has_line(report, at(8) + "access[0]: missing required key \"who\""));
+  EXPECT_TRUE(has_line(report, at(11) + "access[1].who: name at least one of groups, subjects"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsDuplicateConnectionNames) {
+  std::string yaml(kOneConnection);
+  yaml += "  - name: db\n    address: 127.0.0.1:5433\n    database: other\n";
+  EXPECT_TRUE(has_line(problems(yaml), at(7) + "connections[1]: connection name \"db\" is already "
+                                               "used at line 2"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsDuplicateRuleNamesAcrossAccessAndGuardrails) {
+  std::string yaml(kOneConnection);
+  yaml += R"yaml(access:
+  - { name: r, who: { groups: [a] }, connections: [db] }
+  - { name: r, who: { groups: [b] }, connections: [db] }
+guardrails:
+  - { name: r, when: {}, action: deny }
+)yaml";
+  const std::string report = problems(yaml);
+  EXPECT_TRUE(has_line(report, at(9) + "access[1]: rule name \"r\" is already used at line 8"));
+  EXPECT_TRUE(
+      has_line(report, at(11) + "guardrails[0]: rule name \"r\" is already used at line 8"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsUnsetPasswordVariable) {
+  std::string yaml(kOneConnection);
+  yaml.replace(yaml.find("{ user: app }"), 13, "{ user: app, password_env: APP_DB_PASSWORD }");
+  EXPECT_TRUE(has_line(problems(yaml),
+                       at(6) + "connections[0].credentials.default.password_env: environment "
+                               "variable APP_DB_PASSWORD is not set"));
+}
+
+TEST_F(ConfigLoaderTest, NeverPutsPasswordsInMessages) {
+  setenv("APP_DB_PASSWORD", "hunter2-from-env", 1);
+  write("pw.txt", "hunter2-from-file\n");
+  const std::string report = problems(R"yaml(connections:
+  - name: db
+    address: 127.0.0.1:bad
+    database: app
+    credentials:
+      default: { user: app, password_env: APP_DB_PASSWORD, extra: 1 }
+      ro: { user: ro, password_file: pw.txt, password: hunter2-inline }
+      both: { user: x, password_env: APP_DB_PASSWORD, password_file: pw.txt }
+state: { url: "postgresql://u:hunter2-in-url@host/db?x" }
+state2: 1
+access:
+  - { name: r, who: { groups: [a] }, connections: [db, nope], credentials: missing }
+)yaml");
+  EXPECT_TRUE(has_line(report,
+                       "unknown key \"password\" in connections[0].credentials.ro "
+                       "(use password_env or password_file)"));
+  EXPECT_EQ(report.find("hunter2"), std::string::npos) << report;
+}
+
+TEST_F(ConfigLoaderTest, ReadsPasswordFileRelativeToTheConfigAndTrimsTheNewline) {
+  write("secrets/db.pw", "s3cret\r\n");
+  std::string yaml(kOneConnection);
+  yaml.replace(yaml.find("{ user: app }"), 13, "{ user: app, password_file: secrets/db.pw }");
+  auto result = parse(yaml);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const CredentialProfile& p = (*result)->connections[0].credentials.at("default");
+  EXPECT_EQ(p.password.reveal(), "s3cret");
+  EXPECT_EQ(p.password_file, dir_ / "secrets/db.pw");
+}
+
+TEST_F(ConfigLoaderTest, ReportsMissingPasswordFile) {
+  std::string yaml(kOneConnection);
+  yaml.replace(yaml.find("{ user: app }"), 13, "{ user: app, password_file: nope.pw }");
+  EXPECT_TRUE(has_line(problems(yaml), at(6) +
+                                           "connections[0].credentials.default.password_file: "
+                                           "cannot read " +
+                                           (dir_ / "nope.pw").string()));
+}
+
+TEST_F(ConfigLoaderTest, ReportsAccessRuleNamingUnknownConnection) {
+  std::string yaml(kOneConnection);
+  yaml += "access:\n  - name: r\n    who: { groups: [eng] }\n    connections: [db, dbb]\n";
+  EXPECT_TRUE(has_line(problems(yaml), at(10) + "access[0].connections[1]: unknown connection "
+                                                "\"dbb\""));
+}
+
+TEST_F(ConfigLoaderTest, RequiresCredentialProfileOnEveryConnectionOfTheRule) {
+  std::string yaml(kOneConnection);
+  yaml += R"yaml(  - name: db2
+    address: 127.0.0.1:5433
+    database: app
+    credentials: { readonly: { user: ro }, default: { user: rw } }
+access:
+  - name: r
+    who: { groups: [eng] }
+    connections:
+      - db2
+      - db
+    credentials: readonly
+)yaml";
+  const std::string report = problems(yaml);
+  EXPECT_TRUE(has_line(report, at(16) + "access[0].connections[1]: connection \"db\" has no "
+                                        "credential profile \"readonly\""));
+  EXPECT_EQ(report.find("connections[0]:"), std::string::npos) << report;
+}
+
+TEST_F(ConfigLoaderTest, ReportsUnknownMaskingProfileWhenProfilesAreDefined) {
+  std::string yaml(kOneConnection);
+  yaml += R"yaml(masking:
+  profiles:
+    strict: { detectors: [email] }
+access:
+  - { name: a, who: { groups: [x] }, connections: [db], masking: strict }
+  - { name: b, who: { groups: [x] }, connections: [db], masking: none }
+  - { name: c, who: { groups: [x] }, connections: [db], masking: default }
+)yaml";
+  const std::string report = problems(yaml);
+  EXPECT_TRUE(has_line(report, at(13) + "access[2].masking: unknown masking profile \"default\""));
+  EXPECT_EQ(report.find("access[0]"), std::string::npos) << report;
+  EXPECT_EQ(report.find("access[1]"), std::string::npos) << report;
+}
+
+TEST_F(ConfigLoaderTest, AcceptsAnyMaskingNameWhenNoProfilesAreDefined) {
+  std::string yaml(kOneConnection);
+  yaml += "access:\n  - { name: a, who: { groups: [x] }, connections: [db], masking: default }\n";
+  auto result = parse(yaml);
+  EXPECT_TRUE(result.ok()) << result.error().message;
+}
+
+TEST_F(ConfigLoaderTest, ReportsUnsupportedConnectionKind) {
+  std::string yaml(kOneConnection);
+  yaml.insert(yaml.find("    address"), "    kind: mysql\n");
+  EXPECT_TRUE(has_line(problems(yaml), at(3) + "connections[0].kind: kind \"mysql\" is not "
+                                               "supported yet (supported: postgres)"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsReviewGuardrailWithoutReviewers) {
+  std::string yaml(kOneConnection);
+  yaml += "guardrails:\n  - name: g\n    when: { statements: [delete] }\n    action: review\n";
+  EXPECT_TRUE(has_line(
+      problems(yaml), at(8) + "guardrails[0]: action review needs reviewers (groups or subjects)"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsWaitOnAGuardrailThatDoesNotReview) {
+  std::string yaml(kOneConnection);
+  yaml += "guardrails:\n  - name: g\n    when: {}\n    action: deny\n    wait: 30s\n";
+  EXPECT_TRUE(
+      has_line(problems(yaml), at(11) + "guardrails[0]: wait is only used with action: review"));
+}
+
+TEST_F(ConfigLoaderTest, RequiresGuardrailConditionsAndAction) {
+  std::string yaml(kOneConnection);
+  yaml += "guardrails:\n  - name: g\n";
+  const std::string report = problems(yaml);
+  EXPECT_TRUE(has_line(report, at(8) + "guardrails[0]: missing required key \"when\""));
+  EXPECT_TRUE(has_line(report, at(8) + "guardrails[0]: missing required key \"action\""));
+}
+
+TEST_F(ConfigLoaderTest, ReportsGuardrailNamingUnknownConnection) {
+  std::string yaml(kOneConnection);
+  yaml += "guardrails:\n  - { name: g, when: { connections: [prod] }, action: deny }\n";
+  EXPECT_TRUE(has_line(problems(yaml), at(8) + "guardrails[0].when.connections[0]: unknown "
+                                               "connection \"prod\""));
+}
+
+TEST_F(ConfigLoaderTest, ResolvesRelativePathsAgainstTheConfigFolder) {
+  write("conf/certs/a.crt", "c");
+  write("conf/certs/a.key", "k");
+  write("conf/jwks.json", "{}");
+  write("conf/ca.pem", "ca");
+  const std::string yaml = R"yaml(tls: { cert_file: certs/a.crt, key_file: ./certs/../certs/a.key }
+state: { url: sqlite://data/state.db }
+identity:
+  signing_key_file: keys/gw.key
+  oidc: [{ issuer: "https://i/", audience: a, jwks_file: jwks.json }]
+connections:
+  - { name: db, address: "db:5432", database: d, tls_ca_file: ca.pem }
+audit:
+  exporters: [{ kind: jsonl, path: out/audit.jsonl }]
+)yaml";
+  write("conf/portcullis.yaml", yaml);
+  auto result = load_config(dir_ / "conf/portcullis.yaml");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const Config& c = **result;
+  const fs::path conf = dir_ / "conf";
+  EXPECT_EQ(c.tls->cert_file, conf / "certs/a.crt");
+  EXPECT_EQ(c.tls->key_file, conf / "certs/a.key");
+  EXPECT_EQ(c.state_url, "sqlite://" + (conf / "data/state.db").string());
+  EXPECT_EQ(c.identity.signing_key_file, conf / "keys/gw.key");
+  EXPECT_EQ(c.identity.oidc[0].jwks_file, conf / "jwks.json");
+  EXPECT_EQ(c.connections[0].tls_ca_file, conf / "ca.pem");
+  EXPECT_EQ(c.audit.exporters[0].path, conf / "out/audit.jsonl");
+}
+
+TEST_F(ConfigLoaderTest, KeepsAbsoluteSqlitePath) {
+  auto result = parse("state: { url: sqlite:///srv/portcullis/state.db }\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ((*result)->state_url, "sqlite:///srv/portcullis/state.db");
+}
+
+TEST_F(ConfigLoaderTest, KeepsPostgresStateUrlAsWritten) {
+  auto result = parse("state: { url: \"postgresql://gw@db/portcullis\" }\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ((*result)->state_url, "postgresql://gw@db/portcullis");
+}
+
+TEST_F(ConfigLoaderTest, ReportsUnknownStateScheme) {
+  EXPECT_TRUE(has_line(problems("state:\n  url: mysql://x\n"),
+                       at(2) + "state.url: expected sqlite://PATH or postgresql://"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsMissingTlsFiles) {
+  const std::string report = problems("tls:\n  cert_file: nope.crt\n");
+  EXPECT_TRUE(
+      has_line(report, at(2) + "tls.cert_file: cannot read " + (dir_ / "nope.crt").string()));
+  EXPECT_TRUE(has_line(report, at(2) + "tls: missing required key \"key_file\""));
+}
+
+TEST_F(ConfigLoaderTest, RequiresTlsForNonLoopbackListeners) {
+  EXPECT_TRUE(has_line(problems("listen:\n  postgres: 0.0.0.0:15432\n"),
+                       at(2) + "listen.postgres: 0.0.0.0 is not a loopback address, so a tls "
+                               "section (cert_file, key_file) is required"));
+  EXPECT_TRUE(parse("listen: { postgres: \"[::1]:15432\", http: localhost:8080 }\n").ok());
+}
+
+TEST_F(ConfigLoaderTest, ReportsYamlSyntaxErrorWithItsLine) {
+  const std::string report = problems("connections:\n  - name: db\n    address: [oops\n");
+  EXPECT_EQ(report.rfind(file_ + ":", 0), 0u) << report;
+  EXPECT_NE(report.find(":4: "), std::string::npos) << report;
+}
+
+TEST_F(ConfigLoaderTest, ReportsTabIndentationAsASyntaxError) {
+  const std::string report = problems("listen:\n\tpostgres: 127.0.0.1:1\n");
+  EXPECT_EQ(report.rfind(at(2), 0), 0u) << report;
+}
+
+TEST_F(ConfigLoaderTest, ReportsEveryProblemInLineOrder) {
+  const std::string report = problems(R"yaml(audit:
+  checkpoint_every: 0
+connections:
+  - { name: db, address: "h:1", database: d }
+listen: { postgres: "h" }
+)yaml");
+  const auto first = report.find(at(2));
+  const auto second = report.find(at(5));
+  ASSERT_NE(first, std::string::npos) << report;
+  ASSERT_NE(second, std::string::npos) << report;
+  EXPECT_LT(first, second);
+  EXPECT_NE(report.find('\n'), std::string::npos);
+}
+
+TEST_F(ConfigLoaderTest, RejectsNonMapDocument) {
+  EXPECT_TRUE(has_line(problems("- a\n- b\n"), at(1) + "expected a map of settings at the top"));
+}
+
+TEST_F(ConfigLoaderTest, RejectsSeveralDocuments) {
+  EXPECT_TRUE(
+      has_line(problems("api: {}\n---\napi: {}\n"), at(2) + "only one YAML document is allowed"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsTextTheYamlParserCannotPlace) {
+  EXPECT_TRUE(has_line(problems(","), at(1) + "YAML syntax error: unexpected \",\""));
+}
+
+TEST_F(ConfigLoaderTest, NamesTheFileAsWrittenInMessages) {
+  auto result = parse_config("bogus: 1\n", "some/where/portcullis.yaml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message,
+            "some/where/portcullis.yaml:1: unknown key \"bogus\" in the top level");
+}
+
+TEST_F(ConfigLoaderTest, ReportsUnreadableFile) {
+  auto result = load_config(dir_ / "missing.yaml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(has_line(result.error().message, (dir_ / "missing.yaml").string() + ": cannot read"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsDefaultTokenTtlLongerThanMaximum) {
+  EXPECT_TRUE(has_line(problems("identity:\n  default_token_ttl: 2d\n  max_token_ttl: 1d\n"),
+                       at(2) + "identity.default_token_ttl (2d) is longer than "
+                               "identity.max_token_ttl (1d)"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsUnsupportedExporterKind) {
+  EXPECT_TRUE(has_line(problems("audit:\n  exporters:\n    - { kind: splunk, path: x }\n"),
+                       at(3) + "audit.exporters[0].kind: exporter kind \"splunk\" is not "
+                               "supported yet"));
+}
+
+TEST_F(ConfigLoaderTest, RejectsDetectorsOnTheNoneProfile) {
+  EXPECT_TRUE(has_line(problems("masking:\n  profiles:\n    none: { detectors: [email] }\n"),
+                       at(3) + "masking profile \"none\" means no masking; it must be empty"));
+}
+
+}  // namespace
+}  // namespace portcullis::policy
