@@ -19,7 +19,6 @@ cd "$REPO"
 DEMO_DIR=var/demo
 PG_PORT=${DEMO_PG_PORT:-54329}
 GATEWAY_LISTEN=127.0.0.1:15432
-HTTP_LISTEN=127.0.0.1:18080
 SECRETS=$DEMO_DIR/secrets.env
 CONFIG=$DEMO_DIR/portcullis.yaml
 PORTCULLIS=./build/src/cli/portcullis
@@ -214,7 +213,6 @@ write_config() {
   install -d -m 0700 "$DEMO_DIR/state"
   sed -e "s/@PG_PORT@/$PG_PORT/g" \
     -e "s/@LISTEN_POSTGRES@/$GATEWAY_LISTEN/g" \
-    -e "s/@LISTEN_HTTP@/$HTTP_LISTEN/g" \
     examples/demo/portcullis.yaml.in >"$CONFIG.tmp"
   mv "$CONFIG.tmp" "$CONFIG"
 }
@@ -243,11 +241,12 @@ print_instructions() {
   cat <<TEXT
 
 Portcullis demo
-  gateway        postgres://$GATEWAY_LISTEN (dbname=demo), REST API and /metrics on http://$HTTP_LISTEN
+  gateway        postgres://$GATEWAY_LISTEN (dbname=demo)
   backend        PostgreSQL on 127.0.0.1:$PG_PORT, database app, roles app_rw / app_ro
                  (their passwords are in $SECRETS; callers never see them)
 
-Token for alice (group engineering: read-only, PII masked, valid 8h), also in $DEMO_DIR/alice.token:
+Token for alice (group engineering: connects as the read-only role app_ro, valid 8h),
+also in $DEMO_DIR/alice.token:
 
 $token
 
@@ -263,9 +262,9 @@ and try:
   SELECT c.full_name, c.email, c.phone, c.credit_card, count(o.id) AS orders
     FROM customers c JOIN orders o ON o.customer_id = c.id
    GROUP BY c.id ORDER BY orders DESC LIMIT 5;
-  DELETE FROM orders;    -- refused: alice may only read
+  DELETE FROM orders;    -- refused: alice's grant uses the read-only backend role
 
-A DBA token (read, write, DDL; unbounded DELETE/UPDATE wait for approval):
+A DBA token (connects as app_rw, which may write):
   $PORTCULLIS token issue --config $CONFIG --subject bob --group dba --ttl 1h
 
 The gateway runs below; Ctrl-C stops it. The demo PostgreSQL keeps running:

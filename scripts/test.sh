@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Sets up the machine (packages), builds Portcullis and runs every test:
+#   1. unit and integration tests (real PostgreSQL, psql, pgbench, libpq) under ctest;
+#   2. the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer;
+#   3. a short run of every libFuzzer target.
+# Safe to run again; each stage builds in its own folder (build-test, build-asan, build-fuzz).
+#
+#   scripts/test.sh                 everything
+#   scripts/test.sh --quick         stage 1 only
+# Environment: FUZZ_SECONDS (default 30) per fuzz target; SKIP_SETUP=1 to skip apt-get.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+JOBS=${JOBS:-$(nproc)}
+
+say() { printf '\n==> %s\n' "$*"; }
+
+if [ "${SKIP_SETUP:-0}" != 1 ]; then
+  say "Installing packages (scripts/setup.sh)"
+  scripts/setup.sh
+fi
+
+say "Building (build-test)"
+cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTCULLIS_BENCH=OFF
+cmake --build build-test -j "$JOBS"
+say "Running the tests"
+ctest --test-dir build-test -j "$JOBS" --output-on-failure --timeout 900
+
+[ "$QUICK" = 1 ] && exit 0
+
+say "Building with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPORTCULLIS_SANITIZE=ON \
+  -DPORTCULLIS_BENCH=OFF
+cmake --build build-asan -j "$JOBS"
+say "Running the tests under the sanitizers"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan -j "$JOBS" --output-on-failure --timeout 1800
+
+say "Building the fuzz targets (build-fuzz, clang)"
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DPORTCULLIS_FUZZ=ON
+cmake --build build-fuzz -j "$JOBS"
+for target in build-fuzz/fuzz/*_fuzz; do
+  name=$(basename "$target")
+  corpus=build-fuzz/corpus/$name
+  mkdir -p "$corpus"
+  seeds=()
+  [ -d "fuzz/corpus/$name" ] && seeds=("fuzz/corpus/$name")
+  say "Fuzzing $name for ${FUZZ_SECONDS}s"
+  status=0
+  "$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$corpus" "${seeds[@]}" \
+    > "build-fuzz/$name.log" 2>&1 || status=$?
+  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|INFO: seed corpus|==[0-9]+==|SUMMARY)' \
+    "build-fuzz/$name.log" || true
+  if [ "$status" -ne 0 ]; then
+    tail -n 60 "build-fuzz/$name.log"
+    echo "fuzz target $name failed (exit $status)"
+    exit 1
+  fi
+done
+say "All tests passed"
