@@ -95,7 +95,7 @@ class DecisionPointTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     server_->stop();
-    threads_->stop();
+    threads_->release();
     threads_->join();
     delete server_;
     delete threads_;

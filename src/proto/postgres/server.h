@@ -43,7 +43,7 @@ class Server {
 
   net::IoThreads& threads_;
   std::atomic<std::shared_ptr<const GatewayContext>> context_;
-  CancelRegistry cancels_;
+  std::shared_ptr<CancelRegistry> cancels_ = std::make_shared<CancelRegistry>();
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<std::size_t> active_sessions_{0};
   bool loopback_ = false;

@@ -102,9 +102,9 @@ std::vector<asio::const_buffer> to_buffers(const std::vector<Segment>& segments,
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket client, std::shared_ptr<const GatewayContext> context,
-                 CancelRegistry& cancels, bool loopback_listener)
+                 std::shared_ptr<CancelRegistry> cancels, bool loopback_listener)
     : context_(std::move(context)),
-      cancels_(cancels),
+      cancels_(std::move(cancels)),
       loopback_listener_(loopback_listener),
       id_(make_session_id()),
       started_(std::chrono::steady_clock::now()),
@@ -119,7 +119,7 @@ Session::Session(asio::ip::tcp::socket client, std::shared_ptr<const GatewayCont
 }
 
 Session::~Session() {
-  if (gateway_key_) cancels_.remove(gateway_key_->process_id);
+  if (gateway_key_) cancels_->remove(gateway_key_->process_id);
 }
 
 asio::awaitable<void> Session::run() {
@@ -379,7 +379,7 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   transaction_status_ = backend.transaction_status;
   if (terminated_) co_return false;
 
-  gateway_key_ = cancels_.add(
+  gateway_key_ = cancels_->add(
       CancelTarget{grant->connection->address.host, grant->connection->address.port, backend.key});
   identity_ = std::move(*identity);
   grant_ = std::move(*grant);
@@ -401,7 +401,7 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
 }
 
 asio::awaitable<void> Session::handle_cancel(const CancelRequest& request) {
-  const auto target = cancels_.find(request);
+  const auto target = cancels_->find(request);
   if (!target) {
     // As PostgreSQL: no answer either way, so a guesser learns nothing.
     spdlog::info("event=cancel_unknown client={}", client_address_);

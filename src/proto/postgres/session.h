@@ -26,7 +26,7 @@ namespace portcullis::proto::postgres {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(boost::asio::ip::tcp::socket client, std::shared_ptr<const GatewayContext> context,
-          CancelRegistry& cancels, bool loopback_listener);
+          std::shared_ptr<CancelRegistry> cancels, bool loopback_listener);
   ~Session();
 
   // Runs the whole session; returns when both connections are closed.
@@ -69,7 +69,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool plaintext_allowed() const;
 
   std::shared_ptr<const GatewayContext> context_;
-  CancelRegistry& cancels_;
+  // Shared: a session torn down with its event loop may outlive the server.
+  std::shared_ptr<CancelRegistry> cancels_;
   bool loopback_listener_;
   std::string id_;
   std::string client_address_;
