@@ -590,16 +590,7 @@ Session::Action Session::on_client_message(const Message& message) {
       if (!call) return protocol_error(call.error());
       policy::Command command;
       command.text = fmt::format("FunctionCall(oid {})", call->function_oid);
-      for (std::size_t i = 0; i < call->arguments.size(); ++i) {
-        const auto& value = call->arguments[i];
-        const int16_t format = call->argument_formats.empty()       ? 0
-                               : call->argument_formats.size() == 1 ? call->argument_formats[0]
-                                                                    : call->argument_formats[i];
-        if (value)
-          command.params.emplace_back(parameter_text(*value, format == 1));
-        else
-          command.params.emplace_back();
-      }
+      command.params = parameters_text(call->arguments, call->argument_formats);
       command.via = "function_call";
       return decide(std::move(command), false);
     }

@@ -15,18 +15,7 @@ void StatementTracker::on_bind(const Bind& bind) {
     PortalState portal;
     portal.statement.assign(bind.statement);
     portal.text = std::move(text);
-    portal.params.reserve(bind.parameters.size());
-    for (std::size_t i = 0; i < bind.parameters.size(); ++i) {
-      const auto& value = bind.parameters[i];
-      if (!value) {
-        portal.params.emplace_back();
-        continue;
-      }
-      const int16_t format = bind.parameter_formats.empty()       ? 0
-                             : bind.parameter_formats.size() == 1 ? bind.parameter_formats[0]
-                                                                  : bind.parameter_formats[i];
-      portal.params.emplace_back(parameter_text(*value, format == 1));
-    }
+    portal.params = parameters_text(bind.parameters, bind.parameter_formats);
     op.portal = std::move(portal);
   }
   pending_.push_back(std::move(op));
@@ -122,6 +111,23 @@ std::string parameter_text(std::string_view value, bool binary) {
   for (unsigned char c : value) {
     out.push_back(kHex[c >> 4]);
     out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+std::vector<std::optional<std::string>> parameters_text(
+    const std::vector<std::optional<std::string_view>>& values,
+    const std::vector<int16_t>& formats) {
+  std::vector<std::optional<std::string>> out;
+  out.reserve(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!values[i]) {
+      out.emplace_back();
+      continue;
+    }
+    // The decoder has checked that a list of several codes has one per value.
+    const int16_t format = formats.empty() ? 0 : formats.size() == 1 ? formats[0] : formats[i];
+    out.emplace_back(parameter_text(*values[i], format == 1));
   }
   return out;
 }

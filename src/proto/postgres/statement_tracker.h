@@ -73,4 +73,10 @@ class StatementTracker {
 // A bound parameter in text form: text-format values as they are, binary ones as \x + hex.
 std::string parameter_text(std::string_view value, bool binary);
 
+// Bind parameters or FunctionCall arguments in text form. `formats` holds no code (all
+// text), one code for all values, or one per value, as the protocol allows.
+std::vector<std::optional<std::string>> parameters_text(
+    const std::vector<std::optional<std::string_view>>& values,
+    const std::vector<int16_t>& formats);
+
 }  // namespace portcullis::proto::postgres
