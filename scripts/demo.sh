@@ -262,9 +262,11 @@ and try:
   SELECT c.full_name, c.email, c.phone, c.credit_card, count(o.id) AS orders
     FROM customers c JOIN orders o ON o.customer_id = c.id
    GROUP BY c.id ORDER BY orders DESC LIMIT 5;
-  DELETE FROM orders;    -- refused: alice's grant uses the read-only backend role
+  DELETE FROM orders WHERE id = 1;   -- refused: alice's access allows reads only
+  SELECT pg_read_file('/etc/passwd'); -- refused by the no-server-files guardrail
 
-A DBA token (connects as app_rw, which may write):
+A DBA token (connects as app_rw, may write; DROP and TRUNCATE are refused, and a DELETE or
+UPDATE without WHERE is refused until approvals arrive):
   $PORTCULLIS token issue --config $CONFIG --subject bob --group dba --ttl 1h
 
 The gateway runs below; Ctrl-C stops it. The demo PostgreSQL keeps running:

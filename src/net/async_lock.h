@@ -2,6 +2,7 @@
 // coroutines write to (the relay and the gateway's own replies). Uncontended, it is a flag.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -17,16 +18,21 @@ class AsyncLock {
  public:
   explicit AsyncLock(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
 
+  // Returns once the caller holds the lock. A wait that is cancelled (the coroutine is being
+  // torn down) leaves the queue and throws, so a cancelled waiter never holds the lock.
   boost::asio::awaitable<void> lock() {
     if (!locked_) {
       locked_ = true;
       co_return;
     }
-    auto waiter = std::make_shared<boost::asio::steady_timer>(
-        executor_, boost::asio::steady_timer::time_point::max());
+    auto waiter = std::make_shared<Waiter>(executor_);
     waiters_.push_back(waiter);
-    // unlock() hands the lock over by cancelling the waiter's timer.
-    co_await waiter->async_wait(use_nothrow);
+    // unlock() hands the lock over by marking the waiter granted and cancelling its timer.
+    co_await waiter->timer.async_wait(use_nothrow);
+    if (!waiter->granted) {
+      waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), waiter), waiters_.end());
+      throw boost::system::system_error(boost::asio::error::operation_aborted);
+    }
   }
 
   void unlock() {
@@ -36,13 +42,21 @@ class AsyncLock {
     }
     auto next = std::move(waiters_.front());
     waiters_.pop_front();
-    next->cancel();
+    next->granted = true;
+    next->timer.cancel();
   }
 
  private:
+  struct Waiter {
+    explicit Waiter(const boost::asio::any_io_executor& executor)
+        : timer(executor, boost::asio::steady_timer::time_point::max()) {}
+    boost::asio::steady_timer timer;
+    bool granted = false;
+  };
+
   boost::asio::any_io_executor executor_;
   bool locked_ = false;
-  std::deque<std::shared_ptr<boost::asio::steady_timer>> waiters_;
+  std::deque<std::shared_ptr<Waiter>> waiters_;
 };
 
 }  // namespace portcullis::net

@@ -39,6 +39,14 @@ class ByteBuffer {
   }
   void commit(std::size_t n) { end_ += n; }
 
+  // Gives back the memory of a large message once the buffer is empty again.
+  void shrink_to(std::size_t capacity) {
+    if (begin_ != end_ || capacity_ <= capacity) return;
+    data_.reset();
+    capacity_ = capacity;
+    begin_ = end_ = 0;
+  }
+
   // Makes room for at least `total` unread bytes in all (an inspected message whose whole
   // body must be in memory). Never shrinks.
   void reserve_message(std::size_t total) {

@@ -12,7 +12,8 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-// `who` matches when every criterion it states holds; an empty `who` matches everyone.
+}  // namespace
+
 bool who_matches(const WhoConfig& who, const identity::Identity& identity) {
   if (!who.subjects.empty() && !contains(who.subjects, identity.subject)) return false;
   if (!who.kinds.empty() && !contains(who.kinds, std::string(identity::to_string(identity.kind))))
@@ -25,7 +26,11 @@ bool who_matches(const WhoConfig& who, const identity::Identity& identity) {
   return true;
 }
 
-}  // namespace
+bool is_read_only(const Grant& grant) {
+  for (const auto& c : grant.allow)
+    if (c == "write" || c == "ddl" || c == "dcl" || c == "admin" || c == "unknown") return false;
+  return true;
+}
 
 Result<Grant> select_grant(const Config& config, const identity::Identity& identity,
                            std::string_view connection_name) {

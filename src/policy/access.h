@@ -20,6 +20,14 @@ struct Grant {
   std::string masking;                             // masking profile, "" or "none" for none
 };
 
+// True when every criterion `who` states holds for the identity; an empty `who` matches
+// everyone.
+bool who_matches(const WhoConfig& who, const identity::Identity& identity);
+
+// A grant that allows no statement class that changes anything (write, ddl, dcl, admin):
+// its backend session is opened read-only as well.
+bool is_read_only(const Grant& grant);
+
 // The first access rule whose `who` matches the identity and that names the connection.
 // The error names the connection (and never says which rules exist).
 Result<Grant> select_grant(const Config& config, const identity::Identity& identity,

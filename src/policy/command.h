@@ -2,10 +2,13 @@
 // statement they are about to forward; the decision point, the journal and approvals read it.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "sql/statement.h"
 
 namespace portcullis::policy {
 
@@ -21,12 +24,9 @@ struct Command {
   // binary values are shown hex-encoded as \x...).
   std::vector<std::optional<std::string>> params;
 
-  // Filled by the statement classifier: statement kinds ("select", "drop_table", ...),
-  // classes ("read", "write", ...), objects touched and functions called.
-  std::vector<std::string> kinds;
-  std::vector<std::string> classes;
-  std::vector<std::string> objects;
-  std::vector<std::string> functions;
+  // What the statement classifier found in `text`: one sql::Statement per statement, with
+  // its kind, classes, tables, functions and flags. Shared with the classification cache.
+  std::shared_ptr<const sql::Classification> classification;
 };
 
 }  // namespace portcullis::policy

@@ -1,13 +1,97 @@
 // decide(): the single point where a command's fate is settled.
 #include "policy/decide.h"
 
-namespace portcullis::policy {
+#include <fmt/format.h>
 
-Decision decide(const Config& /*config*/, const Grant& grant, const Command& /*command*/) {
+#include <algorithm>
+#include <optional>
+
+#include "policy/guardrails.h"
+
+namespace portcullis::policy {
+namespace {
+
+// Classes every grant allows, so that every client's housekeeping works.
+constexpr sql::ClassSet kAlwaysAllowed =
+    sql::StatementClass::transaction | sql::StatementClass::session;
+
+Decision refuse(const std::string& rule, std::string message) {
   Decision decision;
-  decision.verdict = Verdict::allow;
-  decision.rule = grant.rule;
+  decision.verdict = Verdict::deny;
+  decision.rule = rule;
+  decision.message = std::move(message);
   return decision;
+}
+
+std::optional<Decision> check_guardrails(const Config& config, const identity::Identity& identity,
+                                         const Grant& grant, const sql::Statement& statement) {
+  for (const auto& guardrail : config.guardrails) {
+    if (!guardrail_matches(guardrail.when, statement, grant.connection->name, identity)) continue;
+    if (guardrail.action == GuardrailAction::allow) return std::nullopt;
+    Decision decision;
+    decision.rule = guardrail.name;
+    decision.message = guardrail.message.empty()
+                           ? fmt::format("{} is not allowed through the gateway", statement.kind)
+                           : guardrail.message;
+    if (guardrail.action == GuardrailAction::review) {
+      decision.verdict = Verdict::review;
+      decision.reviewer_groups = guardrail.reviewers.groups;
+      decision.wait = guardrail.wait;
+      if (guardrail.message.empty())
+        decision.message = fmt::format("{} needs a reviewer's approval", statement.kind);
+    } else {
+      decision.verdict = Verdict::deny;
+    }
+    return decision;
+  }
+  return std::nullopt;
+}
+
+// Settings that change how the server reads query text: the classifier reads it as UTF-8
+// with standard_conforming_strings on, and the two must not diverge.
+bool changes_text_reading(const sql::Statement& statement) {
+  return statement.kind == "set" &&
+         (statement.setting == "client_encoding" ||
+          statement.setting == "standard_conforming_strings" || statement.setting == "names");
+}
+
+std::optional<Decision> check_grant(const Grant& grant, const sql::Statement& statement,
+                                    const std::string& parse_error) {
+  if (changes_text_reading(statement))
+    return refuse(grant.rule,
+                  fmt::format("changing {} is not allowed through the gateway", statement.setting));
+  const sql::ClassSet needed = statement.classes & ~kAlwaysAllowed;
+  for (const auto name : sql::class_names(needed)) {
+    if (std::find(grant.allow.begin(), grant.allow.end(), name) != grant.allow.end()) continue;
+    if (name == "unknown") {
+      return refuse(
+          grant.rule,
+          parse_error.empty()
+              ? fmt::format("the gateway cannot classify this {} statement", statement.kind)
+              : fmt::format("the statement cannot be parsed: {}", parse_error));
+    }
+    return refuse(grant.rule, fmt::format("{} statements are not allowed for this access ({})",
+                                          name, statement.kind));
+  }
+  if (statement.lifts_read_only && is_read_only(grant))
+    return refuse(grant.rule,
+                  fmt::format("this access is read-only; {} would lift that", statement.kind));
+  return std::nullopt;
+}
+
+}  // namespace
+
+Decision decide(const Config& config, const identity::Identity& identity, const Grant& grant,
+                const Command& command) {
+  if (!command.classification) return refuse(grant.rule, "the command could not be classified");
+  const auto& classification = *command.classification;
+  for (const auto& statement : classification.statements) {
+    if (auto decision = check_guardrails(config, identity, grant, statement)) return *decision;
+    if (auto decision = check_grant(grant, statement, classification.parse_error)) return *decision;
+  }
+  Decision allowed;
+  allowed.rule = grant.rule;
+  return allowed;
 }
 
 }  // namespace portcullis::policy

@@ -1,6 +1,7 @@
 // The decision point: every Command a caller sends passes here before it is forwarded.
 #pragma once
 
+#include "identity/identity.h"
 #include "policy/access.h"
 #include "policy/command.h"
 #include "policy/config.h"
@@ -8,9 +9,13 @@
 
 namespace portcullis::policy {
 
-// Decides one command under the caller's grant. Statement classification and guardrails
-// plug in here; until they exist every command the grant reaches is allowed, decided by the
-// grant's access rule.
-Decision decide(const Config& config, const Grant& grant, const Command& command);
+// Decides a command under the caller's grant, statement by statement; the first statement
+// that is not allowed decides for the whole command (nothing of it is forwarded). For each
+// statement: guardrails in order (the first that matches decides deny or review; allow ends
+// the guardrail check but never widens the grant), then the grant's statement classes
+// (transaction and session always pass; unknown only where named), then, for a read-only
+// grant, anything that would lift read-only. A command without a classification is refused.
+Decision decide(const Config& config, const identity::Identity& identity, const Grant& grant,
+                const Command& command);
 
 }  // namespace portcullis::policy

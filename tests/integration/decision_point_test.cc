@@ -60,15 +60,17 @@ class DecisionPointTest : public ::testing::Test {
     auto context = proto::postgres::make_gateway_context(*config, shared);
     ASSERT_TRUE(context.ok()) << context.error().message;
     auto custom = std::make_shared<proto::postgres::GatewayContext>(**context);
-    custom->decide = [](const policy::Config&, const policy::Grant& grant,
-                        const policy::Command& command) {
+    custom->decide = [](const policy::Config&, const identity::Identity&,
+                        const policy::Grant& grant, const policy::Command& command) {
       {
         std::lock_guard lock(mutex_);
         recorded_.push_back(Recorded{command.text, std::string(command.via), command.params});
       }
       policy::Decision decision;
       decision.rule = grant.rule;
-      if (command.text.find(kMarker) != std::string::npos) {
+      // Refused where it runs (Query, Execute), allowed at Parse, so that these tests reach
+      // the statement tracking behind Execute; the real decision point refuses at Parse too.
+      if (command.text.find(kMarker) != std::string::npos && command.via != "parse") {
         decision.verdict = policy::Verdict::deny;
         decision.rule = "test-deny";
         decision.message = "not here";
@@ -110,9 +112,13 @@ class DecisionPointTest : public ::testing::Test {
     recorded_.clear();
   }
 
+  // The commands decided where they run (Parse is decided too, and left out here).
   static std::vector<Recorded> recorded() {
     std::lock_guard lock(mutex_);
-    return recorded_;
+    std::vector<Recorded> out;
+    for (const auto& r : recorded_)
+      if (r.via != "parse") out.push_back(r);
+    return out;
   }
 
   PGconn* connect();

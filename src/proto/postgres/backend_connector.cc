@@ -156,7 +156,8 @@ asio::awaitable<BackendOutcome> connect_backend(const BackendTarget& target,
   auto [connect_ec, endpoint] =
       co_await asio::async_connect(stream->socket(), endpoints, use_nothrow);
   if (connect_ec) co_return fail(unavailable(connection, connect_ec.message()));
-  stream->socket().set_option(tcp::no_delay(true));
+  net::error_code nodelay_ec;  // best effort: latency, not correctness
+  stream->socket().set_option(tcp::no_delay(true), nodelay_ec);
 
   if (connection.tls != policy::BackendTlsMode::disable) {
     if (auto failure = co_await negotiate_tls(*stream, target)) co_return fail(*failure);
@@ -187,6 +188,13 @@ asio::awaitable<BackendOutcome> connect_backend(const BackendTarget& target,
             authenticated = true;
             break;
           case AuthCode::cleartext_password:
+            // In `prefer` mode an attacker on the path can answer "no TLS" and ask for the
+            // password in clear: never send it over a plain connection.
+            if (!stream->is_tls())
+              co_return fail(unavailable(connection,
+                                         "the backend asks for a cleartext password "
+                                         "over a connection without TLS; the gateway "
+                                         "refuses to send it"));
             if (credentials.password.empty())
               co_return fail(unavailable(connection,
                                          "the backend asks for a password and the "

@@ -17,8 +17,9 @@
 namespace portcullis::proto::postgres {
 
 // The decision point as a session sees it. policy::decide by default.
-using DecideFunction = std::function<policy::Decision(const policy::Config&, const policy::Grant&,
-                                                      const policy::Command&)>;
+using DecideFunction =
+    std::function<policy::Decision(const policy::Config&, const identity::Identity&,
+                                   const policy::Grant&, const policy::Command&)>;
 
 struct GatewayContext {
   policy::ConfigPtr config;

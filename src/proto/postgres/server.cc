@@ -71,16 +71,24 @@ void Server::accept_on(Slot& slot) {
             socket.close(ignored);
             continue;
           }
-          auto session =
-              std::make_shared<Session>(std::move(socket), std::move(context), cancels_, loopback_);
+          auto session = std::make_shared<Session>(std::move(socket), std::move(context), &context_,
+                                                   cancels_, classifier_, loopback_);
           slot.sessions.emplace(session.get(), session);
           ++active_sessions_;
           asio::co_spawn(
               slot.context,
               [this, &slot, session]() -> asio::awaitable<void> {
+                // Released however run() ends, an exception included.
+                struct Release {
+                  Server& server;
+                  Slot& slot;
+                  Session* session;
+                  ~Release() {
+                    slot.sessions.erase(session);
+                    --server.active_sessions_;
+                  }
+                } release{*this, slot, session.get()};
                 co_await session->run();
-                slot.sessions.erase(session.get());
-                --active_sessions_;
               },
               [](std::exception_ptr error) {
                 if (!error) return;

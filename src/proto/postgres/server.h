@@ -15,6 +15,8 @@
 #include "net/io_threads.h"
 #include "proto/postgres/cancel_registry.h"
 #include "proto/postgres/gateway_context.h"
+#include "proto/postgres/session.h"
+#include "sql/classification_cache.h"
 
 namespace portcullis::proto::postgres {
 
@@ -42,8 +44,11 @@ class Server {
   void accept_on(Slot& slot);
 
   net::IoThreads& threads_;
-  std::atomic<std::shared_ptr<const GatewayContext>> context_;
+  ContextSource context_;
   std::shared_ptr<CancelRegistry> cancels_ = std::make_shared<CancelRegistry>();
+  // Statement classification memoized by text, shared by every session.
+  std::shared_ptr<sql::ClassificationCache> classifier_ =
+      std::make_shared<sql::ClassificationCache>();
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<std::size_t> active_sessions_{0};
   bool loopback_ = false;

@@ -32,6 +32,17 @@ constexpr std::string_view kSqlProtocolViolation = "08P01";
 constexpr std::string_view kSqlFeatureNotSupported = "0A000";
 constexpr std::string_view kSqlIdleSessionTimeout = "57P05";
 constexpr std::string_view kSqlInvalidCursorName = "34000";
+constexpr std::string_view kSqlProgramLimitExceeded = "54000";
+constexpr std::string_view kSqlAdminShutdown = "57P01";
+
+// Messages that stream through (DataRow, CopyData) may be as large as PostgreSQL allows a
+// value to be (MaxAllocSize, 1 GB, src/include/utils/memutils.h).
+constexpr std::size_t kMaxStreamedMessage = (std::size_t{1} << 30) - 1;
+// Commands a client may have waiting for answers (refused ones included) before the
+// session is ended: a bound on what a client can make the gateway queue.
+constexpr std::size_t kMaxPendingSyncPoints = 4096;
+// How long a terminated session may take to deliver its last error.
+constexpr auto kTerminateGrace = std::chrono::seconds(2);
 
 // First read size of each direction; grows for whole messages that must be inspected.
 // 16 KiB holds most query texts and a good batch of rows, and keeps idle sessions small.
@@ -70,12 +81,7 @@ bool inspected(char type) {
   }
 }
 
-// A byte range to forward: from the read buffer, or from bytes the gateway made.
-struct Segment {
-  bool synthetic;
-  std::size_t offset;
-  std::size_t size;
-};
+using Segment = RelaySegment;
 
 void add_segment(std::vector<Segment>& segments, bool synthetic, std::size_t offset,
                  std::size_t size) {
@@ -102,13 +108,17 @@ std::vector<asio::const_buffer> to_buffers(const std::vector<Segment>& segments,
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket client, std::shared_ptr<const GatewayContext> context,
-                 std::shared_ptr<CancelRegistry> cancels, bool loopback_listener)
+                 const ContextSource* context_source, std::shared_ptr<CancelRegistry> cancels,
+                 std::shared_ptr<sql::ClassificationCache> classifier, bool loopback_listener)
     : context_(std::move(context)),
+      context_source_(context_source),
       cancels_(std::move(cancels)),
+      classifier_(std::move(classifier)),
       loopback_listener_(loopback_listener),
       id_(make_session_id()),
       started_(std::chrono::steady_clock::now()),
-      client_write_lock_(client.get_executor()) {
+      client_write_lock_(client.get_executor()),
+      backend_progress_(client.get_executor()) {
   net::error_code ec;
   const auto remote = client.remote_endpoint(ec);
   client_address_ =
@@ -134,6 +144,8 @@ asio::awaitable<void> Session::run() {
   deadline.async_wait([weak, timeout = limits.handshake_timeout](const net::error_code& ec) {
     if (ec) return;
     if (auto session = weak.lock()) {
+      // The expiry may have been queued just as the handshake finished.
+      if (session->handshake_done_) return;
       spdlog::info("event=handshake_timeout session={} client={} timeout_ms={}", session->id_,
                    session->client_address_, timeout.count());
       session->client_->close();
@@ -141,6 +153,7 @@ asio::awaitable<void> Session::run() {
     }
   });
   const bool ready = co_await handshake();
+  handshake_done_ = true;
   deadline.cancel();
   if (ready && !terminated_) co_await relay();
 
@@ -160,7 +173,15 @@ asio::awaitable<void> Session::run() {
 void Session::terminate(std::string_view sqlstate, std::string message) {
   if (terminated_) return;
   terminated_ = true;
+  backend_progress_.cancel();
   auto self = shared_from_this();
+  // A client that does not read cannot hold the session (or a shutdown) open: the sockets
+  // are closed after a short grace whether the error got through or not.
+  auto grace = std::make_shared<asio::steady_timer>(client_->get_executor(), kTerminateGrace);
+  grace->async_wait([self, grace](const net::error_code&) {
+    self->client_->close();
+    if (self->backend_) self->backend_->close();
+  });
   asio::co_spawn(
       client_->get_executor(),
       [self,
@@ -223,9 +244,12 @@ asio::awaitable<bool> Session::handshake() {
       buffer.append(chunk, n);
       continue;
     }
-    buffer.erase(0, consumed);
+    // The packet's views point into `buffer`: keep it whole while they are in use, and
+    // carry the bytes after it separately.
+    std::string rest = buffer.substr(consumed);
 
     if (std::holds_alternative<SslRequest>(packet)) {
+      buffer = std::move(rest);
       const bool offer = context_->client_tls && !client_->is_tls();
       auto [ec, n] = co_await client_->write(asio::buffer(offer ? "S" : "N", 1));
       if (ec) co_return false;
@@ -246,6 +270,7 @@ asio::awaitable<bool> Session::handshake() {
       continue;
     }
     if (std::holds_alternative<GssEncRequest>(packet)) {
+      buffer = std::move(rest);
       // No GSSAPI encryption: 'N' makes libpq go on with SSL or plain startup.
       auto [ec, n] = co_await client_->write(asio::buffer("N", 1));
       if (ec) co_return false;
@@ -278,11 +303,12 @@ asio::awaitable<bool> Session::handshake() {
       writer.finish();
       co_await write_to_client(std::move(out));
     }
-    co_return co_await authenticate_and_connect(startup);
+    co_return co_await authenticate_and_connect(startup, std::move(rest));
   }
 }
 
-asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& startup) {
+asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& startup,
+                                                        std::string buffer) {
   const auto& config = *context_->config;
   if (!client_->is_tls() && !plaintext_allowed()) {
     co_await fail(kSqlInvalidAuthorization,
@@ -306,7 +332,6 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
     auto [ec, n] = co_await client_->write(asio::buffer(out));
     if (ec) co_return false;
   }
-  std::string buffer;
   Message message;
   for (;;) {
     std::size_t consumed = 0;
@@ -339,16 +364,17 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   auto identity =
       context_->authenticator->authenticate(credential, subject, std::chrono::system_clock::now());
   if (!identity) {
-    spdlog::info("event=auth_failed session={} client={} user={} connection={} reason=\"{}\"", id_,
-                 client_address_, subject, connection_name, identity.error().message);
+    spdlog::info("event=auth_failed session={} client={} user={:?} connection={:?} reason=\"{}\"",
+                 id_, client_address_, subject, connection_name, identity.error().message);
     co_await fail(kSqlInvalidPassword,
                   "portcullis: authentication failed: " + identity.error().message);
     co_return false;
   }
   auto grant = policy::select_grant(config, *identity, connection_name);
   if (!grant) {
-    spdlog::info("event=access_denied session={} client={} subject={} connection={} reason=\"{}\"",
-                 id_, client_address_, identity->subject, connection_name, grant.error().message);
+    spdlog::info(
+        "event=access_denied session={} client={} subject={:?} connection={:?} reason=\"{}\"", id_,
+        client_address_, identity->subject, connection_name, grant.error().message);
     co_await fail(kSqlInvalidAuthorization, "portcullis: access denied: " + grant.error().message);
     co_return false;
   }
@@ -358,6 +384,10 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
     co_await fail(kSqlInsufficientPrivilege, "portcullis: " + parameters.error().message);
     co_return false;
   }
+  // A read-only grant is enforced twice: by the decision point, and by the backend itself.
+  // The caller cannot lift this setting: startup parameters and statements that would are
+  // refused.
+  if (policy::is_read_only(*grant)) parameters->emplace_back("default_transaction_read_only", "on");
 
   BackendTarget target;
   target.connection = grant->connection;
@@ -444,20 +474,25 @@ asio::awaitable<void> Session::pump_client_to_backend() {
   const std::size_t max_message = context_->config->limits.max_message_size;
   net::ByteBuffer in(kRelayBufferSize);
   std::vector<Segment> segments;
-  std::string synthetic;        // never used in this direction, kept for to_buffers
-  std::size_t passthrough = 0;  // bytes of a streamed message still to come
+  const std::string no_synthetic;  // this direction forwards only what the client sent
+  std::size_t passthrough = 0;     // bytes of a streamed message still to come
   bool drop_passthrough = false;
+  bool need_read = true;
   for (;;) {
-    auto [read_ec, n] = co_await client_->read_some(in.writable());
-    if (read_ec) break;
-    in.commit(n);
-    bytes_from_client_ += n;
-    last_client_activity_ = std::chrono::steady_clock::now();
+    if (need_read) {
+      auto [read_ec, n] = co_await client_->read_some(in.writable());
+      if (read_ec) break;
+      in.commit(n);
+      bytes_from_client_ += n;
+      last_client_activity_ = std::chrono::steady_clock::now();
+    }
 
     const std::string_view input = in.readable();
     std::size_t pos = 0;
     std::size_t whole_message_needed = 0;
     bool close_after = false;
+    bool wait_for_backend = false;
+    bool stopped_early = false;
     segments.clear();
     while (pos < input.size()) {
       if (passthrough > 0) {
@@ -469,7 +504,14 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       }
       FrameHeader header;
       std::string error;
-      const auto status = decode_header(input.substr(pos), max_message, header, error);
+      auto status = decode_header(input.substr(pos), kMaxStreamedMessage, header, error);
+      if (status == DecodeStatus::ready && inspected(header.type) &&
+          header.body_size > max_message) {
+        status = DecodeStatus::invalid;
+        error = fmt::format(
+            "message of {} bytes exceeds the limit of {} bytes (limits.max_message_size)",
+            header.body_size, max_message);
+      }
       if (status == DecodeStatus::need_more) break;
       if (status == DecodeStatus::invalid) {
         spdlog::info("event=protocol_error session={} direction=client error=\"{}\"", id_, error);
@@ -479,12 +521,23 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       }
       const std::size_t total = kHeaderSize + header.body_size;
       if (!inspected(header.type)) {
+        if (header.type == frontend::kCopyDone || header.type == frontend::kCopyFail)
+          copy_from_pending_ = false;
         passthrough = total;
         drop_passthrough = skipping_until_sync_;
         continue;
       }
       if (input.size() - pos < total) {
         whole_message_needed = total;
+        break;
+      }
+      // Bind and Execute name statements and portals. If an earlier batch changed them and
+      // the backend has not answered it yet, its outcome decides what the names mean: wait
+      // for it rather than judge a guess.
+      if ((header.type == frontend::kBind || header.type == frontend::kExecute) &&
+          !skipping_until_sync_ && statements_.has_unconfirmed_earlier_batches()) {
+        wait_for_backend = true;
+        stopped_early = true;
         break;
       }
       const Message message{header.type, input.substr(pos + kHeaderSize, header.body_size)};
@@ -495,20 +548,44 @@ asio::awaitable<void> Session::pump_client_to_backend() {
         close_after = true;
         break;
       }
+      // A refused command with nothing ahead of it at the backend is answered now, before
+      // anything that follows it is forwarded, so that answers keep the client's order.
+      if (!sync_points_.empty() && sync_points_.front().synthetic) {
+        stopped_early = true;
+        break;
+      }
     }
     if (!segments.empty()) {
-      auto [write_ec, written] = co_await backend_->write(to_buffers(segments, input, synthetic));
+      auto [write_ec, written] =
+          co_await backend_->write(to_buffers(segments, input, no_synthetic));
       if (write_ec) co_return;
     }
     in.consume(pos);
     if (whole_message_needed > 0) in.reserve_message(whole_message_needed);
-    // Answers the gateway made itself for refused commands with nothing ahead of them.
+    if (in.empty()) in.shrink_to(kRelayBufferSize);
     if (!sync_points_.empty() && sync_points_.front().synthetic) {
       std::string out;
       drain_synthetic(out);
       co_await write_to_client(std::move(out));
     }
-    if (close_after) break;
+    if (close_after || terminated_) break;
+    if (sync_points_.size() > kMaxPendingSyncPoints) {
+      spdlog::info("event=protocol_error session={} error=\"too many commands awaiting answers\"",
+                   id_);
+      co_await write_to_client(
+          error_response(kSqlProgramLimitExceeded,
+                         fmt::format("portcullis: more than {} commands are waiting for answers",
+                                     kMaxPendingSyncPoints),
+                         Severity::fatal));
+      co_return;
+    }
+    while (wait_for_backend && statements_.has_unconfirmed_earlier_batches()) {
+      backend_progress_.expires_at(asio::steady_timer::time_point::max());
+      co_await backend_progress_.async_wait(use_nothrow);
+      if (terminated_) co_return;
+    }
+    // Whole messages still buffered (the loop stopped early) are handled before reading.
+    need_read = !stopped_early || in.empty();
   }
   // The client left (Terminate or closed socket): end the backend session politely.
   std::string terminate;
@@ -539,6 +616,12 @@ Session::Action Session::on_client_message(const Message& message) {
     case frontend::kParse: {
       auto parse = parse_parse(message.body);
       if (!parse) return protocol_error(parse.error());
+      // Decided here as well as at Execute: a prepared statement can be run by other
+      // routes (FETCH from its portal, SQL EXECUTE), and Bind already plans it.
+      policy::Command command;
+      command.text.assign(parse->query);
+      command.via = "parse";
+      if (decide(std::move(command), true) != Action::forward) return Action::drop;
       statements_.on_parse(*parse);
       return Action::forward;
     }
@@ -577,6 +660,8 @@ Session::Action Session::on_client_message(const Message& message) {
     case frontend::kSync: {
       statements_.on_sync_point();
       SyncPoint point;
+      // During COPY FROM STDIN the backend ignores Sync: this one may get no answer.
+      point.maybe_swallowed = copy_from_pending_;
       if (skipping_until_sync_) {
         point.error = std::move(owed_error_);
         owed_error_.clear();
@@ -601,12 +686,40 @@ Session::Action Session::on_client_message(const Message& message) {
   }
 }
 
+std::shared_ptr<const sql::Classification> Session::classify(const policy::Command& command) {
+  if (command.via == "function_call") {
+    // A fast-path call names a function by OID only; it can reach any function (the
+    // large-object API among them), so it is classed admin.
+    auto classification = std::make_shared<sql::Classification>();
+    sql::Statement statement;
+    statement.kind = "function_call";
+    statement.classes = static_cast<sql::ClassSet>(sql::StatementClass::admin);
+    statement.text = command.text;
+    classification->statements.push_back(std::move(statement));
+    return classification;
+  }
+  return sql_prepared_.resolve(classifier_->classify(command.text), [this](std::string_view name) {
+    // SQL EXECUTE can also run a statement prepared with Parse.
+    std::shared_ptr<const sql::Classification> found;
+    if (auto text = statements_.statement(name)) found = classifier_->classify(*text);
+    return found;
+  });
+}
+
 Session::Action Session::decide(policy::Command command, bool extended) {
   ++commands_;
+  refresh_context();
+  if (terminated_) return Action::drop;
   command.protocol = "postgres";
   command.connection = grant_->connection->name;
-  const auto decision = context_->decide(*context_->config, *grant_, command);
+  command.classification = classify(command);
+  const auto decision = context_->decide(*context_->config, *identity_, *grant_, command);
   if (decision.verdict == policy::Verdict::allow) {
+    if (command.via != "parse") {
+      sql_prepared_.apply(*command.classification);
+      for (const auto& statement : command.classification->statements)
+        if (statement.kind == "copy_from" && extended) copy_from_pending_ = true;
+    }
     // A simple Query or FunctionCall is answered with a ReadyForQuery of its own.
     if (!extended) {
       sync_points_.push_back(SyncPoint{});
@@ -614,8 +727,8 @@ Session::Action Session::decide(policy::Command command, bool extended) {
     }
     return Action::forward;
   }
-  spdlog::info("event=command_refused session={} subject={} verdict={} rule={}", id_,
-               identity_->subject, policy::to_string(decision.verdict), decision.rule);
+  spdlog::info("event=command_refused session={} subject={} via={} verdict={} rule={}", id_,
+               identity_->subject, command.via, policy::to_string(decision.verdict), decision.rule);
   const auto message =
       decision.verdict == policy::Verdict::review
           ? fmt::format("portcullis: approval required by rule \"{}\": {}", decision.rule,
@@ -632,8 +745,30 @@ void Session::refuse(std::string_view sqlstate, std::string_view message, bool e
     skipping_until_sync_ = true;
     owed_error_ = std::move(error);
   } else {
-    sync_points_.push_back(SyncPoint{true, false, std::move(error)});
+    SyncPoint point;
+    point.synthetic = true;
+    point.error = std::move(error);
+    sync_points_.push_back(std::move(point));
   }
+}
+
+void Session::refresh_context() {
+  auto current = context_source_ ? context_source_->load() : context_;
+  if (current == context_) return;
+  // A reload took effect: the session goes on under the new snapshot, with the grant it
+  // gives. If that grant is gone or would need another backend login, the session ends.
+  auto grant = policy::select_grant(*current->config, *identity_, grant_->connection->name);
+  if (!grant || grant->credentials->user != grant_->credentials->user ||
+      policy::is_read_only(*grant) != policy::is_read_only(*grant_)) {
+    spdlog::info("event=session_revoked session={} subject={} reason=\"configuration reloaded\"",
+                 id_, identity_->subject);
+    terminate(kSqlAdminShutdown,
+              "portcullis: the configuration changed and this session's access with it; "
+              "reconnect");
+    return;
+  }
+  context_ = std::move(current);
+  grant_ = std::move(*grant);
 }
 
 bool Session::follow_backend_message(char type) {
@@ -644,12 +779,12 @@ bool Session::follow_backend_message(char type) {
       return statements_.on_bind_complete();
     case backend::kCloseComplete:
       return statements_.on_close_complete();
+    case backend::kCopyInResponse:
+      copy_in_started_ = true;
+      return true;
     case backend::kErrorResponse:
       if (!sync_points_.empty()) sync_points_.front().backend_errored = true;
       statements_.on_error();
-      return true;
-    case backend::kReadyForQuery:
-      statements_.on_ready_for_query();
       return true;
     default:
       return true;
@@ -664,8 +799,30 @@ void Session::drain_synthetic(std::string& out) {
   }
 }
 
+bool Session::on_ready_for_query(std::string& synthetic, std::vector<Segment>& segments) {
+  // Syncs sent during COPY FROM STDIN were swallowed by the backend: no answer will come.
+  if (copy_in_started_) {
+    while (sync_points_.size() > 1 && sync_points_.front().maybe_swallowed &&
+           !sync_points_.front().synthetic) {
+      sync_points_.pop_front();
+      statements_.drop_first_sync_point();
+    }
+    copy_in_started_ = false;
+  }
+  statements_.on_ready_for_query();
+  if (sync_points_.empty() || sync_points_.front().synthetic) return false;
+  SyncPoint point = std::move(sync_points_.front());
+  sync_points_.pop_front();
+  // The error owed for a refused extended-protocol message, unless the backend already
+  // reported one in the same batch (PostgreSQL reports only the first).
+  if (!point.error.empty() && !point.backend_errored) {
+    add_segment(segments, true, synthetic.size(), point.error.size());
+    synthetic.append(point.error);
+  }
+  return true;
+}
+
 asio::awaitable<void> Session::pump_backend_to_client() {
-  const std::size_t max_message = context_->config->limits.max_message_size;
   net::ByteBuffer in(kRelayBufferSize);
   if (!backend_pending_.empty()) {
     in.reserve_message(backend_pending_.size());
@@ -689,6 +846,8 @@ asio::awaitable<void> Session::pump_backend_to_client() {
     const std::string_view input = in.readable();
     std::size_t pos = 0;
     std::size_t whole_message_needed = 0;
+    bool lost_track = false;
+    bool progressed = false;
     segments.clear();
     synthetic.clear();
     while (pos < input.size()) {
@@ -701,48 +860,42 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       }
       FrameHeader header;
       std::string error;
-      const auto status = decode_header(input.substr(pos), max_message, header, error);
+      const auto status = decode_header(input.substr(pos), kMaxStreamedMessage, header, error);
       if (status == DecodeStatus::need_more) break;
       if (status == DecodeStatus::invalid) {
         spdlog::warn("event=protocol_error session={} direction=backend error=\"{}\"", id_, error);
-        synthetic.clear();
-        segments.clear();
-        co_await write_to_client(error_response(
-            kSqlProtocolViolation, "portcullis: the backend broke the protocol", Severity::fatal));
-        co_return;
+        lost_track = true;
+        break;
       }
       const std::size_t total = kHeaderSize + header.body_size;
-      if (!follow_backend_message(header.type)) {
-        spdlog::warn(
-            "event=protocol_error session={} direction=backend error=\"unexpected "
-            "completion message '{}'\"",
-            id_, header.type);
-        co_await write_to_client(
-            error_response(kSqlProtocolViolation,
-                           "portcullis: lost track of the backend's prepared statements; reconnect",
-                           Severity::fatal));
-        co_return;
-      }
       if (header.type != backend::kReadyForQuery) {
+        if (!follow_backend_message(header.type)) {
+          spdlog::warn(
+              "event=protocol_error session={} direction=backend error=\"unexpected "
+              "completion message '{}'\"",
+              id_, header.type);
+          lost_track = true;
+          break;
+        }
         passthrough = total;
         continue;
       }
+      // ReadyForQuery is acted on once, when it is whole.
       if (input.size() - pos < total) {
         whole_message_needed = total;
         break;
       }
       auto ready = parse_ready_for_query(input.substr(pos + kHeaderSize, header.body_size));
       if (ready) transaction_status_ = ready->transaction_status;
-      if (!sync_points_.empty() && !sync_points_.front().synthetic) {
-        SyncPoint point = std::move(sync_points_.front());
-        sync_points_.pop_front();
-        // The error owed for a refused extended-protocol message, unless the backend
-        // already reported one in the same batch (PostgreSQL reports only the first).
-        if (!point.error.empty() && !point.backend_errored) {
-          add_segment(segments, true, synthetic.size(), point.error.size());
-          synthetic.append(point.error);
-        }
+      if (!on_ready_for_query(synthetic, segments)) {
+        spdlog::warn(
+            "event=protocol_error session={} direction=backend error=\"ReadyForQuery "
+            "with no command outstanding\"",
+            id_);
+        lost_track = true;
+        break;
       }
+      progressed = true;
       add_segment(segments, false, pos, total);
       pos += total;
       const std::size_t before = synthetic.size();
@@ -756,8 +909,17 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       if (write_ec) co_return;
       bytes_to_client_ += written;
     }
+    if (progressed) backend_progress_.cancel();
+    if (lost_track) {
+      // Fail closed: the gateway can no longer tell which answer belongs to which command.
+      co_await write_to_client(error_response(
+          kSqlProtocolViolation, "portcullis: lost track of the backend's answers; reconnect",
+          Severity::fatal));
+      co_return;
+    }
     in.consume(pos);
     if (whole_message_needed > 0) in.reserve_message(whole_message_needed);
+    if (in.empty()) in.shrink_to(kRelayBufferSize);
   }
 }
 

@@ -3,8 +3,10 @@
 // messages both ways; every command the caller sends passes the decision point first.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -19,14 +21,29 @@
 #include "proto/postgres/encoder.h"
 #include "proto/postgres/gateway_context.h"
 #include "proto/postgres/message.h"
+#include "proto/postgres/sql_prepared_statements.h"
 #include "proto/postgres/statement_tracker.h"
+#include "sql/classification_cache.h"
 
 namespace portcullis::proto::postgres {
 
+// A byte range the relay forwards: from its read buffer, or from bytes the gateway made.
+struct RelaySegment {
+  bool synthetic;
+  std::size_t offset;
+  std::size_t size;
+};
+
+// Where a session finds the configuration in force: the server swaps it on reload.
+using ContextSource = std::atomic<std::shared_ptr<const GatewayContext>>;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
+  // `context_source` (may be null) must outlive the session's commands: sessions re-read it
+  // before each command, so a reload takes effect at the next one.
   Session(boost::asio::ip::tcp::socket client, std::shared_ptr<const GatewayContext> context,
-          std::shared_ptr<CancelRegistry> cancels, bool loopback_listener);
+          const ContextSource* context_source, std::shared_ptr<CancelRegistry> cancels,
+          std::shared_ptr<sql::ClassificationCache> classifier, bool loopback_listener);
   ~Session();
 
   // Runs the whole session; returns when both connections are closed.
@@ -45,11 +62,15 @@ class Session : public std::enable_shared_from_this<Session> {
   struct SyncPoint {
     bool synthetic = false;  // refused before reaching the backend: the gateway answers
     bool backend_errored = false;
+    // A Sync sent while COPY FROM STDIN may be running: the backend ignores it if so.
+    bool maybe_swallowed = false;
     std::string error;  // an ErrorResponse the gateway owes the client at this point
   };
 
   boost::asio::awaitable<bool> handshake();
-  boost::asio::awaitable<bool> authenticate_and_connect(const StartupMessage& startup);
+  // `buffer`: bytes the client sent after its startup packet.
+  boost::asio::awaitable<bool> authenticate_and_connect(const StartupMessage& startup,
+                                                        std::string buffer);
   boost::asio::awaitable<void> handle_cancel(const CancelRequest& request);
   boost::asio::awaitable<void> relay();
   boost::asio::awaitable<void> pump_client_to_backend();
@@ -57,7 +78,13 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> idle_watchdog();
 
   Action on_client_message(const Message& message);
+  std::shared_ptr<const sql::Classification> classify(const policy::Command& command);
   Action decide(policy::Command command, bool extended);
+  // Picks up a reloaded configuration before a command; ends the session if its access
+  // changed in a way a live session cannot follow.
+  void refresh_context();
+  // Bookkeeping for a backend ReadyForQuery; false if no command was waiting for it.
+  bool on_ready_for_query(std::string& synthetic, std::vector<RelaySegment>& segments);
   // Answers a refused command with an ErrorResponse, in order with the backend's answers.
   void refuse(std::string_view sqlstate, std::string_view message, bool extended);
   // Keeps the statement tracker and the sync points in step with a backend message.
@@ -69,8 +96,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool plaintext_allowed() const;
 
   std::shared_ptr<const GatewayContext> context_;
+  const ContextSource* context_source_;
   // Shared: a session torn down with its event loop may outlive the server.
   std::shared_ptr<CancelRegistry> cancels_;
+  std::shared_ptr<sql::ClassificationCache> classifier_;
   bool loopback_listener_;
   std::string id_;
   std::string client_address_;
@@ -86,12 +115,18 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string backend_pending_;  // bytes the backend sent with its first ReadyForQuery
 
   StatementTracker statements_;
+  SqlPreparedStatements sql_prepared_;
+  bool copy_from_pending_ = false;  // an allowed COPY FROM STDIN was sent by Execute
+  bool copy_in_started_ = false;    // the backend answered CopyInResponse
+  // Cancelled by the backend pump whenever a batch is answered; the client pump waits on it.
+  boost::asio::steady_timer backend_progress_;
   std::deque<SyncPoint> sync_points_;
   bool skipping_until_sync_ = false;  // an extended-protocol message was refused
   std::string owed_error_;            // the ErrorResponse owed at the next Sync
   char transaction_status_ = 'I';
   std::chrono::steady_clock::time_point last_client_activity_;
   bool terminated_ = false;
+  bool handshake_done_ = false;
 
   uint64_t bytes_from_client_ = 0;
   uint64_t bytes_to_client_ = 0;

@@ -28,6 +28,33 @@ bool owned(std::string_view name) {
   return std::find(kGatewayOwned.begin(), kGatewayOwned.end(), key) != kGatewayOwned.end();
 }
 
+// Client encodings whose multi-byte characters can contain ASCII bytes such as a quote or a
+// backslash: the backend would read the text differently from the gateway's parser, which
+// reads UTF-8 as the server does (PostgreSQL's "client-only" encodings, src/common/encnames.c).
+// Spelled without '_' and '-', as PostgreSQL compares encoding names.
+constexpr std::array<std::string_view, 7> kUnsafeClientEncodings = {
+    "sjis", "shiftjis", "big5", "gbk", "gb18030", "uhc", "johab"};
+
+// Settings that change how the backend reads query text must keep the values the gateway's
+// parser assumes.
+Result<void> check_text_setting(std::string_view key, std::string_view value) {
+  const auto v = lower(value);
+  if (key == "client_encoding") {
+    std::string bare;
+    for (char c : v)
+      if (c != '-' && c != '_') bare.push_back(c);
+    if (std::find(kUnsafeClientEncodings.begin(), kUnsafeClientEncodings.end(), bare) !=
+        kUnsafeClientEncodings.end())
+      return make_error(fmt::format(
+          "client encoding \"{}\" is not accepted: use UTF8 (the gateway checks query text "
+          "as the server reads it)",
+          value));
+  } else if (key == "standard_conforming_strings" && v != "on" && v != "true" && v != "1") {
+    return make_error("standard_conforming_strings must stay on through the gateway");
+  }
+  return {};
+}
+
 Result<void> add_setting(ParameterList& out, std::string_view name, std::string_view value) {
   if (name.empty()) return make_error("empty setting name in startup options");
   // PostgreSQL's command-line form allows dashes for underscores (--work-mem=...): normalise
@@ -36,6 +63,7 @@ Result<void> add_setting(ParameterList& out, std::string_view name, std::string_
   std::replace(key.begin(), key.end(), '-', '_');
   if (owned(key))
     return make_error(fmt::format("setting \"{}\" is controlled by the gateway", name));
+  if (auto checked = check_text_setting(lower(key), value); !checked) return checked.error();
   out.emplace_back(std::move(key), std::string(value));
   return {};
 }

@@ -83,6 +83,27 @@ void StatementTracker::on_ready_for_query() {
   }
 }
 
+bool StatementTracker::has_unconfirmed_earlier_batches() const {
+  auto last_marker = pending_.rend();
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it)
+    if (it->kind == OpKind::sync_point) {
+      last_marker = it;
+      break;
+    }
+  if (last_marker == pending_.rend()) return false;
+  for (auto it = last_marker; it != pending_.rend(); ++it)
+    if (it->kind != OpKind::sync_point) return true;
+  return false;
+}
+
+void StatementTracker::drop_first_sync_point() {
+  for (auto it = pending_.begin(); it != pending_.end(); ++it)
+    if (it->kind == OpKind::sync_point) {
+      pending_.erase(it);
+      return;
+    }
+}
+
 std::shared_ptr<const std::string> StatementTracker::statement(std::string_view name) const {
   for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
     if (it->name != name) continue;

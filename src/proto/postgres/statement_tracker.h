@@ -53,6 +53,13 @@ class StatementTracker {
 
   std::size_t pending() const { return pending_.size(); }
 
+  // True when a batch before the current one (the changes after the last sync point) has
+  // Parse, Bind or Close changes the backend has not confirmed yet.
+  bool has_unconfirmed_earlier_batches() const;
+  // Removes the oldest sync point, joining its batch to the next: for a Sync the backend
+  // ignored (during COPY FROM STDIN).
+  void drop_first_sync_point();
+
  private:
   enum class OpKind { parse, bind, close_statement, close_portal, sync_point };
   struct PendingOp {

@@ -111,7 +111,13 @@ TEST(Decide, AllowsWhatTheGrantReachesAndNamesTheGrantsRule) {
   command.protocol = "postgres";
   command.connection = "app";
   command.text = "select 1";
-  const auto decision = decide(*config, *grant, command);
+  auto classification = std::make_shared<sql::Classification>();
+  sql::Statement select;
+  select.kind = "select";
+  select.classes = static_cast<sql::ClassSet>(sql::StatementClass::read);
+  classification->statements.push_back(select);
+  command.classification = classification;
+  const auto decision = decide(*config, person("carol", {}), *grant, command);
   EXPECT_EQ(decision.verdict, Verdict::allow);
   EXPECT_EQ(decision.rule, "ops-person");
 }
