@@ -38,7 +38,9 @@ bool what_matches(const GuardrailWhen& when, const sql::Statement& statement) {
   if (!any_stated) return true;
   if (any_of(when.statements, [&](const std::string& kind) {
         return kind == statement.kind ||
-               (!statement.inner_kind.empty() && kind == statement.inner_kind);
+               (!statement.inner_kind.empty() && kind == statement.inner_kind) ||
+               std::find(statement.nested_kinds.begin(), statement.nested_kinds.end(), kind) !=
+                   statement.nested_kinds.end();
       }))
     return true;
   if (any_of(when.classes, [&](const std::string& name) {

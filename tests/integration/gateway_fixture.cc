@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 
 #include "support/free_port.h"
@@ -16,8 +17,31 @@ std::filesystem::path portcullis_binary() {
 
 GatewayProcess::GatewayProcess(const PostgresServer& postgres, GatewayOptions options) {
   port_ = free_tcp_port();
+  postgres_port_ = postgres.port();
+  scram_user_ = postgres.scram_role().name;
+  md5_user_ = postgres.md5_role().name;
+  trust_user_ = postgres.trust_role().name;
   passwords_ = {{"PG_SCRAM_PASSWORD", postgres.scram_role().password},
                 {"PG_MD5_PASSWORD", postgres.md5_role().password}};
+  config_file_ = dir_.path() / "portcullis.yaml";
+  std::ofstream(config_file_) << render(options);
+
+  ChildOptions child;
+  child.argv = {
+      portcullis_binary().string(), "--config", config_file_.string(), "serve", "--threads", "2"};
+  child.env = environment();
+  process_.emplace(std::move(child));
+  if (!process_->wait_for_output("event=listening", std::chrono::seconds(30))) {
+    ADD_FAILURE() << "gateway did not start:\n" << process_->stderr_text();
+    throw std::runtime_error("gateway did not start");
+  }
+}
+
+GatewayProcess::~GatewayProcess() {
+  stop();
+}
+
+std::string GatewayProcess::render(const GatewayOptions& options) const {
   const std::string ca_line =
       options.backend_ca_file.empty()
           ? std::string()
@@ -35,10 +59,19 @@ GatewayProcess::GatewayProcess(const PostgresServer& postgres, GatewayOptions op
         "    tls: {}\n"
         "{}"
         "    credentials:\n"
-        "      default: {}\n",
-        name, postgres.port(), options.backend_tls, ca_line, credentials);
+        "      default: {}\n"
+        "      readonly: {}\n",
+        name, postgres_port_, options.backend_tls, ca_line, credentials, credentials);
   };
-  const std::string yaml = fmt::format(
+  const std::string access = !options.access_section.empty()
+                                 ? options.access_section
+                                 : "access:\n"
+                                   "  - name: testers\n"
+                                   "    who: { groups: [testers] }\n"
+                                   "    connections: [app-db, md5-db, trust-db]\n"
+                                   "    credentials: default\n"
+                                   "    allow: [read, write, ddl, dcl, admin]\n";
+  return fmt::format(
       "listen:\n"
       "  postgres: 127.0.0.1:{port}\n"
       "{tls}"
@@ -50,33 +83,19 @@ GatewayProcess::GatewayProcess(const PostgresServer& postgres, GatewayOptions op
       "{identity}"
       "connections:\n"
       "{scram}{md5}{trust}"
-      "access:\n"
-      "  - name: testers\n"
-      "    who: {{ groups: [testers] }}\n"
-      "    connections: [app-db, md5-db, trust-db]\n"
-      "    credentials: default\n"
-      "    allow: [read, write, ddl, dcl, admin]\n",
+      "{access}"
+      "{guardrails}",
       fmt::arg("port", port_), fmt::arg("tls", options.tls_section),
       fmt::arg("limits", options.limits_section), fmt::arg("identity", options.identity_extra),
-      fmt::arg("scram", connection("app-db", postgres.scram_role().name, "PG_SCRAM_PASSWORD")),
-      fmt::arg("md5", connection("md5-db", postgres.md5_role().name, "PG_MD5_PASSWORD")),
-      fmt::arg("trust", connection("trust-db", postgres.trust_role().name, "")));
-  config_file_ = dir_.path() / "portcullis.yaml";
-  std::ofstream(config_file_) << yaml;
-
-  ChildOptions child;
-  child.argv = {
-      portcullis_binary().string(), "--config", config_file_.string(), "serve", "--threads", "2"};
-  child.env = environment();
-  process_.emplace(std::move(child));
-  if (!process_->wait_for_output("event=listening", std::chrono::seconds(30))) {
-    ADD_FAILURE() << "gateway did not start:\n" << process_->stderr_text();
-    throw std::runtime_error("gateway did not start");
-  }
+      fmt::arg("scram", connection("app-db", scram_user_, "PG_SCRAM_PASSWORD")),
+      fmt::arg("md5", connection("md5-db", md5_user_, "PG_MD5_PASSWORD")),
+      fmt::arg("trust", connection("trust-db", trust_user_, "")), fmt::arg("access", access),
+      fmt::arg("guardrails", options.guardrails_section));
 }
 
-GatewayProcess::~GatewayProcess() {
-  stop();
+void GatewayProcess::reload(const GatewayOptions& options) {
+  std::ofstream(config_file_) << render(options);
+  process_->send_signal(SIGHUP);
 }
 
 void GatewayProcess::stop() {

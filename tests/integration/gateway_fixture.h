@@ -20,6 +20,9 @@ struct GatewayOptions {
   std::string tls_section;     // a whole `tls:` section, or empty
   std::string identity_extra;  // lines added under `identity:` (indented two spaces)
   std::string limits_section;  // a whole `limits:` section, or empty
+  // Replaces the default `access:` section (group testers: every class on every connection).
+  std::string access_section;
+  std::string guardrails_section;  // a whole `guardrails:` section, or empty
 };
 
 class GatewayProcess {
@@ -46,9 +49,15 @@ class GatewayProcess {
                  const std::string& extra = {}, std::optional<std::string> stdin_data = {}) const;
 
   void stop();
+  // Rewrites the configuration file with `options` and sends SIGHUP.
+  void reload(const GatewayOptions& options);
 
  private:
   std::map<std::string, std::string> environment() const;
+  std::string render(const GatewayOptions& options) const;
+
+  uint16_t postgres_port_ = 0;
+  std::string scram_user_, md5_user_, trust_user_;
 
   TempDir dir_{"portcullis-gw-"};
   std::filesystem::path config_file_;

@@ -1,0 +1,89 @@
+// What the classifier says about SQL text: one Statement per statement in the text, with
+// the facts guardrails and grants decide on. Protocol-neutral: PostgreSQL fills it from
+// libpg_query's parse tree; a MySQL classifier can fill the same shape.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace portcullis::sql {
+
+// Statement classes (INTERFACE.md). A statement can be in several: a SELECT with a
+// writable CTE is read and write; SELECT pg_read_file(...) is read and admin.
+enum class StatementClass : uint32_t {
+  read = 1u << 0,
+  write = 1u << 1,
+  ddl = 1u << 2,
+  dcl = 1u << 3,          // GRANT/REVOKE, roles, SET ROLE, SET SESSION AUTHORIZATION
+  admin = 1u << 4,        // server-level statements, dangerous functions, server files
+  transaction = 1u << 5,  // BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ...
+  session = 1u << 6,      // SET/SHOW/RESET of harmless settings, DISCARD, LISTEN, ...
+  unknown = 1u << 7,      // the grammar rejects it, or the classifier cannot place it
+};
+
+using ClassSet = uint32_t;
+
+inline constexpr ClassSet operator|(StatementClass a, StatementClass b) {
+  return static_cast<ClassSet>(a) | static_cast<ClassSet>(b);
+}
+inline constexpr bool has(ClassSet set, StatementClass c) {
+  return (set & static_cast<ClassSet>(c)) != 0;
+}
+
+std::string_view to_string(StatementClass c);
+// Names of the classes in a set, in the enum's order.
+std::vector<std::string_view> class_names(ClassSet set);
+
+struct Statement {
+  // Lower-case name of PostgreSQL's statement type as documented in docs/policy.md:
+  // "select", "insert", "update", "delete", "merge", "copy_from", "copy_to",
+  // "copy_program", "create_table", "drop_table", "truncate", "grant", "set", "do",
+  // "call", "execute", "prepare", "explain", "begin", ... ; "unknown" when unparsable.
+  std::string kind;
+  // For EXPLAIN, PREPARE and CREATE RULE-like wrappers: the kind of the statement inside
+  // ("delete" for EXPLAIN ANALYZE DELETE ..., "update" for PREPARE p AS UPDATE ...).
+  // Empty otherwise. Guardrails on statement kinds match `kind` or `inner_kind`.
+  std::string inner_kind;
+  // Kinds of the data-modifying statements anywhere inside this one, itself included
+  // ("delete" for WITH d AS (DELETE ...) SELECT ...). Guardrails on statement kinds match
+  // these too, so a write cannot hide in a CTE.
+  std::vector<std::string> nested_kinds;
+  ClassSet classes = 0;
+  // Relations as written, lower-cased where unquoted: "orders", "public.orders".
+  std::vector<std::string> tables_read;
+  std::vector<std::string> tables_written;
+  // Every function called anywhere in the tree, lower-cased, schema-qualified as written:
+  // "now", "pg_catalog.pg_read_file".
+  std::vector<std::string> functions;
+  // UPDATE or DELETE with no WHERE, or with a WHERE that is constant true (WHERE true,
+  // WHERE 1=1, WHERE 'a'='a') — the statement itself or one nested in it (a writable CTE).
+  bool where_absent = false;
+  // SET/RESET/SHOW: the setting's name, lower-cased ("all" for RESET ALL).
+  std::string setting;
+  // The statement would open or switch to a read-write transaction or session:
+  // BEGIN/START TRANSACTION READ WRITE, SET TRANSACTION READ WRITE,
+  // SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE, SET (or set_config of)
+  // default_transaction_read_only / transaction_read_only to off.
+  bool lifts_read_only = false;
+  // PREPARE name AS ... / EXECUTE name / DEALLOCATE name: the prepared statement's name.
+  std::string prepared_name;
+  // The statement's own text within the whole (from libpg_query's stmt_location/len).
+  std::string text;
+};
+
+struct Classification {
+  std::vector<Statement> statements;
+  // Set when the grammar rejects the text: then `statements` holds one Statement of kind
+  // "unknown" and class unknown, with the whole text.
+  std::string parse_error;
+
+  ClassSet classes() const {
+    ClassSet all = 0;
+    for (const auto& s : statements) all |= s.classes;
+    return all;
+  }
+};
+
+}  // namespace portcullis::sql
