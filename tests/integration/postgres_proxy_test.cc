@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <libpq/libpq-fs.h>
 #include <poll.h>
 
 #include <chrono>
@@ -221,6 +222,62 @@ TEST_F(PostgresProxyTest, PipelinedBatchesKeepTheirOrder) {
   PGresult* sync = PQgetResult(conn.get());
   EXPECT_EQ(PQresultStatus(sync), PGRES_PIPELINE_SYNC);
   PQclear(sync);
+}
+
+TEST_F(PostgresProxyTest, CopyFromStdinOverTheExtendedProtocolKeepsTheSessionInStep) {
+  // libpq sends a Sync after the Execute and another after CopyDone; the backend ignores
+  // the first. The session must go on answering in order afterwards.
+  auto conn = connect(gateway_->conninfo("alice", *token_));
+  PQclear(PQexec(conn.get(), "create table extended_copy (n int)"));
+  PGresult* copy = PQexecParams(conn.get(), "copy extended_copy from stdin", 0, nullptr, nullptr,
+                                nullptr, nullptr, 0);
+  ASSERT_EQ(PQresultStatus(copy), PGRES_COPY_IN) << PQresultErrorMessage(copy);
+  PQclear(copy);
+  for (int i = 1; i <= 100; ++i) {
+    const std::string row = std::to_string(i) + "\n";
+    ASSERT_EQ(PQputCopyData(conn.get(), row.data(), static_cast<int>(row.size())), 1);
+  }
+  ASSERT_EQ(PQputCopyEnd(conn.get(), nullptr), 1);
+  PGresult* done = PQgetResult(conn.get());
+  EXPECT_EQ(PQresultStatus(done), PGRES_COMMAND_OK) << PQresultErrorMessage(done);
+  PQclear(done);
+  while ((done = PQgetResult(conn.get())) != nullptr) PQclear(done);
+  for (int i = 0; i < 3; ++i) {
+    PGresult* result = PQexecParams(conn.get(), "select sum(n) from extended_copy", 0, nullptr,
+                                    nullptr, nullptr, nullptr, 0);
+    ASSERT_EQ(PQresultStatus(result), PGRES_TUPLES_OK) << PQresultErrorMessage(result);
+    EXPECT_STREQ(PQgetvalue(result, 0, 0), "5050");
+    PQclear(result);
+  }
+}
+
+TEST_F(PostgresProxyTest, LargeObjectsWorkThroughFunctionCall) {
+  // libpq's large-object API speaks the FunctionCall (fast-path) message.
+  auto conn = connect(gateway_->conninfo("alice", *token_));
+  PQclear(PQexec(conn.get(), "begin"));
+  const Oid oid = lo_creat(conn.get(), INV_READ | INV_WRITE);
+  ASSERT_NE(oid, InvalidOid) << PQerrorMessage(conn.get());
+  const int fd = lo_open(conn.get(), oid, INV_READ | INV_WRITE);
+  ASSERT_GE(fd, 0) << PQerrorMessage(conn.get());
+  const std::string payload = "through the gateway";
+  EXPECT_EQ(lo_write(conn.get(), fd, payload.data(), payload.size()),
+            static_cast<int>(payload.size()));
+  EXPECT_EQ(lo_lseek(conn.get(), fd, 0, SEEK_SET), 0);
+  char back[64] = {};
+  EXPECT_EQ(lo_read(conn.get(), fd, back, sizeof back), static_cast<int>(payload.size()));
+  EXPECT_EQ(std::string(back), payload);
+  EXPECT_EQ(lo_close(conn.get(), fd), 0);
+  PQclear(PQexec(conn.get(), "commit"));
+}
+
+TEST_F(PostgresProxyTest, LogsNeverHoldTokensOrPasswords) {
+  auto result = psql({"-c", "select 1"});
+  ASSERT_TRUE(result.ok()) << result.describe();
+  const auto logs = gateway_->process().stderr_text();
+  EXPECT_NE(logs.find("event=session_start"), std::string::npos);
+  EXPECT_EQ(logs.find(*token_), std::string::npos);
+  EXPECT_EQ(logs.find(postgres_->scram_role().password), std::string::npos);
+  EXPECT_EQ(logs.find(postgres_->md5_role().password), std::string::npos);
 }
 
 TEST_F(PostgresProxyTest, PgbenchRunsInAllThreeModes) {
