@@ -47,19 +47,12 @@ std::optional<Decision> check_guardrails(const Config& config, const identity::I
   return std::nullopt;
 }
 
-// Settings that change how the server reads query text: the classifier reads it as UTF-8
-// with standard_conforming_strings on, and the two must not diverge.
-bool changes_text_reading(const sql::Statement& statement) {
-  return statement.kind == "set" &&
-         (statement.setting == "client_encoding" ||
-          statement.setting == "standard_conforming_strings" || statement.setting == "names");
-}
-
 std::optional<Decision> check_grant(const Grant& grant, const sql::Statement& statement,
                                     const std::string& parse_error) {
-  if (changes_text_reading(statement))
-    return refuse(grant.rule,
-                  fmt::format("changing {} is not allowed through the gateway", statement.setting));
+  if (statement.changes_text_reading)
+    return refuse(grant.rule, fmt::format("{} would change how the server reads query text "
+                                          "(client_encoding, standard_conforming_strings)",
+                                          statement.kind));
   const sql::ClassSet needed = statement.classes & ~kAlwaysAllowed;
   for (const auto name : sql::class_names(needed)) {
     if (std::find(grant.allow.begin(), grant.allow.end(), name) != grant.allow.end()) continue;

@@ -49,6 +49,7 @@ bool what_matches(const GuardrailWhen& when, const sql::Statement& statement) {
         return false;
       }))
     return true;
+  if (!when.functions.empty() && statement.calls_unknown_functions) return true;
   if (any_of(when.functions, [&](const std::string& pattern) {
         return any_of(statement.functions, [&](const std::string& called) {
           return function_name_matches(pattern, called);

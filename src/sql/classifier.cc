@@ -141,6 +141,12 @@ bool is_read_only_setting(std::string_view name) {
   return name == "default_transaction_read_only" || name == "transaction_read_only";
 }
 
+// Settings that change how the server reads query text (GUC_REPORT, so the backend also
+// announces every change in a ParameterStatus).
+bool is_text_reading_setting(std::string_view name) {
+  return name == "client_encoding" || name == "standard_conforming_strings" || name == "names";
+}
+
 bool is_role_setting(std::string_view name) {
   return name == "role" || name == "session_authorization";
 }
@@ -275,7 +281,18 @@ std::string dotted_name(element list, std::string* last = nullptr) {
 // Value of a constant boolean expression, when the expression is one of the simple forms
 // people write to mean "every row": true, 't', 1::bool, 1=1, 'a'='a', 2>1, x=x, NOT false,
 // a OR (1=1), NULL IS NULL. Anything else: nullopt (not known to be constant).
-std::optional<bool> const_bool(element e, int depth = 0);
+// With `params_true`, a bound parameter ($1) counts as possibly true: a WHERE that a bound
+// value can make constant true is treated as absent.
+std::optional<bool> const_bool(element e, int depth = 0, bool params_true = false);
+
+bool is_param(element e) {
+  std::string_view type;
+  object node;
+  if (!unwrap(e, type, node)) return false;
+  if (type == "ParamRef") return true;
+  element arg;
+  return type == "TypeCast" && get_field(node, "arg", arg) && is_param(arg);
+}
 
 bool same_column(object a, object b) {
   element fa, fb;
@@ -284,7 +301,10 @@ bool same_column(object a, object b) {
   return !na.empty() && na == nb;
 }
 
-std::optional<bool> compare_consts(std::string_view op, element l, element r) {
+std::optional<bool> compare_consts(std::string_view op, element l, element r, bool params_true) {
+  if (params_true && (is_param(l) || is_param(r)) && (is_param(l) || const_text(l)) &&
+      (is_param(r) || const_text(r)))
+    return true;  // $1 = $2, $1 = 1: the caller's values decide, so it may hold for every row
   std::string_view lt, rt;
   object ln, rn;
   if (unwrap(l, lt, ln) && unwrap(r, rt, rn) && lt == "ColumnRef" && rt == "ColumnRef" &&
@@ -312,11 +332,22 @@ std::optional<bool> compare_consts(std::string_view op, element l, element r) {
   return std::nullopt;
 }
 
-std::optional<bool> const_bool(element e, int depth) {
+std::optional<bool> const_bool(element e, int depth, bool params_true) {
   if (depth > 64) return std::nullopt;
+  if (params_true && is_param(e)) return true;
   std::string_view type;
   object node;
   if (!unwrap(e, type, node)) return std::nullopt;
+  if (type == "BooleanTest") {
+    element arg;
+    if (!get_field(node, "arg", arg)) return std::nullopt;
+    auto v = const_bool(arg, depth + 1, params_true);
+    if (!v) return std::nullopt;
+    std::string_view test = str_field(node, "booltesttype");
+    if (test == "IS_TRUE" || test == "IS_NOT_FALSE") return *v;
+    if (test == "IS_FALSE" || test == "IS_NOT_TRUE") return !*v;
+    return std::nullopt;
+  }
   if (type == "A_Const" || type == "TypeCast") {
     auto text = const_text(e);
     if (!text) return std::nullopt;
@@ -334,7 +365,7 @@ std::optional<bool> const_bool(element e, int depth) {
     }
     std::string last;
     dotted_name(name, &last);
-    return compare_consts(last, l, r);
+    return compare_consts(last, l, r, params_true);
   }
   if (type == "BoolExpr") {
     std::string_view op = str_field(node, "boolop");
@@ -345,7 +376,7 @@ std::optional<bool> const_bool(element e, int depth) {
     }
     if (op == "NOT_EXPR") {
       for (element a : args) {
-        auto v = const_bool(a, depth + 1);
+        auto v = const_bool(a, depth + 1, params_true);
         if (v) return !*v;
         return std::nullopt;
       }
@@ -354,7 +385,7 @@ std::optional<bool> const_bool(element e, int depth) {
     bool is_or = op == "OR_EXPR";
     bool all_known = true;
     for (element a : args) {
-      auto v = const_bool(a, depth + 1);
+      auto v = const_bool(a, depth + 1, params_true);
       if (v && *v == is_or) return is_or;  // OR with a true arm, AND with a false arm
       if (!v) all_known = false;
     }
@@ -380,14 +411,15 @@ struct Facts {
   std::vector<std::string> tables_read;
   std::vector<std::string> tables_written;
   std::vector<std::string> functions;
-  int dml_nodes = 0;     // INSERT/UPDATE/DELETE/MERGE nodes anywhere, the root included
+  int dml_nodes = 0;  // INSERT/UPDATE/DELETE/MERGE nodes anywhere, the root included
   std::vector<std::string> dml_kinds;  // their kinds
   bool dml_where_absent = false;       // one of them is an UPDATE/DELETE without a real WHERE
-  bool locking = false;  // FOR UPDATE / FOR SHARE anywhere
-  bool into = false;     // SELECT ... INTO
+  bool locking = false;                // FOR UPDATE / FOR SHARE anywhere
+  bool into = false;                   // SELECT ... INTO
   bool dangerous_function = false;
-  bool role_function = false;    // set_config('role' | 'session_authorization', ...)
-  bool lifts_read_only = false;  // set_config('default_transaction_read_only', 'off', ...)
+  bool role_function = false;         // set_config('role' | 'session_authorization', ...)
+  bool lifts_read_only = false;       // set_config('default_transaction_read_only', 'off', ...)
+  bool changes_text_reading = false;  // set_config('client_encoding' | ..., ...)
   bool too_deep = false;
 };
 
@@ -452,11 +484,51 @@ class Walker {
       element where;
       if (!get_field(o, "whereClause", where)) {
         facts_.dml_where_absent = true;
-      } else if (auto v = const_bool(where); v && *v) {
+      } else if (auto v = const_bool(where, 0, true); v && *v) {
         facts_.dml_where_absent = true;
       }
     }
+    if (type == "MergeStmt") record_merge_actions(o);
+    if (type == "InsertStmt") {
+      // INSERT ... ON CONFLICT DO UPDATE updates the rows it collides with.
+      element conflict;
+      object clause;
+      if (get_field(o, "onConflictClause", conflict) &&
+          conflict.get_object().get(clause) == SUCCESS &&
+          str_field(clause, "action") == "ONCONFLICT_UPDATE")
+        add_unique(facts_.dml_kinds, "update");
+    }
     add_unique(facts_.dml_kinds, std::move(kind));
+  }
+
+  // MERGE ... WHEN MATCHED THEN UPDATE / DELETE: updates and deletes of their own, bounded
+  // only by the join condition and the clause's own condition.
+  void record_merge_actions(object o) {
+    element join;
+    const bool join_unbounded = !get_field(o, "joinCondition", join) || [&] {
+      auto v = const_bool(join, 0, true);
+      return v && *v;
+    }();
+    element clauses_el;
+    array clauses;
+    if (!get_field(o, "mergeWhenClauses", clauses_el) ||
+        clauses_el.get_array().get(clauses) != SUCCESS)
+      return;
+    for (element c : clauses) {
+      std::string_view type;
+      object clause;
+      if (!unwrap(c, type, clause) || type != "MergeWhenClause" || !bool_field(clause, "matched"))
+        continue;
+      std::string_view command = str_field(clause, "commandType");
+      if (command != "CMD_UPDATE" && command != "CMD_DELETE") continue;
+      add_unique(facts_.dml_kinds, command == "CMD_UPDATE" ? "update" : "delete");
+      element condition;
+      const bool clause_unbounded = !get_field(clause, "condition", condition) || [&] {
+        auto v = const_bool(condition, 0, true);
+        return v && *v;
+      }();
+      if (join_unbounded && clause_unbounded) facts_.dml_where_absent = true;
+    }
   }
 
   void walk_object(object o, std::string_view type, bool written) {
@@ -584,9 +656,11 @@ class Walker {
     if (!setting) {  // a computed name could be any setting
       facts_.role_function = true;
       facts_.lifts_read_only = true;
+      facts_.changes_text_reading = true;
       return;
     }
     std::string name = lower(*setting);
+    if (is_text_reading_setting(name)) facts_.changes_text_reading = true;
     if (is_role_setting(name)) facts_.role_function = true;
     if (is_read_only_setting(name) && !(value && clearly_true(*value))) {
       facts_.lifts_read_only = true;
@@ -804,6 +878,7 @@ void apply_facts(Statement& s, Facts& f) {
     s.lifts_read_only = true;
     s.classes |= kAdmin;
   }
+  if (f.changes_text_reading) s.changes_text_reading = true;
   if (f.too_deep) s.classes |= kUnknown;
 }
 
@@ -842,6 +917,9 @@ bool explain_analyzes(object node) {
 void classify_variable_set(Statement& s, object node) {
   std::string_view kind = str_field(node, "kind");
   std::string name = lower(str_field(node, "name"));
+  // RESET goes back to the value the session started with, which the gateway checked.
+  if (kind != "VAR_RESET" && kind != "VAR_RESET_ALL" && is_text_reading_setting(name))
+    s.changes_text_reading = true;
   s.kind = kind == "VAR_RESET" || kind == "VAR_RESET_ALL" ? "reset" : "set";
   s.setting = kind == "VAR_RESET_ALL" ? "all" : name;
   s.classes = kSession;
@@ -909,6 +987,10 @@ void classify_transaction(Statement& s, object node) {
     if (k == kind) s.kind = std::string(v);
   }
   s.classes = kTransaction;
+  // Two-phase commit acts on transactions other sessions prepared: not housekeeping.
+  if (s.kind == "prepare_transaction" || s.kind == "commit_prepared" ||
+      s.kind == "rollback_prepared")
+    s.classes |= kAdmin;
   element opts_el;
   array opts;
   if (!get_field(node, "options", opts_el) || opts_el.get_array().get(opts) != SUCCESS) return;
@@ -1020,7 +1102,7 @@ Statement analyze(std::string_view type, object node, int depth) {
       if (!get_field(node, "whereClause", where)) {
         s.where_absent = true;
       } else {
-        auto v = const_bool(where);
+        auto v = const_bool(where, 0, true);
         s.where_absent = v && *v;
       }
     }
@@ -1034,9 +1116,11 @@ Statement analyze(std::string_view type, object node, int depth) {
       s.where_absent = inner->where_absent;
       s.inner_kind = inner->kind;
     }
-    // PROGRAM runs a shell command on the server; a file name is a server-side file.
+    // PROGRAM runs a shell command on the server; a file name is a server-side file, named
+    // by the nested kind copy_file so that a guardrail can name it.
     element filename;
     if (program || get_field(node, "filename", filename)) s.classes |= kAdmin;
+    if (!program && get_field(node, "filename", filename)) add_unique(s.nested_kinds, "copy_file");
   } else if (type == "CreateTableAsStmt") {
     std::string_view objtype = str_field(node, "objtype");
     s.kind = bool_field(node, "is_select_into") ? "select_into"
@@ -1047,6 +1131,7 @@ Statement analyze(std::string_view type, object node, int depth) {
       s.classes |= inner->classes;
       s.inner_kind = inner->kind;
       s.prepared_name = inner->prepared_name;
+      s.where_absent = inner->where_absent;
     }
   } else if (type == "DropStmt") {
     classify_drop(s, node, facts);
@@ -1088,6 +1173,7 @@ Statement analyze(std::string_view type, object node, int depth) {
       classify_variable_set(inner, set);
       s.setting = std::move(inner.setting);
       s.lifts_read_only = inner.lifts_read_only;
+      s.changes_text_reading = inner.changes_text_reading;
     }
   } else if (type == "DiscardStmt") {
     s.kind = "discard";
@@ -1114,6 +1200,8 @@ Statement analyze(std::string_view type, object node, int depth) {
 
   apply_facts(s, facts);
   if (inner) merge_objects(s, *inner);
+  // A DO block's body is procedural code the parse tree does not open.
+  if (type == "DoStmt") s.calls_unknown_functions = true;
   return s;
 }
 

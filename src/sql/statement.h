@@ -67,6 +67,15 @@ struct Statement {
   // SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE, SET (or set_config of)
   // default_transaction_read_only / transaction_read_only to off.
   bool lifts_read_only = false;
+  // The statement would change how the server reads later query text (client_encoding,
+  // standard_conforming_strings, by SET, RESET, set_config or ALTER ... SET), or might
+  // (set_config with a computed name): the classifier reads text as UTF-8 with standard
+  // strings, and the two readings must never diverge.
+  bool changes_text_reading = false;
+  // The statement runs code whose calls the classifier cannot see or name: a DO block, a
+  // fast-path FunctionCall by an unknown OID. A guardrail on `functions` matches it, since
+  // it cannot be shown not to call them.
+  bool calls_unknown_functions = false;
   // PREPARE name AS ... / EXECUTE name / DEALLOCATE name: the prepared statement's name.
   std::string prepared_name;
   // The statement's own text within the whole (from libpg_query's stmt_location/len).

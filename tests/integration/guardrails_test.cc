@@ -42,7 +42,7 @@ constexpr const char* kGuardrails =
     "    wait: 120s\n"
     "  - name: no-server-files\n"
     "    when: { functions: [pg_read_file, pg_read_binary_file, pg_ls_dir, lo_import, "
-    "lo_export], statements: [copy_program] }\n"
+    "lo_export], statements: [copy_program, copy_file] }\n"
     "    action: deny\n";
 
 GatewayOptions reference_policy() {
@@ -168,8 +168,7 @@ TEST_F(GuardrailsTest, UnboundedWritesNeedApproval) {
       << constant_true.stderr_text;
   // Hidden in a writable CTE, the unbounded DELETE is still one.
   auto hidden = as_dba("with d as (delete from accounts returning *) select count(*) from d");
-  EXPECT_NE(hidden.stderr_text.find("approval required"), std::string::npos)
-      << hidden.stderr_text;
+  EXPECT_NE(hidden.stderr_text.find("approval required"), std::string::npos) << hidden.stderr_text;
   auto explained = as_dba("explain analyze delete from accounts");
   EXPECT_NE(explained.stderr_text.find("approval required"), std::string::npos)
       << explained.stderr_text;
@@ -222,6 +221,51 @@ TEST_F(GuardrailsTest, SqlExecuteIsDecidedAsThePreparedStatement) {
   // PREPARE of an unbounded DELETE is held as the DELETE itself would be.
   EXPECT_NE(result.stderr_text.find("approval required"), std::string::npos) << result.stderr_text;
   EXPECT_EQ(count_accounts(), "20\n");
+}
+
+TEST_F(GuardrailsTest, UnsafeClientEncodingsAreRefusedAtStartup) {
+  for (const char* encoding : {"WIN932", "mskanji", "S-J-I-S", "shiftjis2004", "big5", "GBK"}) {
+    auto result = gateway_->psql("rita", *reader_, {"-c", "select 1"}, "app-db",
+                                 fmt::format("client_encoding={}", encoding));
+    EXPECT_FALSE(result.ok()) << encoding;
+    EXPECT_NE(result.stderr_text.find("is not accepted"), std::string::npos)
+        << encoding << ": " << result.stderr_text;
+  }
+  auto latin =
+      gateway_->psql("rita", *reader_, {"-c", "select 1"}, "app-db", "client_encoding=LATIN1");
+  EXPECT_TRUE(latin.ok()) << latin.describe();
+}
+
+TEST_F(GuardrailsTest, SettingsThatChangeHowTextIsReadCannotBeChanged) {
+  expect_blocked(as_dba("select set_config('standard_conforming_strings', 'off', false)"), "dba");
+  expect_blocked(as_dba("set client_encoding = 'SJIS'"), "dba");
+  expect_blocked(as_dba("alter database app set standard_conforming_strings = off"), "dba");
+}
+
+TEST_F(GuardrailsTest, ExecuteArgumentsAndExplainAnalyzeExecuteAreDecidedToo) {
+  auto lifted =
+      gateway_->psql("rita", *reader_,
+                     {"-v", "ON_ERROR_STOP=0", "-c", "prepare p(text) as select $1", "-c",
+                      "execute p(set_config('default_transaction_read_only', 'off', false))", "-c",
+                      "show default_transaction_read_only"});
+  EXPECT_NE(lifted.stderr_text.find("blocked by rule \"engineers-read\""), std::string::npos)
+      << lifted.stderr_text;
+  EXPECT_NE(lifted.stdout_text.find("on"), std::string::npos) << lifted.stdout_text;
+  auto explained =
+      gateway_->psql("dan", *dba_,
+                     {"-v", "ON_ERROR_STOP=0", "-c", "prepare wipe2 as delete from accounts", "-c",
+                      "explain analyze execute wipe2"});
+  EXPECT_NE(explained.stderr_text.find("approval required"), std::string::npos)
+      << explained.stderr_text;
+  EXPECT_EQ(count_accounts(), "20\n");
+}
+
+TEST_F(GuardrailsTest, MergeAndServerFilesCannotSlipPast) {
+  auto merged = as_dba(
+      "merge into accounts using (select 1) s on true when matched then update set balance = 0");
+  EXPECT_NE(merged.stderr_text.find("approval required"), std::string::npos) << merged.stderr_text;
+  expect_blocked(as_dba("copy accounts from '/etc/hostname'"), "no-server-files");
+  expect_blocked(as_dba("do $$ begin perform 1; end $$"), "no-server-files");
 }
 
 TEST(GuardrailsReloadTest, SighupAppliesNewRulesAtTheNextCommandAndKeepsOldOnError) {

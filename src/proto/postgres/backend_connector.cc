@@ -260,6 +260,11 @@ asio::awaitable<BackendOutcome> connect_backend(const BackendTarget& target,
         auto status = parse_parameter_status(message->body);
         if (!status) co_return fail(protocol_failure(connection, status.error().message));
         if (status->name == "server_version") result.server_version = status->value;
+        if (!text_reading_is_safe(status->name, status->value))
+          co_return fail(unavailable(
+              connection, fmt::format("the backend session starts with {} = {}, which makes it "
+                                      "read query text differently from the gateway",
+                                      status->name, status->value)));
         MessageWriter(result.startup_messages)
             .begin(backend::kParameterStatus)
             .bytes(message->body)

@@ -15,6 +15,7 @@
 #include "net/byte_buffer.h"
 #include "proto/postgres/backend_connector.h"
 #include "proto/postgres/decoder.h"
+#include "proto/postgres/fastpath_functions.h"
 #include "proto/postgres/startup_parameters.h"
 
 namespace portcullis::proto::postgres {
@@ -675,6 +676,7 @@ Session::Action Session::on_client_message(const Message& message) {
       if (!call) return protocol_error(call.error());
       policy::Command command;
       command.text = fmt::format("FunctionCall(oid {})", call->function_oid);
+      function_oid_ = call->function_oid;
       command.params = parameters_text(call->arguments, call->argument_formats);
       command.via = "function_call";
       return decide(std::move(command), false);
@@ -689,12 +691,17 @@ Session::Action Session::on_client_message(const Message& message) {
 std::shared_ptr<const sql::Classification> Session::classify(const policy::Command& command) {
   if (command.via == "function_call") {
     // A fast-path call names a function by OID only; it can reach any function (the
-    // large-object API among them), so it is classed admin.
+    // large-object API among them), so it is classed admin. The large-object functions are
+    // known by name; any other OID matches every guardrail on functions.
     auto classification = std::make_shared<sql::Classification>();
     sql::Statement statement;
     statement.kind = "function_call";
     statement.classes = static_cast<sql::ClassSet>(sql::StatementClass::admin);
     statement.text = command.text;
+    if (auto name = fastpath_function_name(function_oid_))
+      statement.functions.emplace_back(*name);
+    else
+      statement.calls_unknown_functions = true;
     classification->statements.push_back(std::move(statement));
     return classification;
   }
@@ -847,6 +854,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
     std::size_t pos = 0;
     std::size_t whole_message_needed = 0;
     bool lost_track = false;
+    bool unsafe_setting = false;
     bool progressed = false;
     segments.clear();
     synthetic.clear();
@@ -868,6 +876,24 @@ asio::awaitable<void> Session::pump_backend_to_client() {
         break;
       }
       const std::size_t total = kHeaderSize + header.body_size;
+      if (header.type == backend::kParameterStatus) {
+        // The server announces every change of the settings that decide how it reads
+        // query text; the classifier must read it the same way, or the session ends.
+        if (input.size() - pos < total) {
+          whole_message_needed = total;
+          break;
+        }
+        auto status = parse_parameter_status(input.substr(pos + kHeaderSize, header.body_size));
+        if (!status || !text_reading_is_safe(status->name, status->value)) {
+          spdlog::warn("event=unsafe_text_setting session={} setting={:?} value={:?}", id_,
+                       status ? status->name : "?", status ? status->value : "?");
+          unsafe_setting = true;
+          break;
+        }
+        add_segment(segments, false, pos, total);
+        pos += total;
+        continue;
+      }
       if (header.type != backend::kReadyForQuery) {
         if (!follow_backend_message(header.type)) {
           spdlog::warn(
@@ -910,6 +936,14 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       bytes_to_client_ += written;
     }
     if (progressed) backend_progress_.cancel();
+    if (unsafe_setting) {
+      co_await write_to_client(error_response(
+          kSqlProtocolViolation,
+          "portcullis: the server now reads query text differently from the gateway "
+          "(client_encoding or standard_conforming_strings changed); ending the session",
+          Severity::fatal));
+      co_return;
+    }
     if (lost_track) {
       // Fail closed: the gateway can no longer tell which answer belongs to which command.
       co_await write_to_client(error_response(

@@ -116,6 +116,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   StatementTracker statements_;
   SqlPreparedStatements sql_prepared_;
+  uint32_t function_oid_ = 0;       // of the FunctionCall being decided
   bool copy_from_pending_ = false;  // an allowed COPY FROM STDIN was sent by Execute
   bool copy_in_started_ = false;    // the backend answered CopyInResponse
   // Cancelled by the backend pump whenever a batch is answered; the client pump waits on it.

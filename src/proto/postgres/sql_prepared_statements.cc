@@ -4,40 +4,83 @@
 #include <algorithm>
 
 namespace portcullis::proto::postgres {
+namespace {
+
+// EXECUTE of an EXECUTE of ...: deeper than this is refused as unknown.
+constexpr int kMaxResolveDepth = 4;
+
+bool runs_prepared(const sql::Statement& s) {
+  return s.kind == "execute" || s.inner_kind == "execute";
+}
+
+void add_unique(std::vector<std::string>& into, const std::vector<std::string>& from) {
+  for (const auto& item : from)
+    if (std::find(into.begin(), into.end(), item) == into.end()) into.push_back(item);
+}
+
+// Everything the prepared statement will do, added to the statement that runs it. The
+// runner's own facts stay: functions in EXECUTE's arguments run too.
+void merge_prepared(sql::Statement& runner, const sql::Statement& prepared) {
+  runner.classes |= prepared.classes;
+  // A SQL PREPARE is stored as the PREPARE statement, an EXECUTE it runs is resolved already:
+  // in both, the inner kind is what actually runs.
+  runner.inner_kind = prepared.kind == "prepare" || prepared.kind == "execute"
+                          ? prepared.inner_kind
+                          : prepared.kind;
+  add_unique(runner.nested_kinds, prepared.nested_kinds);
+  add_unique(runner.tables_read, prepared.tables_read);
+  add_unique(runner.tables_written, prepared.tables_written);
+  add_unique(runner.functions, prepared.functions);
+  runner.where_absent = runner.where_absent || prepared.where_absent;
+  runner.lifts_read_only = runner.lifts_read_only || prepared.lifts_read_only;
+  runner.changes_text_reading = runner.changes_text_reading || prepared.changes_text_reading;
+}
+
+void mark_unknown(sql::Statement& statement) {
+  statement.classes |= static_cast<sql::ClassSet>(sql::StatementClass::unknown);
+}
+
+}  // namespace
 
 std::shared_ptr<const sql::Classification> SqlPreparedStatements::resolve(
     std::shared_ptr<const sql::Classification> classification, const Fallback& fallback) const {
   const auto& statements = classification->statements;
-  const bool has_execute = std::any_of(statements.begin(), statements.end(),
-                                       [](const sql::Statement& s) { return s.kind == "execute"; });
-  if (!has_execute) return classification;
+  if (std::none_of(statements.begin(), statements.end(), runs_prepared)) return classification;
   auto resolved = std::make_shared<sql::Classification>(*classification);
-  for (auto& statement : resolved->statements) {
-    if (statement.kind != "execute") continue;
-    const auto found = statements_.find(statement.prepared_name);
-    sql::Statement prepared;
-    if (found != statements_.end() && !found->second.ambiguous) {
-      prepared = found->second.statement;
-    } else if (found == statements_.end() && fallback) {
-      auto other = fallback(statement.prepared_name);
-      if (!other || other->statements.size() != 1) {
-        statement.classes = static_cast<sql::ClassSet>(sql::StatementClass::unknown);
-        continue;
-      }
-      prepared = other->statements.front();
-      prepared.inner_kind = prepared.kind;
-    } else {
-      statement.classes = static_cast<sql::ClassSet>(sql::StatementClass::unknown);
-      continue;
-    }
-    std::string text = std::move(statement.text);
-    std::string name = std::move(statement.prepared_name);
-    statement = prepared;
-    statement.kind = "execute";
-    statement.text = std::move(text);
-    statement.prepared_name = std::move(name);
-  }
+  for (auto& statement : resolved->statements)
+    if (runs_prepared(statement)) resolve_one(statement, fallback, 0);
   return resolved;
+}
+
+void SqlPreparedStatements::resolve_one(sql::Statement& statement, const Fallback& fallback,
+                                        int depth) const {
+  if (depth > kMaxResolveDepth) {
+    mark_unknown(statement);
+    return;
+  }
+  if (statement.prepared_name.empty()) {
+    // EXPLAIN EXECUTE without ANALYZE plans and runs nothing; an EXECUTE always has a name.
+    if (statement.kind == "execute") mark_unknown(statement);
+    return;
+  }
+  const auto found = statements_.find(statement.prepared_name);
+  if (found != statements_.end()) {
+    if (found->second.ambiguous) {
+      mark_unknown(statement);
+      return;
+    }
+    merge_prepared(statement, found->second.statement);
+    return;
+  }
+  // Not prepared with SQL: perhaps with the protocol's Parse.
+  auto other = fallback ? fallback(statement.prepared_name) : nullptr;
+  if (!other || other->statements.size() != 1) {
+    mark_unknown(statement);
+    return;
+  }
+  sql::Statement prepared = other->statements.front();
+  if (runs_prepared(prepared)) resolve_one(prepared, fallback, depth + 1);
+  merge_prepared(statement, prepared);
 }
 
 void SqlPreparedStatements::apply(const sql::Classification& classification) {

@@ -33,6 +33,8 @@ class SqlPreparedStatements {
   std::size_t size() const { return statements_.size(); }
 
  private:
+  void resolve_one(sql::Statement& statement, const Fallback& fallback, int depth) const;
+
   struct Entry {
     sql::Statement statement;  // the PREPARE, whose facts are those of the prepared statement
     bool ambiguous = false;

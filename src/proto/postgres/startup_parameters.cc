@@ -28,30 +28,53 @@ bool owned(std::string_view name) {
   return std::find(kGatewayOwned.begin(), kGatewayOwned.end(), key) != kGatewayOwned.end();
 }
 
-// Client encodings whose multi-byte characters can contain ASCII bytes such as a quote or a
-// backslash: the backend would read the text differently from the gateway's parser, which
-// reads UTF-8 as the server does (PostgreSQL's "client-only" encodings, src/common/encnames.c).
-// Spelled without '_' and '-', as PostgreSQL compares encoding names.
-constexpr std::array<std::string_view, 7> kUnsafeClientEncodings = {
-    "sjis", "shiftjis", "big5", "gbk", "gb18030", "uhc", "johab"};
+// Client encodings whose every byte of a multi-byte character is >= 0x80, or that are
+// single-byte: the server reads quotes and backslashes in them exactly as the classifier
+// does (it reads UTF-8). PostgreSQL's names as clean_encoding_name() leaves them
+// (src/common/encnames.c): lower case, letters and digits only. SJIS, BIG5, GBK, GB18030,
+// UHC, JOHAB and their aliases are left out: their second bytes can be a quote or a
+// backslash.
+constexpr std::array<std::string_view, 47> kSafeClientEncodings = {
+    "utf8",     "unicode",   "sqlascii",  "latin1",     "latin2",    "latin3",    "latin4",
+    "latin5",   "latin6",    "latin7",    "latin8",     "latin9",    "latin10",   "iso88591",
+    "iso88592", "iso88593",  "iso88594",  "iso88595",   "iso88596",  "iso88597",  "iso88598",
+    "iso88599", "iso885910", "iso885913", "iso885914",  "iso885915", "iso885916", "win1250",
+    "win1251",  "win1252",   "win1253",   "win1254",    "win1255",   "win1256",   "win1257",
+    "win1258",  "win866",    "win874",    "koi8",       "koi8r",     "koi8u",     "eucjp",
+    "euccn",    "euckr",     "euctw",     "eucjis2004", "alt"};
 
-// Settings that change how the backend reads query text must keep the values the gateway's
-// parser assumes.
+}  // namespace
+
+bool is_safe_client_encoding(std::string_view name) {
+  std::string clean;
+  for (char c : name)
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      clean.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  // PostgreSQL also knows windowsNNNN for winNNNN.
+  if (clean.starts_with("windows")) clean = "win" + clean.substr(7);
+  return std::find(kSafeClientEncodings.begin(), kSafeClientEncodings.end(), clean) !=
+         kSafeClientEncodings.end();
+}
+
+bool text_reading_is_safe(std::string_view name, std::string_view value) {
+  if (name == "client_encoding") return is_safe_client_encoding(value);
+  if (name == "standard_conforming_strings") return value == "on";
+  return true;
+}
+
+namespace {
+
+// Settings that change how the backend reads query text must keep values the gateway's
+// parser reads the same way.
 Result<void> check_text_setting(std::string_view key, std::string_view value) {
   const auto v = lower(value);
-  if (key == "client_encoding") {
-    std::string bare;
-    for (char c : v)
-      if (c != '-' && c != '_') bare.push_back(c);
-    if (std::find(kUnsafeClientEncodings.begin(), kUnsafeClientEncodings.end(), bare) !=
-        kUnsafeClientEncodings.end())
-      return make_error(fmt::format(
-          "client encoding \"{}\" is not accepted: use UTF8 (the gateway checks query text "
-          "as the server reads it)",
-          value));
-  } else if (key == "standard_conforming_strings" && v != "on" && v != "true" && v != "1") {
+  if (key == "client_encoding" && !is_safe_client_encoding(value))
+    return make_error(fmt::format(
+        "client encoding \"{}\" is not accepted: use UTF8 (the gateway checks query text "
+        "as the server reads it)",
+        value));
+  if (key == "standard_conforming_strings" && v != "on" && v != "true" && v != "1")
     return make_error("standard_conforming_strings must stay on through the gateway");
-  }
   return {};
 }
 

@@ -21,6 +21,14 @@ Result<ParameterList> backend_startup_parameters(const StartupMessage& startup,
                                                  const std::string& backend_user,
                                                  const std::string& backend_database);
 
+// A client encoding whose text the server reads exactly as the classifier does (UTF-8,
+// SQL_ASCII, single-byte and EUC encodings), by PostgreSQL's rules for encoding names.
+bool is_safe_client_encoding(std::string_view name);
+
+// False when a setting the server reports makes it read query text differently from the
+// classifier: an unsafe client_encoding, or standard_conforming_strings off.
+bool text_reading_is_safe(std::string_view name, std::string_view value);
+
 // Splits an `options` value as PostgreSQL does (pg_split_opts, src/backend/utils/init/
 // postinit.c): on unescaped white space, with backslash escaping the next character.
 std::vector<std::string> split_options(std::string_view options);

@@ -190,6 +190,7 @@ TEST_F(DecideTest, OneRefusedStatementRefusesTheWholeCommand) {
 TEST_F(DecideTest, ChangingHowTextIsReadIsRefused) {
   auto encoding = statement("set", static_cast<sql::ClassSet>(StatementClass::session));
   encoding.setting = "client_encoding";
+  encoding.changes_text_reading = true;
   EXPECT_EQ(run(someone({"dba"}), {encoding}).verdict, Verdict::deny);
 }
 

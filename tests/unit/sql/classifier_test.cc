@@ -741,5 +741,72 @@ TEST(ClassifierTest, InvalidUtf8NeverCrashes) {
   ASSERT_EQ(c.statements.size(), 1u);
 }
 
+// --- writes the unbounded-write guardrail must still see ------------------------------
+
+TEST(ClassifierTest, WhereDecidedByABoundValueCountsAsAbsent) {
+  EXPECT_TRUE(one("UPDATE t SET v = 1 WHERE $1").where_absent);
+  EXPECT_TRUE(one("DELETE FROM t WHERE $1::bool").where_absent);
+  EXPECT_TRUE(one("DELETE FROM t WHERE $1 = $2").where_absent);
+  EXPECT_FALSE(one("DELETE FROM t WHERE id = $1").where_absent);
+}
+
+TEST(ClassifierTest, BooleanTestsOfConstantsAreConstant) {
+  EXPECT_TRUE(one("DELETE FROM t WHERE true IS TRUE").where_absent);
+  EXPECT_TRUE(one("DELETE FROM t WHERE false IS NOT TRUE").where_absent);
+  EXPECT_FALSE(one("DELETE FROM t WHERE flag IS TRUE").where_absent);
+}
+
+TEST(ClassifierTest, MergeCarriesItsUpdatesAndDeletes) {
+  Statement s = one("MERGE INTO t USING (SELECT 1) s ON true WHEN MATCHED THEN UPDATE SET v = 'x'");
+  EXPECT_EQ(s.kind, "merge");
+  EXPECT_TRUE(has_item(s.nested_kinds, "update"));
+  EXPECT_TRUE(s.where_absent);
+  Statement bounded = one("MERGE INTO t USING src s ON t.id = s.id WHEN MATCHED THEN DELETE");
+  EXPECT_TRUE(has_item(bounded.nested_kinds, "delete"));
+  EXPECT_FALSE(bounded.where_absent);
+}
+
+TEST(ClassifierTest, UpsertCarriesAnUpdate) {
+  Statement s = one("INSERT INTO t SELECT * FROM t ON CONFLICT (id) DO UPDATE SET v = 'u'");
+  EXPECT_TRUE(has_item(s.nested_kinds, "update"));
+  EXPECT_TRUE(has_item(s.nested_kinds, "insert"));
+}
+
+TEST(ClassifierTest, CreateTableAsKeepsTheUnboundedDeleteInside) {
+  Statement s = one("CREATE TABLE gone AS WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d");
+  EXPECT_TRUE(s.where_absent);
+  EXPECT_TRUE(has_item(s.nested_kinds, "delete"));
+}
+
+TEST(ClassifierTest, CopyOfAServerFileIsNamedCopyFile) {
+  Statement s = one("COPY t FROM '/etc/hostname'");
+  EXPECT_TRUE(has_item(s.nested_kinds, "copy_file"));
+  EXPECT_TRUE(s.classes & kAdmin);
+  EXPECT_FALSE(has_item(one("COPY t FROM STDIN").nested_kinds, "copy_file"));
+}
+
+TEST(ClassifierTest, DoBlocksCallFunctionsTheParserCannotSee) {
+  EXPECT_TRUE(one("DO $$BEGIN PERFORM 1; END$$").calls_unknown_functions);
+  EXPECT_FALSE(one("SELECT now()").calls_unknown_functions);
+}
+
+TEST(ClassifierTest, TwoPhaseCommitOfOtherSessionsIsAdmin) {
+  EXPECT_TRUE(one("COMMIT PREPARED 'x'").classes & kAdmin);
+  EXPECT_TRUE(one("ROLLBACK PREPARED 'x'").classes & kAdmin);
+  EXPECT_FALSE(one("COMMIT").classes & kAdmin);
+}
+
+TEST(ClassifierTest, ChangingHowTextIsReadIsFlaggedWhateverTheRoute) {
+  EXPECT_TRUE(one("SET client_encoding = 'SJIS'").changes_text_reading);
+  EXPECT_TRUE(one("SET NAMES 'SJIS'").changes_text_reading);
+  EXPECT_TRUE(one("SET standard_conforming_strings = off").changes_text_reading);
+  EXPECT_TRUE(
+      one("SELECT set_config('standard_conforming_strings', 'off', false)").changes_text_reading);
+  EXPECT_TRUE(one("SELECT set_config(name, 'x', false) FROM t").changes_text_reading);
+  EXPECT_TRUE(one("ALTER DATABASE app SET standard_conforming_strings = off").changes_text_reading);
+  EXPECT_FALSE(one("RESET client_encoding").changes_text_reading);
+  EXPECT_FALSE(one("SET application_name = 'x'").changes_text_reading);
+}
+
 }  // namespace
 }  // namespace portcullis::sql
