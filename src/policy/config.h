@@ -159,16 +159,32 @@ struct ColumnMaskConfig {
   int line = 0;
 };
 
+// A detector defined in the configuration: a regex (Hyperscan syntax) or a list of words.
+struct CustomDetectorConfig {
+  std::string name;
+  std::string regex;               // empty when `words` is given
+  std::vector<std::string> words;  // matched as whole words, case-insensitively
+  int line = 0;
+};
+
 struct MaskingProfileConfig {
   std::string name;
   std::vector<std::string> detectors;  // content detectors: email, credit_card, ...
+  std::string strategy = "redact";     // default strategy: redact | partial | hash | null
+  std::map<std::string, std::string> strategies;  // detector name -> strategy
   std::vector<ColumnMaskConfig> columns;
+  std::vector<CustomDetectorConfig> custom;
   int line = 0;
 };
 
 struct MaskingConfig {
   // The profile `none` (no masking) is always valid in an access rule, defined or not.
   std::map<std::string, MaskingProfileConfig> profiles;
+  // Key of the `hash` strategy: read from the variable `hash_key_env` or the file
+  // `hash_key_file` at load time; empty when neither is given.
+  std::string hash_key_env;
+  std::filesystem::path hash_key_file;  // absolute after loading
+  Secret hash_key;
 };
 
 enum class AuditDurability {

@@ -23,6 +23,9 @@
 #include <system_error>
 #include <utility>
 
+#include "masking/detector.h"
+#include "masking/masker.h"
+#include "masking/strategy.h"
 #include "policy/units.h"
 
 namespace portcullis::policy {
@@ -850,7 +853,8 @@ class ConfigParser {
   }
 
   void parse_masking(const Value& v, MaskingConfig& masking) {
-    Fields f(problems_, v, {"profiles"});
+    Fields f(problems_, v, {"profiles", "hash_key_env", "hash_key_file"});
+    parse_hash_key(f, masking);
     const Value* profiles = f.find("profiles");
     if (profiles == nullptr || profiles->node.IsNull()) return;
     if (!profiles->node.IsMap()) {
@@ -873,22 +877,170 @@ class ConfigParser {
         continue;
       }
       const int value_line = line_of(value) > 0 ? line_of(value) : key_line;
-      MaskingProfileConfig profile = parse_masking_profile(
-          Value{value, value_line, fmt::format("{}.{}", profiles->path, name)});
+      const Value profile_value{value, value_line, fmt::format("{}.{}", profiles->path, name)};
+      MaskingProfileConfig profile = parse_masking_profile(profile_value);
       profile.name = name;
       profile.line = key_line;
-      if (name == "none" && (!profile.detectors.empty() || !profile.columns.empty())) {
+      if (name == "none" &&
+          (!profile.detectors.empty() || !profile.columns.empty() || !profile.custom.empty())) {
         problems_.add(key_line, "masking profile \"none\" means no masking; it must be empty");
+      }
+      if (masking.hash_key.empty() && uses_hash_strategy(profile)) {
+        problems_.add(key_line,
+                      fmt::format("{}: the hash strategy needs a key: set masking.hash_key_env "
+                                  "or masking.hash_key_file",
+                                  profile_value.path));
       }
       masking.profiles.emplace(name, std::move(profile));
     }
   }
 
+  // The key of the `hash` strategy, from the environment or a file, never from the YAML.
+  void parse_hash_key(const Fields& f, MaskingConfig& masking) {
+    const Value* env = f.find("hash_key_env");
+    const Value* file = f.find("hash_key_file");
+    if (env != nullptr && file != nullptr) {
+      problem(*file, fmt::format("{}: give hash_key_env or hash_key_file, not both", f.where()));
+      return;
+    }
+    if (env != nullptr) {
+      auto name = read_name(*env);
+      if (!name) return;
+      if (!is_env_name(*name)) {
+        problem(*env,
+                fmt::format("{}: \"{}\" is not an environment variable name", env->path, *name));
+        return;
+      }
+      masking.hash_key_env = *name;
+      const char* value = std::getenv(name->c_str());
+      if (value == nullptr || *value == '\0') {
+        problem(*env, fmt::format("{}: environment variable {} is {}", env->path, *name,
+                                  value == nullptr ? "not set" : "empty"));
+      } else {
+        masking.hash_key = Secret(value);
+      }
+    } else if (file != nullptr) {
+      auto path = read_path(*file);
+      if (!path) return;
+      masking.hash_key_file = *path;
+      if (auto key = read_password_file(*file, *path)) masking.hash_key = std::move(*key);
+    }
+  }
+
+  static bool uses_hash_strategy(const MaskingProfileConfig& profile) {
+    if (profile.strategy == "hash") return true;
+    for (const auto& [detector, strategy] : profile.strategies)
+      if (strategy == "hash") return true;
+    for (const auto& c : profile.columns)
+      if (c.action == "hash") return true;
+    return false;
+  }
+
+  // A strategy name. YAML reads a bare `null` as no value at all: say how to write it.
+  std::optional<std::string> read_strategy(const Value& v) {
+    if (v.node.IsNull()) {
+      problem(v, fmt::format("{}: expected a strategy; write the null strategy as \"null\", in "
+                             "quotes",
+                             v.path));
+      return std::nullopt;
+    }
+    auto s = read_name(v);
+    if (s && !check_strategy(v, *s)) return std::nullopt;
+    return s;
+  }
+
+  bool check_strategy(const Value& v, const std::string& name) {
+    if (masking::strategy_from_name(name)) return true;
+    problem(v, fmt::format("{}: unknown strategy \"{}\" (expected {})", v.path, name,
+                           one_of(masking::kStrategyNames, [](std::string_view s) { return s; })));
+    return false;
+  }
+
   MaskingProfileConfig parse_masking_profile(const Value& v) {
-    Fields f(problems_, v, {"detectors", "columns"});
+    Fields f(problems_, v, {"detectors", "strategy", "strategies", "columns", "custom"});
     MaskingProfileConfig profile;
+    std::vector<std::string> known(masking::kBuiltinDetectorNames.begin(),
+                                   masking::kBuiltinDetectorNames.end());
     if (const Value* x = f.find("detectors")) {
-      profile.detectors = read_identifier_list(*x, "detector");
+      for_each_item(*x, [&](const Value& item) {
+        auto s = read_name(item);
+        if (!s) return;
+        if (!masking::detector_from_name(*s)) {
+          problem(item, fmt::format("{}: unknown detector \"{}\" (expected {}, or a custom "
+                                    "detector under custom)",
+                                    item.path, *s,
+                                    one_of(masking::kBuiltinDetectorNames,
+                                           [](std::string_view n) { return n; })));
+          return;
+        }
+        profile.detectors.push_back(std::move(*s));
+      });
+    }
+    if (const Value* x = f.find("strategy")) {
+      if (auto s = read_strategy(*x)) profile.strategy = *s;
+    }
+    if (const Value* x = f.find("custom")) {
+      for_each_item(*x, [&](const Value& item) {
+        Fields c(problems_, item, {"name", "regex", "words"});
+        CustomDetectorConfig custom;
+        custom.line = c.line();
+        if (!require_name(c, "name", custom.name)) return;
+        const Value* name = c.find("name");
+        if (!is_identifier(custom.name)) {
+          problem(*name, fmt::format("{}: \"{}\" is not a detector name (lower-case letters, "
+                                     "digits and _)",
+                                     name->path, custom.name));
+          return;
+        }
+        if (contains(known, custom.name)) {
+          problem(*name,
+                  fmt::format("{}: detector \"{}\" is already defined", name->path, custom.name));
+          return;
+        }
+        const Value* regex = c.find("regex");
+        const Value* words = c.find("words");
+        if ((regex == nullptr) == (words == nullptr)) {
+          problems_.add(c.line(), fmt::format("{}: give regex or words (one of them)", item.path));
+          return;
+        }
+        if (regex != nullptr) {
+          auto r = read_name(*regex);
+          if (!r) return;
+          if (auto checked = masking::check_custom_regex(*r); !checked) {
+            problem(*regex,
+                    fmt::format("{}: invalid regex: {}", regex->path, checked.error().message));
+            return;
+          }
+          custom.regex = std::move(*r);
+        } else {
+          custom.words = read_string_list(*words);
+          if (custom.words.empty()) {
+            problem(*words, fmt::format("{} must not be empty", words->path));
+            return;
+          }
+        }
+        known.push_back(custom.name);
+        profile.custom.push_back(std::move(custom));
+      });
+    }
+    if (const Value* x = f.find("strategies")) {
+      if (!x->node.IsNull() && !x->node.IsMap()) {
+        problem(*x, fmt::format("{}: expected a map of detector: strategy, got {}", x->path,
+                                kind_of(x->node)));
+      } else if (x->node.IsMap()) {
+        for (const auto& entry : x->node) {
+          const YAML::Node key = entry.first;
+          const YAML::Node value = entry.second;
+          const Value item{value, line_of(key) > 0 ? line_of(key) : x->line,
+                           fmt::format("{}.{}", x->path, key.IsScalar() ? key.Scalar() : "?")};
+          if (!key.IsScalar() || !contains(known, key.Scalar())) {
+            problem(item, fmt::format("{}: unknown detector \"{}\"", x->path,
+                                      key.IsScalar() ? key.Scalar() : "?"));
+            continue;
+          }
+          if (auto s = read_strategy(item)) profile.strategies.emplace(key.Scalar(), *s);
+        }
+      }
     }
     if (const Value* x = f.find("columns")) {
       for_each_item(*x, [&](const Value& item) {
@@ -897,9 +1049,12 @@ class ConfigParser {
         column.line = c.line();
         bool ok = require_name(c, "match", column.match);
         ok = require_name(c, "action", column.action) && ok;
-        if (ok && !is_identifier(column.action)) {
-          problem(*c.find("action"),
-                  fmt::format("{}: \"{}\" is not a masking action name", item.path, column.action));
+        if (ok && !masking::strategy_from_name(column.action)) {
+          problem(
+              *c.find("action"),
+              fmt::format("{}: \"{}\" is not a masking action name (expected {})", item.path,
+                          column.action,
+                          one_of(masking::kStrategyNames, [](std::string_view n) { return n; })));
           ok = false;
         }
         if (ok) profile.columns.push_back(std::move(column));

@@ -705,5 +705,85 @@ TEST_F(ConfigLoaderTest, RejectsDetectorsOnTheNoneProfile) {
                        at(3) + "masking profile \"none\" means no masking; it must be empty"));
 }
 
+TEST_F(ConfigLoaderTest, LoadsMaskingStrategiesCustomDetectorsAndHashKey) {
+  setenv("PORTCULLIS_TEST_MASK_KEY", "k3y", 1);
+  auto result = parse(R"yaml(masking:
+  hash_key_env: PORTCULLIS_TEST_MASK_KEY
+  profiles:
+    p:
+      detectors: [email, credit_card]
+      strategy: partial
+      strategies: { credit_card: hash, employee_id: "null" }
+      columns:
+        - { match: "*.ssn", action: "null" }
+      custom:
+        - { name: employee_id, regex: "EMP-[0-9]{6}" }
+        - { name: codename, words: [bluebird, red fox] }
+)yaml");
+  unsetenv("PORTCULLIS_TEST_MASK_KEY");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const ConfigPtr& c = *result;
+  EXPECT_EQ(c->masking.hash_key.reveal(), "k3y");
+  EXPECT_EQ(c->masking.hash_key_env, "PORTCULLIS_TEST_MASK_KEY");
+  const MaskingProfileConfig* p = c->find_masking_profile("p");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->strategy, "partial");
+  EXPECT_EQ(p->strategies.at("credit_card"), "hash");
+  EXPECT_EQ(p->strategies.at("employee_id"), "null");
+  ASSERT_EQ(p->columns.size(), 1u);
+  EXPECT_EQ(p->columns[0].action, "null");
+  ASSERT_EQ(p->custom.size(), 2u);
+  EXPECT_EQ(p->custom[0].regex, "EMP-[0-9]{6}");
+  EXPECT_EQ(p->custom[1].words.size(), 2u);
+}
+
+TEST_F(ConfigLoaderTest, ReportsMaskingMistakesWithTheirLines) {
+  const std::string report = problems(R"yaml(masking:
+  profiles:
+    p:
+      detectors: [email, passport]
+      strategy: scramble
+      strategies: { nothing: redact, email: shred }
+      columns:
+        - { match: "*.x", action: blur }
+      custom:
+        - { name: bad, regex: "EMP-[0-9" }
+        - { name: email, words: [x] }
+        - { name: both, regex: "a+", words: [x] }
+    h:
+      strategy: hash
+)yaml");
+  EXPECT_TRUE(
+      has_line(report, at(4) + "masking.profiles.p.detectors[1]: unknown detector \"passport\""));
+  EXPECT_TRUE(
+      has_line(report, at(5) + "masking.profiles.p.strategy: unknown strategy \"scramble\""));
+  EXPECT_TRUE(
+      has_line(report, at(6) + "masking.profiles.p.strategies: unknown detector \"nothing\""));
+  EXPECT_TRUE(
+      has_line(report, at(6) + "masking.profiles.p.strategies.email: unknown strategy \"shred\""));
+  EXPECT_TRUE(has_line(
+      report, at(8) + "masking.profiles.p.columns[0]: \"blur\" is not a masking action name"));
+  EXPECT_TRUE(has_line(report, at(10) + "masking.profiles.p.custom[0].regex: invalid regex:"));
+  EXPECT_TRUE(has_line(
+      report, at(11) + "masking.profiles.p.custom[1].name: detector \"email\" is already defined"));
+  EXPECT_TRUE(has_line(report, at(12) + "masking.profiles.p.custom[2]: give regex or words"));
+  EXPECT_TRUE(has_line(report, at(13) + "masking.profiles.h: the hash strategy needs a key"));
+  EXPECT_TRUE(has_line(
+      problems("masking:\n  profiles:\n    p: { detectors: [email], strategy: null }\n"),
+      at(3) + "masking.profiles.p.strategy: expected a strategy; write the null strategy as "
+              "\"null\", in quotes"));
+}
+
+TEST_F(ConfigLoaderTest, ReadsTheHashKeyFromAFile) {
+  write("mask.key", "file-key\n");
+  auto result =
+      parse("masking:\n  hash_key_file: mask.key\n  profiles:\n    p: { strategy: hash }\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ((*result)->masking.hash_key.reveal(), "file-key");
+  EXPECT_TRUE(has_line(problems("masking:\n  hash_key_env: NO_SUCH_VAR_PORTCULLIS\n"),
+                       at(2) + "masking.hash_key_env: environment variable NO_SUCH_VAR_PORTCULLIS "
+                               "is not set"));
+}
+
 }  // namespace
 }  // namespace portcullis::policy

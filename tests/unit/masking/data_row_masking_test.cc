@@ -1,0 +1,187 @@
+// DataRow, COPY and error-field rewriting: lengths, NULLs, binary formats, unchanged rows.
+#include "proto/postgres/data_row_masking.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "test_masker.h"
+
+namespace portcullis::proto::postgres {
+namespace {
+
+using masking::ColumnPlan;
+using masking::testing::all_detectors;
+
+constexpr uint32_t kText = 25, kInt4 = 23, kJsonb = 3802, kBytea = 17, kInet = 869;
+
+std::string data_row(const std::vector<std::optional<std::string>>& values) {
+  std::string out;
+  out.push_back(static_cast<char>(values.size() >> 8));
+  out.push_back(static_cast<char>(values.size()));
+  for (const auto& v : values) {
+    const uint32_t n = v ? static_cast<uint32_t>(v->size()) : 0xffffffffu;
+    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<char>(n >> s));
+    if (v) out += *v;
+  }
+  return out;
+}
+
+struct Fixture : ::testing::Test {
+  std::shared_ptr<const masking::Masker> masker = all_detectors();
+  masking::Scratch scratch;
+  masking::MaskCounts counts;
+  std::string out;
+
+  ColumnMasking text_col(uint32_t oid = kText, FormatCode f = FormatCode::text) {
+    return ColumnMasking{masker->plan_column("t", "c", type_can_hold_text(oid)), oid, f};
+  }
+};
+
+using DataRowMasking = Fixture;
+
+TEST_F(DataRowMasking, ForwardsRowsWithNoPiiUnchanged) {
+  const std::string body = data_row({"hello", std::nullopt, "42"});
+  std::vector<ColumnMasking> cols{text_col(), text_col(), text_col(kInt4)};
+  out = "untouched";
+  auto r = mask_data_row(body, cols, *masker, scratch, counts, out);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, MaskOutcome::unchanged);
+  EXPECT_EQ(out, "untouched");
+}
+
+TEST_F(DataRowMasking, RewritesValuesWithCorrectLengthsAndKeepsNulls) {
+  const std::string body = data_row({"id-1", "mail alice@example.com", std::nullopt, "x"});
+  std::vector<ColumnMasking> cols{text_col(), text_col(), text_col(), text_col()};
+  auto r = mask_data_row(body, cols, *masker, scratch, counts, out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, MaskOutcome::rewritten);
+  EXPECT_EQ(out, data_row({"id-1", "mail [email]", std::nullopt, "x"}));
+}
+
+TEST_F(DataRowMasking, NullStrategyWritesMinusOne) {
+  policy::MaskingProfileConfig p;
+  p.columns = {{"*.ssn", "null", 1}};
+  auto m = masking::testing::make_masker(p);
+  std::vector<ColumnMasking> cols{{m->plan_column("p", "ssn", false), kInt4, FormatCode::binary},
+                                  {m->plan_column("p", "name", true), kText, FormatCode::text}};
+  auto r = mask_data_row(data_row({std::string("\0\0\0\x07", 4), "bob"}), cols, *m, scratch, counts,
+                         out);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(out, data_row({std::nullopt, "bob"}));
+}
+
+TEST_F(DataRowMasking, BinaryTextAndJsonbWithItsVersionByte) {
+  std::vector<ColumnMasking> cols{text_col(kText, FormatCode::binary),
+                                  text_col(kJsonb, FormatCode::binary)};
+  const std::string jsonb = std::string(1, '\x01') + R"({"email": "a@example.com"})";
+  auto r = mask_data_row(data_row({"a@example.com", jsonb}), cols, *masker, scratch, counts, out);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(out, data_row({"[email]", std::string(1, '\x01') + R"({"email": "[email]"})"}));
+}
+
+TEST_F(DataRowMasking, RefusesBinaryValuesItCannotRead) {
+  std::vector<ColumnMasking> cols{text_col(kInet, FormatCode::binary)};
+  auto r = mask_data_row(data_row({std::string("\x02\x20\x00\x04\x0a\x00\x00\x01", 8)}), cols,
+                         *masker, scratch, counts, out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("binary format"), std::string::npos);
+  std::vector<ColumnMasking> bad_jsonb{text_col(kJsonb, FormatCode::binary)};
+  EXPECT_FALSE(mask_data_row(data_row({"\x02{}"}), bad_jsonb, *masker, scratch, counts, out).ok());
+}
+
+TEST_F(DataRowMasking, SkipsBinaryValuesOfTypesThatHoldNoText) {
+  std::vector<ColumnMasking> cols{text_col(kInt4, FormatCode::binary)};
+  auto r =
+      mask_data_row(data_row({std::string("\0\0\0\x07", 4)}), cols, *masker, scratch, counts, out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, MaskOutcome::unchanged);
+}
+
+TEST_F(DataRowMasking, ByteaHexIsScannedAsBytes) {
+  std::vector<ColumnMasking> cols{text_col(kBytea)};
+  // "a@example.com" in hex.
+  auto r = mask_data_row(data_row({"\\x61406578616d706c652e636f6d"}), cols, *masker, scratch,
+                         counts, out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(out, data_row({"\\x5b656d61696c5d"}));  // "[email]"
+}
+
+TEST_F(DataRowMasking, WholeValueInAJsonColumnStaysJson) {
+  policy::MaskingProfileConfig p;
+  p.columns = {{"*.secret", "redact", 1}};
+  auto m = masking::testing::make_masker(p);
+  std::vector<ColumnMasking> cols{{m->plan_column("t", "secret", true), kJsonb, FormatCode::text}};
+  ASSERT_TRUE(mask_data_row(data_row({"{\"a\":1}"}), cols, *m, scratch, counts, out).ok());
+  EXPECT_EQ(out, data_row({"\"[redacted]\""}));
+}
+
+TEST_F(DataRowMasking, RejectsMalformedRows) {
+  std::vector<ColumnMasking> cols{text_col()};
+  EXPECT_FALSE(mask_data_row("", cols, *masker, scratch, counts, out).ok());
+  EXPECT_FALSE(
+      mask_data_row(std::string("\0\x01\0\0\0\x09x", 7), cols, *masker, scratch, counts, out).ok());
+  EXPECT_FALSE(mask_data_row(data_row({"a", "b"}), cols, *masker, scratch, counts, out).ok());
+}
+
+using CopyMasking = Fixture;
+
+TEST_F(CopyMasking, TextFormatWithEscapesAndNull) {
+  CopyFormat text;
+  auto r = mask_copy_row("1\tbob@example.com\\tx\t\\N\tplain\n", text, {}, *masker, scratch, counts,
+                         out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, MaskOutcome::rewritten);
+  EXPECT_EQ(out, "1\t[email]\\tx\t\\N\tplain\n");
+  EXPECT_EQ(*mask_copy_row("1\tnothing here\n", text, {}, *masker, scratch, counts, out),
+            MaskOutcome::unchanged);
+}
+
+TEST_F(CopyMasking, CsvWithQuotesAndEmbeddedDelimiters) {
+  CopyFormat csv;
+  csv.csv = true;
+  csv.delimiter = ',';
+  csv.null = "";
+  auto r = mask_copy_row("7,\"Smith, \"\"Bob\"\" bob@example.com\",,x\r\n", csv, {}, *masker,
+                         scratch, counts, out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(out, "7,\"Smith, \"\"Bob\"\" [email]\",,x\r\n");
+  EXPECT_FALSE(mask_copy_row("\"open", csv, {}, *masker, scratch, counts, out).ok());
+}
+
+TEST_F(CopyMasking, ColumnPlansApplyByPosition) {
+  policy::MaskingProfileConfig p;
+  p.columns = {{"*.ssn", "null", 1}};
+  auto m = masking::testing::make_masker(p);
+  std::vector<ColumnPlan> plans{m->plan_column("", "id", false), m->plan_column("", "ssn", true)};
+  CopyFormat text;
+  ASSERT_TRUE(mask_copy_row("1\t123-45-6789\n", text, plans, *m, scratch, counts, out).ok());
+  EXPECT_EQ(out, "1\t\\N\n");
+}
+
+using ErrorFieldMasking = Fixture;
+
+TEST_F(ErrorFieldMasking, MasksDetailAndKeepsOtherFields) {
+  std::string body;
+  for (auto [code, value] : std::vector<std::pair<char, std::string>>{
+           {'S', "ERROR"},
+           {'C', "23505"},
+           {'M', "duplicate key value violates unique constraint \"users_email_key\""},
+           {'D', "Key (email)=(alice@example.com) already exists."}}) {
+    body.push_back(code);
+    body += value;
+    body.push_back('\0');
+  }
+  body.push_back('\0');
+  auto r = mask_error_fields(body, *masker, scratch, counts, out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, MaskOutcome::rewritten);
+  const std::string expected_tail =
+      std::string("DKey (email)=([email]) already exists.") + '\0' + '\0';
+  EXPECT_TRUE(out.ends_with(expected_tail));
+  EXPECT_TRUE(out.starts_with(std::string("SERROR") + '\0' + "C23505"));
+  EXPECT_FALSE(mask_error_fields("Mx", *masker, scratch, counts, out).ok());
+}
+
+}  // namespace
+}  // namespace portcullis::proto::postgres
