@@ -30,9 +30,10 @@ std::optional<Decision> check_guardrails(const Config& config, const identity::I
     if (guardrail.action == GuardrailAction::allow) return std::nullopt;
     Decision decision;
     decision.rule = guardrail.name;
-    decision.message = guardrail.message.empty()
-                           ? fmt::format("{} is not allowed through the gateway", statement.kind)
-                           : guardrail.message;
+    decision.message =
+        guardrail.message.empty()
+            ? fmt::format("this {} statement matches a guardrail that refuses it", statement.kind)
+            : guardrail.message;
     if (guardrail.action == GuardrailAction::review) {
       decision.verdict = Verdict::review;
       decision.reviewer_groups = guardrail.reviewers.groups;
