@@ -123,6 +123,10 @@ void run_parser(int which, std::string_view body, StatementTracker& tracker) {
     case 10: {
       auto r = parse_ready_for_query(body);
       check_error(r);
+      auto fields = parse_row_description(body);
+      check_error(fields);
+      if (fields)
+        for (const auto& field : *fields) check_inside(body, field.name);
       break;
     }
     default: {

@@ -245,8 +245,8 @@ Portcullis demo
   backend        PostgreSQL on 127.0.0.1:$PG_PORT, database app, roles app_rw / app_ro
                  (their passwords are in $SECRETS; callers never see them)
 
-Token for alice (group engineering: connects as the read-only role app_ro, valid 8h),
-also in $DEMO_DIR/alice.token:
+Token for alice (group engineering: connects as the read-only role app_ro, sees PII masked,
+valid 8h), also in $DEMO_DIR/alice.token:
 
 $token
 
@@ -265,7 +265,7 @@ and try:
   DELETE FROM orders WHERE id = 1;   -- refused: alice's access allows reads only
   SELECT pg_read_file('/etc/passwd'); -- refused by the no-server-files guardrail
 
-A DBA token (connects as app_rw, may write; DROP and TRUNCATE are refused, and a DELETE or
+A DBA token (connects as app_rw, sees data unmasked, may write; DROP and TRUNCATE are refused, and a DELETE or
 UPDATE without WHERE is refused until approvals arrive):
   $PORTCULLIS token issue --config $CONFIG --subject bob --group dba --ttl 1h
 

@@ -37,19 +37,12 @@ Result<Snapshot> build_snapshot(policy::ConfigPtr config, store::StateStore& sto
 // Settings the configuration accepts whose enforcement is not built yet: say so loudly
 // rather than let an operator believe they hold.
 void warn_about_unapplied_settings(const policy::Config& config) {
-  for (const auto& rule : config.access) {
-    const auto* profile = config.find_masking_profile(rule.masking);
-    if (profile != nullptr && (!profile->detectors.empty() || !profile->columns.empty()))
-      spdlog::warn("event=not_enforced setting=masking access_rule={} profile={} "
-                   "reason=\"result masking is not applied by this version; values reach "
-                   "callers unmasked\"",
-                   rule.name, rule.masking);
-  }
   for (const auto& connection : config.connections)
     if (connection.lockdown)
-      spdlog::warn("event=not_enforced setting=lockdown connection={} reason=\"lockdown is "
-                   "not enforced by this version\"",
-                   connection.name);
+      spdlog::warn(
+          "event=not_enforced setting=lockdown connection={} reason=\"lockdown is "
+          "not enforced by this version\"",
+          connection.name);
 }
 
 int serve(const GlobalOptions& global, const ServeOptions& options) {

@@ -304,6 +304,27 @@ Result<ReadyForQuery> parse_ready_for_query(std::string_view body) {
   return ready;
 }
 
+Result<std::vector<FieldDescription>> parse_row_description(std::string_view body) {
+  BodyReader reader(body);
+  int16_t count;
+  // Each field takes at least 19 bytes (an empty name and six fixed-size values).
+  if (!reader.int16(count) || count < 0 ||
+      static_cast<std::size_t>(count) * 19 > reader.rest().size())
+    return malformed("RowDescription");
+  std::vector<FieldDescription> fields(static_cast<std::size_t>(count));
+  for (auto& field : fields) {
+    int32_t table, type;
+    if (!reader.cstring(field.name) || !reader.int32(table) || !reader.int16(field.column) ||
+        !reader.int32(type) || !reader.int16(field.type_size) ||
+        !reader.int32(field.type_modifier) || !reader.int16(field.format))
+      return malformed("RowDescription");
+    field.table_oid = static_cast<uint32_t>(table);
+    field.type_oid = static_cast<uint32_t>(type);
+  }
+  if (!reader.at_end()) return malformed("RowDescription");
+  return fields;
+}
+
 Result<ErrorFields> parse_error_fields(std::string_view body) {
   BodyReader reader(body);
   ErrorFields fields;

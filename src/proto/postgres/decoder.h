@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "common/result.h"
 #include "proto/postgres/message.h"
@@ -58,6 +59,7 @@ Result<Authentication> parse_authentication(std::string_view body);
 Result<BackendKeyData> parse_backend_key_data(std::string_view body);
 Result<ParameterStatus> parse_parameter_status(std::string_view body);
 Result<ReadyForQuery> parse_ready_for_query(std::string_view body);
+Result<std::vector<FieldDescription>> parse_row_description(std::string_view body);
 Result<ErrorFields> parse_error_fields(std::string_view body);  // ErrorResponse, NoticeResponse
 
 }  // namespace portcullis::proto::postgres

@@ -36,6 +36,13 @@ Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
     }
     context->backend_tls.emplace(connection.name, unverified);
   }
+  // Masking profiles are compiled once per snapshot (one Hyperscan database each).
+  for (const auto& [name, profile] : config->masking.profiles) {
+    auto masker = masking::Masker::build(profile, config->masking.hash_key);
+    if (!masker)
+      return make_error(fmt::format("masking profile \"{}\": {}", name, masker.error().message));
+    if ((*masker)->active()) context->maskers.emplace(name, std::move(*masker));
+  }
   context->config = std::move(config);
   context->authenticator = std::move(authenticator);
   context->decide = &policy::decide;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "identity/authenticator.h"
+#include "masking/masker.h"
 #include "policy/access.h"
 #include "policy/command.h"
 #include "policy/config.h"
@@ -29,6 +30,13 @@ struct GatewayContext {
   // Toward backends, by connection name; absent for connections with `tls: disable`.
   std::map<std::string, std::shared_ptr<boost::asio::ssl::context>, std::less<>> backend_tls;
   DecideFunction decide;
+  // A masker per masking profile that masks anything, by profile name.
+  std::map<std::string, std::shared_ptr<const masking::Masker>, std::less<>> maskers;
+
+  const masking::Masker* masker(std::string_view profile) const {
+    const auto it = maskers.find(profile);
+    return it == maskers.end() ? nullptr : it->second.get();
+  }
 };
 
 // Builds the TLS contexts and the decision function for a configuration snapshot.

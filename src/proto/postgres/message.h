@@ -162,6 +162,17 @@ struct ParameterStatus {
   std::string_view value;
 };
 
+// One column of a RowDescription.
+struct FieldDescription {
+  std::string_view name;
+  uint32_t table_oid = 0;  // 0 when the column is not a table column
+  int16_t column = 0;
+  uint32_t type_oid = 0;
+  int16_t type_size = 0;
+  int32_t type_modifier = 0;
+  int16_t format = 0;  // 0 text, 1 binary
+};
+
 struct ReadyForQuery {
   char transaction_status = 'I';  // 'I' idle, 'T' in a transaction, 'E' failed transaction
 };

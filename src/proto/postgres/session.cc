@@ -84,6 +84,25 @@ bool inspected(char type) {
 
 using Segment = RelaySegment;
 
+// Backend messages that carry result values or text a masking profile rewrites, or that
+// start a result the gateway cannot mask (COPY out).
+bool masked_type(char type) {
+  switch (type) {
+    case backend::kRowDescription:
+    case backend::kDataRow:
+    case backend::kErrorResponse:
+    case backend::kNoticeResponse:
+    case backend::kCopyOutResponse:
+    case backend::kCopyBothResponse:
+    case backend::kCopyData:
+    case backend::kCopyDone:
+    case backend::kCommandComplete:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void add_segment(std::vector<Segment>& segments, bool synthetic, std::size_t offset,
                  std::size_t size) {
   if (size == 0) return;
@@ -410,6 +429,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   transaction_status_ = backend.transaction_status;
   if (terminated_) co_return false;
 
+  masker_ = context_->masker(grant->masking);
+  if (masker_) mask_scratch_ = std::make_unique<masking::Scratch>();
   gateway_key_ = cancels_->add(
       CancelTarget{grant->connection->address.host, grant->connection->address.port, backend.key});
   identity_ = std::move(*identity);
@@ -776,6 +797,8 @@ void Session::refresh_context() {
   }
   context_ = std::move(current);
   grant_ = std::move(*grant);
+  masker_ = context_->masker(grant_->masking);
+  if (masker_ && !mask_scratch_) mask_scratch_ = std::make_unique<masking::Scratch>();
 }
 
 bool Session::follow_backend_message(char type) {
@@ -795,6 +818,85 @@ bool Session::follow_backend_message(char type) {
       return true;
     default:
       return true;
+  }
+}
+
+void Session::withhold(std::string_view why, std::string& synthetic,
+                       std::vector<RelaySegment>& segments) {
+  spdlog::info("event=result_withheld session={} subject={} reason=\"{}\"", id_, identity_->subject,
+               why);
+  const auto error =
+      error_response(kSqlInsufficientPrivilege,
+                     fmt::format("portcullis: result withheld by masking profile \"{}\": {}",
+                                 grant_->masking, why));
+  add_segment(segments, true, synthetic.size(), error.size());
+  synthetic.append(error);
+  withholding_ = true;
+  // The client has its error for this batch; one the backend may still send is dropped.
+  if (!sync_points_.empty()) sync_points_.front().backend_errored = true;
+}
+
+void Session::mask_backend_message(const Message& message, std::size_t offset, std::size_t total,
+                                   std::string& synthetic, std::vector<RelaySegment>& segments) {
+  if (withholding_) return;  // dropped up to ReadyForQuery
+  auto forward_rewritten = [&] {
+    std::string rebuilt;
+    MessageWriter(rebuilt).begin(message.type).bytes(masked_).finish();
+    add_segment(segments, true, synthetic.size(), rebuilt.size());
+    synthetic.append(rebuilt);
+  };
+  switch (message.type) {
+    case backend::kRowDescription: {
+      auto fields = parse_row_description(message.body);
+      if (!fields) {
+        withhold("the result's row description cannot be read", synthetic, segments);
+        return;
+      }
+      row_plan_.clear();
+      for (const auto& field : *fields) {
+        ColumnMasking column;
+        // Column rules match on the column name: the table is not resolved from its OID
+        // yet, so a rule "*.ssn" masks every column named ssn.
+        column.plan = masker_->plan_column({}, field.name, type_can_hold_text(field.type_oid));
+        column.type_oid = field.type_oid;
+        column.format = field.format == 1 ? FormatCode::binary : FormatCode::text;
+        row_plan_.push_back(column);
+      }
+      add_segment(segments, false, offset, total);
+      return;
+    }
+    case backend::kDataRow: {
+      masked_.clear();
+      auto outcome =
+          mask_data_row(message.body, row_plan_, *masker_, *mask_scratch_, mask_counts_, masked_);
+      if (!outcome) {
+        withhold(outcome.error().message, synthetic, segments);
+        return;
+      }
+      if (*outcome == MaskOutcome::unchanged)
+        add_segment(segments, false, offset, total);
+      else
+        forward_rewritten();
+      return;
+    }
+    case backend::kErrorResponse:
+    case backend::kNoticeResponse: {
+      masked_.clear();
+      auto outcome =
+          mask_error_fields(message.body, *masker_, *mask_scratch_, mask_counts_, masked_);
+      if (outcome && *outcome == MaskOutcome::rewritten)
+        forward_rewritten();
+      else
+        add_segment(segments, false, offset, total);
+      return;
+    }
+    case backend::kCopyOutResponse:
+    case backend::kCopyBothResponse:
+      withhold("COPY TO STDOUT is not masked by this version of the gateway", synthetic, segments);
+      return;
+    default:
+      add_segment(segments, false, offset, total);
+      return;
   }
 }
 
@@ -838,9 +940,11 @@ asio::awaitable<void> Session::pump_backend_to_client() {
     in.commit(backend_pending_.size());
     backend_pending_.clear();
   }
+  const std::size_t max_message = context_->config->limits.max_message_size;
   std::vector<Segment> segments;
   std::string synthetic;
   std::size_t passthrough = 0;
+  bool drop_passthrough = false;
   bool first = true;
   for (;;) {
     if (!first || in.empty()) {
@@ -861,7 +965,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
     while (pos < input.size()) {
       if (passthrough > 0) {
         const std::size_t take = std::min(passthrough, input.size() - pos);
-        add_segment(segments, false, pos, take);
+        if (!drop_passthrough) add_segment(segments, false, pos, take);
         pos += take;
         passthrough -= take;
         continue;
@@ -876,6 +980,35 @@ asio::awaitable<void> Session::pump_backend_to_client() {
         break;
       }
       const std::size_t total = kHeaderSize + header.body_size;
+      if ((masker_ || withholding_) && masked_type(header.type)) {
+        if (header.type == backend::kDataRow && header.body_size > max_message) {
+          if (!follow_backend_message(header.type)) {
+            lost_track = true;
+            break;
+          }
+          if (!withholding_)
+            withhold(fmt::format("a result row of {} bytes is larger than limits.max_message_size "
+                                 "and cannot be masked",
+                                 header.body_size),
+                     synthetic, segments);
+          passthrough = total;
+          drop_passthrough = true;
+          continue;
+        }
+        if (input.size() - pos < total) {
+          whole_message_needed = total;
+          break;
+        }
+        if (!follow_backend_message(header.type)) {
+          lost_track = true;
+          break;
+        }
+        mask_backend_message(
+            Message{header.type, input.substr(pos + kHeaderSize, header.body_size)}, pos, total,
+            synthetic, segments);
+        pos += total;
+        continue;
+      }
       if (header.type == backend::kParameterStatus) {
         // The server announces every change of the settings that decide how it reads
         // query text; the classifier must read it the same way, or the session ends.
@@ -904,6 +1037,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
           break;
         }
         passthrough = total;
+        drop_passthrough = withholding_;
         continue;
       }
       // ReadyForQuery is acted on once, when it is whole.
@@ -913,6 +1047,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       }
       auto ready = parse_ready_for_query(input.substr(pos + kHeaderSize, header.body_size));
       if (ready) transaction_status_ = ready->transaction_status;
+      withholding_ = false;
       if (!on_ready_for_query(synthetic, segments)) {
         spdlog::warn(
             "event=protocol_error session={} direction=backend error=\"ReadyForQuery "

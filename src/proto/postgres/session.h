@@ -18,6 +18,7 @@
 #include "net/stream.h"
 #include "policy/access.h"
 #include "proto/postgres/cancel_registry.h"
+#include "proto/postgres/data_row_masking.h"
 #include "proto/postgres/encoder.h"
 #include "proto/postgres/gateway_context.h"
 #include "proto/postgres/message.h"
@@ -85,6 +86,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void refresh_context();
   // Bookkeeping for a backend ReadyForQuery; false if no command was waiting for it.
   bool on_ready_for_query(std::string& synthetic, std::vector<RelaySegment>& segments);
+  // Masks one whole backend message when the grant's profile asks for it. Appends what to
+  // send (the original, a rewritten message, or an error when the result is withheld).
+  void mask_backend_message(const Message& message, std::size_t offset, std::size_t total,
+                            std::string& synthetic, std::vector<RelaySegment>& segments);
+  void withhold(std::string_view why, std::string& synthetic, std::vector<RelaySegment>& segments);
   // Answers a refused command with an ErrorResponse, in order with the backend's answers.
   void refuse(std::string_view sqlstate, std::string_view message, bool extended);
   // Keeps the statement tracker and the sync points in step with a backend message.
@@ -116,7 +122,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   StatementTracker statements_;
   SqlPreparedStatements sql_prepared_;
-  uint32_t function_oid_ = 0;       // of the FunctionCall being decided
+  uint32_t function_oid_ = 0;  // of the FunctionCall being decided
+  // Result masking under the grant's profile; null when it masks nothing.
+  const masking::Masker* masker_ = nullptr;
+  std::unique_ptr<masking::Scratch> mask_scratch_;
+  masking::MaskCounts mask_counts_;
+  std::vector<ColumnMasking> row_plan_;  // from the last RowDescription
+  std::string masked_;                   // a rewritten message body
+  // A result could not be masked: the client got an error, and everything up to the
+  // backend's ReadyForQuery is dropped.
+  bool withholding_ = false;
   bool copy_from_pending_ = false;  // an allowed COPY FROM STDIN was sent by Execute
   bool copy_in_started_ = false;    // the backend answered CopyInResponse
   // Cancelled by the backend pump whenever a batch is answered; the client pump waits on it.

@@ -24,9 +24,8 @@ void merge_prepared(sql::Statement& runner, const sql::Statement& prepared) {
   runner.classes |= prepared.classes;
   // A SQL PREPARE is stored as the PREPARE statement, an EXECUTE it runs is resolved already:
   // in both, the inner kind is what actually runs.
-  runner.inner_kind = prepared.kind == "prepare" || prepared.kind == "execute"
-                          ? prepared.inner_kind
-                          : prepared.kind;
+  runner.inner_kind = prepared.kind == "prepare" || prepared.kind == "execute" ? prepared.inner_kind
+                                                                               : prepared.kind;
   add_unique(runner.nested_kinds, prepared.nested_kinds);
   add_unique(runner.tables_read, prepared.tables_read);
   add_unique(runner.tables_written, prepared.tables_written);

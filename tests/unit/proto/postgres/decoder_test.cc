@@ -693,5 +693,27 @@ TEST(DecodeStartupPacket, ReturnsMinorVersionThreeAsStartupMessage) {
   EXPECT_EQ(std::get<StartupMessage>(packet).protocol_version, (3u << 16) | 2);
 }
 
+TEST(ParseRowDescription, ReadsEveryFieldAndRejectsTruncation) {
+  std::string body;
+  MessageWriter writer(body);
+  writer.begin(backend::kRowDescription).int16(2);
+  writer.cstring("email").int32(16384).int16(3).int32(25).int16(-1).int32(-1).int16(0);
+  writer.cstring("id").int32(16384).int16(1).int32(23).int16(4).int32(-1).int16(1);
+  writer.finish();
+  const std::string_view payload = std::string_view(body).substr(kHeaderSize);
+  auto fields = parse_row_description(payload);
+  ASSERT_TRUE(fields.ok()) << fields.error().message;
+  ASSERT_EQ(fields->size(), 2u);
+  EXPECT_EQ((*fields)[0].name, "email");
+  EXPECT_EQ((*fields)[0].table_oid, 16384u);
+  EXPECT_EQ((*fields)[0].type_oid, 25u);
+  EXPECT_EQ((*fields)[1].format, 1);
+  for (std::size_t cut = 0; cut < payload.size(); ++cut)
+    EXPECT_FALSE(parse_row_description(payload.substr(0, cut)).ok()) << cut;
+  // A count far larger than the body is refused before anything is reserved.
+  std::string hostile("\x7f\xff", 2);
+  EXPECT_FALSE(parse_row_description(hostile).ok());
+}
+
 }  // namespace
 }  // namespace portcullis::proto::postgres
