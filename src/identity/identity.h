@@ -33,9 +33,12 @@ inline std::string_view to_string(SubjectKind kind) {
 
 inline std::string_view to_string(AuthMethod method) {
   switch (method) {
-    case AuthMethod::gateway_token: return "gateway_token";
-    case AuthMethod::oidc: return "oidc";
-    case AuthMethod::api_key: return "api_key";
+    case AuthMethod::gateway_token:
+      return "gateway_token";
+    case AuthMethod::oidc:
+      return "oidc";
+    case AuthMethod::api_key:
+      return "api_key";
   }
   return "unknown";
 }

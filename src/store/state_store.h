@@ -18,8 +18,8 @@ namespace portcullis::store {
 using TimePoint = std::chrono::system_clock::time_point;
 
 struct ApiKeyRecord {
-  std::string name;          // unique, chosen by the operator
-  std::string key_hash;      // hex SHA-256 of the whole key; the key itself is never stored
+  std::string name;      // unique, chosen by the operator
+  std::string key_hash;  // hex SHA-256 of the whole key; the key itself is never stored
   std::vector<std::string> groups;
   TimePoint created_at;
   std::optional<TimePoint> expires_at;
