@@ -176,9 +176,9 @@ TEST(ShutdownTest, SigtermEndsSessionsWithAnErrorAndExitsZero) {
   raw.read_until('Z');
   gateway.process().send_signal(SIGTERM);
   const auto after = raw.read_all();
-  EXPECT_NE(after.find("57P01"), std::string::npos) << after;
-  EXPECT_NE(after.find("the gateway is shutting down"), std::string::npos) << after;
   const auto status = gateway.process().wait(15s);
+  EXPECT_NE(after.find("57P01"), std::string::npos) << after << gateway.process().stderr_text();
+  EXPECT_NE(after.find("the gateway is shutting down"), std::string::npos) << after;
   EXPECT_TRUE(status.success()) << status.describe();
   EXPECT_NE(gateway.process().stderr_text().find("event=stopped"), std::string::npos);
 }

@@ -177,8 +177,11 @@ asio::awaitable<void> Session::run() {
   deadline.cancel();
   if (ready && !terminated_) co_await relay();
 
-  client_->close();
-  if (backend_) backend_->close();
+  // A terminated session closes its sockets once its last error is written (terminate()).
+  if (!terminated_) {
+    client_->close();
+    if (backend_) backend_->close();
+  }
   if (identity_) {
     const auto elapsed = std::chrono::steady_clock::now() - started_;
     spdlog::info(
