@@ -125,6 +125,23 @@ std::vector<asio::const_buffer> to_buffers(const std::vector<Segment>& segments,
   return buffers;
 }
 
+// The rest of a streamed message (CopyData, DataRow) that began in an earlier read: it is
+// forwarded, or dropped, as it arrives, never buffered whole.
+struct Passthrough {
+  std::size_t remaining = 0;
+  bool drop = false;
+
+  // Takes what of it `input` holds from `pos`; false when no streamed message is open.
+  bool step(std::size_t input_size, std::size_t& pos, std::vector<Segment>& segments) {
+    if (remaining == 0) return false;
+    const std::size_t take = std::min(remaining, input_size - pos);
+    if (!drop) add_segment(segments, false, pos, take);
+    pos += take;
+    remaining -= take;
+    return true;
+  }
+};
+
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket client, std::shared_ptr<const GatewayContext> context,
@@ -500,8 +517,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
   net::ByteBuffer in(kRelayBufferSize);
   std::vector<Segment> segments;
   const std::string no_synthetic;  // this direction forwards only what the client sent
-  std::size_t passthrough = 0;     // bytes of a streamed message still to come
-  bool drop_passthrough = false;
+  Passthrough passthrough;
   bool need_read = true;
   for (;;) {
     if (need_read) {
@@ -520,13 +536,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
     bool stopped_early = false;
     segments.clear();
     while (pos < input.size()) {
-      if (passthrough > 0) {
-        const std::size_t take = std::min(passthrough, input.size() - pos);
-        if (!drop_passthrough) add_segment(segments, false, pos, take);
-        pos += take;
-        passthrough -= take;
-        continue;
-      }
+      if (passthrough.step(input.size(), pos, segments)) continue;
       FrameHeader header;
       std::string error;
       auto status = decode_header(input.substr(pos), kMaxStreamedMessage, header, error);
@@ -548,8 +558,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       if (!inspected(header.type)) {
         if (header.type == frontend::kCopyDone || header.type == frontend::kCopyFail)
           copy_from_pending_ = false;
-        passthrough = total;
-        drop_passthrough = skipping_until_sync_;
+        passthrough = Passthrough{total, skipping_until_sync_};
         continue;
       }
       if (input.size() - pos < total) {
@@ -946,8 +955,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
   const std::size_t max_message = context_->config->limits.max_message_size;
   std::vector<Segment> segments;
   std::string synthetic;
-  std::size_t passthrough = 0;
-  bool drop_passthrough = false;
+  Passthrough passthrough;
   bool first = true;
   for (;;) {
     if (!first || in.empty()) {
@@ -966,13 +974,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
     segments.clear();
     synthetic.clear();
     while (pos < input.size()) {
-      if (passthrough > 0) {
-        const std::size_t take = std::min(passthrough, input.size() - pos);
-        if (!drop_passthrough) add_segment(segments, false, pos, take);
-        pos += take;
-        passthrough -= take;
-        continue;
-      }
+      if (passthrough.step(input.size(), pos, segments)) continue;
       FrameHeader header;
       std::string error;
       const auto status = decode_header(input.substr(pos), kMaxStreamedMessage, header, error);
@@ -994,8 +996,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
                                  "and cannot be masked",
                                  header.body_size),
                      synthetic, segments);
-          passthrough = total;
-          drop_passthrough = true;
+          passthrough = Passthrough{total, true};
           continue;
         }
         if (input.size() - pos < total) {
@@ -1039,8 +1040,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
           lost_track = true;
           break;
         }
-        passthrough = total;
-        drop_passthrough = withholding_;
+        passthrough = Passthrough{total, withholding_};
         continue;
       }
       // ReadyForQuery is acted on once, when it is whole.
