@@ -118,12 +118,21 @@ RunResult GatewayProcess::cli(std::vector<std::string> args) const {
 
 std::string GatewayProcess::issue_token(const std::string& subject,
                                         std::vector<std::string> groups) const {
-  std::vector<std::string> args = {"token", "issue", "--subject", subject, "--group", "testers"};
+  groups.insert(groups.begin(), "testers");
+  std::vector<std::string> args = {"token", "issue", "--subject", subject};
   for (auto& g : groups) {
     args.push_back("--group");
     args.push_back(g);
   }
   auto result = cli(args);
+  EXPECT_TRUE(result.ok()) << result.describe();
+  auto token = result.stdout_text;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  return token;
+}
+
+std::string GatewayProcess::token_for(const std::string& subject, const std::string& group) const {
+  auto result = cli({"token", "issue", "--subject", subject, "--group", group});
   EXPECT_TRUE(result.ok()) << result.describe();
   auto token = result.stdout_text;
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();

@@ -39,6 +39,8 @@ class GatewayProcess {
   RunResult cli(std::vector<std::string> args) const;
   // A gateway token for `subject` in group "testers" plus `groups`.
   std::string issue_token(const std::string& subject, std::vector<std::string> groups = {}) const;
+  // A gateway token for `subject` in `group` alone.
+  std::string token_for(const std::string& subject, const std::string& group) const;
 
   // libpq connection string to connection `dbname` through the gateway.
   std::string conninfo(const std::string& user, const std::string& password,

@@ -63,21 +63,14 @@ class GuardrailsTest : public ::testing::Test {
         postgres_->scram_role().name + ";");
     ASSERT_TRUE(setup.ok()) << setup.describe();
     gateway_ = new GatewayProcess(*postgres_, reference_policy());
-    reader_ = new std::string(issue("rita", "engineering"));
-    dba_ = new std::string(issue("dan", "dba"));
+    reader_ = new std::string(gateway_->token_for("rita", "engineering"));
+    dba_ = new std::string(gateway_->token_for("dan", "dba"));
   }
   static void TearDownTestSuite() {
     delete dba_;
     delete reader_;
     delete gateway_;
     delete postgres_;
-  }
-  static std::string issue(const std::string& subject, const std::string& group) {
-    auto result = gateway_->cli({"token", "issue", "--subject", subject, "--group", group});
-    EXPECT_TRUE(result.ok()) << result.describe();
-    std::string token = result.stdout_text;
-    token.erase(token.find_last_not_of("\r\n") + 1);
-    return token;
   }
   static RunResult as_reader(const std::string& sql) {
     return gateway_->psql("rita", *reader_, {"-c", sql});

@@ -50,21 +50,14 @@ class MaskingTest : public ::testing::Test {
     GatewayOptions options;
     options.access_section = kAccess;
     gateway_ = new GatewayProcess(*postgres_, options);
-    support_ = new std::string(issue("sam", "support"));
-    dba_ = new std::string(issue("dan", "dba"));
+    support_ = new std::string(gateway_->token_for("sam", "support"));
+    dba_ = new std::string(gateway_->token_for("dan", "dba"));
   }
   static void TearDownTestSuite() {
     delete dba_;
     delete support_;
     delete gateway_;
     delete postgres_;
-  }
-  static std::string issue(const std::string& subject, const std::string& group) {
-    auto result = gateway_->cli({"token", "issue", "--subject", subject, "--group", group});
-    EXPECT_TRUE(result.ok()) << result.describe();
-    std::string token = result.stdout_text;
-    token.erase(token.find_last_not_of("\r\n") + 1);
-    return token;
   }
 
   static PostgresServer* postgres_;
