@@ -12,7 +12,7 @@ namespace portcullis::store {
 namespace {
 
 // Times are INTEGER milliseconds since the Unix epoch (UTC); groups a JSON array of strings.
-constexpr std::array<Migration, 1> kMigrations{{
+constexpr std::array<Migration, 2> kMigrations{{
     {1, "create api_keys", R"sql(
 CREATE TABLE api_keys (
   name         TEXT PRIMARY KEY,
@@ -22,6 +22,65 @@ CREATE TABLE api_keys (
   expires_at   INTEGER,
   last_used_at INTEGER,
   revoked_at   INTEGER
+) STRICT;
+)sql"},
+    // The audit journal: one row per record, columns named and ordered as the record's
+    // fields (store/journal_record.h); integers stay INTEGER, lists and maps JSON text.
+    {2, "create audit journal", R"sql(
+CREATE TABLE audit_events (
+  seq            INTEGER PRIMARY KEY,
+  id             TEXT NOT NULL,
+  time           TEXT NOT NULL,
+  instance       TEXT,
+  session        TEXT,
+  event          TEXT NOT NULL,
+  subject        TEXT,
+  subject_kind   TEXT,
+  "groups"       TEXT,
+  auth           TEXT,
+  client_addr    TEXT,
+  connection     TEXT,
+  protocol       TEXT,
+  command        TEXT,
+  params         TEXT,
+  fingerprint    TEXT,
+  kinds          TEXT,
+  classes        TEXT,
+  verdict        TEXT,
+  rule           TEXT,
+  reviewer       TEXT,
+  statement      TEXT,
+  "rows"         INTEGER,
+  bytes_in       INTEGER,
+  bytes_out      INTEGER,
+  masked         TEXT,
+  duration_us    INTEGER,
+  error          TEXT,
+  results_sha256 TEXT,
+  prev_hash      TEXT NOT NULL,
+  hash           TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_events_subject ON audit_events (subject, seq);
+CREATE INDEX audit_events_time ON audit_events (time);
+CREATE INDEX audit_events_session ON audit_events (session, seq);
+CREATE INDEX audit_events_statement ON audit_events (statement) WHERE statement IS NOT NULL;
+-- Masked result rows kept for a record, as JSON; the record holds their SHA-256.
+CREATE TABLE audit_results (
+  seq  INTEGER PRIMARY KEY,
+  body TEXT NOT NULL
+) STRICT;
+CREATE TABLE audit_checkpoints (
+  seq       INTEGER PRIMARY KEY,
+  hash      TEXT NOT NULL,
+  time      TEXT NOT NULL,
+  instance  TEXT,
+  key_id    TEXT NOT NULL,
+  signature TEXT NOT NULL
+) STRICT;
+-- One row the journal rewrites to prove the store takes writes again after a failure.
+CREATE TABLE audit_probe (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  time INTEGER NOT NULL
 ) STRICT;
 )sql"},
 }};

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <system_error>
 
-#include "store/sqlite_migrations.h"
+#include "store/sqlite_support.h"
 
 namespace portcullis::store {
 namespace {
@@ -27,36 +27,6 @@ TimePoint from_millis(int64_t ms) {
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(ms)));
 }
 
-struct StatementDeleter {
-  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
-};
-using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
-
-struct DatabaseDeleter {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using Database = std::unique_ptr<sqlite3, DatabaseDeleter>;
-
-// Resets a cached statement when the call using it returns, however it returns.
-class StatementUse {
- public:
-  explicit StatementUse(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~StatementUse() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  StatementUse(const StatementUse&) = delete;
-  StatementUse& operator=(const StatementUse&) = delete;
-  sqlite3_stmt* get() const { return stmt_; }
-
- private:
-  sqlite3_stmt* stmt_;
-};
-
-void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
 void bind_optional_time(sqlite3_stmt* stmt, int index, const std::optional<TimePoint>& t) {
   if (t)
     sqlite3_bind_int64(stmt, index, to_millis(*t));
@@ -67,11 +37,6 @@ void bind_optional_time(sqlite3_stmt* stmt, int index, const std::optional<TimeP
 std::optional<TimePoint> column_optional_time(sqlite3_stmt* stmt, int column) {
   if (sqlite3_column_type(stmt, column) == SQLITE_NULL) return std::nullopt;
   return from_millis(sqlite3_column_int64(stmt, column));
-}
-
-std::string column_text(sqlite3_stmt* stmt, int column) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-  return text == nullptr ? std::string() : std::string(text, sqlite3_column_bytes(stmt, column));
 }
 
 std::string groups_to_json(const std::vector<std::string>& groups) {
@@ -107,12 +72,12 @@ ApiKeyRecord read_api_key(sqlite3_stmt* stmt) {
 
 class SqliteStore final : public StateStore {
  public:
-  SqliteStore(Database db, std::filesystem::path file)
+  SqliteStore(SqliteDatabase db, std::filesystem::path file)
       : db_(std::move(db)), file_(std::move(file)) {}
 
   Result<void> prepare_statements() {
     const std::string columns = kApiKeyColumns;
-    const std::pair<Statement*, std::string> statements[] = {
+    const std::pair<SqliteStatement*, std::string> statements[] = {
         {&insert_api_key_,
          "INSERT INTO api_keys (name, key_hash, groups, created_at, expires_at) "
          "VALUES (?, ?, ?, ?, ?)"},
@@ -194,61 +159,21 @@ class SqliteStore final : public StateStore {
   }
 
   std::mutex mutex_;
-  Database db_;
+  SqliteDatabase db_;
   std::filesystem::path file_;
-  Statement insert_api_key_;
-  Statement find_api_key_;
-  Statement list_api_keys_;
-  Statement revoke_api_key_;
-  Statement touch_api_key_;
+  SqliteStatement insert_api_key_;
+  SqliteStatement find_api_key_;
+  SqliteStatement list_api_keys_;
+  SqliteStatement revoke_api_key_;
+  SqliteStatement touch_api_key_;
 };
-
-Result<void> exec(sqlite3* db, const char* sql) {
-  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
-    return make_error(sqlite3_errmsg(db));
-  return {};
-}
 
 }  // namespace
 
 Result<std::unique_ptr<StateStore>> open_sqlite_store(const std::filesystem::path& file) {
-  std::error_code ec;
-  if (file.has_parent_path()) {
-    std::filesystem::create_directories(file.parent_path(), ec);
-    if (ec)
-      return make_error(fmt::format("cannot create folder {} for the state store: {}",
-                                    file.parent_path().string(), ec.message()));
-  }
-  sqlite3* raw = nullptr;
-  // NOMUTEX: the store serialises access itself; SQLite's own mutex would be a second lock.
-  const int rc =
-      sqlite3_open_v2(file.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  Database db(raw);
-  if (rc != SQLITE_OK)
-    return make_error(fmt::format("cannot open state store {}: {}", file.string(),
-                                  raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-  sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
-  // WAL: readers and the writer do not block each other; checked because a file system that
-  // cannot do WAL (some network mounts) silently keeps the old journal mode.
-  sqlite3_stmt* stmt = nullptr;
-  std::string mode;
-  if (sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode=WAL", -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    if (text != nullptr) mode = text;
-  }
-  sqlite3_finalize(stmt);
-  if (mode != "wal")
-    return make_error(fmt::format("state store {}: cannot switch to WAL mode: {}", file.string(),
-                                  mode.empty() ? sqlite3_errmsg(db.get()) : mode.c_str()));
-  if (auto r = exec(db.get(), "PRAGMA foreign_keys=ON"); !r)
-    return make_error(fmt::format("state store {}: {}", file.string(), r.error().message));
-  if (auto r = apply_sqlite_migrations(db.get()); !r)
-    return make_error(fmt::format("state store {}: {}", file.string(), r.error().message));
-
-  auto store = std::make_unique<SqliteStore>(std::move(db), file);
+  auto db = open_sqlite_database(file, SqliteOpenOptions{.busy_timeout_ms = kBusyTimeoutMs});
+  if (!db) return db.error();
+  auto store = std::make_unique<SqliteStore>(std::move(*db), file);
   if (auto r = store->prepare_statements(); !r) return r.error();
   return std::unique_ptr<StateStore>(std::move(store));
 }

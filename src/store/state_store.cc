@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "store/journal_store.h"
+#include "store/sqlite_journal_store.h"
 #include "store/sqlite_store.h"
 
 namespace portcullis::store {
@@ -10,22 +12,36 @@ namespace {
 
 constexpr std::string_view kSqliteScheme = "sqlite://";
 
-}  // namespace
-
-Result<std::unique_ptr<StateStore>> open_state_store(std::string_view url) {
+// The SQLite file a state URL names, or why it names none.
+Result<std::filesystem::path> sqlite_file(std::string_view url) {
   if (url.substr(0, kSqliteScheme.size()) == kSqliteScheme) {
-    const std::filesystem::path file(url.substr(kSqliteScheme.size()));
+    std::filesystem::path file(url.substr(kSqliteScheme.size()));
     // The configuration loader makes relative paths absolute; a relative one here would
     // depend on the current folder, so it is refused rather than guessed.
     if (!file.is_absolute())
       return make_error(fmt::format(
           "state store URL \"{}\" must name an absolute path (sqlite:///abs/path.db)", url));
-    return open_sqlite_store(file);
+    return file;
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://"))
     return make_error("the PostgreSQL state store is not supported yet; use sqlite://");
   return make_error(fmt::format("unknown state store URL \"{}\" (expected sqlite:///path.db)",
                                 url.substr(0, url.find("://"))));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StateStore>> open_state_store(std::string_view url) {
+  auto file = sqlite_file(url);
+  if (!file) return file.error();
+  return open_sqlite_store(*file);
+}
+
+Result<std::unique_ptr<JournalStore>> open_journal_store(std::string_view url,
+                                                         const JournalStoreOptions& options) {
+  auto file = sqlite_file(url);
+  if (!file) return file.error();
+  return open_sqlite_journal_store(*file, options);
 }
 
 }  // namespace portcullis::store

@@ -1,0 +1,78 @@
+// A journal record as the store keeps it: every field a string or absent, in one fixed order
+// (the audit event's fields, INTERFACE.md). What the fields mean and how they are hashed is
+// the audit module's business (audit/record.h); the store only keeps and finds them.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace portcullis::store {
+
+// The fields of a record, in canonical order. Never reorder or remove one: a new field is
+// appended, and the canonical form's version changes.
+enum class Field : std::size_t {
+  seq,
+  id,
+  time,
+  instance,
+  session,
+  event,
+  subject,
+  subject_kind,
+  groups,
+  auth,
+  client_addr,
+  connection,
+  protocol,
+  command,
+  params,
+  fingerprint,
+  kinds,
+  classes,
+  verdict,
+  rule,
+  reviewer,
+  statement,
+  rows,
+  bytes_in,
+  bytes_out,
+  masked,
+  duration_us,
+  error,
+  results_sha256,
+  count_,  // not a field
+};
+
+inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::count_);
+
+// How a field's text is typed in JSON output and in the store.
+enum class FieldType {
+  text,     // a JSON string
+  integer,  // decimal digits (a JSON number; INTEGER in SQL)
+  json,     // JSON text kept as written (an array or an object)
+};
+
+struct FieldInfo {
+  std::string_view name;
+  FieldType type;
+};
+
+const FieldInfo& field_info(Field field);
+// Null when `name` names no field.
+const FieldInfo* find_field(std::string_view name, Field* field);
+
+struct JournalRecord {
+  std::array<std::optional<std::string>, kFieldCount> fields;
+  std::string prev_hash;  // hex SHA-256 of the record before, kGenesisHash for the first
+  std::string hash;       // hex SHA-256 of canonical_form()
+
+  std::optional<std::string>& operator[](Field f) { return fields[static_cast<std::size_t>(f)]; }
+  const std::optional<std::string>& operator[](Field f) const {
+    return fields[static_cast<std::size_t>(f)];
+  }
+};
+
+}  // namespace portcullis::store

@@ -1,0 +1,93 @@
+// JournalStore: where the audit journal's records, kept result rows and signed checkpoints
+// live. The audit module decides what a record holds and how it is chained; the store keeps
+// records in sequence and commits each batch in one durable transaction.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "store/journal_record.h"
+
+namespace portcullis::store {
+
+// A signed statement that the journal held `seq` records, the last with `hash`.
+struct JournalCheckpoint {
+  int64_t seq = 0;
+  std::string hash;
+  std::string time;  // RFC 3339, UTC
+  std::string instance;
+  std::string key_id;
+  std::string signature;  // base64url Ed25519 signature over the checkpoint's signing input
+};
+
+// The last record committed: seq 0 and an empty hash when the journal is empty.
+struct JournalTail {
+  int64_t seq = 0;
+  std::string hash;
+};
+
+// One record to append, with the result rows kept for it (JSON text) if any.
+struct JournalEntry {
+  JournalRecord record;
+  std::optional<std::string> results;
+};
+
+struct JournalBatch {
+  std::vector<JournalEntry> entries;  // seq consecutive after the tail they were built on
+  std::vector<JournalCheckpoint> checkpoints;
+};
+
+// Search filters; empty ones match everything. Records come in seq order.
+struct JournalFilter {
+  std::string subject;
+  std::string connection;
+  std::string session;
+  std::string verdict;
+  std::string event;
+  std::string since;     // RFC 3339: records at or after this time
+  std::string contains;  // a substring of the command text
+  int64_t after_seq = 0;
+  std::size_t limit = 0;  // 0: no limit
+  bool newest_first = false;
+};
+
+class JournalStore {
+ public:
+  virtual ~JournalStore() = default;
+
+  // In one transaction that holds the store's write lock: reads the tail, asks `build` for
+  // the batch that follows it, writes the batch and commits it durably (fsync). Nothing is
+  // written when `build` or any step fails.
+  virtual Result<void> append(
+      const std::function<Result<JournalBatch>(const JournalTail&)>& build) = 0;
+  // A small durable write that succeeds only when appends would: the journal's health probe.
+  virtual Result<void> probe() = 0;
+
+  virtual Result<JournalTail> tail() = 0;
+  // Calls `visit` with every record from `from_seq` on in seq order, until it returns false.
+  virtual Result<void> scan(int64_t from_seq,
+                            const std::function<bool(const JournalEntry&)>& visit) = 0;
+  virtual Result<std::vector<JournalCheckpoint>> checkpoints() = 0;
+  virtual Result<std::vector<JournalRecord>> search(const JournalFilter& filter) = 0;
+  // The result record(s) that follow up on the statement records with these ids.
+  virtual Result<std::vector<JournalRecord>> results_for(const std::vector<std::string>& ids) = 0;
+  virtual Result<std::optional<std::string>> result_rows(int64_t seq) = 0;
+};
+
+struct JournalStoreOptions {
+  // How long a write waits for another connection's lock before it fails.
+  int busy_timeout_ms = 1000;
+  bool read_only = false;
+};
+
+// Opens the journal in the state store named by a normalised state URL (its own connection).
+Result<std::unique_ptr<JournalStore>> open_journal_store(std::string_view url,
+                                                         const JournalStoreOptions& options);
+
+}  // namespace portcullis::store

@@ -1,0 +1,332 @@
+// JournalStore on SQLite: the journal's tables in the state store's file, its own connection,
+// every commit synced (synchronous=FULL), batches written in one immediate transaction.
+#include "store/sqlite_journal_store.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <chrono>
+#include <mutex>
+
+#include "store/sqlite_support.h"
+
+namespace portcullis::store {
+namespace {
+
+// "seq", "id", ... "results_sha256", "prev_hash", "hash": the record's columns in order.
+std::string record_columns() {
+  std::string columns;
+  for (std::size_t i = 0; i < kFieldCount; ++i) {
+    columns += fmt::format("\"{}\", ", field_info(static_cast<Field>(i)).name);
+  }
+  columns += "prev_hash, hash";
+  return columns;
+}
+
+JournalRecord read_record(sqlite3_stmt* stmt) {
+  JournalRecord record;
+  for (std::size_t i = 0; i < kFieldCount; ++i) {
+    const int column = static_cast<int>(i);
+    if (sqlite3_column_type(stmt, column) != SQLITE_NULL)
+      record.fields[i] = column_text(stmt, column);
+  }
+  record.prev_hash = column_text(stmt, static_cast<int>(kFieldCount));
+  record.hash = column_text(stmt, static_cast<int>(kFieldCount) + 1);
+  return record;
+}
+
+class SqliteJournalStore final : public JournalStore {
+ public:
+  SqliteJournalStore(SqliteDatabase db, std::filesystem::path file)
+      : db_(std::move(db)), file_(std::move(file)) {}
+
+  Result<void> prepare(bool read_only) {
+    const std::string columns = record_columns();
+    std::string placeholders;
+    for (std::size_t i = 0; i < kFieldCount + 2; ++i) placeholders += i == 0 ? "?" : ", ?";
+    struct Wanted {
+      SqliteStatement* target;
+      std::string sql;
+      bool writes;
+    };
+    const Wanted statements[] = {
+        {&tail_, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", false},
+        {&scan_,
+         "SELECT " + columns +
+             ", r.body FROM audit_events LEFT JOIN audit_results r USING (seq) "
+             "WHERE seq >= ? ORDER BY seq",
+         false},
+        {&checkpoints_,
+         "SELECT seq, hash, time, instance, key_id, signature FROM audit_checkpoints ORDER BY seq",
+         false},
+        {&result_rows_, "SELECT body FROM audit_results WHERE seq = ?", false},
+        {&insert_record_,
+         "INSERT INTO audit_events (" + columns + ") VALUES (" + placeholders + ")", true},
+        {&insert_results_, "INSERT INTO audit_results (seq, body) VALUES (?, ?)", true},
+        {&insert_checkpoint_,
+         "INSERT INTO audit_checkpoints (seq, hash, time, instance, key_id, signature) "
+         "VALUES (?, ?, ?, ?, ?, ?)",
+         true},
+        {&probe_,
+         "INSERT INTO audit_probe (id, time) VALUES (1, ?) "
+         "ON CONFLICT (id) DO UPDATE SET time = excluded.time",
+         true},
+    };
+    for (const auto& wanted : statements) {
+      if (read_only && wanted.writes) continue;
+      auto stmt = sqlite_prepare(db_.get(), wanted.sql);
+      if (!stmt) return failure("cannot prepare statement");
+      *wanted.target = std::move(*stmt);
+    }
+    return {};
+  }
+
+  Result<void> append(
+      const std::function<Result<JournalBatch>(const JournalTail&)>& build) override {
+    std::lock_guard lock(mutex_);
+    if (!insert_record_) return make_error("the journal was opened read-only");
+    // IMMEDIATE: take the write lock first, so that the tail read below is still the tail
+    // when the batch is written, whoever else writes to the file.
+    if (auto r = sqlite_exec(db_.get(), "BEGIN IMMEDIATE"); !r)
+      return failure("cannot start a transaction");
+    auto written = append_locked(build);
+    if (!written) {
+      (void)sqlite_exec(db_.get(), "ROLLBACK");
+      return written;
+    }
+    if (auto r = sqlite_exec(db_.get(), "COMMIT"); !r) {
+      auto error = failure("cannot commit");
+      (void)sqlite_exec(db_.get(), "ROLLBACK");
+      return error;
+    }
+    return {};
+  }
+
+  Result<void> probe() override {
+    std::lock_guard lock(mutex_);
+    if (!probe_) return make_error("the journal was opened read-only");
+    StatementUse use(probe_.get());
+    sqlite3_bind_int64(use.get(), 1,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
+    if (sqlite3_step(use.get()) != SQLITE_DONE) return failure("cannot write");
+    return {};
+  }
+
+  Result<JournalTail> tail() override {
+    std::lock_guard lock(mutex_);
+    return tail_locked();
+  }
+
+  Result<void> scan(int64_t from_seq,
+                    const std::function<bool(const JournalEntry&)>& visit) override {
+    std::lock_guard lock(mutex_);
+    StatementUse use(scan_.get());
+    sqlite3_bind_int64(use.get(), 1, from_seq);
+    int rc;
+    JournalEntry entry;
+    while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) {
+      entry.record = read_record(use.get());
+      const int body = static_cast<int>(kFieldCount) + 2;
+      if (sqlite3_column_type(use.get(), body) == SQLITE_NULL)
+        entry.results.reset();
+      else
+        entry.results = column_text(use.get(), body);
+      if (!visit(entry)) return {};
+    }
+    if (rc != SQLITE_DONE) return failure("cannot read the journal");
+    return {};
+  }
+
+  Result<std::vector<JournalCheckpoint>> checkpoints() override {
+    std::lock_guard lock(mutex_);
+    StatementUse use(checkpoints_.get());
+    std::vector<JournalCheckpoint> out;
+    int rc;
+    while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) {
+      JournalCheckpoint checkpoint;
+      checkpoint.seq = sqlite3_column_int64(use.get(), 0);
+      checkpoint.hash = column_text(use.get(), 1);
+      checkpoint.time = column_text(use.get(), 2);
+      checkpoint.instance = column_text(use.get(), 3);
+      checkpoint.key_id = column_text(use.get(), 4);
+      checkpoint.signature = column_text(use.get(), 5);
+      out.push_back(std::move(checkpoint));
+    }
+    if (rc != SQLITE_DONE) return failure("cannot read the checkpoints");
+    return out;
+  }
+
+  Result<std::vector<JournalRecord>> search(const JournalFilter& filter) override {
+    std::string sql = "SELECT " + record_columns() + " FROM audit_events WHERE seq > ?";
+    std::vector<std::string> texts;
+    auto add_equal = [&](const char* column, const std::string& value) {
+      if (value.empty()) return;
+      sql += fmt::format(" AND {} = ?", column);
+      texts.push_back(value);
+    };
+    add_equal("subject", filter.subject);
+    add_equal("connection", filter.connection);
+    add_equal("session", filter.session);
+    add_equal("verdict", filter.verdict);
+    add_equal("event", filter.event);
+    if (!filter.since.empty()) {
+      sql += " AND time >= ?";
+      texts.push_back(filter.since);
+    }
+    if (!filter.contains.empty()) {
+      // instr, not LIKE: the text is matched as written, with no wildcard characters.
+      sql += " AND instr(command, ?) > 0";
+      texts.push_back(filter.contains);
+    }
+    sql += filter.newest_first ? " ORDER BY seq DESC" : " ORDER BY seq";
+    if (filter.limit > 0) sql += fmt::format(" LIMIT {}", filter.limit);
+    return query_records(sql, filter.after_seq, texts);
+  }
+
+  Result<std::vector<JournalRecord>> results_for(const std::vector<std::string>& ids) override {
+    std::vector<JournalRecord> out;
+    // Bounded IN lists: SQLite limits the number of bound parameters per statement.
+    constexpr std::size_t kChunk = 500;
+    for (std::size_t start = 0; start < ids.size(); start += kChunk) {
+      const std::size_t end = std::min(ids.size(), start + kChunk);
+      std::string sql = "SELECT " + record_columns() +
+                        " FROM audit_events WHERE seq > ? AND event = 'result' AND statement IN (";
+      std::vector<std::string> texts;
+      for (std::size_t i = start; i < end; ++i) {
+        sql += i == start ? "?" : ", ?";
+        texts.push_back(ids[i]);
+      }
+      sql += ") ORDER BY seq";
+      auto chunk = query_records(sql, 0, texts);
+      if (!chunk) return chunk.error();
+      for (auto& record : *chunk) out.push_back(std::move(record));
+    }
+    return out;
+  }
+
+  Result<std::optional<std::string>> result_rows(int64_t seq) override {
+    std::lock_guard lock(mutex_);
+    StatementUse use(result_rows_.get());
+    sqlite3_bind_int64(use.get(), 1, seq);
+    const int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_ROW) return std::optional<std::string>(column_text(use.get(), 0));
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    return failure("cannot read result rows");
+  }
+
+ private:
+  Result<JournalTail> tail_locked() {
+    StatementUse use(tail_.get());
+    const int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_DONE) return JournalTail{};
+    if (rc != SQLITE_ROW) return failure("cannot read the journal's tail");
+    return JournalTail{sqlite3_column_int64(use.get(), 0), column_text(use.get(), 1)};
+  }
+
+  Result<void> append_locked(const std::function<Result<JournalBatch>(const JournalTail&)>& build) {
+    auto tail = tail_locked();
+    if (!tail) return tail.error();
+    auto batch = build(*tail);
+    if (!batch) return batch.error();
+    for (const auto& entry : batch->entries) {
+      StatementUse use(insert_record_.get());
+      for (std::size_t i = 0; i < kFieldCount; ++i) {
+        const int index = static_cast<int>(i) + 1;
+        const auto& value = entry.record.fields[i];
+        if (!value) {
+          sqlite3_bind_null(use.get(), index);
+          continue;
+        }
+        if (field_info(static_cast<Field>(i)).type == FieldType::integer) {
+          int64_t number = 0;
+          const auto [end, ec] =
+              std::from_chars(value->data(), value->data() + value->size(), number);
+          if (ec != std::errc() || end != value->data() + value->size())
+            return make_error(fmt::format("journal field {} is not an integer",
+                                          field_info(static_cast<Field>(i)).name));
+          sqlite3_bind_int64(use.get(), index, number);
+        } else {
+          // STATIC: the batch outlives the statement's step; SQLite need not copy.
+          sqlite3_bind_text(use.get(), index, value->data(), static_cast<int>(value->size()),
+                            SQLITE_STATIC);
+        }
+      }
+      bind_text(use.get(), static_cast<int>(kFieldCount) + 1, entry.record.prev_hash);
+      bind_text(use.get(), static_cast<int>(kFieldCount) + 2, entry.record.hash);
+      if (sqlite3_step(use.get()) != SQLITE_DONE) return failure("cannot append a record");
+      if (entry.results) {
+        StatementUse results(insert_results_.get());
+        sqlite3_bind_int64(results.get(), 1, sqlite3_last_insert_rowid(db_.get()));
+        bind_text(results.get(), 2, *entry.results);
+        if (sqlite3_step(results.get()) != SQLITE_DONE) return failure("cannot keep result rows");
+      }
+    }
+    for (const auto& checkpoint : batch->checkpoints) {
+      StatementUse use(insert_checkpoint_.get());
+      sqlite3_bind_int64(use.get(), 1, checkpoint.seq);
+      bind_text(use.get(), 2, checkpoint.hash);
+      bind_text(use.get(), 3, checkpoint.time);
+      bind_text(use.get(), 4, checkpoint.instance);
+      bind_text(use.get(), 5, checkpoint.key_id);
+      bind_text(use.get(), 6, checkpoint.signature);
+      if (sqlite3_step(use.get()) != SQLITE_DONE) return failure("cannot write a checkpoint");
+    }
+    return {};
+  }
+
+  Result<std::vector<JournalRecord>> query_records(const std::string& sql, int64_t after_seq,
+                                                   const std::vector<std::string>& texts) {
+    std::lock_guard lock(mutex_);
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
+      return failure("cannot prepare the search");
+    SqliteStatement stmt(raw);
+    sqlite3_bind_int64(stmt.get(), 1, after_seq);
+    for (std::size_t i = 0; i < texts.size(); ++i)
+      bind_text(stmt.get(), static_cast<int>(i) + 2, texts[i]);
+    std::vector<JournalRecord> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) out.push_back(read_record(stmt.get()));
+    if (rc != SQLITE_DONE) return failure("cannot search the journal");
+    return out;
+  }
+
+  Error failure(std::string_view what) const {
+    return make_error(
+        fmt::format("audit journal {}: {}: {}", file_.string(), what, sqlite3_errmsg(db_.get())));
+  }
+
+  std::mutex mutex_;
+  SqliteDatabase db_;
+  std::filesystem::path file_;
+  SqliteStatement tail_;
+  SqliteStatement scan_;
+  SqliteStatement checkpoints_;
+  SqliteStatement result_rows_;
+  SqliteStatement insert_record_;
+  SqliteStatement insert_results_;
+  SqliteStatement insert_checkpoint_;
+  SqliteStatement probe_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<JournalStore>> open_sqlite_journal_store(
+    const std::filesystem::path& file, const JournalStoreOptions& options) {
+  auto db = open_sqlite_database(file, SqliteOpenOptions{.busy_timeout_ms = options.busy_timeout_ms,
+                                                         .read_only = options.read_only});
+  if (!db) return db.error();
+  if (!options.read_only) {
+    // FULL: a commit returns only after the WAL is synced; an event the journal reports as
+    // committed survives a crash or power loss.
+    if (auto r = sqlite_exec(db->get(), "PRAGMA synchronous=FULL"); !r)
+      return make_error(fmt::format("audit journal {}: {}", file.string(), r.error().message));
+  }
+  auto store = std::make_unique<SqliteJournalStore>(std::move(*db), file);
+  if (auto r = store->prepare(options.read_only); !r) return r.error();
+  return std::unique_ptr<JournalStore>(std::move(store));
+}
+
+}  // namespace portcullis::store
