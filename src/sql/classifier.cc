@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "sql/secret_redaction.h"
+
 namespace portcullis::sql {
 
 namespace {
@@ -1220,6 +1222,17 @@ Classification unparsable(std::string_view sql, std::string error) {
   return c;
 }
 
+// libpg_query's fingerprint of one statement's text (hex): the same for statements that
+// differ only in constants. Empty when the text does not parse on its own.
+std::string fingerprint(const std::string& text) {
+  struct Result {
+    PgQueryFingerprintResult r;
+    ~Result() { pg_query_free_fingerprint_result(r); }
+  } result{pg_query_fingerprint(text.c_str())};
+  if (result.r.error != nullptr || result.r.fingerprint_str == nullptr) return {};
+  return result.r.fingerprint_str;
+}
+
 // A thread keeps its tree reader's buffers between statements; one huge statement should not
 // pin megabytes for the thread's lifetime.
 constexpr std::size_t kMaxRetainedParserCapacity = 4 * 1024 * 1024;
@@ -1246,13 +1259,30 @@ Classification classify_tree(std::string_view sql, const char* json,
     const int64_t length = int_field(raw_obj, "stmt_len");
     std::string_view type;
     object node;
-    Statement s =
-        unwrap_field(raw_obj, "stmt", type, node) ? analyze(type, node, 0) : unknown_statement();
+    const bool has_node = unwrap_field(raw_obj, "stmt", type, node);
+    Statement s = has_node ? analyze(type, node, 0) : unknown_statement();
     std::size_t begin =
         std::min(static_cast<std::size_t>(std::max<int64_t>(location, 0)), sql.size());
     std::size_t end =
         length > 0 ? std::min(begin + static_cast<std::size_t>(length), sql.size()) : sql.size();
-    s.text = std::string(trim(sql.substr(begin, end - begin)));
+    std::string_view own = sql.substr(begin, end - begin);
+    std::string_view trimmed = trim(own);
+    s.text = std::string(trimmed);
+    if (has_node) {
+      // The tree's locations count in the whole text; the statement's text starts here.
+      const std::size_t text_offset = begin + static_cast<std::size_t>(trimmed.data() - own.data());
+      s.redacted_text = redact_secret_literals(
+          s.text, text_offset, find_secret_literals(type, node, s.functions), s.kind);
+    }
+    // The fingerprint hashes every value that is not a constant to it, secrets included (a
+    // role's password, an option's value, a conninfo): a hash of a secret must not be recorded
+    // either, so a statement with secrets is fingerprinted on its redacted text, and a withheld
+    // one not at all.
+    if (s.redacted_text.empty()) {
+      s.fingerprint = fingerprint(s.text);
+    } else if (s.redacted_text != withheld_text(s.kind)) {
+      s.fingerprint = fingerprint(s.redacted_text);
+    }
     c.statements.push_back(std::move(s));
   }
   return c;

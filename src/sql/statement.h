@@ -80,6 +80,16 @@ struct Statement {
   std::string prepared_name;
   // The statement's own text within the whole (from libpg_query's stmt_location/len).
   std::string text;
+  // libpg_query's fingerprint (pg_query_fingerprint, 16 hex digits) of `text`, or of
+  // `redacted_text` when the statement holds a secret, since the fingerprint hashes secrets
+  // that are not constants to it (a role's password). Equal for statements that differ only in
+  // constants. Empty for text the grammar rejects and for withheld text.
+  std::string fingerprint;
+  // `text` with each secret literal (a password, a conninfo with a password, a secret option
+  // or setting value) replaced by '***', for records that must not keep secrets; or, when a
+  // secret cannot be located exactly, "<kind> (text withheld: contains a secret)". Empty when
+  // the statement holds no secret the parse tree shows (sql/secret_redaction.h).
+  std::string redacted_text;
 };
 
 struct Classification {
