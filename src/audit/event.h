@@ -1,0 +1,78 @@
+// What a session tells the journal: one event per connection attempt, per statement, per
+// statement outcome, per disconnection. Protocol-neutral; the journal gives it its place in
+// the chain (seq, instance, hashes).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/record.h"
+
+namespace portcullis::audit {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// Event types (the `event` field).
+inline constexpr std::string_view kEventConnect = "connect";
+inline constexpr std::string_view kEventDisconnect = "disconnect";
+inline constexpr std::string_view kEventStatement = "statement";
+inline constexpr std::string_view kEventResult = "result";
+
+// Masked result rows kept with a statement's outcome, up to the `record_results` caps.
+struct ResultRows {
+  std::vector<std::string> columns;
+  // Values as the caller received them (masked); text-format values as text, binary ones
+  // as "\x" and hex, SQL NULL as nullopt.
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  bool truncated = false;  // more rows or bytes came back than were kept
+};
+
+struct Event {
+  std::string event;  // kEvent...
+  std::string id;     // unique: the session's id, a dot, a counter
+  TimePoint time;
+  std::string session;
+  // Who and from where (every event carries them, so that each stands on its own).
+  std::string subject;
+  std::string subject_kind;
+  std::vector<std::string> groups;
+  std::string auth;
+  std::string client_addr;
+  std::string connection;
+  std::string protocol;
+  // A statement: its text (secrets replaced by '***'), bound parameters, facts, decision.
+  std::optional<std::string> command;
+  std::optional<std::vector<std::optional<std::string>>> params;
+  std::string fingerprint;
+  std::vector<std::string> kinds;
+  std::vector<std::string> classes;
+  std::string verdict;
+  std::string rule;
+  std::string reviewer;
+  // A result: the id of the statement event it completes.
+  std::string statement;
+  std::optional<int64_t> rows;
+  std::optional<uint64_t> bytes_in;
+  std::optional<uint64_t> bytes_out;
+  std::map<std::string, uint64_t> masked;  // detector or column rule -> values masked
+  std::optional<int64_t> duration_us;
+  std::string error;  // "SQLSTATE: message", or why a connection was refused
+  std::optional<ResultRows> results;
+};
+
+// "2026-11-25T21:04:05.123456789Z".
+std::string format_time(TimePoint time);
+
+// The record for `event` without seq, instance and hashes (the journal fills them), and the
+// result rows' JSON body when the event keeps rows.
+struct EncodedEvent {
+  Record record;
+  std::optional<std::string> results;
+};
+EncodedEvent encode_event(const Event& event);
+
+}  // namespace portcullis::audit

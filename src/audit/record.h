@@ -1,0 +1,36 @@
+// The audit meaning of a journal record: its canonical form, the hash chain over it, and its
+// JSON. The canonical form is documented in docs/audit.md, so that an independent tool can
+// check a journal without Portcullis.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "store/journal_record.h"
+
+namespace portcullis::audit {
+
+using Record = store::JournalRecord;
+using store::Field;
+using store::field_info;
+using store::FieldInfo;
+using store::FieldType;
+using store::find_field;
+using store::kFieldCount;
+
+// The SHA-256 chain starts from this value (64 zeros).
+extern const std::string kGenesisHash;
+
+// "portcullis-audit-v1\n", "prev_hash:<hex>\n", then for each field in order either
+// "<name>:<byte length>:<value>\n" or, when absent, "<name>:~\n".
+std::string canonical_form(const Record& record);
+// Lower-case hex SHA-256 of `bytes`.
+std::string sha256_hex(std::string_view bytes);
+// sha256_hex(canonical_form(record)).
+std::string record_hash(const Record& record);
+
+// The record as one JSON object (field names from INTERFACE.md, absent fields left out,
+// integers as numbers, list and map fields as JSON), prev_hash and hash last.
+std::string to_json(const Record& record);
+
+}  // namespace portcullis::audit
