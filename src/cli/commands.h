@@ -27,5 +27,6 @@ void add_serve_command(CLI::App& app, GlobalOptions& options);
 void add_check_config_command(CLI::App& app, GlobalOptions& options);
 void add_token_command(CLI::App& app, GlobalOptions& options);
 void add_apikey_command(CLI::App& app, GlobalOptions& options);
+void add_audit_command(CLI::App& app, GlobalOptions& options);
 
 }  // namespace portcullis::cli

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   portcullis::cli::add_check_config_command(app, options);
   portcullis::cli::add_token_command(app, options);
   portcullis::cli::add_apikey_command(app, options);
+  portcullis::cli::add_audit_command(app, options);
 
   try {
     app.parse(argc, argv);

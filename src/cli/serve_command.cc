@@ -1,16 +1,21 @@
 // `portcullis serve`: run the gateway in the foreground until SIGTERM or SIGINT; SIGHUP
 // reloads the configuration.
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <iostream>
 
+#include "audit/journal.h"
+#include "audit/jsonl_exporter.h"
 #include "cli/commands.h"
 #include "identity/authenticator.h"
 #include "net/io_threads.h"
 #include "policy/config_loader.h"
 #include "proto/postgres/gateway_context.h"
 #include "proto/postgres/server.h"
+#include "store/journal_store.h"
 #include "store/state_store.h"
 
 namespace portcullis::cli {
@@ -25,13 +30,53 @@ struct Snapshot {
   std::shared_ptr<const proto::postgres::GatewayContext> postgres;
 };
 
-Result<Snapshot> build_snapshot(policy::ConfigPtr config, store::StateStore& store) {
+Result<Snapshot> build_snapshot(policy::ConfigPtr config, store::StateStore& store,
+                                std::shared_ptr<audit::Journal> journal) {
   auto authenticator = identity::make_authenticator(*config, store, /*create_signing_key=*/true);
   if (!authenticator) return authenticator.error();
   auto postgres = proto::postgres::make_gateway_context(
-      config, std::shared_ptr<const identity::Authenticator>(std::move(*authenticator)));
+      config, std::shared_ptr<const identity::Authenticator>(std::move(*authenticator)),
+      std::move(journal));
   if (!postgres) return postgres.error();
   return Snapshot{std::move(*postgres)};
+}
+
+// The journal lives as long as the process: reloads keep it (a changed `checkpoint_every`
+// takes effect at the next start).
+Result<std::shared_ptr<audit::Journal>> open_journal(const policy::Config& config) {
+  auto key = identity::load_signing_key(config.identity.signing_key_file, /*create=*/true);
+  if (!key) return key.error();
+  auto store = store::open_journal_store(config.state_url, {});
+  if (!store) return store.error();
+  audit::JournalOptions options;
+  options.checkpoint_every = config.audit.checkpoint_every;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  options.instance = host;
+  auto journal = audit::Journal::start(std::move(*store), std::move(*key), options);
+  if (!journal) return journal.error();
+  return std::shared_ptr<audit::Journal>(std::move(*journal));
+}
+
+// One exporter per `audit.exporters` entry, each on its own store connection. A file that
+// disagrees with the journal (ahead of it, or another record at its last seq) stops the
+// start: copying on past a rewritten journal would hide the rewrite.
+Result<std::vector<std::unique_ptr<audit::JsonlExporter>>> start_exporters(
+    const policy::Config& config) {
+  std::vector<std::unique_ptr<audit::JsonlExporter>> exporters;
+  for (const auto& exporter : config.audit.exporters) {
+    auto store = store::open_journal_store(config.state_url, {});
+    if (!store) return store.error();
+    audit::JsonlExporterOptions options;
+    options.path = exporter.path;
+    options.checkpoint_every = config.audit.checkpoint_every;
+    auto started = audit::JsonlExporter::start(std::move(*store), options);
+    if (!started)
+      return make_error(
+          fmt::format("audit exporter {}: {}", exporter.path.string(), started.error().message));
+    exporters.push_back(std::move(*started));
+  }
+  return exporters;
 }
 
 // Settings the configuration accepts whose enforcement is not built yet: say so loudly
@@ -57,7 +102,17 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     std::cerr << "portcullis: cannot open the state store: " << store.error().message << "\n";
     return 1;
   }
-  auto snapshot = build_snapshot(config, **store);
+  auto journal = open_journal(*config);
+  if (!journal) {
+    std::cerr << "portcullis: cannot open the audit journal: " << journal.error().message << "\n";
+    return 1;
+  }
+  auto exporters = start_exporters(*config);
+  if (!exporters) {
+    std::cerr << "portcullis: " << exporters.error().message << "\n";
+    return 1;
+  }
+  auto snapshot = build_snapshot(config, **store, *journal);
   if (!snapshot) {
     std::cerr << "portcullis: " << snapshot.error().message << "\n";
     return 2;
@@ -94,7 +149,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
         spdlog::error("event=reload_failed reason=\"{}\"", reloaded.error().message);
         continue;
       }
-      auto next = build_snapshot(*reloaded, **store);
+      auto next = build_snapshot(*reloaded, **store, *journal);
       if (!next) {
         spdlog::error("event=reload_failed reason=\"{}\"", next.error().message);
         continue;
@@ -110,7 +165,12 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
   postgres.stop();
   threads.release();
   threads.join();
-  spdlog::info("event=stopped");
+  // After the sessions, before the I/O contexts go: the last events and a signed checkpoint.
+  (*journal)->close();
+  for (auto& exporter : *exporters) exporter->stop();  // after close: the last checkpoint too
+  const auto stats = (*journal)->stats();
+  spdlog::info("event=stopped audit_events={} audit_commits={} audit_last_seq={}", stats.events,
+               stats.commits, stats.last_seq);
   return 0;
 }
 
