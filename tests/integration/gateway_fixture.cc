@@ -25,7 +25,10 @@ GatewayProcess::GatewayProcess(const PostgresServer& postgres, GatewayOptions op
                 {"PG_MD5_PASSWORD", postgres.md5_role().password}};
   config_file_ = dir_.path() / "portcullis.yaml";
   std::ofstream(config_file_) << render(options);
+  start();
+}
 
+void GatewayProcess::start() {
   ChildOptions child;
   child.argv = {
       portcullis_binary().string(), "--config", config_file_.string(), "serve", "--threads", "2"};
@@ -84,18 +87,23 @@ std::string GatewayProcess::render(const GatewayOptions& options) const {
       "connections:\n"
       "{scram}{md5}{trust}"
       "{access}"
-      "{guardrails}",
+      "{guardrails}"
+      "{audit}",
       fmt::arg("port", port_), fmt::arg("tls", options.tls_section),
       fmt::arg("limits", options.limits_section), fmt::arg("identity", options.identity_extra),
       fmt::arg("scram", connection("app-db", scram_user_, "PG_SCRAM_PASSWORD")),
       fmt::arg("md5", connection("md5-db", md5_user_, "PG_MD5_PASSWORD")),
       fmt::arg("trust", connection("trust-db", trust_user_, "")), fmt::arg("access", access),
-      fmt::arg("guardrails", options.guardrails_section));
+      fmt::arg("guardrails", options.guardrails_section), fmt::arg("audit", options.audit_section));
 }
 
 void GatewayProcess::reload(const GatewayOptions& options) {
   std::ofstream(config_file_) << render(options);
   process_->send_signal(SIGHUP);
+}
+
+std::string GatewayProcess::state_url() const {
+  return "sqlite://" + (dir_.path() / "state" / "portcullis.db").string();
 }
 
 void GatewayProcess::stop() {

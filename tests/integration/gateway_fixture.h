@@ -23,6 +23,7 @@ struct GatewayOptions {
   // Replaces the default `access:` section (group testers: every class on every connection).
   std::string access_section;
   std::string guardrails_section;  // a whole `guardrails:` section, or empty
+  std::string audit_section;       // a whole `audit:` section, or empty (strict, the default)
 };
 
 class GatewayProcess {
@@ -51,6 +52,10 @@ class GatewayProcess {
                  const std::string& extra = {}, std::optional<std::string> stdin_data = {}) const;
 
   void stop();
+  // Starts the gateway again with the same configuration and state (after stop() or a kill).
+  void start();
+  // The journal and the rest of the gateway's state: sqlite://.../state/portcullis.db.
+  std::string state_url() const;
   // Rewrites the configuration file with `options` and sends SIGHUP.
   void reload(const GatewayOptions& options);
 

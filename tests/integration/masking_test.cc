@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <chrono>
+#include <thread>
+
 #include "gateway_fixture.h"
+#include "store/journal_store.h"
 #include "support/postgres_server.h"
 
 namespace portcullis::testing {
@@ -104,6 +108,42 @@ TEST_F(MaskingTest, ErrorDetailsAreMasked) {
   EXPECT_FALSE(result.ok());
   EXPECT_NE(result.stderr_text.find("duplicate key"), std::string::npos) << result.stderr_text;
   EXPECT_EQ(result.stderr_text.find("ada@example.com"), std::string::npos) << result.stderr_text;
+}
+
+TEST_F(MaskingTest, TheJournalKeepsOnlyMaskedValuesAndCountsThem) {
+  auto result = gateway_->psql(
+      "sam", *support_,
+      {"-c", "select email, card, note from customers where id = 1", "-c",
+       "insert into customers (id, email) values (4, 'ada@example.com')"});
+  EXPECT_FALSE(result.ok());  // the insert collides with a unique email
+  auto journal = store::open_journal_store(gateway_->state_url(), {});
+  ASSERT_TRUE(journal.ok()) << journal.error().message;
+  std::vector<store::JournalRecord> results;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    store::JournalFilter filter;
+    filter.subject = "sam";
+    filter.event = "result";
+    auto found = (*journal)->search(filter);
+    ASSERT_TRUE(found.ok());
+    results = std::move(*found);
+    if (results.size() >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (std::chrono::steady_clock::now() < deadline);
+  ASSERT_GE(results.size(), 2u);
+  const auto& selected = results[results.size() - 2];
+  const auto& failed = results.back();
+  EXPECT_EQ(selected[store::Field::masked].value_or(""),
+            R"({"credit_card":1,"email":2,"phone":1})");
+  auto kept = (*journal)->result_rows(std::stoll(selected[store::Field::seq].value_or("0")));
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->find("ada@example.com"), std::string::npos) << **kept;
+  EXPECT_EQ((*kept)->find("4111 1111 1111 1111"), std::string::npos) << **kept;
+  EXPECT_NE((*kept)->find("über"), std::string::npos) << **kept;
+  // The error's text is recorded as the client saw it: masked.
+  const auto error = failed[store::Field::error].value_or("");
+  EXPECT_EQ(error.rfind("23505: ", 0), 0u) << error;
+  EXPECT_EQ(error.find("ada@example.com"), std::string::npos) << error;
 }
 
 TEST_F(MaskingTest, CopyOutIsRefusedRatherThanSentUnmasked) {

@@ -9,8 +9,10 @@
 namespace portcullis::proto::postgres {
 
 Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
-    policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator) {
+    policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator,
+    std::shared_ptr<audit::Journal> journal) {
   auto context = std::make_shared<GatewayContext>();
+  context->journal = std::move(journal);
   if (config->tls) {
     auto tls = net::make_server_tls_context(config->tls->cert_file, config->tls->key_file);
     if (!tls) return tls.error();

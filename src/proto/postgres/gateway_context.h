@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "audit/journal.h"
 #include "identity/authenticator.h"
 #include "masking/masker.h"
 #include "policy/access.h"
@@ -32,6 +33,9 @@ struct GatewayContext {
   DecideFunction decide;
   // A masker per masking profile that masks anything, by profile name.
   std::map<std::string, std::shared_ptr<const masking::Masker>, std::less<>> maskers;
+  // The audit journal: the same one in every snapshot. Null records nothing (tests of other
+  // parts only; `serve` always has one).
+  std::shared_ptr<audit::Journal> journal;
 
   const masking::Masker* masker(std::string_view profile) const {
     const auto it = maskers.find(profile);
@@ -41,6 +45,7 @@ struct GatewayContext {
 
 // Builds the TLS contexts and the decision function for a configuration snapshot.
 Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
-    policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator);
+    policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator,
+    std::shared_ptr<audit::Journal> journal = nullptr);
 
 }  // namespace portcullis::proto::postgres

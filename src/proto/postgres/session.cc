@@ -35,6 +35,8 @@ constexpr std::string_view kSqlIdleSessionTimeout = "57P05";
 constexpr std::string_view kSqlInvalidCursorName = "34000";
 constexpr std::string_view kSqlProgramLimitExceeded = "54000";
 constexpr std::string_view kSqlAdminShutdown = "57P01";
+constexpr std::string_view kSqlCannotConnectNow = "57P03";
+constexpr std::string_view kSqlIoError = "58030";
 
 // Messages that stream through (DataRow, CopyData) may be as large as PostgreSQL allows a
 // value to be (MaxAllocSize, 1 GB, src/include/utils/memutils.h).
@@ -155,7 +157,8 @@ Session::Session(asio::ip::tcp::socket client, std::shared_ptr<const GatewayCont
       id_(make_session_id()),
       started_(std::chrono::steady_clock::now()),
       client_write_lock_(client.get_executor()),
-      backend_progress_(client.get_executor()) {
+      backend_progress_(client.get_executor()),
+      journal_progress_(client.get_executor()) {
   net::error_code ec;
   const auto remote = client.remote_endpoint(ec);
   client_address_ =
@@ -163,6 +166,10 @@ Session::Session(asio::ip::tcp::socket client, std::shared_ptr<const GatewayCont
   client.set_option(asio::ip::tcp::no_delay(true), ec);
   client_ = std::make_shared<net::Stream>(std::move(client));
   last_client_activity_ = started_;
+  if (context_->journal) {
+    journal_.attach(context_->journal.get(), id_, client_address_);
+    journal_.set_caps(context_->config->audit.record_results);
+  }
 }
 
 Session::~Session() {
@@ -201,6 +208,7 @@ asio::awaitable<void> Session::run() {
   }
   if (identity_) {
     const auto elapsed = std::chrono::steady_clock::now() - started_;
+    journal_.disconnected(bytes_from_client_, bytes_to_client_, elapsed);
     spdlog::info(
         "event=session_end session={} subject={} connection={} duration_ms={} commands={} "
         "bytes_from_client={} bytes_to_client={}",
@@ -406,6 +414,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   if (!identity) {
     spdlog::info("event=auth_failed session={} client={} user={:?} connection={:?} reason=\"{}\"",
                  id_, client_address_, subject, connection_name, identity.error().message);
+    journal_.connect_refused(subject, connection_name,
+                             "authentication failed: " + identity.error().message);
     co_await fail(kSqlInvalidPassword,
                   "portcullis: authentication failed: " + identity.error().message);
     co_return false;
@@ -415,12 +425,26 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
     spdlog::info(
         "event=access_denied session={} client={} subject={:?} connection={:?} reason=\"{}\"", id_,
         client_address_, identity->subject, connection_name, grant.error().message);
+    journal_.connect_refused(identity->subject, connection_name,
+                             "access denied: " + grant.error().message);
     co_await fail(kSqlInvalidAuthorization, "portcullis: access denied: " + grant.error().message);
+    co_return false;
+  }
+  // Fail closed: while the journal cannot be written nobody new gets in.
+  if (!journal_.healthy()) {
+    spdlog::warn(
+        "event=connection_refused session={} subject={} reason=\"audit journal "
+        "unavailable\"",
+        id_, identity->subject);
+    co_await fail(kSqlCannotConnectNow,
+                  "portcullis: the audit journal cannot be written; connections are refused "
+                  "until it can (see the gateway's log)");
     co_return false;
   }
   auto parameters =
       backend_startup_parameters(startup, grant->credentials->user, grant->connection->database);
   if (!parameters) {
+    journal_.connect_refused(identity->subject, connection_name, parameters.error().message);
     co_await fail(kSqlInsufficientPrivilege, "portcullis: " + parameters.error().message);
     co_return false;
   }
@@ -440,6 +464,7 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   if (auto* failure = std::get_if<BackendFailure>(&outcome)) {
     spdlog::warn("event=backend_failed session={} subject={} connection={} reason=\"{}\"", id_,
                  identity->subject, connection_name, failure->message);
+    journal_.connect_refused(identity->subject, connection_name, failure->message);
     co_await fail(failure->sqlstate, failure->message);
     co_return false;
   }
@@ -455,6 +480,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
       CancelTarget{grant->connection->address.host, grant->connection->address.port, backend.key});
   identity_ = std::move(*identity);
   grant_ = std::move(*grant);
+  journal_.set_masking(masker_, &mask_counts_, mask_scratch_.get());
+  journal_.connected(*identity_, grant_->connection->name);
 
   std::string out;
   append_authentication(out, AuthCode::ok);
@@ -590,6 +617,22 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       }
     }
     if (!segments.empty()) {
+      // Strict audit: what is about to be forwarded is on disk in the journal first.
+      while (journal_waits_ > 0) {
+        journal_progress_.expires_at(asio::steady_timer::time_point::max());
+        co_await journal_progress_.async_wait(use_nothrow);
+        if (terminated_) co_return;
+      }
+      if (journal_failed_) {
+        spdlog::error(
+            "event=command_refused session={} subject={} reason=\"audit journal "
+            "unavailable\"",
+            id_, identity_->subject);
+        terminate(kSqlIoError,
+                  "portcullis: the audit journal cannot be written; the statement was not run "
+                  "and the session ends (see the gateway's log)");
+        co_return;
+      }
       auto [write_ec, written] =
           co_await backend_->write(to_buffers(segments, input, no_synthetic));
       if (write_ec) co_return;
@@ -672,11 +715,13 @@ Session::Action Session::on_client_message(const Message& message) {
       if (portal == nullptr) {
         // A portal the gateway cannot attribute to a text (bound to a statement made with
         // SQL PREPARE, say) would run unjudged: refuse it.
-        refuse(kSqlInvalidCursorName,
-               fmt::format("portcullis: portal \"{}\" is not known to the gateway; prepare "
-                           "statements with Parse so that they can be checked",
-                           execute->portal),
-               true);
+        const auto message = fmt::format(
+            "portcullis: portal \"{}\" is not known to the gateway; prepare "
+            "statements with Parse so that they can be checked",
+            execute->portal);
+        journal_.refused(fmt::format("Execute(portal \"{}\")", execute->portal), "execute",
+                         message);
+        refuse(kSqlInvalidCursorName, message, true);
         return Action::drop;
       }
       policy::Command command;
@@ -701,7 +746,7 @@ Session::Action Session::on_client_message(const Message& message) {
         owed_error_.clear();
         skipping_until_sync_ = false;
       }
-      sync_points_.push_back(std::move(point));
+      push_sync_point(std::move(point));
       return Action::forward;
     }
     case frontend::kFunctionCall: {
@@ -753,8 +798,32 @@ Session::Action Session::decide(policy::Command command, bool extended) {
   command.protocol = "postgres";
   command.connection = grant_->connection->name;
   command.classification = classify(command);
+  if (!journal_.healthy()) {
+    // Fail closed: nothing runs unrecorded.
+    spdlog::warn(
+        "event=command_refused session={} subject={} via={} reason=\"audit journal "
+        "unavailable\"",
+        id_, identity_->subject, command.via);
+    refuse(kSqlIoError,
+           "portcullis: the audit journal cannot be written; statements are refused until it "
+           "can (see the gateway's log)",
+           extended);
+    return Action::drop;
+  }
   const auto decision = context_->decide(*context_->config, *identity_, *grant_, command);
-  if (decision.verdict == policy::Verdict::allow) {
+  // Parse is decided again at Execute, where the statement is recorded; a refused Parse is
+  // recorded here, since it never reaches Execute.
+  const bool allowed = decision.verdict == policy::Verdict::allow;
+  if (command.via != "parse" || !allowed) {
+    SessionJournal::Completion on_commit;
+    if (allowed && journal_.must_wait(context_->config->audit.durability)) {
+      on_commit = [self = shared_from_this(), executor = client_->get_executor()](bool ok) {
+        asio::post(executor, [self, ok] { self->on_journal_commit(ok); });
+      };
+    }
+    journal_waits_ += journal_.decided(command, decision, allowed, next_sync_serial_, on_commit);
+  }
+  if (allowed) {
     if (command.via != "parse") {
       sql_prepared_.apply(*command.classification);
       for (const auto& statement : command.classification->statements)
@@ -762,7 +831,7 @@ Session::Action Session::decide(policy::Command command, bool extended) {
     }
     // A simple Query or FunctionCall is answered with a ReadyForQuery of its own.
     if (!extended) {
-      sync_points_.push_back(SyncPoint{});
+      push_sync_point(SyncPoint{});
       statements_.on_sync_point();
     }
     return Action::forward;
@@ -788,8 +857,19 @@ void Session::refuse(std::string_view sqlstate, std::string_view message, bool e
     SyncPoint point;
     point.synthetic = true;
     point.error = std::move(error);
-    sync_points_.push_back(std::move(point));
+    push_sync_point(std::move(point));
   }
+}
+
+void Session::push_sync_point(SyncPoint point) {
+  point.serial = next_sync_serial_++;
+  sync_points_.push_back(std::move(point));
+}
+
+void Session::on_journal_commit(bool committed) {
+  --journal_waits_;
+  if (!committed) journal_failed_ = true;
+  journal_progress_.cancel();
 }
 
 void Session::refresh_context() {
@@ -811,6 +891,8 @@ void Session::refresh_context() {
   grant_ = std::move(*grant);
   masker_ = context_->masker(grant_->masking);
   if (masker_ && !mask_scratch_) mask_scratch_ = std::make_unique<masking::Scratch>();
+  journal_.set_caps(context_->config->audit.record_results);
+  journal_.set_masking(masker_, &mask_counts_, mask_scratch_.get());
 }
 
 bool Session::follow_backend_message(char type) {
@@ -844,13 +926,19 @@ void Session::withhold(std::string_view why, std::string& synthetic,
   add_segment(segments, true, synthetic.size(), error.size());
   synthetic.append(error);
   withholding_ = true;
+  journal_.on_withheld(why);
   // The client has its error for this batch; one the backend may still send is dropped.
   if (!sync_points_.empty()) sync_points_.front().backend_errored = true;
 }
 
 void Session::mask_backend_message(const Message& message, std::size_t offset, std::size_t total,
                                    std::string& synthetic, std::vector<RelaySegment>& segments) {
-  if (withholding_) return;  // dropped up to ReadyForQuery
+  if (withholding_) {
+    // Dropped up to ReadyForQuery; the journal still learns where each statement ended.
+    if (message.type == backend::kCommandComplete) journal_.on_command_complete(message.body);
+    if (message.type == backend::kErrorResponse) journal_.on_error({});
+    return;
+  }
   auto forward_rewritten = [&] {
     std::string rebuilt;
     MessageWriter(rebuilt).begin(message.type).bytes(masked_).finish();
@@ -874,6 +962,7 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
         column.format = field.format == 1 ? FormatCode::binary : FormatCode::text;
         row_plan_.push_back(column);
       }
+      journal_.on_row_description(message.body);
       add_segment(segments, false, offset, total);
       return;
     }
@@ -885,10 +974,13 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
         withhold(outcome.error().message, synthetic, segments);
         return;
       }
-      if (*outcome == MaskOutcome::unchanged)
+      if (*outcome == MaskOutcome::unchanged) {
+        journal_.on_data_row(message.body, total);
         add_segment(segments, false, offset, total);
-      else
+      } else {
+        journal_.on_data_row(masked_, kHeaderSize + masked_.size());
         forward_rewritten();
+      }
       return;
     }
     case backend::kErrorResponse:
@@ -896,12 +988,23 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
       masked_.clear();
       auto outcome =
           mask_error_fields(message.body, *masker_, *mask_scratch_, mask_counts_, masked_);
-      if (outcome && *outcome == MaskOutcome::rewritten)
+      const bool rewritten = outcome && *outcome == MaskOutcome::rewritten;
+      if (message.type == backend::kErrorResponse)
+        journal_.on_error(rewritten ? std::string_view(masked_) : message.body);
+      if (rewritten)
         forward_rewritten();
       else
         add_segment(segments, false, offset, total);
       return;
     }
+    case backend::kCommandComplete:
+      journal_.on_command_complete(message.body);
+      add_segment(segments, false, offset, total);
+      return;
+    case backend::kCopyData:
+      journal_.on_streamed_data(total);
+      add_segment(segments, false, offset, total);
+      return;
     case backend::kCopyOutResponse:
     case backend::kCopyBothResponse:
       withhold("COPY TO STDOUT is not masked by this version of the gateway", synthetic, segments);
@@ -934,6 +1037,7 @@ bool Session::on_ready_for_query(std::string& synthetic, std::vector<Segment>& s
   if (sync_points_.empty() || sync_points_.front().synthetic) return false;
   SyncPoint point = std::move(sync_points_.front());
   sync_points_.pop_front();
+  journal_.on_ready_for_query(point.serial);
   // The error owed for a refused extended-protocol message, unless the backend already
   // reported one in the same batch (PostgreSQL reports only the first).
   if (!point.error.empty() && !point.backend_errored) {
@@ -1032,6 +1136,56 @@ asio::awaitable<void> Session::pump_backend_to_client() {
         continue;
       }
       if (header.type != backend::kReadyForQuery) {
+        if (journal_.active()) {
+          const bool whole = input.size() - pos >= total;
+          const auto body = input.substr(pos + kHeaderSize, whole ? header.body_size : 0);
+          bool wait_whole = false;
+          switch (header.type) {
+            case backend::kRowDescription:
+            case backend::kCommandComplete:
+            case backend::kErrorResponse:
+              wait_whole = !whole;
+              break;
+            case backend::kDataRow:
+              // A row split across reads is kept too, unless it is too large to buffer.
+              wait_whole = !whole && total <= kRelayBufferSize;
+              break;
+            default:
+              break;
+          }
+          if (wait_whole) {
+            whole_message_needed = total;
+            break;
+          }
+          switch (header.type) {
+            case backend::kRowDescription:
+              journal_.on_row_description(body);
+              break;
+            case backend::kCommandComplete:
+              journal_.on_command_complete(body);
+              break;
+            case backend::kErrorResponse:
+              journal_.on_error(body);
+              break;
+            case backend::kDataRow:
+              if (whole)
+                journal_.on_data_row(body, total);
+              else
+                journal_.on_streamed_data(total);
+              break;
+            case backend::kCopyData:
+              journal_.on_streamed_data(total);
+              break;
+            case backend::kEmptyQueryResponse:
+              journal_.on_empty_query();
+              break;
+            case backend::kPortalSuspended:
+              journal_.on_portal_suspended();
+              break;
+            default:
+              break;
+          }
+        }
         if (!follow_backend_message(header.type)) {
           spdlog::warn(
               "event=protocol_error session={} direction=backend error=\"unexpected "

@@ -22,6 +22,7 @@
 #include "proto/postgres/encoder.h"
 #include "proto/postgres/gateway_context.h"
 #include "proto/postgres/message.h"
+#include "proto/postgres/session_journal.h"
 #include "proto/postgres/sql_prepared_statements.h"
 #include "proto/postgres/statement_tracker.h"
 #include "sql/classification_cache.h"
@@ -65,7 +66,8 @@ class Session : public std::enable_shared_from_this<Session> {
     bool backend_errored = false;
     // A Sync sent while COPY FROM STDIN may be running: the backend ignores it if so.
     bool maybe_swallowed = false;
-    std::string error;  // an ErrorResponse the gateway owes the client at this point
+    std::string error;    // an ErrorResponse the gateway owes the client at this point
+    uint64_t serial = 0;  // in the order sync points were made
   };
 
   boost::asio::awaitable<bool> handshake();
@@ -91,6 +93,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void mask_backend_message(const Message& message, std::size_t offset, std::size_t total,
                             std::string& synthetic, std::vector<RelaySegment>& segments);
   void withhold(std::string_view why, std::string& synthetic, std::vector<RelaySegment>& segments);
+  void push_sync_point(SyncPoint point);
+  // Runs on the session's thread when the journal has committed (or failed to commit) an
+  // event this session waits for.
+  void on_journal_commit(bool committed);
   // Answers a refused command with an ErrorResponse, in order with the backend's answers.
   void refuse(std::string_view sqlstate, std::string_view message, bool extended);
   // Keeps the statement tracker and the sync points in step with a backend message.
@@ -137,6 +143,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // Cancelled by the backend pump whenever a batch is answered; the client pump waits on it.
   boost::asio::steady_timer backend_progress_;
   std::deque<SyncPoint> sync_points_;
+  uint64_t next_sync_serial_ = 0;
+  SessionJournal journal_;
+  // Statement events not yet committed that must be before their statements are forwarded.
+  std::size_t journal_waits_ = 0;
+  bool journal_failed_ = false;  // one of them could not be committed: nothing more runs
+  boost::asio::steady_timer journal_progress_;
   bool skipping_until_sync_ = false;  // an extended-protocol message was refused
   std::string owed_error_;            // the ErrorResponse owed at the next Sync
   char transaction_status_ = 'I';

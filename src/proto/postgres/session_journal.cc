@@ -1,0 +1,338 @@
+// Statement and session events of a PostgreSQL session, and their outcomes.
+#include "proto/postgres/session_journal.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "proto/postgres/decoder.h"
+#include "sql/statement.h"
+
+namespace portcullis::proto::postgres {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Binary values are kept as PostgreSQL prints bytea: "\x" and hex.
+std::string hex_value(std::string_view bytes) {
+  std::string out = "\\x";
+  out.reserve(2 + bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 0xf];
+  }
+  return out;
+}
+
+uint32_t read_u32(std::string_view in, std::size_t at) {
+  return (uint32_t(uint8_t(in[at])) << 24) | (uint32_t(uint8_t(in[at + 1])) << 16) |
+         (uint32_t(uint8_t(in[at + 2])) << 8) | uint32_t(uint8_t(in[at + 3]));
+}
+
+// The row count a CommandComplete tag reports ("SELECT 5", "INSERT 0 3", "COPY 10"), for the
+// commands whose tag carries one.
+std::optional<int64_t> tag_rows(std::string_view tag) {
+  if (!tag.empty() && tag.back() == '\0') tag.remove_suffix(1);
+  const auto space = tag.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  const auto command = tag.substr(0, space);
+  static constexpr std::string_view kCounted[] = {"SELECT", "INSERT", "UPDATE", "DELETE",
+                                                  "MERGE",  "FETCH",  "MOVE",   "COPY"};
+  if (std::find(std::begin(kCounted), std::end(kCounted), command) == std::end(kCounted))
+    return std::nullopt;
+  const auto last = tag.substr(tag.rfind(' ') + 1);
+  int64_t rows = 0;
+  const auto [end, ec] = std::from_chars(last.data(), last.data() + last.size(), rows);
+  if (ec != std::errc() || end != last.data() + last.size()) return std::nullopt;
+  return rows;
+}
+
+// Text that the parser could not read may still hold a secret it would have found: such text
+// is not recorded when it names one of these words (compared without case).
+bool may_hold_secret(std::string_view text) {
+  static constexpr std::string_view kWords[] = {"password", "secret", "passphrase", "token",
+                                                "conninfo"};
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (auto word : kWords)
+    if (lower.find(word) != std::string::npos) return true;
+  return false;
+}
+
+std::string recorded_text(const sql::Statement& statement) {
+  if (!statement.redacted_text.empty()) return statement.redacted_text;
+  if (statement.kind == "unknown" && may_hold_secret(statement.text))
+    return "<unparsable statement withheld: it may hold a secret>";
+  return statement.text;
+}
+
+}  // namespace
+
+void SessionJournal::attach(audit::Journal* journal, std::string session_id,
+                            std::string client_addr) {
+  journal_ = journal;
+  session_id_ = std::move(session_id);
+  client_addr_ = std::move(client_addr);
+}
+
+std::string SessionJournal::next_id() {
+  return fmt::format("{}.{}", session_id_, ++counter_);
+}
+
+audit::Event SessionJournal::base_event(std::string_view type) {
+  audit::Event event;
+  event.event = type;
+  event.id = next_id();
+  event.time = std::chrono::system_clock::now();
+  event.session = session_id_;
+  event.client_addr = client_addr_;
+  event.protocol = "postgres";
+  event.connection = connection_;
+  if (identity_) {
+    event.subject = identity_->subject;
+    event.subject_kind = identity::to_string(identity_->kind);
+    event.groups = identity_->groups;
+    event.auth = identity::to_string(identity_->method);
+  }
+  return event;
+}
+
+void SessionJournal::connect_refused(std::string_view claimed_subject, std::string_view connection,
+                                     std::string_view reason) {
+  if (!journal_) return;
+  // A store that fails would keep refused attempts in memory without bound: the log has them.
+  if (!journal_->healthy()) return;
+  auto event = base_event(audit::kEventConnect);
+  event.subject = claimed_subject;
+  event.connection = connection;
+  event.verdict = "deny";
+  event.error = reason;
+  journal_->append(std::move(event));
+}
+
+void SessionJournal::connected(const identity::Identity& identity, std::string connection) {
+  identity_ = identity;
+  connection_ = std::move(connection);
+  if (!journal_) return;
+  auto event = base_event(audit::kEventConnect);
+  event.verdict = "allow";
+  journal_->append(std::move(event));
+}
+
+void SessionJournal::disconnected(uint64_t bytes_in, uint64_t bytes_out,
+                                  std::chrono::steady_clock::duration duration) {
+  if (!journal_ || !identity_) return;
+  // Statements the backend never answered (the connection broke) end here.
+  while (!open_.empty()) complete_front("08006: the connection ended before the statement did");
+  auto event = base_event(audit::kEventDisconnect);
+  event.bytes_in = bytes_in;
+  event.bytes_out = bytes_out;
+  event.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(duration).count();
+  journal_->append(std::move(event));
+}
+
+std::size_t SessionJournal::decided(const policy::Command& command,
+                                    const policy::Decision& decision, bool forwarded,
+                                    uint64_t serial, const Completion& on_commit) {
+  if (!journal_) return 0;
+  std::optional<std::vector<std::optional<std::string>>> params;
+  if (command.via == "execute" || command.via == "function_call") {
+    params = command.params;
+    if (masker_ && scratch_) {
+      // Bound values are masked as result values are: what a caller sends can be PII too.
+      masking::MaskCounts ignored;
+      masking::MaskResult result;
+      const auto plan = masker_->plan_text();
+      for (auto& value : *params) {
+        if (!value) continue;
+        result.kind = masking::MaskResult::Kind::unchanged;
+        if (!masker_->mask_value(*value, plan, result, *scratch_, ignored)) continue;
+        if (result.kind == masking::MaskResult::Kind::null)
+          value.reset();
+        else
+          *value = result.bytes;
+      }
+    }
+  }
+  const bool allowed = decision.verdict == policy::Verdict::allow;
+  std::size_t waited = 0;
+  const auto& statements = command.classification->statements;
+  const std::size_t count = std::max<std::size_t>(statements.size(), 1);
+  for (std::size_t i = 0; i < count; ++i) {
+    auto event = base_event(audit::kEventStatement);
+    if (i < statements.size()) {
+      const auto& statement = statements[i];
+      event.command = recorded_text(statement);
+      event.fingerprint = statement.fingerprint;
+      event.kinds.push_back(statement.kind);
+      if (!statement.inner_kind.empty()) event.kinds.push_back(statement.inner_kind);
+      for (auto name : sql::class_names(statement.classes)) event.classes.emplace_back(name);
+    } else {
+      event.command = command.text;  // empty text: nothing to classify
+    }
+    event.params = params;
+    event.verdict = allowed ? "allow" : "deny";
+    event.rule = decision.rule;
+    if (!allowed) event.error = fmt::format("42501: {}", decision.message);
+    if (allowed && forwarded)
+      open_.push_back(
+          Open{event.id, serial, std::chrono::steady_clock::now(), 0, {}, {}, 0, {}, false});
+    if (allowed && forwarded && on_commit) {
+      journal_->append(std::move(event), on_commit);
+      ++waited;
+    } else {
+      journal_->append(std::move(event));
+    }
+  }
+  return waited;
+}
+
+void SessionJournal::refused(std::string_view text, std::string_view via,
+                             std::string_view message) {
+  if (!journal_) return;
+  auto event = base_event(audit::kEventStatement);
+  event.command = text;
+  event.verdict = "deny";
+  event.error = fmt::format("42501: {}", message);
+  (void)via;
+  journal_->append(std::move(event));
+}
+
+void SessionJournal::on_row_description(std::string_view body) {
+  if (open_.empty()) return;
+  auto fields = parse_row_description(body);
+  auto& open = open_.front();
+  open.columns.clear();
+  open.keeping = fields.ok() && caps_.max_rows > 0;
+  if (!fields) return;
+  for (const auto& field : *fields)
+    open.columns.push_back(Column{std::string(field.name), field.format == 1});
+  open.kept.columns.clear();
+  for (const auto& column : open.columns) open.kept.columns.push_back(column.name);
+}
+
+void SessionJournal::on_data_row(std::string_view body, std::size_t message_size) {
+  if (open_.empty()) return;
+  auto& open = open_.front();
+  open.bytes_out += message_size;
+  if (!open.keeping) return;
+  if (open.kept.rows.size() >= caps_.max_rows || open.kept_bytes + body.size() > caps_.max_bytes) {
+    open.kept.truncated = true;
+    open.keeping = false;
+    return;
+  }
+  if (body.size() < 2) return;
+  const std::size_t n = (std::size_t(uint8_t(body[0])) << 8) | uint8_t(body[1]);
+  std::vector<std::optional<std::string>> row;
+  row.reserve(n);
+  std::size_t at = 2;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (body.size() - at < 4) return;  // malformed: the codec refuses it elsewhere
+    const uint32_t length = read_u32(body, at);
+    at += 4;
+    if (length == 0xffffffffu) {
+      row.emplace_back();
+      continue;
+    }
+    if (body.size() - at < length) return;
+    const auto value = body.substr(at, length);
+    at += length;
+    const bool binary = i < open.columns.size() && open.columns[i].binary;
+    row.emplace_back(binary ? hex_value(value) : std::string(value));
+  }
+  open.kept_bytes += body.size();
+  open.kept.rows.push_back(std::move(row));
+}
+
+void SessionJournal::on_streamed_data(std::size_t message_size) {
+  if (open_.empty()) return;
+  auto& open = open_.front();
+  open.bytes_out += message_size;
+  if (open.keeping) {
+    open.kept.truncated = true;
+    open.keeping = false;
+  }
+}
+
+void SessionJournal::on_command_complete(std::string_view body) {
+  if (open_.empty()) return;
+  open_.front().rows = tag_rows(body);
+  complete_front(withheld_);
+}
+
+void SessionJournal::on_empty_query() {
+  if (open_.empty()) return;
+  open_.front().rows = 0;
+  complete_front(withheld_);
+}
+
+void SessionJournal::on_portal_suspended() {
+  if (open_.empty()) return;
+  complete_front(withheld_.empty() ? "portal suspended: more rows remain" : withheld_);
+}
+
+void SessionJournal::on_error(std::string_view body) {
+  if (open_.empty()) return;
+  if (!withheld_.empty()) {
+    complete_front(withheld_);  // its text was not masked: it is not recorded either
+    return;
+  }
+  auto fields = parse_error_fields(body);
+  if (!fields) {
+    complete_front("the backend reported an error the gateway cannot read");
+    return;
+  }
+  complete_front(
+      fmt::format("{}: {}", fields->field('C').value_or("XX000"), fields->field('M').value_or("")));
+}
+
+void SessionJournal::on_withheld(std::string_view why) {
+  withheld_ = fmt::format("42501: result withheld: {}", why);
+  if (!open_.empty()) {
+    // What was kept of this result before it was withheld is not kept either.
+    open_.front().kept = {};
+    open_.front().keeping = false;
+  }
+}
+
+void SessionJournal::on_ready_for_query(uint64_t serial) {
+  while (!open_.empty() && open_.front().serial <= serial)
+    complete_front(withheld_.empty() ? "not run: an earlier statement in the same batch failed"
+                                     : withheld_);
+  withheld_.clear();
+}
+
+std::map<std::string, uint64_t> SessionJournal::masked_since_last() {
+  std::map<std::string, uint64_t> masked;
+  if (!masker_ || !counts_) return masked;
+  const auto& now = counts_->by_detector();
+  if (counted_.size() < now.size()) counted_.resize(now.size(), 0);
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    if (now[i] > counted_[i])
+      masked[std::string(masker_->detector_name(i))] += now[i] - counted_[i];
+    counted_[i] = now[i];
+  }
+  return masked;
+}
+
+void SessionJournal::complete_front(std::string error) {
+  Open open = std::move(open_.front());
+  open_.pop_front();
+  auto event = base_event(audit::kEventResult);
+  event.statement = open.id;
+  event.rows = open.rows;
+  event.bytes_out = open.bytes_out;
+  event.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - open.started)
+                          .count();
+  event.error = std::move(error);
+  event.masked = masked_since_last();
+  if (!open.kept.rows.empty() || open.kept.truncated || !open.kept.columns.empty())
+    event.results = std::move(open.kept);
+  journal_->append(std::move(event));
+}
+
+}  // namespace portcullis::proto::postgres

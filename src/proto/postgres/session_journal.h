@@ -1,0 +1,115 @@
+// SessionJournal: what one PostgreSQL session tells the audit journal. It turns decided
+// commands into statement events (one per statement, text with secrets replaced), follows the
+// backend's answers to give each forwarded statement its outcome (rows, bytes, duration,
+// error, masked counts, the masked rows kept), and records connects and disconnects.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/journal.h"
+#include "identity/identity.h"
+#include "masking/masker.h"
+#include "policy/command.h"
+#include "policy/config.h"
+#include "policy/decision.h"
+
+namespace portcullis::proto::postgres {
+
+class SessionJournal {
+ public:
+  using Completion = audit::Journal::Completion;
+
+  // Inactive (records nothing) until attached.
+  void attach(audit::Journal* journal, std::string session_id, std::string client_addr);
+  bool active() const { return journal_ != nullptr; }
+  bool healthy() const { return journal_ == nullptr || journal_->healthy(); }
+  // Whether a forwarded statement must wait for its event's commit.
+  bool must_wait(policy::AuditDurability durability) const {
+    return journal_ != nullptr &&
+           (durability == policy::AuditDurability::strict || journal_->backlogged());
+  }
+  void set_caps(const policy::RecordResultsConfig& caps) { caps_ = caps; }
+  // The grant's masker (null when none), the counts the session accumulates with it, and
+  // scratch space for masking bound parameters the same way.
+  void set_masking(const masking::Masker* masker, const masking::MaskCounts* counts,
+                   masking::Scratch* scratch) {
+    masker_ = masker;
+    counts_ = counts;
+    scratch_ = scratch;
+  }
+
+  void connect_refused(std::string_view claimed_subject, std::string_view connection,
+                       std::string_view reason);
+  void connected(const identity::Identity& identity, std::string connection);
+  void disconnected(uint64_t bytes_in, uint64_t bytes_out,
+                    std::chrono::steady_clock::duration duration);
+
+  // One statement event per statement of a decided command. A forwarded one stays open until
+  // the backend answers the sync point `serial`. `on_commit`, when given, is called for each
+  // event appended with it; returns how many that is.
+  std::size_t decided(const policy::Command& command, const policy::Decision& decision,
+                      bool forwarded, uint64_t serial, const Completion& on_commit);
+  // A command refused before any decision (a portal the gateway cannot attribute, say).
+  void refused(std::string_view text, std::string_view via, std::string_view message);
+
+  // The backend's answers, in order, as forwarded to the client (after masking).
+  void on_row_description(std::string_view body);
+  void on_data_row(std::string_view body, std::size_t message_size);
+  // A row too large to hold whole: counted, not kept.
+  void on_streamed_data(std::size_t message_size);
+  void on_command_complete(std::string_view body);
+  void on_empty_query();
+  void on_portal_suspended();
+  void on_error(std::string_view body);
+  // The result was withheld from the client: this and every statement that ends before the
+  // next ReadyForQuery are recorded with that error, rows and errors unread.
+  void on_withheld(std::string_view why);
+  // Statements still open at sync point `serial` did not run (an earlier one failed).
+  void on_ready_for_query(uint64_t serial);
+
+ private:
+  struct Column {
+    std::string name;
+    bool binary = false;
+  };
+  struct Open {
+    std::string id;
+    uint64_t serial = 0;
+    std::chrono::steady_clock::time_point started;
+    uint64_t bytes_out = 0;
+    std::optional<int64_t> rows;
+    std::vector<Column> columns;
+    std::size_t kept_bytes = 0;
+    audit::ResultRows kept;
+    bool keeping = false;  // a RowDescription came: rows are kept up to the caps
+  };
+
+  audit::Event base_event(std::string_view type);
+  std::string next_id();
+  void complete_front(std::string error);
+  std::map<std::string, uint64_t> masked_since_last();
+
+  audit::Journal* journal_ = nullptr;
+  std::string session_id_;
+  std::string client_addr_;
+  uint64_t counter_ = 0;
+  policy::RecordResultsConfig caps_;
+  const masking::Masker* masker_ = nullptr;
+  const masking::MaskCounts* counts_ = nullptr;
+  masking::Scratch* scratch_ = nullptr;
+  std::vector<uint64_t> counted_;  // counts_ at the last completed statement
+  // Who, once authenticated.
+  std::optional<identity::Identity> identity_;
+  std::string connection_;
+  std::deque<Open> open_;
+  std::string withheld_;  // the error while a result is withheld
+};
+
+}  // namespace portcullis::proto::postgres
