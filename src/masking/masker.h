@@ -114,6 +114,9 @@ class Masker {
 
   // Whether anything can be masked at all (a profile with detectors or column rules).
   bool active() const { return builtin_ != 0 || custom_count_ > 0 || !columns_.empty(); }
+  // Whether some values are masked by their column's name, whatever they hold: results whose
+  // column names are unknown cannot be masked as the profile says.
+  bool has_column_rules() const { return !columns_.empty(); }
 
   // Names for MaskCounts indexes: built-in detectors, then custom ones, then "column".
   std::string_view detector_name(std::size_t index) const;

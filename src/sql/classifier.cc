@@ -224,6 +224,63 @@ bool unwrap_field(object o, std::string_view key, std::string_view& type, object
   return get_field(o, key, e) && unwrap(e, type, inner);
 }
 
+// The row format of a COPY to or from the client: FORMAT, DELIMITER, QUOTE, ESCAPE, NULL,
+// HEADER, in the WITH (...) syntax and the old one alike (both give DefElems), the relation
+// and the column list.
+CopyOptions copy_options(object node) {
+  CopyOptions copy;
+  object relation;
+  if (element e; get_field(node, "relation", e) && e.get_object().get(relation) == SUCCESS) {
+    const auto schema = str_field(relation, "schemaname");
+    copy.table = schema.empty()
+                     ? std::string(str_field(relation, "relname"))
+                     : std::string(schema) + "." + std::string(str_field(relation, "relname"));
+  }
+  element list;
+  if (get_field(node, "attlist", list)) {
+    for (element item : list.get_array()) {
+      std::string_view type;
+      object inner;
+      if (unwrap(item, type, inner) && type == "String")
+        copy.columns.emplace_back(str_field(inner, "sval"));
+    }
+  }
+  element options;
+  if (!get_field(node, "options", options)) return copy;
+  for (element item : options.get_array()) {
+    std::string_view type;
+    object def;
+    if (!unwrap(item, type, def) || type != "DefElem") continue;
+    const auto name = str_field(def, "defname");
+    std::string value;
+    bool has_value = false;
+    std::string_view arg_type;
+    object arg;
+    if (unwrap_field(def, "arg", arg_type, arg)) {
+      has_value = true;
+      if (arg_type == "String")
+        value = str_field(arg, "sval");
+      else if (arg_type == "Boolean")
+        value = bool_field(arg, "boolval") ? "true" : "false";
+      else if (arg_type == "Integer")
+        value = std::to_string(int_field(arg, "ival"));
+    }
+    if (name == "format")
+      copy.format = lower(value);
+    else if (name == "delimiter")
+      copy.delimiter = value;
+    else if (name == "quote")
+      copy.quote = value;
+    else if (name == "escape")
+      copy.escape = value;
+    else if (name == "null")
+      copy.null = value;
+    else if (name == "header")
+      copy.header = !has_value || clearly_true(value) || lower(value) == "match";
+  }
+  return copy;
+}
+
 // The value of an A_Const (possibly under a TypeCast) as text: "1", "off", "true".
 // Empty optional for anything that is not a constant, or a NULL constant.
 std::optional<std::string> const_text(element e) {
@@ -1123,6 +1180,7 @@ Statement analyze(std::string_view type, object node, int depth) {
     element filename;
     if (program || get_field(node, "filename", filename)) s.classes |= kAdmin;
     if (!program && get_field(node, "filename", filename)) add_unique(s.nested_kinds, "copy_file");
+    if (!program && !get_field(node, "filename", filename)) s.copy = copy_options(node);
   } else if (type == "CreateTableAsStmt") {
     std::string_view objtype = str_field(node, "objtype");
     s.kind = bool_field(node, "is_select_into") ? "select_into"

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,20 @@ inline constexpr bool has(ClassSet set, StatementClass c) {
 std::string_view to_string(StatementClass c);
 // Names of the classes in a set, in the enum's order.
 std::vector<std::string_view> class_names(ClassSet set);
+
+// How COPY ... TO STDOUT / FROM STDIN shapes its rows, from the statement's options (the
+// CopyOutResponse says only text or binary).
+struct CopyOptions {
+  std::string format = "text";  // "text", "csv" or "binary"
+  // As written in the statement; empty when not given (the format's default applies).
+  std::string delimiter;
+  std::string quote;
+  std::string escape;
+  std::optional<std::string> null;
+  bool header = false;
+  std::string table;                 // the relation as written, empty for COPY (query)
+  std::vector<std::string> columns;  // the column list, empty when none was written
+};
 
 struct Statement {
   // Lower-case name of PostgreSQL's statement type as documented in docs/policy.md:
@@ -80,6 +95,8 @@ struct Statement {
   std::string prepared_name;
   // The statement's own text within the whole (from libpg_query's stmt_location/len).
   std::string text;
+  // COPY to the client or from it (kinds copy_to, copy_from): its row format.
+  std::optional<CopyOptions> copy;
   // libpg_query's fingerprint (pg_query_fingerprint, 16 hex digits) of `text`, or of
   // `redacted_text` when the statement holds a secret, since the fingerprint hashes secrets
   // that are not constants to it (a role's password). Equal for statements that differ only in

@@ -352,22 +352,8 @@ struct CopyField {
   bool null = false;
 };
 
-}  // namespace
-
-Result<MaskOutcome> mask_copy_row(std::string_view data, const CopyFormat& format,
-                                  std::span<const masking::ColumnPlan> plans,
-                                  const masking::Masker& masker, masking::Scratch& scratch,
-                                  masking::MaskCounts& counts, std::string& out) {
-  std::string_view row = data;
-  std::string_view eol;
-  if (row.ends_with("\r\n")) {
-    eol = row.substr(row.size() - 2);
-  } else if (row.ends_with('\n')) {
-    eol = row.substr(row.size() - 1);
-  }
-  row.remove_suffix(eol.size());
-
-  // Split into fields.
+// Splits one COPY row (without its line end) into fields, as PostgreSQL's COPY writes them.
+Result<std::vector<CopyField>> split_copy_fields(std::string_view row, const CopyFormat& format) {
   std::vector<CopyField> fields;
   std::size_t k = 0;
   while (true) {
@@ -409,6 +395,42 @@ Result<MaskOutcome> mask_copy_row(std::string_view data, const CopyFormat& forma
     if (k >= row.size()) break;
     ++k;  // the delimiter
   }
+
+  return fields;
+}
+
+// The row without its line end, and the line end.
+std::pair<std::string_view, std::string_view> strip_line_end(std::string_view data) {
+  std::string_view row = data;
+  std::string_view eol;
+  if (row.ends_with("\r\n")) {
+    eol = row.substr(row.size() - 2);
+  } else if (row.ends_with('\n')) {
+    eol = row.substr(row.size() - 1);
+  }
+  row.remove_suffix(eol.size());
+  return {row, eol};
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> copy_row_values(std::string_view data, const CopyFormat& format) {
+  auto fields = split_copy_fields(strip_line_end(data).first, format);
+  if (!fields) return fields.error();
+  std::vector<std::string> values;
+  values.reserve(fields->size());
+  for (auto& field : *fields) values.push_back(std::move(field.value));
+  return values;
+}
+
+Result<MaskOutcome> mask_copy_row(std::string_view data, const CopyFormat& format,
+                                  std::span<const masking::ColumnPlan> plans,
+                                  const masking::Masker& masker, masking::Scratch& scratch,
+                                  masking::MaskCounts& counts, std::string& out) {
+  const auto [row, eol] = strip_line_end(data);
+  auto split = split_copy_fields(row, format);
+  if (!split) return split.error();
+  const std::vector<CopyField>& fields = *split;
 
   bool changed = false;
   std::string rebuilt;

@@ -64,6 +64,9 @@ Result<MaskOutcome> mask_copy_row(std::string_view data, const CopyFormat& forma
                                   const masking::Masker& masker, masking::Scratch& scratch,
                                   masking::MaskCounts& counts, std::string& out);
 
+// The values of one COPY row in text or CSV format (a CSV HEADER row gives the column names).
+Result<std::vector<std::string>> copy_row_values(std::string_view data, const CopyFormat& format);
+
 // Masks the Detail (D), Message (M), Hint (H) and Where (W) fields of an ErrorResponse or
 // NoticeResponse body: "Key (email)=(alice@example.com) already exists". The null strategy
 // becomes a redaction marker there, as a field cannot be NULL.

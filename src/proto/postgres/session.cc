@@ -826,8 +826,11 @@ Session::Action Session::decide(policy::Command command, bool extended) {
   if (allowed) {
     if (command.via != "parse") {
       sql_prepared_.apply(*command.classification);
-      for (const auto& statement : command.classification->statements)
+      for (const auto& statement : command.classification->statements) {
         if (statement.kind == "copy_from" && extended) copy_from_pending_ = true;
+        if (statement.kind == "copy_to" && statement.copy && masker_)
+          pending_copies_.push_back(PendingCopy{next_sync_serial_, *statement.copy});
+      }
     }
     // A simple Query or FunctionCall is answered with a ReadyForQuery of its own.
     if (!extended) {
@@ -1001,18 +1004,115 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
       journal_.on_command_complete(message.body);
       add_segment(segments, false, offset, total);
       return;
-    case backend::kCopyData:
+    case backend::kCopyData: {
       journal_.on_streamed_data(total);
+      if (!copy_out_) {
+        withhold("COPY data the gateway cannot attribute to a COPY it knows", synthetic, segments);
+        return;
+      }
+      if (copy_out_->header_pending) {
+        auto names = copy_row_values(message.body, copy_out_->format);
+        if (!names) {
+          withhold("the COPY's header row cannot be read", synthetic, segments);
+          return;
+        }
+        copy_out_->header_pending = false;
+        copy_out_->plans.clear();
+        for (const auto& name : *names)
+          copy_out_->plans.push_back(masker_->plan_column(copy_out_->table, name, true));
+        add_segment(segments, false, offset, total);  // column names, as the query wrote them
+        return;
+      }
+      masked_.clear();
+      auto outcome = mask_copy_row(message.body, copy_out_->format, copy_out_->plans, *masker_,
+                                   *mask_scratch_, mask_counts_, masked_);
+      if (!outcome) {
+        withhold(outcome.error().message, synthetic, segments);
+        return;
+      }
+      if (*outcome == MaskOutcome::unchanged)
+        add_segment(segments, false, offset, total);
+      else
+        forward_rewritten();
+      return;
+    }
+    case backend::kCopyDone:
+      copy_out_.reset();
       add_segment(segments, false, offset, total);
       return;
     case backend::kCopyOutResponse:
+      if (auto started = start_copy_masking(message.body); !started) {
+        withhold(started.error().message, synthetic, segments);
+        return;
+      }
+      add_segment(segments, false, offset, total);
+      return;
     case backend::kCopyBothResponse:
-      withhold("COPY TO STDOUT is not masked by this version of the gateway", synthetic, segments);
+      withhold("replication streams cannot be masked", synthetic, segments);
       return;
     default:
       add_segment(segments, false, offset, total);
       return;
   }
+}
+
+Result<void> Session::start_copy_masking(std::string_view body) {
+  copy_out_.reset();
+  if (body.empty()) return make_error("the COPY's format cannot be read");
+  if (body[0] != 0)
+    return make_error("binary COPY cannot be masked; use COPY ... TO STDOUT in text or CSV format");
+  // The COPY that is running is the first one allowed at the sync point being answered.
+  const uint64_t serial = sync_points_.empty() ? 0 : sync_points_.front().serial;
+  auto it = std::find_if(pending_copies_.begin(), pending_copies_.end(),
+                         [&](const PendingCopy& copy) { return copy.serial == serial; });
+  if (sync_points_.empty() || it == pending_copies_.end())
+    return make_error("the gateway does not know this COPY's row format");
+  const sql::CopyOptions options = std::move(it->options);
+  pending_copies_.erase(it);
+
+  CopyMasking copy;
+  auto one_char = [](const std::string& given, char fallback,
+                     std::string_view what) -> Result<char> {
+    if (given.empty()) return fallback;
+    if (given.size() != 1)
+      return make_error(fmt::format("the COPY's {} is not a single byte", what));
+    return given[0];
+  };
+  if (options.format == "csv") {
+    copy.format.csv = true;
+    auto delimiter = one_char(options.delimiter, ',', "delimiter");
+    if (!delimiter) return delimiter.error();
+    auto quote = one_char(options.quote, '"', "quote");
+    if (!quote) return quote.error();
+    auto escape = one_char(options.escape, *quote, "escape");
+    if (!escape) return escape.error();
+    copy.format.delimiter = *delimiter;
+    copy.format.quote = *quote;
+    copy.format.escape = *escape;
+    copy.format.null = options.null.value_or("");
+    copy.header_pending = options.header;
+  } else if (options.format == "text") {
+    auto delimiter = one_char(options.delimiter, '\t', "delimiter");
+    if (!delimiter) return delimiter.error();
+    copy.format.delimiter = *delimiter;
+    copy.format.null = options.null.value_or("\\N");
+  } else {
+    return make_error(fmt::format("COPY in {} format cannot be masked", options.format));
+  }
+  copy.table = options.table;
+  if (!options.columns.empty()) {
+    copy.header_pending = false;  // the names are the statement's; a header row is data
+    for (const auto& name : options.columns)
+      copy.plans.push_back(masker_->plan_column(copy.table, name, true));
+  } else if (!copy.header_pending && masker_->has_column_rules()) {
+    // Without names a column rule cannot be applied: refuse rather than let a column the
+    // profile masks whole go out with only its content scanned.
+    return make_error(
+        "the profile masks columns by name, and this COPY does not name its columns; list "
+        "them (COPY t (a, b) TO STDOUT) or use FORMAT csv, HEADER");
+  }
+  copy_out_ = std::move(copy);
+  return {};
 }
 
 void Session::drain_synthetic(std::string& out) {
@@ -1038,6 +1138,9 @@ bool Session::on_ready_for_query(std::string& synthetic, std::vector<Segment>& s
   SyncPoint point = std::move(sync_points_.front());
   sync_points_.pop_front();
   journal_.on_ready_for_query(point.serial);
+  while (!pending_copies_.empty() && pending_copies_.front().serial <= point.serial)
+    pending_copies_.pop_front();
+  copy_out_.reset();
   // The error owed for a refused extended-protocol message, unless the backend already
   // reported one in the same batch (PostgreSQL reports only the first).
   if (!point.error.empty() && !point.backend_errored) {
@@ -1090,7 +1193,8 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       }
       const std::size_t total = kHeaderSize + header.body_size;
       if ((masker_ || withholding_) && masked_type(header.type)) {
-        if (header.type == backend::kDataRow && header.body_size > max_message) {
+        if ((header.type == backend::kDataRow || header.type == backend::kCopyData) &&
+            header.body_size > max_message) {
           if (!follow_backend_message(header.type)) {
             lost_track = true;
             break;

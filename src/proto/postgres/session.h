@@ -93,6 +93,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void mask_backend_message(const Message& message, std::size_t offset, std::size_t total,
                             std::string& synthetic, std::vector<RelaySegment>& segments);
   void withhold(std::string_view why, std::string& synthetic, std::vector<RelaySegment>& segments);
+  // At CopyOutResponse under a masking profile: how the COPY's rows will be masked, or why
+  // they cannot be.
+  Result<void> start_copy_masking(std::string_view copy_out_response);
   void push_sync_point(SyncPoint point);
   // Runs on the session's thread when the journal has committed (or failed to commit) an
   // event this session waits for.
@@ -134,7 +137,21 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<masking::Scratch> mask_scratch_;
   masking::MaskCounts mask_counts_;
   std::vector<ColumnMasking> row_plan_;  // from the last RowDescription
-  std::string masked_;                   // a rewritten message body
+  // Allowed COPY ... TO STDOUT statements awaiting their CopyOutResponse, by sync serial.
+  struct PendingCopy {
+    uint64_t serial;
+    sql::CopyOptions options;
+  };
+  std::deque<PendingCopy> pending_copies_;
+  // The COPY being masked: its row format and a plan per column.
+  struct CopyMasking {
+    CopyFormat format;
+    std::string table;
+    std::vector<masking::ColumnPlan> plans;
+    bool header_pending = false;  // CSV HEADER: the first row names the columns
+  };
+  std::optional<CopyMasking> copy_out_;
+  std::string masked_;  // a rewritten message body
   // A result could not be masked: the client got an error, and everything up to the
   // backend's ReadyForQuery is dropped.
   bool withholding_ = false;

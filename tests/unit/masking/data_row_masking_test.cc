@@ -184,4 +184,19 @@ TEST_F(ErrorFieldMasking, MasksDetailAndKeepsOtherFields) {
 }
 
 }  // namespace
+TEST(CopyRowValuesTest, ReadsTextAndCsvRowsLikeTheirHeaders) {
+  CopyFormat csv;
+  csv.csv = true;
+  csv.delimiter = ',';
+  csv.null = "";
+  auto names = copy_row_values("id,\"full name\",\"a,b\"\r\n", csv);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, (std::vector<std::string>{"id", "full name", "a,b"}));
+  CopyFormat text;
+  auto values = copy_row_values("1\tx\\ty\n", text);
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(*values, (std::vector<std::string>{"1", "x\ty"}));
+  EXPECT_FALSE(copy_row_values("\"unterminated\n", csv).ok());
+}
+
 }  // namespace portcullis::proto::postgres

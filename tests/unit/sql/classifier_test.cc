@@ -809,4 +809,36 @@ TEST(ClassifierTest, ChangingHowTextIsReadIsFlaggedWhateverTheRoute) {
 }
 
 }  // namespace
+TEST(ClassifierTest, CopyToTheClientKeepsItsRowFormat) {
+  const auto csv =
+      one("copy public.customers (id, email) to stdout with (format csv, header, delimiter ';', "
+          "null 'NULL', quote '''', escape '!')");
+  ASSERT_TRUE(csv.copy.has_value());
+  EXPECT_EQ(csv.copy->format, "csv");
+  EXPECT_TRUE(csv.copy->header);
+  EXPECT_EQ(csv.copy->delimiter, ";");
+  EXPECT_EQ(csv.copy->quote, "'");
+  EXPECT_EQ(csv.copy->escape, "!");
+  EXPECT_EQ(csv.copy->null, std::optional<std::string>("NULL"));
+  EXPECT_EQ(csv.copy->table, "public.customers");
+  EXPECT_EQ(csv.copy->columns, (std::vector<std::string>{"id", "email"}));
+
+  // The old syntax gives the same options.
+  const auto old = one("copy customers to stdout csv header");
+  ASSERT_TRUE(old.copy.has_value());
+  EXPECT_EQ(old.copy->format, "csv");
+  EXPECT_TRUE(old.copy->header);
+  EXPECT_TRUE(old.copy->columns.empty());
+
+  const auto text = one("copy (select 1) to stdout");
+  ASSERT_TRUE(text.copy.has_value());
+  EXPECT_EQ(text.copy->format, "text");
+  EXPECT_FALSE(text.copy->header);
+  EXPECT_EQ(text.copy->table, "");
+  EXPECT_FALSE(one("copy t to stdout with (format csv, header false)").copy->header);
+  EXPECT_EQ(one("copy t to stdout (format binary)").copy->format, "binary");
+  // A server file is no client COPY.
+  EXPECT_FALSE(one("copy t to '/tmp/x'").copy.has_value());
+}
+
 }  // namespace portcullis::sql
