@@ -275,6 +275,24 @@ TEST_F(AuditTest, RecordsEachStatementItsOutcomeAndTheSession) {
   EXPECT_EQ(disconnects, 1);
 }
 
+TEST_F(AuditTest, RefusedConnectionsAreRecordedWithTheReason) {
+  auto result = gateway_->psql("mallory", "not-a-token", {"-c", "select 1"});
+  ASSERT_FALSE(result.ok());
+  auto records = wait_for_records(
+      *gateway_,
+      [](const JournalRecord& r) {
+        return value(r, Field::event) == "connect" && value(r, Field::subject) == "mallory";
+      },
+      1);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(value(records[0], Field::verdict), "deny");
+  EXPECT_EQ(value(records[0], Field::connection), "app-db");
+  EXPECT_EQ(value(records[0], Field::error).rfind("authentication failed: ", 0), 0u)
+      << value(records[0], Field::error);
+  // The credential itself is never recorded.
+  EXPECT_EQ(value(records[0], Field::error).find("not-a-token"), std::string::npos);
+}
+
 TEST_F(AuditTest, QueryWithSeveralStatementsGivesOneEventEach) {
   auto result = gateway_->psql("alice", *token_, {"-c", "select 11; select 1/0; select 13"});
   ASSERT_FALSE(result.ok());

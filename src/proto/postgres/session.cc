@@ -359,6 +359,9 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
                                                         std::string buffer) {
   const auto& config = *context_->config;
   if (!client_->is_tls() && !plaintext_allowed()) {
+    journal_.connect_refused(startup.parameter("user").value_or(std::string_view()),
+                             startup.parameter("database").value_or(std::string_view()),
+                             "this listener requires TLS");
     co_await fail(kSqlInvalidAuthorization,
                   "portcullis: this listener requires TLS; connect with sslmode=require or "
                   "stronger");
