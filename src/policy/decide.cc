@@ -73,12 +73,30 @@ std::optional<Decision> check_grant(const Grant& grant, const sql::Statement& st
   return std::nullopt;
 }
 
+bool is_admin(const Config& config, const identity::Identity& identity) {
+  for (const auto& group : identity.groups)
+    if (std::find(config.api.admin_groups.begin(), config.api.admin_groups.end(), group) !=
+        config.api.admin_groups.end())
+      return true;
+  return false;
+}
+
 }  // namespace
 
 Decision decide(const Config& config, const identity::Identity& identity, const Grant& grant,
                 const Command& command) {
   if (!command.classification) return refuse(grant.rule, "the command could not be classified");
   const auto& classification = *command.classification;
+  if (grant.connection->lockdown && !is_admin(config, identity)) {
+    // Incident response: nothing runs but a rollback, which only undoes. A COMMIT could
+    // make writes done before the lockdown stick.
+    for (const auto& statement : classification.statements)
+      if (statement.kind != "rollback")
+        return refuse("lockdown",
+                      fmt::format("connection \"{}\" is locked down: only administrators may "
+                                  "run commands",
+                                  grant.connection->name));
+  }
   for (const auto& statement : classification.statements) {
     if (auto decision = check_guardrails(config, identity, grant, statement)) return *decision;
     if (auto decision = check_grant(grant, statement, classification.parse_error)) return *decision;

@@ -202,3 +202,51 @@ TEST_F(DecideTest, CommandWithoutClassificationIsRefused) {
 
 }  // namespace
 }  // namespace portcullis::policy
+
+namespace portcullis::policy {
+namespace {
+
+TEST(LockdownTest, OnlyAdministratorsRunCommandsOnALockedDownConnection) {
+  auto loaded = parse_config(R"(
+api:
+  admin_groups: [responders]
+connections:
+  - name: app
+    kind: postgres
+    address: 127.0.0.1:5432
+    database: app
+    lockdown: true
+    credentials:
+      default: { user: app_rw }
+access:
+  - name: everyone
+    who: { groups: [engineering, responders] }
+    connections: [app]
+    allow: [read, write]
+)",
+                             "/tmp/lockdown-test/portcullis.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  auto run = [&](std::vector<std::string> groups, std::string kind, sql::ClassSet classes) {
+    const auto who = someone(std::move(groups));
+    auto grant = select_grant(**loaded, who, "app");
+    EXPECT_TRUE(grant.ok());
+    auto classification = std::make_shared<sql::Classification>();
+    classification->statements = {statement(std::move(kind), classes)};
+    Command command;
+    command.classification = classification;
+    return decide(**loaded, who, *grant, command);
+  };
+  const auto read = static_cast<sql::ClassSet>(StatementClass::read);
+  const auto transaction = static_cast<sql::ClassSet>(StatementClass::transaction);
+  auto refused = run({"engineering"}, "select", read);
+  EXPECT_EQ(refused.verdict, Verdict::deny);
+  EXPECT_EQ(refused.rule, "lockdown");
+  EXPECT_EQ(refused.message,
+            "connection \"app\" is locked down: only administrators may run commands");
+  EXPECT_EQ(run({"engineering"}, "commit", transaction).verdict, Verdict::deny);
+  EXPECT_EQ(run({"engineering"}, "rollback", transaction).verdict, Verdict::allow);
+  EXPECT_EQ(run({"responders"}, "select", read).verdict, Verdict::allow);
+}
+
+}  // namespace
+}  // namespace portcullis::policy
