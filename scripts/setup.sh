@@ -9,4 +9,4 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends build-essential g++ cmake ninja-build pkg-config git ca-certificates openssl libssl-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libpg-query-dev libhyperscan-dev libsqlite3-dev sqlite3 libpq-dev libssh-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libsimdjson-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev postgresql postgresql-client pgbouncer clang-14 libclang-rt-14-dev clang-format procps
+apt-get install -y -q --no-install-recommends build-essential g++ cmake ninja-build pkg-config git ca-certificates openssl libssl-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libpg-query-dev libhyperscan-dev libsqlite3-dev sqlite3 libpq-dev libssh-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libsimdjson-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev postgresql postgresql-client pgbouncer clang-14 libclang-rt-14-dev clang-format procps python3

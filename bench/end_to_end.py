@@ -1,0 +1,554 @@
+"""Runs the end-to-end benchmark suite against targets that scripts/bench.sh has started.
+
+Every workload runs against every target in turn, repeat after repeat, so that the ratios
+compare figures taken minutes apart under the same load on the machine. Reports TPS, mean and
+p99 latency, ratios against direct / the bare relay / PgBouncer, the proxy's CPU seconds per
+1000 transactions and its RSS per idle client connection; writes a JSON report and prints a
+Markdown one. Python 3 standard library only.
+
+    python3 bench/end_to_end.py --targets TARGETS.json --json OUT.json --markdown OUT.md \
+        [--duration 15] [--repeats 2] [--warmup 3] [--idle-connections 1000] [--mode full]
+"""
+
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import idle_connections  # noqa: E402
+
+# Targets of the pgbench matrix, and of the PII workload (direct vs masking, with the hops
+# that separate the cost of the hop from the cost of masking).
+STANDARD_TARGETS = ["direct", "pgbouncer", "relay", "gw-pass", "gw-full"]
+PII_TARGETS = ["direct", "relay", "gw-pass", "gw-mask", "gw-full"]
+# Proxies whose memory per idle client connection is measured.
+IDLE_TARGETS = ["gw-pass", "gw-full", "pgbouncer", "relay"]
+
+# Share of transactions pgbench writes to its per-transaction log (for p99). Writing every
+# line of a 60k TPS run costs pgbench a few per cent of a core that the targets need; one in
+# ten still leaves thousands of samples per run. Slow workloads log everything.
+SAMPLING_FAST = 0.1
+SAMPLING_ALL = 1.0
+
+# Issue 7's end-to-end targets.
+TARGET_FULL_VS_PGBOUNCER = 1.0
+TARGET_PASS_LATENCY_VS_RELAY = 1.1
+TARGET_IDLE_KIB = 16.0
+
+
+def workloads(pii_script):
+    out = []
+    for mode in ("simple", "prepared"):
+        for clients in (1, 8, 32):
+            out.append({
+                "name": f"select-{mode}-{clients}",
+                "title": f"`-S -M {mode}`, {clients} client{'s' if clients > 1 else ''}",
+                "args": ["-S", "-M", mode],
+                "clients": clients,
+                "targets": STANDARD_TARGETS,
+                "sampling": SAMPLING_FAST,
+            })
+    out.append({
+        "name": "tpcb-8",
+        "title": "TPC-B (default script), 8 clients",
+        "args": [],
+        "clients": 8,
+        "targets": STANDARD_TARGETS,
+        "sampling": SAMPLING_ALL,
+    })
+    out.append({
+        "name": "pii-1000-rows-8",
+        "title": "1000 PII rows per transaction (`-M prepared`), 8 clients",
+        "args": ["-M", "prepared", "-f", pii_script],
+        "clients": 8,
+        "targets": PII_TARGETS,
+        "sampling": SAMPLING_ALL,
+    })
+    return out
+
+
+def say(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def fail(text):
+    say(f"bench: {text}")
+    sys.exit(1)
+
+
+def clock_ticks():
+    return os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """utime + stime of every thread of the process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / clock_ticks()
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def tail(path, lines=20):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def check_alive(target):
+    pid = target.get("pid")
+    if pid and not alive(pid):
+        log = target.get("log", "")
+        fail(f"{target['label']} (pid {pid}) has exited; last lines of {log}:\n{tail(log)}")
+
+
+def conninfo(setup, target):
+    return (f"host={setup['host']} port={target['port']} user={target['user']} "
+            f"dbname={target['dbname']} sslmode=disable connect_timeout=10")
+
+
+def environment(target):
+    env = dict(os.environ)
+    for key in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSSLMODE", "PGPASSWORD"):
+        env.pop(key, None)
+    if target.get("password"):
+        env["PGPASSWORD"] = target["password"]
+    return env
+
+
+def percentile(sorted_values, fraction):
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, int(round(fraction * len(sorted_values))) - 1))
+    return sorted_values[index]
+
+
+def read_latencies_us(prefix):
+    """Per-transaction latencies from pgbench --log files (one per pgbench thread)."""
+    values = []
+    for path in glob.glob(prefix + ".*"):
+        with open(path) as f:
+            for line in f:
+                # client_id transaction_no time script_no time_epoch time_us
+                parts = line.split()
+                if len(parts) >= 3 and parts[2].isdigit():
+                    values.append(int(parts[2]))
+    values.sort()
+    return values
+
+
+def parse_pgbench(text):
+    def number(pattern):
+        match = re.search(pattern, text)
+        return float(match.group(1)) if match else None
+
+    return {
+        "tps": number(r"tps = ([0-9.]+) \(without initial connection time\)"),
+        "latency_mean_ms": number(r"latency average = ([0-9.]+) ms"),
+        "transactions": number(r"number of transactions actually processed: ([0-9]+)"),
+        "failed": number(r"number of failed transactions: ([0-9]+)"),
+    }
+
+
+def run_pgbench(setup, target, workload, duration, log_dir, sampling=None):
+    clients = workload["clients"]
+    jobs = min(clients, os.cpu_count() or 1)
+    prefix = os.path.join(log_dir, "tx")
+    for old in glob.glob(prefix + ".*"):
+        os.remove(old)
+    command = [setup["pgbench"], "-n", *workload["args"], "-c", str(clients), "-j", str(jobs),
+               "-T", str(duration)]
+    if sampling is not None:
+        command += ["--log", f"--log-prefix={prefix}"]
+        if sampling < 1.0:
+            command.append(f"--sampling-rate={sampling}")
+    command.append(conninfo(setup, target))
+    pid = target.get("pid")
+    cpu_before = cpu_seconds(pid) if pid else None
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, env=environment(target), capture_output=True, text=True,
+                              timeout=duration + 120)
+    except subprocess.TimeoutExpired:
+        return {"error": f"pgbench did not finish within {duration + 120} s"}
+    elapsed = time.monotonic() - started
+    cpu_after = cpu_seconds(pid) if pid and alive(pid) else None
+    result = parse_pgbench(done.stdout)
+    result["wall_s"] = round(elapsed, 2)
+    if done.returncode != 0 or result["tps"] is None or not result["transactions"]:
+        lines = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        return {"error": f"pgbench exited with {done.returncode}: " + " | ".join(lines[-4:])}
+    if result["failed"]:
+        result["error"] = f"{int(result['failed'])} failed transactions"
+    if sampling is not None:
+        latencies = read_latencies_us(prefix)
+        result["latency_samples"] = len(latencies)
+        p99 = percentile(latencies, 0.99)
+        result["latency_p99_ms"] = round(p99 / 1000, 3) if p99 is not None else None
+    if cpu_before is not None and cpu_after is not None:
+        cpu = cpu_after - cpu_before
+        result["proxy_cpu_s"] = round(cpu, 2)
+        result["proxy_cpu_s_per_1000_tx"] = round(cpu / result["transactions"] * 1000, 4)
+    return result
+
+
+def measure_idle(setup, target, count):
+    """RSS of the proxy with no client, with count/2 and with count idle clients."""
+    pid = target["pid"]
+    check_alive(target)
+    password = target.get("password")
+    host, port = setup["host"], target["port"]
+    # One connection first, so that code paths touched once (TLS-free handshake, the backend
+    # connect, the token check) are not counted as per-connection memory.
+    warm = idle_connections.open_connection(host, port, target["user"], target["dbname"],
+                                            password)
+    idle_connections.close_connections([warm])
+    time.sleep(0.5)
+    socks = []
+    try:
+        before = rss_kib(pid)
+        half = count // 2
+        started = time.monotonic()
+        for i in range(count):
+            if i == half:
+                time.sleep(0.5)
+                at_half = rss_kib(pid)
+            socks.append(idle_connections.open_connection(host, port, target["user"],
+                                                          target["dbname"], password))
+        opened_s = time.monotonic() - started
+        time.sleep(1.0)
+        after = rss_kib(pid)
+    finally:
+        idle_connections.close_connections(socks)
+    return {
+        "connections": count,
+        "rss_before_kib": before,
+        "rss_half_kib": at_half,
+        "rss_after_kib": after,
+        "kib_per_connection": round((after - before) / count, 2),
+        "kib_per_connection_second_half": round((after - at_half) / (count - half), 2),
+        "open_seconds": round(opened_s, 1),
+    }
+
+
+def summarize(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": round(statistics.median(values), 4), "min": min(values),
+            "max": max(values)}
+
+
+def build_summary(runs, workload_list):
+    summary = {}
+    for workload in workload_list:
+        rows = {}
+        for name in workload["targets"]:
+            mine = [r for r in runs if r["workload"] == workload["name"] and r["target"] == name
+                    and "tps" in r and r.get("tps") is not None]
+            if not mine:
+                continue
+            rows[name] = {
+                "tps": summarize([r["tps"] for r in mine]),
+                "latency_mean_ms": summarize([r["latency_mean_ms"] for r in mine]),
+                "latency_p99_ms": summarize([r.get("latency_p99_ms") for r in mine]),
+                "proxy_cpu_s_per_1000_tx": summarize(
+                    [r.get("proxy_cpu_s_per_1000_tx") for r in mine]),
+                "repeats": len(mine),
+            }
+        for name, row in rows.items():
+            for reference in ("direct", "relay", "pgbouncer"):
+                ref = rows.get(reference)
+                key = f"tps_vs_{reference}"
+                row[key] = (round(row["tps"]["median"] / ref["tps"]["median"], 3)
+                            if ref and ref["tps"]["median"] else None)
+        summary[workload["name"]] = rows
+    return summary
+
+
+def check_targets(summary, workload_list, idle):
+    checks = []
+    for workload in workload_list:
+        rows = summary.get(workload["name"], {})
+        if workload["clients"] in (8, 32) and "pgbouncer" in workload["targets"]:
+            ratio = rows.get("gw-full", {}).get("tps_vs_pgbouncer")
+            checks.append({
+                "target": f"full controls ≥ {TARGET_FULL_VS_PGBOUNCER:.1f}× PgBouncer's TPS, "
+                          f"{workload['title']}",
+                "measured": f"{ratio:.2f}×" if ratio is not None else "not measured",
+                "met": None if ratio is None else ratio >= TARGET_FULL_VS_PGBOUNCER,
+            })
+        if workload["clients"] == 1:
+            gw = rows.get("gw-pass", {}).get("latency_mean_ms")
+            relay = rows.get("relay", {}).get("latency_mean_ms")
+            ratio = (gw["median"] / relay["median"]
+                     if gw and relay and relay["median"] else None)
+            checks.append({
+                "target": f"pass-through single-client mean latency ≤ "
+                          f"{TARGET_PASS_LATENCY_VS_RELAY:.1f}× the relay's, {workload['title']}",
+                "measured": (f"{ratio:.2f}× ({gw['median']:.3f} vs {relay['median']:.3f} ms)"
+                             if ratio is not None else "not measured"),
+                "met": None if ratio is None else ratio <= TARGET_PASS_LATENCY_VS_RELAY,
+            })
+    for name in ("gw-full", "gw-pass"):
+        figure = idle.get(name, {}).get("kib_per_connection")
+        checks.append({
+            "target": f"≤ {TARGET_IDLE_KIB:.0f} KiB RSS per idle client connection "
+                      f"({'full controls' if name == 'gw-full' else 'pass-through'})",
+            "measured": f"{figure:.1f} KiB" if figure is not None else "not measured",
+            "met": None if figure is None else figure <= TARGET_IDLE_KIB,
+        })
+    checks.append({
+        "target": "masking ≥ 1 GB/s per core on mostly clean data, < 1 µs per 8-column row",
+        "measured": "micro-benchmark (bench/masking_bench), not part of this suite",
+        "met": None,
+    })
+    return checks
+
+
+def fmt_range(stat, digits):
+    if not stat:
+        return "—"
+    f = f"{{:.{digits}f}}"
+    if stat["min"] == stat["max"]:
+        return f.format(stat["median"])
+    return f"{f.format(stat['median'])} ({f.format(stat['min'])}–{f.format(stat['max'])})"
+
+
+def fmt_ratio(value):
+    return "—" if value is None else f"{value:.2f}"
+
+
+def markdown(report):
+    labels = {t["name"]: t["label"] for t in report["targets"]}
+    meta = report["meta"]
+    out = []
+    quick = meta["mode"] == "quick"
+    kind = "QUICK-MODE VALIDATION, not a measurement" if quick else "full run"
+    out.append(f"Run of {meta['date']} ({kind}): "
+               f"{meta['duration_s']} s per run, {meta['repeats']} repeats interleaved, medians "
+               f"with min–max; {meta['machine']['description']}; commit {meta['commit']}.")
+    out.append("")
+    out.append("| workload | target | TPS | mean latency (ms) | p99 (ms) | × direct | × relay | "
+               "× PgBouncer | proxy CPU s / 1000 tx |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for workload in report["workloads"]:
+        rows = report["summary"].get(workload["name"], {})
+        for name in workload["targets"]:
+            row = rows.get(name)
+            if not row:
+                out.append(f"| {workload['title']} | {labels[name]} | failed | | | | | | |")
+                continue
+            out.append(
+                f"| {workload['title']} | {labels[name]} | {fmt_range(row['tps'], 0)} | "
+                f"{fmt_range(row['latency_mean_ms'], 3)} | {fmt_range(row['latency_p99_ms'], 2)} | "
+                f"{fmt_ratio(row['tps_vs_direct'])} | {fmt_ratio(row['tps_vs_relay'])} | "
+                f"{fmt_ratio(row['tps_vs_pgbouncer'])} | "
+                f"{fmt_range(row['proxy_cpu_s_per_1000_tx'], 3)} |")
+    out.append("")
+    if report["idle"]:
+        count = next(iter(report["idle"].values())).get("connections")
+        out.append(f"Memory with {count} idle client connections held open:")
+        out.append("")
+        out.append("| target | RSS before (MiB) | RSS with all open (MiB) | KiB per connection | "
+                   "KiB per connection, second half |")
+        out.append("|---|---|---|---|---|")
+        for name, row in report["idle"].items():
+            if "error" in row:
+                out.append(f"| {labels[name]} | failed: {row['error']} | | | |")
+                continue
+            out.append(f"| {labels[name]} | {row['rss_before_kib'] / 1024:.1f} | "
+                       f"{row['rss_after_kib'] / 1024:.1f} | {row['kib_per_connection']:.1f} | "
+                       f"{row['kib_per_connection_second_half']:.1f} |")
+        out.append("")
+    out.append("| target (issue 7) | measured | |")
+    out.append("|---|---|---|")
+    for check in report["checks"]:
+        verdict = {True: "met", False: "**not met**", None: "—"}[check["met"]]
+        out.append(f"| {check['target']} | {check['measured']} | {verdict} |")
+    return "\n".join(out) + "\n"
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    debian = ""
+    try:
+        with open("/etc/debian_version") as f:
+            debian = f.read().strip()
+    except OSError:
+        pass
+    cpus = os.cpu_count()
+    description = (f"{cpus} vCPU ({model}), {mem_kib / 1024 / 1024:.0f} GiB, "
+                   f"Debian {debian or '?'}, Linux {platform.release()}")
+    return {"cpus": cpus, "cpu_model": model, "memory_kib": mem_kib, "debian": debian,
+            "kernel": platform.release(), "description": description}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--targets", required=True, help="targets file from scripts/bench.sh")
+    parser.add_argument("--json", required=True)
+    parser.add_argument("--markdown", required=True)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--idle-connections", type=int, default=1000)
+    parser.add_argument("--mode", default="full")
+    parser.add_argument("--only", default="", help="comma-separated workload names")
+    args = parser.parse_args()
+    if args.repeats < 1 or args.duration < 1:
+        fail("--repeats and --duration must be at least 1")
+
+    with open(args.targets) as f:
+        setup = json.load(f)
+    targets = {t["name"]: t for t in setup["targets"]}
+    workload_list = workloads(setup["pii_script"])
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {w["name"] for w in workload_list}
+        if unknown:
+            fail(f"unknown workloads: {', '.join(sorted(unknown))}")
+        workload_list = [w for w in workload_list if w["name"] in wanted]
+
+    log_dir = tempfile.mkdtemp(prefix="pgbench-log.", dir=setup["work_dir"])
+    started = time.monotonic()
+    errors = []
+
+    # Memory first, while the proxies are fresh: their allocators have not yet kept pages
+    # from the throughput runs that the idle connections would reuse.
+    idle = {}
+    if args.idle_connections > 0:
+        try:
+            idle_connections.raise_open_file_limit(args.idle_connections + 256)
+        except idle_connections.ConnectError as e:
+            fail(str(e))
+        for name in IDLE_TARGETS:
+            target = targets[name]
+            say(f"==> {args.idle_connections} idle connections through {target['label']}")
+            try:
+                idle[name] = measure_idle(setup, target, args.idle_connections)
+                say(f"    {idle[name]['kib_per_connection']:.1f} KiB per connection "
+                    f"({idle[name]['open_seconds']} s to open)")
+            except (OSError, idle_connections.ConnectError) as e:
+                idle[name] = {"error": str(e)}
+                errors.append(f"idle connections through {name}: {e}")
+                say(f"    failed: {e}")
+            check_alive(target)
+            time.sleep(2.0)  # let the backends of the closed sessions exit
+
+    if args.warmup > 0:
+        say(f"==> Warming up every target ({args.warmup} s each)")
+        for name in STANDARD_TARGETS + ["gw-mask"]:
+            check_alive(targets[name])
+            warm = {"args": ["-S", "-M", "prepared"], "clients": 2}
+            result = run_pgbench(setup, targets[name], warm, args.warmup, log_dir)
+            if "error" in result:
+                fail(f"warm-up through {targets[name]['label']} failed: {result['error']}")
+        pii = next((w for w in workload_list if w["name"].startswith("pii")), None)
+        if pii:
+            result = run_pgbench(setup, targets["direct"], pii, args.warmup, log_dir)
+            if "error" in result:
+                fail(f"warm-up of the PII workload failed: {result['error']}")
+
+    runs = []
+    total = sum(len(w["targets"]) for w in workload_list) * args.repeats
+    done = 0
+    for repeat in range(1, args.repeats + 1):
+        for workload in workload_list:
+            order = list(workload["targets"])
+            if repeat % 2 == 0:
+                order.reverse()  # so that no target always runs first, after a warm cache
+            for name in order:
+                target = targets[name]
+                check_alive(target)
+                done += 1
+                result = run_pgbench(setup, target, workload, args.duration, log_dir,
+                                     sampling=workload["sampling"])
+                result.update({"workload": workload["name"], "target": name, "repeat": repeat})
+                runs.append(result)
+                if "tps" in result and result.get("tps") is not None:
+                    say(f"[{done}/{total}] repeat {repeat} {workload['name']:18} "
+                        f"{name:9} {result['tps']:9.0f} tps  {result['latency_mean_ms']:7.3f} ms "
+                        f"mean  {result.get('latency_p99_ms') or 0:7.2f} ms p99"
+                        + (f"  {result['proxy_cpu_s_per_1000_tx']:.3f} cpu-s/1000tx"
+                           if "proxy_cpu_s_per_1000_tx" in result else ""))
+                if "error" in result:
+                    errors.append(f"{workload['name']} via {name}, repeat {repeat}: "
+                                  f"{result['error']}")
+                    say(f"[{done}/{total}] {workload['name']} via {name}: {result['error']}")
+
+    shutil.rmtree(log_dir, ignore_errors=True)
+    summary = build_summary(runs, workload_list)
+    report = {
+        "meta": {
+            "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "mode": args.mode,
+            "duration_s": args.duration,
+            "repeats": args.repeats,
+            "warmup_s": args.warmup,
+            "elapsed_s": round(time.monotonic() - started),
+            "machine": machine(),
+            **setup.get("meta", {}),
+        },
+        "targets": [{k: v for k, v in t.items() if k in ("name", "label", "description", "port")}
+                    for t in setup["targets"]],
+        "workloads": [{k: v for k, v in w.items() if k != "args"} | {"pgbench_args": w["args"]}
+                      for w in workload_list],
+        "runs": runs,
+        "summary": summary,
+        "idle": idle,
+        "errors": errors,
+    }
+    report["checks"] = check_targets(summary, workload_list, idle)
+    with open(args.json, "w") as f:
+        json.dump(report, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    text = markdown(report)
+    with open(args.markdown, "w") as f:
+        f.write(text)
+    print(text)
+    if errors:
+        say(f"bench: {len(errors)} run(s) failed:")
+        for e in errors:
+            say(f"  {e}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,526 @@
+#!/usr/bin/env bash
+# End-to-end benchmarks (issue 7): builds the gateway and a bare TCP relay, starts a private
+# PostgreSQL 15 (fsync off, pgbench scale 10), PgBouncer (session mode), the relay and the
+# gateway in three configurations, runs bench/end_to_end.py against all of them interleaved,
+# and writes a JSON report and a Markdown table. Everything it starts is stopped on exit.
+#
+#   scripts/bench.sh           full run: 15 s per run, 2 repeats (about 22 minutes, plus the build)
+#   scripts/bench.sh --quick   3 s per run: checks that everything works; figures are noise
+#
+# Options:
+#   --duration S          seconds per pgbench run (default 15; --quick: 3)
+#   --repeats N           interleaved repeats (default 2)
+#   --idle-connections N  idle clients held open for the memory figure (default 1000; 0: skip)
+#   --only W1,W2          only these workloads (names as in the JSON report)
+#   --json PATH           JSON report (default docs/benchmarks.json;
+#                         --quick: var/bench/benchmarks-quick.json)
+#   --threads N           I/O threads of the gateway and the relay (default: nproc)
+#   --build-dir DIR       where to build (default build-bench/, RelWithDebInfo)
+#   --no-build            use the binaries already in the build folder
+#   --port-base P         first of six loopback ports used (default 55430)
+#   --keep                keep the scratch folder (PostgreSQL data, configs) after the run
+#
+# Needs only what scripts/setup.sh installs (and python3, standard library only); installs
+# nothing itself. The Markdown table is written to var/bench/report-MODE.md, the logs of the
+# last run to var/bench/logs/.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+
+DURATION=15
+REPEATS=2
+WARMUP=3
+IDLE=1000
+ONLY=
+JSON=
+THREADS=$(nproc)
+BUILD_DIR=$REPO/build-bench
+BUILD=1
+PORT_BASE=55430
+KEEP=
+MODE=full
+# pgbench's scale: 1 million rows in pgbench_accounts, ~160 MB, all in shared_buffers.
+SCALE=10
+SUBJECT=bench
+
+say() {
+  if [ -t 2 ]; then printf '\033[1m==> %s\033[0m\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi
+}
+die() {
+  printf 'bench: %s\n' "$*" >&2
+  exit 1
+}
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) MODE=quick DURATION=3 WARMUP=1 ;;
+    --duration) DURATION=${2:?--duration needs seconds}; shift ;;
+    --repeats) REPEATS=${2:?--repeats needs a number}; shift ;;
+    --idle-connections) IDLE=${2:?--idle-connections needs a number}; shift ;;
+    --only) ONLY=${2:?--only needs workload names}; shift ;;
+    --json) JSON=${2:?--json needs a path}; shift ;;
+    --threads) THREADS=${2:?--threads needs a number}; shift ;;
+    --build-dir) BUILD_DIR=${2:?--build-dir needs a folder}; shift ;;
+    --no-build) BUILD= ;;
+    --port-base) PORT_BASE=${2:?--port-base needs a port}; shift ;;
+    --keep) KEEP=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option '$1'" ;;
+  esac
+  shift
+done
+for n in "$DURATION" "$REPEATS" "$IDLE" "$THREADS" "$PORT_BASE"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "'$n' is not a whole number"
+done
+if [ -z "$JSON" ]; then
+  if [ "$MODE" = quick ]; then JSON=$REPO/var/bench/benchmarks-quick.json; else JSON=$REPO/docs/benchmarks.json; fi
+fi
+case "$JSON" in /*) ;; *) JSON=$PWD/$JSON ;; esac
+# The Markdown table goes beside the logs, never over docs/benchmarks.md: paste it by hand.
+MARKDOWN=$REPO/var/bench/report-$MODE.md
+
+PG_PORT=$PORT_BASE
+PGBOUNCER_PORT=$((PORT_BASE + 1))
+RELAY_PORT=$((PORT_BASE + 2))
+GW_PASS_PORT=$((PORT_BASE + 3))
+GW_FULL_PORT=$((PORT_BASE + 4))
+GW_MASK_PORT=$((PORT_BASE + 5))
+PORTCULLIS=$BUILD_DIR/src/cli/portcullis
+RELAY=$BUILD_DIR/bench/tcp_relay
+
+# --- what this run started, stopped again by cleanup -------------------------------------
+WORK=
+PIDS=()
+PG_STARTED=
+RUNNER_PID=
+
+# PostgreSQL (and PgBouncer) refuse to run as root: as root, run them as the `postgres` account
+# that Debian's package creates, as scripts/demo.sh does.
+if [ "$(id -u)" -eq 0 ]; then
+  PG_OS_USER=postgres
+  as_pg() { runuser -u "$PG_OS_USER" -- "$@"; }
+else
+  PG_OS_USER=$(id -un)
+  as_pg() { "$@"; }
+fi
+
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() {
+  local status=$?
+  set +e
+  trap - EXIT INT TERM
+  if [ -n "$RUNNER_PID" ]; then kill -TERM "$RUNNER_PID" 2>/dev/null; fi
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  if [ -n "$PG_STARTED" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+      as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate -w stop >/dev/null 2>&1
+  fi
+  if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+    rm -rf "$REPO/var/bench/logs"
+    mkdir -p "$REPO/var/bench/logs"
+    local log
+    while IFS= read -r log; do
+      cp "$log" "$REPO/var/bench/logs/$(echo "${log#"$WORK"/}" | tr / -)"
+    done < <(find "$WORK" -maxdepth 3 -name '*.log' 2>/dev/null)
+    if [ -n "$KEEP" ]; then
+      echo "bench: scratch folder kept: $WORK" >&2
+    else
+      rm -rf "$WORK"
+    fi
+  fi
+  if [ "$status" -ne 0 ] && [ -n "$WORK" ]; then echo "bench: failed; the logs of this run are in var/bench/logs/" >&2; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Waits until PID listens on PORT; dies with the end of LOG if it exits or takes too long.
+wait_for_port() {
+  local name=$1 pid=$2 port=$3 log=$4
+  for _ in $(seq 300); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 20 "$log" >&2 2>/dev/null
+      die "$name exited during start-up (log above: $log)"
+    fi
+    if port_in_use "$port"; then return; fi
+    sleep 0.1
+  done
+  tail -n 20 "$log" >&2 2>/dev/null
+  die "$name did not listen on 127.0.0.1:$port within 30 s (log: $log)"
+}
+
+find_pg_bin() {
+  local dir
+  for dir in /usr/lib/postgresql/15/bin $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -rV); do
+    if [ -x "$dir/postgres" ]; then
+      echo "$dir"
+      return
+    fi
+  done
+  die "PostgreSQL server binaries not found in /usr/lib/postgresql (run scripts/setup.sh)"
+}
+
+check_tools() {
+  local tool
+  for tool in pgbench pgbouncer psql python3 cmake ninja; do
+    command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup.sh)"
+  done
+  PG_BIN=$(find_pg_bin)
+  PGBENCH=$(command -v pgbench)
+  PGBOUNCER=$(command -v pgbouncer)
+  if [ "$(id -u)" -eq 0 ]; then
+    id "$PG_OS_USER" >/dev/null 2>&1 || die "user $PG_OS_USER missing (install the postgresql package: scripts/setup.sh)"
+  fi
+}
+
+# Every idle client costs the gateway two descriptors (client and backend sockets).
+raise_file_limit() {
+  local needed=$((2 * IDLE + 512)) hard
+  hard=$(ulimit -Hn)
+  if [ "$hard" != unlimited ] && [ "$hard" -lt "$needed" ]; then
+    die "the open file limit is $hard; $needed are needed for $IDLE idle connections (raise it, or pass --idle-connections)"
+  fi
+  ulimit -n "$hard" 2>/dev/null || ulimit -n "$needed"
+}
+
+check_ports() {
+  local port
+  for port in "$PG_PORT" "$PGBOUNCER_PORT" "$RELAY_PORT" "$GW_PASS_PORT" "$GW_FULL_PORT" "$GW_MASK_PORT"; do
+    if port_in_use "$port"; then
+      die "port $port is in use (a previous run still going? see ps; or choose --port-base)"
+    fi
+  done
+}
+
+build() {
+  say "Building the gateway and the relay (RelWithDebInfo) in $BUILD_DIR"
+  mkdir -p "$BUILD_DIR"
+  cmake -S "$REPO" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPORTCULLIS_BENCH=ON -DPORTCULLIS_TESTS=OFF >"$BUILD_DIR/bench-configure.log" 2>&1 || {
+    tail -n 30 "$BUILD_DIR/bench-configure.log" >&2
+    die "cmake failed (log: $BUILD_DIR/bench-configure.log)"
+  }
+  grep -q '^build tcp_relay' "$BUILD_DIR/build.ninja" ||
+    die "no tcp_relay target: bench/ needs Google Benchmark (libbenchmark-dev, scripts/setup.sh)"
+  ninja -C "$BUILD_DIR" portcullis tcp_relay || die "build failed"
+}
+
+start_postgres() {
+  say "Starting PostgreSQL ($("$PG_BIN/postgres" --version | sed 's/.*) //')) on 127.0.0.1:$PG_PORT, fsync off"
+  local dir=$WORK/pg
+  install -d -m 0700 "$dir" "$dir/run"
+  if [ "$(id -u)" -eq 0 ]; then chown "$PG_OS_USER:" "$dir" "$dir/run"; fi
+  as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --no-locale \
+    --no-instructions >"$dir/initdb.log" 2>&1 || {
+    tail -n 20 "$dir/initdb.log" >&2
+    die "initdb failed (is $WORK reachable by user $PG_OS_USER?)"
+  }
+  as_pg tee "$dir/data/pg_hba.conf" >/dev/null <<'HBA'
+# Written by scripts/bench.sh: a private benchmark cluster on loopback only.
+local   all  all                 trust
+host    all  all  127.0.0.1/32   trust
+HBA
+  # Room for the idle connections (each one through the gateway or the relay holds a backend).
+  as_pg tee -a "$dir/data/postgresql.conf" >/dev/null <<CONF
+# Written by scripts/bench.sh.
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$dir/run'
+max_connections = $((IDLE + 150))
+shared_buffers = 256MB
+fsync = off
+CONF
+  as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgresql.log" -w -t 60 start >/dev/null || {
+    tail -n 30 "$dir/postgresql.log" >&2
+    die "PostgreSQL did not start (log: $dir/postgresql.log)"
+  }
+  PG_STARTED=1
+}
+
+psql_admin() {
+  psql -X -q -v ON_ERROR_STOP=1 -h "$WORK/pg/run" -p "$PG_PORT" -U postgres "$@"
+}
+
+load_data() {
+  say "Creating the database: pgbench scale $SCALE and a 10 000-row table of synthetic PII"
+  psql_admin -d postgres -c "CREATE ROLE $SUBJECT LOGIN" -c "CREATE DATABASE bench OWNER $SUBJECT"
+  "$PGBENCH" -i -q -s "$SCALE" "host=127.0.0.1 port=$PG_PORT user=$SUBJECT dbname=bench" \
+    >"$WORK/pgbench-init.log" 2>&1 || {
+    tail -n 20 "$WORK/pgbench-init.log" >&2
+    die "pgbench -i failed"
+  }
+  # The demo's synthetic customers (valid Luhn digits, IBAN check digits, reserved ranges),
+  # 50 copies: every row holds an e-mail address, a phone number and more.
+  psql_admin -d bench --single-transaction -c "SET ROLE $SUBJECT" \
+    -f examples/demo/schema.sql -f examples/demo/data.sql >/dev/null
+  psql_admin -d bench <<SQL
+SET ROLE $SUBJECT;
+CREATE TABLE bench_pii AS
+  SELECT (row_number() OVER (ORDER BY copy, c.id))::int AS id,
+         c.full_name, c.email, c.phone, c.us_ssn, c.credit_card, c.iban, c.ip_address, c.address
+    FROM generate_series(1, 50) AS copy CROSS JOIN customers AS c;
+ALTER TABLE bench_pii ADD PRIMARY KEY (id);
+RESET ROLE;
+VACUUM ANALYZE;
+SQL
+  cat >"$WORK/pii_1000_rows.sql" <<'SQL'
+\set start random(1, 9001)
+SELECT full_name, email, phone, us_ssn, credit_card, iban, ip_address, address
+  FROM bench_pii WHERE id BETWEEN :start AND :start + 999;
+SQL
+}
+
+start_pgbouncer() {
+  say "Starting PgBouncer ($("$PGBOUNCER" --version | head -n 1)) in session mode on 127.0.0.1:$PGBOUNCER_PORT"
+  local dir=$WORK/pgbouncer
+  install -d -m 0700 "$dir"
+  cat >"$dir/pgbouncer.ini" <<INI
+; Written by scripts/bench.sh.
+[databases]
+bench = host=127.0.0.1 port=$PG_PORT dbname=bench
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGBOUNCER_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = session
+max_client_conn = $((IDLE + 200))
+default_pool_size = 64
+logfile = $dir/pgbouncer.log
+INI
+  printf '"%s" ""\n' "$SUBJECT" >"$dir/userlist.txt"
+  : >"$dir/pgbouncer.log"
+  local user_option=()
+  if [ "$(id -u)" -eq 0 ]; then
+    chown -R "$PG_OS_USER:" "$dir"
+    user_option=(-u "$PG_OS_USER")
+  fi
+  "$PGBOUNCER" "${user_option[@]}" "$dir/pgbouncer.ini" 2>>"$dir/pgbouncer.log" &
+  PIDS+=($!)
+  PGBOUNCER_PID=$!
+  wait_for_port PgBouncer "$PGBOUNCER_PID" "$PGBOUNCER_PORT" "$dir/pgbouncer.log"
+}
+
+start_relay() {
+  say "Starting the TCP relay on 127.0.0.1:$RELAY_PORT ($THREADS threads)"
+  "$RELAY" "127.0.0.1:$RELAY_PORT" "127.0.0.1:$PG_PORT" "$THREADS" 2>"$WORK/relay.log" &
+  PIDS+=($!)
+  RELAY_PID=$!
+  wait_for_port "the relay" "$RELAY_PID" "$RELAY_PORT" "$WORK/relay.log"
+}
+
+# The three gateway configurations; config syntax as in docs/configuration.md.
+write_gateway_config() {
+  local name=$1 port=$2 dir=$WORK/$1
+  install -d -m 0700 "$dir" "$dir/state"
+  {
+    cat <<YAML
+# Written by scripts/bench.sh: gateway configuration "$name".
+listen:
+  postgres: 127.0.0.1:$port
+limits:
+  max_connections: $((IDLE + 200))
+state:
+  url: sqlite://state/portcullis.db
+identity:
+  signing_key_file: state/signing.key
+connections:
+  - name: bench
+    kind: postgres
+    address: 127.0.0.1:$PG_PORT
+    database: bench
+    tls: disable
+    credentials:
+      default: { user: $SUBJECT }
+YAML
+    case "$name" in
+      gw-pass)
+        cat <<'YAML'
+access:
+  - name: bench
+    who: { groups: [bench] }
+    connections: [bench]
+    allow: [read, write, ddl, dcl, admin]
+    masking: none
+audit:
+  durability: batched
+YAML
+        ;;
+      gw-full)
+        cat <<'YAML'
+access:
+  - name: bench
+    who: { groups: [bench] }
+    connections: [bench]
+    allow: [read, write]
+    masking: default
+guardrails:
+  - name: no-drops
+    when: { statements: [drop_table, drop_database, drop_schema, truncate] }
+    action: deny
+    message: dropping or truncating tables is not allowed through the gateway
+  - name: unbounded-writes-need-approval
+    when: { statements: [delete, update], where: absent }
+    action: review
+    reviewers: { groups: [dba] }
+    wait: 120s
+  - name: no-server-files
+    when: { functions: [pg_read_file, pg_read_binary_file, pg_ls_dir, lo_import, lo_export], statements: [copy_program] }
+    action: deny
+audit:
+  durability: strict
+YAML
+        ;;
+      gw-mask)
+        cat <<'YAML'
+access:
+  - name: bench
+    who: { groups: [bench] }
+    connections: [bench]
+    allow: [read, write, ddl, dcl, admin]
+    masking: default
+audit:
+  durability: batched
+YAML
+        ;;
+    esac
+    if [ "$name" != gw-pass ]; then
+      cat <<'YAML'
+masking:
+  profiles:
+    default:
+      detectors: [email, credit_card, us_ssn, phone, iban, ipv4, aws_access_key, jwt, private_key]
+      columns:
+        - { match: "*.password*", action: redact }
+        - { match: "*.ssn", action: redact }
+YAML
+    fi
+  } >"$dir/portcullis.yaml"
+  "$PORTCULLIS" --config "$dir/portcullis.yaml" check-config >"$dir/check-config.log" 2>&1 || {
+    cat "$dir/check-config.log" >&2
+    die "configuration $name is not valid"
+  }
+}
+
+# Starts one gateway; sets GATEWAY_PID and GATEWAY_TOKEN.
+start_gateway() {
+  local name=$1 port=$2 dir=$WORK/$1
+  say "Starting the gateway ($name) on 127.0.0.1:$port"
+  write_gateway_config "$name" "$port"
+  PORTCULLIS_LOG_LEVEL=info "$PORTCULLIS" --config "$dir/portcullis.yaml" serve --threads "$THREADS" \
+    2>"$dir/gateway.log" &
+  PIDS+=($!)
+  GATEWAY_PID=$!
+  for _ in $(seq 300); do
+    grep -q 'event=listening' "$dir/gateway.log" 2>/dev/null && break
+    if ! kill -0 "$GATEWAY_PID" 2>/dev/null; then
+      tail -n 20 "$dir/gateway.log" >&2
+      die "the gateway ($name) exited during start-up (log: $dir/gateway.log)"
+    fi
+    sleep 0.1
+  done
+  grep -q 'event=listening' "$dir/gateway.log" || {
+    tail -n 20 "$dir/gateway.log" >&2
+    die "the gateway ($name) did not start within 30 s (log: $dir/gateway.log)"
+  }
+  GATEWAY_TOKEN=$("$PORTCULLIS" --config "$dir/portcullis.yaml" token issue --subject "$SUBJECT" \
+    --group bench --ttl 24h 2>"$dir/token.log") || {
+    cat "$dir/token.log" >&2
+    die "token issue failed for $name"
+  }
+}
+
+target_json() {
+  local name=$1 label=$2 port=$3 pid=$4 password=$5 log=$6 description=$7
+  printf '    {"name": "%s", "label": "%s", "port": %s, "user": "%s", "dbname": "bench", "pid": %s, "password": %s, "log": "%s", "description": "%s"}' \
+    "$name" "$label" "$port" "$SUBJECT" "$pid" "$password" "$log" "$description"
+}
+
+write_targets() {
+  local commit
+  commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+  cat >"$WORK/targets.json" <<JSON
+{
+  "host": "127.0.0.1",
+  "work_dir": "$WORK",
+  "pgbench": "$PGBENCH",
+  "pii_script": "$WORK/pii_1000_rows.sql",
+  "meta": {
+    "commit": "$commit",
+    "postgres": "$("$PG_BIN/postgres" --version)",
+    "pgbouncer": "$("$PGBOUNCER" --version | head -n 1)",
+    "build": "RelWithDebInfo",
+    "threads": $THREADS,
+    "scale": $SCALE,
+    "postgres_settings": "fsync=off, shared_buffers=256MB, loopback TCP, trust authentication"
+  },
+  "targets": [
+$(target_json direct "direct" "$PG_PORT" null null "$WORK/pg/postgresql.log" "PostgreSQL itself, no hop"),
+$(target_json pgbouncer "PgBouncer (session)" "$PGBOUNCER_PORT" "$PGBOUNCER_PID" null "$WORK/pgbouncer/pgbouncer.log" "PgBouncer from Debian, session mode, auth_type trust"),
+$(target_json relay "TCP relay" "$RELAY_PORT" "$RELAY_PID" null "$WORK/relay.log" "bench/tcp_relay: one hop, nothing inspected"),
+$(target_json gw-pass "gateway, pass-through" "$GW_PASS_PORT" "$GW_PASS_PID" "\"$GW_PASS_TOKEN\"" "$WORK/gw-pass/gateway.log" "all statement classes, no guardrails, masking none, batched audit"),
+$(target_json gw-full "gateway, full controls" "$GW_FULL_PORT" "$GW_FULL_PID" "\"$GW_FULL_TOKEN\"" "$WORK/gw-full/gateway.log" "read+write grant, INTERFACE.md guardrails, default masking profile, strict audit"),
+$(target_json gw-mask "gateway, masking-heavy" "$GW_MASK_PORT" "$GW_MASK_PID" "\"$GW_MASK_TOKEN\"" "$WORK/gw-mask/gateway.log" "pass-through with the default masking profile on")
+  ]
+}
+JSON
+  chmod 0600 "$WORK/targets.json"
+}
+
+main() {
+  check_tools
+  raise_file_limit
+  check_ports
+  if [ -n "$BUILD" ]; then build; fi
+  [ -x "$PORTCULLIS" ] || die "$PORTCULLIS not found (drop --no-build)"
+  [ -x "$RELAY" ] || die "$RELAY not found (drop --no-build)"
+
+  # A scratch folder on disk (strict audit fsyncs its journal there), reachable by the user
+  # PostgreSQL runs as; a new one every run.
+  WORK=$(mktemp -d /var/tmp/portcullis-bench.XXXXXX)
+  chmod 0755 "$WORK"
+  start_postgres
+  load_data
+  start_pgbouncer
+  start_relay
+  start_gateway gw-pass "$GW_PASS_PORT"
+  GW_PASS_PID=$GATEWAY_PID GW_PASS_TOKEN=$GATEWAY_TOKEN
+  start_gateway gw-full "$GW_FULL_PORT"
+  GW_FULL_PID=$GATEWAY_PID GW_FULL_TOKEN=$GATEWAY_TOKEN
+  start_gateway gw-mask "$GW_MASK_PORT"
+  GW_MASK_PID=$GATEWAY_PID GW_MASK_TOKEN=$GATEWAY_TOKEN
+  write_targets
+
+  mkdir -p "$(dirname "$JSON")"
+  say "Running: $MODE mode, $DURATION s per run, $REPEATS repeats, $IDLE idle connections"
+  local only=()
+  if [ -n "$ONLY" ]; then only=(--only "$ONLY"); fi
+  # In the background and waited for, so that a signal reaches the trap at once.
+  python3 "$REPO/bench/end_to_end.py" --targets "$WORK/targets.json" --json "$JSON" \
+    --markdown "$MARKDOWN" --duration "$DURATION" --repeats "$REPEATS" --warmup "$WARMUP" \
+    --idle-connections "$IDLE" --mode "$MODE" "${only[@]}" &
+  RUNNER_PID=$!
+  local status=0
+  wait "$RUNNER_PID" || status=$?
+  RUNNER_PID=
+  [ "$status" -eq 0 ] || die "the benchmark runner failed (exit $status)"
+  say "Reports: $JSON, $MARKDOWN"
+}
+
+# On one line, so that bash has read it all before running: editing the file during a run is
+# then harmless.
+main; exit "$?"
