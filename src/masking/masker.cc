@@ -164,6 +164,8 @@ Result<std::shared_ptr<const Masker>> Masker::build(const policy::MaskingProfile
     }
     uses_hash = uses_hash || *s == Strategy::hash;
     m->columns_.push_back(ColumnRule{c.match, *s});
+    const auto dot = c.match.rfind('.');
+    if (dot != std::string::npos && c.match.substr(0, dot) != "*") m->needs_table_ = true;
   }
   if (uses_hash) {
     if (hash_key.empty()) {

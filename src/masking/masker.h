@@ -117,6 +117,9 @@ class Masker {
   // Whether some values are masked by their column's name, whatever they hold: results whose
   // column names are unknown cannot be masked as the profile says.
   bool has_column_rules() const { return !columns_.empty(); }
+  // Whether some column rule names a table (`customers.ssn`, not `*.ssn` or `ssn`): only then
+  // is it worth finding out which table a result column comes from.
+  bool needs_table() const { return needs_table_; }
 
   // Names for MaskCounts indexes: built-in detectors, then custom ones, then "column".
   std::string_view detector_name(std::size_t index) const;
@@ -141,6 +144,7 @@ class Masker {
     Strategy strategy;
   };
   std::vector<ColumnRule> columns_;
+  bool needs_table_ = false;
   std::vector<CustomPattern> patterns_;
   hs_database* db_ = nullptr;
   std::unique_ptr<class KeyedHash> hash_;

@@ -239,5 +239,45 @@ TEST_F(MaskingTest, AGrantWithoutMaskingSeesOriginals) {
   EXPECT_EQ(result.stdout_text, "ada@example.com\n");
 }
 
+TEST(MaskingTableRulesTest, ARuleNamingATableMasksThatTablesColumnOnly) {
+  PostgresServer postgres;
+  auto setup = postgres.psql_superuser(
+      "create table staff (id int, ssn text);"
+      "create table parts (id int, ssn text);"
+      "insert into staff values (1, 'staff-secret-1');"
+      "insert into parts values (1, 'part-number-1');"
+      "alter table staff owner to " +
+      postgres.scram_role().name +
+      ";"
+      "alter table parts owner to " +
+      postgres.scram_role().name + ";");
+  ASSERT_TRUE(setup.ok()) << setup.describe();
+  GatewayOptions options;
+  options.access_section =
+      "access:\n"
+      "  - name: support\n"
+      "    who: { groups: [support] }\n"
+      "    connections: [app-db]\n"
+      "    credentials: default\n"
+      "    allow: [read]\n"
+      "    masking: strict\n"
+      "masking:\n"
+      "  profiles:\n"
+      "    strict:\n"
+      "      detectors: [email]\n"
+      "      columns:\n"
+      "        - { match: \"staff.ssn\", action: redact }\n";
+  GatewayProcess gateway(postgres, options);
+  const auto token = gateway.token_for("sam", "support");
+  auto result = gateway.psql("sam", token, {"-c", "select s.ssn, p.ssn from staff s, parts p"});
+  ASSERT_TRUE(result.ok()) << result.describe();
+  // The staff column is masked, the parts column of the same name is not.
+  EXPECT_EQ(result.stdout_text, "[redacted]|part-number-1\n");
+  auto by_name = gateway.psql("sam", token, {"-c", "select ssn || '' as ssn from parts"});
+  ASSERT_TRUE(by_name.ok()) << by_name.describe();
+  EXPECT_EQ(by_name.stdout_text.find("part-number-1"), std::string::npos)
+      << "a column of no table matches a table rule by its name (masks more, never less)";
+}
+
 }  // namespace
 }  // namespace portcullis::testing

@@ -201,6 +201,7 @@ asio::awaitable<void> Session::run() {
   deadline.cancel();
   if (ready && !terminated_) co_await relay();
 
+  tables_.close();
   // A terminated session closes its sockets once its last error is written (terminate()).
   if (!terminated_) {
     client_->close();
@@ -958,12 +959,24 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
         withhold("the result's row description cannot be read", synthetic, segments);
         return;
       }
+      if (masker_->needs_table() && !tables_error_.empty()) {
+        withhold("the tables of the result's columns cannot be looked up (" + tables_error_ +
+                     "), and the profile masks columns by table",
+                 synthetic, segments);
+        tables_error_.clear();
+        return;
+      }
       row_plan_.clear();
       for (const auto& field : *fields) {
         ColumnMasking column;
-        // Column rules match on the column name: the table is not resolved from its OID
-        // yet, so a rule "*.ssn" masks every column named ssn.
-        column.plan = masker_->plan_column({}, field.name, type_can_hold_text(field.type_oid));
+        // A column rule naming a table needs the column's table: looked up by its OID
+        // before this message was handled. Columns of no table (expressions) match rules
+        // by the column name alone, which masks more, never less.
+        const std::string* table = masker_->needs_table() && field.table_oid != 0
+                                       ? tables_.find(field.table_oid)
+                                       : nullptr;
+        column.plan = masker_->plan_column(table ? std::string_view(*table) : std::string_view(),
+                                           field.name, type_can_hold_text(field.type_oid));
         column.type_oid = field.type_oid;
         column.format = field.format == 1 ? FormatCode::binary : FormatCode::text;
         row_plan_.push_back(column);
@@ -1057,6 +1070,18 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
       add_segment(segments, false, offset, total);
       return;
   }
+}
+
+std::vector<uint32_t> Session::tables_to_look_up(std::string_view row_description) const {
+  std::vector<uint32_t> oids;
+  if (!masker_ || !masker_->needs_table() || withholding_) return oids;
+  auto fields = parse_row_description(row_description);
+  if (!fields) return oids;  // the masking step refuses it
+  for (const auto& field : *fields)
+    if (field.table_oid != 0 && tables_.find(field.table_oid) == nullptr &&
+        std::find(oids.begin(), oids.end(), field.table_oid) == oids.end())
+      oids.push_back(field.table_oid);
+  return oids;
 }
 
 Result<void> Session::start_copy_masking(std::string_view body) {
@@ -1167,13 +1192,16 @@ asio::awaitable<void> Session::pump_backend_to_client() {
   std::string synthetic;
   Passthrough passthrough;
   bool first = true;
+  bool reprocess = false;  // whole messages are buffered still: handle them before reading
   for (;;) {
-    if (!first || in.empty()) {
+    if ((!first || in.empty()) && !reprocess) {
       auto [read_ec, n] = co_await backend_->read_some(in.writable());
       if (read_ec) co_return;
       in.commit(n);
     }
     first = false;
+    reprocess = false;
+    std::vector<uint32_t> look_up;
 
     const std::string_view input = in.readable();
     std::size_t pos = 0;
@@ -1213,6 +1241,10 @@ asio::awaitable<void> Session::pump_backend_to_client() {
         if (input.size() - pos < total) {
           whole_message_needed = total;
           break;
+        }
+        if (header.type == backend::kRowDescription) {
+          look_up = tables_to_look_up(input.substr(pos + kHeaderSize, header.body_size));
+          if (!look_up.empty()) break;  // handled again once the names are known
         }
         if (!follow_backend_message(header.type)) {
           lost_track = true;
@@ -1353,6 +1385,25 @@ asio::awaitable<void> Session::pump_backend_to_client() {
     in.consume(pos);
     if (whole_message_needed > 0) in.reserve_message(whole_message_needed);
     if (in.empty()) in.shrink_to(kRelayBufferSize);
+    if (!look_up.empty()) {
+      // The snapshot the target points into stays alive while the lookup runs.
+      const auto context = context_;
+      BackendTarget target;
+      target.connection = grant_->connection;
+      target.credentials = grant_->credentials;
+      const auto tls = context->backend_tls.find(grant_->connection->name);
+      target.tls_context = tls == context->backend_tls.end() ? nullptr : tls->second.get();
+      target.max_message_size = context->config->limits.max_message_size;
+      target.timeout = context->config->limits.handshake_timeout;
+      auto found = co_await tables_.look_up(std::move(look_up), target);
+      if (!found) {
+        spdlog::warn("event=table_lookup_failed session={} error=\"{}\"", id_,
+                     found.error().message);
+        tables_error_ = found.error().message;
+      }
+      if (terminated_) co_return;
+      reprocess = true;
+    }
   }
 }
 

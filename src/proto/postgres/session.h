@@ -25,6 +25,7 @@
 #include "proto/postgres/session_journal.h"
 #include "proto/postgres/sql_prepared_statements.h"
 #include "proto/postgres/statement_tracker.h"
+#include "proto/postgres/table_names.h"
 #include "sql/classification_cache.h"
 
 namespace portcullis::proto::postgres {
@@ -96,6 +97,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // At CopyOutResponse under a masking profile: how the COPY's rows will be masked, or why
   // they cannot be.
   Result<void> start_copy_masking(std::string_view copy_out_response);
+  // Table OIDs of a RowDescription whose names the masking plan needs and does not have.
+  std::vector<uint32_t> tables_to_look_up(std::string_view row_description) const;
   void push_sync_point(SyncPoint point);
   // Runs on the session's thread when the journal has committed (or failed to commit) an
   // event this session waits for.
@@ -151,7 +154,10 @@ class Session : public std::enable_shared_from_this<Session> {
     bool header_pending = false;  // CSV HEADER: the first row names the columns
   };
   std::optional<CopyMasking> copy_out_;
-  std::string masked_;  // a rewritten message body
+  // Names of the tables result columns come from, for column rules that name a table.
+  TableNames tables_;
+  std::string tables_error_;  // the last lookup failed: results needing it are withheld
+  std::string masked_;        // a rewritten message body
   // A result could not be masked: the client got an error, and everything up to the
   // backend's ReadyForQuery is dropped.
   bool withholding_ = false;
