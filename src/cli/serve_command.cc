@@ -7,6 +7,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "api/server.h"
 #include "audit/journal.h"
 #include "audit/jsonl_exporter.h"
 #include "cli/commands.h"
@@ -28,17 +29,21 @@ struct ServeOptions {
 // Everything built from one configuration snapshot.
 struct Snapshot {
   std::shared_ptr<const proto::postgres::GatewayContext> postgres;
+  std::shared_ptr<const api::ApiContext> api;
 };
 
 Result<Snapshot> build_snapshot(policy::ConfigPtr config, store::StateStore& store,
                                 std::shared_ptr<audit::Journal> journal) {
   auto authenticator = identity::make_authenticator(*config, store, /*create_signing_key=*/true);
   if (!authenticator) return authenticator.error();
-  auto postgres = proto::postgres::make_gateway_context(
-      config, std::shared_ptr<const identity::Authenticator>(std::move(*authenticator)),
-      std::move(journal));
+  std::shared_ptr<const identity::Authenticator> shared_authenticator(std::move(*authenticator));
+  auto postgres =
+      proto::postgres::make_gateway_context(config, shared_authenticator, std::move(journal));
   if (!postgres) return postgres.error();
-  return Snapshot{std::move(*postgres)};
+  // The API takes tokens exactly as the PostgreSQL front end does, and presents its certificate.
+  auto api = std::make_shared<const api::ApiContext>(
+      api::ApiContext{config, std::move(shared_authenticator), (*postgres)->client_tls});
+  return Snapshot{std::move(*postgres), std::move(api)};
 }
 
 // The journal lives as long as the process: reloads keep it (a changed `checkpoint_every`
@@ -77,17 +82,6 @@ Result<std::vector<std::unique_ptr<audit::JsonlExporter>>> start_exporters(
     exporters.push_back(std::move(*started));
   }
   return exporters;
-}
-
-// Settings the configuration accepts whose enforcement is not built yet: say so loudly
-// rather than let an operator believe they hold.
-void warn_about_unapplied_settings(const policy::Config& config) {
-  for (const auto& connection : config.connections)
-    if (connection.lockdown)
-      spdlog::warn(
-          "event=not_enforced setting=lockdown connection={} reason=\"lockdown is "
-          "not enforced by this version\"",
-          connection.name);
 }
 
 int serve(const GlobalOptions& global, const ServeOptions& options) {
@@ -130,13 +124,27 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
 
   net::IoThreads threads(options.threads);
   proto::postgres::Server postgres(threads, snapshot->postgres);
+  // Listening before the PostgreSQL front end says it is: whoever waits for that may call it.
+  std::unique_ptr<api::ApiServer> api_server;
+  if (config->listen.http) {
+    api::ApiServerOptions api_options;
+    api_options.journal = *journal;
+    api_options.state = store->get();
+    api_options.active_sessions["postgres"] = [&postgres] { return postgres.active_sessions(); };
+    auto started =
+        api::ApiServer::start(*config->listen.http, snapshot->api, std::move(api_options));
+    if (!started) {
+      std::cerr << "portcullis: " << started.error().message << "\n";
+      return 1;
+    }
+    api_server = std::move(*started);
+  }
   const auto& listen = *config->listen.postgres;
   if (auto started = postgres.start(listen.host, listen.port); !started) {
     std::cerr << "portcullis: " << started.error().message << "\n";
     return 1;
   }
   threads.start();
-  warn_about_unapplied_settings(*config);
   spdlog::info("event=started config={} state={} threads={}", config->source_file.string(),
                config->state_url, threads.size());
 
@@ -155,6 +163,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
         continue;
       }
       postgres.replace_context(next->postgres);
+      if (api_server) api_server->replace_context(next->api);
       config = *reloaded;
       spdlog::info("event=reloaded config={}", config->source_file.string());
       continue;
@@ -162,6 +171,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     spdlog::info("event=stopping signal={}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  if (api_server) api_server->stop();
   postgres.stop();
   threads.release();
   threads.join();

@@ -17,6 +17,10 @@ std::filesystem::path portcullis_binary() {
 
 GatewayProcess::GatewayProcess(const PostgresServer& postgres, GatewayOptions options) {
   port_ = free_tcp_port();
+  if (options.http_listener) {
+    do http_port_ = free_tcp_port();
+    while (http_port_ == port_);
+  }
   postgres_port_ = postgres.port();
   scram_user_ = postgres.scram_role().name;
   md5_user_ = postgres.md5_role().name;
@@ -77,6 +81,7 @@ std::string GatewayProcess::render(const GatewayOptions& options) const {
   return fmt::format(
       "listen:\n"
       "  postgres: 127.0.0.1:{port}\n"
+      "{http}"
       "{tls}"
       "{limits}"
       "state:\n"
@@ -88,13 +93,19 @@ std::string GatewayProcess::render(const GatewayOptions& options) const {
       "{scram}{md5}{trust}"
       "{access}"
       "{guardrails}"
-      "{audit}",
-      fmt::arg("port", port_), fmt::arg("tls", options.tls_section),
-      fmt::arg("limits", options.limits_section), fmt::arg("identity", options.identity_extra),
+      "{audit}"
+      "{api}",
+      fmt::arg("port", port_),
+      fmt::arg("http", options.http_listener && http_port_ != 0
+                           ? fmt::format("  http: 127.0.0.1:{}\n", http_port_)
+                           : std::string()),
+      fmt::arg("tls", options.tls_section), fmt::arg("limits", options.limits_section),
+      fmt::arg("identity", options.identity_extra),
       fmt::arg("scram", connection("app-db", scram_user_, "PG_SCRAM_PASSWORD")),
       fmt::arg("md5", connection("md5-db", md5_user_, "PG_MD5_PASSWORD")),
       fmt::arg("trust", connection("trust-db", trust_user_, "")), fmt::arg("access", access),
-      fmt::arg("guardrails", options.guardrails_section), fmt::arg("audit", options.audit_section));
+      fmt::arg("guardrails", options.guardrails_section), fmt::arg("audit", options.audit_section),
+      fmt::arg("api", options.api_section));
 }
 
 void GatewayProcess::reload(const GatewayOptions& options) {

@@ -24,6 +24,8 @@ struct GatewayOptions {
   std::string access_section;
   std::string guardrails_section;  // a whole `guardrails:` section, or empty
   std::string audit_section;       // a whole `audit:` section, or empty (strict, the default)
+  bool http_listener = false;      // `listen.http` on a loopback port of its own (http_port())
+  std::string api_section;         // a whole `api:` section, or empty
 };
 
 class GatewayProcess {
@@ -32,6 +34,8 @@ class GatewayProcess {
   ~GatewayProcess();
 
   uint16_t port() const { return port_; }
+  // The REST API's port; 0 unless the options asked for an HTTP listener.
+  uint16_t http_port() const { return http_port_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
   const std::filesystem::path& config_file() const { return config_file_; }
   ChildProcess& process() { return *process_; }
@@ -69,6 +73,7 @@ class GatewayProcess {
   TempDir dir_{"portcullis-gw-"};
   std::filesystem::path config_file_;
   uint16_t port_ = 0;
+  uint16_t http_port_ = 0;
   std::map<std::string, std::string> passwords_;
   std::optional<ChildProcess> process_;
 };

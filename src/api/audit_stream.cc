@@ -1,0 +1,138 @@
+// GET /api/v1/audit/stream: journal records as Server-Sent Events, as they are committed — the
+// live view `portcullis audit tail --follow` gives on a terminal. Each event is one record,
+// `id:` its seq and `data:` its JSON (the same as `audit export`), so that a client that
+// reconnects with Last-Event-ID resumes where it stopped, without a gap.
+#include <fmt/format.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/audit_query.h"
+#include "api/endpoints.h"
+#include "audit/record.h"
+
+namespace portcullis::api {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+// How often the stream looks for new records: the pace of `audit tail --follow`, well under
+// the journal's batched-commit delay (100 ms) plus what a person watching notices.
+constexpr std::chrono::milliseconds kPollInterval{200};
+// A comment line this often on an idle stream: proxies and load balancers close connections
+// silent for 60 s by default (nginx proxy_read_timeout, AWS ALB idle timeout), and a client
+// that went away is noticed at the next write.
+constexpr std::chrono::seconds kKeepAliveInterval{15};
+// Records read per poll: bounds memory when a stream starts far behind the tail.
+constexpr std::size_t kPageSize = 1000;
+
+// The body is delimited by the end of the connection (no Content-Length, no chunking), which
+// every SSE client expects; X-Accel-Buffering stops nginx from holding events back.
+constexpr std::string_view kStreamHeader =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/event-stream\r\n"
+    "Cache-Control: no-store\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Accel-Buffering: no\r\n"
+    "Connection: close\r\n"
+    "\r\n";
+
+std::int64_t seq_of(const audit::Record& record) {
+  const auto& seq = record[audit::Field::seq];
+  return seq ? std::stoll(*seq) : 0;
+}
+
+// The seq a reconnecting client saw last, or nullopt when it sent none (or something else).
+std::optional<std::int64_t> last_event_id(const Request& request) {
+  const auto it = request.find("Last-Event-ID");
+  if (it == request.end()) return std::nullopt;
+  const std::string_view text = it->value();
+  std::int64_t seq = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seq);
+  if (ec != std::errc() || end != text.data() + text.size() || seq < 0) return std::nullopt;
+  return seq;
+}
+
+// An `error` event, then the stream ends; a client reconnects with Last-Event-ID.
+std::string error_event(std::string_view message) {
+  boost::json::object error;
+  error["code"] = "journal_unavailable";
+  error["message"] = message;
+  boost::json::object document;
+  document["error"] = std::move(error);
+  return fmt::format("event: error\ndata: {}\n\n", boost::json::serialize(document));
+}
+
+}  // namespace
+
+asio::awaitable<std::optional<Response>> get_audit_stream(Call& call) {
+  auto query =
+      parse_audit_query(call.params, /*accept_limit=*/false, std::chrono::system_clock::now());
+  if (!query)
+    co_return error_response(http::status::bad_request, "invalid_parameter", query.error().message);
+  // Every record type unless `event` narrows it: statement and result records are committed
+  // apart, so the stream cannot join them as a search does.
+  store::JournalFilter filter = std::move(query->filter);
+  filter.limit = kPageSize;
+  JournalReader& reader = *call.services.journal_reader;
+
+  // Where to start: after what a reconnecting client saw; from `since` when given; else after
+  // the current tail, read before the response starts so that whatever the client sees
+  // committed after it has the headers is in the stream.
+  if (auto seen = last_event_id(call.request)) {
+    filter.after_seq = *seen;
+  } else if (filter.since.empty()) {
+    auto read_tail = reader.run(
+        [](store::JournalStore& store) -> Result<store::JournalTail> { return store.tail(); });
+    auto tail = co_await std::move(read_tail);
+    if (!tail)
+      co_return error_response(http::status::internal_server_error, "journal_unavailable",
+                               tail.error().message);
+    filter.after_seq = tail->seq;
+  }
+
+  const std::string header(kStreamHeader);
+  if (!co_await call.write(header)) co_return std::nullopt;
+  const std::string keep_alive = ": keep-alive\n\n";
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto last_write = Clock::now();
+  for (;;) {
+    auto search = reader.run(
+        [filter](store::JournalStore& store) -> Result<std::vector<store::JournalRecord>> {
+          return store.search(filter);
+        });
+    auto records = co_await std::move(search);
+    if (!records) {
+      const std::string error = error_event(records.error().message);
+      co_await call.write(error);
+      co_return std::nullopt;
+    }
+    if (!records->empty()) {
+      std::string events;
+      for (const auto& record : *records)
+        events += fmt::format("id: {}\ndata: {}\n\n", seq_of(record), audit::to_json(record));
+      if (!co_await call.write(events)) co_return std::nullopt;
+      filter.after_seq = seq_of(records->back());
+      last_write = Clock::now();
+      if (records->size() == kPageSize) continue;  // behind: read on at once
+    }
+    if (Clock::now() - last_write >= kKeepAliveInterval) {
+      if (!co_await call.write(keep_alive)) co_return std::nullopt;
+      last_write = Clock::now();
+    }
+    timer.expires_after(kPollInterval);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+}  // namespace portcullis::api

@@ -1,0 +1,53 @@
+// What every endpoint is handed: the request, the snapshot it is served under, who is calling,
+// and the server's long-lived parts. Endpoints are coroutines on the API's network thread;
+// anything that blocks goes through the JournalReader.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/url/params_view.hpp>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "api/context.h"
+#include "api/journal_reader.h"
+#include "api/response.h"
+#include "audit/journal.h"
+#include "identity/identity.h"
+#include "store/state_store.h"
+
+namespace portcullis::api {
+
+// Parts that live as long as the server.
+struct Services {
+  const ContextSource* context = nullptr;
+  std::shared_ptr<audit::Journal> journal;
+  store::StateStore* state = nullptr;  // API-key lookups
+  JournalReader* journal_reader = nullptr;
+  // Live sessions by protocol ("postgres"), for /metrics.
+  std::map<std::string, std::function<std::size_t()>> active_sessions;
+  std::function<std::size_t()> api_connections;
+  bool loopback_listener = false;
+};
+
+// Writes bytes straight to the client (the body of a Server-Sent Events stream); false once
+// the client is gone or stopped reading for longer than the write timeout.
+using RawWriter = std::function<boost::asio::awaitable<bool>(const std::string&)>;
+
+struct Call {
+  const Request& request;
+  boost::urls::params_view params;  // the query string, decoded
+  std::shared_ptr<const ApiContext> context;
+  std::optional<identity::Identity> caller;  // absent on endpoints open to anyone
+  Services& services;
+  RawWriter write;
+};
+
+// The response to send, or nullopt when the endpoint wrote its whole response through
+// `Call::write` and the connection is to end.
+using Handler = boost::asio::awaitable<std::optional<Response>> (*)(Call&);
+
+}  // namespace portcullis::api

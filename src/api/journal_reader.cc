@@ -1,0 +1,21 @@
+// The API's journal connection and its worker thread.
+#include "api/journal_reader.h"
+
+namespace portcullis::api {
+
+Result<std::unique_ptr<JournalReader>> JournalReader::open(std::string_view state_url) {
+  auto store = store::open_journal_store(state_url, {});
+  if (!store) return store.error();
+  return std::unique_ptr<JournalReader>(new JournalReader(std::move(*store)));
+}
+
+JournalReader::~JournalReader() {
+  stop();
+}
+
+void JournalReader::stop() {
+  worker_.stop();
+  worker_.join();
+}
+
+}  // namespace portcullis::api

@@ -1,0 +1,179 @@
+// GET /api/v1/openapi.json: the OpenAPI 3.0 description of the API, written by hand beside the
+// endpoints it describes (docs/api.md says the same in prose). Open to anyone: it holds no
+// data, and clients generate code from it before they have a token.
+#include <string_view>
+
+#include "api/endpoints.h"
+
+namespace portcullis::api {
+namespace {
+
+constexpr std::string_view kOpenApi = R"json({
+  "openapi": "3.0.3",
+  "info": {
+    "title": "Portcullis REST API",
+    "version": "1",
+    "description": "The gateway's REST API: health, the audit journal (search, verify, live stream) and metrics. Authenticate with `Authorization: Bearer TOKEN`, where TOKEN is a gateway token, an OIDC JWT or an API key. Admin groups (api.admin_groups) may call everything; auditor groups (api.auditor_groups) may read the journal."
+  },
+  "paths": {
+    "/api/v1/health": {
+      "get": {
+        "operationId": "getHealth",
+        "summary": "Liveness, and readiness as the audit journal's health",
+        "security": [],
+        "responses": {
+          "200": {"description": "Serving; the journal takes writes", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}},
+          "503": {"description": "The journal cannot be written: every command is refused until it can", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}
+        }
+      }
+    },
+    "/api/v1/audit": {
+      "get": {
+        "operationId": "searchAudit",
+        "summary": "Search the journal: statements joined with their outcome, or other records",
+        "description": "Requires an auditor or admin group. The newest `limit` matches, oldest first.",
+        "parameters": [
+          {"$ref": "#/components/parameters/subject"},
+          {"$ref": "#/components/parameters/connection"},
+          {"$ref": "#/components/parameters/session"},
+          {"$ref": "#/components/parameters/verdict"},
+          {"name": "event", "in": "query", "description": "Which records; statements (joined with their result record) when absent", "schema": {"$ref": "#/components/schemas/EventType"}},
+          {"$ref": "#/components/parameters/since"},
+          {"$ref": "#/components/parameters/contains"},
+          {"name": "limit", "in": "query", "description": "Newest matches returned", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}}
+        ],
+        "responses": {
+          "200": {"description": "The matches", "content": {"application/json": {"schema": {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}}}}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "500": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/audit/verify": {
+      "get": {
+        "operationId": "verifyAudit",
+        "summary": "Check the whole journal: hash chain, kept results and signed checkpoints",
+        "description": "Requires an auditor or admin group. A journal that fails the check is a 200 with ok false.",
+        "responses": {
+          "200": {"description": "The report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyReport"}}}},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "500": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/audit/stream": {
+      "get": {
+        "operationId": "streamAudit",
+        "summary": "Records as they are committed, as Server-Sent Events",
+        "description": "Requires an auditor or admin group. Each event has `id:` the record's seq and `data:` its JSON; every record type unless `event` is given. Starts after the current tail, from `since` when given, or after the seq in Last-Event-ID. A comment line is sent every 15 s while idle. An `error` event ends the stream when the journal cannot be read.",
+        "parameters": [
+          {"$ref": "#/components/parameters/subject"},
+          {"$ref": "#/components/parameters/connection"},
+          {"$ref": "#/components/parameters/session"},
+          {"$ref": "#/components/parameters/verdict"},
+          {"name": "event", "in": "query", "description": "Which records; every type when absent", "schema": {"$ref": "#/components/schemas/EventType"}},
+          {"$ref": "#/components/parameters/since"},
+          {"$ref": "#/components/parameters/contains"},
+          {"name": "Last-Event-ID", "in": "header", "description": "Resume after this seq", "schema": {"type": "integer", "minimum": 0}}
+        ],
+        "responses": {
+          "200": {"description": "An endless event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "500": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/openapi.json": {
+      "get": {
+        "operationId": "getOpenApi",
+        "summary": "This document",
+        "security": [],
+        "responses": {"200": {"description": "OpenAPI 3.0 document", "content": {"application/json": {"schema": {"type": "object"}}}}}
+      }
+    },
+    "/metrics": {
+      "get": {
+        "operationId": "getMetrics",
+        "summary": "Prometheus metrics (text exposition format 0.0.4)",
+        "description": "Open to anyone on a loopback listener; elsewhere requires an admin group.",
+        "responses": {
+          "200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    }
+  },
+  "security": [{"bearer": []}],
+  "components": {
+    "securitySchemes": {
+      "bearer": {"type": "http", "scheme": "bearer", "description": "A gateway token, an OIDC JWT or an API key"}
+    },
+    "parameters": {
+      "subject": {"name": "subject", "in": "query", "description": "Who acted", "schema": {"type": "string"}},
+      "connection": {"name": "connection", "in": "query", "description": "Which connection", "schema": {"type": "string"}},
+      "session": {"name": "session", "in": "query", "description": "Which session (its id)", "schema": {"type": "string"}},
+      "verdict": {"name": "verdict", "in": "query", "schema": {"type": "string", "enum": ["allow", "deny", "review_pending", "approved", "rejected", "expired"]}},
+      "since": {"name": "since", "in": "query", "description": "Records at or after this time: RFC 3339 with an offset, a date (midnight UTC), or a duration back from now (15m, 2h, 1d)", "schema": {"type": "string"}},
+      "contains": {"name": "contains", "in": "query", "description": "Text the command contains, as written (no wildcards)", "schema": {"type": "string"}}
+    },
+    "responses": {
+      "Error": {"description": "Refused or failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    },
+    "schemas": {
+      "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+          "code": {"type": "string", "description": "bad_request, invalid_parameter, tls_required, unauthorized, forbidden, not_found, method_not_allowed, payload_too_large, headers_too_large, journal_unavailable, internal"},
+          "message": {"type": "string"}}}}
+      },
+      "Health": {
+        "type": "object",
+        "required": ["status", "audit"],
+        "properties": {"status": {"type": "string", "enum": ["ok"]}, "audit": {"type": "string", "enum": ["ok", "unavailable"]}}
+      },
+      "EventType": {"type": "string", "enum": ["connect", "disconnect", "statement", "result"]},
+      "AuditEvent": {
+        "type": "object",
+        "description": "A journal record (field names as docs/audit.md gives them; absent fields are left out). A search hit of a statement also carries its outcome and result_seq.",
+        "properties": {
+          "seq": {"type": "integer"}, "id": {"type": "string"}, "time": {"type": "string", "format": "date-time"},
+          "instance": {"type": "string"}, "event": {"$ref": "#/components/schemas/EventType"}, "session": {"type": "string"},
+          "subject": {"type": "string"}, "subject_kind": {"type": "string"}, "groups": {"type": "array", "items": {"type": "string"}},
+          "auth": {"type": "string"}, "client_addr": {"type": "string"}, "connection": {"type": "string"}, "protocol": {"type": "string"},
+          "command": {"type": "string"}, "params": {"type": "array", "items": {"type": "string", "nullable": true}},
+          "fingerprint": {"type": "string"}, "kinds": {"type": "array", "items": {"type": "string"}}, "classes": {"type": "array", "items": {"type": "string"}},
+          "verdict": {"type": "string"}, "rule": {"type": "string"}, "reviewer": {"type": "string"}, "statement": {"type": "string"},
+          "rows": {"type": "integer"}, "bytes_in": {"type": "integer"}, "bytes_out": {"type": "integer"},
+          "masked": {"type": "object", "additionalProperties": {"type": "integer"}}, "duration_us": {"type": "integer"},
+          "error": {"type": "string"}, "result_seq": {"type": "integer"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"}
+        },
+        "additionalProperties": true
+      },
+      "VerifyReport": {
+        "type": "object",
+        "required": ["ok", "records_checked", "checkpoints_checked", "last_seq", "last_checkpoint_seq", "unanchored_records"],
+        "properties": {
+          "ok": {"type": "boolean"}, "records_checked": {"type": "integer"}, "checkpoints_checked": {"type": "integer"},
+          "external_checkpoints_checked": {"type": "integer"}, "last_seq": {"type": "integer"}, "last_checkpoint_seq": {"type": "integer"},
+          "unanchored_records": {"type": "integer", "description": "Records after the last signed checkpoint"},
+          "first_bad_seq": {"type": "integer"}, "message": {"type": "string"}
+        }
+      }
+    }
+  }
+})json";
+
+}  // namespace
+
+boost::asio::awaitable<std::optional<Response>> get_openapi(Call&) {
+  co_return json_response(http::status::ok, std::string(kOpenApi));
+}
+
+}  // namespace portcullis::api

@@ -1,0 +1,148 @@
+// The route table and the checks made before an endpoint runs: the path exists, the method is
+// one it serves, the bearer token is valid, and the caller's groups allow it.
+#include "api/router.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/url/parse.hpp>
+#include <chrono>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "api/bearer_auth.h"
+#include "api/endpoints.h"
+#include "api/roles.h"
+
+namespace portcullis::api {
+namespace {
+
+enum class Access {
+  anyone,
+  journal_readers,  // auditor or admin groups
+  admins,
+  // Anyone on a loopback listener (only local processes reach it, the trust the PostgreSQL
+  // listener gives plain TCP there, and a local Prometheus needs no token); admins elsewhere.
+  metrics_readers,
+};
+
+struct Route {
+  std::string_view path;
+  http::verb method;
+  Access access;
+  Handler handler;
+};
+
+constexpr std::array kRoutes{
+    Route{"/api/v1/health", http::verb::get, Access::anyone, &get_health},
+    Route{"/api/v1/openapi.json", http::verb::get, Access::anyone, &get_openapi},
+    Route{"/api/v1/audit", http::verb::get, Access::journal_readers, &get_audit_search},
+    Route{"/api/v1/audit/verify", http::verb::get, Access::journal_readers, &get_audit_verify},
+    Route{"/api/v1/audit/stream", http::verb::get, Access::journal_readers, &get_audit_stream},
+    Route{"/metrics", http::verb::get, Access::metrics_readers, &get_metrics},
+};
+
+// A 401 tells the client how to authenticate (RFC 6750 section 3); `error` only when a token
+// was presented and refused.
+Response unauthorized(std::string_view message, bool token_presented) {
+  auto response = error_response(http::status::unauthorized, "unauthorized", message);
+  response.set(http::field::www_authenticate,
+               token_presented ? "Bearer realm=\"portcullis\", error=\"invalid_token\""
+                               : "Bearer realm=\"portcullis\"");
+  return response;
+}
+
+Response forbidden(std::string_view needed) {
+  return error_response(http::status::forbidden, "forbidden",
+                        std::string("this needs a group listed in ") + std::string(needed));
+}
+
+// Why `caller` may not use a route of `access`, or nullopt when it may.
+std::optional<Response> refusal(Access access, const identity::Identity& caller,
+                                const policy::ApiConfig& api) {
+  const Roles roles = roles_of(caller, api);
+  switch (access) {
+    case Access::anyone:
+      return std::nullopt;
+    case Access::journal_readers:
+      if (roles.may_read_journal()) return std::nullopt;
+      return forbidden("api.auditor_groups or api.admin_groups");
+    case Access::admins:
+    case Access::metrics_readers:
+      if (roles.admin) return std::nullopt;
+      return forbidden("api.admin_groups");
+  }
+  return forbidden("api.admin_groups");
+}
+
+std::string allowed_methods(std::string_view path) {
+  std::string allow;
+  for (const auto& route : kRoutes)
+    if (route.path == path) {
+      if (!allow.empty()) allow += ", ";
+      const auto method = http::to_string(route.method);
+      allow.append(method.data(), method.size());
+    }
+  return allow;
+}
+
+}  // namespace
+
+boost::asio::awaitable<std::optional<Response>> route(const Request& request,
+                                                      std::shared_ptr<const ApiContext> context,
+                                                      Services& services, RawWriter write) {
+  auto target = boost::urls::parse_origin_form(request.target());
+  if (!target)
+    co_return error_response(http::status::bad_request, "bad_request",
+                             "the request target is not a valid path and query");
+  const std::string_view path = target->encoded_path();
+  const Route* found = nullptr;
+  for (const auto& route : kRoutes)
+    if (route.path == path && route.method == request.method()) found = &route;
+  if (found == nullptr) {
+    const std::string allow = allowed_methods(path);
+    if (allow.empty())
+      co_return error_response(http::status::not_found, "not_found", "no such endpoint");
+    auto response = error_response(http::status::method_not_allowed, "method_not_allowed",
+                                   "this endpoint takes " + allow);
+    response.set(http::field::allow, allow);
+    co_return response;
+  }
+
+  Call call{request, target->params(), context, std::nullopt, services, std::move(write)};
+  const bool open = found->access == Access::anyone ||
+                    (found->access == Access::metrics_readers && services.loopback_listener);
+  if (!open) {
+    const auto authorization = request[http::field::authorization];
+    auto caller = authenticate_bearer(authorization, *context, *services.state,
+                                      std::chrono::system_clock::now());
+    if (!caller) {
+      spdlog::info("event=api_auth_failed path={} reason=\"{}\"", found->path,
+                   caller.error().message);
+      co_return unauthorized(caller.error().message, !authorization.empty());
+    }
+    if (auto refused = refusal(found->access, *caller, context->config->api)) {
+      spdlog::info("event=api_forbidden path={} subject={}", found->path, caller->subject);
+      co_return std::move(*refused);
+    }
+    call.caller = std::move(*caller);
+  }
+
+  std::optional<Response> response;
+  try {
+    response = co_await found->handler(call);
+  } catch (const std::exception& e) {
+    // A bug, not an expected failure: answer 500 and keep serving everyone else.
+    spdlog::error("event=api_handler_failed path={} error=\"{}\"", found->path, e.what());
+    response = error_response(http::status::internal_server_error, "internal",
+                              "internal error; the gateway's log has the details");
+  }
+  spdlog::debug("event=api_request method={} path={} subject={} status={}",
+                std::string_view(request.method_string()), found->path,
+                call.caller ? call.caller->subject : "-",
+                response ? static_cast<unsigned>(response->result_int()) : 200u);
+  co_return response;
+}
+
+}  // namespace portcullis::api

@@ -1,0 +1,125 @@
+// The API's listener, accept loop, connection cap and thread.
+#include "api/server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+
+#include "api/http_connection.h"
+#include "net/listener.h"
+
+namespace portcullis::api {
+namespace {
+
+namespace asio = boost::asio;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// Concurrent API connections, streams included. The API serves people and a few scripts and
+// scrapers; more than this is a runaway client, and each connection may hold a stream that
+// polls the journal.
+constexpr std::size_t kMaxConnections = 64;
+
+void log_crash(std::exception_ptr error) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    spdlog::error("event=api_connection_crashed error=\"{}\"", e.what());
+  }
+}
+
+}  // namespace
+
+ApiServer::ApiServer(std::shared_ptr<const ApiContext> context, ApiServerOptions options)
+    : context_(std::move(context)) {
+  services_.context = &context_;
+  services_.journal = std::move(options.journal);
+  services_.state = options.state;
+  services_.active_sessions = std::move(options.active_sessions);
+  services_.api_connections = [this] { return connections_.load(); };
+}
+
+Result<std::unique_ptr<ApiServer>> ApiServer::start(const policy::Endpoint& listen,
+                                                    std::shared_ptr<const ApiContext> context,
+                                                    ApiServerOptions options) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(listen.host, ec);
+  if (ec) return make_error(fmt::format("invalid listen address \"{}\"", listen.host));
+  auto reader = JournalReader::open(context->config->state_url);
+  if (!reader) return make_error("the API cannot open the journal: " + reader.error().message);
+
+  std::unique_ptr<ApiServer> server(new ApiServer(std::move(context), std::move(options)));
+  server->journal_reader_ = std::move(*reader);
+  server->services_.journal_reader = server->journal_reader_.get();
+  server->services_.loopback_listener = net::is_loopback(address);
+  auto acceptor = net::open_listener(server->io_, listen.host, listen.port);
+  if (!acceptor) return acceptor.error();
+  server->acceptor_.emplace(std::move(*acceptor));
+
+  asio::co_spawn(server->io_, server->accept_loop(), log_crash);
+  server->thread_ = std::thread([io = &server->io_] { io->run(); });
+  spdlog::info("event=listening protocol=http address={}:{} tls={}", listen.host, listen.port,
+               server->context_.load()->tls ? "yes" : "no");
+  return server;
+}
+
+asio::awaitable<void> ApiServer::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_->async_accept(use_nothrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
+      // Out of descriptors and the like: log, pause, go on accepting.
+      spdlog::warn("event=accept_failed protocol=http error=\"{}\"", ec.message());
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_nothrow);
+      continue;
+    }
+    if (connections_.load() >= kMaxConnections) {
+      spdlog::warn("event=connection_refused protocol=http reason=max_connections limit={}",
+                   kMaxConnections);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    ++connections_;
+    asio::co_spawn(
+        io_,
+        [this, socket = std::move(socket)]() mutable -> asio::awaitable<void> {
+          // Released however the connection ends, an exception or the server's end included.
+          struct Release {
+            std::atomic<std::size_t>& count;
+            ~Release() { --count; }
+          } release{connections_};
+          auto connection = serve_connection(std::move(socket), context_.load(), services_);
+          co_await std::move(connection);
+        },
+        log_crash);
+  }
+}
+
+void ApiServer::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  // Streams never end on their own: stop the loop rather than wait for them. What is left
+  // suspended in io_ is destroyed with it.
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+  // Work queued for the journal holds suspended requests: drop it while io_ (whose executor
+  // they use) still exists. A read already running is waited for.
+  journal_reader_.reset();
+  services_.journal_reader = nullptr;
+  boost::system::error_code ignored;
+  if (acceptor_) acceptor_->close(ignored);
+}
+
+ApiServer::~ApiServer() {
+  stop();
+}
+
+}  // namespace portcullis::api
