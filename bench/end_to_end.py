@@ -536,6 +536,8 @@ def main():
         "errors": errors,
     }
     report["checks"] = check_targets(summary, workload_list, idle)
+    for path in (args.json, args.markdown):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(report, f, indent=2, ensure_ascii=False)
         f.write("\n")

@@ -52,7 +52,9 @@ std::string Journal::last_error() const {
 
 JournalStats Journal::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  JournalStats stats = stats_;
+  stats.queued = queue_.size();
+  return stats;
 }
 
 void Journal::close() {

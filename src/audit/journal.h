@@ -41,6 +41,7 @@ struct JournalStats {
   std::uint64_t commits = 0;   // transactions committed (each one fsync of the WAL)
   std::uint64_t failures = 0;  // transactions that failed
   std::int64_t last_seq = 0;
+  std::size_t queued = 0;  // events handed over and not yet committed
 };
 
 class Journal {
