@@ -6,6 +6,9 @@
 #   scripts/demo.sh prepare   only set up the demo database, secrets and config; no build, no serve
 #   scripts/demo.sh stop      stop the demo PostgreSQL
 #   scripts/demo.sh reset     stop it and delete var/demo/, so that the next run starts afresh
+#   scripts/demo.sh portcullis ARGS...
+#                             run portcullis with the demo's config and secrets, for example
+#                             `scripts/demo.sh portcullis audit search` or `... audit verify`
 #
 # Environment:
 #   DEMO_PG_PORT=54329        port of the demo PostgreSQL (127.0.0.1 only)
@@ -309,6 +312,13 @@ case "${1:-run}" in
     say "Deleting $DEMO_DIR"
     rm -rf "$DEMO_DIR" "/tmp/portcullis-demo-$PG_PORT"
     ;;
-  -h | --help | help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
+  portcullis)
+    shift
+    [ -x "$PORTCULLIS" ] || die "$PORTCULLIS is not built yet: run scripts/demo.sh first"
+    [ -f "$CONFIG" ] || die "$CONFIG does not exist yet: run scripts/demo.sh first"
+    load_or_make_secrets
+    exec "$PORTCULLIS" --config "$CONFIG" "$@"
+    ;;
+  -h | --help | help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command '$1' (try: scripts/demo.sh help)" ;;
 esac
