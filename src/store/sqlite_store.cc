@@ -89,12 +89,9 @@ class SqliteStore final : public StateStore {
          "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE name = ?"},
     };
     for (const auto& [target, sql] : statements) {
-      sqlite3_stmt* stmt = nullptr;
-      // PERSISTENT: these statements live as long as the connection.
-      if (sqlite3_prepare_v3(db_.get(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt,
-                             nullptr) != SQLITE_OK)
-        return failure("cannot prepare statement");
-      target->reset(stmt);
+      auto stmt = sqlite_prepare(db_.get(), sql);
+      if (!stmt) return failure("cannot prepare statement");
+      *target = std::move(*stmt);
     }
     return {};
   }

@@ -723,8 +723,7 @@ Session::Action Session::on_client_message(const Message& message) {
             "portcullis: portal \"{}\" is not known to the gateway; prepare "
             "statements with Parse so that they can be checked",
             execute->portal);
-        journal_.refused(fmt::format("Execute(portal \"{}\")", execute->portal), "execute",
-                         message);
+        journal_.refused(fmt::format("Execute(portal \"{}\")", execute->portal), message);
         refuse(kSqlInvalidCursorName, message, true);
         return Action::drop;
       }

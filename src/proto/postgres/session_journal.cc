@@ -190,14 +190,12 @@ std::size_t SessionJournal::decided(const policy::Command& command,
   return waited;
 }
 
-void SessionJournal::refused(std::string_view text, std::string_view via,
-                             std::string_view message) {
+void SessionJournal::refused(std::string_view text, std::string_view message) {
   if (!journal_) return;
   auto event = base_event(audit::kEventStatement);
   event.command = text;
   event.verdict = "deny";
   event.error = fmt::format("42501: {}", message);
-  (void)via;
   journal_->append(std::move(event));
 }
 

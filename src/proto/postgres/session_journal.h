@@ -57,7 +57,7 @@ class SessionJournal {
   std::size_t decided(const policy::Command& command, const policy::Decision& decision,
                       bool forwarded, uint64_t serial, const Completion& on_commit);
   // A command refused before any decision (a portal the gateway cannot attribute, say).
-  void refused(std::string_view text, std::string_view via, std::string_view message);
+  void refused(std::string_view text, std::string_view message);
 
   // The backend's answers, in order, as forwarded to the client (after masking).
   void on_row_description(std::string_view body);
