@@ -12,6 +12,9 @@ namespace portcullis {
 // An expected failure: a message meant for an operator or a caller. Never holds a secret.
 struct Error {
   std::string message;
+  // A stable, machine-readable word for callers that answer differently by kind of failure
+  // (the REST API's error codes: "not_found", "forbidden", "conflict", ...); empty otherwise.
+  std::string code = {};
 };
 
 template <class T>
@@ -70,6 +73,10 @@ class [[nodiscard]] Result<void> {
 
 inline Error make_error(std::string message) {
   return Error{std::move(message)};
+}
+
+inline Error make_error(std::string code, std::string message) {
+  return Error{std::move(message), std::move(code)};
 }
 
 }  // namespace portcullis

@@ -12,7 +12,7 @@ namespace portcullis::store {
 namespace {
 
 // Times are INTEGER milliseconds since the Unix epoch (UTC); groups a JSON array of strings.
-constexpr std::array<Migration, 2> kMigrations{{
+constexpr std::array<Migration, 3> kMigrations{{
     {1, "create api_keys", R"sql(
 CREATE TABLE api_keys (
   name         TEXT PRIMARY KEY,
@@ -81,6 +81,50 @@ CREATE TABLE audit_checkpoints (
 CREATE TABLE audit_probe (
   id   INTEGER PRIMARY KEY CHECK (id = 1),
   time INTEGER NOT NULL
+) STRICT;
+)sql"},
+    // The approval workflow: reviews of held statements and access requests, the votes cast
+    // on them, and subjects whose credentials were revoked.
+    {3, "create reviews and revocations", R"sql(
+CREATE TABLE reviews (
+  id                TEXT PRIMARY KEY,
+  kind              TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  requester         TEXT NOT NULL,
+  requester_groups  TEXT NOT NULL DEFAULT '[]',
+  session           TEXT,
+  connection        TEXT NOT NULL,
+  command           TEXT,
+  command_sha256    TEXT,
+  rule              TEXT NOT NULL,
+  reviewer_groups   TEXT NOT NULL DEFAULT '[]',
+  reviewer_subjects TEXT NOT NULL DEFAULT '[]',
+  min_approvals     INTEGER NOT NULL,
+  reason            TEXT,
+  duration_ms       INTEGER NOT NULL DEFAULT 0,
+  created_at        INTEGER NOT NULL,
+  expires_at        INTEGER NOT NULL,
+  decided_at        INTEGER,
+  decided_by        TEXT,
+  comment           TEXT,
+  grant_expires_at  INTEGER,
+  executed_at       INTEGER
+) STRICT;
+CREATE INDEX reviews_status ON reviews (status, created_at);
+CREATE INDEX reviews_requester ON reviews (requester, connection, status);
+CREATE TABLE review_votes (
+  review_id TEXT NOT NULL REFERENCES reviews (id),
+  reviewer  TEXT NOT NULL,
+  approve   INTEGER NOT NULL,
+  comment   TEXT,
+  time      INTEGER NOT NULL,
+  PRIMARY KEY (review_id, reviewer)
+) STRICT;
+CREATE TABLE revocations (
+  subject    TEXT PRIMARY KEY,
+  revoked_at INTEGER NOT NULL,
+  revoked_by TEXT NOT NULL,
+  reason     TEXT
 ) STRICT;
 )sql"},
 }};
