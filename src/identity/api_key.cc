@@ -105,6 +105,7 @@ Result<Identity> verify_api_key(store::StateStore& store, const Secret& key,
   identity.issuer = std::string(kApiKeyIssuer);
   identity.token_id = record.name;
   identity.expires_at = record.expires_at.value_or(TimePoint::max());
+  identity.issued_at = record.created_at;
   return identity;
 }
 

@@ -27,6 +27,21 @@ class TokenAuthenticator final : public Authenticator {
 
   Result<Identity> authenticate(const Secret& credential, std::string_view claimed_subject,
                                 std::chrono::system_clock::time_point now) const override {
+    auto identity = verify(credential, claimed_subject, now);
+    if (!identity) return identity;
+    // Incident response: credentials of a revoked subject issued up to the revocation are
+    // refused from then on; a credential issued after it works again.
+    auto revocation = store_.find_revocation(identity->subject);
+    if (!revocation) return make_error("cannot check revocations (the state store is unavailable)");
+    if (*revocation && identity->issued_at <= (*revocation)->revoked_at)
+      return make_error(
+          fmt::format("credentials of {} were revoked", quote_untrusted(identity->subject)));
+    return identity;
+  }
+
+ private:
+  Result<Identity> verify(const Secret& credential, std::string_view claimed_subject,
+                          std::chrono::system_clock::time_point now) const {
     const std::string& text = credential.reveal();
     if (text.empty()) return make_error("no token presented");
     if (text.size() > kMaxTokenLength)
@@ -42,7 +57,6 @@ class TokenAuthenticator final : public Authenticator {
     return identity;
   }
 
- private:
   Result<Identity> verify_jwt(const std::string& text, TimePoint now) const {
     auto jwt = parse_jwt(text);
     if (!jwt) return jwt.error();

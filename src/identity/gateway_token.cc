@@ -111,6 +111,9 @@ Result<Identity> GatewayTokenVerifier::verify(const Jwt& jwt, TimePoint now) con
   identity.issuer = issuer_;
   identity.token_id = jti->value_or("");
   identity.expires_at = *expires;
+  // Checked (and present or absent) by check_time_claims above.
+  if (auto issued = numeric_date_claim(jwt.payload, "iat"); issued && issued->has_value())
+    identity.issued_at = **issued;
   return identity;
 }
 

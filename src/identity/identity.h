@@ -25,6 +25,9 @@ struct Identity {
   std::string issuer;    // `iss` of a JWT; "apikey" for API keys
   std::string token_id;  // `jti`, or the API key's name: what a revocation names
   std::chrono::system_clock::time_point expires_at;
+  // When the credential was issued (`iat`, the API key's creation); the epoch when the token
+  // does not say, so that a revocation covers it.
+  std::chrono::system_clock::time_point issued_at{};
 };
 
 inline std::string_view to_string(SubjectKind kind) {

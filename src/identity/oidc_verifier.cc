@@ -85,6 +85,9 @@ Result<Identity> OidcVerifier::verify(const Jwt& jwt, TimePoint now) const {
   identity.issuer = config_.issuer;
   identity.token_id = jti->value_or("");
   identity.expires_at = *expires;
+  // Checked (and present or absent) by check_time_claims above.
+  if (auto issued = numeric_date_claim(jwt.payload, "iat"); issued && issued->has_value())
+    identity.issued_at = **issued;
   return identity;
 }
 
