@@ -33,12 +33,28 @@ bool is_read_only(const Grant& grant) {
 }
 
 Result<Grant> select_grant(const Config& config, const identity::Identity& identity,
-                           std::string_view connection_name) {
+                           std::string_view connection_name,
+                           const AccessRequestCheck& check_request) {
   const ConnectionConfig* connection = config.find_connection(connection_name);
   if (connection == nullptr)
     return make_error(fmt::format("unknown connection \"{}\"", connection_name));
+  bool request_needed = false;
   for (const auto& rule : config.access) {
     if (!contains(rule.connections, connection_name) || !who_matches(rule.who, identity)) continue;
+    std::optional<std::chrono::system_clock::time_point> expires_at;
+    if (rule.requires_request) {
+      if (!check_request) {
+        request_needed = true;
+        continue;
+      }
+      auto granted = check_request(rule);
+      if (!granted) return granted.error();
+      if (!*granted) {
+        request_needed = true;
+        continue;
+      }
+      expires_at = *granted;
+    }
     const auto profile = connection->credentials.find(rule.credentials);
     if (profile == connection->credentials.end())
       // The loader rejects such a configuration; kept as a refusal rather than a crash.
@@ -46,8 +62,13 @@ Result<Grant> select_grant(const Config& config, const identity::Identity& ident
           fmt::format("access rule \"{}\" names credentials \"{}\" that connection "
                       "\"{}\" does not have",
                       rule.name, rule.credentials, connection_name));
-    return Grant{rule.name, connection, &profile->second, rule.allow, rule.masking};
+    return Grant{rule.name, connection, &profile->second, rule.allow, rule.masking, expires_at};
   }
+  if (request_needed)
+    return make_error(
+        fmt::format("the connection \"{}\" needs an approved access request (POST "
+                    "/api/v1/access-requests); none is approved and current for \"{}\"",
+                    connection_name, identity.subject));
   return make_error(fmt::format("no access rule grants \"{}\" the connection \"{}\"",
                                 identity.subject, connection_name));
 }

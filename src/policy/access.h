@@ -2,6 +2,9 @@
 // credentials, statement classes, masking profile). Evaluated once per session.
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,7 +21,15 @@ struct Grant {
   const CredentialProfile* credentials = nullptr;  // idem
   std::vector<std::string> allow;                  // statement classes
   std::string masking;                             // masking profile, "" or "none" for none
+  // Just-in-time access (the rule says requires_request): when the approved access ends.
+  std::optional<std::chrono::system_clock::time_point> expires_at;
 };
+
+// Until when the identity holds approved access under `rule` (which requires a request), or
+// nothing when it holds none. An error refuses the connection.
+using AccessRequestCheck =
+    std::function<Result<std::optional<std::chrono::system_clock::time_point>>(
+        const AccessRuleConfig& rule)>;
 
 // True when every criterion `who` states holds for the identity; an empty `who` matches
 // everyone.
@@ -28,9 +39,12 @@ bool who_matches(const WhoConfig& who, const identity::Identity& identity);
 // its backend session is opened read-only as well.
 bool is_read_only(const Grant& grant);
 
-// The first access rule whose `who` matches the identity and that names the connection.
-// The error names the connection (and never says which rules exist).
+// The first access rule whose `who` matches the identity and that names the connection; a
+// rule with `requires_request` counts only while `check_request` finds an approved request
+// (never without a check). The error names the connection (and never says which rules
+// exist, beyond that a request would grant it).
 Result<Grant> select_grant(const Config& config, const identity::Identity& identity,
-                           std::string_view connection_name);
+                           std::string_view connection_name,
+                           const AccessRequestCheck& check_request = {});
 
 }  // namespace portcullis::policy

@@ -108,6 +108,11 @@ struct WhoConfig {
   std::vector<std::string> kinds;  // "user", "service"; empty: any
 };
 
+struct ReviewersConfig {
+  std::vector<std::string> groups;
+  std::vector<std::string> subjects;
+};
+
 struct AccessRuleConfig {
   std::string name;
   WhoConfig who;
@@ -115,6 +120,12 @@ struct AccessRuleConfig {
   std::string credentials = "default";
   std::vector<std::string> allow;  // statement classes
   std::string masking;             // profile name as written; empty or "none": no masking
+  // Just-in-time access: the rule grants nothing until a request for it is approved, and then
+  // only for the duration approved (at most `max_duration`).
+  bool requires_request = false;
+  ReviewersConfig reviewers;  // who may approve a request (requires_request only)
+  std::size_t min_approvals = 1;
+  Duration max_duration = std::chrono::hours(8);
   int line = 0;
 };
 
@@ -138,11 +149,6 @@ struct GuardrailWhen {
 
 enum class GuardrailAction { deny, review, allow };
 
-struct ReviewersConfig {
-  std::vector<std::string> groups;
-  std::vector<std::string> subjects;
-};
-
 struct GuardrailConfig {
   std::string name;
   GuardrailWhen when;
@@ -150,6 +156,7 @@ struct GuardrailConfig {
   std::string message;                        // shown to the caller; empty: none
   ReviewersConfig reviewers;                  // who may approve (action review only)
   Duration wait = std::chrono::seconds(120);  // how long a statement is held for review
+  std::size_t min_approvals = 1;              // distinct reviewers who must approve
   int line = 0;
 };
 
@@ -211,6 +218,36 @@ struct AuditConfig {
   std::vector<AuditExporterConfig> exporters;
 };
 
+// The approval workflow's timings.
+struct ReviewsConfig {
+  // An approved statement that timed out waiting may be run again, once, within this long of
+  // its approval.
+  Duration grant_lifetime = std::chrono::minutes(15);
+  // A review nobody decides expires after this long.
+  Duration pending_lifetime = std::chrono::hours(24);
+};
+
+enum class WebhookFormat {
+  json,   // the generic payload (docs/reviews.md)
+  slack,  // a Slack-compatible incoming-webhook payload ({"text": ...})
+};
+
+struct WebhookConfig {
+  std::string name;  // for logs and metrics; the URL's host when not given
+  std::string url;   // http:// or https://
+  WebhookFormat format = WebhookFormat::json;
+  Duration timeout = std::chrono::seconds(5);  // per attempt
+  std::size_t max_attempts = 5;                // retried with exponential backoff
+  int line = 0;
+};
+
+struct NotificationsConfig {
+  std::vector<WebhookConfig> webhooks;
+  // How reviewers reach the gateway's REST API, for the "how to approve" line of a message;
+  // empty: derived from listen.http.
+  std::string api_url;
+};
+
 struct Config {
   std::filesystem::path source_file;  // absolute path of the file this was read from
   ListenConfig listen;
@@ -224,6 +261,8 @@ struct Config {
   std::vector<GuardrailConfig> guardrails;  // in the order written: the first match decides
   MaskingConfig masking;
   AuditConfig audit;
+  ReviewsConfig reviews;
+  NotificationsConfig notifications;
 
   const ConnectionConfig* find_connection(std::string_view name) const {
     for (const auto& c : connections)

@@ -80,6 +80,10 @@ constexpr std::array<EnumName<AuditDurability>, 2> kAuditDurabilities{{
     {"strict", AuditDurability::strict},
     {"batched", AuditDurability::batched},
 }};
+constexpr std::array<EnumName<WebhookFormat>, 2> kWebhookFormats{{
+    {"json", WebhookFormat::json},
+    {"slack", WebhookFormat::slack},
+}};
 
 // "a, b or c", for messages that list the allowed values.
 template <class Range, class Name>
@@ -307,7 +311,7 @@ class ConfigParser {
     }
     Fields top(problems_, Value{root, 1, ""},
                {"listen", "tls", "limits", "state", "identity", "api", "connections", "access",
-                "guardrails", "masking", "audit"});
+                "guardrails", "masking", "audit", "reviews", "notifications"});
     parse_listen(top.find("listen"), config.listen);
     if (const Value* v = top.find("tls")) config.tls = parse_tls(*v);
     if (const Value* v = top.find("limits")) parse_limits(*v, config.limits);
@@ -319,6 +323,8 @@ class ConfigParser {
     if (const Value* v = top.find("access")) parse_access(*v, config);
     if (const Value* v = top.find("guardrails")) parse_guardrails(*v, config);
     if (const Value* v = top.find("audit")) parse_audit(*v, config.audit);
+    if (const Value* v = top.find("reviews")) parse_reviews(*v, config.reviews);
+    if (const Value* v = top.find("notifications")) parse_notifications(*v, config.notifications);
     check_listeners(config, top.find("listen"), top.find("tls"));
   }
 
@@ -1094,7 +1100,9 @@ class ConfigParser {
 
   void parse_access(const Value& v, Config& config) {
     for_each_item(v, [&](const Value& item) {
-      Fields f(problems_, item, {"name", "who", "connections", "credentials", "allow", "masking"});
+      Fields f(problems_, item,
+               {"name", "who", "connections", "credentials", "allow", "masking", "requires_request",
+                "reviewers", "min_approvals", "max_duration"});
       AccessRuleConfig rule;
       rule.line = f.line();
       bool ok = require_name(f, "name", rule.name);
@@ -1155,13 +1163,41 @@ class ConfigParser {
           rule.masking = *s;
         }
       }
+
+      const Value* requires_request = f.find("requires_request");
+      const Value* reviewers = f.find("reviewers");
+      const Value* min_approvals = f.find("min_approvals");
+      const Value* max_duration = f.find("max_duration");
+      if (requires_request != nullptr) {
+        if (auto b = read_bool(*requires_request)) rule.requires_request = *b;
+      }
+      if (reviewers != nullptr) rule.reviewers = parse_reviewers(*reviewers);
+      if (min_approvals != nullptr) {
+        if (auto n = read_count(*min_approvals, 1)) rule.min_approvals = *n;
+      }
+      if (max_duration != nullptr) {
+        if (auto d = read_duration(*max_duration, false)) rule.max_duration = *d;
+      }
+      if (rule.requires_request) {
+        if (rule.reviewers.groups.empty() && rule.reviewers.subjects.empty()) {
+          problems_.add(
+              reviewers ? reviewers->line : f.line(),
+              fmt::format("{}: requires_request needs reviewers (groups or subjects)", f.path()));
+        }
+      } else {
+        for (const Value* x : {reviewers, min_approvals, max_duration}) {
+          if (x != nullptr)
+            problem(*x, fmt::format("{} is only used with requires_request: true", x->path));
+        }
+      }
       if (ok) config.access.push_back(std::move(rule));
     });
   }
 
   void parse_guardrails(const Value& v, Config& config) {
     for_each_item(v, [&](const Value& item) {
-      Fields f(problems_, item, {"name", "when", "action", "message", "reviewers", "wait"});
+      Fields f(problems_, item,
+               {"name", "when", "action", "message", "reviewers", "wait", "min_approvals"});
       GuardrailConfig rule;
       rule.line = f.line();
       bool ok = require_name(f, "name", rule.name);
@@ -1192,14 +1228,14 @@ class ConfigParser {
 
       const Value* reviewers = f.find("reviewers");
       const Value* wait = f.find("wait");
+      const Value* min_approvals = f.find("min_approvals");
 
-      if (reviewers != nullptr) {
-        Fields r(problems_, *reviewers, {"groups", "subjects"});
-        if (const Value* x = r.find("groups")) rule.reviewers.groups = read_string_list(*x);
-        if (const Value* x = r.find("subjects")) rule.reviewers.subjects = read_string_list(*x);
-      }
+      if (reviewers != nullptr) rule.reviewers = parse_reviewers(*reviewers);
       if (wait != nullptr) {
         if (auto d = read_duration(*wait, false)) rule.wait = *d;
+      }
+      if (min_approvals != nullptr) {
+        if (auto n = read_count(*min_approvals, 1)) rule.min_approvals = *n;
       }
       if (action == GuardrailAction::review) {
         if (rule.reviewers.groups.empty() && rule.reviewers.subjects.empty()) {
@@ -1214,6 +1250,10 @@ class ConfigParser {
         }
         if (wait != nullptr) {
           problem(*wait, fmt::format("{}: wait is only used with action: review", f.path()));
+        }
+        if (min_approvals != nullptr) {
+          problem(*min_approvals,
+                  fmt::format("{}: min_approvals is only used with action: review", f.path()));
         }
       }
       if (ok) config.guardrails.push_back(std::move(rule));
@@ -1243,6 +1283,66 @@ class ConfigParser {
     }
     if (const Value* x = f.find("who")) when.who = parse_who(*x);
     return when;
+  }
+
+  ReviewersConfig parse_reviewers(const Value& v) {
+    ReviewersConfig reviewers;
+    Fields r(problems_, v, {"groups", "subjects"});
+    if (const Value* x = r.find("groups")) reviewers.groups = read_string_list(*x);
+    if (const Value* x = r.find("subjects")) reviewers.subjects = read_string_list(*x);
+    return reviewers;
+  }
+
+  void parse_reviews(const Value& v, ReviewsConfig& reviews) {
+    Fields f(problems_, v, {"grant_lifetime", "pending_lifetime"});
+    if (const Value* x = f.find("grant_lifetime")) {
+      if (auto d = read_duration(*x, false)) reviews.grant_lifetime = *d;
+    }
+    if (const Value* x = f.find("pending_lifetime")) {
+      if (auto d = read_duration(*x, false)) reviews.pending_lifetime = *d;
+    }
+  }
+
+  void parse_notifications(const Value& v, NotificationsConfig& notifications) {
+    Fields f(problems_, v, {"webhooks", "api_url"});
+    if (const Value* x = f.find("api_url")) {
+      if (auto s = read_string(*x)) notifications.api_url = *s;
+    }
+    const Value* webhooks = f.find("webhooks");
+    if (webhooks == nullptr) return;
+    for_each_item(*webhooks, [&](const Value& item) {
+      Fields w(problems_, item, {"name", "url", "format", "timeout", "max_attempts"});
+      WebhookConfig webhook;
+      webhook.line = w.line();
+      if (!require_name(w, "url", webhook.url)) return;
+      if (!webhook.url.starts_with("http://") && !webhook.url.starts_with("https://")) {
+        problem(*w.find("url"),
+                fmt::format("{}.url: expected an http:// or https:// URL", item.path));
+        return;
+      }
+      if (const Value* x = w.find("name")) {
+        if (auto s = read_name(*x)) webhook.name = *s;
+      }
+      if (const Value* x = w.find("format")) {
+        if (auto format = read_enum(*x, kWebhookFormats)) webhook.format = *format;
+      }
+      if (const Value* x = w.find("timeout")) {
+        if (auto d = read_duration(*x, false)) webhook.timeout = *d;
+      }
+      if (const Value* x = w.find("max_attempts")) {
+        if (auto n = read_count(*x, 1)) webhook.max_attempts = *n;
+      }
+      // Named after its host when unnamed: the URL itself may hold a secret (Slack's do).
+      if (webhook.name.empty()) {
+        std::string_view host = webhook.url;
+        host.remove_prefix(host.find("://") + 3);
+        host = host.substr(0, host.find_first_of("/?#"));
+        if (const auto at = host.rfind('@'); at != std::string_view::npos)
+          host.remove_prefix(at + 1);
+        webhook.name = std::string(host);
+      }
+      notifications.webhooks.push_back(std::move(webhook));
+    });
   }
 
   void parse_audit(const Value& v, AuditConfig& audit) {

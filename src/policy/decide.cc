@@ -37,6 +37,8 @@ std::optional<Decision> check_guardrails(const Config& config, const identity::I
     if (guardrail.action == GuardrailAction::review) {
       decision.verdict = Verdict::review;
       decision.reviewer_groups = guardrail.reviewers.groups;
+      decision.reviewer_subjects = guardrail.reviewers.subjects;
+      decision.min_approvals = guardrail.min_approvals;
       decision.wait = guardrail.wait;
       if (guardrail.message.empty())
         decision.message = fmt::format("{} needs a reviewer's approval", statement.kind);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,8 @@ struct Decision {
   std::string rule;     // name of the rule that decided (access or guardrail)
   std::string message;  // for the caller
   std::vector<std::string> reviewer_groups;
+  std::vector<std::string> reviewer_subjects;
+  std::size_t min_approvals = 1;
   std::chrono::milliseconds wait{0};  // how long a held statement waits for review
 };
 

@@ -122,5 +122,142 @@ TEST(Decide, AllowsWhatTheGrantReachesAndNamesTheGrantsRule) {
   EXPECT_EQ(decision.rule, "ops-person");
 }
 
+// Just-in-time access: "prod" has a rule that needs an approved request before an everyday
+// read-only rule; "vault" has only a rule that needs a request.
+constexpr std::string_view kJitConfig = R"(
+connections:
+  - name: prod
+    kind: postgres
+    address: 127.0.0.1:5432
+    database: prod
+    credentials:
+      default: { user: prod_rw }
+      readonly: { user: prod_ro }
+  - name: vault
+    kind: postgres
+    address: 127.0.0.1:5433
+    database: vault
+    credentials:
+      default: { user: vault_rw }
+access:
+  - name: jit-prod
+    who: { groups: [engineering] }
+    connections: [prod]
+    credentials: default
+    allow: [read, write]
+    requires_request: true
+    reviewers: { groups: [sre] }
+    max_duration: 2h
+  - name: engineers-read
+    who: { groups: [engineering] }
+    connections: [prod]
+    credentials: readonly
+    allow: [read]
+  - name: jit-vault
+    who: { groups: [engineering] }
+    connections: [vault]
+    allow: [read]
+    requires_request: true
+    reviewers: { subjects: [sam] }
+)";
+
+using RequestTime = std::optional<std::chrono::system_clock::time_point>;
+
+const std::chrono::system_clock::time_point kGrantEnd =
+    std::chrono::system_clock::time_point(std::chrono::seconds(1'700'003'600));
+
+TEST(SelectGrant, SkipsARuleThatRequiresARequestWhenThereIsNoCheck) {
+  auto config = load(kJitConfig);
+  ASSERT_TRUE(config);
+  auto prod = select_grant(*config, person("dave", {"engineering"}), "prod");
+  ASSERT_TRUE(prod.ok()) << prod.error().message;
+  EXPECT_EQ(prod->rule, "engineers-read");
+  EXPECT_EQ(prod->credentials->user, "prod_ro");
+  EXPECT_FALSE(prod->expires_at);
+
+  auto vault = select_grant(*config, person("dave", {"engineering"}), "vault");
+  ASSERT_FALSE(vault.ok());
+  EXPECT_NE(vault.error().message.find("needs an approved access request"), std::string::npos)
+      << vault.error().message;
+  EXPECT_NE(vault.error().message.find("\"vault\""), std::string::npos) << vault.error().message;
+}
+
+TEST(SelectGrant, SkipsARuleThatRequiresARequestWhenNoneIsApproved) {
+  auto config = load(kJitConfig);
+  ASSERT_TRUE(config);
+  std::vector<std::string> checked;
+  const AccessRequestCheck none = [&](const AccessRuleConfig& rule) -> Result<RequestTime> {
+    checked.push_back(rule.name);
+    return RequestTime();
+  };
+  auto vault = select_grant(*config, person("dave", {"engineering"}), "vault", none);
+  ASSERT_FALSE(vault.ok());
+  EXPECT_NE(vault.error().message.find("needs an approved access request"), std::string::npos)
+      << vault.error().message;
+  EXPECT_EQ(checked, std::vector<std::string>{"jit-vault"});
+
+  // A later rule that needs no request still grants.
+  checked.clear();
+  auto prod = select_grant(*config, person("dave", {"engineering"}), "prod", none);
+  ASSERT_TRUE(prod.ok()) << prod.error().message;
+  EXPECT_EQ(prod->rule, "engineers-read");
+  EXPECT_EQ(prod->allow, std::vector<std::string>{"read"});
+  EXPECT_FALSE(prod->expires_at);
+  EXPECT_EQ(checked, std::vector<std::string>{"jit-prod"});
+}
+
+TEST(SelectGrant, UsesARuleThatRequiresARequestWhileOneIsApproved) {
+  auto config = load(kJitConfig);
+  ASSERT_TRUE(config);
+  const AccessRequestCheck approved = [](const AccessRuleConfig&) -> Result<RequestTime> {
+    return RequestTime(kGrantEnd);
+  };
+  auto prod = select_grant(*config, person("dave", {"engineering"}), "prod", approved);
+  ASSERT_TRUE(prod.ok()) << prod.error().message;
+  EXPECT_EQ(prod->rule, "jit-prod");
+  EXPECT_EQ(prod->credentials->user, "prod_rw");
+  EXPECT_EQ(prod->allow, (std::vector<std::string>{"read", "write"}));
+  ASSERT_TRUE(prod->expires_at);
+  EXPECT_EQ(*prod->expires_at, kGrantEnd);
+
+  auto vault = select_grant(*config, person("dave", {"engineering"}), "vault", approved);
+  ASSERT_TRUE(vault.ok()) << vault.error().message;
+  EXPECT_EQ(vault->rule, "jit-vault");
+  EXPECT_EQ(vault->expires_at, kGrantEnd);
+}
+
+TEST(SelectGrant, RefusesWhenTheRequestCheckFails) {
+  auto config = load(kJitConfig);
+  ASSERT_TRUE(config);
+  const AccessRequestCheck failing = [](const AccessRuleConfig&) -> Result<RequestTime> {
+    return make_error("unavailable", "the review store is unavailable");
+  };
+  // Not granted by the everyday rule behind it: an error refuses the connection.
+  auto prod = select_grant(*config, person("dave", {"engineering"}), "prod", failing);
+  ASSERT_FALSE(prod.ok());
+  EXPECT_EQ(prod.error().message, "the review store is unavailable");
+}
+
+TEST(SelectGrant, ChecksRequestsOnlyForRulesThatMatchTheCaller) {
+  auto config = load(kJitConfig);
+  ASSERT_TRUE(config);
+  int checks = 0;
+  const AccessRequestCheck counting = [&](const AccessRuleConfig&) -> Result<RequestTime> {
+    ++checks;
+    return RequestTime(kGrantEnd);
+  };
+  auto refused = select_grant(*config, person("erin", {"sales"}), "vault", counting);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, "no access rule grants \"erin\" the connection \"vault\"");
+  EXPECT_EQ(checks, 0);
+  // The first rule that matches and needs no request is decided without a check.
+  auto config_plain = load(kConfig);
+  ASSERT_TRUE(config_plain);
+  auto carol = select_grant(*config_plain, person("carol", {}), "app", counting);
+  ASSERT_TRUE(carol.ok()) << carol.error().message;
+  EXPECT_FALSE(carol->expires_at);
+  EXPECT_EQ(checks, 0);
+}
+
 }  // namespace
 }  // namespace portcullis::policy

@@ -785,5 +785,224 @@ TEST_F(ConfigLoaderTest, ReadsTheHashKeyFromAFile) {
                                "is not set"));
 }
 
+TEST_F(ConfigLoaderTest, ReadsJustInTimeAccessRules) {
+  std::string yaml(kOneConnection);
+  yaml += R"yaml(access:
+  - name: jit
+    who: { groups: [eng] }
+    connections: [db]
+    requires_request: true
+    reviewers: { groups: [sre], subjects: [sam] }
+    min_approvals: 2
+    max_duration: 4h
+  - name: everyday
+    who: { groups: [eng] }
+    connections: [db]
+)yaml";
+  auto result = parse(yaml);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const Config& c = **result;
+  ASSERT_EQ(c.access.size(), 2u);
+  EXPECT_TRUE(c.access[0].requires_request);
+  EXPECT_EQ(c.access[0].reviewers.groups, std::vector<std::string>{"sre"});
+  EXPECT_EQ(c.access[0].reviewers.subjects, std::vector<std::string>{"sam"});
+  EXPECT_EQ(c.access[0].min_approvals, 2u);
+  EXPECT_EQ(c.access[0].max_duration, 4h);
+  EXPECT_FALSE(c.access[1].requires_request);
+  EXPECT_TRUE(c.access[1].reviewers.groups.empty());
+  EXPECT_EQ(c.access[1].min_approvals, 1u);
+  EXPECT_EQ(c.access[1].max_duration, 8h);
+}
+
+TEST_F(ConfigLoaderTest, DefaultsAJustInTimeRulesApprovalsAndDuration) {
+  std::string yaml(kOneConnection);
+  yaml +=
+      "access:\n  - name: jit\n    who: { groups: [eng] }\n    connections: [db]\n"
+      "    requires_request: true\n    reviewers: { subjects: [sam] }\n";
+  auto result = parse(yaml);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ((*result)->access[0].min_approvals, 1u);
+  EXPECT_EQ((*result)->access[0].max_duration, 8h);
+  EXPECT_TRUE((*result)->access[0].reviewers.groups.empty());
+}
+
+TEST_F(ConfigLoaderTest, ReportsRequiresRequestWithoutReviewers) {
+  std::string yaml(kOneConnection);
+  yaml +=
+      "access:\n  - name: jit\n    who: { groups: [eng] }\n    connections: [db]\n"
+      "    requires_request: true\n";
+  EXPECT_TRUE(has_line(problems(yaml),
+                       at(8) + "access[0]: requires_request needs reviewers (groups or subjects)"));
+  std::string empty(kOneConnection);
+  empty +=
+      "access:\n  - name: jit\n    who: { groups: [eng] }\n    connections: [db]\n"
+      "    requires_request: true\n    reviewers: { groups: [] }\n";
+  EXPECT_TRUE(
+      has_line(problems(empty),
+               at(12) + "access[0]: requires_request needs reviewers (groups or subjects)"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsReviewerSettingsOnARuleWithoutRequiresRequest) {
+  std::string yaml(kOneConnection);
+  yaml += R"yaml(access:
+  - name: r
+    who: { groups: [eng] }
+    connections: [db]
+    reviewers: { groups: [sre] }
+    min_approvals: 2
+    max_duration: 1h
+  - name: s
+    who: { groups: [eng] }
+    connections: [db]
+    requires_request: false
+    reviewers: { subjects: [sam] }
+)yaml";
+  const std::string report = problems(yaml);
+  EXPECT_TRUE(
+      has_line(report, at(11) + "access[0].reviewers is only used with requires_request: true"));
+  EXPECT_TRUE(has_line(
+      report, at(12) + "access[0].min_approvals is only used with requires_request: true"));
+  EXPECT_TRUE(
+      has_line(report, at(13) + "access[0].max_duration is only used with requires_request: true"));
+  EXPECT_TRUE(
+      has_line(report, at(18) + "access[1].reviewers is only used with requires_request: true"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsBadJustInTimeValues) {
+  std::string yaml(kOneConnection);
+  yaml += R"yaml(access:
+  - name: jit
+    who: { groups: [eng] }
+    connections: [db]
+    requires_request: maybe
+    reviewers: { groups: [sre], teams: [x] }
+    min_approvals: 0
+    max_duration: 0s
+)yaml";
+  const std::string report = problems(yaml);
+  EXPECT_TRUE(has_line(report, at(11) + "access[0].requires_request: expected true or false"));
+  EXPECT_TRUE(has_line(report, at(12) + "unknown key \"teams\" in access[0].reviewers"));
+  EXPECT_TRUE(has_line(report, at(13) + "access[0].min_approvals must be at least 1"));
+  EXPECT_TRUE(has_line(report, at(14) + "access[0].max_duration must be longer than zero"));
+}
+
+TEST_F(ConfigLoaderTest, ReadsAReviewGuardrailsMinimumOfApprovals) {
+  std::string yaml(kOneConnection);
+  yaml +=
+      "guardrails:\n  - name: g\n    when: { statements: [delete] }\n    action: review\n"
+      "    reviewers: { groups: [dba], subjects: [carol] }\n    min_approvals: 2\n"
+      "  - name: h\n    when: { statements: [update] }\n    action: review\n"
+      "    reviewers: { groups: [dba] }\n";
+  auto result = parse(yaml);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_EQ((*result)->guardrails.size(), 2u);
+  EXPECT_EQ((*result)->guardrails[0].min_approvals, 2u);
+  EXPECT_EQ((*result)->guardrails[0].reviewers.subjects, std::vector<std::string>{"carol"});
+  EXPECT_EQ((*result)->guardrails[1].min_approvals, 1u);
+}
+
+TEST_F(ConfigLoaderTest, ReportsGuardrailMinimumOfApprovalsOutsideReview) {
+  std::string yaml(kOneConnection);
+  yaml += "guardrails:\n  - name: g\n    when: {}\n    action: deny\n    min_approvals: 2\n";
+  EXPECT_TRUE(has_line(problems(yaml),
+                       at(11) + "guardrails[0]: min_approvals is only used with action: review"));
+  std::string zero(kOneConnection);
+  zero +=
+      "guardrails:\n  - name: g\n    when: {}\n    action: review\n"
+      "    reviewers: { groups: [dba] }\n    min_approvals: 0\n";
+  EXPECT_TRUE(has_line(problems(zero), at(12) + "guardrails[0].min_approvals must be at least 1"));
+}
+
+TEST_F(ConfigLoaderTest, ReadsReviewTimings) {
+  auto defaults = parse("# nothing\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ((*defaults)->reviews.grant_lifetime, 15min);
+  EXPECT_EQ((*defaults)->reviews.pending_lifetime, 24h);
+
+  auto result = parse("reviews:\n  grant_lifetime: 5m\n  pending_lifetime: 2h\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ((*result)->reviews.grant_lifetime, 5min);
+  EXPECT_EQ((*result)->reviews.pending_lifetime, 2h);
+}
+
+TEST_F(ConfigLoaderTest, ReportsBadReviewTimings) {
+  const std::string report =
+      problems("reviews:\n  grant_lifetime: 0s\n  pending_lifetime: soon\n  wait: 1m\n");
+  EXPECT_TRUE(has_line(report, at(2) + "reviews.grant_lifetime must be longer than zero"));
+  EXPECT_TRUE(has_line(report, at(3) + "reviews.pending_lifetime: "));
+  EXPECT_TRUE(has_line(report, at(4) + "unknown key \"wait\" in reviews"));
+}
+
+TEST_F(ConfigLoaderTest, ReadsNotificationWebhooks) {
+  auto result = parse(R"yaml(notifications:
+  api_url: https://gateway.example.com:18080
+  webhooks:
+    - name: dba-slack
+      url: https://hooks.slack.com/services/T000/B000/XXXX
+      format: slack
+      timeout: 2s
+      max_attempts: 3
+    - url: http://127.0.0.1:9000/hook
+)yaml");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const NotificationsConfig& n = (*result)->notifications;
+  EXPECT_EQ(n.api_url, "https://gateway.example.com:18080");
+  ASSERT_EQ(n.webhooks.size(), 2u);
+  EXPECT_EQ(n.webhooks[0].name, "dba-slack");
+  EXPECT_EQ(n.webhooks[0].url, "https://hooks.slack.com/services/T000/B000/XXXX");
+  EXPECT_EQ(n.webhooks[0].format, WebhookFormat::slack);
+  EXPECT_EQ(n.webhooks[0].timeout, 2s);
+  EXPECT_EQ(n.webhooks[0].max_attempts, 3u);
+  EXPECT_EQ(n.webhooks[0].line, 4);
+  // Defaults: the generic payload, 5 s per attempt, 5 attempts, named after its host (the
+  // URL may hold a secret, and names appear in logs).
+  EXPECT_EQ(n.webhooks[1].url, "http://127.0.0.1:9000/hook");
+  EXPECT_EQ(n.webhooks[1].name, "127.0.0.1:9000");
+  EXPECT_EQ(n.webhooks[1].format, WebhookFormat::json);
+  EXPECT_EQ(n.webhooks[1].timeout, 5s);
+  EXPECT_EQ(n.webhooks[1].max_attempts, 5u);
+}
+
+TEST_F(ConfigLoaderTest, AppliesNotificationDefaultsToAnEmptyFile) {
+  auto result = parse("# nothing\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_TRUE((*result)->notifications.webhooks.empty());
+  EXPECT_TRUE((*result)->notifications.api_url.empty());
+}
+
+TEST_F(ConfigLoaderTest, ReportsWebhookUrlThatIsNotHttp) {
+  const std::string report = problems(R"yaml(notifications:
+  webhooks:
+    - url: ftp://example.com/hook
+    - url: hooks.example.com/x
+    - { name: x }
+)yaml");
+  EXPECT_TRUE(has_line(
+      report, at(3) + "notifications.webhooks[0].url: expected an http:// or https:// URL"));
+  EXPECT_TRUE(has_line(
+      report, at(4) + "notifications.webhooks[1].url: expected an http:// or https:// URL"));
+  EXPECT_TRUE(has_line(report, at(5) + "notifications.webhooks[2]: missing required key \"url\""));
+}
+
+TEST_F(ConfigLoaderTest, ReportsBadWebhookSettings) {
+  const std::string report = problems(R"yaml(notifications:
+  webhooks:
+    - url: https://example.com/hook
+      format: xml
+      timeout: 0s
+      max_attempts: 0
+      retries: 3
+)yaml");
+  EXPECT_TRUE(has_line(report, at(4) + "notifications.webhooks[0].format: unknown value \"xml\" "
+                                       "(expected json or slack)"));
+  EXPECT_TRUE(
+      has_line(report, at(5) + "notifications.webhooks[0].timeout must be longer than zero"));
+  EXPECT_TRUE(
+      has_line(report, at(6) + "notifications.webhooks[0].max_attempts must be at least 1"));
+  EXPECT_TRUE(has_line(report, at(7) + "unknown key \"retries\" in notifications.webhooks[0]"));
+  EXPECT_TRUE(has_line(problems("notifications:\n  hooks: []\n"),
+                       at(2) + "unknown key \"hooks\" in notifications"));
+}
+
 }  // namespace
 }  // namespace portcullis::policy
