@@ -3,6 +3,8 @@
 // statement waits before it is forwarded) and batched mode (nobody waits; commits every
 // batch_delay). The journal is a real SQLite file with synchronous=FULL on this machine's
 // disk; `fsyncs_per_event` is commits / events (one WAL sync per commit).
+// BM_JournalStatementAndResult writes what the gateway writes for each pgbench -S statement
+// in pass-through (batched): the statement event, then its result event with the one row kept.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -40,6 +42,27 @@ audit::Event sample_event(std::size_t session, std::size_t n) {
   event.classes = {"read"};
   event.verdict = "allow";
   event.rule = "bench";
+  return event;
+}
+
+// The result event that follows sample_event(session, n) once the backend answered.
+audit::Event sample_result(std::size_t session, std::size_t n) {
+  audit::Event event = sample_event(session, n);
+  const std::string statement_id = event.id;
+  event.event = audit::kEventResult;
+  event.id = std::to_string(session) + "." + std::to_string(n) + "r";
+  event.command.reset();
+  event.params.reset();
+  event.fingerprint.clear();
+  event.kinds.clear();
+  event.classes.clear();
+  event.verdict.clear();
+  event.rule.clear();
+  event.statement = statement_id;
+  event.rows = 1;
+  event.bytes_out = 32;
+  event.duration_us = 180;
+  event.results = audit::ResultRows{{"abalance"}, {{std::to_string(n % 5000)}}, false};
   return event;
 }
 
@@ -126,6 +149,58 @@ void BM_JournalCommit(benchmark::State& state) {
           ? 0.0
           : static_cast<double>(stats.commits - warm.commits) / static_cast<double>(measured);
 }
+
+// The writer's CPU per event without the store: encoding the event and hashing its record.
+void BM_EncodeAndHash(benchmark::State& state) {
+  const auto event = state.range(0) == 1 ? sample_result(1, 42) : sample_event(1, 42);
+  for (auto _ : state) {
+    auto encoded = audit::encode_event(event);
+    encoded.record[audit::Field::seq] = "1234567";
+    encoded.record[audit::Field::instance] = "bench";
+    encoded.record.prev_hash = audit::kGenesisHash;
+    benchmark::DoNotOptimize(audit::record_hash(encoded.record));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+BENCHMARK(BM_EncodeAndHash)->ArgName("result")->Arg(0)->Arg(1);
+
+// Batched sessions that each append a statement event and its result event per statement.
+void BM_JournalStatementAndResult(benchmark::State& state) {
+  const auto sessions = static_cast<std::size_t>(state.range(0));
+  const std::size_t statements = 20000 / sessions;
+  BenchJournal bench;
+  run_sessions(*bench.journal, 1, 20000, false);  // warm-up, as above
+  while (bench.journal->stats().events < 20000)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto warm = bench.journal->stats();
+  std::size_t events = warm.events;
+  for (auto _ : state) {
+    std::vector<std::thread> threads;
+    for (std::size_t s = 0; s < sessions; ++s) {
+      threads.emplace_back([&journal = *bench.journal, s, statements] {
+        for (std::size_t n = 0; n < statements; ++n) {
+          journal.append(sample_event(s, n));
+          journal.append(sample_result(s, n));
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    events += 2 * sessions * statements;
+    while (bench.journal->stats().events < events)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  const auto stats = bench.journal->stats();
+  state.SetItemsProcessed(static_cast<int64_t>(stats.events - warm.events));
+}
+
+BENCHMARK(BM_JournalStatementAndResult)
+    ->ArgName("sessions")
+    ->Arg(1)
+    ->Arg(8)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 BENCHMARK(BM_JournalCommit)
     ->ArgNames({"strict", "sessions"})

@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "audit/record.h"
+#include "store/journal_store.h"
 
 namespace portcullis::audit {
 
@@ -21,6 +23,11 @@ inline constexpr std::string_view kEventConnect = "connect";
 inline constexpr std::string_view kEventDisconnect = "disconnect";
 inline constexpr std::string_view kEventStatement = "statement";
 inline constexpr std::string_view kEventResult = "result";
+// A step of the approval workflow (review opened, vote, expiry); `statement` holds the
+// review's id.
+inline constexpr std::string_view kEventReview = "review";
+// A state-changing REST API request (kill, revoke, ...).
+inline constexpr std::string_view kEventApi = "api";
 
 // Masked result rows kept with a statement's outcome, up to the `record_results` caps.
 struct ResultRows {
@@ -30,6 +37,22 @@ struct ResultRows {
   std::vector<std::vector<std::optional<std::string>>> rows;
   bool truncated = false;  // more rows or bytes came back than were kept
 };
+
+// Who and from where, the same for every event of a session: a session builds it once and its
+// events share it, instead of each copying eight strings and a list (which cost the I/O
+// thread more than the rest of the event); `groups_json` is encoded once with it.
+struct EventOrigin {
+  std::string session;
+  std::string subject;
+  std::string subject_kind;
+  std::vector<std::string> groups;
+  std::string auth;
+  std::string client_addr;
+  std::string connection;
+  std::string protocol;
+  std::string groups_json;  // `groups` as the record holds it; make_origin fills it
+};
+std::shared_ptr<const EventOrigin> make_origin(EventOrigin origin);
 
 struct Event {
   std::string event;  // kEvent...
@@ -44,6 +67,8 @@ struct Event {
   std::string client_addr;
   std::string connection;
   std::string protocol;
+  // When set, `session` to `protocol` above come from here and the event's own are ignored.
+  std::shared_ptr<const EventOrigin> origin;
   // A statement: its text (secrets replaced by '***'), bound parameters, facts, decision.
   std::optional<std::string> command;
   std::optional<std::vector<std::optional<std::string>>> params;
@@ -68,11 +93,11 @@ struct Event {
 std::string format_time(TimePoint time);
 
 // The record for `event` without seq, instance and hashes (the journal fills them), and the
-// result rows' JSON body when the event keeps rows.
-struct EncodedEvent {
-  Record record;
-  std::optional<std::string> results;
-};
+// result rows' JSON body when the event keeps rows: the entry the store appends.
+using EncodedEvent = store::JournalEntry;
 EncodedEvent encode_event(const Event& event);
+// The same, into `out` (empty): the journal encodes a batch in place rather than moving
+// each record of 31 strings into the batch.
+void encode_event(const Event& event, EncodedEvent& out);
 
 }  // namespace portcullis::audit

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "audit/checkpoint.h"
 
 namespace portcullis::audit {
@@ -29,18 +31,24 @@ Journal::~Journal() {
   close();
 }
 
-void Journal::append(Event event, Completion on_commit) {
+void Journal::append(Event&& event, Completion on_commit) {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
     const bool waited = static_cast<bool>(on_commit);
-    queue_.push_back(
-        Pending{std::move(event), std::move(on_commit), std::chrono::steady_clock::now()});
-    backlog_.store(queue_.size(), std::memory_order_relaxed);
+    if (queue_.empty() || queue_.back().size() >= options_.max_batch) {
+      queue_.push_back(std::move(spare_));
+      spare_ = {};
+      queue_.back().reserve(options_.max_batch);  // no-op for a spare: it has the capacity
+    }
+    queue_.back().emplace_back(std::move(event), std::move(on_commit),
+                               std::chrono::steady_clock::now());
+    const std::size_t queued = ++queued_;
+    backlog_.store(queued, std::memory_order_relaxed);
     if (waited) ++waited_in_queue_;
     // Someone waits, or a batch is full: the writer goes now. Otherwise it wakes by itself
     // when the oldest event has waited batch_delay.
-    wake = waited || queue_.size() == 1 || queue_.size() >= options_.max_batch;
+    wake = waited || queued == 1 || queued >= options_.max_batch;
   }
   if (wake) wake_.notify_one();
 }
@@ -53,7 +61,7 @@ std::string Journal::last_error() const {
 JournalStats Journal::stats() const {
   std::lock_guard lock(mutex_);
   JournalStats stats = stats_;
-  stats.queued = queue_.size();
+  stats.queued = queued_;
   return stats;
 }
 
@@ -79,13 +87,13 @@ void Journal::set_unhealthy(const Error& error) {
 }
 
 void Journal::run() {
-  std::deque<Pending> batch;
+  std::vector<Pending> batch;
   std::unique_lock lock(mutex_);
   auto next_try = std::chrono::steady_clock::now();
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
     const bool healthy = healthy_.load(std::memory_order_acquire);
-    if (queue_.empty()) {
+    if (queued_ == 0) {
       if (stopping_) break;
       if (healthy) {
         wake_.wait(lock);
@@ -111,17 +119,17 @@ void Journal::run() {
       if (!healthy && now < next_try) {
         // Appenders that wait would wait for the retry anyway: tell them now.
         if (waited_in_queue_ > 0) {
-          std::deque<Pending> refused;
-          for (auto it = queue_.begin(); it != queue_.end();) {
-            if (it->on_commit) {
-              refused.push_back(std::move(*it));
-              it = queue_.erase(it);
-            } else {
-              ++it;
-            }
+          std::vector<Pending> refused;
+          for (auto& segment : queue_) {
+            std::vector<Pending> others;
+            for (auto& pending : segment)
+              (pending.on_commit ? refused : others).push_back(std::move(pending));
+            segment = std::move(others);
           }
+          std::erase_if(queue_, [](const auto& segment) { return segment.empty(); });
+          queued_ -= refused.size();
           waited_in_queue_ = 0;
-          backlog_.store(queue_.size(), std::memory_order_relaxed);
+          backlog_.store(queued_, std::memory_order_relaxed);
           lock.unlock();
           for (auto& pending : refused) pending.on_commit(false);
           lock.lock();
@@ -130,20 +138,21 @@ void Journal::run() {
         wake_.wait_until(lock, next_try);
         continue;
       }
-      if (healthy && waited_in_queue_ == 0 && queue_.size() < options_.max_batch) {
-        const auto due = queue_.front().queued + options_.batch_delay;
+      if (healthy && waited_in_queue_ == 0 && queued_ < options_.max_batch) {
+        const auto due = queue_.front().front().queued + options_.batch_delay;
         if (now < due) {
           wake_.wait_until(lock, due);
           continue;
         }
       }
     }
-    while (!queue_.empty() && batch.size() < options_.max_batch) {
-      if (queue_.front().on_commit) --waited_in_queue_;
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-    backlog_.store(queue_.size(), std::memory_order_relaxed);
+    batch = std::move(queue_.front());  // at most max_batch events, none moved one by one
+    queue_.pop_front();
+    queued_ -= batch.size();
+    if (waited_in_queue_ > 0)
+      for (const auto& pending : batch)
+        if (pending.on_commit) --waited_in_queue_;
+    backlog_.store(queued_, std::memory_order_relaxed);
     lock.unlock();
 
     auto committed = commit(batch);
@@ -154,12 +163,14 @@ void Journal::run() {
         if (pending.on_commit) pending.on_commit(true);
       batch.clear();
       lock.lock();
+      if (spare_.capacity() == 0) spare_ = std::move(batch);  // for the next segment
+      batch = {};
       continue;
     }
     set_unhealthy(committed.error());
     // Events somebody waits for are dropped (their commands will not run); the others
     // happened already and go back to the head of the queue, in order, to be tried again.
-    std::deque<Pending> kept;
+    std::vector<Pending> kept;
     for (auto& pending : batch) {
       if (pending.on_commit) {
         pending.on_commit(false);
@@ -167,18 +178,20 @@ void Journal::run() {
         kept.push_back(std::move(pending));
       }
     }
-    batch.clear();
+    batch = {};
     lock.lock();
     if (stopping_) {
       spdlog::error(
           "event=audit_lost events={} error=\"{}\" (the journal is closing and cannot "
           "write them)",
-          kept.size() + queue_.size(), committed.error().message);
+          kept.size() + queued_, committed.error().message);
       queue_.clear();
+      queued_ = 0;
       break;
     }
-    for (auto it = kept.rbegin(); it != kept.rend(); ++it) queue_.push_front(std::move(*it));
-    backlog_.store(queue_.size(), std::memory_order_relaxed);
+    queued_ += kept.size();
+    if (!kept.empty()) queue_.push_front(std::move(kept));
+    backlog_.store(queued_, std::memory_order_relaxed);
     next_try = std::chrono::steady_clock::now() + options_.retry_interval;
   }
   lock.unlock();
@@ -186,27 +199,29 @@ void Journal::run() {
     spdlog::error("event=audit_checkpoint_failed error=\"{}\"", r.error().message);
 }
 
-Result<void> Journal::commit(std::deque<Pending>& batch) {
-  std::vector<EncodedEvent> encoded;
-  encoded.reserve(batch.size());
-  for (const auto& pending : batch) encoded.push_back(encode_event(pending.event));
+Result<void> Journal::commit(std::vector<Pending>& batch) {
+  // Encoded before the store's transaction starts (its write lock is held for less), in place.
+  std::vector<store::JournalEntry> encoded(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) encode_event(batch[i].event, encoded[i]);
   int64_t last_seq = 0;
   int64_t checkpoint_seq = 0;
+  bool built = false;
   auto written = store_->append([&](const store::JournalTail& tail) -> Result<store::JournalBatch> {
     store::JournalBatch out;
-    out.entries.reserve(encoded.size());
-    std::string prev = tail.seq == 0 ? kGenesisHash : tail.hash;
+    // The whole vector, not each entry: build runs once per append, and a failed transaction
+    // encodes the events again on its next try.
+    if (std::exchange(built, true)) return make_error("the journal store built a batch twice");
+    out.entries = std::move(encoded);
+    const std::string* prev = tail.seq == 0 ? &kGenesisHash : &tail.hash;
     int64_t seq = tail.seq;
     checkpoint_seq = 0;
-    // Moved, not copied: a failed transaction encodes the events again on its next try.
-    for (auto& event : encoded) {
-      store::JournalEntry entry{std::move(event.record), std::move(event.results)};
+    for (auto& entry : out.entries) {
       ++seq;
       entry.record[Field::seq] = std::to_string(seq);
       if (!options_.instance.empty()) entry.record[Field::instance] = options_.instance;
-      entry.record.prev_hash = prev;
-      entry.record.hash = record_hash(entry.record);
-      prev = entry.record.hash;
+      entry.record.prev_hash = *prev;
+      entry.record.hash = hasher_.hash(entry.record);
+      prev = &entry.record.hash;
       if (options_.checkpoint_every > 0 &&
           static_cast<std::uint64_t>(seq) % options_.checkpoint_every == 0) {
         Checkpoint checkpoint{seq,
@@ -219,7 +234,6 @@ Result<void> Journal::commit(std::deque<Pending>& batch) {
         out.checkpoints.push_back(std::move(checkpoint));
         checkpoint_seq = seq;
       }
-      out.entries.push_back(std::move(entry));
     }
     last_seq = seq;
     return out;

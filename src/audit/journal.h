@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "audit/event.h"
 #include "identity/signing_key.h"
@@ -60,7 +61,10 @@ class Journal {
   // Thread-safe. With `on_commit` the caller waits for the outcome, and an event the store
   // cannot take is dropped (its command must not run). Without, the event is kept and tried
   // again until the store takes it.
-  void append(Event event, Completion on_commit = {});
+  void append(Event&& event, Completion on_commit = {});
+  void append(const Event& event, Completion on_commit = {}) {
+    append(Event(event), std::move(on_commit));
+  }
 
   // False from a failed commit until the store takes writes again: commands must be refused.
   bool healthy() const { return healthy_.load(std::memory_order_acquire); }
@@ -77,6 +81,9 @@ class Journal {
 
  private:
   struct Pending {
+    // Built in place in the queue: an Event is ~40 members, each move of it counts.
+    Pending(Event&& e, Completion&& c, std::chrono::steady_clock::time_point q)
+        : event(std::move(e)), on_commit(std::move(c)), queued(q) {}
     Event event;
     Completion on_commit;
     std::chrono::steady_clock::time_point queued;
@@ -86,17 +93,25 @@ class Journal {
           JournalOptions options);
   void run();
   // Writes `batch` in one transaction; checkpoints as `checkpoint_every` says.
-  Result<void> commit(std::deque<Pending>& batch);
+  Result<void> commit(std::vector<Pending>& batch);
   Result<void> final_checkpoint();
   void set_unhealthy(const Error& error);
 
   std::unique_ptr<store::JournalStore> store_;
   identity::SigningKey key_;
   JournalOptions options_;
+  RecordHasher hasher_;  // the writer thread's
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Pending> queue_;
+  // Events handed over and not yet taken by the writer, oldest first, in segments of at most
+  // max_batch: the writer takes the front segment whole as its next batch. Not one deque of
+  // events: a Pending is larger than a deque block, so that allocated (and the writer freed)
+  // a node per event, and the writer moved every event into its batch. A committed batch's
+  // vector comes back as `spare_` for the next segment, so appending allocates nothing.
+  std::deque<std::vector<Pending>> queue_;
+  std::vector<Pending> spare_;
+  std::size_t queued_ = 0;           // events in queue_
   std::size_t waited_in_queue_ = 0;  // queued events with a Completion
   bool stopping_ = false;
   std::string last_error_;

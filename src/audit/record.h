@@ -3,6 +3,7 @@
 // check a journal without Portcullis.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -24,10 +25,30 @@ extern const std::string kGenesisHash;
 // "portcullis-audit-v1\n", "prev_hash:<hex>\n", then for each field in order either
 // "<name>:<byte length>:<value>\n" or, when absent, "<name>:~\n".
 std::string canonical_form(const Record& record);
+// The same, appended to `out`.
+void append_canonical_form(const Record& record, std::string& out);
 // Lower-case hex SHA-256 of `bytes`.
 std::string sha256_hex(std::string_view bytes);
 // sha256_hex(canonical_form(record)).
 std::string record_hash(const Record& record);
+
+// record_hash and sha256_hex for many records in a row (the journal's writer, verify): one
+// digest context and one buffer for the canonical form, reused. Not thread-safe.
+class RecordHasher {
+ public:
+  RecordHasher();
+  ~RecordHasher();
+  RecordHasher(const RecordHasher&) = delete;
+  RecordHasher& operator=(const RecordHasher&) = delete;
+
+  std::string hash(const Record& record);
+  std::string sha256_hex(std::string_view bytes);
+
+ private:
+  struct Context;
+  std::unique_ptr<Context> context_;
+  std::string canonical_;
+};
 
 // The record as one JSON object (field names from INTERFACE.md, absent fields left out,
 // integers as numbers, list and map fields as JSON), prev_hash and hash last.

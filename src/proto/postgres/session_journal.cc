@@ -71,15 +71,35 @@ std::string recorded_text(const sql::Statement& statement) {
 
 }  // namespace
 
+std::string SessionJournal::recorded_command(const policy::Command& command) {
+  const auto& statements = command.classification->statements;
+  if (statements.empty()) return command.text;
+  std::string text;
+  for (const auto& statement : statements) {
+    if (!text.empty()) text += "; ";
+    text += recorded_text(statement);
+  }
+  return text;
+}
+
 void SessionJournal::attach(audit::Journal* journal, std::string session_id,
                             std::string client_addr) {
   journal_ = journal;
   session_id_ = std::move(session_id);
   client_addr_ = std::move(client_addr);
+  origin_.reset();
 }
 
 std::string SessionJournal::next_id() {
-  return fmt::format("{}.{}", session_id_, ++counter_);
+  // By hand rather than fmt::format: twice per statement on the I/O thread.
+  char counter[20];
+  const auto end = std::to_chars(counter, counter + sizeof counter, ++counter_).ptr;
+  std::string id;
+  id.reserve(session_id_.size() + 1 + static_cast<std::size_t>(end - counter));
+  id += session_id_;
+  id += '.';
+  id.append(counter, end);
+  return id;
 }
 
 audit::Event SessionJournal::base_event(std::string_view type) {
@@ -87,16 +107,22 @@ audit::Event SessionJournal::base_event(std::string_view type) {
   event.event = type;
   event.id = next_id();
   event.time = std::chrono::system_clock::now();
-  event.session = session_id_;
-  event.client_addr = client_addr_;
-  event.protocol = "postgres";
-  event.connection = connection_;
-  if (identity_) {
-    event.subject = identity_->subject;
-    event.subject_kind = identity::to_string(identity_->kind);
-    event.groups = identity_->groups;
-    event.auth = identity::to_string(identity_->method);
+  // Who and from where: built once (again after connected()), shared by every event.
+  if (!origin_) {
+    audit::EventOrigin origin;
+    origin.session = session_id_;
+    origin.client_addr = client_addr_;
+    origin.protocol = "postgres";
+    origin.connection = connection_;
+    if (identity_) {
+      origin.subject = identity_->subject;
+      origin.subject_kind = identity::to_string(identity_->kind);
+      origin.groups = identity_->groups;
+      origin.auth = identity::to_string(identity_->method);
+    }
+    origin_ = audit::make_origin(std::move(origin));
   }
+  event.origin = origin_;
   return event;
 }
 
@@ -106,8 +132,10 @@ void SessionJournal::connect_refused(std::string_view claimed_subject, std::stri
   // A store that fails would keep refused attempts in memory without bound: the log has them.
   if (!journal_->healthy()) return;
   auto event = base_event(audit::kEventConnect);
-  event.subject = claimed_subject;
-  event.connection = connection;
+  audit::EventOrigin origin = *event.origin;
+  origin.subject = claimed_subject;
+  origin.connection = connection;
+  event.origin = audit::make_origin(std::move(origin));
   event.verdict = "deny";
   event.error = reason;
   journal_->append(std::move(event));
@@ -116,6 +144,7 @@ void SessionJournal::connect_refused(std::string_view claimed_subject, std::stri
 void SessionJournal::connected(const identity::Identity& identity, std::string connection) {
   identity_ = identity;
   connection_ = std::move(connection);
+  origin_.reset();
   if (!journal_) return;
   auto event = base_event(audit::kEventConnect);
   event.verdict = "allow";
@@ -136,7 +165,8 @@ void SessionJournal::disconnected(uint64_t bytes_in, uint64_t bytes_out,
 
 std::size_t SessionJournal::decided(const policy::Command& command,
                                     const policy::Decision& decision, bool forwarded,
-                                    uint64_t serial, const Completion& on_commit) {
+                                    uint64_t serial, const Completion& on_commit,
+                                    const ReviewStep* review) {
   if (!journal_) return 0;
   std::optional<std::vector<std::optional<std::string>>> params;
   if (command.via == "execute" || command.via == "function_call") {
@@ -157,7 +187,7 @@ std::size_t SessionJournal::decided(const policy::Command& command,
       }
     }
   }
-  const bool allowed = decision.verdict == policy::Verdict::allow;
+  const bool allowed = review ? review->runs : decision.verdict == policy::Verdict::allow;
   std::size_t waited = 0;
   const auto& statements = command.classification->statements;
   const std::size_t count = std::max<std::size_t>(statements.size(), 1);
@@ -173,10 +203,21 @@ std::size_t SessionJournal::decided(const policy::Command& command,
     } else {
       event.command = command.text;  // empty text: nothing to classify
     }
-    event.params = params;
-    event.verdict = allowed ? "allow" : "deny";
+    // The last statement's event takes the values, the others copy them.
+    if (i + 1 == count)
+      event.params = std::move(params);
+    else
+      event.params = params;
     event.rule = decision.rule;
-    if (!allowed) event.error = fmt::format("42501: {}", decision.message);
+    if (review) {
+      event.verdict = review->verdict;
+      event.reviewer = review->reviewer;
+      event.statement = review->review_id;
+      event.error = review->error;
+    } else {
+      event.verdict = allowed ? "allow" : "deny";
+      if (!allowed) event.error = fmt::format("42501: {}", decision.message);
+    }
     if (allowed && forwarded)
       open_.push_back(
           Open{event.id, serial, std::chrono::steady_clock::now(), 0, {}, {}, 0, {}, false});
@@ -328,6 +369,7 @@ void SessionJournal::complete_front(std::string error) {
                           .count();
   event.error = std::move(error);
   event.masked = masked_since_last();
+  if (metrics_ != nullptr) metrics_->count_masked(event.masked);
   if (!open.kept.rows.empty() || open.kept.truncated || !open.kept.columns.empty())
     event.results = std::move(open.kept);
   journal_->append(std::move(event));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "audit/journal.h"
+#include "common/gateway_metrics.h"
 #include "identity/identity.h"
 #include "masking/masker.h"
 #include "policy/command.h"
@@ -45,17 +46,33 @@ class SessionJournal {
     scratch_ = scratch;
   }
 
+  // Masked-value counts go to the gateway's metrics too (null: not counted).
+  void set_metrics(GatewayMetrics* metrics) { metrics_ = metrics; }
+
   void connect_refused(std::string_view claimed_subject, std::string_view connection,
                        std::string_view reason);
   void connected(const identity::Identity& identity, std::string connection);
   void disconnected(uint64_t bytes_in, uint64_t bytes_out,
                     std::chrono::steady_clock::duration duration);
 
+  // Where a statement held for review stands: its events carry this verdict (review_pending,
+  // approved, rejected, expired), the reviewer and, in `statement`, the review's id.
+  struct ReviewStep {
+    std::string_view verdict;
+    std::string_view review_id;
+    std::string_view reviewer;
+    std::string_view error;  // "SQLSTATE: message" when the statement was refused
+    bool runs = false;       // approved: the statement is forwarded
+  };
+
   // One statement event per statement of a decided command. A forwarded one stays open until
   // the backend answers the sync point `serial`. `on_commit`, when given, is called for each
   // event appended with it; returns how many that is.
   std::size_t decided(const policy::Command& command, const policy::Decision& decision,
-                      bool forwarded, uint64_t serial, const Completion& on_commit);
+                      bool forwarded, uint64_t serial, const Completion& on_commit,
+                      const ReviewStep* review = nullptr);
+  // The command's text as the journal records it: each statement's, secrets replaced.
+  static std::string recorded_command(const policy::Command& command);
   // A command refused before any decision (a portal the gateway cannot attribute, say).
   void refused(std::string_view text, std::string_view message);
 
@@ -97,6 +114,7 @@ class SessionJournal {
   std::map<std::string, uint64_t> masked_since_last();
 
   audit::Journal* journal_ = nullptr;
+  GatewayMetrics* metrics_ = nullptr;
   std::string session_id_;
   std::string client_addr_;
   uint64_t counter_ = 0;
@@ -108,6 +126,7 @@ class SessionJournal {
   // Who, once authenticated.
   std::optional<identity::Identity> identity_;
   std::string connection_;
+  std::shared_ptr<const audit::EventOrigin> origin_;  // built from the above at first use
   std::deque<Open> open_;
   std::string withheld_;  // the error while a result is withheld
 };
