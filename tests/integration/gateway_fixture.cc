@@ -94,7 +94,8 @@ std::string GatewayProcess::render(const GatewayOptions& options) const {
       "{access}"
       "{guardrails}"
       "{audit}"
-      "{api}",
+      "{api}"
+      "{extra}",
       fmt::arg("port", port_),
       fmt::arg("http", options.http_listener && http_port_ != 0
                            ? fmt::format("  http: 127.0.0.1:{}\n", http_port_)
@@ -105,7 +106,7 @@ std::string GatewayProcess::render(const GatewayOptions& options) const {
       fmt::arg("md5", connection("md5-db", md5_user_, "PG_MD5_PASSWORD")),
       fmt::arg("trust", connection("trust-db", trust_user_, "")), fmt::arg("access", access),
       fmt::arg("guardrails", options.guardrails_section), fmt::arg("audit", options.audit_section),
-      fmt::arg("api", options.api_section));
+      fmt::arg("api", options.api_section), fmt::arg("extra", options.extra_sections));
 }
 
 void GatewayProcess::reload(const GatewayOptions& options) {

@@ -26,6 +26,7 @@ struct GatewayOptions {
   std::string audit_section;       // a whole `audit:` section, or empty (strict, the default)
   bool http_listener = false;      // `listen.http` on a loopback port of its own (http_port())
   std::string api_section;         // a whole `api:` section, or empty
+  std::string extra_sections;      // whole top-level sections appended (reviews:, ...)
 };
 
 class GatewayProcess {

@@ -39,7 +39,7 @@ constexpr const char* kGuardrails =
     "    when: { statements: [delete, update], where: absent }\n"
     "    action: review\n"
     "    reviewers: { groups: [dba] }\n"
-    "    wait: 120s\n"
+    "    wait: 1s\n"
     "  - name: no-server-files\n"
     "    when: { functions: [pg_read_file, pg_read_binary_file, pg_ls_dir, lo_import, "
     "lo_export], statements: [copy_program, copy_file] }\n"

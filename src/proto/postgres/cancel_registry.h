@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,6 +18,9 @@ struct CancelTarget {
   std::string host;
   uint16_t port = 0;
   BackendKeyData backend_key;
+  // Tells the session itself (a statement it holds for review is withdrawn); callable from
+  // any thread.
+  std::function<void()> interrupt;
 };
 
 class CancelRegistry {

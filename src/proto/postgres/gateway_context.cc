@@ -10,9 +10,13 @@ namespace portcullis::proto::postgres {
 
 Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
     policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator,
-    std::shared_ptr<audit::Journal> journal) {
+    GatewayServices services) {
   auto context = std::make_shared<GatewayContext>();
-  context->journal = std::move(journal);
+  context->journal = std::move(services.journal);
+  context->reviews = std::move(services.reviews);
+  context->live_sessions = std::move(services.live_sessions);
+  context->metrics =
+      services.metrics ? std::move(services.metrics) : std::make_shared<GatewayMetrics>();
   if (config->tls) {
     auto tls = net::make_server_tls_context(config->tls->cert_file, config->tls->key_file);
     if (!tls) return tls.error();

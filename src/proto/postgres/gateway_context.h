@@ -9,12 +9,15 @@
 #include <string>
 
 #include "audit/journal.h"
+#include "common/gateway_metrics.h"
 #include "identity/authenticator.h"
 #include "masking/masker.h"
 #include "policy/access.h"
 #include "policy/command.h"
 #include "policy/config.h"
 #include "policy/decision.h"
+#include "review/live_sessions.h"
+#include "review/reviews.h"
 
 namespace portcullis::proto::postgres {
 
@@ -36,6 +39,11 @@ struct GatewayContext {
   // The audit journal: the same one in every snapshot. Null records nothing (tests of other
   // parts only; `serve` always has one).
   std::shared_ptr<audit::Journal> journal;
+  // The approval workflow and the live-session registry: the same in every snapshot. Without
+  // `reviews`, a review verdict refuses the statement (nothing could release it).
+  std::shared_ptr<review::Reviews> reviews;
+  std::shared_ptr<review::LiveSessions> live_sessions;
+  std::shared_ptr<GatewayMetrics> metrics;  // never null
 
   const masking::Masker* masker(std::string_view profile) const {
     const auto it = maskers.find(profile);
@@ -44,8 +52,16 @@ struct GatewayContext {
 };
 
 // Builds the TLS contexts and the decision function for a configuration snapshot.
+// What lives across snapshots and every snapshot shares.
+struct GatewayServices {
+  std::shared_ptr<audit::Journal> journal;
+  std::shared_ptr<review::Reviews> reviews;
+  std::shared_ptr<review::LiveSessions> live_sessions;
+  std::shared_ptr<GatewayMetrics> metrics;  // made when not given
+};
+
 Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
     policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator,
-    std::shared_ptr<audit::Journal> journal = nullptr);
+    GatewayServices services = {});
 
 }  // namespace portcullis::proto::postgres

@@ -5,12 +5,14 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <cerrno>
 
 #include "net/byte_buffer.h"
 #include "proto/postgres/backend_connector.h"
@@ -37,6 +39,7 @@ constexpr std::string_view kSqlProgramLimitExceeded = "54000";
 constexpr std::string_view kSqlAdminShutdown = "57P01";
 constexpr std::string_view kSqlCannotConnectNow = "57P03";
 constexpr std::string_view kSqlIoError = "58030";
+constexpr std::string_view kSqlQueryCanceled = "57014";
 
 // Messages that stream through (DataRow, CopyData) may be as large as PostgreSQL allows a
 // value to be (MaxAllocSize, 1 GB, src/include/utils/memutils.h).
@@ -63,6 +66,13 @@ std::string error_response(std::string_view sqlstate, std::string_view message,
                            Severity severity = Severity::error) {
   std::string out;
   append_error_response(out, ErrorMessage{severity, sqlstate, message, {}, {}});
+  return out;
+}
+
+// A NoticeResponse (SQLSTATE 01000, warning class) the client shows at once.
+std::string notice_response(std::string_view message, std::string_view detail) {
+  std::string out;
+  append_notice_response(out, ErrorMessage{Severity::notice, "01000", message, detail, {}});
   return out;
 }
 
@@ -158,7 +168,9 @@ Session::Session(asio::ip::tcp::socket client, std::shared_ptr<const GatewayCont
       started_(std::chrono::steady_clock::now()),
       client_write_lock_(client.get_executor()),
       backend_progress_(client.get_executor()),
-      journal_progress_(client.get_executor()) {
+      journal_progress_(client.get_executor()),
+      review_timer_(client.get_executor()),
+      access_timer_(client.get_executor()) {
   net::error_code ec;
   const auto remote = client.remote_endpoint(ec);
   client_address_ =
@@ -168,6 +180,7 @@ Session::Session(asio::ip::tcp::socket client, std::shared_ptr<const GatewayCont
   last_client_activity_ = started_;
   if (context_->journal) {
     journal_.attach(context_->journal.get(), id_, client_address_);
+    journal_.set_metrics(context_->metrics.get());
     journal_.set_caps(context_->config->audit.record_results);
   }
 }
@@ -223,6 +236,8 @@ void Session::terminate(std::string_view sqlstate, std::string message) {
   if (terminated_) return;
   terminated_ = true;
   backend_progress_.cancel();
+  review_timer_.cancel();
+  access_timer_.cancel();
   auto self = shared_from_this();
   // A client that does not read cannot hold the session (or a shutdown) open: the sockets
   // are closed after a short grace whether the error got through or not.
@@ -424,7 +439,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
                   "portcullis: authentication failed: " + identity.error().message);
     co_return false;
   }
-  auto grant = policy::select_grant(config, *identity, connection_name);
+  auto grant = policy::select_grant(config, *identity, connection_name,
+                                    access_request_check(*identity, connection_name));
   if (!grant) {
     spdlog::info(
         "event=access_denied session={} client={} subject={:?} connection={:?} reason=\"{}\"", id_,
@@ -480,10 +496,37 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
 
   masker_ = context_->masker(grant->masking);
   if (masker_) mask_scratch_ = std::make_unique<masking::Scratch>();
+  std::weak_ptr<Session> weak = shared_from_this();
+  auto executor = client_->get_executor();
+  // Called from other threads (a CancelRequest's session, the REST API): posted to ours.
+  auto on_this_thread = [weak, executor](auto action) {
+    return [weak, executor, action](auto&&... args) {
+      asio::post(executor, [weak, action, args...] {
+        if (auto self = weak.lock()) action(*self, args...);
+      });
+    };
+  };
   gateway_key_ = cancels_->add(
-      CancelTarget{grant->connection->address.host, grant->connection->address.port, backend.key});
+      CancelTarget{grant->connection->address.host, grant->connection->address.port, backend.key,
+                   on_this_thread([](Session& self) { self.on_cancel_request(); })});
   identity_ = std::move(*identity);
   grant_ = std::move(*grant);
+  if (context_->live_sessions) {
+    live_ = std::make_shared<review::LiveSession>();
+    live_->id = id_;
+    live_->subject = identity_->subject;
+    live_->protocol = "postgres";
+    live_->connection = grant_->connection->name;
+    live_->client_addr = client_address_;
+    live_->started = std::chrono::system_clock::now();
+    live_registration_ = context_->live_sessions->add(
+        live_, on_this_thread([](Session& self, const std::string& reason) {
+          spdlog::info("event=session_killed session={} subject={} reason=\"{}\"", self.id_,
+                       self.identity_->subject, reason);
+          self.terminate(kSqlAdminShutdown, "portcullis: " + reason);
+        }));
+  }
+  arm_access_expiry();
   journal_.set_masking(masker_, &mask_counts_, mask_scratch_.get());
   journal_.connected(*identity_, grant_->connection->name);
 
@@ -511,6 +554,7 @@ asio::awaitable<void> Session::handle_cancel(const CancelRequest& request) {
     co_return;
   }
   spdlog::info("event=cancel client={} backend={}:{}", client_address_, target->host, target->port);
+  if (target->interrupt) target->interrupt();
   co_await send_backend_cancel(target->host, target->port, target->backend_key);
 }
 
@@ -528,7 +572,8 @@ asio::awaitable<void> Session::idle_watchdog() {
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
     const auto idle_since = last_client_activity_;
-    if (now - idle_since >= timeout && sync_points_.empty() && transaction_status_ == 'I') {
+    if (now - idle_since >= timeout && sync_points_.empty() && transaction_status_ == 'I' &&
+        !hold_) {
       spdlog::info("event=idle_timeout session={} subject={}", id_, identity_->subject);
       co_await write_to_client(error_response(
           kSqlIdleSessionTimeout,
@@ -556,6 +601,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       if (read_ec) break;
       in.commit(n);
       bytes_from_client_ += n;
+      if (live_) live_->bytes_in.store(bytes_from_client_, std::memory_order_relaxed);
       last_client_activity_ = std::chrono::steady_clock::now();
     }
 
@@ -565,6 +611,8 @@ asio::awaitable<void> Session::pump_client_to_backend() {
     bool close_after = false;
     bool wait_for_backend = false;
     bool stopped_early = false;
+    std::size_t held_at = 0;  // where the held message starts in `input`, and its size
+    std::size_t held_size = 0;
     segments.clear();
     while (pos < input.size()) {
       if (passthrough.step(input.size(), pos, segments)) continue;
@@ -608,6 +656,14 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       const Message message{header.type, input.substr(pos + kHeaderSize, header.body_size)};
       const Action action = on_client_message(message);
       if (action == Action::forward) add_segment(segments, false, pos, total);
+      if (action == Action::hold) {
+        // What came before it goes to the backend now; the held message waits.
+        held_at = pos;
+        held_size = total;
+        pos += total;
+        stopped_early = true;
+        break;
+      }
       pos += total;
       if (action == Action::close) {
         close_after = true;
@@ -640,6 +696,26 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       auto [write_ec, written] =
           co_await backend_->write(to_buffers(segments, input, no_synthetic));
       if (write_ec) co_return;
+    }
+    if (hold_) {
+      const bool release = co_await wait_for_review();
+      if (terminated_) co_return;
+      if (release) {
+        while (journal_waits_ > 0) {
+          journal_progress_.expires_at(asio::steady_timer::time_point::max());
+          co_await journal_progress_.async_wait(use_nothrow);
+          if (terminated_) co_return;
+        }
+        if (journal_failed_) {
+          terminate(kSqlIoError,
+                    "portcullis: the audit journal cannot be written; the statement was not run "
+                    "and the session ends (see the gateway's log)");
+          co_return;
+        }
+        auto [write_ec, written] =
+            co_await backend_->write(asio::buffer(input.data() + held_at, held_size));
+        if (write_ec) co_return;
+      }
     }
     in.consume(pos);
     if (whole_message_needed > 0) in.reserve_message(whole_message_needed);
@@ -796,6 +872,8 @@ std::shared_ptr<const sql::Classification> Session::classify(const policy::Comma
 
 Session::Action Session::decide(policy::Command command, bool extended) {
   ++commands_;
+  if (live_) live_->commands.store(commands_, std::memory_order_relaxed);
+  const auto decision_started = std::chrono::steady_clock::now();
   refresh_context();
   if (terminated_) return Action::drop;
   command.protocol = "postgres";
@@ -814,34 +892,41 @@ Session::Action Session::decide(policy::Command command, bool extended) {
     return Action::drop;
   }
   const auto decision = context_->decide(*context_->config, *identity_, *grant_, command);
+  auto& metrics = *context_->metrics;
+  metrics.observe_decision(std::chrono::steady_clock::now() - decision_started);
+  // Counted as journaled: a held statement's steps are counted where they happen.
+  if (command.via != "parse" && (decision.verdict != policy::Verdict::review || !context_->reviews))
+    metrics.count_verdict(decision.verdict == policy::Verdict::allow ? "allow" : "deny");
+  if (decision.verdict == policy::Verdict::review) {
+    // Parse is decided again at Execute, where the statement is held.
+    if (command.via == "parse") return Action::forward;
+    if (context_->reviews) {
+      // Approved after an earlier hold timed out: this exact text runs once.
+      auto claimed = context_->reviews->claim_approved_statement(
+          identity_->subject, grant_->connection->name, command.text,
+          std::chrono::system_clock::now());
+      if (claimed && *claimed) {
+        spdlog::info("event=command_approved session={} subject={} review={} reviewer={}", id_,
+                     identity_->subject, (*claimed)->id, (*claimed)->decided_by);
+        metrics.count_verdict("approved");
+        const SessionJournal::ReviewStep step{
+            "approved", (*claimed)->id, (*claimed)->decided_by, {}, true};
+        return admit(command, decision, extended, &step);
+      }
+      if (claimed) return hold(std::move(command), decision, extended);
+      refuse(kSqlIoError,
+             "portcullis: approval required, but the review store is unavailable (see the "
+             "gateway's log)",
+             extended);
+      journal_.decided(command, decision, false, next_sync_serial_, {});
+      return Action::drop;
+    }
+  }
+  if (decision.verdict == policy::Verdict::allow)
+    return admit(command, decision, extended, nullptr);
   // Parse is decided again at Execute, where the statement is recorded; a refused Parse is
   // recorded here, since it never reaches Execute.
-  const bool allowed = decision.verdict == policy::Verdict::allow;
-  if (command.via != "parse" || !allowed) {
-    SessionJournal::Completion on_commit;
-    if (allowed && journal_.must_wait(context_->config->audit.durability)) {
-      on_commit = [self = shared_from_this(), executor = client_->get_executor()](bool ok) {
-        asio::post(executor, [self, ok] { self->on_journal_commit(ok); });
-      };
-    }
-    journal_waits_ += journal_.decided(command, decision, allowed, next_sync_serial_, on_commit);
-  }
-  if (allowed) {
-    if (command.via != "parse") {
-      sql_prepared_.apply(*command.classification);
-      for (const auto& statement : command.classification->statements) {
-        if (statement.kind == "copy_from" && extended) copy_from_pending_ = true;
-        if (statement.kind == "copy_to" && statement.copy && masker_)
-          pending_copies_.push_back(PendingCopy{next_sync_serial_, *statement.copy});
-      }
-    }
-    // A simple Query or FunctionCall is answered with a ReadyForQuery of its own.
-    if (!extended) {
-      push_sync_point(SyncPoint{});
-      statements_.on_sync_point();
-    }
-    return Action::forward;
-  }
+  journal_.decided(command, decision, false, next_sync_serial_, {});
   spdlog::info("event=command_refused session={} subject={} via={} verdict={} rule={}", id_,
                identity_->subject, command.via, policy::to_string(decision.verdict), decision.rule);
   const auto message =
@@ -851,6 +936,240 @@ Session::Action Session::decide(policy::Command command, bool extended) {
           : fmt::format("portcullis: blocked by rule \"{}\": {}", decision.rule, decision.message);
   refuse(kSqlInsufficientPrivilege, message, extended);
   return Action::drop;
+}
+
+Session::Action Session::admit(const policy::Command& command, const policy::Decision& decision,
+                               bool extended, const SessionJournal::ReviewStep* review) {
+  // Parse is recorded at Execute.
+  if (command.via != "parse") {
+    SessionJournal::Completion on_commit;
+    if (journal_.must_wait(context_->config->audit.durability)) {
+      on_commit = [self = shared_from_this(), executor = client_->get_executor()](bool ok) {
+        asio::post(executor, [self, ok] { self->on_journal_commit(ok); });
+      };
+    }
+    journal_waits_ +=
+        journal_.decided(command, decision, true, next_sync_serial_, on_commit, review);
+    sql_prepared_.apply(*command.classification);
+    for (const auto& statement : command.classification->statements) {
+      if (statement.kind == "copy_from" && extended) copy_from_pending_ = true;
+      if (statement.kind == "copy_to" && statement.copy && masker_)
+        pending_copies_.push_back(PendingCopy{next_sync_serial_, *statement.copy});
+    }
+  }
+  // A simple Query or FunctionCall is answered with a ReadyForQuery of its own.
+  if (!extended) {
+    push_sync_point(SyncPoint{});
+    statements_.on_sync_point();
+  }
+  return Action::forward;
+}
+
+Session::Action Session::hold(policy::Command command, const policy::Decision& decision,
+                              bool extended) {
+  review::StatementHold request;
+  request.requester = &*identity_;
+  request.session = id_;
+  request.connection = grant_->connection->name;
+  request.text = command.text;
+  request.recorded_text = SessionJournal::recorded_command(command);
+  request.decision = &decision;
+  auto opened = context_->reviews->open_statement_review(request, std::chrono::system_clock::now());
+  if (!opened) {
+    refuse(kSqlIoError,
+           "portcullis: approval required, but the review cannot be opened (see the gateway's "
+           "log)",
+           extended);
+    journal_.decided(command, decision, false, next_sync_serial_, {});
+    return Action::drop;
+  }
+  context_->metrics->count_verdict("review_pending");
+  const SessionJournal::ReviewStep step{"review_pending", opened->id, {}, {}, false};
+  journal_.decided(command, decision, false, next_sync_serial_, {}, &step);
+  spdlog::info("event=command_held session={} subject={} via={} rule={} review={} wait_ms={}", id_,
+               identity_->subject, command.via, decision.rule, opened->id, decision.wait.count());
+  hold_.emplace();
+  hold_->review = opened->id;
+  hold_->command = std::move(command);
+  hold_->decision = decision;
+  hold_->extended = extended;
+  hold_->deadline = std::chrono::steady_clock::now() + decision.wait;
+  return Action::hold;
+}
+
+asio::awaitable<bool> Session::wait_for_review() {
+  auto& reviews = *context_->reviews;
+  const std::string id = hold_->review;
+  const auto wait_s = std::chrono::duration_cast<std::chrono::seconds>(hold_->decision.wait);
+  co_await write_to_client(notice_response(
+      fmt::format("portcullis: approval required by rule \"{}\"; review {}; waiting up to {}s",
+                  hold_->decision.rule, id, wait_s.count()),
+      hold_->decision.message));
+  if (live_) live_->set_held_review(id);
+  std::weak_ptr<Session> weak = shared_from_this();
+  const auto ticket =
+      reviews.watch(id, [weak, executor = client_->get_executor()](const store::ReviewRecord& r) {
+        asio::post(executor, [weak, r] {
+          if (auto self = weak.lock()) self->on_review_decided(r);
+        });
+      });
+  // Decided before the watch began (a quick reviewer): read it back.
+  if (auto current = reviews.find(id);
+      current && *current && (*current)->status != store::ReviewStatus::pending)
+    hold_->outcome = **current;
+  watch_client_during_hold();
+  while (!hold_->outcome && !hold_->cancelled && !hold_->client_gone && !terminated_ &&
+         std::chrono::steady_clock::now() < hold_->deadline) {
+    review_timer_.expires_at(hold_->deadline);
+    co_await review_timer_.async_wait(use_nothrow);
+  }
+  reviews.unwatch(id, ticket);
+  if (live_) live_->set_held_review({});
+  last_client_activity_ = std::chrono::steady_clock::now();
+
+  const Hold held = std::move(*hold_);
+  hold_.reset();
+  if (terminated_ || held.client_gone) {
+    const SessionJournal::ReviewStep step{
+        "expired", id, {}, "57P01: the session ended while the statement was held", false};
+    journal_.decided(held.command, held.decision, false, next_sync_serial_, {}, &step);
+    if (held.client_gone && !terminated_) {
+      spdlog::info("event=hold_abandoned session={} review={} reason=\"client left\"", id_, id);
+      terminate(kSqlAdminShutdown, "portcullis: the client left while its statement was held");
+    }
+    co_return false;
+  }
+  if (held.outcome && held.outcome->status == store::ReviewStatus::approved) {
+    // This session runs it: the review is spent.
+    if (auto r = reviews.mark_executed(id, std::chrono::system_clock::now()); !r) {
+      // Run by another session of the same subject meanwhile, or the store failed.
+      spdlog::warn("event=hold_release_failed session={} review={} error=\"{}\"", id_, id,
+                   r.error().message);
+      const std::string error = fmt::format("{}: {}", kSqlInsufficientPrivilege, r.error().message);
+      const SessionJournal::ReviewStep step{"expired", id, {}, error, false};
+      journal_.decided(held.command, held.decision, false, next_sync_serial_, {}, &step);
+      refuse(kSqlInsufficientPrivilege,
+             fmt::format("portcullis: review {} was approved but cannot be used: {}", id,
+                         r.error().message),
+             held.extended);
+      co_return false;
+    }
+    spdlog::info("event=command_approved session={} subject={} review={} reviewer={}", id_,
+                 identity_->subject, id, held.outcome->decided_by);
+    const SessionJournal::ReviewStep step{"approved", id, held.outcome->decided_by, {}, true};
+    context_->metrics->count_verdict("approved");
+    admit(held.command, held.decision, held.extended, &step);
+    co_return true;
+  }
+  std::string message;
+  std::string verdict;
+  std::string reviewer;
+  std::string_view sqlstate = kSqlInsufficientPrivilege;
+  if (held.outcome && held.outcome->status == store::ReviewStatus::rejected) {
+    verdict = "rejected";
+    reviewer = held.outcome->decided_by;
+    message = fmt::format("portcullis: review {} was rejected by {}{}{}", id, reviewer,
+                          held.outcome->comment.empty() ? "" : ": ", held.outcome->comment);
+  } else if (held.cancelled) {
+    verdict = "expired";
+    sqlstate = kSqlQueryCanceled;
+    message = fmt::format(
+        "portcullis: canceling the held statement on user request; review {} stays pending: once "
+        "approved, run the same statement again",
+        id);
+  } else if (held.outcome) {
+    verdict = "expired";
+    message = fmt::format("portcullis: review {} expired before anyone decided it", id);
+  } else {
+    verdict = "expired";
+    message = fmt::format(
+        "portcullis: review {} was not decided within {}s; it stays pending: once approved, run "
+        "the same statement again within {} minutes of the approval",
+        id, wait_s.count(),
+        std::chrono::duration_cast<std::chrono::minutes>(context_->config->reviews.grant_lifetime)
+            .count());
+  }
+  spdlog::info("event=command_refused session={} subject={} verdict={} review={}", id_,
+               identity_->subject, verdict, id);
+  context_->metrics->count_verdict(verdict);
+  const std::string error = fmt::format("{}: {}", sqlstate, message);
+  const SessionJournal::ReviewStep step{verdict, id, reviewer, error, false};
+  journal_.decided(held.command, held.decision, false, next_sync_serial_, {}, &step);
+  refuse(sqlstate, message, held.extended);
+  co_return false;
+}
+
+void Session::watch_client_during_hold() {
+  // Readable during a hold means the client sent something or left. Only its leaving is
+  // acted on: EOF, a Terminate message, or (under TLS) an alert record such as close_notify.
+  // Anything else is left in the socket for the relay to read after the hold.
+  // Not cancelled after the hold (that would cancel a write to the client too): a watch still
+  // pending serves the next hold, and ends when the client next sends anything.
+  if (client_watch_pending_) return;
+  client_watch_pending_ = true;
+  auto& socket = client_->socket();
+  socket.async_wait(asio::ip::tcp::socket::wait_read,
+                    [weak = std::weak_ptr<Session>(shared_from_this())](const net::error_code& ec) {
+                      auto self = weak.lock();
+                      if (!self) return;
+                      self->client_watch_pending_ = false;
+                      if (ec || !self->hold_) return;
+                      char first = 0;
+                      const auto n = ::recv(self->client_->socket().native_handle(), &first, 1,
+                                            MSG_PEEK | MSG_DONTWAIT);
+                      const bool tls = self->client_->is_tls();
+                      const bool gone = n == 0 ||
+                                        (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
+                                        (n == 1 && !tls && first == frontend::kTerminate) ||
+                                        (n == 1 && tls && first == 21);  // TLS ContentType alert
+                      if (!gone)
+                        return;  // data to relay after the hold; the hold's own timeout still runs
+                      self->hold_->client_gone = true;
+                      self->review_timer_.cancel();
+                    });
+}
+
+void Session::on_review_decided(store::ReviewRecord review) {
+  if (!hold_ || hold_->review != review.id) return;
+  hold_->outcome = std::move(review);
+  review_timer_.cancel();
+}
+
+void Session::on_cancel_request() {
+  if (!hold_) return;
+  spdlog::info("event=hold_cancelled session={} review={}", id_, hold_->review);
+  hold_->cancelled = true;
+  review_timer_.cancel();
+}
+
+void Session::arm_access_expiry() {
+  if (!grant_ || !grant_->expires_at) return;
+  const auto remaining = *grant_->expires_at - std::chrono::system_clock::now();
+  access_timer_.expires_after(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining));
+  access_timer_.async_wait(
+      [weak = std::weak_ptr<Session>(shared_from_this())](const net::error_code& ec) {
+        if (ec) return;
+        auto self = weak.lock();
+        if (!self || self->terminated_) return;
+        spdlog::info("event=session_revoked session={} subject={} reason=\"access expired\"",
+                     self->id_, self->identity_->subject);
+        self->terminate(kSqlAdminShutdown,
+                        fmt::format("portcullis: your just-in-time access to \"{}\" has expired; "
+                                    "request it again",
+                                    self->grant_->connection->name));
+      });
+}
+
+policy::AccessRequestCheck Session::access_request_check(const identity::Identity& who,
+                                                         std::string_view connection) const {
+  if (!context_->reviews) return {};
+  return [reviews = context_->reviews, subject = who.subject,
+          connection = std::string(connection)](const policy::AccessRuleConfig& rule)
+             -> Result<std::optional<std::chrono::system_clock::time_point>> {
+    return reviews->access_granted_until(subject, connection, rule.name,
+                                         std::chrono::system_clock::now());
+  };
 }
 
 void Session::refuse(std::string_view sqlstate, std::string_view message, bool extended) {
@@ -883,8 +1202,10 @@ void Session::refresh_context() {
   if (current == context_) return;
   // A reload took effect: the session goes on under the new snapshot, with the grant it
   // gives. If that grant is gone or would need another backend login, the session ends.
-  auto grant = policy::select_grant(*current->config, *identity_, grant_->connection->name);
+  auto grant = policy::select_grant(*current->config, *identity_, grant_->connection->name,
+                                    access_request_check(*identity_, grant_->connection->name));
   if (!grant || grant->credentials->user != grant_->credentials->user ||
+      grant->rule != grant_->rule ||
       policy::is_read_only(*grant) != policy::is_read_only(*grant_)) {
     spdlog::info("event=session_revoked session={} subject={} reason=\"configuration reloaded\"",
                  id_, identity_->subject);
@@ -899,6 +1220,7 @@ void Session::refresh_context() {
   if (masker_ && !mask_scratch_) mask_scratch_ = std::make_unique<masking::Scratch>();
   journal_.set_caps(context_->config->audit.record_results);
   journal_.set_masking(masker_, &mask_counts_, mask_scratch_.get());
+  arm_access_expiry();
 }
 
 bool Session::follow_backend_message(char type) {
@@ -1364,6 +1686,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       client_write_lock_.unlock();
       if (write_ec) co_return;
       bytes_to_client_ += written;
+      if (live_) live_->bytes_out.store(bytes_to_client_, std::memory_order_relaxed);
     }
     if (progressed) backend_progress_.cancel();
     if (unsafe_setting) {

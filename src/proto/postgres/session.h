@@ -26,7 +26,9 @@
 #include "proto/postgres/sql_prepared_statements.h"
 #include "proto/postgres/statement_tracker.h"
 #include "proto/postgres/table_names.h"
+#include "review/live_sessions.h"
 #include "sql/classification_cache.h"
+#include "store/review_record.h"
 
 namespace portcullis::proto::postgres {
 
@@ -58,7 +60,25 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   // What the relay does with a message the client sent.
-  enum class Action { forward, drop, close };
+  enum class Action {
+    forward,
+    drop,
+    close,
+    hold,  // held for review (hold_): forwarded or refused once decided
+  };
+
+  // A statement held for a review, from the review verdict until it is decided or the
+  // guardrail's wait runs out.
+  struct Hold {
+    std::string review;  // the review's id
+    policy::Command command;
+    policy::Decision decision;
+    bool extended = false;
+    std::chrono::steady_clock::time_point deadline;
+    std::optional<store::ReviewRecord> outcome;  // approved or rejected, once decided
+    bool cancelled = false;                      // the client sent a CancelRequest
+    bool client_gone = false;                    // the client closed its connection
+  };
 
   // A point where the backend will answer with ReadyForQuery (a Query, a Sync, a
   // FunctionCall), and what the gateway must add there.
@@ -84,6 +104,25 @@ class Session : public std::enable_shared_from_this<Session> {
   Action on_client_message(const Message& message);
   std::shared_ptr<const sql::Classification> classify(const policy::Command& command);
   Action decide(policy::Command command, bool extended);
+  // The allowed path of a decision: journaled (with `review`, the review step that let it
+  // run) and the session's bookkeeping for a forwarded command.
+  Action admit(const policy::Command& command, const policy::Decision& decision, bool extended,
+               const SessionJournal::ReviewStep* review);
+  // Holds the statement of a review verdict: a review is opened and the client told at once.
+  Action hold(policy::Command command, const policy::Decision& decision, bool extended);
+  // Waits for hold_'s review to be decided, the wait to run out, a cancel or the client to
+  // leave; true when the held message is to be forwarded, false when it was refused.
+  boost::asio::awaitable<bool> wait_for_review();
+  // Watches the client's socket during a hold for its going away (EOF, Terminate, TLS alert).
+  void watch_client_during_hold();
+  // Called on the session's thread: the review was decided, or a CancelRequest names us.
+  void on_review_decided(store::ReviewRecord review);
+  void on_cancel_request();
+  // Ends the session when just-in-time access runs out.
+  void arm_access_expiry();
+  // How select_grant learns of approved just-in-time access (nothing without reviews).
+  policy::AccessRequestCheck access_request_check(const identity::Identity& who,
+                                                  std::string_view connection) const;
   // Picks up a reloaded configuration before a command; ends the session if its access
   // changed in a way a live session cannot follow.
   void refresh_context();
@@ -178,6 +217,13 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point last_client_activity_;
   bool terminated_ = false;
   bool handshake_done_ = false;
+  std::optional<Hold> hold_;
+  bool client_watch_pending_ = false;
+  boost::asio::steady_timer review_timer_;
+  boost::asio::steady_timer access_timer_;
+  // This session in the live-session registry (sessions list / kill / revoke).
+  std::shared_ptr<review::LiveSession> live_;
+  std::unique_ptr<review::LiveSessions::Registration> live_registration_;
 
   uint64_t bytes_from_client_ = 0;
   uint64_t bytes_to_client_ = 0;
