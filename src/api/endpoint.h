@@ -16,7 +16,10 @@
 #include "api/journal_reader.h"
 #include "api/response.h"
 #include "audit/journal.h"
+#include "common/gateway_metrics.h"
 #include "identity/identity.h"
+#include "review/live_sessions.h"
+#include "review/reviews.h"
 #include "store/state_store.h"
 
 namespace portcullis::api {
@@ -31,6 +34,11 @@ struct Services {
   std::map<std::string, std::function<std::size_t()>> active_sessions;
   std::function<std::size_t()> api_connections;
   bool loopback_listener = false;
+  // The approval workflow, the live sessions, the data path's counters (each may be null in
+  // tests of other parts; `serve` sets them all).
+  review::Reviews* reviews = nullptr;
+  review::LiveSessions* live_sessions = nullptr;
+  const GatewayMetrics* metrics = nullptr;
 };
 
 // Writes bytes straight to the client (the body of a Server-Sent Events stream); false once
@@ -42,6 +50,7 @@ struct Call {
   boost::urls::params_view params;  // the query string, decoded
   std::shared_ptr<const ApiContext> context;
   std::optional<identity::Identity> caller;  // absent on endpoints open to anyone
+  std::vector<std::string> path_params;      // the {id} segments of the route, in order
   Services& services;
   RawWriter write;
 };

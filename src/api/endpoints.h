@@ -21,6 +21,22 @@ boost::asio::awaitable<std::optional<Response>> get_audit_verify(Call& call);
 // GET /api/v1/audit/stream: records as they are committed, as Server-Sent Events.
 boost::asio::awaitable<std::optional<Response>> get_audit_stream(Call& call);
 
+// GET /api/v1/reviews[?status=]: the reviews the caller may see (reviews.cc).
+boost::asio::awaitable<std::optional<Response>> get_reviews(Call& call);
+// GET /api/v1/reviews/{id}
+boost::asio::awaitable<std::optional<Response>> get_review(Call& call);
+// POST /api/v1/reviews/{id}/approve and /reject, body {"comment": "..."}.
+boost::asio::awaitable<std::optional<Response>> post_review_approve(Call& call);
+boost::asio::awaitable<std::optional<Response>> post_review_reject(Call& call);
+// POST /api/v1/access-requests {"connection", "duration", "reason"}: just-in-time access.
+boost::asio::awaitable<std::optional<Response>> post_access_request(Call& call);
+
+// GET /api/v1/sessions, POST /api/v1/sessions/{id}/kill (sessions.cc).
+boost::asio::awaitable<std::optional<Response>> get_sessions(Call& call);
+boost::asio::awaitable<std::optional<Response>> post_session_kill(Call& call);
+// POST /api/v1/revocations {"subject", "reason"}: revoke a subject now.
+boost::asio::awaitable<std::optional<Response>> post_revocation(Call& call);
+
 // GET /metrics: Prometheus text format.
 boost::asio::awaitable<std::optional<Response>> get_metrics(Call& call);
 

@@ -56,6 +56,41 @@ boost::asio::awaitable<std::optional<Response>> get_metrics(Call& call) {
   for (const auto& [protocol, count] : call.services.active_sessions)
     sessions +=
         fmt::format("portcullis_sessions_active{{protocol=\"{}\"}} {}\n", protocol, count());
+  if (const auto* metrics = call.services.metrics) {
+    std::string verdicts;
+    for (std::size_t i = 0; i < GatewayMetrics::kVerdicts.size(); ++i)
+      verdicts += fmt::format("portcullis_commands_total{{verdict=\"{}\"}} {}\n",
+                              GatewayMetrics::kVerdicts[i], metrics->verdicts(i));
+    add_metric(out, "portcullis_commands_total", "counter",
+               "Commands decided, by the verdict recorded for them.", verdicts);
+    std::string histogram;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i <= GatewayMetrics::kLatencyBoundsUs.size(); ++i) {
+      cumulative += metrics->latency_bucket(i);
+      const std::string bound =
+          i < GatewayMetrics::kLatencyBoundsUs.size()
+              ? fmt::format("{}", static_cast<double>(GatewayMetrics::kLatencyBoundsUs[i]) / 1e6)
+              : "+Inf";
+      histogram +=
+          fmt::format("portcullis_decision_seconds_bucket{{le=\"{}\"}} {}\n", bound, cumulative);
+    }
+    histogram +=
+        fmt::format("portcullis_decision_seconds_sum {}\n", metrics->latency_sum_seconds());
+    histogram += fmt::format("portcullis_decision_seconds_count {}\n", cumulative);
+    add_metric(out, "portcullis_decision_seconds", "histogram",
+               "Time from a command's arrival to its decision (classification included).",
+               histogram);
+    std::string masked;
+    for (const auto& [detector, count] : metrics->masked())
+      masked +=
+          fmt::format("portcullis_masked_values_total{{detector=\"{}\"}} {}\n", detector, count);
+    add_metric(out, "portcullis_masked_values_total", "counter",
+               "Values masked in results, by detector or column rule.", masked);
+  }
+  if (call.services.reviews)
+    add_metric(out, "portcullis_reviews_pending", "gauge",
+               "Reviews (held statements and access requests) waiting for a decision.",
+               sample("portcullis_reviews_pending", call.services.reviews->pending()));
   add_metric(out, "portcullis_sessions_active", "gauge", "Client sessions open, by protocol.",
              sessions);
   if (call.services.api_connections)

@@ -88,6 +88,111 @@ constexpr std::string_view kOpenApi = R"json({
         }
       }
     },
+    "/api/v1/reviews": {
+      "get": {
+        "operationId": "listReviews",
+        "summary": "Reviews the caller may see: those it may decide, its own; every review for admin and auditor groups",
+        "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "approved", "rejected", "expired", "executed"]}}],
+        "responses": {
+          "200": {"description": "Newest first, at most 1000", "content": {"application/json": {"schema": {"type": "object", "properties": {"reviews": {"type": "array", "items": {"$ref": "#/components/schemas/Review"}}}}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/reviews/{id}": {
+      "get": {
+        "operationId": "getReview",
+        "summary": "One review (404 also when the caller may not see it)",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The review", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Review"}}}},
+          "401": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/reviews/{id}/approve": {
+      "post": {
+        "operationId": "approveReview",
+        "summary": "Approve: the caller must be a reviewer the rule names and not the requester; one vote per reviewer",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Comment"}}}},
+        "responses": {
+          "200": {"description": "The review after the vote (approved once min_approvals reviewers approved)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Review"}}}},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"},
+          "409": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/reviews/{id}/reject": {
+      "post": {
+        "operationId": "rejectReview",
+        "summary": "Reject: decides the review at once; the held statement fails with the comment",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Comment"}}}},
+        "responses": {
+          "200": {"description": "The rejected review", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Review"}}}},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"},
+          "409": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/access-requests": {
+      "post": {
+        "operationId": "requestAccess",
+        "summary": "Ask for just-in-time access to a connection whose access rule has requires_request: true",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["connection", "duration", "reason"], "properties": {
+          "connection": {"type": "string"}, "duration": {"type": "string", "description": "30m, 2h, ... at most the rule's max_duration"}, "reason": {"type": "string"}}}}}},
+        "responses": {
+          "201": {"description": "The access review, pending", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Review"}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/sessions": {
+      "get": {
+        "operationId": "listSessions",
+        "summary": "Live client sessions (admin groups)",
+        "responses": {
+          "200": {"description": "The sessions", "content": {"application/json": {"schema": {"type": "object", "properties": {"sessions": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}}}}},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/sessions/{id}/kill": {
+      "post": {
+        "operationId": "killSession",
+        "summary": "End a live session now (admin groups); its client gets a FATAL error",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "Ended", "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "string"}, "killed": {"type": "boolean"}}}}}},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/revocations": {
+      "post": {
+        "operationId": "revokeSubject",
+        "summary": "Refuse every credential of a subject issued up to now and end its live sessions (admin groups)",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["subject"], "properties": {"subject": {"type": "string"}, "reason": {"type": "string"}}}}}},
+        "responses": {
+          "200": {"description": "Revoked", "content": {"application/json": {"schema": {"type": "object", "properties": {"subject": {"type": "string"}, "revoked_at": {"type": "string", "format": "date-time"}, "sessions_ended": {"type": "integer"}}}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "503": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
     "/api/v1/openapi.json": {
       "get": {
         "operationId": "getOpenApi",
@@ -130,7 +235,7 @@ constexpr std::string_view kOpenApi = R"json({
         "type": "object",
         "required": ["error"],
         "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-          "code": {"type": "string", "description": "bad_request, invalid_parameter, tls_required, unauthorized, forbidden, not_found, method_not_allowed, payload_too_large, headers_too_large, journal_unavailable, internal"},
+          "code": {"type": "string", "description": "bad_request, invalid_parameter, tls_required, unauthorized, forbidden, not_found, conflict, method_not_allowed, payload_too_large, headers_too_large, journal_unavailable, unavailable, internal"},
           "message": {"type": "string"}}}}
       },
       "Health": {
@@ -138,7 +243,35 @@ constexpr std::string_view kOpenApi = R"json({
         "required": ["status", "audit"],
         "properties": {"status": {"type": "string", "enum": ["ok"]}, "audit": {"type": "string", "enum": ["ok", "unavailable"]}}
       },
-      "EventType": {"type": "string", "enum": ["connect", "disconnect", "statement", "result"]},
+      "EventType": {"type": "string", "enum": ["connect", "disconnect", "statement", "result", "review", "api"]},
+      "Review": {
+        "type": "object",
+        "description": "A held statement (kind statement) or a just-in-time access request (kind access).",
+        "required": ["id", "kind", "status", "requester", "connection", "rule", "reviewers", "min_approvals", "approvals", "created", "expires"],
+        "properties": {
+          "id": {"type": "string"}, "kind": {"type": "string", "enum": ["statement", "access"]},
+          "status": {"type": "string", "enum": ["pending", "approved", "rejected", "expired", "executed"]},
+          "requester": {"type": "string"}, "session": {"type": "string"}, "connection": {"type": "string"},
+          "command": {"type": "string", "description": "The held statement, secrets replaced by ***"},
+          "rule": {"type": "string"},
+          "reviewers": {"type": "object", "properties": {"groups": {"type": "array", "items": {"type": "string"}}, "subjects": {"type": "array", "items": {"type": "string"}}}},
+          "min_approvals": {"type": "integer"},
+          "approvals": {"type": "array", "items": {"type": "object", "properties": {"reviewer": {"type": "string"}, "comment": {"type": "string"}, "time": {"type": "string", "format": "date-time"}}}},
+          "decided_by": {"type": "string"}, "comment": {"type": "string"}, "reason": {"type": "string"},
+          "duration_s": {"type": "integer"}, "created": {"type": "string", "format": "date-time"},
+          "expires": {"type": "string", "format": "date-time"}, "decided": {"type": "string", "format": "date-time"},
+          "grant_expires": {"type": "string", "format": "date-time"}, "executed": {"type": "string", "format": "date-time"}
+        }
+      },
+      "Session": {
+        "type": "object",
+        "properties": {
+          "id": {"type": "string"}, "subject": {"type": "string"}, "protocol": {"type": "string"}, "connection": {"type": "string"},
+          "client_addr": {"type": "string"}, "started": {"type": "string", "format": "date-time"}, "commands": {"type": "integer"},
+          "bytes_in": {"type": "integer"}, "bytes_out": {"type": "integer"}, "held_review": {"type": "string"}
+        }
+      },
+      "Comment": {"type": "object", "properties": {"comment": {"type": "string"}}},
       "AuditEvent": {
         "type": "object",
         "description": "A journal record (field names as docs/audit.md gives them; absent fields are left out). A search hit of a statement also carries its outcome and result_seq.",

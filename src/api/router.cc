@@ -4,12 +4,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/url/parse.hpp>
+#include <cctype>
 #include <chrono>
 #include <exception>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/bearer_auth.h"
 #include "api/endpoints.h"
@@ -20,6 +23,7 @@ namespace {
 
 enum class Access {
   anyone,
+  authenticated,    // any valid credential; the endpoint decides what the caller may do
   journal_readers,  // auditor or admin groups
   admins,
   // Anyone on a loopback listener (only local processes reach it, the trust the PostgreSQL
@@ -40,8 +44,47 @@ constexpr std::array kRoutes{
     Route{"/api/v1/audit", http::verb::get, Access::journal_readers, &get_audit_search},
     Route{"/api/v1/audit/verify", http::verb::get, Access::journal_readers, &get_audit_verify},
     Route{"/api/v1/audit/stream", http::verb::get, Access::journal_readers, &get_audit_stream},
+    Route{"/api/v1/reviews", http::verb::get, Access::authenticated, &get_reviews},
+    Route{"/api/v1/reviews/{id}", http::verb::get, Access::authenticated, &get_review},
+    Route{"/api/v1/reviews/{id}/approve", http::verb::post, Access::authenticated,
+          &post_review_approve},
+    Route{"/api/v1/reviews/{id}/reject", http::verb::post, Access::authenticated,
+          &post_review_reject},
+    Route{"/api/v1/access-requests", http::verb::post, Access::authenticated, &post_access_request},
+    Route{"/api/v1/sessions", http::verb::get, Access::admins, &get_sessions},
+    Route{"/api/v1/sessions/{id}/kill", http::verb::post, Access::admins, &post_session_kill},
+    Route{"/api/v1/revocations", http::verb::post, Access::admins, &post_revocation},
     Route{"/metrics", http::verb::get, Access::metrics_readers, &get_metrics},
 };
+
+// Whether `path` fits `pattern`, where a `{id}` segment matches one non-empty segment of
+// letters, digits, '-', '_' or '.'; the matched segments are appended to `params`.
+bool path_matches(std::string_view pattern, std::string_view path,
+                  std::vector<std::string>* params) {
+  std::vector<std::string> found;
+  while (!pattern.empty() || !path.empty()) {
+    if (pattern.empty() || path.empty() || pattern[0] != '/' || path[0] != '/') return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    const auto pattern_end = std::min(pattern.find('/'), pattern.size());
+    const auto path_end = std::min(path.find('/'), path.size());
+    const auto pattern_segment = pattern.substr(0, pattern_end);
+    const auto path_segment = path.substr(0, path_end);
+    if (pattern_segment == "{id}") {
+      if (path_segment.empty() || path_segment.size() > 128) return false;
+      for (char c : path_segment)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+          return false;
+      found.emplace_back(path_segment);
+    } else if (pattern_segment != path_segment) {
+      return false;
+    }
+    pattern.remove_prefix(pattern_end);
+    path.remove_prefix(path_end);
+  }
+  if (params != nullptr) *params = std::move(found);
+  return true;
+}
 
 // A 401 tells the client how to authenticate (RFC 6750 section 3); `error` only when a token
 // was presented and refused.
@@ -64,6 +107,7 @@ std::optional<Response> refusal(Access access, const identity::Identity& caller,
   const Roles roles = roles_of(caller, api);
   switch (access) {
     case Access::anyone:
+    case Access::authenticated:
       return std::nullopt;
     case Access::journal_readers:
       if (roles.may_read_journal()) return std::nullopt;
@@ -79,7 +123,7 @@ std::optional<Response> refusal(Access access, const identity::Identity& caller,
 std::string allowed_methods(std::string_view path) {
   std::string allow;
   for (const auto& route : kRoutes)
-    if (route.path == path) {
+    if (path_matches(route.path, path, nullptr)) {
       if (!allow.empty()) allow += ", ";
       const auto method = http::to_string(route.method);
       allow.append(method.data(), method.size());
@@ -98,8 +142,12 @@ boost::asio::awaitable<std::optional<Response>> route(const Request& request,
                              "the request target is not a valid path and query");
   const std::string_view path = target->encoded_path();
   const Route* found = nullptr;
+  std::vector<std::string> path_params;
   for (const auto& route : kRoutes)
-    if (route.path == path && route.method == request.method()) found = &route;
+    if (route.method == request.method() && path_matches(route.path, path, &path_params)) {
+      found = &route;
+      break;
+    }
   if (found == nullptr) {
     const std::string allow = allowed_methods(path);
     if (allow.empty())
@@ -110,7 +158,8 @@ boost::asio::awaitable<std::optional<Response>> route(const Request& request,
     co_return response;
   }
 
-  Call call{request, target->params(), context, std::nullopt, services, std::move(write)};
+  Call call{request,  target->params(), context, std::nullopt, std::move(path_params),
+            services, std::move(write)};
   const bool open = found->access == Access::anyone ||
                     (found->access == Access::metrics_readers && services.loopback_listener);
   if (!open) {

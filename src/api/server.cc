@@ -42,6 +42,9 @@ ApiServer::ApiServer(std::shared_ptr<const ApiContext> context, ApiServerOptions
   services_.journal = std::move(options.journal);
   services_.state = options.state;
   services_.active_sessions = std::move(options.active_sessions);
+  services_.reviews = options.reviews;
+  services_.live_sessions = options.live_sessions;
+  services_.metrics = options.metrics;
   services_.api_connections = [this] { return connections_.load(); };
 }
 

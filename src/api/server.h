@@ -34,6 +34,9 @@ struct ApiServerOptions {
   store::StateStore* state = nullptr;       // API-key lookups; must outlive the server
   // Live sessions by protocol name, for /metrics.
   std::map<std::string, std::function<std::size_t()>> active_sessions;
+  review::Reviews* reviews = nullptr;  // must outlive the server, like the rest
+  review::LiveSessions* live_sessions = nullptr;
+  const GatewayMetrics* metrics = nullptr;
 };
 
 class ApiServer {

@@ -36,7 +36,8 @@ constexpr std::size_t kDefaultSearchLimit = 100;
 
 const std::vector<std::string> kVerdicts{"allow",    "deny",     "review_pending",
                                          "approved", "rejected", "expired"};
-const std::vector<std::string> kEvents{"connect", "disconnect", "statement", "result"};
+const std::vector<std::string> kEvents{"connect", "disconnect", "statement",
+                                       "result",  "review",     "api"};
 
 struct VerifyArgs {
   std::string checkpoints_file;

@@ -16,6 +16,9 @@
 #include "policy/config_loader.h"
 #include "proto/postgres/gateway_context.h"
 #include "proto/postgres/server.h"
+#include "review/live_sessions.h"
+#include "review/notifier.h"
+#include "review/reviews.h"
 #include "store/journal_store.h"
 #include "store/state_store.h"
 
@@ -33,12 +36,12 @@ struct Snapshot {
 };
 
 Result<Snapshot> build_snapshot(policy::ConfigPtr config, store::StateStore& store,
-                                std::shared_ptr<audit::Journal> journal) {
+                                proto::postgres::GatewayServices services) {
   auto authenticator = identity::make_authenticator(*config, store, /*create_signing_key=*/true);
   if (!authenticator) return authenticator.error();
   std::shared_ptr<const identity::Authenticator> shared_authenticator(std::move(*authenticator));
   auto postgres =
-      proto::postgres::make_gateway_context(config, shared_authenticator, std::move(journal));
+      proto::postgres::make_gateway_context(config, shared_authenticator, std::move(services));
   if (!postgres) return postgres.error();
   // The API takes tokens exactly as the PostgreSQL front end does, and presents its certificate.
   auto api = std::make_shared<const api::ApiContext>(
@@ -106,7 +109,28 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     std::cerr << "portcullis: " << exporters.error().message << "\n";
     return 1;
   }
-  auto snapshot = build_snapshot(config, **store, *journal);
+  // The approval workflow and the live sessions outlive reloads, like the journal.
+  std::atomic<std::shared_ptr<const policy::Config>> current_config{config};
+  std::unique_ptr<review::Notifier> notifier;
+  try {
+    notifier = std::make_unique<review::Notifier>();
+  } catch (const std::exception& e) {
+    std::cerr << "portcullis: cannot start webhook notifications: " << e.what() << "\n";
+    return 1;
+  }
+  notifier->set_targets(config->notifications.webhooks);
+  review::ReviewsWiring wiring;
+  wiring.store = store->get();
+  wiring.journal = journal->get();
+  wiring.notify = [&notifier](review::Notification n) { notifier->notify(std::move(n)); };
+  wiring.config = [&current_config] { return current_config.load(); };
+  auto reviews = std::make_shared<review::Reviews>(std::move(wiring));
+  reviews->start_expiry();
+  auto live_sessions = std::make_shared<review::LiveSessions>();
+  auto metrics = std::make_shared<GatewayMetrics>();
+  const proto::postgres::GatewayServices services{*journal, reviews, live_sessions, metrics};
+
+  auto snapshot = build_snapshot(config, **store, services);
   if (!snapshot) {
     std::cerr << "portcullis: " << snapshot.error().message << "\n";
     return 2;
@@ -131,6 +155,9 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     api_options.journal = *journal;
     api_options.state = store->get();
     api_options.active_sessions["postgres"] = [&postgres] { return postgres.active_sessions(); };
+    api_options.reviews = reviews.get();
+    api_options.live_sessions = live_sessions.get();
+    api_options.metrics = metrics.get();
     auto started =
         api::ApiServer::start(*config->listen.http, snapshot->api, std::move(api_options));
     if (!started) {
@@ -157,7 +184,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
         spdlog::error("event=reload_failed reason=\"{}\"", reloaded.error().message);
         continue;
       }
-      auto next = build_snapshot(*reloaded, **store, *journal);
+      auto next = build_snapshot(*reloaded, **store, services);
       if (!next) {
         spdlog::error("event=reload_failed reason=\"{}\"", next.error().message);
         continue;
@@ -165,6 +192,8 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
       postgres.replace_context(next->postgres);
       if (api_server) api_server->replace_context(next->api);
       config = *reloaded;
+      current_config.store(config);
+      notifier->set_targets(config->notifications.webhooks);
       spdlog::info("event=reloaded config={}", config->source_file.string());
       continue;
     }
@@ -175,6 +204,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
   postgres.stop();
   threads.release();
   threads.join();
+  reviews.reset();  // its expiry thread journals: stopped before the journal closes
   // After the sessions, before the I/O contexts go: the last events and a signed checkpoint.
   (*journal)->close();
   for (auto& exporter : *exporters) exporter->stop();  // after close: the last checkpoint too

@@ -1,0 +1,114 @@
+// The approval workflow's endpoints: list and read reviews, approve or reject one, ask for
+// just-in-time access. Any authenticated caller reaches them; what each caller may see and
+// decide is the workflow's rule: reviewers named by the rule decide (never the requester),
+// requesters see their own, admins and auditors see everything.
+#include <boost/json/serialize.hpp>
+
+#include "api/endpoints.h"
+#include "api/review_json.h"
+#include "api/roles.h"
+#include "policy/units.h"
+
+namespace portcullis::api {
+namespace {
+
+bool may_see(const store::ReviewRecord& review, const Call& call) {
+  const auto roles = roles_of(*call.caller, call.context->config->api);
+  return roles.may_read_journal() || review.requester == call.caller->subject ||
+         review::Reviews::may_decide(review, *call.caller);
+}
+
+boost::asio::awaitable<std::optional<Response>> decide(Call& call, bool approve) {
+  if (!call.services.reviews) co_return not_running("the approval workflow");
+  auto body = json_body(call);
+  if (!body)
+    co_return error_response(http::status::bad_request, "bad_request", body.error().message);
+  std::string comment;
+  if (const auto* value = body->if_contains("comment")) {
+    if (!value->is_string())
+      co_return error_response(http::status::bad_request, "bad_request",
+                               "\"comment\" must be a string");
+    comment = value->as_string();
+  }
+  const std::string& id = call.path_params.at(0);
+  auto decided = call.services.reviews->vote(id, *call.caller, approve, std::move(comment),
+                                             std::chrono::system_clock::now());
+  journal_request(call, call.request.target(), id,
+                  decided ? (approve ? "approve" : "reject") : "refused: " + decided.error().code);
+  if (!decided) co_return workflow_error(decided.error());
+  co_return json_response(http::status::ok, boost::json::serialize(review_json(*decided)));
+}
+
+}  // namespace
+
+boost::asio::awaitable<std::optional<Response>> get_reviews(Call& call) {
+  if (!call.services.reviews) co_return not_running("the approval workflow");
+  std::optional<store::ReviewStatus> status;
+  if (auto it = call.params.find("status"); it != call.params.end()) {
+    status = store::parse_review_status((*it).value);
+    if (!status)
+      co_return error_response(
+          http::status::bad_request, "bad_request",
+          "status must be one of pending, approved, rejected, expired, executed");
+  }
+  auto listed = call.services.reviews->list(status, 1000);
+  if (!listed) co_return workflow_error(listed.error());
+  boost::json::array reviews;
+  for (const auto& review : *listed)
+    if (may_see(review, call)) reviews.push_back(review_json(review));
+  co_return json_response(http::status::ok,
+                          boost::json::serialize(boost::json::object{{"reviews", reviews}}));
+}
+
+boost::asio::awaitable<std::optional<Response>> get_review(Call& call) {
+  if (!call.services.reviews) co_return not_running("the approval workflow");
+  auto found = call.services.reviews->find(call.path_params.at(0));
+  if (!found) co_return workflow_error(found.error());
+  // Someone who may not see a review learns nothing of it, not even that it exists.
+  if (!*found || !may_see(**found, call))
+    co_return error_response(http::status::not_found, "not_found", "no such review");
+  co_return json_response(http::status::ok, boost::json::serialize(review_json(**found)));
+}
+
+boost::asio::awaitable<std::optional<Response>> post_review_approve(Call& call) {
+  co_return co_await decide(call, true);
+}
+
+boost::asio::awaitable<std::optional<Response>> post_review_reject(Call& call) {
+  co_return co_await decide(call, false);
+}
+
+boost::asio::awaitable<std::optional<Response>> post_access_request(Call& call) {
+  if (!call.services.reviews) co_return not_running("the approval workflow");
+  auto body = json_body(call);
+  if (!body)
+    co_return error_response(http::status::bad_request, "bad_request", body.error().message);
+  review::AccessRequest request;
+  auto text = [&](std::string_view key) -> std::optional<std::string> {
+    const auto* value = body->if_contains(key);
+    if (value == nullptr || !value->is_string()) return std::nullopt;
+    return std::string(value->as_string());
+  };
+  auto connection = text("connection");
+  auto duration = text("duration");
+  auto reason = text("reason");
+  if (!connection || !duration || !reason)
+    co_return error_response(http::status::bad_request, "bad_request",
+                             "\"connection\", \"duration\" (e.g. \"30m\") and \"reason\" are "
+                             "required strings");
+  auto parsed = policy::parse_duration(*duration);
+  if (!parsed)
+    co_return error_response(http::status::bad_request, "bad_request",
+                             "duration: " + parsed.error().message);
+  request.connection = std::move(*connection);
+  request.duration = *parsed;
+  request.reason = std::move(*reason);
+  auto opened = call.services.reviews->request_access(*call.caller, request,
+                                                      std::chrono::system_clock::now());
+  journal_request(call, call.request.target(), opened ? opened->id : request.connection,
+                  opened ? "requested" : "refused: " + opened.error().code);
+  if (!opened) co_return workflow_error(opened.error());
+  co_return json_response(http::status::created, boost::json::serialize(review_json(*opened)));
+}
+
+}  // namespace portcullis::api

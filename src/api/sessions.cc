@@ -1,0 +1,74 @@
+// Incident response: the live sessions, ending one, revoking a subject. Admins only.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "api/endpoints.h"
+#include "api/review_json.h"
+#include "audit/event.h"
+
+namespace portcullis::api {
+
+boost::asio::awaitable<std::optional<Response>> get_sessions(Call& call) {
+  if (!call.services.live_sessions) co_return not_running("the session registry");
+  boost::json::array sessions;
+  for (const auto& session : call.services.live_sessions->list())
+    sessions.push_back(live_session_json(session));
+  co_return json_response(http::status::ok,
+                          boost::json::serialize(boost::json::object{{"sessions", sessions}}));
+}
+
+boost::asio::awaitable<std::optional<Response>> post_session_kill(Call& call) {
+  if (!call.services.live_sessions) co_return not_running("the session registry");
+  const std::string& id = call.path_params.at(0);
+  const bool ended = call.services.live_sessions->end(
+      id, fmt::format("terminating connection: ended by {} through the REST API",
+                      call.caller->subject));
+  journal_request(call, call.request.target(), id, ended ? "killed" : "not found");
+  if (!ended) co_return error_response(http::status::not_found, "not_found", "no such session");
+  co_return json_response(
+      http::status::ok, boost::json::serialize(boost::json::object{{"id", id}, {"killed", true}}));
+}
+
+boost::asio::awaitable<std::optional<Response>> post_revocation(Call& call) {
+  if (!call.services.state) co_return not_running("the state store");
+  auto body = json_body(call);
+  if (!body)
+    co_return error_response(http::status::bad_request, "bad_request", body.error().message);
+  const auto* subject = body->if_contains("subject");
+  if (subject == nullptr || !subject->is_string() || subject->as_string().empty())
+    co_return error_response(http::status::bad_request, "bad_request",
+                             "\"subject\" is required (a non-empty string)");
+  std::string reason;
+  if (const auto* value = body->if_contains("reason"); value != nullptr && value->is_string())
+    reason = value->as_string();
+  store::RevocationRecord revocation;
+  revocation.subject = subject->as_string();
+  revocation.revoked_at = std::chrono::system_clock::now();
+  revocation.revoked_by = call.caller->subject;
+  revocation.reason = reason;
+  // Stored first: from here on the subject's credentials are refused, so nothing the
+  // sessions ended below can reconnect with them.
+  if (auto r = call.services.state->upsert_revocation(revocation); !r) {
+    spdlog::error("event=revocation_failed subject={} error=\"{}\"", revocation.subject,
+                  r.error().message);
+    co_return error_response(http::status::service_unavailable, "unavailable",
+                             "the revocation could not be stored (see the gateway's log)");
+  }
+  std::size_t ended = 0;
+  if (call.services.live_sessions)
+    ended = call.services.live_sessions->end_subject(
+        revocation.subject,
+        fmt::format("terminating connection: the credentials of {} were revoked",
+                    revocation.subject));
+  spdlog::warn("event=subject_revoked subject={} by={} sessions_ended={} reason=\"{}\"",
+               revocation.subject, revocation.revoked_by, ended, reason);
+  journal_request(call, call.request.target(), revocation.subject, "revoked");
+  boost::json::object out{{"subject", revocation.subject},
+                          {"revoked_at", audit::format_time(revocation.revoked_at)},
+                          {"sessions_ended", ended}};
+  co_return json_response(http::status::ok, boost::json::serialize(out));
+}
+
+}  // namespace portcullis::api
