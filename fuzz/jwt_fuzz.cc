@@ -22,7 +22,7 @@ namespace {
 
 using namespace portcullis;
 
-// An empty store: API key look-ups find nothing, without touching a disk.
+// An empty store: API key and revocation look-ups find nothing, without touching a disk.
 class EmptyStore final : public store::StateStore {
  public:
   Result<void> insert_api_key(const store::ApiKeyRecord&) override { return {}; }
@@ -34,6 +34,29 @@ class EmptyStore final : public store::StateStore {
   }
   Result<bool> revoke_api_key(std::string_view) override { return false; }
   Result<void> touch_api_key(std::string_view, store::TimePoint) override { return {}; }
+  Result<void> insert_review(const store::ReviewRecord&) override { return {}; }
+  Result<std::optional<store::ReviewRecord>> find_review(std::string_view) override {
+    return std::optional<store::ReviewRecord>();
+  }
+  Result<std::vector<store::ReviewRecord>> list_reviews(std::optional<store::ReviewStatus>,
+                                                        std::size_t) override {
+    return std::vector<store::ReviewRecord>();
+  }
+  Result<store::ReviewRecord> update_review(std::string_view, const ReviewChange&) override {
+    return make_error("not_found", "no reviews here");
+  }
+  Result<std::vector<store::ReviewRecord>> approved_reviews(store::ReviewKind, std::string_view,
+                                                            std::string_view,
+                                                            store::TimePoint) override {
+    return std::vector<store::ReviewRecord>();
+  }
+  Result<std::vector<store::ReviewRecord>> overdue_reviews(store::TimePoint) override {
+    return std::vector<store::ReviewRecord>();
+  }
+  Result<void> upsert_revocation(const store::RevocationRecord&) override { return {}; }
+  Result<std::optional<store::RevocationRecord>> find_revocation(std::string_view) override {
+    return std::optional<store::RevocationRecord>();
+  }
 };
 
 std::string bn_param(EVP_PKEY* key, const char* name) {
