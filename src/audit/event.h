@@ -39,8 +39,8 @@ struct ResultRows {
 };
 
 // Who and from where, the same for every event of a session: a session builds it once and its
-// events share it, instead of each copying eight strings and a list (which cost the I/O
-// thread more than the rest of the event); `groups_json` is encoded once with it.
+// events share it, instead of each copying eight strings and a list on the I/O thread;
+// `groups_json` is encoded once with it rather than by the writer for every event.
 struct EventOrigin {
   std::string session;
   std::string subject;

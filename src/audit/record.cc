@@ -19,8 +19,8 @@ namespace {
 constexpr char kHex[] = "0123456789abcdef";
 
 // SHA-256 fetched from the provider once. EVP_sha256() passed to EVP_Digest makes OpenSSL 3
-// fetch the algorithm again on every call (a lookup under a lock), which cost the journal's
-// writer about a tenth of what hashing a record does.
+// fetch the algorithm again on every call (a lookup under a lock): a third of the journal
+// writer's SHA-256 time in a profile (docs/benchmarks.md, "Profile and fix").
 const EVP_MD* sha256_md() {
   static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   if (md == nullptr) throw std::runtime_error("SHA-256 is not available from OpenSSL");

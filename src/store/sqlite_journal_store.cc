@@ -16,11 +16,12 @@ namespace {
 
 // Records (and kept result rows) per multi-row INSERT. A statement of its own for each
 // record cost the writer a cursor per index opened and closed, a VDBE halt and a reset per
-// row: about a fifth of SQLite's time per record. 16 rows of 31 parameters stay far below
-// SQLite's parameter limit (32766). The multi-row statements are INSERT OR ROLLBACK: a plain
-// INSERT of several rows inside a transaction keeps a statement journal (the pages it changes,
-// in a temporary file once past 64 KiB: 2-3 extra writes per record) so that a failing row
-// can be undone alone; here any failure rolls the whole transaction back anyway.
+// row: about a quarter of SQLite's instructions per record. 16 rows of 31 parameters stay
+// far below SQLite's parameter limit (32766). The multi-row statements are INSERT OR
+// ROLLBACK: a plain INSERT of several rows inside a transaction keeps a statement journal
+// (the pages it changes, in a temporary file once past 64 KiB: 2-3 extra writes per record)
+// so that a failing row can be undone alone; here any failure rolls the whole transaction
+// back anyway.
 constexpr std::size_t kRowsPerInsert = 16;
 constexpr int kRecordParameters = static_cast<int>(kFieldCount) + 2;
 
@@ -105,7 +106,8 @@ class SqliteJournalStore final : public JournalStore {
          true},
         {&insert_results_, "INSERT INTO audit_results (seq, body) VALUES (?, ?)", true},
         {&insert_many_results_,
-         "INSERT OR ROLLBACK INTO audit_results (seq, body) VALUES " + values_rows(kRowsPerInsert, 2),
+         "INSERT OR ROLLBACK INTO audit_results (seq, body) VALUES " +
+             values_rows(kRowsPerInsert, 2),
          true},
         {&insert_checkpoint_,
          "INSERT INTO audit_checkpoints (seq, hash, time, instance, key_id, signature) "
@@ -338,7 +340,8 @@ class SqliteJournalStore final : public JournalStore {
       }
       if (field_info(static_cast<Field>(i)).type == FieldType::integer) {
         int64_t number = 0;
-        const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), number);
+        const auto [end, ec] =
+            std::from_chars(value->data(), value->data() + value->size(), number);
         if (ec != std::errc() || end != value->data() + value->size())
           return make_error(fmt::format("journal field {} is not an integer",
                                         field_info(static_cast<Field>(i)).name));
