@@ -44,6 +44,15 @@ class Stream {
     co_return co_await socket_.async_read_some(buffers, use_nothrow);
   }
 
+  // Waits until the connection has bytes to read, or is closed, so that a relay holds no read
+  // buffer while its peer is quiet. TLS streams return at once: OpenSSL may hold decrypted
+  // bytes that the socket does not show, so they read straight away (and keep their buffer).
+  asio::awaitable<error_code> wait_readable() {
+    if (tls_) co_return error_code{};
+    auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, use_nothrow);
+    co_return ec;
+  }
+
   template <class ConstBuffers>
   asio::awaitable<std::tuple<error_code, std::size_t>> write(const ConstBuffers& buffers) {
     if (tls_) co_return co_await asio::async_write(*tls_, buffers, use_nothrow);

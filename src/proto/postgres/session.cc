@@ -595,10 +595,17 @@ asio::awaitable<void> Session::pump_client_to_backend() {
   const std::string no_synthetic;  // this direction forwards only what the client sent
   Passthrough passthrough;
   bool need_read = true;
+  bool drained = true;  // the last read emptied the socket: wait before taking a buffer
   for (;;) {
     if (need_read) {
-      auto [read_ec, n] = co_await client_->read_some(in.writable());
+      if (drained && in.empty()) {
+        in.release();
+        if (auto wait_ec = co_await client_->wait_readable()) break;
+      }
+      const auto space = in.writable();
+      auto [read_ec, n] = co_await client_->read_some(space);
       if (read_ec) break;
+      drained = n < space.size();
       in.commit(n);
       bytes_from_client_ += n;
       if (live_) live_->bytes_in.store(bytes_from_client_, std::memory_order_relaxed);
@@ -719,7 +726,8 @@ asio::awaitable<void> Session::pump_client_to_backend() {
     }
     in.consume(pos);
     if (whole_message_needed > 0) in.reserve_message(whole_message_needed);
-    if (in.empty()) in.shrink_to(kRelayBufferSize);
+    // A large message's memory goes back as soon as it has been relayed.
+    if (in.capacity() > kRelayBufferSize) in.release();
     if (!sync_points_.empty() && sync_points_.front().synthetic) {
       std::string out;
       drain_synthetic(out);
@@ -1513,11 +1521,18 @@ asio::awaitable<void> Session::pump_backend_to_client() {
   std::string synthetic;
   Passthrough passthrough;
   bool first = true;
+  bool drained = true;     // the last read emptied the socket: wait before taking a buffer
   bool reprocess = false;  // whole messages are buffered still: handle them before reading
   for (;;) {
     if ((!first || in.empty()) && !reprocess) {
-      auto [read_ec, n] = co_await backend_->read_some(in.writable());
+      if (drained && in.empty()) {
+        in.release();
+        if (auto wait_ec = co_await backend_->wait_readable()) co_return;
+      }
+      const auto space = in.writable();
+      auto [read_ec, n] = co_await backend_->read_some(space);
       if (read_ec) co_return;
+      drained = n < space.size();
       in.commit(n);
     }
     first = false;
@@ -1706,7 +1721,8 @@ asio::awaitable<void> Session::pump_backend_to_client() {
     }
     in.consume(pos);
     if (whole_message_needed > 0) in.reserve_message(whole_message_needed);
-    if (in.empty()) in.shrink_to(kRelayBufferSize);
+    // A large message's memory goes back as soon as it has been relayed.
+    if (in.capacity() > kRelayBufferSize) in.release();
     if (!look_up.empty()) {
       // The snapshot the target points into stays alive while the lookup runs.
       const auto context = context_;

@@ -7,8 +7,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/container/deque.hpp>
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -184,7 +184,8 @@ class Session : public std::enable_shared_from_this<Session> {
     uint64_t serial;
     sql::CopyOptions options;
   };
-  std::deque<PendingCopy> pending_copies_;
+  // Boost's deques allocate nothing until their first element: an idle session holds none.
+  boost::container::deque<PendingCopy> pending_copies_;
   // The COPY being masked: its row format and a plan per column.
   struct CopyMasking {
     CopyFormat format;
@@ -204,7 +205,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool copy_in_started_ = false;    // the backend answered CopyInResponse
   // Cancelled by the backend pump whenever a batch is answered; the client pump waits on it.
   boost::asio::steady_timer backend_progress_;
-  std::deque<SyncPoint> sync_points_;
+  boost::container::deque<SyncPoint> sync_points_;
   uint64_t next_sync_serial_ = 0;
   SessionJournal journal_;
   // Statement events not yet committed that must be before their statements are forwarded.

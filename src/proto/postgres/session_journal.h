@@ -4,9 +4,9 @@
 // error, masked counts, the masked rows kept), and records connects and disconnects.
 #pragma once
 
+#include <boost/container/deque.hpp>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -127,8 +127,8 @@ class SessionJournal {
   std::optional<identity::Identity> identity_;
   std::string connection_;
   std::shared_ptr<const audit::EventOrigin> origin_;  // built from the above at first use
-  std::deque<Open> open_;
-  std::string withheld_;  // the error while a result is withheld
+  boost::container::deque<Open> open_;                // no allocation before the first statement
+  std::string withheld_;                              // the error while a result is withheld
 };
 
 }  // namespace portcullis::proto::postgres

@@ -10,7 +10,7 @@
 // far as the Execute, and if it does not, the Execute does not run either.
 #pragma once
 
-#include <deque>
+#include <boost/container/deque.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,7 +74,7 @@ class StatementTracker {
 
   std::unordered_map<std::string, std::shared_ptr<const std::string>> statements_;
   std::unordered_map<std::string, PortalState> portals_;
-  std::deque<PendingOp> pending_;
+  boost::container::deque<PendingOp> pending_;  // no allocation before the first message
 };
 
 // A bound parameter in text form: text-format values as they are, binary ones as \x + hex.
