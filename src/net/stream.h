@@ -44,14 +44,10 @@ class Stream {
     co_return co_await socket_.async_read_some(buffers, use_nothrow);
   }
 
-  // Waits until the connection has bytes to read, or is closed, so that a relay holds no read
-  // buffer while its peer is quiet. TLS streams return at once: OpenSSL may hold decrypted
-  // bytes that the socket does not show, so they read straight away (and keep their buffer).
-  asio::awaitable<error_code> wait_readable() {
-    if (tls_) co_return error_code{};
-    auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, use_nothrow);
-    co_return ec;
-  }
+  // Whether a read may wait for readability holding no buffer (relays do, so that a quiet
+  // connection holds none): not over TLS, where OpenSSL may hold decrypted bytes that the
+  // socket does not show.
+  bool can_wait_unbuffered() const { return tls_ == nullptr; }
 
   template <class ConstBuffers>
   asio::awaitable<std::tuple<error_code, std::size_t>> write(const ConstBuffers& buffers) {

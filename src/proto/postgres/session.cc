@@ -598,9 +598,11 @@ asio::awaitable<void> Session::pump_client_to_backend() {
   bool drained = true;  // the last read emptied the socket: wait before taking a buffer
   for (;;) {
     if (need_read) {
-      if (drained && in.empty()) {
+      if (drained && in.empty() && client_->can_wait_unbuffered()) {
         in.release();
-        if (auto wait_ec = co_await client_->wait_readable()) break;
+        auto [wait_ec] =
+            co_await client_->socket().async_wait(net::tcp::socket::wait_read, use_nothrow);
+        if (wait_ec) break;
       }
       const auto space = in.writable();
       auto [read_ec, n] = co_await client_->read_some(space);
@@ -1525,9 +1527,11 @@ asio::awaitable<void> Session::pump_backend_to_client() {
   bool reprocess = false;  // whole messages are buffered still: handle them before reading
   for (;;) {
     if ((!first || in.empty()) && !reprocess) {
-      if (drained && in.empty()) {
+      if (drained && in.empty() && backend_->can_wait_unbuffered()) {
         in.release();
-        if (auto wait_ec = co_await backend_->wait_readable()) co_return;
+        auto [wait_ec] =
+            co_await backend_->socket().async_wait(net::tcp::socket::wait_read, use_nothrow);
+        if (wait_ec) co_return;
       }
       const auto space = in.writable();
       auto [read_ec, n] = co_await backend_->read_some(space);
