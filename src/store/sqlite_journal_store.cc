@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <mutex>
@@ -97,6 +98,11 @@ class SqliteJournalStore final : public JournalStore {
          "SELECT seq, hash, time, instance, key_id, signature FROM audit_checkpoints ORDER BY seq",
          false},
         {&result_rows_, "SELECT body FROM audit_results WHERE seq = ?", false},
+        // Through the partial index audit_events_session_start.
+        {&session_start_,
+         "SELECT seq FROM audit_events WHERE session = ? AND event = 'connect' ORDER BY seq "
+         "LIMIT 1",
+         false},
         {&insert_record_,
          "INSERT INTO audit_events (" + columns + ") VALUES " + values_rows(1, kFieldCount + 2),
          true},
@@ -205,6 +211,20 @@ class SqliteJournalStore final : public JournalStore {
   }
 
   Result<std::vector<JournalRecord>> search(const JournalFilter& filter) override {
+    int64_t after_seq = filter.after_seq;
+    if (!filter.session.empty()) {
+      // Only connect records are indexed by session (migration 4): a session's records are
+      // read from its first connect record on, by seq, `session = ?` skipping the others. No
+      // record of a session precedes it: the session journals its connect before anything
+      // else, a review of it is opened by one of its statements, and the journal's one queue
+      // gives seqs in the order records were handed over. Not by the session's subject instead
+      // (the (subject, seq) index): a review step of the session carries the reviewer's
+      // subject. The records of a session without a connect record (a journal written by other
+      // means, a connect record lost) are searched for through every record.
+      auto start = session_start(filter.session);
+      if (!start) return start.error();
+      if (*start > 0) after_seq = std::max(after_seq, *start - 1);
+    }
     std::string sql = "SELECT " + record_columns() + " FROM audit_events WHERE seq > ?";
     std::vector<std::string> texts;
     auto add_equal = [&](const char* column, const std::string& value) {
@@ -228,7 +248,7 @@ class SqliteJournalStore final : public JournalStore {
     }
     sql += filter.newest_first ? " ORDER BY seq DESC" : " ORDER BY seq";
     if (filter.limit > 0) sql += fmt::format(" LIMIT {}", filter.limit);
-    return query_records(sql, filter.after_seq, texts);
+    return query_records(sql, after_seq, texts);
   }
 
   Result<std::vector<JournalRecord>> results_for(const std::vector<std::string>& ids) override {
@@ -375,6 +395,17 @@ class SqliteJournalStore final : public JournalStore {
     return out;
   }
 
+  // The seq of the session's first connect record; 0 when it has none.
+  Result<int64_t> session_start(const std::string& session) {
+    std::lock_guard lock(mutex_);
+    StatementUse use(session_start_.get());
+    bind_text(use.get(), 1, session);
+    const int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_DONE) return int64_t{0};
+    if (rc != SQLITE_ROW) return failure("cannot find where the session starts");
+    return sqlite3_column_int64(use.get(), 0);
+  }
+
   Error failure(std::string_view what) const {
     return make_error(
         fmt::format("audit journal {}: {}: {}", file_.string(), what, sqlite3_errmsg(db_.get())));
@@ -387,6 +418,7 @@ class SqliteJournalStore final : public JournalStore {
   SqliteStatement scan_;
   SqliteStatement checkpoints_;
   SqliteStatement result_rows_;
+  SqliteStatement session_start_;
   SqliteStatement insert_record_;
   SqliteStatement insert_records_;  // kRowsPerInsert at once
   SqliteStatement insert_results_;

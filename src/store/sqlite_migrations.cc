@@ -12,7 +12,7 @@ namespace portcullis::store {
 namespace {
 
 // Times are INTEGER milliseconds since the Unix epoch (UTC); groups a JSON array of strings.
-constexpr std::array<Migration, 3> kMigrations{{
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "create api_keys", R"sql(
 CREATE TABLE api_keys (
   name         TEXT PRIMARY KEY,
@@ -126,6 +126,13 @@ CREATE TABLE revocations (
   revoked_by TEXT NOT NULL,
   reason     TEXT
 ) STRICT;
+)sql"},
+    // A full (session, seq) index cost the journal's writer 5.5k of its ~65k instructions per
+    // event. A session search needs only where the session starts: it reads on by seq from its
+    // connect record (store/sqlite_journal_store.cc), so only connect records are indexed.
+    {4, "index only the connect record of each session", R"sql(
+DROP INDEX IF EXISTS audit_events_session;
+CREATE INDEX audit_events_session_start ON audit_events (session, seq) WHERE event = 'connect';
 )sql"},
 }};
 
