@@ -49,6 +49,16 @@ class Stream {
   // socket does not show.
   bool can_wait_unbuffered() const { return tls_ == nullptr; }
 
+  // After a wait for readability: reads what the (plain) socket holds now, without a second
+  // asynchronous operation; `would_block` if it holds nothing after all.
+  std::size_t read_now(const asio::mutable_buffer& buffer, error_code& ec) {
+    if (!socket_.non_blocking()) {
+      socket_.non_blocking(true, ec);
+      if (ec) return 0;
+    }
+    return socket_.read_some(buffer, ec);
+  }
+
   template <class ConstBuffers>
   asio::awaitable<std::tuple<error_code, std::size_t>> write(const ConstBuffers& buffers) {
     if (tls_) co_return co_await asio::async_write(*tls_, buffers, use_nothrow);

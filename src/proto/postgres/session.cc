@@ -598,16 +598,23 @@ asio::awaitable<void> Session::pump_client_to_backend() {
   bool drained = true;  // the last read emptied the socket: wait before taking a buffer
   for (;;) {
     if (need_read) {
+      net::error_code read_ec;
+      std::size_t n = 0;
       if (drained && in.empty() && client_->can_wait_unbuffered()) {
         in.release();
         auto [wait_ec] =
             co_await client_->socket().async_wait(net::tcp::socket::wait_read, use_nothrow);
         if (wait_ec) break;
+        const auto space = in.writable();
+        n = client_->read_now(space, read_ec);
+        if (read_ec == asio::error::would_block) continue;  // nothing after all: wait again
+        drained = n < space.size();
+      } else {
+        const auto space = in.writable();
+        std::tie(read_ec, n) = co_await client_->read_some(space);
+        drained = n < space.size();
       }
-      const auto space = in.writable();
-      auto [read_ec, n] = co_await client_->read_some(space);
       if (read_ec) break;
-      drained = n < space.size();
       in.commit(n);
       bytes_from_client_ += n;
       if (live_) live_->bytes_in.store(bytes_from_client_, std::memory_order_relaxed);
@@ -1527,16 +1534,23 @@ asio::awaitable<void> Session::pump_backend_to_client() {
   bool reprocess = false;  // whole messages are buffered still: handle them before reading
   for (;;) {
     if ((!first || in.empty()) && !reprocess) {
+      net::error_code read_ec;
+      std::size_t n = 0;
       if (drained && in.empty() && backend_->can_wait_unbuffered()) {
         in.release();
         auto [wait_ec] =
             co_await backend_->socket().async_wait(net::tcp::socket::wait_read, use_nothrow);
         if (wait_ec) co_return;
+        const auto space = in.writable();
+        n = backend_->read_now(space, read_ec);
+        if (read_ec == asio::error::would_block) continue;  // nothing after all: wait again
+        drained = n < space.size();
+      } else {
+        const auto space = in.writable();
+        std::tie(read_ec, n) = co_await backend_->read_some(space);
+        drained = n < space.size();
       }
-      const auto space = in.writable();
-      auto [read_ec, n] = co_await backend_->read_some(space);
       if (read_ec) co_return;
-      drained = n < space.size();
       in.commit(n);
     }
     first = false;
