@@ -18,6 +18,13 @@ class AsyncLock {
  public:
   explicit AsyncLock(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
 
+  // Takes the lock if it is free (the usual case) without creating a coroutine frame.
+  bool try_lock() {
+    if (locked_) return false;
+    locked_ = true;
+    return true;
+  }
+
   // Returns once the caller holds the lock. A wait that is cancelled (the coroutine is being
   // torn down) leaves the queue and throws, so a cancelled waiter never holds the lock.
   boost::asio::awaitable<void> lock() {

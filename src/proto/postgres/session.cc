@@ -127,10 +127,13 @@ void add_segment(std::vector<Segment>& segments, bool synthetic, std::size_t off
   }
 }
 
-std::vector<asio::const_buffer> to_buffers(const std::vector<Segment>& segments,
-                                           std::string_view input, const std::string& synthetic) {
-  std::vector<asio::const_buffer> buffers;
-  buffers.reserve(segments.size());
+// The segments as buffers to write, in `buffers` (kept by the caller from write to write, so
+// that a write allocates nothing).
+const std::vector<asio::const_buffer>& to_buffers(const std::vector<Segment>& segments,
+                                                  std::string_view input,
+                                                  const std::string& synthetic,
+                                                  std::vector<asio::const_buffer>& buffers) {
+  buffers.clear();
   for (const auto& s : segments)
     buffers.emplace_back(s.synthetic ? synthetic.data() + s.offset : input.data() + s.offset,
                          s.size);
@@ -274,7 +277,7 @@ bool Session::plaintext_allowed() const {
 }
 
 asio::awaitable<void> Session::write_to_client(std::string bytes) {
-  co_await client_write_lock_.lock();
+  if (!client_write_lock_.try_lock()) co_await client_write_lock_.lock();
   auto [ec, n] = co_await client_->write(asio::buffer(bytes));
   client_write_lock_.unlock();
   if (!ec) bytes_to_client_ += n;
@@ -592,6 +595,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
   const std::size_t max_message = context_->config->limits.max_message_size;
   net::ByteBuffer in(kRelayBufferSize);
   std::vector<Segment> segments;
+  std::vector<asio::const_buffer> buffers;
   const std::string no_synthetic;  // this direction forwards only what the client sent
   Passthrough passthrough;
   bool need_read = true;
@@ -710,7 +714,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
         co_return;
       }
       auto [write_ec, written] =
-          co_await backend_->write(to_buffers(segments, input, no_synthetic));
+          co_await backend_->write(to_buffers(segments, input, no_synthetic, buffers));
       if (write_ec) co_return;
     }
     if (hold_) {
@@ -1527,6 +1531,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
   }
   const std::size_t max_message = context_->config->limits.max_message_size;
   std::vector<Segment> segments;
+  std::vector<asio::const_buffer> buffers;
   std::string synthetic;
   Passthrough passthrough;
   bool first = true;
@@ -1714,8 +1719,9 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       add_segment(segments, true, before, synthetic.size() - before);
     }
     if (!segments.empty()) {
-      co_await client_write_lock_.lock();
-      auto [write_ec, written] = co_await client_->write(to_buffers(segments, input, synthetic));
+      if (!client_write_lock_.try_lock()) co_await client_write_lock_.lock();
+      auto [write_ec, written] =
+          co_await client_->write(to_buffers(segments, input, synthetic, buffers));
       client_write_lock_.unlock();
       if (write_ec) co_return;
       bytes_to_client_ += written;
