@@ -82,6 +82,14 @@ std::string encode_part(const boost::json::object& object) {
   return base64url_encode(boost::json::serialize(object));
 }
 
+std::string with_altered_signature(const std::string& token) {
+  const auto sig_at = token.rfind('.') + 1;
+  auto signature = base64url_decode(token.substr(sig_at));
+  if (!signature || signature->empty()) throw std::runtime_error("token has no signature");
+  (*signature)[0] ^= 0x80;
+  return token.substr(0, sig_at) + base64url_encode(*signature);
+}
+
 std::string sign_token(const boost::json::object& header, const boost::json::object& payload,
                        JwsAlgorithm algorithm, EVP_PKEY* key) {
   const std::string input = jws_signing_input(header, payload);

@@ -33,6 +33,10 @@ std::string hmac_token(const boost::json::object& header, const boost::json::obj
 // base64url(JSON) of an object, for building altered tokens.
 std::string encode_part(const boost::json::object& object);
 
+// The token with one bit of its signature flipped. Flipping a decoded bit, rather than
+// overwriting encoded characters, cannot leave the signature as it was.
+std::string with_altered_signature(const std::string& token);
+
 class TempDir {
  public:
   TempDir();
