@@ -444,7 +444,7 @@ TEST(ApiReloadTest, FollowsTheApiGroupsOfAReloadedConfiguration) {
       "api:\n"
       "  admin_groups: [platform-admins]\n"
       "  auditor_groups: [security, compliance]\n";
-  gateway.reload(options);
+  ASSERT_TRUE(gateway.reload(options));
   http::status status = http::status::forbidden;
   for (const auto deadline = std::chrono::steady_clock::now() + 10s;
        status != http::status::ok && std::chrono::steady_clock::now() < deadline;

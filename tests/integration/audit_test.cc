@@ -408,7 +408,13 @@ TEST(AuditCrashTest, StrictJournalHoldsEveryStatementAfterKill9) {
                 gateway.conninfo("alice", "")};
   bench.env = {{"PGPASSWORD", token}};
   ChildProcess running(std::move(bench));
-  std::this_thread::sleep_for(4s);
+  // Kill while statements are flowing: after the first hundreds have run, not after a fixed
+  // time that a slow (sanitized, loaded) run might spend connecting.
+  const auto role = postgres.scram_role().name;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (backend_statements(postgres, role).size() < 200 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
   gateway.process().kill9();
   running.wait(60s);
 
@@ -417,7 +423,7 @@ TEST(AuditCrashTest, StrictJournalHoldsEveryStatementAfterKill9) {
   EXPECT_TRUE(verify.ok()) << verify.describe();
   gateway.stop();
 
-  const auto ran = backend_statements(postgres, postgres.scram_role().name);
+  const auto ran = backend_statements(postgres, role);
   ASSERT_GT(ran.size(), 100u);
   expect_journal_covers(ran, journal_records(gateway));
 }
@@ -427,6 +433,9 @@ class JournalLock {
  public:
   explicit JournalLock(const std::filesystem::path& file) {
     if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open");
+    // The gateway may be committing earlier records right now: wait for it, as a real
+    // competing writer would.
+    sqlite3_busy_timeout(db_, 10000);
     if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
       throw std::runtime_error(sqlite3_errmsg(db_));
   }

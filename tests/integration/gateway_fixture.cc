@@ -6,6 +6,8 @@
 
 #include <csignal>
 #include <fstream>
+#include <thread>
+#include <utility>
 
 #include "support/free_port.h"
 
@@ -109,9 +111,32 @@ std::string GatewayProcess::render(const GatewayOptions& options) const {
       fmt::arg("api", options.api_section), fmt::arg("extra", options.extra_sections));
 }
 
-void GatewayProcess::reload(const GatewayOptions& options) {
+namespace {
+
+std::size_t occurrences(const std::string& text, std::string_view what) {
+  std::size_t count = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+  return count;
+}
+
+}  // namespace
+
+bool GatewayProcess::reload(const GatewayOptions& options) {
+  const auto answers = [this] {
+    const auto log = process_->stderr_text();
+    return std::pair(occurrences(log, "event=reloaded"), occurrences(log, "event=reload_failed"));
+  };
+  const auto before = answers();
   std::ofstream(config_file_) << render(options);
   process_->send_signal(SIGHUP);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto now = answers();
+    if (now.second > before.second) return false;
+    if (now.first > before.first) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 std::string GatewayProcess::state_url() const {

@@ -61,8 +61,9 @@ class GatewayProcess {
   void start();
   // The journal and the rest of the gateway's state: sqlite://.../state/portcullis.db.
   std::string state_url() const;
-  // Rewrites the configuration file with `options` and sends SIGHUP.
-  void reload(const GatewayOptions& options);
+  // Rewrites the configuration file with `options`, sends SIGHUP and waits (up to 20 s) until
+  // the gateway logs that it reloaded. False if it did not, or refused the file.
+  [[nodiscard]] bool reload(const GatewayOptions& options);
 
  private:
   std::map<std::string, std::string> environment() const;

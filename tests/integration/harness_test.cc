@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
 
 #include "support/child_process.h"
@@ -39,6 +41,33 @@ TEST(FreeTcpPort, ReturnsAPortThatCanBeBound) {
   address.sin_port = htons(port);
   EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
   ::close(fd);
+}
+
+TEST(FreeTcpPort, NeverHandsOutAPortTwiceNorOneTheKernelCouldPickForBindZero) {
+  int ephemeral_low = 0, ephemeral_high = 0;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low >> ephemeral_high;
+  std::set<uint16_t> ports;
+  for (int i = 0; i < 200; ++i) {
+    const uint16_t port = free_tcp_port();
+    EXPECT_TRUE(ports.insert(port).second) << port << " handed out twice";
+    EXPECT_LT(port, ephemeral_low);
+  }
+}
+
+TEST(FreeTcpPort, SkipsPortsAnotherProcessHolds) {
+  const uint16_t port = free_tcp_port();
+  // The reservation is a lock on /tmp/portcullis-test-ports/<port>; another process (flock
+  // run as a child) cannot take it while this one lives.
+  ChildOptions options;
+  options.argv = {"/usr/bin/flock",
+                  "--nonblock",
+                  "--conflict-exit-code",
+                  "7",
+                  "/tmp/portcullis-test-ports/" + std::to_string(port),
+                  "true"};
+  ChildProcess child(std::move(options));
+  const auto status = child.wait(std::chrono::seconds(10));
+  EXPECT_EQ(status.exit_code, 7);
 }
 
 TEST(TempDir, RemovesItselfWithItsContent) {

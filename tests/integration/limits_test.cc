@@ -142,7 +142,10 @@ TEST_F(LimitsTest, RefusesAnOversizedMessageWithAClearError) {
 TEST_F(LimitsTest, EndsAnIdleSessionWithAnError) {
   PGconn* conn = PQconnectdb(gateway_->conninfo("alice", *token_).c_str());
   ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-  std::this_thread::sleep_for(3500ms);
+  // The gateway speaks first once the session has been idle for 2 s: wait for its error
+  // rather than for a fixed time a loaded machine might overrun.
+  pollfd fd{PQsocket(conn), POLLIN, 0};
+  ASSERT_EQ(::poll(&fd, 1, 30000), 1) << "the idle session was not ended";
   PGresult* result = PQexec(conn, "select 1");
   EXPECT_NE(PQresultStatus(result), PGRES_TUPLES_OK);
   EXPECT_NE(std::string(PQerrorMessage(conn)).find("idle"), std::string::npos)

@@ -128,7 +128,17 @@ TEST_F(PostgresProxyTest, LargeValuesStreamThrough) {
 TEST_F(PostgresProxyTest, CancelStopsARunningQuery) {
   auto conn = connect(gateway_->conninfo("alice", *token_));
   ASSERT_EQ(PQsendQuery(conn.get(), "select pg_sleep(30)"), 1);
-  std::this_thread::sleep_for(300ms);
+  // A cancel that reaches an idle backend is ignored: wait until the query runs there (the
+  // gateway classifies and journals it first).
+  const auto running_by = std::chrono::steady_clock::now() + 20s;
+  while (postgres_
+             ->psql_superuser("select count(*) from pg_stat_activity where state = 'active' and "
+                              "query = 'select pg_sleep(30)'")
+             .stdout_text != "1\n") {
+    ASSERT_LT(std::chrono::steady_clock::now(), running_by)
+        << "the query never reached the backend";
+    std::this_thread::sleep_for(50ms);
+  }
   const auto started = std::chrono::steady_clock::now();
   PGcancel* cancel = PQgetCancel(conn.get());
   char error[256];

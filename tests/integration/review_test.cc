@@ -436,8 +436,10 @@ TEST_F(ReviewTest, RevokeEndsSessionsAndRefusesTheSubjectsTokens) {
                                 api_url(), "--token", *admin_});
   ASSERT_TRUE(revoked.ok()) << revoked.describe();
   EXPECT_NE(revoked.stdout_text.find("1 live session"), std::string::npos) << revoked.stdout_text;
-  const auto status = psql.wait(10s);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  const auto status = psql.wait(20s);
+  // Well before pg_sleep(60) ends, with room for a sanitized CLI on a loaded machine.
+  EXPECT_FALSE(status.timed_out);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 15s);
   EXPECT_FALSE(status.success());
   auto again = gateway_->psql("rex", token, {"-c", "select 1"});
   EXPECT_FALSE(again.ok());
@@ -459,7 +461,7 @@ TEST_F(ReviewTest, JustInTimeAccessWorksUntilItExpires) {
 
   auto requested =
       call_api(gateway_->http_port(), http::verb::post, "/api/v1/access-requests", token,
-               R"({"connection": "app-db", "duration": "4s", "reason": "INC-7"})");
+               R"({"connection": "app-db", "duration": "10s", "reason": "INC-7"})");
   ASSERT_EQ(requested.status, 201u) << json::serialize(requested.body);
   const std::string id(requested.body.at("id").as_string());
   EXPECT_EQ(requested.body.at("kind").as_string(), "access");
@@ -473,8 +475,8 @@ TEST_F(ReviewTest, JustInTimeAccessWorksUntilItExpires) {
   auto session =
       start_psql("cora", token, {"-c", "select count(*) from items", "-c", "select pg_sleep(30)"});
   EXPECT_TRUE(session.wait_for_output("10", 10s)) << session.stderr_text();
-  // The grant runs out four seconds after the approval: the live session is ended.
-  const auto status = session.wait(20s);
+  // The grant runs out ten seconds after the approval: the live session is ended.
+  const auto status = session.wait(40s);
   EXPECT_FALSE(status.timed_out);
   EXPECT_NE(session.stderr_text().find("just-in-time access to \"app-db\" has expired"),
             std::string::npos)
@@ -498,8 +500,7 @@ class ReviewTimeoutTest : public ReviewTest {
  protected:
   static void SetUpTestSuite() {
     ReviewTest::SetUpTestSuite();
-    gateway_->reload(options("2s"));
-    std::this_thread::sleep_for(500ms);
+    if (!gateway_->reload(options("2s"))) throw std::runtime_error("the gateway did not reload");
   }
 };
 
