@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <openssl/err.h>
 
+#include <boost/asio/ssl/error.hpp>
+
 namespace portcullis::net {
 namespace {
 
@@ -19,24 +21,20 @@ std::string describe(const error_code& ec) {
 }  // namespace
 
 asio::awaitable<Result<void>> Stream::accept_tls(asio::ssl::context& context) {
-  tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, context);
-  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, use_nothrow);
-  if (ec) co_return make_error(fmt::format("TLS handshake failed: {}", describe(ec)));
+  tls_ = std::make_unique<TlsConnection>(socket_, context, TlsConnection::Role::server);
+  if (auto ec = co_await tls_->handshake(); ec)
+    co_return make_error(fmt::format("TLS handshake failed: {}", describe(ec)));
   co_return Result<void>{};
 }
 
 asio::awaitable<Result<void>> Stream::connect_tls(asio::ssl::context& context,
                                                   const std::string& server_name,
                                                   bool verify_host) {
-  tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, context);
+  tls_ = std::make_unique<TlsConnection>(socket_, context, TlsConnection::Role::client);
   // SNI, and the name the certificate must carry when verifying.
-  SSL_set_tlsext_host_name(tls_->native_handle(), server_name.c_str());
-  if (verify_host) {
-    tls_->set_verify_mode(asio::ssl::verify_peer);
-    tls_->set_verify_callback(asio::ssl::host_name_verification(server_name));
-  }
-  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_nothrow);
-  if (ec) co_return make_error(fmt::format("TLS handshake failed: {}", describe(ec)));
+  tls_->expect_server_name(server_name, verify_host);
+  if (auto ec = co_await tls_->handshake(); ec)
+    co_return make_error(fmt::format("TLS handshake failed: {}", describe(ec)));
   co_return Result<void>{};
 }
 
@@ -48,7 +46,7 @@ void Stream::close() {
 
 std::string Stream::tls_version() const {
   if (!tls_) return "none";
-  return SSL_get_version(tls_->native_handle());
+  return tls_->version();
 }
 
 }  // namespace portcullis::net

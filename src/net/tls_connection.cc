@@ -1,0 +1,228 @@
+// OpenSSL over a non-blocking socket: every SSL call either completes or says which readiness
+// it waits for, and the coroutine waits for exactly that on the socket before calling again.
+#include "net/tls_connection.h"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <cstdint>
+#include <new>
+
+namespace portcullis::net {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+// OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE when the peer has gone
+// (OpenSSL writes an alert even while reading, when a peer closes without close_notify). This
+// one sends with MSG_NOSIGNAL, as Asio does for plain sockets, so that no caller depends on
+// the process ignoring SIGPIPE. The descriptor is the socket's; the BIO never closes it.
+int socket_of(BIO* bio) {
+  return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+}
+
+bool would_block(int error) {
+  return error == EAGAIN || error == EWOULDBLOCK || error == EINTR;
+}
+
+int send_without_sigpipe(BIO* bio, const char* data, std::size_t size, std::size_t* written) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t sent = ::send(socket_of(bio), data, size, MSG_NOSIGNAL);
+  if (sent >= 0) {
+    *written = static_cast<std::size_t>(sent);
+    return 1;
+  }
+  if (would_block(errno)) BIO_set_retry_write(bio);
+  return 0;  // errno stays for SSL_ERROR_SYSCALL
+}
+
+int receive(BIO* bio, char* data, std::size_t size, std::size_t* read) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t received = ::recv(socket_of(bio), data, size, 0);
+  if (received > 0) {
+    *read = static_cast<std::size_t>(received);
+    return 1;
+  }
+  if (received == 0) {
+    BIO_set_flags(bio, BIO_FLAGS_IN_EOF);  // BIO_eof(): the peer closed
+  } else if (would_block(errno)) {
+    BIO_set_retry_read(bio);
+  }
+  return 0;
+}
+
+long control(BIO* bio, int command, long, void*) {
+  switch (command) {
+    case BIO_CTRL_FLUSH:  // nothing is buffered here
+      return 1;
+    case BIO_CTRL_EOF:
+      return BIO_test_flags(bio, BIO_FLAGS_IN_EOF) != 0 ? 1 : 0;
+    default:  // no kernel TLS, no datagram controls, no chaining
+      return 0;
+  }
+}
+
+int created(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+const BIO_METHOD* socket_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "portcullis socket");
+    if (m == nullptr || BIO_meth_set_write_ex(m, send_without_sigpipe) != 1 ||
+        BIO_meth_set_read_ex(m, receive) != 1 || BIO_meth_set_ctrl(m, control) != 1 ||
+        BIO_meth_set_create(m, created) != 1)
+      throw std::bad_alloc();
+    return m;
+  }();
+  return method;
+}
+
+}  // namespace
+
+TlsConnection::TlsConnection(tcp::socket& socket, asio::ssl::context& context, Role role)
+    : socket_(socket), ssl_(SSL_new(context.native_handle())) {
+  if (!ssl_) throw std::bad_alloc();
+  error_code ignored;  // a socket that cannot be made non-blocking fails its first read instead
+  socket_.non_blocking(true, ignored);
+  BIO* bio = BIO_new(socket_method());
+  if (bio == nullptr) throw std::bad_alloc();
+  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(socket_.native_handle())));
+  SSL_set_bio(ssl_.get(), bio, bio);  // one reference, now the SSL's
+  // Record buffers exist only while they hold something; a write that has to wait may be
+  // retried from another address (the caller's buffer is stable, but not guaranteed to be).
+  SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Read what the socket holds, not a record header and then its body: one recv per burst
+  // instead of two per record. Bytes read ahead count in SSL_has_pending.
+  SSL_set_read_ahead(ssl_.get(), 1);
+  if (role == Role::server) {
+    SSL_set_accept_state(ssl_.get());
+  } else {
+    SSL_set_connect_state(ssl_.get());
+  }
+}
+
+TlsConnection::~TlsConnection() = default;
+
+void TlsConnection::expect_server_name(const std::string& name, bool verify) {
+  error_code not_an_address;
+  asio::ip::make_address(name, not_an_address);
+  const bool address = !not_an_address;
+  // RFC 6066: SNI carries host names only, never a literal address.
+  if (!address) SSL_set_tlsext_host_name(ssl_.get(), name.c_str());
+  if (!verify) return;
+  SSL_set_verify(ssl_.get(), SSL_VERIFY_PEER, nullptr);
+  if (address) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_.get()), name.c_str());
+  } else {
+    SSL_set1_host(ssl_.get(), name.c_str());
+  }
+}
+
+TlsConnection::error_code TlsConnection::failure(int result) {
+  const int saved_errno = errno;
+  switch (SSL_get_error(ssl_.get(), result)) {
+    case SSL_ERROR_WANT_READ:
+      wants_write_ = false;
+      return asio::error::would_block;
+    case SSL_ERROR_WANT_WRITE:
+      wants_write_ = true;
+      return asio::error::would_block;
+    case SSL_ERROR_ZERO_RETURN:  // close_notify
+      return asio::error::eof;
+    case SSL_ERROR_SYSCALL:
+      if (ERR_peek_error() == 0)
+        return saved_errno != 0 ? error_code(saved_errno, boost::system::system_category())
+                                : error_code(asio::error::eof);
+      break;
+    default:
+      break;
+  }
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  // Peers that close without close_notify (most PostgreSQL clients) end the stream too.
+  if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) return asio::error::eof;
+  return error_code(static_cast<int>(code), asio::error::get_ssl_category());
+}
+
+TlsConnection::awaitable<TlsConnection::error_code> TlsConnection::handshake() {
+  for (;;) {
+    // OpenSSL's error queue is per thread and shared by every connection on it.
+    ERR_clear_error();
+    errno = 0;
+    const int result = SSL_do_handshake(ssl_.get());
+    if (result == 1) co_return error_code{};
+    const auto ec = failure(result);
+    if (ec != asio::error::would_block) co_return ec;
+    auto [wait_ec] = co_await socket_.async_wait(
+        wants_write_ ? tcp::socket::wait_write : tcp::socket::wait_read, nothrow);
+    if (wait_ec) co_return wait_ec;
+  }
+}
+
+std::size_t TlsConnection::read_now(asio::mutable_buffer buffer, error_code& ec) {
+  ec = {};
+  if (buffer.size() == 0) return 0;
+  ERR_clear_error();
+  errno = 0;
+  std::size_t read = 0;
+  const int result = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &read);
+  if (result == 1) {
+    wants_write_ = false;
+    return read;
+  }
+  ec = failure(result);
+  return 0;
+}
+
+TlsConnection::awaitable<std::tuple<TlsConnection::error_code, std::size_t>>
+TlsConnection::read_some(asio::mutable_buffer buffer) {
+  for (;;) {
+    error_code ec;
+    const std::size_t read = read_now(buffer, ec);
+    if (ec != asio::error::would_block) co_return std::tuple(ec, read);
+    auto [wait_ec] = co_await socket_.async_wait(
+        wants_write_ ? tcp::socket::wait_write : tcp::socket::wait_read, nothrow);
+    if (wait_ec) co_return std::tuple(wait_ec, std::size_t{0});
+  }
+}
+
+bool TlsConnection::nothing_buffered() const {
+  return !wants_write_ && SSL_has_pending(ssl_.get()) == 0;
+}
+
+TlsConnection::awaitable<std::tuple<TlsConnection::error_code, std::size_t>>
+TlsConnection::write_all(const void* data, std::size_t size) {
+  if (size == 0) co_return std::tuple(error_code{}, std::size_t{0});
+  for (;;) {
+    ERR_clear_error();
+    errno = 0;
+    std::size_t written = 0;
+    // Without SSL_MODE_ENABLE_PARTIAL_WRITE a successful call has written everything; one
+    // that has to wait keeps its progress and is repeated with the same arguments.
+    const int result = SSL_write_ex(ssl_.get(), data, size, &written);
+    if (result == 1) co_return std::tuple(error_code{}, size);
+    const int reason = SSL_get_error(ssl_.get(), result);
+    if (reason != SSL_ERROR_WANT_WRITE && reason != SSL_ERROR_WANT_READ)
+      co_return std::tuple(failure(result), std::size_t{0});
+    auto [wait_ec] = co_await socket_.async_wait(
+        reason == SSL_ERROR_WANT_WRITE ? tcp::socket::wait_write : tcp::socket::wait_read, nothrow);
+    if (wait_ec) co_return std::tuple(wait_ec, std::size_t{0});
+  }
+}
+
+std::string TlsConnection::version() const {
+  return SSL_get_version(ssl_.get());
+}
+
+}  // namespace portcullis::net
