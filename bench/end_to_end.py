@@ -33,7 +33,7 @@ import idle_connections  # noqa: E402
 STANDARD_TARGETS = ["direct", "pgbouncer", "relay", "gw-pass", "gw-full"]
 PII_TARGETS = ["direct", "relay", "gw-pass", "gw-mask", "gw-full"]
 # Proxies whose memory per idle client connection is measured.
-IDLE_TARGETS = ["gw-pass", "gw-full", "pgbouncer", "relay"]
+IDLE_TARGETS = ["gw-pass", "gw-full", "gw-tls", "pgbouncer", "relay"]
 
 # Share of transactions pgbench writes to its per-transaction log (for p99). Writing every
 # line of a 60k TPS run costs pgbench a few per cent of a core that the targets need; one in
@@ -226,10 +226,11 @@ def measure_idle(setup, target, count):
     check_alive(target)
     password = target.get("password")
     host, port = setup["host"], target["port"]
-    # One connection first, so that code paths touched once (TLS-free handshake, the backend
+    # One connection first, so that code paths touched once (the handshake, the backend
     # connect, the token check) are not counted as per-connection memory.
+    tls = bool(target.get("tls"))
     warm = idle_connections.open_connection(host, port, target["user"], target["dbname"],
-                                            password)
+                                            password, tls=tls)
     idle_connections.close_connections([warm])
     time.sleep(0.5)
     socks = []
@@ -242,7 +243,7 @@ def measure_idle(setup, target, count):
                 time.sleep(0.5)
                 at_half = rss_kib(pid)
             socks.append(idle_connections.open_connection(host, port, target["user"],
-                                                          target["dbname"], password))
+                                                          target["dbname"], password, tls=tls))
         opened_s = time.monotonic() - started
         time.sleep(1.0)
         after = rss_kib(pid)
@@ -318,11 +319,12 @@ def check_targets(summary, workload_list, idle):
                              if ratio is not None else "not measured"),
                 "met": None if ratio is None else ratio <= TARGET_PASS_LATENCY_VS_RELAY,
             })
-    for name in ("gw-full", "gw-pass"):
+    idle_labels = {"gw-full": "full controls", "gw-pass": "pass-through",
+                   "gw-tls": "pass-through over TLS"}
+    for name, label in idle_labels.items():
         figure = idle.get(name, {}).get("kib_per_connection")
         checks.append({
-            "target": f"≤ {TARGET_IDLE_KIB:.0f} KiB RSS per idle client connection "
-                      f"({'full controls' if name == 'gw-full' else 'pass-through'})",
+            "target": f"≤ {TARGET_IDLE_KIB:.0f} KiB RSS per idle client connection ({label})",
             "measured": f"{figure:.1f} KiB" if figure is not None else "not measured",
             "met": None if figure is None else figure <= TARGET_IDLE_KIB,
         })

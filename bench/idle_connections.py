@@ -4,12 +4,14 @@ Speaks just enough of the v3 protocol by hand (StartupMessage, a cleartext passw
 gateway's token, then wait for ReadyForQuery) so that it needs nothing beyond Python 3's
 standard library. Used by end_to_end.py; runnable alone for a quick look:
 
-    python3 bench/idle_connections.py HOST PORT USER DBNAME COUNT   (PGPASSWORD in the env)
+    python3 bench/idle_connections.py HOST PORT USER DBNAME COUNT   (PGPASSWORD in the env;
+                                                    PGSSLMODE=require for TLS)
 """
 
 import os
 import resource
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -18,6 +20,7 @@ import time
 PROTOCOL_VERSION = 196608
 AUTH_OK = 0
 AUTH_CLEARTEXT = 3
+SSL_REQUEST_CODE = 80877103
 
 
 class ConnectError(Exception):
@@ -52,11 +55,26 @@ def _error_text(body):
     return f"{fields.get('S', 'ERROR')} {fields.get('C', '')}: {fields.get('M', '')}"
 
 
-def open_connection(host, port, user, dbname, password, timeout=30.0):
-    """One authenticated session, left idle after ReadyForQuery."""
+def _start_tls(sock):
+    """SSLRequest, then TLS without verifying the server: the benchmark's throw-away
+    certificate is self-signed, and only the server's memory is measured."""
+    sock.sendall(struct.pack("!II", 8, SSL_REQUEST_CODE))
+    answer = _recv_exact(sock, 1)
+    if answer != b"S":
+        raise ConnectError("the server does not offer TLS")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context.wrap_socket(sock)
+
+
+def open_connection(host, port, user, dbname, password, timeout=30.0, tls=False):
+    """One authenticated session, left idle after ReadyForQuery; over TLS if asked."""
     sock = socket.create_connection((host, port), timeout=timeout)
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls:
+            sock = _start_tls(sock)
         params = b"".join(k.encode() + b"\0" + v.encode() + b"\0"
                           for k, v in (("user", user), ("database", dbname),
                                        ("application_name", "idle_connections"))) + b"\0"
@@ -103,7 +121,8 @@ def main():
     socks = []
     started = time.monotonic()
     for _ in range(count):
-        socks.append(open_connection(host, port, user, dbname, os.environ.get("PGPASSWORD")))
+        socks.append(open_connection(host, port, user, dbname, os.environ.get("PGPASSWORD"),
+                                     tls=os.environ.get("PGSSLMODE") == "require"))
     print(f"{count} connections open in {time.monotonic() - started:.1f} s; Enter closes them",
           flush=True)
     try:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end benchmarks (issue 7): builds the gateway and a bare TCP relay, starts a private
 # PostgreSQL 15 (fsync off, pgbench scale 10), PgBouncer (session mode), the relay and the
-# gateway in three configurations, runs bench/end_to_end.py against all of them interleaved,
-# and writes a JSON report and a Markdown table. Everything it starts is stopped on exit.
+# gateway in three configurations (and a fourth, over TLS, for idle memory), runs
+# bench/end_to_end.py against all of them interleaved, and writes a JSON report and a Markdown
+# table. Everything it starts is stopped on exit.
 #
 #   scripts/bench.sh           full run: 15 s per run, 2 repeats (about 22 minutes, plus the build)
 #   scripts/bench.sh --quick   3 s per run: checks that everything works; figures are noise
@@ -17,7 +18,7 @@
 #   --threads N           I/O threads of the gateway and the relay (default: nproc)
 #   --build-dir DIR       where to build (default build-bench/, RelWithDebInfo)
 #   --no-build            use the binaries already in the build folder
-#   --port-base P         first of six loopback ports used (default 55430)
+#   --port-base P         first of seven loopback ports used (default 25430)
 #   --keep                keep the scratch folder (PostgreSQL data, configs) after the run
 #
 # Needs only what scripts/setup.sh installs (and python3, standard library only); installs
@@ -37,7 +38,10 @@ JSON=
 THREADS=$(nproc)
 BUILD_DIR=$REPO/build-bench
 BUILD=1
-PORT_BASE=55430
+# Below Linux's ephemeral range (32768-60999): an outgoing connection made during the run
+# (pgbench, the proxies' backend connections) can neither take a listener's port nor leave it
+# in TIME_WAIT before the listener binds.
+PORT_BASE=25430
 KEEP=
 MODE=full
 # pgbench's scale: 1 million rows in pgbench_accounts, ~160 MB, all in shared_buffers.
@@ -87,6 +91,7 @@ RELAY_PORT=$((PORT_BASE + 2))
 GW_PASS_PORT=$((PORT_BASE + 3))
 GW_FULL_PORT=$((PORT_BASE + 4))
 GW_MASK_PORT=$((PORT_BASE + 5))
+GW_TLS_PORT=$((PORT_BASE + 6))
 PORTCULLIS=$BUILD_DIR/src/cli/portcullis
 RELAY=$BUILD_DIR/bench/tcp_relay
 
@@ -196,7 +201,7 @@ raise_file_limit() {
 
 check_ports() {
   local port
-  for port in "$PG_PORT" "$PGBOUNCER_PORT" "$RELAY_PORT" "$GW_PASS_PORT" "$GW_FULL_PORT" "$GW_MASK_PORT"; do
+  for port in "$PG_PORT" "$PGBOUNCER_PORT" "$RELAY_PORT" "$GW_PASS_PORT" "$GW_FULL_PORT" "$GW_MASK_PORT" "$GW_TLS_PORT"; do
     if port_in_use "$port"; then
       die "port $port is in use (a previous run still going? see ps; or choose --port-base)"
     fi
@@ -346,8 +351,15 @@ connections:
     credentials:
       default: { user: $SUBJECT }
 YAML
+    if [ "$name" = gw-tls ]; then
+      cat <<YAML
+tls:
+  cert_file: $WORK/tls/cert.pem
+  key_file: $WORK/tls/key.pem
+YAML
+    fi
     case "$name" in
-      gw-pass)
+      gw-pass | gw-tls)
         cat <<'YAML'
 access:
   - name: bench
@@ -397,7 +409,7 @@ audit:
 YAML
         ;;
     esac
-    if [ "$name" != gw-pass ]; then
+    if [ "$name" != gw-pass ] && [ "$name" != gw-tls ]; then
       cat <<'YAML'
 masking:
   profiles:
@@ -444,9 +456,17 @@ start_gateway() {
 }
 
 target_json() {
-  local name=$1 label=$2 port=$3 pid=$4 password=$5 log=$6 description=$7
-  printf '    {"name": "%s", "label": "%s", "port": %s, "user": "%s", "dbname": "bench", "pid": %s, "password": %s, "log": "%s", "description": "%s"}' \
-    "$name" "$label" "$port" "$SUBJECT" "$pid" "$password" "$log" "$description"
+  local name=$1 label=$2 port=$3 pid=$4 password=$5 log=$6 description=$7 tls=${8:-false}
+  printf '    {"name": "%s", "label": "%s", "port": %s, "user": "%s", "dbname": "bench", "pid": %s, "password": %s, "log": "%s", "description": "%s", "tls": %s}' \
+    "$name" "$label" "$port" "$SUBJECT" "$pid" "$password" "$log" "$description" "$tls"
+}
+
+# A throw-away self-signed certificate for the TLS listener (clients here do not verify it).
+make_certificate() {
+  install -d -m 0700 "$WORK/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=localhost -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" \
+    >"$WORK/tls/openssl.log" 2>&1 || die "openssl could not make a certificate ($WORK/tls/openssl.log)"
 }
 
 write_targets() {
@@ -474,7 +494,8 @@ $(target_json pgbouncer "PgBouncer (session)" "$PGBOUNCER_PORT" "$PGBOUNCER_PID"
 $(target_json relay "TCP relay" "$RELAY_PORT" "$RELAY_PID" null "$WORK/relay.log" "bench/tcp_relay: one hop, nothing inspected"),
 $(target_json gw-pass "gateway, pass-through" "$GW_PASS_PORT" "$GW_PASS_PID" "\"$GW_PASS_TOKEN\"" "$WORK/gw-pass/gateway.log" "all statement classes, no guardrails, masking none, batched audit"),
 $(target_json gw-full "gateway, full controls" "$GW_FULL_PORT" "$GW_FULL_PID" "\"$GW_FULL_TOKEN\"" "$WORK/gw-full/gateway.log" "read+write grant, INTERFACE.md guardrails, default masking profile, strict audit"),
-$(target_json gw-mask "gateway, masking-heavy" "$GW_MASK_PORT" "$GW_MASK_PID" "\"$GW_MASK_TOKEN\"" "$WORK/gw-mask/gateway.log" "pass-through with the default masking profile on")
+$(target_json gw-mask "gateway, masking-heavy" "$GW_MASK_PORT" "$GW_MASK_PID" "\"$GW_MASK_TOKEN\"" "$WORK/gw-mask/gateway.log" "pass-through with the default masking profile on"),
+$(target_json gw-tls "gateway, pass-through over TLS" "$GW_TLS_PORT" "$GW_TLS_PID" "\"$GW_TLS_TOKEN\"" "$WORK/gw-tls/gateway.log" "pass-through with a TLS listener; clients use TLS 1.3 (idle memory only)" true)
   ]
 }
 JSON
@@ -503,6 +524,9 @@ main() {
   GW_FULL_PID=$GATEWAY_PID GW_FULL_TOKEN=$GATEWAY_TOKEN
   start_gateway gw-mask "$GW_MASK_PORT"
   GW_MASK_PID=$GATEWAY_PID GW_MASK_TOKEN=$GATEWAY_TOKEN
+  make_certificate
+  start_gateway gw-tls "$GW_TLS_PORT"
+  GW_TLS_PID=$GATEWAY_PID GW_TLS_TOKEN=$GATEWAY_TOKEN
   write_targets
 
   mkdir -p "$(dirname "$JSON")"
