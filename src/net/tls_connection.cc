@@ -11,7 +11,6 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
-#include <cstdint>
 #include <new>
 
 namespace portcullis::net {
@@ -24,9 +23,12 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 // OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE when the peer has gone
 // (OpenSSL writes an alert even while reading, when a peer closes without close_notify). This
 // one sends with MSG_NOSIGNAL, as Asio does for plain sockets, so that no caller depends on
-// the process ignoring SIGPIPE. The descriptor is the socket's; the BIO never closes it.
+// the process ignoring SIGPIPE. The BIO reaches the descriptor through the Asio socket at each
+// call, never closes it, and never uses a number the socket has given up: after close() the
+// kernel may hand that number to another client's connection.
 int socket_of(BIO* bio) {
-  return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+  auto* socket = static_cast<TlsConnection::tcp::socket*>(BIO_get_data(bio));
+  return socket->is_open() ? static_cast<int>(socket->native_handle()) : -1;
 }
 
 bool would_block(int error) {
@@ -35,7 +37,12 @@ bool would_block(int error) {
 
 int send_without_sigpipe(BIO* bio, const char* data, std::size_t size, std::size_t* written) {
   BIO_clear_retry_flags(bio);
-  const ssize_t sent = ::send(socket_of(bio), data, size, MSG_NOSIGNAL);
+  const int socket = socket_of(bio);
+  if (socket < 0) {
+    errno = EBADF;
+    return 0;
+  }
+  const ssize_t sent = ::send(socket, data, size, MSG_NOSIGNAL);
   if (sent >= 0) {
     *written = static_cast<std::size_t>(sent);
     return 1;
@@ -46,7 +53,12 @@ int send_without_sigpipe(BIO* bio, const char* data, std::size_t size, std::size
 
 int receive(BIO* bio, char* data, std::size_t size, std::size_t* read) {
   BIO_clear_retry_flags(bio);
-  const ssize_t received = ::recv(socket_of(bio), data, size, 0);
+  const int socket = socket_of(bio);
+  if (socket < 0) {
+    errno = EBADF;
+    return 0;
+  }
+  const ssize_t received = ::recv(socket, data, size, 0);
   if (received > 0) {
     *read = static_cast<std::size_t>(received);
     return 1;
@@ -97,7 +109,7 @@ TlsConnection::TlsConnection(tcp::socket& socket, asio::ssl::context& context, R
   socket_.non_blocking(true, ignored);
   BIO* bio = BIO_new(socket_method());
   if (bio == nullptr) throw std::bad_alloc();
-  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(socket_.native_handle())));
+  BIO_set_data(bio, &socket_);
   SSL_set_bio(ssl_.get(), bio, bio);  // one reference, now the SSL's
   // Record buffers exist only while they hold something; a write that has to wait may be
   // retried from another address (the caller's buffer is stable, but not guaranteed to be).

@@ -666,6 +666,36 @@ TEST_F(TlsStreamTest, WriteToAClosedPeerFailsWithoutSigpipe) {
   // TearDown checks that no SIGPIPE was raised.
 }
 
+// After close() the kernel may give the descriptor's number to another connection (another
+// client's, in the gateway): a late write on the closed stream must fail, not reach it.
+TEST_F(TlsStreamTest, AClosedStreamNeverWritesToTheConnectionThatReusesItsDescriptor) {
+  ASSERT_NO_FATAL_FAILURE(upgrade());
+  const auto old_descriptor = client_.socket().native_handle();
+  tcp::acceptor acceptor(loop_.io(), tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  client_.close();
+  // The kernel hands out the lowest free number: connect until a socket gets the old one.
+  std::vector<tcp::socket> connections;
+  tcp::socket* reused = nullptr;
+  for (int i = 0; i < 64 && reused == nullptr; ++i) {
+    tcp::socket& socket = connections.emplace_back(loop_.io());
+    socket.connect(acceptor.local_endpoint());
+    if (socket.native_handle() == old_descriptor) reused = &socket;
+  }
+  ASSERT_NE(reused, nullptr) << "no new socket took descriptor " << old_descriptor;
+  tcp::socket peer = acceptor.accept();
+  while (peer.remote_endpoint() != reused->local_endpoint()) peer = acceptor.accept();
+
+  Outcome written;
+  loop_.spawn(write_each(client_, {"must not reach another connection"}, 0ms, written));
+  ASSERT_TRUE(loop_.run());
+  EXPECT_TRUE(written.ec) << "a closed stream wrote " << written.bytes << " bytes";
+  peer.non_blocking(true);
+  char byte = 0;
+  error_code read_ec;
+  EXPECT_EQ(peer.read_some(asio::buffer(&byte, 1), read_ec), 0u);
+  EXPECT_EQ(read_ec, asio::error::would_block) << "the other connection received bytes";
+}
+
 // --- Certificate checks ----------------------------------------------------------------------
 
 TEST_F(TlsStreamTest, VerifiedClientAcceptsTheServerByName) {
