@@ -32,7 +32,9 @@ asio::awaitable<Result<void>> Stream::connect_tls(asio::ssl::context& context,
                                                   bool verify_host) {
   tls_ = std::make_unique<TlsConnection>(socket_, context, TlsConnection::Role::client);
   // SNI, and the name the certificate must carry when verifying.
-  tls_->expect_server_name(server_name, verify_host);
+  if (!tls_->expect_server_name(server_name, verify_host))
+    co_return make_error(fmt::format(
+        "TLS handshake failed: cannot check the certificate against \"{}\"", server_name));
   if (auto ec = co_await tls_->handshake(); ec)
     co_return make_error(fmt::format("TLS handshake failed: {}", describe(ec)));
   co_return Result<void>{};

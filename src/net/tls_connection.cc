@@ -105,15 +105,15 @@ const BIO_METHOD* socket_method() {
 TlsConnection::TlsConnection(tcp::socket& socket, asio::ssl::context& context, Role role)
     : socket_(socket), ssl_(SSL_new(context.native_handle())) {
   if (!ssl_) throw std::bad_alloc();
-  error_code ignored;  // a socket that cannot be made non-blocking fails its first read instead
-  socket_.non_blocking(true, ignored);
+  // A blocking socket would stall the I/O thread inside OpenSSL: handshake() fails instead.
+  socket_.non_blocking(true, setup_error_);
   BIO* bio = BIO_new(socket_method());
   if (bio == nullptr) throw std::bad_alloc();
   BIO_set_data(bio, &socket_);
   SSL_set_bio(ssl_.get(), bio, bio);  // one reference, now the SSL's
-  // Record buffers exist only while they hold something; a write that has to wait may be
-  // retried from another address (the caller's buffer is stable, but not guaranteed to be).
-  SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Record buffers exist only while they hold something. (A write that has to wait is retried
+  // from the same address, so OpenSSL may keep checking that it is.)
+  SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
   // Read what the socket holds, not a record header and then its body: one recv per burst
   // instead of two per record. Bytes read ahead count in SSL_has_pending.
   SSL_set_read_ahead(ssl_.get(), 1);
@@ -126,19 +126,23 @@ TlsConnection::TlsConnection(tcp::socket& socket, asio::ssl::context& context, R
 
 TlsConnection::~TlsConnection() = default;
 
-void TlsConnection::expect_server_name(const std::string& name, bool verify) {
+bool TlsConnection::expect_server_name(const std::string& name, bool verify) {
   error_code not_an_address;
-  asio::ip::make_address(name, not_an_address);
-  const bool address = !not_an_address;
+  const auto address = asio::ip::make_address(name, not_an_address);
   // RFC 6066: SNI carries host names only, never a literal address.
-  if (!address) SSL_set_tlsext_host_name(ssl_.get(), name.c_str());
-  if (!verify) return;
+  if (not_an_address && SSL_set_tlsext_host_name(ssl_.get(), name.c_str()) != 1) return false;
+  if (!verify) return true;
   SSL_set_verify(ssl_.get(), SSL_VERIFY_PEER, nullptr);
-  if (address) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_.get()), name.c_str());
-  } else {
-    SSL_set1_host(ssl_.get(), name.c_str());
+  // A name that cannot be set would leave only the chain checked: refuse instead.
+  if (not_an_address) return SSL_set1_host(ssl_.get(), name.c_str()) == 1;
+  // The address's bytes, not its text: certificates carry no IPv6 scope ("%eth0").
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_.get());
+  if (address.is_v4()) {
+    const auto bytes = address.to_v4().to_bytes();
+    return X509_VERIFY_PARAM_set1_ip(param, bytes.data(), bytes.size()) == 1;
   }
+  const auto bytes = address.to_v6().to_bytes();
+  return X509_VERIFY_PARAM_set1_ip(param, bytes.data(), bytes.size()) == 1;
 }
 
 TlsConnection::error_code TlsConnection::failure(int result) {
@@ -162,18 +166,26 @@ TlsConnection::error_code TlsConnection::failure(int result) {
   }
   const unsigned long code = ERR_get_error();
   ERR_clear_error();
+  // Anything else (a callback's want, which nothing here installs) must not read as success.
+  if (code == 0) return boost::system::errc::make_error_code(boost::system::errc::protocol_error);
   // Peers that close without close_notify (most PostgreSQL clients) end the stream too.
-  if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) return asio::error::eof;
+  if (ERR_GET_LIB(code) == ERR_LIB_SSL &&
+      ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+    return asio::error::eof;
   return error_code(static_cast<int>(code), asio::error::get_ssl_category());
 }
 
 TlsConnection::awaitable<TlsConnection::error_code> TlsConnection::handshake() {
+  if (setup_error_) co_return setup_error_;
   for (;;) {
     // OpenSSL's error queue is per thread and shared by every connection on it.
     ERR_clear_error();
     errno = 0;
     const int result = SSL_do_handshake(ssl_.get());
-    if (result == 1) co_return error_code{};
+    if (result == 1) {
+      wants_write_ = false;
+      co_return error_code{};
+    }
     const auto ec = failure(result);
     if (ec != asio::error::would_block) co_return ec;
     auto [wait_ec] = co_await socket_.async_wait(
@@ -215,6 +227,9 @@ bool TlsConnection::nothing_buffered() const {
 
 TlsConnection::awaitable<std::tuple<TlsConnection::error_code, std::size_t>>
 TlsConnection::write_all(const void* data, std::size_t size) {
+  // A write abandoned while OpenSSL held part of a record cannot be followed by another: OpenSSL
+  // would finish the old record and count its length against the new data.
+  if (write_abandoned_) co_return std::tuple(error_code(asio::error::broken_pipe), std::size_t{0});
   if (size == 0) co_return std::tuple(error_code{}, std::size_t{0});
   for (;;) {
     ERR_clear_error();
@@ -227,9 +242,11 @@ TlsConnection::write_all(const void* data, std::size_t size) {
     const int reason = SSL_get_error(ssl_.get(), result);
     if (reason != SSL_ERROR_WANT_WRITE && reason != SSL_ERROR_WANT_READ)
       co_return std::tuple(failure(result), std::size_t{0});
+    write_abandoned_ = true;  // until the wait returns: also if this coroutine is destroyed
     auto [wait_ec] = co_await socket_.async_wait(
         reason == SSL_ERROR_WANT_WRITE ? tcp::socket::wait_write : tcp::socket::wait_read, nothrow);
     if (wait_ec) co_return std::tuple(wait_ec, std::size_t{0});
+    write_abandoned_ = false;
   }
 }
 

@@ -41,9 +41,10 @@ class TlsConnection {
   SSL* native_handle() { return ssl_.get(); }
   const SSL* native_handle() const { return ssl_.get(); }
 
-  // Client side: send `name` as SNI and, when `verify`, require a certificate issued for it
-  // (a DNS name, or an IP address matched against the certificate's IP entries).
-  void expect_server_name(const std::string& name, bool verify);
+  // Client side: send `name` as SNI (unless it is an address) and, when `verify`, require a
+  // certificate issued for it (a DNS name, or an IP address matched against the certificate's
+  // IP entries). False if OpenSSL cannot take the name: the handshake must not go ahead.
+  [[nodiscard]] bool expect_server_name(const std::string& name, bool verify);
 
   awaitable<error_code> handshake();
 
@@ -58,7 +59,8 @@ class TlsConnection {
   // or partly received record, and no read that needs the socket writable first.
   bool nothing_buffered() const;
 
-  // Writes all of [data, data + size) (as one or more records), waiting as long as needed.
+  // Writes all of [data, data + size) (as one or more records), waiting as long as needed. Once a
+  // write has failed part-way, every later one fails (broken_pipe).
   awaitable<std::tuple<error_code, std::size_t>> write_all(const void* data, std::size_t size);
 
   // "TLSv1.3" and the like.
@@ -75,7 +77,9 @@ class TlsConnection {
 
   tcp::socket& socket_;
   std::unique_ptr<SSL, SslFree> ssl_;
-  bool wants_write_ = false;  // the last read or handshake step waits for writability
+  error_code setup_error_;        // the socket could not be made non-blocking
+  bool wants_write_ = false;      // the last read or handshake step waits for writability
+  bool write_abandoned_ = false;  // a write stopped while OpenSSL held part of its record
 };
 
 }  // namespace portcullis::net

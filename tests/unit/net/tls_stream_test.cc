@@ -276,6 +276,13 @@ asio::awaitable<void> close_after(Stream& stream, std::chrono::milliseconds dela
   stream.close();
 }
 
+// Cancels the stream's pending waits (what the relay's `||` does to a losing direction).
+asio::awaitable<void> cancel_after(Stream& stream, std::chrono::milliseconds delay) {
+  asio::steady_timer timer(stream.get_executor(), delay);
+  co_await timer.async_wait(use_nothrow);
+  stream.socket().cancel();
+}
+
 asio::awaitable<void> pause(Stream& stream, std::chrono::milliseconds delay) {
   asio::steady_timer timer(stream.get_executor(), delay);
   co_await timer.async_wait(use_nothrow);
@@ -696,6 +703,21 @@ TEST_F(TlsStreamTest, AClosedStreamNeverWritesToTheConnectionThatReusesItsDescri
   EXPECT_EQ(read_ec, asio::error::would_block) << "the other connection received bytes";
 }
 
+// A write stopped while OpenSSL holds part of a record: a later, different write must fail
+// rather than let OpenSSL finish the old record and send a tail of the new data.
+TEST_F(TlsStreamTest, AWriteAfterAnAbandonedOneFailsInsteadOfSendingATail) {
+  ASSERT_NO_FATAL_FAILURE(upgrade());
+  Outcome stuck;
+  loop_.spawn(write_until_error(client_, 256 * 1024 * 1024, stuck));  // nobody reads
+  loop_.spawn(cancel_after(client_, 200ms));
+  ASSERT_TRUE(loop_.run()) << "the write outlived its cancellation";
+  EXPECT_EQ(stuck.ec, asio::error::operation_aborted) << stuck.ec.message();
+  Outcome later;
+  loop_.spawn(write_each(client_, {"ErrorResponse"}, 0ms, later));
+  ASSERT_TRUE(loop_.run());
+  EXPECT_EQ(later.ec, asio::error::broken_pipe) << later.ec.message();
+}
+
 // --- Certificate checks ----------------------------------------------------------------------
 
 TEST_F(TlsStreamTest, VerifiedClientAcceptsTheServerByName) {
@@ -714,6 +736,15 @@ TEST_F(TlsStreamTest, VerifiedClientAcceptsTheServerByIpAddress) {
   EXPECT_TRUE(result.client.ok()) << message_of(result.client);
   EXPECT_TRUE(result.server.ok()) << message_of(result.server);
   EXPECT_EQ(server_name_seen_, "(none)");  // RFC 6066: no literal address in SNI
+}
+
+// A scoped IPv6 literal (a link-local backend) is checked by its address; OpenSSL cannot read
+// the scope as text, and a name it cannot take must not leave only the chain checked.
+TEST_F(TlsStreamTest, VerifiedClientChecksAScopedIpv6AddressAgainstTheCertificate) {
+  auto client_context = make_client_context(true, certificates().ca_file());
+  const Handshake result = handshake(*server_context_, *client_context, "fe80::1%lo", true);
+  ASSERT_TRUE(result.finished);
+  EXPECT_TRUE(starts_with_handshake_failure(result.client)) << message_of(result.client);
 }
 
 TEST_F(TlsStreamTest, VerifiedClientRejectsAnotherName) {
