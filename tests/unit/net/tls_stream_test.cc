@@ -440,6 +440,19 @@ class TlsStreamTest : public ::testing::Test {
     EXPECT_TRUE(read.ec) << "a read after the peer's close should fail";
   }
 
+  // A read waiting on the client stream (nothing was sent) ends with an error when that stream
+  // is closed.
+  void check_close_ends_pending_read(ReadStyle style) {
+    std::string received;
+    Reader reader(client_, style);
+    Outcome read;
+    loop_.spawn(read_until_error(reader, received, read));
+    loop_.spawn(close_after(client_, 100ms));
+    ASSERT_TRUE(loop_.run()) << "the pending read outlived close()";
+    EXPECT_TRUE(read.ec);
+    EXPECT_EQ(received, "");
+  }
+
   static inline std::unique_ptr<TestCertificates> certificates_;
 
   SigpipeCounter sigpipes_;  // first: counts from the start, restored last
@@ -631,26 +644,12 @@ TEST_F(TlsStreamTest, PeerCloseEndsRelayStyleReads) {
 
 TEST_F(TlsStreamTest, CloseEndsAPendingReadOnTheSameStream) {
   ASSERT_NO_FATAL_FAILURE(upgrade());
-  std::string received;
-  Reader reader(client_, ReadStyle::read_some);
-  Outcome read;
-  loop_.spawn(read_until_error(reader, received, read));
-  loop_.spawn(close_after(client_, 100ms));
-  ASSERT_TRUE(loop_.run()) << "the pending read outlived close()";
-  EXPECT_TRUE(read.ec);
-  EXPECT_EQ(received, "");
+  check_close_ends_pending_read(ReadStyle::read_some);
 }
 
 TEST_F(TlsStreamTest, CloseEndsAPendingRelayStyleReadOnTheSameStream) {
   ASSERT_NO_FATAL_FAILURE(upgrade());
-  std::string received;
-  Reader reader(client_, ReadStyle::relay);
-  Outcome read;
-  loop_.spawn(read_until_error(reader, received, read));
-  loop_.spawn(close_after(client_, 100ms));
-  ASSERT_TRUE(loop_.run()) << "the pending read outlived close()";
-  EXPECT_TRUE(read.ec);
-  EXPECT_EQ(received, "");
+  check_close_ends_pending_read(ReadStyle::relay);
 }
 
 // The server never reads, so the write waits for room in the socket when close() comes.
