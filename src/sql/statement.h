@@ -93,6 +93,15 @@ struct Statement {
   bool calls_unknown_functions = false;
   // PREPARE name AS ... / EXECUTE name / DEALLOCATE name: the prepared statement's name.
   std::string prepared_name;
+  // FETCH / MOVE: the cursor or portal it reads (a portal bound with the extended protocol is
+  // a cursor too: the session decides such a FETCH as the statement behind the portal).
+  std::string cursor_name;
+  // Column lineage for masking: the last name of every column reference anywhere in the
+  // statement (lower-cased where unquoted), and whether a whole row of a relation is used as
+  // a value (`row_to_json(t)`, `t::text`, `count(t.*)`). A top-level `SELECT *` is not one:
+  // PostgreSQL expands it into the table's own columns.
+  std::vector<std::string> columns_referenced;
+  bool whole_row_reference = false;
   // The statement's own text within the whole (from libpg_query's stmt_location/len).
   std::string text;
   // COPY to the client or from it (kinds copy_to, copy_from): its row format.
