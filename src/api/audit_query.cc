@@ -17,8 +17,8 @@ namespace portcullis::api {
 namespace {
 
 // The `verdict` values INTERFACE.md gives an audit event.
-constexpr std::array<std::string_view, 6> kVerdicts{"allow",    "deny",     "review_pending",
-                                                    "approved", "rejected", "expired"};
+constexpr std::array<std::string_view, 7> kVerdicts{
+    "allow", "deny", "prepared", "review_pending", "approved", "rejected", "expired"};
 constexpr std::array<std::string_view, 4> kEvents{audit::kEventConnect, audit::kEventDisconnect,
                                                   audit::kEventStatement, audit::kEventResult};
 

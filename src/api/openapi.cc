@@ -223,7 +223,7 @@ constexpr std::string_view kOpenApi = R"json({
       "subject": {"name": "subject", "in": "query", "description": "Who acted", "schema": {"type": "string"}},
       "connection": {"name": "connection", "in": "query", "description": "Which connection", "schema": {"type": "string"}},
       "session": {"name": "session", "in": "query", "description": "Which session (its id)", "schema": {"type": "string"}},
-      "verdict": {"name": "verdict", "in": "query", "schema": {"type": "string", "enum": ["allow", "deny", "review_pending", "approved", "rejected", "expired"]}},
+      "verdict": {"name": "verdict", "in": "query", "schema": {"type": "string", "enum": ["allow", "deny", "prepared", "review_pending", "approved", "rejected", "expired"]}},
       "since": {"name": "since", "in": "query", "description": "Records at or after this time: RFC 3339 with an offset, a date (midnight UTC), or a duration back from now (15m, 2h, 1d)", "schema": {"type": "string"}},
       "contains": {"name": "contains", "in": "query", "description": "Text the command contains, as written (no wildcards)", "schema": {"type": "string"}}
     },

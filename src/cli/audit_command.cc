@@ -34,7 +34,7 @@ constexpr std::size_t kPageSize = 1000;
 // Matches shown by `audit search` without --limit.
 constexpr std::size_t kDefaultSearchLimit = 100;
 
-const std::vector<std::string> kVerdicts{"allow",    "deny",     "review_pending",
+const std::vector<std::string> kVerdicts{"allow",    "deny",     "prepared", "review_pending",
                                          "approved", "rejected", "expired"};
 const std::vector<std::string> kEvents{"connect", "disconnect", "statement",
                                        "result",  "review",     "api"};

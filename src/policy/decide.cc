@@ -99,10 +99,17 @@ Decision decide(const Config& config, const identity::Identity& identity, const 
                                   "run commands",
                                   grant.connection->name));
   }
+  // A refusal by a guardrail or by the grant wins over a review anywhere in the text: a
+  // reviewer is never asked to approve what the grant would refuse anyway, and a statement
+  // held for review is never one the caller may not run.
+  std::optional<Decision> review;
   for (const auto& statement : classification.statements) {
-    if (auto decision = check_guardrails(config, identity, grant, statement)) return *decision;
+    auto guardrail = check_guardrails(config, identity, grant, statement);
+    if (guardrail && guardrail->verdict == Verdict::deny) return *guardrail;
     if (auto decision = check_grant(grant, statement, classification.parse_error)) return *decision;
+    if (guardrail && !review) review = std::move(guardrail);
   }
+  if (review) return *review;
   Decision allowed;
   allowed.rule = grant.rule;
   return allowed;

@@ -180,6 +180,10 @@ void append_terminate(std::string& out) {
   MessageWriter(out).begin(frontend::kTerminate).finish();
 }
 
+void append_describe(std::string& out, char target, std::string_view name) {
+  MessageWriter(out).begin(frontend::kDescribe).byte(target).cstring(name).finish();
+}
+
 std::string md5_password_response(std::string_view user, std::string_view password,
                                   std::string_view salt) {
   std::string inner(password);

@@ -60,6 +60,10 @@ void append_sasl_initial_response(std::string& out, std::string_view mechanism,
                                   std::string_view data);
 void append_sasl_response(std::string& out, std::string_view data);
 void append_terminate(std::string& out);
+// Describe ('S' a prepared statement, 'P' a portal): the gateway sends its own before an
+// Execute whose result the client did not describe, so that every result it masks has a
+// description of its own.
+void append_describe(std::string& out, char target, std::string_view name);
 
 // The response to an md5 authentication request: "md5" + md5hex(md5hex(password + user) + salt)
 // (src/common/md5_common.c, pg_md5_encrypt).

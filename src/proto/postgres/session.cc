@@ -17,6 +17,7 @@
 #include "net/byte_buffer.h"
 #include "proto/postgres/backend_connector.h"
 #include "proto/postgres/decoder.h"
+#include "proto/postgres/error_redaction.h"
 #include "proto/postgres/fastpath_functions.h"
 #include "proto/postgres/startup_parameters.h"
 
@@ -85,6 +86,7 @@ bool inspected(char type) {
     case frontend::kBind:
     case frontend::kExecute:
     case frontend::kClose:
+    case frontend::kDescribe:
     case frontend::kSync:
     case frontend::kFunctionCall:
     case frontend::kTerminate:
@@ -109,6 +111,8 @@ bool masked_type(char type) {
     case backend::kCopyData:
     case backend::kCopyDone:
     case backend::kCommandComplete:
+    case backend::kNoData:
+    case backend::kNotificationResponse:
       return true;
     default:
       return false;
@@ -227,7 +231,7 @@ asio::awaitable<void> Session::run() {
     const auto elapsed = std::chrono::steady_clock::now() - started_;
     journal_.disconnected(bytes_from_client_, bytes_to_client_, elapsed);
     spdlog::info(
-        "event=session_end session={} subject={} connection={} duration_ms={} commands={} "
+        "event=session_end session={} subject={:?} connection={:?} duration_ms={} commands={} "
         "bytes_from_client={} bytes_to_client={}",
         id_, identity_->subject, grant_ ? grant_->connection->name : "",
         std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), commands_,
@@ -299,7 +303,7 @@ asio::awaitable<bool> Session::handshake() {
     const auto status =
         decode_startup_packet(buffer, limits.max_startup_packet, packet, consumed, error);
     if (status == DecodeStatus::invalid) {
-      spdlog::info("event=bad_startup session={} client={} error=\"{}\"", id_, client_address_,
+      spdlog::info("event=bad_startup session={} client={} error={:?}", id_, client_address_,
                    error);
       co_await fail(kSqlProtocolViolation, "portcullis: " + error);
       co_return false;
@@ -329,7 +333,7 @@ asio::awaitable<bool> Session::handshake() {
         }
         auto tls = co_await client_->accept_tls(*context_->client_tls);
         if (!tls) {
-          spdlog::info("event=tls_failed session={} client={} error=\"{}\"", id_, client_address_,
+          spdlog::info("event=tls_failed session={} client={} error={:?}", id_, client_address_,
                        tls.error().message);
           co_return false;
         }
@@ -434,7 +438,7 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   auto identity =
       context_->authenticator->authenticate(credential, subject, std::chrono::system_clock::now());
   if (!identity) {
-    spdlog::info("event=auth_failed session={} client={} user={:?} connection={:?} reason=\"{}\"",
+    spdlog::info("event=auth_failed session={} client={} user={:?} connection={:?} reason={:?}",
                  id_, client_address_, subject, connection_name, identity.error().message);
     journal_.connect_refused(subject, connection_name,
                              "authentication failed: " + identity.error().message);
@@ -446,7 +450,7 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
                                     access_request_check(*identity, connection_name));
   if (!grant) {
     spdlog::info(
-        "event=access_denied session={} client={} subject={:?} connection={:?} reason=\"{}\"", id_,
+        "event=access_denied session={} client={} subject={:?} connection={:?} reason={:?}", id_,
         client_address_, identity->subject, connection_name, grant.error().message);
     journal_.connect_refused(identity->subject, connection_name,
                              "access denied: " + grant.error().message);
@@ -456,7 +460,7 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   // Fail closed: while the journal cannot be written nobody new gets in.
   if (!journal_.healthy()) {
     spdlog::warn(
-        "event=connection_refused session={} subject={} reason=\"audit journal "
+        "event=connection_refused session={} subject={:?} reason=\"audit journal "
         "unavailable\"",
         id_, identity->subject);
     co_await fail(kSqlCannotConnectNow,
@@ -485,7 +489,7 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   target.timeout = config.limits.handshake_timeout;
   auto outcome = co_await connect_backend(target, *parameters);
   if (auto* failure = std::get_if<BackendFailure>(&outcome)) {
-    spdlog::warn("event=backend_failed session={} subject={} connection={} reason=\"{}\"", id_,
+    spdlog::warn("event=backend_failed session={} subject={:?} connection={:?} reason={:?}", id_,
                  identity->subject, connection_name, failure->message);
     journal_.connect_refused(identity->subject, connection_name, failure->message);
     co_await fail(failure->sqlstate, failure->message);
@@ -524,7 +528,7 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
     live_->started = std::chrono::system_clock::now();
     live_registration_ = context_->live_sessions->add(
         live_, on_this_thread([](Session& self, const std::string& reason) {
-          spdlog::info("event=session_killed session={} subject={} reason=\"{}\"", self.id_,
+          spdlog::info("event=session_killed session={} subject={:?} reason={:?}", self.id_,
                        self.identity_->subject, reason);
           self.terminate(kSqlAdminShutdown, "portcullis: " + reason);
         }));
@@ -541,8 +545,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   co_await write_to_client(std::move(out));
 
   spdlog::info(
-      "event=session_start session={} client={} subject={} kind={} auth={} connection={} "
-      "access_rule={} backend_user={} client_tls={} backend_tls={}",
+      "event=session_start session={} client={} subject={:?} kind={} auth={} connection={:?} "
+      "access_rule={} backend_user={:?} client_tls={} backend_tls={}",
       id_, client_address_, identity_->subject, identity::to_string(identity_->kind),
       identity::to_string(identity_->method), grant_->connection->name, grant_->rule,
       grant_->credentials->user, client_->tls_version(), backend_->tls_version());
@@ -577,7 +581,7 @@ asio::awaitable<void> Session::idle_watchdog() {
     const auto idle_since = last_client_activity_;
     if (now - idle_since >= timeout && sync_points_.empty() && transaction_status_ == 'I' &&
         !hold_) {
-      spdlog::info("event=idle_timeout session={} subject={}", id_, identity_->subject);
+      spdlog::info("event=idle_timeout session={} subject={:?}", id_, identity_->subject);
       co_await write_to_client(error_response(
           kSqlIdleSessionTimeout,
           fmt::format("portcullis: terminating connection after {} ms idle (limits.idle_timeout)",
@@ -596,7 +600,8 @@ asio::awaitable<void> Session::pump_client_to_backend() {
   net::ByteBuffer in(kRelayBufferSize);
   std::vector<Segment> segments;
   std::vector<asio::const_buffer> buffers;
-  const std::string no_synthetic;  // this direction forwards only what the client sent
+  // What the gateway adds in this direction: a Describe before an undescribed Execute.
+  std::string synthetic;
   Passthrough passthrough;
   bool need_read = true;
   bool drained = true;  // the last read emptied the socket: wait before taking a buffer
@@ -634,6 +639,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
     std::size_t held_at = 0;  // where the held message starts in `input`, and its size
     std::size_t held_size = 0;
     segments.clear();
+    synthetic.clear();
     while (pos < input.size()) {
       if (passthrough.step(input.size(), pos, segments)) continue;
       FrameHeader header;
@@ -648,7 +654,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       }
       if (status == DecodeStatus::need_more) break;
       if (status == DecodeStatus::invalid) {
-        spdlog::info("event=protocol_error session={} direction=client error=\"{}\"", id_, error);
+        spdlog::info("event=protocol_error session={} direction=client error={:?}", id_, error);
         co_await write_to_client(
             error_response(kSqlProtocolViolation, "portcullis: " + error, Severity::fatal));
         co_return;
@@ -675,6 +681,19 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       }
       const Message message{header.type, input.substr(pos + kHeaderSize, header.body_size)};
       const Action action = on_client_message(message);
+      if (!describe_to_inject_.empty()) {
+        if (action == Action::forward) {
+          add_segment(segments, true, synthetic.size(), describe_to_inject_.size());
+          synthetic.append(describe_to_inject_);
+          pending_describes_.push_back(PendingDescribe{next_sync_serial_, true, true});
+          describe_to_inject_.clear();
+        } else if (action == Action::hold) {
+          held_describe_ = std::move(describe_to_inject_);
+          describe_to_inject_.clear();
+        } else {
+          describe_to_inject_.clear();
+        }
+      }
       if (action == Action::forward) add_segment(segments, false, pos, total);
       if (action == Action::hold) {
         // What came before it goes to the backend now; the held message waits.
@@ -705,7 +724,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       }
       if (journal_failed_) {
         spdlog::error(
-            "event=command_refused session={} subject={} reason=\"audit journal "
+            "event=command_refused session={} subject={:?} reason=\"audit journal "
             "unavailable\"",
             id_, identity_->subject);
         terminate(kSqlIoError,
@@ -714,7 +733,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
         co_return;
       }
       auto [write_ec, written] =
-          co_await backend_->write(to_buffers(segments, input, no_synthetic, buffers));
+          co_await backend_->write(to_buffers(segments, input, synthetic, buffers));
       if (write_ec) co_return;
     }
     if (hold_) {
@@ -732,10 +751,16 @@ asio::awaitable<void> Session::pump_client_to_backend() {
                     "and the session ends (see the gateway's log)");
           co_return;
         }
-        auto [write_ec, written] =
-            co_await backend_->write(asio::buffer(input.data() + held_at, held_size));
+        buffers.clear();
+        if (!held_describe_.empty()) {
+          buffers.emplace_back(held_describe_.data(), held_describe_.size());
+          pending_describes_.push_back(PendingDescribe{next_sync_serial_, true, true});
+        }
+        buffers.emplace_back(input.data() + held_at, held_size);
+        auto [write_ec, written] = co_await backend_->write(buffers);
         if (write_ec) co_return;
       }
+      held_describe_.clear();
     }
     in.consume(pos);
     if (whole_message_needed > 0) in.reserve_message(whole_message_needed);
@@ -773,8 +798,7 @@ asio::awaitable<void> Session::pump_client_to_backend() {
 
 Session::Action Session::on_client_message(const Message& message) {
   auto protocol_error = [&](const Error& error) {
-    spdlog::info("event=protocol_error session={} direction=client error=\"{}\"", id_,
-                 error.message);
+    spdlog::info("event=protocol_error session={} direction=client error={:?}", id_, error.message);
     terminate(kSqlProtocolViolation, "portcullis: " + error.message);
     return Action::close;
   };
@@ -807,6 +831,7 @@ Session::Action Session::on_client_message(const Message& message) {
       auto bind = parse_bind(message.body);
       if (!bind) return protocol_error(bind.error());
       statements_.on_bind(*bind);
+      described_portal_.reset();
       return Action::forward;
     }
     case frontend::kExecute: {
@@ -828,16 +853,35 @@ Session::Action Session::on_client_message(const Message& message) {
       command.text = *portal->text;
       command.params = portal->params;
       command.via = "execute";
+      // Every result the gateway masks must come with its own description. A client that
+      // did not describe this portal (JDBC after its first run, a hand-made client) gets no
+      // RowDescription from the backend: the gateway asks for one and keeps it to itself.
+      if (masker_ && described_portal_ != execute->portal)
+        append_describe(describe_to_inject_, 'P', execute->portal);
+      described_portal_.reset();
       return decide(std::move(command), true);
+    }
+    case frontend::kDescribe: {
+      auto describe = parse_describe_or_close(message.body);
+      if (!describe) return protocol_error(describe.error());
+      const bool portal = describe->target == 'P';
+      if (masker_) pending_describes_.push_back(PendingDescribe{next_sync_serial_, portal, false});
+      if (portal)
+        described_portal_ = std::string(describe->name);
+      else
+        described_portal_.reset();
+      return Action::forward;
     }
     case frontend::kClose: {
       auto close = parse_describe_or_close(message.body);
       if (!close) return protocol_error(close.error());
       statements_.on_close(*close);
+      described_portal_.reset();
       return Action::forward;
     }
     case frontend::kSync: {
       statements_.on_sync_point();
+      described_portal_.reset();
       SyncPoint point;
       // During COPY FROM STDIN the backend ignores Sync: this one may get no answer.
       point.maybe_swallowed = copy_from_pending_;
@@ -883,12 +927,21 @@ std::shared_ptr<const sql::Classification> Session::classify(const policy::Comma
     classification->statements.push_back(std::move(statement));
     return classification;
   }
-  return sql_prepared_.resolve(classifier_->classify(command.text), [this](std::string_view name) {
-    // SQL EXECUTE can also run a statement prepared with Parse.
-    std::shared_ptr<const sql::Classification> found;
-    if (auto text = statements_.statement(name)) found = classifier_->classify(*text);
-    return found;
-  });
+  auto classification =
+      sql_prepared_.resolve(classifier_->classify(command.text), [this](std::string_view name) {
+        // SQL EXECUTE can also run a statement prepared with Parse.
+        std::shared_ptr<const sql::Classification> found;
+        if (auto text = statements_.statement(name)) found = classifier_->classify(*text);
+        return found;
+      });
+  // SQL FETCH can run a portal bound with Bind: it is decided as the statement behind it.
+  return SqlPreparedStatements::resolve_portals(
+      std::move(classification), [this](std::string_view name) {
+        std::shared_ptr<const sql::Classification> found;
+        if (const PortalState* portal = statements_.portal(name); portal && portal->text)
+          found = classifier_->classify(*portal->text);
+        return found;
+      });
 }
 
 Session::Action Session::decide(policy::Command command, bool extended) {
@@ -903,7 +956,7 @@ Session::Action Session::decide(policy::Command command, bool extended) {
   if (!journal_.healthy()) {
     // Fail closed: nothing runs unrecorded.
     spdlog::warn(
-        "event=command_refused session={} subject={} via={} reason=\"audit journal "
+        "event=command_refused session={} subject={:?} via={} reason=\"audit journal "
         "unavailable\"",
         id_, identity_->subject, command.via);
     refuse(kSqlIoError,
@@ -919,15 +972,21 @@ Session::Action Session::decide(policy::Command command, bool extended) {
   if (command.via != "parse" && (decision.verdict != policy::Verdict::review || !context_->reviews))
     metrics.count_verdict(decision.verdict == policy::Verdict::allow ? "allow" : "deny");
   if (decision.verdict == policy::Verdict::review) {
-    // Parse is decided again at Execute, where the statement is held.
-    if (command.via == "parse") return Action::forward;
+    // Parse is decided again at Execute, where the statement is held, and every other way
+    // to run it (SQL EXECUTE, FETCH of its portal) is decided as this text too. The grant
+    // allows the statement (decide() refuses before any review otherwise): preparing it
+    // runs nothing.
+    if (command.via == "parse") {
+      journal_.prepared(command, decision);
+      return Action::forward;
+    }
     if (context_->reviews) {
       // Approved after an earlier hold timed out: this exact text runs once.
       auto claimed = context_->reviews->claim_approved_statement(
           identity_->subject, grant_->connection->name, command.text,
           std::chrono::system_clock::now());
       if (claimed && *claimed) {
-        spdlog::info("event=command_approved session={} subject={} review={} reviewer={}", id_,
+        spdlog::info("event=command_approved session={} subject={:?} review={} reviewer={:?}", id_,
                      identity_->subject, (*claimed)->id, (*claimed)->decided_by);
         metrics.count_verdict("approved");
         const SessionJournal::ReviewStep step{
@@ -948,7 +1007,7 @@ Session::Action Session::decide(policy::Command command, bool extended) {
   // Parse is decided again at Execute, where the statement is recorded; a refused Parse is
   // recorded here, since it never reaches Execute.
   journal_.decided(command, decision, false, next_sync_serial_, {});
-  spdlog::info("event=command_refused session={} subject={} via={} verdict={} rule={}", id_,
+  spdlog::info("event=command_refused session={} subject={:?} via={} verdict={} rule={}", id_,
                identity_->subject, command.via, policy::to_string(decision.verdict), decision.rule);
   const auto message =
       decision.verdict == policy::Verdict::review
@@ -961,8 +1020,10 @@ Session::Action Session::decide(policy::Command command, bool extended) {
 
 Session::Action Session::admit(const policy::Command& command, const policy::Decision& decision,
                                bool extended, const SessionJournal::ReviewStep* review) {
-  // Parse is recorded at Execute.
-  if (command.via != "parse") {
+  if (command.via == "parse") {
+    // Recorded for what it is: a text prepared, run (and recorded again) at each Execute.
+    journal_.prepared(command, decision);
+  } else {
     SessionJournal::Completion on_commit;
     if (journal_.must_wait(context_->config->audit.durability)) {
       on_commit = [self = shared_from_this(), executor = client_->get_executor()](bool ok) {
@@ -972,6 +1033,10 @@ Session::Action Session::admit(const policy::Command& command, const policy::Dec
     journal_waits_ +=
         journal_.decided(command, decision, true, next_sync_serial_, on_commit, review);
     sql_prepared_.apply(*command.classification);
+    if (masker_ && masker_->has_column_rules()) {
+      const auto reads = masked_column_reads(*command.classification);
+      if (reads.action == masking::ColumnPlan::Action::whole) batch_masked_reads_ = reads;
+    }
     for (const auto& statement : command.classification->statements) {
       if (statement.kind == "copy_from" && extended) copy_from_pending_ = true;
       if (statement.kind == "copy_to" && statement.copy && masker_)
@@ -1007,8 +1072,9 @@ Session::Action Session::hold(policy::Command command, const policy::Decision& d
   context_->metrics->count_verdict("review_pending");
   const SessionJournal::ReviewStep step{"review_pending", opened->id, {}, {}, false};
   journal_.decided(command, decision, false, next_sync_serial_, {}, &step);
-  spdlog::info("event=command_held session={} subject={} via={} rule={} review={} wait_ms={}", id_,
-               identity_->subject, command.via, decision.rule, opened->id, decision.wait.count());
+  spdlog::info("event=command_held session={} subject={:?} via={} rule={} review={} wait_ms={}",
+               id_, identity_->subject, command.via, decision.rule, opened->id,
+               decision.wait.count());
   hold_.emplace();
   hold_->review = opened->id;
   hold_->command = std::move(command);
@@ -1064,7 +1130,7 @@ asio::awaitable<bool> Session::wait_for_review() {
     // This session runs it: the review is spent.
     if (auto r = reviews.mark_executed(id, std::chrono::system_clock::now()); !r) {
       // Run by another session of the same subject meanwhile, or the store failed.
-      spdlog::warn("event=hold_release_failed session={} review={} error=\"{}\"", id_, id,
+      spdlog::warn("event=hold_release_failed session={} review={} error={:?}", id_, id,
                    r.error().message);
       const std::string error = fmt::format("{}: {}", kSqlInsufficientPrivilege, r.error().message);
       const SessionJournal::ReviewStep step{"expired", id, {}, error, false};
@@ -1075,7 +1141,7 @@ asio::awaitable<bool> Session::wait_for_review() {
              held.extended);
       co_return false;
     }
-    spdlog::info("event=command_approved session={} subject={} review={} reviewer={}", id_,
+    spdlog::info("event=command_approved session={} subject={:?} review={} reviewer={:?}", id_,
                  identity_->subject, id, held.outcome->decided_by);
     const SessionJournal::ReviewStep step{"approved", id, held.outcome->decided_by, {}, true};
     context_->metrics->count_verdict("approved");
@@ -1110,7 +1176,7 @@ asio::awaitable<bool> Session::wait_for_review() {
         std::chrono::duration_cast<std::chrono::minutes>(context_->config->reviews.grant_lifetime)
             .count());
   }
-  spdlog::info("event=command_refused session={} subject={} verdict={} review={}", id_,
+  spdlog::info("event=command_refused session={} subject={:?} verdict={} review={}", id_,
                identity_->subject, verdict, id);
   context_->metrics->count_verdict(verdict);
   const std::string error = fmt::format("{}: {}", sqlstate, message);
@@ -1173,7 +1239,7 @@ void Session::arm_access_expiry() {
         if (ec) return;
         auto self = weak.lock();
         if (!self || self->terminated_) return;
-        spdlog::info("event=session_revoked session={} subject={} reason=\"access expired\"",
+        spdlog::info("event=session_revoked session={} subject={:?} reason=\"access expired\"",
                      self->id_, self->identity_->subject);
         self->terminate(kSqlAdminShutdown,
                         fmt::format("portcullis: your just-in-time access to \"{}\" has expired; "
@@ -1209,6 +1275,12 @@ void Session::refuse(std::string_view sqlstate, std::string_view message, bool e
 
 void Session::push_sync_point(SyncPoint point) {
   point.serial = next_sync_serial_++;
+  // The batch's commands are answered at this point; a refusal the gateway answers itself
+  // leaves them to the next point the backend answers.
+  if (!point.synthetic) {
+    point.reads_masked_columns = batch_masked_reads_;
+    batch_masked_reads_ = {};
+  }
   sync_points_.push_back(std::move(point));
 }
 
@@ -1228,7 +1300,7 @@ void Session::refresh_context() {
   if (!grant || grant->credentials->user != grant_->credentials->user ||
       grant->rule != grant_->rule ||
       policy::is_read_only(*grant) != policy::is_read_only(*grant_)) {
-    spdlog::info("event=session_revoked session={} subject={} reason=\"configuration reloaded\"",
+    spdlog::info("event=session_revoked session={} subject={:?} reason=\"configuration reloaded\"",
                  id_, identity_->subject);
     terminate(kSqlAdminShutdown,
               "portcullis: the configuration changed and this session's access with it; "
@@ -1256,17 +1328,57 @@ bool Session::follow_backend_message(char type) {
       copy_in_started_ = true;
       return true;
     case backend::kErrorResponse:
-      if (!sync_points_.empty()) sync_points_.front().backend_errored = true;
+      row_plan_valid_ = false;
+      if (!sync_points_.empty()) {
+        sync_points_.front().backend_errored = true;
+        // The backend skips the rest of the batch: its Describes get no answer.
+        const uint64_t serial = sync_points_.front().serial;
+        while (!pending_describes_.empty() && pending_describes_.front().serial == serial)
+          pending_describes_.pop_front();
+      }
       statements_.on_error();
+      return true;
+    case backend::kCommandComplete:
+    case backend::kEmptyQueryResponse:
+    case backend::kPortalSuspended:
+      row_plan_valid_ = false;  // the result ends: the next one brings its own description
       return true;
     default:
       return true;
   }
 }
 
+Session::DescribeAnswer Session::take_describe_answer() {
+  if (pending_describes_.empty() || sync_points_.empty() ||
+      pending_describes_.front().serial != sync_points_.front().serial)
+    return DescribeAnswer::none;  // a simple Query's own RowDescription
+  const PendingDescribe describe = pending_describes_.front();
+  pending_describes_.pop_front();
+  if (describe.injected) return DescribeAnswer::injected;
+  return describe.portal ? DescribeAnswer::portal : DescribeAnswer::statement;
+}
+
+masking::ColumnPlan Session::masked_column_reads(const sql::Classification& classification) const {
+  for (const auto& statement : classification.statements) {
+    // A FETCH from a cursor of SQL DECLARE returns what the declared query computes, which the
+    // gateway does not keep: its computed outputs are masked as if that query read masked
+    // columns. (A portal of the gateway's knowledge has its facts merged already.)
+    if ((statement.kind == "fetch" || statement.kind == "move") && statement.inner_kind.empty())
+      return masking::ColumnPlan{masking::ColumnPlan::Action::whole, masking::Strategy::redact};
+    // A whole row holds every column, the masked ones among them.
+    if (statement.whole_row_reference)
+      return masking::ColumnPlan{masking::ColumnPlan::Action::whole, masking::Strategy::redact};
+    for (const auto& column : statement.columns_referenced) {
+      const auto plan = masker_->plan_column({}, column, true);
+      if (plan.action == masking::ColumnPlan::Action::whole) return plan;
+    }
+  }
+  return {};
+}
+
 void Session::withhold(std::string_view why, std::string& synthetic,
                        std::vector<RelaySegment>& segments) {
-  spdlog::info("event=result_withheld session={} subject={} reason=\"{}\"", id_, identity_->subject,
+  spdlog::info("event=result_withheld session={} subject={:?} reason={:?}", id_, identity_->subject,
                why);
   const auto error =
       error_response(kSqlInsufficientPrivilege,
@@ -1282,10 +1394,19 @@ void Session::withhold(std::string_view why, std::string& synthetic,
 
 void Session::mask_backend_message(const Message& message, std::size_t offset, std::size_t total,
                                    std::string& synthetic, std::vector<RelaySegment>& segments) {
+  const DescribeAnswer answer =
+      message.type == backend::kRowDescription || message.type == backend::kNoData
+          ? take_describe_answer()
+          : DescribeAnswer::none;
   if (withholding_) {
     // Dropped up to ReadyForQuery; the journal still learns where each statement ended.
     if (message.type == backend::kCommandComplete) journal_.on_command_complete(message.body);
     if (message.type == backend::kErrorResponse) journal_.on_error({});
+    return;
+  }
+  if (!masker_) {
+    // A reload turned masking off while Describes the gateway sent were still unanswered.
+    if (answer != DescribeAnswer::injected) add_segment(segments, false, offset, total);
     return;
   }
   auto forward_rewritten = [&] {
@@ -1296,38 +1417,36 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
   };
   switch (message.type) {
     case backend::kRowDescription: {
-      auto fields = parse_row_description(message.body);
-      if (!fields) {
-        withhold("the result's row description cannot be read", synthetic, segments);
+      if (answer == DescribeAnswer::statement) {
+        // A prepared statement's description: no rows follow it. Its results are described
+        // again (by the client or by the gateway) when a portal of it runs.
+        add_segment(segments, false, offset, total);
         return;
       }
-      if (masker_->needs_table() && !tables_error_.empty()) {
+      if (masker_->has_column_rules() && !tables_error_.empty()) {
         withhold("the tables of the result's columns cannot be looked up (" + tables_error_ +
-                     "), and the profile masks columns by table",
+                     "), and the profile masks columns by name",
                  synthetic, segments);
         tables_error_.clear();
         return;
       }
-      row_plan_.clear();
-      for (const auto& field : *fields) {
-        ColumnMasking column;
-        // A column rule naming a table needs the column's table: looked up by its OID
-        // before this message was handled. Columns of no table (expressions) match rules
-        // by the column name alone, which masks more, never less.
-        const std::string* table = masker_->needs_table() && field.table_oid != 0
-                                       ? tables_.find(field.table_oid)
-                                       : nullptr;
-        column.plan = masker_->plan_column(table ? std::string_view(*table) : std::string_view(),
-                                           field.name, type_can_hold_text(field.type_oid));
-        column.type_oid = field.type_oid;
-        column.format = field.format == 1 ? FormatCode::binary : FormatCode::text;
-        row_plan_.push_back(column);
+      if (auto planned = plan_result(message.body); !planned) {
+        withhold(planned.error().message, synthetic, segments);
+        return;
       }
       journal_.on_row_description(message.body);
-      add_segment(segments, false, offset, total);
+      if (answer != DescribeAnswer::injected) add_segment(segments, false, offset, total);
       return;
     }
+    case backend::kNoData:
+      row_plan_valid_ = false;
+      if (answer != DescribeAnswer::injected) add_segment(segments, false, offset, total);
+      return;
     case backend::kDataRow: {
+      if (!row_plan_valid_) {
+        withhold("a result row came without a description of its own result", synthetic, segments);
+        return;
+      }
       masked_.clear();
       auto outcome =
           mask_data_row(message.body, row_plan_, *masker_, *mask_scratch_, mask_counts_, masked_);
@@ -1347,9 +1466,23 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
     case backend::kErrorResponse:
     case backend::kNoticeResponse: {
       masked_.clear();
-      auto outcome =
-          mask_error_fields(message.body, *masker_, *mask_scratch_, mask_counts_, masked_);
-      const bool rewritten = outcome && *outcome == MaskOutcome::rewritten;
+      std::string_view body = message.body;
+      bool rewritten = false;
+      if (!sync_points_.empty() &&
+          sync_points_.front().reads_masked_columns.action == masking::ColumnPlan::Action::whole) {
+        // The statement reads masked columns: a value the error quotes may be one of them.
+        if (!redact_error_values(body, redacted_error_)) {
+          withhold("the backend's error cannot be read", synthetic, segments);
+          return;
+        }
+        body = redacted_error_;
+        rewritten = true;
+      }
+      auto outcome = mask_error_fields(body, *masker_, *mask_scratch_, mask_counts_, masked_);
+      if (outcome && *outcome == MaskOutcome::rewritten)
+        rewritten = true;
+      else if (rewritten)
+        masked_.assign(body);
       if (message.type == backend::kErrorResponse)
         journal_.on_error(rewritten ? std::string_view(masked_) : message.body);
       if (rewritten)
@@ -1377,7 +1510,7 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
         copy_out_->header_pending = false;
         copy_out_->plans.clear();
         for (const auto& name : *names)
-          copy_out_->plans.push_back(masker_->plan_column(copy_out_->table, name, true));
+          copy_out_->plans.push_back(copy_column_plan(*copy_out_, name));
         add_segment(segments, false, offset, total);  // column names, as the query wrote them
         return;
       }
@@ -1414,9 +1547,61 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
   }
 }
 
+Result<void> Session::plan_result(std::string_view row_description) {
+  auto fields = parse_row_description(row_description);
+  if (!fields) return make_error("the result's row description cannot be read");
+  // What the batch computes from masked columns masks its computed outputs whole.
+  const masking::ColumnPlan computed =
+      sync_points_.empty() ? masking::ColumnPlan{} : sync_points_.front().reads_masked_columns;
+  const bool by_name = masker_->has_column_rules();
+  row_plan_.clear();
+  for (const auto& field : *fields) {
+    ColumnMasking column;
+    const bool text_like = type_can_hold_text(field.type_oid);
+    if (by_name && field.table_oid != 0) {
+      // A table's column, renamed or not (`SELECT ssn AS p`): the rules see the catalog's
+      // names of the table and the column, looked up before this message was handled.
+      const TableNames::Table* table = tables_.find(field.table_oid);
+      const std::string* name = table ? table->column(field.column) : nullptr;
+      if (name != nullptr) {
+        column.plan = masker_->plan_column(table->name, *name, text_like);
+      } else if (field.column > 0) {
+        // A user column the catalog does not show (a table created in the caller's open
+        // transaction): its name cannot be known, so it is masked as a rule would.
+        column.plan =
+            masking::ColumnPlan{masking::ColumnPlan::Action::whole, masking::Strategy::redact};
+      } else {
+        column.plan = masker_->plan_column({}, field.name, text_like);  // a system column
+      }
+    } else {
+      // An expression: matched by its output name, and masked whole when the statement reads
+      // a masked column (`upper(ssn)`, `row_to_json(t)`).
+      column.plan = masker_->plan_column({}, field.name, text_like);
+      if (field.table_oid == 0 && computed.action == masking::ColumnPlan::Action::whole &&
+          column.plan.action != masking::ColumnPlan::Action::whole)
+        column.plan = computed;
+    }
+    column.type_oid = field.type_oid;
+    column.format = field.format == 1 ? FormatCode::binary : FormatCode::text;
+    row_plan_.push_back(column);
+  }
+  row_plan_valid_ = true;
+  return {};
+}
+
+masking::ColumnPlan Session::copy_column_plan(const CopyMasking& copy,
+                                              std::string_view name) const {
+  auto plan = masker_->plan_column(copy.table, name, true);
+  // COPY (query): its columns are outputs of a query, masked whole when it reads masked ones.
+  if (copy.computed.action == masking::ColumnPlan::Action::whole &&
+      plan.action != masking::ColumnPlan::Action::whole)
+    plan = copy.computed;
+  return plan;
+}
+
 std::vector<uint32_t> Session::tables_to_look_up(std::string_view row_description) const {
   std::vector<uint32_t> oids;
-  if (!masker_ || !masker_->needs_table() || withholding_) return oids;
+  if (!masker_ || !masker_->has_column_rules() || withholding_) return oids;
   auto fields = parse_row_description(row_description);
   if (!fields) return oids;  // the masking step refuses it
   for (const auto& field : *fields)
@@ -1470,10 +1655,11 @@ Result<void> Session::start_copy_masking(std::string_view body) {
     return make_error(fmt::format("COPY in {} format cannot be masked", options.format));
   }
   copy.table = options.table;
+  if (copy.table.empty() && !sync_points_.empty())
+    copy.computed = sync_points_.front().reads_masked_columns;
   if (!options.columns.empty()) {
     copy.header_pending = false;  // the names are the statement's; a header row is data
-    for (const auto& name : options.columns)
-      copy.plans.push_back(masker_->plan_column(copy.table, name, true));
+    for (const auto& name : options.columns) copy.plans.push_back(copy_column_plan(copy, name));
   } else if (!copy.header_pending && masker_->has_column_rules()) {
     // Without names a column rule cannot be applied: refuse rather than let a column the
     // profile masks whole go out with only its content scanned.
@@ -1507,6 +1693,9 @@ bool Session::on_ready_for_query(std::string& synthetic, std::vector<Segment>& s
   if (sync_points_.empty() || sync_points_.front().synthetic) return false;
   SyncPoint point = std::move(sync_points_.front());
   sync_points_.pop_front();
+  row_plan_valid_ = false;
+  while (!pending_describes_.empty() && pending_describes_.front().serial <= point.serial)
+    pending_describes_.pop_front();
   journal_.on_ready_for_query(point.serial);
   while (!pending_copies_.empty() && pending_copies_.front().serial <= point.serial)
     pending_copies_.pop_front();
@@ -1577,12 +1766,15 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       const auto status = decode_header(input.substr(pos), kMaxStreamedMessage, header, error);
       if (status == DecodeStatus::need_more) break;
       if (status == DecodeStatus::invalid) {
-        spdlog::warn("event=protocol_error session={} direction=backend error=\"{}\"", id_, error);
+        spdlog::warn("event=protocol_error session={} direction=backend error={:?}", id_, error);
         lost_track = true;
         break;
       }
       const std::size_t total = kHeaderSize + header.body_size;
-      if ((masker_ || withholding_) && masked_type(header.type)) {
+      const bool describe_answer =
+          (header.type == backend::kRowDescription || header.type == backend::kNoData) &&
+          !pending_describes_.empty();
+      if (((masker_ || withholding_) && masked_type(header.type)) || describe_answer) {
         if ((header.type == backend::kDataRow || header.type == backend::kCopyData) &&
             header.body_size > max_message) {
           if (!follow_backend_message(header.type)) {
@@ -1759,8 +1951,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       target.timeout = context->config->limits.handshake_timeout;
       auto found = co_await tables_.look_up(std::move(look_up), target);
       if (!found) {
-        spdlog::warn("event=table_lookup_failed session={} error=\"{}\"", id_,
-                     found.error().message);
+        spdlog::warn("event=table_lookup_failed session={} error={:?}", id_, found.error().message);
         tables_error_ = found.error().message;
       }
       if (terminated_) co_return;

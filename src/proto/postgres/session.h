@@ -89,7 +89,20 @@ class Session : public std::enable_shared_from_this<Session> {
     bool maybe_swallowed = false;
     std::string error;    // an ErrorResponse the gateway owes the client at this point
     uint64_t serial = 0;  // in the order sync points were made
+    // A statement of the batch reads a column the masking profile masks by a column rule (or
+    // a whole row): computed outputs, error texts and reported settings of the batch are
+    // masked whole with this plan. `skip` when it reads none.
+    masking::ColumnPlan reads_masked_columns;
   };
+
+  // A Describe the backend has yet to answer. Its answer (RowDescription or NoData, after a
+  // ParameterDescription for a statement) comes in the order the Describes were sent.
+  struct PendingDescribe {
+    uint64_t serial = 0;    // the sync point of its batch
+    bool portal = false;    // 'P': the description of a result; 'S': of a prepared statement
+    bool injected = false;  // the gateway's own, sent before an Execute: not forwarded
+  };
+  enum class DescribeAnswer { none, statement, portal, injected };
 
   boost::asio::awaitable<bool> handshake();
   // `buffer`: bytes the client sent after its startup packet.
@@ -133,6 +146,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void mask_backend_message(const Message& message, std::size_t offset, std::size_t total,
                             std::string& synthetic, std::vector<RelaySegment>& segments);
   void withhold(std::string_view why, std::string& synthetic, std::vector<RelaySegment>& segments);
+  // A RowDescription or NoData from the backend: which Describe, if any, it answers.
+  DescribeAnswer take_describe_answer();
+  // The masking plan of a result from its RowDescription; false when it cannot be made.
+  Result<void> plan_result(std::string_view row_description);
+  // The column-rule plan for what the statements of `classification` compute from masked
+  // columns (see SyncPoint::reads_masked_columns).
+  masking::ColumnPlan masked_column_reads(const sql::Classification& classification) const;
   // At CopyOutResponse under a masking profile: how the COPY's rows will be masked, or why
   // they cannot be.
   Result<void> start_copy_masking(std::string_view copy_out_response);
@@ -178,7 +198,20 @@ class Session : public std::enable_shared_from_this<Session> {
   const masking::Masker* masker_ = nullptr;
   std::unique_ptr<masking::Scratch> mask_scratch_;
   masking::MaskCounts mask_counts_;
-  std::vector<ColumnMasking> row_plan_;  // from the last RowDescription
+  std::vector<ColumnMasking> row_plan_;  // from the RowDescription of the current result
+  // A result is being described by row_plan_: set by its RowDescription, cleared where it
+  // ends. A DataRow outside one is withheld, never masked with another result's plan.
+  bool row_plan_valid_ = false;
+  boost::container::deque<PendingDescribe> pending_describes_;
+  // The portal the client described since its last Bind, Execute or Sync: an Execute of it
+  // needs no Describe of the gateway's.
+  std::optional<std::string> described_portal_;
+  // The Describe to send right before the Execute being handled (empty: none), and the one
+  // kept with a held Execute.
+  std::string describe_to_inject_;
+  std::string held_describe_;
+  // What the commands since the last sync point read of masked columns.
+  masking::ColumnPlan batch_masked_reads_;
   // Allowed COPY ... TO STDOUT statements awaiting their CopyOutResponse, by sync serial.
   struct PendingCopy {
     uint64_t serial;
@@ -191,13 +224,16 @@ class Session : public std::enable_shared_from_this<Session> {
     CopyFormat format;
     std::string table;
     std::vector<masking::ColumnPlan> plans;
-    bool header_pending = false;  // CSV HEADER: the first row names the columns
+    bool header_pending = false;   // CSV HEADER: the first row names the columns
+    masking::ColumnPlan computed;  // COPY (query) reading masked columns: see SyncPoint
   };
+  masking::ColumnPlan copy_column_plan(const CopyMasking& copy, std::string_view name) const;
   std::optional<CopyMasking> copy_out_;
   // Names of the tables result columns come from, for column rules that name a table.
   TableNames tables_;
-  std::string tables_error_;  // the last lookup failed: results needing it are withheld
-  std::string masked_;        // a rewritten message body
+  std::string tables_error_;    // the last lookup failed: results needing it are withheld
+  std::string masked_;          // a rewritten message body
+  std::string redacted_error_;  // an error's fields with quoted values redacted
   // A result could not be masked: the client got an error, and everything up to the
   // backend's ReadyForQuery is dropped.
   bool withholding_ = false;

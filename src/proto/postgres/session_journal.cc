@@ -231,6 +231,12 @@ std::size_t SessionJournal::decided(const policy::Command& command,
   return waited;
 }
 
+void SessionJournal::prepared(const policy::Command& command, const policy::Decision& decision) {
+  const ReviewStep step{
+      .verdict = "prepared", .review_id = {}, .reviewer = {}, .error = {}, .runs = false};
+  decided(command, decision, false, 0, {}, &step);
+}
+
 void SessionJournal::refused(std::string_view text, std::string_view message) {
   if (!journal_) return;
   auto event = base_event(audit::kEventStatement);

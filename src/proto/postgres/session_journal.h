@@ -71,6 +71,10 @@ class SessionJournal {
   std::size_t decided(const policy::Command& command, const policy::Decision& decision,
                       bool forwarded, uint64_t serial, const Completion& on_commit,
                       const ReviewStep* review = nullptr);
+  // A statement prepared with Parse: recorded with verdict "prepared" (and the rule that
+  // would hold it, if one would), so that the journal holds every text the backend was given
+  // to run, whatever route later runs it. Each run is decided and recorded again.
+  void prepared(const policy::Command& command, const policy::Decision& decision);
   // The command's text as the journal records it: each statement's, secrets replaced.
   static std::string recorded_command(const policy::Command& command);
   // A command refused before any decision (a portal the gateway cannot attribute, say).

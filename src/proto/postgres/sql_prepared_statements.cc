@@ -1,6 +1,8 @@
 // Resolution of SQL-level EXECUTE against the session's SQL-level PREPAREs.
 #include "proto/postgres/sql_prepared_statements.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace portcullis::proto::postgres {
@@ -33,6 +35,14 @@ void merge_prepared(sql::Statement& runner, const sql::Statement& prepared) {
   runner.where_absent = runner.where_absent || prepared.where_absent;
   runner.lifts_read_only = runner.lifts_read_only || prepared.lifts_read_only;
   runner.changes_text_reading = runner.changes_text_reading || prepared.changes_text_reading;
+  runner.calls_unknown_functions =
+      runner.calls_unknown_functions || prepared.calls_unknown_functions;
+  add_unique(runner.columns_referenced, prepared.columns_referenced);
+  runner.whole_row_reference = runner.whole_row_reference || prepared.whole_row_reference;
+}
+
+bool reads_cursor(const sql::Statement& statement) {
+  return (statement.kind == "fetch" || statement.kind == "move") && !statement.cursor_name.empty();
 }
 
 void mark_unknown(sql::Statement& statement) {
@@ -80,6 +90,33 @@ void SqlPreparedStatements::resolve_one(sql::Statement& statement, const Fallbac
   sql::Statement prepared = other->statements.front();
   if (runs_prepared(prepared)) resolve_one(prepared, fallback, depth + 1);
   merge_prepared(statement, prepared);
+}
+
+std::shared_ptr<const sql::Classification> SqlPreparedStatements::resolve_portals(
+    std::shared_ptr<const sql::Classification> classification, const PortalLookup& portal) {
+  const auto& statements = classification->statements;
+  if (std::none_of(statements.begin(), statements.end(), reads_cursor)) return classification;
+  std::shared_ptr<sql::Classification> resolved;
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    if (!reads_cursor(statements[i])) continue;
+    const auto behind = portal(statements[i].cursor_name);
+    if (!behind) continue;  // a cursor of SQL DECLARE: decided when it was declared
+    if (!resolved) resolved = std::make_shared<sql::Classification>(*classification);
+    auto& runner = resolved->statements[i];
+    std::string text;
+    for (const auto& statement : behind->statements) {
+      merge_prepared(runner, statement);
+      if (!text.empty()) text += "; ";
+      text += statement.redacted_text.empty() ? statement.text : statement.redacted_text;
+    }
+    if (!behind->parse_error.empty() || behind->statements.empty()) mark_unknown(runner);
+    // The journal records what the FETCH runs, not only its name.
+    runner.text += fmt::format(" /* portal \"{}\": {} */", runner.cursor_name, text);
+    if (!runner.redacted_text.empty())
+      runner.redacted_text += fmt::format(" /* portal \"{}\": {} */", runner.cursor_name, text);
+  }
+  if (!resolved) return classification;
+  return resolved;
 }
 
 void SqlPreparedStatements::apply(const sql::Classification& classification) {

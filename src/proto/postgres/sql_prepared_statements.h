@@ -27,6 +27,15 @@ class SqlPreparedStatements {
   std::shared_ptr<const sql::Classification> resolve(
       std::shared_ptr<const sql::Classification> classification, const Fallback& fallback) const;
 
+  // The classification with every FETCH or MOVE of a portal that `portal` knows (one bound
+  // with the protocol's Bind: SQL FETCH can run it like a cursor) given the facts of the
+  // statement behind the portal, its text added to the FETCH's for the journal. Returns
+  // `classification` itself when it has no such FETCH.
+  using PortalLookup =
+      std::function<std::shared_ptr<const sql::Classification>(std::string_view name)>;
+  static std::shared_ptr<const sql::Classification> resolve_portals(
+      std::shared_ptr<const sql::Classification> classification, const PortalLookup& portal);
+
   // Records the effects of an allowed command: PREPARE, DEALLOCATE [ALL], DISCARD.
   void apply(const sql::Classification& classification);
 

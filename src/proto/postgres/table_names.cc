@@ -12,8 +12,11 @@ namespace {
 namespace asio = boost::asio;
 
 // A session that reads many tables still holds a bounded map.
-constexpr std::size_t kMaxCachedNames = 4096;
-// The catalog's answer to one lookup is small: a few rows of two names.
+constexpr std::size_t kMaxCachedTables = 1024;
+// PostgreSQL's limit on a table's columns (MaxHeapAttributeNumber,
+// src/include/access/htup_details.h).
+constexpr int kMaxColumns = 1600;
+// The catalog's answer is one small row per column.
 constexpr std::size_t kMaxLookupMessage = 64 * 1024;
 
 std::optional<std::string_view> text_value(std::string_view body, std::size_t index) {
@@ -39,9 +42,9 @@ std::optional<std::string_view> text_value(std::string_view body, std::size_t in
 
 }  // namespace
 
-const std::string* TableNames::find(uint32_t oid) const {
-  const auto it = names_.find(oid);
-  return it == names_.end() ? nullptr : &it->second;
+const TableNames::Table* TableNames::find(uint32_t oid) const {
+  const auto it = tables_.find(oid);
+  return it == tables_.end() ? nullptr : &it->second;
 }
 
 void TableNames::close() {
@@ -60,13 +63,15 @@ asio::awaitable<Result<void>> TableNames::look_up(std::vector<uint32_t> oids,
       co_return make_error("cannot open the catalog lookup connection: " + failure->message);
     stream_ = std::move(std::get<BackendConnection>(outcome).stream);
   }
-  if (names_.size() + oids.size() > kMaxCachedNames) names_.clear();
+  if (tables_.size() + oids.size() > kMaxCachedTables) tables_.clear();
   std::string list;
   for (auto oid : oids) list += fmt::format("{}{}", list.empty() ? "" : ",", oid);
   std::string query;
   MessageWriter(query)
       .begin('Q')
-      .cstring(fmt::format("SELECT c.oid, c.relname FROM pg_catalog.pg_class c "
+      .cstring(fmt::format("SELECT c.oid, c.relname, a.attnum, a.attname "
+                           "FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_attribute a "
+                           "ON a.attrelid = c.oid AND a.attnum > 0 "
                            "WHERE c.oid = ANY ('{{{}}}'::pg_catalog.oid[])",
                            list))
       .finish();
@@ -100,8 +105,17 @@ asio::awaitable<Result<void>> TableNames::look_up(std::vector<uint32_t> oids,
     if (type == 'D') {
       const auto oid_text = text_value(body, 0);
       const auto name = text_value(body, 1);
-      if (oid_text && name)
-        names_[static_cast<uint32_t>(std::stoul(std::string(*oid_text)))] = *name;
+      if (!oid_text || !name) continue;
+      auto& table = tables_[static_cast<uint32_t>(std::stoul(std::string(*oid_text)))];
+      table.name = *name;
+      const auto attnum_text = text_value(body, 2);
+      const auto column = text_value(body, 3);
+      if (!attnum_text || !column) continue;  // a relation without columns
+      const int attnum = std::stoi(std::string(*attnum_text));
+      if (attnum <= 0 || attnum > kMaxColumns) continue;
+      if (table.columns.size() < static_cast<std::size_t>(attnum))
+        table.columns.resize(static_cast<std::size_t>(attnum));
+      table.columns[static_cast<std::size_t>(attnum) - 1] = *column;
     } else if (type == 'E') {
       error = "the catalog lookup failed";
     } else if (type == 'Z') {
@@ -110,7 +124,7 @@ asio::awaitable<Result<void>> TableNames::look_up(std::vector<uint32_t> oids,
   }
   if (!error.empty()) co_return make_error(error);
   // OIDs the catalog does not know (a dropped table) stay unknown as "".
-  for (auto oid : oids) names_.try_emplace(oid, std::string());
+  for (auto oid : oids) tables_.try_emplace(oid);
   co_return Result<void>{};
 }
 

@@ -184,6 +184,21 @@ TEST(Terminate, IsTheFiveByteMessage) {
   EXPECT_EQ(wire, "X\0\0\0\x04"s);
 }
 
+TEST(Describe, RoundTripsThroughTheDecoder) {
+  std::string wire;
+  append_describe(wire, 'P', "portal 1");
+  Message message;
+  std::size_t consumed = 0;
+  std::string error;
+  ASSERT_EQ(decode_message(wire, 1024, message, consumed, error), DecodeStatus::ready);
+  EXPECT_EQ(consumed, wire.size());
+  EXPECT_EQ(message.type, frontend::kDescribe);
+  auto describe = parse_describe_or_close(message.body);
+  ASSERT_TRUE(describe);
+  EXPECT_EQ(describe->target, 'P');
+  EXPECT_EQ(describe->name, "portal 1");
+}
+
 TEST(MessageWriter, AppendsSeveralMessagesToOneBuffer) {
   std::string wire = "prefix";
   append_parameter_status(wire, "a", "b");

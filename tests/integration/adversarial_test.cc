@@ -1,0 +1,235 @@
+// Routes around the controls, tried as a hostile client would: the raw protocol in orders no
+// library uses, renamed and computed columns, functions and cursors that run other text. Each
+// test fails when the control it attacks is removed.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "gateway_fixture.h"
+#include "support/pg_wire_client.h"
+#include "support/postgres_server.h"
+
+namespace portcullis::testing {
+namespace {
+
+constexpr const char* kConfig =
+    "access:\n"
+    "  - name: support\n"
+    "    who: { groups: [support] }\n"
+    "    connections: [app-db]\n"
+    "    credentials: default\n"
+    "    allow: [read, write]\n"
+    "    masking: default\n"
+    "  - name: analysts\n"
+    "    who: { groups: [analysts] }\n"
+    "    connections: [app-db]\n"
+    "    credentials: default\n"
+    "    allow: [read]\n"
+    "    masking: default\n"
+    "  - name: dba\n"
+    "    who: { groups: [dba] }\n"
+    "    connections: [app-db]\n"
+    "    credentials: default\n"
+    "    allow: [read, write, ddl, dcl, admin]\n"
+    "    masking: none\n"
+    "masking:\n"
+    "  profiles:\n"
+    "    default:\n"
+    "      detectors: [email, credit_card, us_ssn, phone, iban]\n"
+    "      columns:\n"
+    "        - { match: \"*.password*\", action: redact }\n"
+    "        - { match: \"customers.secret_note\", action: redact }\n";
+
+constexpr const char* kGuardrails =
+    "guardrails:\n"
+    "  - name: unbounded-writes-need-approval\n"
+    "    when: { statements: [delete, update], where: absent }\n"
+    "    action: review\n"
+    "    reviewers: { groups: [dba] }\n"
+    "    wait: 1s\n";
+
+// Values that must never reach the support and analyst grants in plain text.
+const std::vector<std::string> kSecrets = {"ada@example.com", "4111 1111 1111 1111",
+                                           "123-45-6789",     "x9$secret",
+                                           "hunter2",         "launch codes 0000"};
+
+class AdversarialTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    postgres_ = new PostgresServer();
+    auto setup = postgres_->psql_superuser(
+        "create table customers (id int primary key, email text, card text, ssn text, "
+        "password_hash text, secret_note text);"
+        "insert into customers values "
+        "(1, 'ada@example.com', '4111 1111 1111 1111', '123-45-6789', 'x9$secret', "
+        "'launch codes 0000'),"
+        "(2, 'zoe@example.org', '5500-0000-0000-0004', '234-56-7890', 'hunter2', 'nothing');"
+        "create table victims (id int);"
+        "insert into victims select generate_series(1, 3);"
+        "alter table customers owner to " +
+        postgres_->scram_role().name +
+        ";"
+        "alter table victims owner to " +
+        postgres_->scram_role().name + ";");
+    ASSERT_TRUE(setup.ok()) << setup.describe();
+    GatewayOptions options;
+    options.access_section = kConfig;
+    options.guardrails_section = kGuardrails;
+    options.extra_sections = "reviews:\n  grant_lifetime: 15m\n";
+    gateway_ = new GatewayProcess(*postgres_, options);
+    support_ = new std::string(gateway_->token_for("sam", "support"));
+    analyst_ = new std::string(gateway_->token_for("ann", "analysts"));
+    dba_ = new std::string(gateway_->token_for("dan", "dba"));
+  }
+  static void TearDownTestSuite() {
+    delete dba_;
+    delete analyst_;
+    delete support_;
+    delete gateway_;
+    delete postgres_;
+  }
+
+  static void expect_no_secret(const std::string& text) {
+    for (const auto& secret : kSecrets)
+      EXPECT_EQ(text.find(secret), std::string::npos) << secret << " leaked in:\n" << text;
+  }
+  static std::string everything(const std::vector<WireMessage>& messages) {
+    std::string text = rows_text(messages);
+    for (const auto& message : messages)
+      if (message.type == 'E' || message.type == 'N') text += error_fields_text(message.body);
+    return text;
+  }
+  static int victims() {
+    auto count = gateway_->psql("dan", *dba_, {"-c", "select count(*) from victims"});
+    EXPECT_TRUE(count.ok()) << count.describe();
+    return std::stoi(count.stdout_text);
+  }
+
+  static PostgresServer* postgres_;
+  static GatewayProcess* gateway_;
+  static std::string* support_;
+  static std::string* analyst_;
+  static std::string* dba_;
+};
+
+PostgresServer* AdversarialTest::postgres_ = nullptr;
+GatewayProcess* AdversarialTest::gateway_ = nullptr;
+std::string* AdversarialTest::support_ = nullptr;
+std::string* AdversarialTest::analyst_ = nullptr;
+std::string* AdversarialTest::dba_ = nullptr;
+
+// A three-column result described, then a PII result of the same width executed with no
+// Describe: the gateway once masked it with the first result's plan.
+TEST_F(AdversarialTest, AnExecuteWithoutDescribeIsMaskedByItsOwnDescription) {
+  PgWireClient client(gateway_->port(), "sam", *support_, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  client.send(PgWireClient::parse("three", "select 1, 2, 3") + PgWireClient::bind("", "three") +
+              PgWireClient::describe('P', "") + PgWireClient::execute("") + PgWireClient::sync());
+  auto first = client.read_until_ready();
+  ASSERT_TRUE(has_message(first, 'T'));
+  client.send(PgWireClient::parse("pii", "select id, email, card, ssn from customers order by id") +
+              PgWireClient::bind("", "pii") + PgWireClient::execute("") + PgWireClient::sync());
+  auto second = client.read_until_ready();
+  ASSERT_TRUE(has_message(second, 'Z'));
+  ASSERT_TRUE(has_message(second, 'D')) << "the rows were withheld: " << everything(second);
+  // The client did not ask for a description and gets none: the gateway's stays with it.
+  EXPECT_FALSE(has_message(second, 'T'));
+  expect_no_secret(everything(second));
+  EXPECT_EQ(rows_text(second).substr(0, 2), "1|") << "not the expected rows";
+}
+
+TEST_F(AdversarialTest, AResumedPortalIsMaskedWithoutADescribe) {
+  PgWireClient client(gateway_->port(), "sam", *support_, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  client.send(PgWireClient::query("begin"));
+  client.read_until_ready();
+  // One row per Execute: the second Execute resumes the suspended portal, undescribed.
+  client.send(PgWireClient::parse("pii", "select email, password_hash from customers order by id") +
+              PgWireClient::bind("cur", "pii") + PgWireClient::describe('P', "cur") +
+              PgWireClient::execute("cur", 1) + PgWireClient::execute("cur", 1) +
+              PgWireClient::sync());
+  auto messages = client.read_until_ready();
+  ASSERT_TRUE(has_message(messages, 's')) << everything(messages);
+  expect_no_secret(everything(messages));
+  client.send(PgWireClient::query("rollback"));
+  client.read_until_ready();
+}
+
+TEST_F(AdversarialTest, BinaryResultsWithoutDescribeAreMaskedOrWithheld) {
+  PgWireClient client(gateway_->port(), "sam", *support_, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  client.send(PgWireClient::parse("pii", "select email, ssn, password_hash from customers") +
+              PgWireClient::bind("", "pii", {}, 1) + PgWireClient::execute("") +
+              PgWireClient::sync());
+  expect_no_secret(everything(client.read_until_ready()));
+}
+
+TEST_F(AdversarialTest, ARenamedColumnKeepsItsRule) {
+  auto result = gateway_->psql(
+      "sam", *support_,
+      {"-c", "select password_hash as p, secret_note as n, ssn as x from customers order by id"});
+  ASSERT_TRUE(result.ok()) << result.describe();
+  expect_no_secret(result.stdout_text);
+  // The same through a subquery and a CTE: the backend names the origin column.
+  result =
+      gateway_->psql("sam", *support_,
+                     {"-c", "with c as (select password_hash as a from customers) select a from c",
+                      "-c", "select b from (select secret_note as b from customers) s"});
+  ASSERT_TRUE(result.ok()) << result.describe();
+  expect_no_secret(result.stdout_text);
+}
+
+TEST_F(AdversarialTest, AnErrorDoesNotEchoAMaskedValue) {
+  auto result = gateway_->psql(
+      "sam", *support_,
+      {"-v", "VERBOSITY=verbose", "-c", "select password_hash::int from customers where id = 1"});
+  EXPECT_FALSE(result.ok());
+  EXPECT_NE(result.stderr_text.find("22P02"), std::string::npos) << result.stderr_text;
+  expect_no_secret(result.stderr_text);
+  PgWireClient client(gateway_->port(), "sam", *support_, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  client.send(PgWireClient::query("select secret_note::date from customers where id = 1"));
+  expect_no_secret(everything(client.read_until_ready()));
+}
+
+// SQL FETCH can run a portal made with Bind: an unbounded DELETE prepared and bound without an
+// Execute once ran that way with no review, and the journal showed only the FETCH.
+TEST_F(AdversarialTest, AFetchOfAProtocolPortalIsDecidedAsItsStatement) {
+  ASSERT_EQ(victims(), 3);
+  PgWireClient client(gateway_->port(), "sam", *support_, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  client.send(PgWireClient::query("begin"));
+  client.read_until_ready();
+  // RETURNING makes the portal one that FETCH can run.
+  client.send(PgWireClient::parse("del", "delete from victims returning id") +
+              PgWireClient::bind("p", "del") + PgWireClient::sync());
+  auto bound = client.read_until_ready();
+  ASSERT_TRUE(has_message(bound, '2')) << everything(bound);
+  client.send(PgWireClient::query("fetch all from p"));
+  auto fetched = client.read_until_ready();
+  // Held for review, which nobody gives within the guardrail's second: refused.
+  ASSERT_TRUE(has_message(fetched, 'N')) << everything(fetched);
+  ASSERT_TRUE(has_message(fetched, 'E')) << everything(fetched);
+  EXPECT_NE(everything(fetched).find("review"), std::string::npos) << everything(fetched);
+  client.send(PgWireClient::query("commit"));
+  client.read_until_ready();
+  EXPECT_EQ(victims(), 3);
+}
+
+// A read-only grant cannot have a write prepared for it, even one a guardrail would hold.
+TEST_F(AdversarialTest, AParseTheGrantRefusesIsNotForwarded) {
+  PgWireClient client(gateway_->port(), "ann", *analyst_, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  client.send(PgWireClient::parse("del", "delete from victims") + PgWireClient::bind("p", "del") +
+              PgWireClient::sync());
+  auto answer = client.read_until_ready();
+  ASSERT_TRUE(has_message(answer, 'E')) << everything(answer);
+  EXPECT_NE(everything(answer).find("write statements are not allowed"), std::string::npos)
+      << everything(answer);
+  EXPECT_FALSE(has_message(answer, '1'));  // no ParseComplete: the backend never saw it
+  EXPECT_EQ(victims(), 3);
+}
+
+}  // namespace
+}  // namespace portcullis::testing
