@@ -50,6 +50,10 @@ struct LimitsConfig {
   // Largest message the gateway buffers whole to inspect it (Query, Parse, Bind, ...). Larger
   // pass-through messages (CopyData, DataRow) are streamed and never buffered whole.
   std::size_t max_message_size = 64u << 20;
+  // Largest SQL text the gateway classifies. Parsing costs about a hundred times the text in
+  // memory (the parse tree as JSON, then its walk) and ~0.5 ms per KiB: a bound on both, per
+  // statement. Larger texts are refused with a clear error; the session goes on.
+  std::size_t max_statement_size = 256u << 10;
   Duration handshake_timeout = std::chrono::seconds(15);
   Duration idle_timeout = Duration::zero();  // zero: no limit, as in PostgreSQL
   std::size_t max_connections = 10000;

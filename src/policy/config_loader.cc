@@ -551,13 +551,16 @@ class ConfigParser {
 
   void parse_limits(const Value& v, LimitsConfig& limits) {
     Fields f(problems_, v,
-             {"max_startup_packet", "max_message_size", "handshake_timeout", "idle_timeout",
-              "max_connections"});
+             {"max_startup_packet", "max_message_size", "max_statement_size", "handshake_timeout",
+              "idle_timeout", "max_connections"});
     if (const Value* x = f.find("max_startup_packet")) {
       if (auto s = read_size(*x)) limits.max_startup_packet = *s;
     }
     if (const Value* x = f.find("max_message_size")) {
       if (auto s = read_size(*x)) limits.max_message_size = *s;
+    }
+    if (const Value* x = f.find("max_statement_size")) {
+      if (auto s = read_size(*x)) limits.max_statement_size = *s;
     }
     if (const Value* x = f.find("handshake_timeout")) {
       if (auto d = read_duration(*x, false)) limits.handshake_timeout = *d;
@@ -578,6 +581,10 @@ class ConfigParser {
     }
     if (limits.max_message_size < kMinMessageSize) {
       problems_.add(f.line(), fmt::format("limits.max_message_size must be at least {} bytes",
+                                          kMinMessageSize));
+    }
+    if (limits.max_statement_size < kMinMessageSize) {
+      problems_.add(f.line(), fmt::format("limits.max_statement_size must be at least {} bytes",
                                           kMinMessageSize));
     }
   }

@@ -231,5 +231,31 @@ TEST_F(AdversarialTest, AParseTheGrantRefusesIsNotForwarded) {
   EXPECT_EQ(victims(), 3);
 }
 
+// A statement's parse costs about a hundred times its size: texts over the limit are refused
+// before they are parsed, by either protocol, and the session goes on.
+TEST_F(AdversarialTest, AStatementOverTheLimitIsRefusedBeforeItIsParsed) {
+  GatewayOptions options;
+  options.access_section = kConfig;
+  options.limits_section = "limits:\n  max_statement_size: 4KiB\n";
+  GatewayProcess small(*postgres_, options);
+  const auto token = small.token_for("sam", "support");
+  PgWireClient client(small.port(), "sam", token, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  const std::string large = "select '" + std::string(5000, 'x') + "'";
+  client.send(PgWireClient::query(large));
+  auto simple = client.read_until_ready();
+  ASSERT_TRUE(has_message(simple, 'E')) << everything(simple);
+  EXPECT_NE(everything(simple).find("limits.max_statement_size"), std::string::npos);
+  EXPECT_NE(everything(simple).find("C=54000"), std::string::npos);
+  client.send(PgWireClient::parse("", large) + PgWireClient::bind("", "") +
+              PgWireClient::execute("") + PgWireClient::sync());
+  auto extended = client.read_until_ready();
+  ASSERT_TRUE(has_message(extended, 'E')) << everything(extended);
+  EXPECT_FALSE(has_message(extended, '1'));  // never parsed by the backend either
+  client.send(PgWireClient::query("select 42"));
+  auto after = client.read_until_ready();
+  EXPECT_EQ(rows_text(after), "42|\n");
+}
+
 }  // namespace
 }  // namespace portcullis::testing

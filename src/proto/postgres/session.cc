@@ -12,6 +12,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <cctype>
 #include <cerrno>
 
 #include "net/byte_buffer.h"
@@ -97,6 +98,20 @@ bool inspected(char type) {
 }
 
 using Segment = RelaySegment;
+
+// What the journal keeps of a statement too large to classify: its first word and its size.
+// Nothing more: unclassified text cannot have its secrets (a role's password) redacted.
+std::string statement_preview(std::string_view text) {
+  constexpr std::size_t kMaxWord = 32;
+  std::size_t start = 0;
+  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
+  std::size_t end = start;
+  while (end < text.size() && end - start < kMaxWord &&
+         std::isalpha(static_cast<unsigned char>(text[end])))
+    ++end;
+  return fmt::format("{} ... ({} bytes, not classified)", text.substr(start, end - start),
+                     text.size());
+}
 
 // Backend messages that carry result values or text a masking profile rewrites, or that
 // start a result the gateway cannot mask (COPY out).
@@ -952,6 +967,21 @@ Session::Action Session::decide(policy::Command command, bool extended) {
   if (terminated_) return Action::drop;
   command.protocol = "postgres";
   command.connection = grant_->connection->name;
+  if (const std::size_t limit = context_->config->limits.max_statement_size;
+      command.text.size() > limit) {
+    // Bounded before it is parsed: a parse costs about a hundred times the text in memory.
+    const auto message = fmt::format(
+        "portcullis: a statement of {} bytes is larger than the gateway classifies ({} bytes, "
+        "limits.max_statement_size); send smaller statements (COPY for bulk loads)",
+        command.text.size(), limit);
+    spdlog::info(
+        "event=command_refused session={} subject={:?} via={} reason=\"statement of {} "
+        "bytes over limits.max_statement_size\"",
+        id_, identity_->subject, command.via, command.text.size());
+    journal_.refused(statement_preview(command.text), message);
+    refuse(kSqlProgramLimitExceeded, message, extended);
+    return Action::drop;
+  }
   command.classification = classify(command);
   if (!journal_.healthy()) {
     // Fail closed: nothing runs unrecorded.
