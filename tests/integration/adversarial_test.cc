@@ -43,8 +43,8 @@ constexpr const char* kConfig =
 
 constexpr const char* kGuardrails =
     "guardrails:\n"
-    "  - name: unbounded-writes-need-approval\n"
-    "    when: { statements: [delete, update], where: absent }\n"
+    "  - name: deletes-need-approval\n"
+    "    when: { statements: [delete] }\n"
     "    action: review\n"
     "    reviewers: { groups: [dba] }\n"
     "    wait: 1s\n";
@@ -77,6 +77,7 @@ class AdversarialTest : public ::testing::Test {
     options.access_section = kConfig;
     options.guardrails_section = kGuardrails;
     options.extra_sections = "reviews:\n  grant_lifetime: 15m\n";
+    options.http_listener = true;
     gateway_ = new GatewayProcess(*postgres_, options);
     support_ = new std::string(gateway_->token_for("sam", "support"));
     analyst_ = new std::string(gateway_->token_for("ann", "analysts"));
@@ -255,6 +256,46 @@ TEST_F(AdversarialTest, AStatementOverTheLimitIsRefusedBeforeItIsParsed) {
   client.send(PgWireClient::query("select 42"));
   auto after = client.read_until_ready();
   EXPECT_EQ(rows_text(after), "42|\n");
+}
+
+// An approval is for the text and the values bound to it: one given for (1, false) once ran
+// the same text with (1, true), which deletes every row.
+TEST_F(AdversarialTest, AnApprovalIsBoundToTheParameterValues) {
+  ASSERT_EQ(victims(), 3);
+  const std::string text = "delete from victims where id = $1 or $2";
+  auto run = [&](const std::string& id, const std::string& flag) {
+    PgWireClient client(gateway_->port(), "sam", *support_, "app-db");
+    EXPECT_TRUE(client.ok()) << client.login_error();
+    client.send(PgWireClient::parse("", text) + PgWireClient::bind("", "", {id, flag}) +
+                PgWireClient::execute("") + PgWireClient::sync());
+    return client.read_until_ready();
+  };
+  // Held, not decided within the guardrail's second: the review stays pending.
+  auto held = run("1", "false");
+  std::string review_id;
+  for (const auto& message : held) {
+    if (message.type != 'N') continue;
+    const std::string notice = error_message(message.body);
+    const auto at = notice.find("review ");
+    if (at != std::string::npos) review_id = notice.substr(at + 7, notice.find(';', at) - at - 7);
+  }
+  ASSERT_FALSE(review_id.empty()) << everything(held);
+  const std::string api = "http://127.0.0.1:" + std::to_string(gateway_->http_port());
+  // The reviewer sees the values, not only the text.
+  auto shown = gateway_->cli({"review", "show", review_id, "--api", api, "--token", *dba_});
+  ASSERT_TRUE(shown.ok()) << shown.describe();
+  EXPECT_NE(shown.stdout_text.find("$2 = 'false'"), std::string::npos) << shown.stdout_text;
+  auto approved = gateway_->cli(
+      {"review", "approve", review_id, "--comment", "one row", "--api", api, "--token", *dba_});
+  ASSERT_TRUE(approved.ok()) << approved.describe();
+  // Other values are another statement: held again, and refused when nobody approves them.
+  auto other = run("1", "true");
+  EXPECT_TRUE(has_message(other, 'E')) << everything(other);
+  EXPECT_EQ(victims(), 3);
+  // The approved values run, once.
+  auto approved_run = run("1", "false");
+  EXPECT_FALSE(has_message(approved_run, 'E')) << everything(approved_run);
+  EXPECT_EQ(victims(), 2);
 }
 
 }  // namespace

@@ -1013,7 +1013,7 @@ Session::Action Session::decide(policy::Command command, bool extended) {
     if (context_->reviews) {
       // Approved after an earlier hold timed out: this exact text runs once.
       auto claimed = context_->reviews->claim_approved_statement(
-          identity_->subject, grant_->connection->name, command.text,
+          identity_->subject, grant_->connection->name, approval_binding(command),
           std::chrono::system_clock::now());
       if (claimed && *claimed) {
         spdlog::info("event=command_approved session={} subject={:?} review={} reviewer={:?}", id_,
@@ -1081,14 +1081,56 @@ Session::Action Session::admit(const policy::Command& command, const policy::Dec
   return Action::forward;
 }
 
+std::string Session::approval_binding(const policy::Command& command) {
+  if (command.params.empty()) return command.text;
+  // Length-prefixed, so that no text and values can be read as another text and values.
+  std::string binding = fmt::format("{}:{}", command.text.size(), command.text);
+  for (const auto& value : command.params) {
+    if (value)
+      fmt::format_to(std::back_inserter(binding), "|{}:{}", value->size(), *value);
+    else
+      binding += "|NULL";
+  }
+  return binding;
+}
+
+std::string Session::shown_parameters(const policy::Command& command) const {
+  if (command.params.empty()) return {};
+  std::string shown = "\n-- parameters:";
+  masking::MaskCounts ignored;
+  masking::MaskResult masked;
+  for (std::size_t i = 0; i < command.params.size(); ++i) {
+    const auto& value = command.params[i];
+    fmt::format_to(std::back_inserter(shown), "{} ${} = ", i == 0 ? "" : ",", i + 1);
+    if (!value) {
+      shown += "NULL";
+      continue;
+    }
+    std::string_view text = *value;
+    // Shown as the caller's results would be: masked with the grant's profile.
+    masked.kind = masking::MaskResult::Kind::unchanged;
+    if (masker_ && mask_scratch_ &&
+        masker_->mask_value(text, masker_->plan_text(), masked, *mask_scratch_, ignored))
+      text = masked.kind == masking::MaskResult::Kind::null ? std::string_view("NULL")
+                                                            : std::string_view(masked.bytes);
+    shown += '\'';
+    for (char c : text) {
+      if (c == '\'') shown += '\'';
+      shown += c;
+    }
+    shown += '\'';
+  }
+  return shown;
+}
+
 Session::Action Session::hold(policy::Command command, const policy::Decision& decision,
                               bool extended) {
   review::StatementHold request;
   request.requester = &*identity_;
   request.session = id_;
   request.connection = grant_->connection->name;
-  request.text = command.text;
-  request.recorded_text = SessionJournal::recorded_command(command);
+  request.text = approval_binding(command);
+  request.recorded_text = SessionJournal::recorded_command(command) + shown_parameters(command);
   request.decision = &decision;
   auto opened = context_->reviews->open_statement_review(request, std::chrono::system_clock::now());
   if (!opened) {

@@ -123,6 +123,11 @@ class Session : public std::enable_shared_from_this<Session> {
                const SessionJournal::ReviewStep* review);
   // Holds the statement of a review verdict: a review is opened and the client told at once.
   Action hold(policy::Command command, const policy::Decision& decision, bool extended);
+  // What an approval is bound to: the text and, for an extended-protocol statement, the
+  // values bound to it, so that an approval for (5, false) does not run (5, true).
+  static std::string approval_binding(const policy::Command& command);
+  // The bound values as the reviewer sees them after the text: masked by the grant's profile.
+  std::string shown_parameters(const policy::Command& command) const;
   // Waits for hold_'s review to be decided, the wait to run out, a cancel or the client to
   // leave; true when the held message is to be forwarded, false when it was refused.
   boost::asio::awaitable<bool> wait_for_review();
