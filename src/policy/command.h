@@ -23,6 +23,10 @@ struct Command {
   // Bound parameter values in text form, for extended-protocol statements (nullopt: NULL;
   // binary values are shown hex-encoded as \x...).
   std::vector<std::optional<std::string>> params;
+  // The planner's estimate of the rows each statement writes (by index into the
+  // classification's statements), for guardrails with `rows_over`; nullopt where it could not
+  // be made. Empty when no such guardrail applies.
+  std::vector<std::optional<uint64_t>> estimated_rows;
 
   // What the statement classifier found in `text`: one sql::Statement per statement, with
   // its kind, classes, tables, functions and flags. Shared with the classification cache.

@@ -147,6 +147,10 @@ struct GuardrailWhen {
   std::vector<std::string> functions;   // functions called, lower case
   std::vector<std::string> tables;      // objects touched
   WhereCondition where = WhereCondition::any;
+  // A write (insert, update, delete, merge, or one nested in the statement) that the
+  // planner estimates to touch more than this many rows; a write whose estimate cannot be
+  // made matches too (fail closed). Unset: no condition on rows.
+  std::optional<uint64_t> rows_over;
   std::vector<std::string> connections;  // connection names; empty: every connection
   WhoConfig who;                         // callers; all empty: every caller
 };

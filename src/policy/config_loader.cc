@@ -1269,7 +1269,8 @@ class ConfigParser {
 
   GuardrailWhen parse_when(const Value& v, const Config& config) {
     Fields f(problems_, v,
-             {"statements", "classes", "functions", "tables", "where", "connections", "who"});
+             {"statements", "classes", "functions", "tables", "where", "rows_over", "connections",
+              "who"});
     GuardrailWhen when;
     if (const Value* x = f.find("statements")) {
       when.statements = read_identifier_list(*x, "statement kind");
@@ -1279,6 +1280,9 @@ class ConfigParser {
     if (const Value* x = f.find("tables")) when.tables = read_string_list(*x);
     if (const Value* x = f.find("where")) {
       if (auto w = read_enum(*x, kWhereConditions)) when.where = *w;
+    }
+    if (const Value* x = f.find("rows_over")) {
+      if (auto n = read_count(*x, 0)) when.rows_over = *n;
     }
     if (const Value* x = f.find("connections")) {
       for_each_item(*x, [&](const Value& item) {

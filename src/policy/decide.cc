@@ -24,9 +24,12 @@ Decision refuse(const std::string& rule, std::string message) {
 }
 
 std::optional<Decision> check_guardrails(const Config& config, const identity::Identity& identity,
-                                         const Grant& grant, const sql::Statement& statement) {
+                                         const Grant& grant, const sql::Statement& statement,
+                                         std::optional<uint64_t> estimated_rows) {
   for (const auto& guardrail : config.guardrails) {
-    if (!guardrail_matches(guardrail.when, statement, grant.connection->name, identity)) continue;
+    if (!guardrail_matches(guardrail.when, statement, grant.connection->name, identity,
+                           estimated_rows))
+      continue;
     if (guardrail.action == GuardrailAction::allow) return std::nullopt;
     Decision decision;
     decision.rule = guardrail.name;
@@ -85,6 +88,31 @@ bool is_admin(const Config& config, const identity::Identity& identity) {
 
 }  // namespace
 
+std::vector<bool> statements_to_estimate(const Config& config, const identity::Identity& identity,
+                                         const Grant& grant, const Command& command) {
+  std::vector<bool> wanted;
+  if (!command.classification) return wanted;
+  bool any = false;
+  for (const auto& statement : command.classification->statements) {
+    bool want = false;
+    if (writes_rows(statement)) {
+      for (const auto& guardrail : config.guardrails) {
+        if (!guardrail.when.rows_over) continue;
+        // Every other condition of the guardrail holds: with no estimate (nullopt) the
+        // rows condition holds too.
+        if (guardrail_matches(guardrail.when, statement, grant.connection->name, identity)) {
+          want = true;
+          break;
+        }
+      }
+    }
+    any = any || want;
+    wanted.push_back(want);
+  }
+  if (!any) wanted.clear();
+  return wanted;
+}
+
 Decision decide(const Config& config, const identity::Identity& identity, const Grant& grant,
                 const Command& command) {
   if (!command.classification) return refuse(grant.rule, "the command could not be classified");
@@ -103,8 +131,11 @@ Decision decide(const Config& config, const identity::Identity& identity, const 
   // reviewer is never asked to approve what the grant would refuse anyway, and a statement
   // held for review is never one the caller may not run.
   std::optional<Decision> review;
-  for (const auto& statement : classification.statements) {
-    auto guardrail = check_guardrails(config, identity, grant, statement);
+  for (std::size_t i = 0; i < classification.statements.size(); ++i) {
+    const auto& statement = classification.statements[i];
+    const auto estimate =
+        i < command.estimated_rows.size() ? command.estimated_rows[i] : std::nullopt;
+    auto guardrail = check_guardrails(config, identity, grant, statement, estimate);
     if (guardrail && guardrail->verdict == Verdict::deny) return *guardrail;
     if (auto decision = check_grant(grant, statement, classification.parse_error)) return *decision;
     if (guardrail && !review) review = std::move(guardrail);

@@ -1,6 +1,8 @@
 // The decision point: every Command a caller sends passes here before it is forwarded.
 #pragma once
 
+#include <vector>
+
 #include "identity/identity.h"
 #include "policy/access.h"
 #include "policy/command.h"
@@ -9,12 +11,18 @@
 
 namespace portcullis::policy {
 
+// Which statements of `command` (by index) a guardrail with `rows_over` would decide on: the
+// session estimates their rows before deciding. Empty when none.
+std::vector<bool> statements_to_estimate(const Config& config, const identity::Identity& identity,
+                                         const Grant& grant, const Command& command);
+
 // Decides a command under the caller's grant, statement by statement; the first statement
 // that is not allowed decides for the whole command (nothing of it is forwarded). For each
 // statement: guardrails in order (the first that matches decides deny or review; allow ends
 // the guardrail check but never widens the grant), then the grant's statement classes
 // (transaction and session always pass; unknown only where named), then, for a read-only
-// grant, anything that would lift read-only. A command without a classification is refused.
+// grant, anything that would lift read-only. A refusal anywhere wins over a review; a review
+// is given only to what the grant allows. A command without a classification is refused.
 Decision decide(const Config& config, const identity::Identity& identity, const Grant& grant,
                 const Command& command);
 

@@ -80,9 +80,23 @@ bool table_matches(std::string_view pattern, std::string_view table) {
   return bare != full && fnmatch(p.c_str(), bare.c_str(), 0) == 0;
 }
 
+bool writes_rows(const sql::Statement& statement) {
+  auto is_write = [](std::string_view kind) {
+    return kind == "insert" || kind == "update" || kind == "delete" || kind == "merge";
+  };
+  return is_write(statement.kind) || is_write(statement.inner_kind) ||
+         std::any_of(statement.nested_kinds.begin(), statement.nested_kinds.end(),
+                     [&](const std::string& kind) { return is_write(kind); });
+}
+
 bool guardrail_matches(const GuardrailWhen& when, const sql::Statement& statement,
-                       std::string_view connection, const identity::Identity& identity) {
+                       std::string_view connection, const identity::Identity& identity,
+                       std::optional<uint64_t> estimated_rows) {
   if (!when.connections.empty() && !contains(when.connections, connection)) return false;
+  if (when.rows_over) {
+    if (!writes_rows(statement)) return false;
+    if (estimated_rows && *estimated_rows <= *when.rows_over) return false;
+  }
   if (!who_matches(when.who, identity)) return false;
   switch (when.where) {
     case WhereCondition::any:

@@ -12,8 +12,14 @@ namespace portcullis::policy {
 // it states holds too (where, connections, who). So `{statements: [copy_program],
 // functions: [pg_read_file]}` catches either, and `{statements: [delete], where: absent}`
 // catches only an unbounded DELETE.
+// `rows_over` compares `estimated_rows`, the planner's estimate of the rows the statement
+// writes: unknown (nullopt) matches, as a write the gateway cannot bound.
 bool guardrail_matches(const GuardrailWhen& when, const sql::Statement& statement,
-                       std::string_view connection, const identity::Identity& identity);
+                       std::string_view connection, const identity::Identity& identity,
+                       std::optional<uint64_t> estimated_rows = std::nullopt);
+
+// Whether the statement writes rows: insert, update, delete or merge, itself or nested.
+bool writes_rows(const sql::Statement& statement);
 
 // Function names compare case-insensitively and without their schema: "pg_catalog.F"
 // matches "f".

@@ -298,5 +298,71 @@ TEST_F(AdversarialTest, AnApprovalIsBoundToTheParameterValues) {
   EXPECT_EQ(victims(), 2);
 }
 
+// "Unbounded" writes hide behind a WHERE that is not constant (`id > 0`, `LIKE '%'`): a
+// guardrail on the rows the planner expects a write to touch holds them, with bound values and
+// a session's own search_path taken into account, and fails closed where it cannot follow.
+TEST_F(AdversarialTest, AWriteEstimatedOverTheBoundIsHeld) {
+  auto setup = postgres_->psql_superuser(
+      "create table big (id int); insert into big select generate_series(1, 1000); analyze big;"
+      "create schema tiny; create table tiny.big (id int); insert into tiny.big values (1), (2);"
+      "analyze tiny.big;"
+      "alter table big owner to " +
+      postgres_->scram_role().name + "; alter schema tiny owner to " +
+      postgres_->scram_role().name + "; alter table tiny.big owner to " +
+      postgres_->scram_role().name + ";");
+  ASSERT_TRUE(setup.ok()) << setup.describe();
+  GatewayOptions options;
+  options.access_section = kConfig;
+  options.guardrails_section =
+      "guardrails:\n"
+      "  - name: big-writes\n"
+      "    when: { statements: [update, delete], rows_over: 100 }\n"
+      "    action: review\n"
+      "    reviewers: { groups: [dba] }\n"
+      "    wait: 1s\n";
+  GatewayProcess gateway(*postgres_, options);
+  const auto token = gateway.token_for("sam", "support");
+  auto held = [&](const std::vector<WireMessage>& answer) {
+    return everything(answer).find("big-writes") != std::string::npos;
+  };
+  PgWireClient client(gateway.port(), "sam", token, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  client.send(PgWireClient::query("update big set id = id where id > 0"));
+  EXPECT_TRUE(held(client.read_until_ready()));
+  client.send(PgWireClient::query("update big set id = id where id = 5"));
+  auto small = client.read_until_ready();
+  EXPECT_FALSE(held(small)) << everything(small);
+  EXPECT_FALSE(has_message(small, 'E')) << everything(small);
+  // The extended protocol's values are part of the estimate.
+  const std::string ranged = "update big set id = id where id > $1";
+  client.send(PgWireClient::parse("", ranged) + PgWireClient::bind("", "", {"0"}) +
+              PgWireClient::execute("") + PgWireClient::sync());
+  EXPECT_TRUE(held(client.read_until_ready()));
+  client.send(PgWireClient::parse("", ranged) + PgWireClient::bind("", "", {"995"}) +
+              PgWireClient::execute("") + PgWireClient::sync());
+  auto few = client.read_until_ready();
+  EXPECT_FALSE(has_message(few, 'E')) << everything(few);
+  // A write in a multi-statement text is estimated on its own.
+  client.send(PgWireClient::query("select 1; update big set id = id where id > 0"));
+  EXPECT_TRUE(held(client.read_until_ready()));
+  // Names resolve as in the session: here `big` is tiny.big, with two rows.
+  client.send(PgWireClient::query("set search_path = tiny, public"));
+  client.read_until_ready();
+  client.send(PgWireClient::query("update big set id = id where id > 0"));
+  auto tiny = client.read_until_ready();
+  EXPECT_FALSE(has_message(tiny, 'E')) << everything(tiny);
+  // A search_path set in a transaction that is rolled back is not followed: unknown, held.
+  client.send(PgWireClient::query("reset search_path"));
+  client.read_until_ready();
+  client.send(PgWireClient::query("begin"));
+  client.read_until_ready();
+  client.send(PgWireClient::query("set search_path = tiny, public"));
+  client.read_until_ready();
+  client.send(PgWireClient::query("rollback"));
+  client.read_until_ready();
+  client.send(PgWireClient::query("update big set id = id where id > 0"));
+  EXPECT_TRUE(held(client.read_until_ready()));
+}
+
 }  // namespace
 }  // namespace portcullis::testing

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -16,6 +17,7 @@
 #include <cerrno>
 
 #include "net/byte_buffer.h"
+#include "policy/decide.h"
 #include "proto/postgres/backend_connector.h"
 #include "proto/postgres/decoder.h"
 #include "proto/postgres/error_redaction.h"
@@ -98,6 +100,11 @@ bool inspected(char type) {
 }
 
 using Segment = RelaySegment;
+
+bool has_rows_guardrail(const policy::Config& config) {
+  return std::any_of(config.guardrails.begin(), config.guardrails.end(),
+                     [](const policy::GuardrailConfig& g) { return g.when.rows_over.has_value(); });
+}
 
 // What the journal keeps of a statement too large to classify: its first word and its size.
 // Nothing more: unclassified text cannot have its secrets (a role's password) redacted.
@@ -237,6 +244,7 @@ asio::awaitable<void> Session::run() {
   if (ready && !terminated_) co_await relay();
 
   tables_.close();
+  estimator_.close();
   // A terminated session closes its sockets once its last error is written (terminate()).
   if (!terminated_) {
     client_->close();
@@ -695,6 +703,11 @@ asio::awaitable<void> Session::pump_client_to_backend() {
         break;
       }
       const Message message{header.type, input.substr(pos + kHeaderSize, header.body_size)};
+      if ((header.type == frontend::kQuery || header.type == frontend::kExecute) &&
+          !skipping_until_sync_ && has_rows_guardrail(*context_->config)) {
+        co_await estimate_rows(message);
+        if (terminated_) co_return;
+      }
       const Action action = on_client_message(message);
       if (!describe_to_inject_.empty()) {
         if (action == Action::forward) {
@@ -983,6 +996,10 @@ Session::Action Session::decide(policy::Command command, bool extended) {
     return Action::drop;
   }
   command.classification = classify(command);
+  if (row_estimates_ && row_estimates_->text == command.text &&
+      row_estimates_->params == command.params)
+    command.estimated_rows = std::move(row_estimates_->rows);
+  row_estimates_.reset();
   if (!journal_.healthy()) {
     // Fail closed: nothing runs unrecorded.
     spdlog::warn(
@@ -1063,6 +1080,7 @@ Session::Action Session::admit(const policy::Command& command, const policy::Dec
     journal_waits_ +=
         journal_.decided(command, decision, true, next_sync_serial_, on_commit, review);
     sql_prepared_.apply(*command.classification);
+    follow_search_path(command);
     if (masker_ && masker_->has_column_rules()) {
       const auto reads = masked_column_reads(*command.classification);
       if (reads.action == masking::ColumnPlan::Action::whole) batch_masked_reads_ = reads;
@@ -1121,6 +1139,112 @@ std::string Session::shown_parameters(const policy::Command& command) const {
     shown += '\'';
   }
   return shown;
+}
+
+asio::awaitable<void> Session::estimate_rows(const Message& message) {
+  row_estimates_.reset();
+  refresh_context();
+  if (terminated_) co_return;
+  policy::Command command;
+  bool binary_params = false;
+  if (message.type == frontend::kQuery) {
+    auto query = parse_query(message.body);
+    if (!query) co_return;  // on_client_message reports it
+    command.text.assign(query->sql);
+    command.via = "query";
+  } else {
+    auto execute = parse_execute(message.body);
+    if (!execute) co_return;
+    const PortalState* portal = statements_.portal(execute->portal);
+    if (portal == nullptr || !portal->text) co_return;
+    command.text = *portal->text;
+    command.params = portal->params;
+    binary_params = portal->binary_params;
+    command.via = "execute";
+  }
+  if (command.text.size() > context_->config->limits.max_statement_size) co_return;
+  command.protocol = "postgres";
+  command.connection = grant_->connection->name;
+  command.classification = classify(command);
+  // Only where a guardrail on rows is what would decide: every other decision stands
+  // whatever the estimate (an unknown estimate matches `rows_over`).
+  const auto& config = *context_->config;
+  const auto first = context_->decide(config, *identity_, *grant_, command);
+  if (first.verdict == policy::Verdict::allow) co_return;
+  const bool by_rows = std::any_of(config.guardrails.begin(), config.guardrails.end(),
+                                   [&](const policy::GuardrailConfig& g) {
+                                     return g.name == first.rule && g.when.rows_over.has_value();
+                                   });
+  if (!by_rows) co_return;
+  const auto wanted = policy::statements_to_estimate(config, *identity_, *grant_, command);
+  RowEstimates estimates{command.text, command.params, {}};
+  const auto& statements = command.classification->statements;
+  BackendTarget target;
+  target.connection = grant_->connection;
+  target.credentials = grant_->credentials;
+  const auto tls = context_->backend_tls.find(grant_->connection->name);
+  target.tls_context = tls == context_->backend_tls.end() ? nullptr : tls->second.get();
+  target.max_message_size = config.limits.max_message_size;
+  target.timeout = config.limits.handshake_timeout;
+  const auto context = context_;  // the target points into this snapshot
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    std::optional<uint64_t> rows;
+    if (i < wanted.size() && wanted[i]) {
+      std::string why;
+      if (search_path_unknown_)
+        why = "the session changed search_path in a way the gateway does not follow";
+      else if (binary_params)
+        why = "values bound in binary format";
+      if (why.empty()) {
+        // The parameters belong to the extended protocol's single statement.
+        auto estimate = co_await estimator_.estimate(statements[i].text, command.params,
+                                                     search_path_set_, target);
+        if (terminated_) co_return;
+        if (estimate)
+          rows = *estimate;
+        else
+          why = estimate.error().message;
+      }
+      if (!rows)
+        spdlog::info("event=row_estimate_unknown session={} subject={:?} reason={:?}", id_,
+                     identity_->subject, why);
+    }
+    estimates.rows.push_back(rows);
+  }
+  row_estimates_ = std::move(estimates);
+}
+
+void Session::follow_search_path(const policy::Command& command) {
+  const auto& statements = command.classification->statements;
+  for (const auto& statement : statements) {
+    const bool sets_it = statement.setting == "search_path" || statement.setting == "all";
+    const bool by_function = std::any_of(
+        statement.functions.begin(), statement.functions.end(),
+        [](const std::string& f) { return f == "set_config" || f.ends_with(".set_config"); });
+    if (statement.kind == "discard") {
+      search_path_set_.clear();
+      search_path_unknown_ = false;
+    }
+    if (!sets_it && !by_function) continue;
+    // Followed only where it surely lasts: one SET or RESET alone, outside a transaction
+    // block and the extended protocol's implicit one (a later error there would undo it),
+    // with nothing before it still unanswered (the transaction status is then current).
+    std::string head(statement.text.substr(0, 16));
+    std::transform(head.begin(), head.end(), head.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const bool lasting = !by_function && statements.size() == 1 && command.via == "query" &&
+                         transaction_status_ == 'I' && sync_points_.empty() &&
+                         !head.starts_with("set local");
+    if (!lasting) {
+      search_path_unknown_ = true;
+    } else if (statement.kind == "reset") {
+      search_path_set_.clear();
+      search_path_unknown_ = false;
+    } else {
+      search_path_set_ = statement.text;
+      search_path_unknown_ = false;
+    }
+  }
 }
 
 Session::Action Session::hold(policy::Command command, const policy::Decision& decision,

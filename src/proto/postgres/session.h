@@ -22,6 +22,7 @@
 #include "proto/postgres/encoder.h"
 #include "proto/postgres/gateway_context.h"
 #include "proto/postgres/message.h"
+#include "proto/postgres/row_estimator.h"
 #include "proto/postgres/session_journal.h"
 #include "proto/postgres/sql_prepared_statements.h"
 #include "proto/postgres/statement_tracker.h"
@@ -115,6 +116,11 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> idle_watchdog();
 
   Action on_client_message(const Message& message);
+  // Before a Query or Execute is decided: when a guardrail with `rows_over` would decide it,
+  // the planner's estimates of the rows its writes touch (row_estimates_).
+  boost::asio::awaitable<void> estimate_rows(const Message& message);
+  // Follows the session's search_path for the row estimates, from a forwarded command.
+  void follow_search_path(const policy::Command& command);
   std::shared_ptr<const sql::Classification> classify(const policy::Command& command);
   Action decide(policy::Command command, bool extended);
   // The allowed path of a decision: journaled (with `review`, the review step that let it
@@ -234,6 +240,18 @@ class Session : public std::enable_shared_from_this<Session> {
   };
   masking::ColumnPlan copy_column_plan(const CopyMasking& copy, std::string_view name) const;
   std::optional<CopyMasking> copy_out_;
+  // Estimates made for the command being decided (matched by its text and values).
+  struct RowEstimates {
+    std::string text;
+    std::vector<std::optional<std::string>> params;
+    std::vector<std::optional<uint64_t>> rows;
+  };
+  std::optional<RowEstimates> row_estimates_;
+  RowEstimator estimator_;
+  // The session's search_path as the estimates must see it: a SET to replay (empty: the
+  // role's default), or unknown after a change the gateway cannot follow.
+  std::string search_path_set_;
+  bool search_path_unknown_ = false;
   // Names of the tables result columns come from, for column rules that name a table.
   TableNames tables_;
   std::string tables_error_;    // the last lookup failed: results needing it are withheld

@@ -16,6 +16,7 @@ void StatementTracker::on_bind(const Bind& bind) {
     portal.statement.assign(bind.statement);
     portal.text = std::move(text);
     portal.params = parameters_text(bind.parameters, bind.parameter_formats);
+    for (const auto format : bind.parameter_formats) portal.binary_params |= format == 1;
     op.portal = std::move(portal);
   }
   pending_.push_back(std::move(op));

@@ -26,6 +26,7 @@ struct PortalState {
   std::string statement;                           // the prepared statement's name
   std::shared_ptr<const std::string> text;         // its query text when it was bound
   std::vector<std::optional<std::string>> params;  // text form; binary values as \x hex
+  bool binary_params = false;                      // some value was sent in binary format
 };
 
 class StatementTracker {

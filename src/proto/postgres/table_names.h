@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "common/result.h"
-#include "net/stream.h"
 #include "proto/postgres/backend_connector.h"
+#include "proto/postgres/side_connection.h"
 
 namespace portcullis::proto::postgres {
 
@@ -43,7 +43,7 @@ class TableNames {
   void close();
 
  private:
-  std::shared_ptr<net::Stream> stream_;
+  SideConnection connection_{"portcullis catalog lookup"};
   std::unordered_map<uint32_t, Table> tables_;
 };
 

@@ -267,6 +267,7 @@ tls: { cert_file: ca.pem, key_file: ca.pem, plaintext: allow }
 limits:
   max_startup_packet: 8KiB
   max_message_size: 16MiB
+  max_statement_size: 64KiB
   handshake_timeout: 5s
   idle_timeout: 8h
   max_connections: 500
@@ -288,6 +289,7 @@ access:
   EXPECT_EQ(c.tls->plaintext, PlaintextPolicy::allow);
   EXPECT_EQ(c.limits.max_startup_packet, 8192u);
   EXPECT_EQ(c.limits.max_message_size, 16u << 20);
+  EXPECT_EQ(c.limits.max_statement_size, 64u << 10);
   EXPECT_EQ(c.limits.handshake_timeout, 5s);
   EXPECT_EQ(c.limits.idle_timeout, 8h);
   EXPECT_EQ(c.limits.max_connections, 500u);
@@ -559,6 +561,19 @@ TEST_F(ConfigLoaderTest, ReportsWaitOnAGuardrailThatDoesNotReview) {
   yaml += "guardrails:\n  - name: g\n    when: {}\n    action: deny\n    wait: 30s\n";
   EXPECT_TRUE(
       has_line(problems(yaml), at(11) + "guardrails[0]: wait is only used with action: review"));
+}
+
+TEST_F(ConfigLoaderTest, ReadsRowsOverOnAGuardrail) {
+  std::string yaml(kOneConnection);
+  yaml +=
+      "guardrails:\n  - name: g\n    when: { statements: [delete], rows_over: 1000 }\n"
+      "    action: deny\n";
+  auto result = parse(yaml);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ((*result)->guardrails[0].when.rows_over, std::optional<uint64_t>(1000));
+  yaml = std::string(kOneConnection) +
+         "guardrails:\n  - name: g\n    when: { rows_over: many }\n    action: deny\n";
+  EXPECT_NE(problems(yaml).find("rows_over"), std::string::npos) << problems(yaml);
 }
 
 TEST_F(ConfigLoaderTest, RequiresGuardrailConditionsAndAction) {

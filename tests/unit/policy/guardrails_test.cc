@@ -250,3 +250,113 @@ access:
 
 }  // namespace
 }  // namespace portcullis::policy
+
+namespace portcullis::policy {
+namespace {
+
+constexpr std::string_view kRowsPolicy = R"(
+connections:
+  - name: app
+    kind: postgres
+    address: 127.0.0.1:5432
+    database: app
+    credentials:
+      default: { user: app_rw }
+access:
+  - name: readers
+    who: { groups: [engineering] }
+    connections: [app]
+    allow: [read]
+  - name: writers
+    who: { groups: [support] }
+    connections: [app]
+    allow: [read, write]
+guardrails:
+  - name: no-drops
+    when: { statements: [drop_table] }
+    action: deny
+  - name: big-writes
+    when: { statements: [delete, update], rows_over: 100 }
+    action: review
+    reviewers: { groups: [dba] }
+)";
+
+class RowsOverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = parse_config(kRowsPolicy, "/tmp/guardrails-test/portcullis.yaml");
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    config_ = *loaded;
+  }
+  Command command(std::vector<sql::Statement> statements,
+                  std::vector<std::optional<uint64_t>> estimates = {}) {
+    auto classification = std::make_shared<sql::Classification>();
+    classification->statements = std::move(statements);
+    Command c;
+    c.classification = classification;
+    c.estimated_rows = std::move(estimates);
+    return c;
+  }
+  Decision run(const identity::Identity& who, const Command& c) {
+    auto grant = select_grant(*config_, who, "app");
+    EXPECT_TRUE(grant.ok());
+    return decide(*config_, who, *grant, c);
+  }
+  ConfigPtr config_;
+};
+
+sql::Statement write(std::string kind) {
+  sql::Statement s;
+  s.kind = std::move(kind);
+  s.classes = static_cast<sql::ClassSet>(sql::StatementClass::write);
+  return s;
+}
+
+TEST_F(RowsOverTest, HoldsWritesEstimatedAboveTheBound) {
+  const auto sam = someone({"support"});
+  EXPECT_EQ(run(sam, command({write("delete")}, {101})).verdict, Verdict::review);
+  EXPECT_EQ(run(sam, command({write("delete")}, {101})).rule, "big-writes");
+  EXPECT_EQ(run(sam, command({write("delete")}, {100})).verdict, Verdict::allow);
+  EXPECT_EQ(run(sam, command({write("update")}, {0})).verdict, Verdict::allow);
+}
+
+TEST_F(RowsOverTest, AWriteWithoutAnEstimateIsHeld) {
+  const auto sam = someone({"support"});
+  EXPECT_EQ(run(sam, command({write("delete")})).verdict, Verdict::review);
+  EXPECT_EQ(run(sam, command({write("delete")}, {std::nullopt})).verdict, Verdict::review);
+}
+
+TEST_F(RowsOverTest, AWriteNestedInAReadCounts) {
+  auto cte = statement("select", StatementClass::read | StatementClass::write);
+  cte.nested_kinds = {"delete"};
+  EXPECT_EQ(run(someone({"support"}), command({cte}, {5000})).verdict, Verdict::review);
+  EXPECT_EQ(run(someone({"support"}), command({cte}, {5})).verdict, Verdict::allow);
+}
+
+TEST_F(RowsOverTest, ReadsAreNeverEstimated) {
+  auto read = statement("select", static_cast<sql::ClassSet>(StatementClass::read));
+  const auto sam = someone({"support"});
+  EXPECT_EQ(run(sam, command({read})).verdict, Verdict::allow);
+  auto grant = select_grant(*config_, sam, "app");
+  ASSERT_TRUE(grant.ok());
+  EXPECT_TRUE(statements_to_estimate(*config_, sam, *grant, command({read})).empty());
+  EXPECT_EQ(statements_to_estimate(*config_, sam, *grant, command({read, write("delete")})),
+            (std::vector<bool>{false, true}));
+}
+
+// A reviewer is never asked to approve what the grant refuses anyway.
+TEST_F(RowsOverTest, AReviewIsOnlyGivenToWhatTheGrantAllows) {
+  auto decision = run(someone({"engineering"}), command({write("delete")}, {5000}));
+  EXPECT_EQ(decision.verdict, Verdict::deny);
+  EXPECT_EQ(decision.rule, "readers");
+}
+
+TEST_F(RowsOverTest, ARefusalAnywhereWinsOverAReview) {
+  auto drop = statement("drop_table", static_cast<sql::ClassSet>(StatementClass::ddl));
+  auto decision = run(someone({"support"}), command({write("delete"), drop}, {5000, {}}));
+  EXPECT_EQ(decision.verdict, Verdict::deny);
+  EXPECT_EQ(decision.rule, "no-drops");
+}
+
+}  // namespace
+}  // namespace portcullis::policy
