@@ -298,6 +298,33 @@ TEST_F(AdversarialTest, AnApprovalIsBoundToTheParameterValues) {
   EXPECT_EQ(victims(), 2);
 }
 
+// Texts over 16 KiB are classified on the classifier's own thread: they are decided and run
+// as any other, by either protocol, and a refused one stays refused.
+TEST_F(AdversarialTest, LargeStatementsAreDecidedOffTheIoThread) {
+  PgWireClient client(gateway_->port(), "sam", *support_, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  const std::string padding(100 * 1024, 'x');
+  const std::string select = "select length('" + padding + "'), email from customers where id = 1";
+  client.send(PgWireClient::query(select));
+  auto simple = client.read_until_ready();
+  EXPECT_NE(rows_text(simple).find("102400|"), std::string::npos) << everything(simple);
+  expect_no_secret(everything(simple));
+  client.send(PgWireClient::parse("", select) + PgWireClient::bind("", "") +
+              PgWireClient::execute("") + PgWireClient::sync());
+  auto extended = client.read_until_ready();
+  EXPECT_NE(rows_text(extended).find("102400|"), std::string::npos) << everything(extended);
+  expect_no_secret(everything(extended));
+  // A large write the grant refuses is refused.
+  const int before = victims();
+  PgWireClient reader(gateway_->port(), "ann", *analyst_, "app-db");
+  ASSERT_TRUE(reader.ok()) << reader.login_error();
+  reader.send(PgWireClient::query("insert into victims select length('" + padding + "')"));
+  auto refused = reader.read_until_ready();
+  EXPECT_NE(everything(refused).find("write statements are not allowed"), std::string::npos)
+      << everything(refused);
+  EXPECT_EQ(victims(), before);
+}
+
 // "Unbounded" writes hide behind a WHERE that is not constant (`id > 0`, `LIKE '%'`): a
 // guardrail on the rows the planner expects a write to touch holds them, with bound values and
 // a session's own search_path taken into account, and fails closed where it cannot follow.

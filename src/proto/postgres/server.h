@@ -16,7 +16,7 @@
 #include "proto/postgres/cancel_registry.h"
 #include "proto/postgres/gateway_context.h"
 #include "proto/postgres/session.h"
-#include "sql/classification_cache.h"
+#include "proto/postgres/statement_classifier.h"
 
 namespace portcullis::proto::postgres {
 
@@ -46,9 +46,9 @@ class Server {
   net::IoThreads& threads_;
   ContextSource context_;
   std::shared_ptr<CancelRegistry> cancels_ = std::make_shared<CancelRegistry>();
-  // Statement classification memoized by text, shared by every session.
-  std::shared_ptr<sql::ClassificationCache> classifier_ =
-      std::make_shared<sql::ClassificationCache>();
+  // Statement classification memoized by text (large texts on a thread of their own), shared
+  // by every session.
+  std::shared_ptr<StatementClassifier> classifier_ = std::make_shared<StatementClassifier>();
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<std::size_t> active_sessions_{0};
   bool loopback_ = false;

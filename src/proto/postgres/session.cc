@@ -187,7 +187,7 @@ struct Passthrough {
 
 Session::Session(asio::ip::tcp::socket client, std::shared_ptr<const GatewayContext> context,
                  const ContextSource* context_source, std::shared_ptr<CancelRegistry> cancels,
-                 std::shared_ptr<sql::ClassificationCache> classifier, bool loopback_listener)
+                 std::shared_ptr<StatementClassifier> classifier, bool loopback_listener)
     : context_(std::move(context)),
       context_source_(context_source),
       cancels_(std::move(cancels)),
@@ -703,6 +703,16 @@ asio::awaitable<void> Session::pump_client_to_backend() {
         break;
       }
       const Message message{header.type, input.substr(pos + kHeaderSize, header.body_size)};
+      preclassified_.reset();
+      // An Execute's text is its portal's, of any size: looked up there.
+      const bool large_text =
+          header.type == frontend::kExecute ||
+          ((header.type == frontend::kQuery || header.type == frontend::kParse) &&
+           header.body_size > StatementClassifier::kOffThreadText);
+      if (large_text && !skipping_until_sync_) {
+        co_await classify_large_text(message);
+        if (terminated_) co_return;
+      }
       if ((header.type == frontend::kQuery || header.type == frontend::kExecute) &&
           !skipping_until_sync_ && has_rows_guardrail(*context_->config)) {
         co_await estimate_rows(message);
@@ -955,13 +965,15 @@ std::shared_ptr<const sql::Classification> Session::classify(const policy::Comma
     classification->statements.push_back(std::move(statement));
     return classification;
   }
-  auto classification =
-      sql_prepared_.resolve(classifier_->classify(command.text), [this](std::string_view name) {
-        // SQL EXECUTE can also run a statement prepared with Parse.
-        std::shared_ptr<const sql::Classification> found;
-        if (auto text = statements_.statement(name)) found = classifier_->classify(*text);
-        return found;
-      });
+  std::shared_ptr<const sql::Classification> own;
+  if (preclassified_ && preclassified_->first == command.text) own = preclassified_->second;
+  if (!own) own = classifier_->classify(command.text);
+  auto classification = sql_prepared_.resolve(std::move(own), [this](std::string_view name) {
+    // SQL EXECUTE can also run a statement prepared with Parse.
+    std::shared_ptr<const sql::Classification> found;
+    if (auto text = statements_.statement(name)) found = classifier_->classify(*text);
+    return found;
+  });
   // SQL FETCH can run a portal bound with Bind: it is decided as the statement behind it.
   return SqlPreparedStatements::resolve_portals(
       std::move(classification), [this](std::string_view name) {
@@ -1139,6 +1151,31 @@ std::string Session::shown_parameters(const policy::Command& command) const {
     shown += '\'';
   }
   return shown;
+}
+
+asio::awaitable<void> Session::classify_large_text(const Message& message) {
+  std::string text;
+  if (message.type == frontend::kQuery) {
+    auto query = parse_query(message.body);
+    if (!query) co_return;  // on_client_message reports it
+    text.assign(query->sql);
+  } else if (message.type == frontend::kParse) {
+    auto parse = parse_parse(message.body);
+    if (!parse) co_return;
+    text.assign(parse->query);
+  } else {
+    auto execute = parse_execute(message.body);
+    if (!execute) co_return;
+    const PortalState* portal = statements_.portal(execute->portal);
+    if (portal == nullptr || !portal->text) co_return;
+    text = *portal->text;
+  }
+  // Over the limit, it is refused unparsed; under the threshold it is cheap where it is.
+  if (text.size() > context_->config->limits.max_statement_size ||
+      text.size() < StatementClassifier::kOffThreadText)
+    co_return;
+  auto classification = co_await classifier_->classify_off_thread(text);
+  preclassified_.emplace(std::move(text), std::move(classification));
 }
 
 asio::awaitable<void> Session::estimate_rows(const Message& message) {

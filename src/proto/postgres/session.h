@@ -25,10 +25,10 @@
 #include "proto/postgres/row_estimator.h"
 #include "proto/postgres/session_journal.h"
 #include "proto/postgres/sql_prepared_statements.h"
+#include "proto/postgres/statement_classifier.h"
 #include "proto/postgres/statement_tracker.h"
 #include "proto/postgres/table_names.h"
 #include "review/live_sessions.h"
-#include "sql/classification_cache.h"
 #include "store/review_record.h"
 
 namespace portcullis::proto::postgres {
@@ -49,7 +49,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // before each command, so a reload takes effect at the next one.
   Session(boost::asio::ip::tcp::socket client, std::shared_ptr<const GatewayContext> context,
           const ContextSource* context_source, std::shared_ptr<CancelRegistry> cancels,
-          std::shared_ptr<sql::ClassificationCache> classifier, bool loopback_listener);
+          std::shared_ptr<StatementClassifier> classifier, bool loopback_listener);
   ~Session();
 
   // Runs the whole session; returns when both connections are closed.
@@ -119,6 +119,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Before a Query or Execute is decided: when a guardrail with `rows_over` would decide it,
   // the planner's estimates of the rows its writes touch (row_estimates_).
   boost::asio::awaitable<void> estimate_rows(const Message& message);
+  // Classifies the text of a large Query, Parse or Execute on the classifier's worker thread
+  // before the message is handled (preclassified_).
+  boost::asio::awaitable<void> classify_large_text(const Message& message);
   // Follows the session's search_path for the row estimates, from a forwarded command.
   void follow_search_path(const policy::Command& command);
   std::shared_ptr<const sql::Classification> classify(const policy::Command& command);
@@ -187,7 +190,9 @@ class Session : public std::enable_shared_from_this<Session> {
   const ContextSource* context_source_;
   // Shared: a session torn down with its event loop may outlive the server.
   std::shared_ptr<CancelRegistry> cancels_;
-  std::shared_ptr<sql::ClassificationCache> classifier_;
+  std::shared_ptr<StatementClassifier> classifier_;
+  // A large text classified off the I/O thread just before its message is handled.
+  std::optional<std::pair<std::string, std::shared_ptr<const sql::Classification>>> preclassified_;
   bool loopback_listener_;
   std::string id_;
   std::string client_address_;
