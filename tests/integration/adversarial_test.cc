@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gateway_fixture.h"
+#include "support/child_process.h"
 #include "support/pg_wire_client.h"
 #include "support/postgres_server.h"
 
@@ -323,6 +324,51 @@ TEST_F(AdversarialTest, LargeStatementsAreDecidedOffTheIoThread) {
   EXPECT_NE(everything(refused).find("write statements are not allowed"), std::string::npos)
       << everything(refused);
   EXPECT_EQ(victims(), before);
+}
+
+// A stock tool through a read grant: pg_dump of the whole database works, and what it dumps is
+// masked by the grant's profile — a masked copy of production in one command, restorable.
+TEST_F(AdversarialTest, PgDumpThroughAReadGrantGivesAMaskedRestorableCopy) {
+  auto setup = postgres_->psql_superuser(
+      "create sequence if not exists order_numbers; select nextval('order_numbers');"
+      "create or replace view customer_emails as select id, email from customers;"
+      "alter sequence order_numbers owner to " +
+      postgres_->scram_role().name + "; alter view customer_emails owner to " +
+      postgres_->scram_role().name + ";");
+  ASSERT_TRUE(setup.ok()) << setup.describe();
+  auto dump = [&](std::vector<std::string> extra) {
+    ChildOptions child;
+    child.argv = {pg_bin("pg_dump").string(), "--no-owner", "--no-privileges", "-d",
+                  gateway_->conninfo("ann", "", "app-db")};
+    child.argv.insert(child.argv.end(), extra.begin(), extra.end());
+    child.env = {{"PGPASSWORD", *analyst_}, {"PGCONNECT_TIMEOUT", "10"}};
+    child.unset_env = {"PGSSLMODE", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE"};
+    child.working_dir = gateway_->dir();
+    return run_command(std::move(child), std::chrono::seconds(120));
+  };
+  auto plain = dump({});
+  ASSERT_TRUE(plain.ok()) << plain.describe();
+  EXPECT_NE(plain.stdout_text.find("COPY public.customers"), std::string::npos);
+  EXPECT_NE(plain.stdout_text.find("zoe"), std::string::npos) << "rows missing";
+  expect_no_secret(plain.stdout_text);
+
+  const auto archive = gateway_->dir() / "masked.dump";
+  auto custom = dump({"-Fc", "-f", archive.string()});
+  ASSERT_TRUE(custom.ok()) << custom.describe();
+  ASSERT_TRUE(postgres_
+                  ->psql_superuser("drop database if exists restored; create database "
+                                   "restored")
+                  .ok());
+  auto restore = run_command({pg_bin("pg_restore").string(), "--no-owner", "-d",
+                              postgres_->superuser_conninfo("restored"), archive.string()});
+  ASSERT_TRUE(restore.ok()) << restore.describe();
+  auto restored = postgres_->psql_superuser(
+      "select count(*) from customers; select * from customers; select * from customer_emails;"
+      "select last_value from order_numbers",
+      "restored");
+  ASSERT_TRUE(restored.ok()) << restored.describe();
+  EXPECT_EQ(restored.stdout_text.substr(0, 2), "2\n") << restored.stdout_text;
+  expect_no_secret(restored.stdout_text);
 }
 
 // "Unbounded" writes hide behind a WHERE that is not constant (`id > 0`, `LIKE '%'`): a
