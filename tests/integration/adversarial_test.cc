@@ -28,6 +28,12 @@ constexpr const char* kConfig =
     "    credentials: default\n"
     "    allow: [read]\n"
     "    masking: default\n"
+    "  - name: operators\n"
+    "    who: { groups: [operators] }\n"
+    "    connections: [app-db]\n"
+    "    credentials: default\n"
+    "    allow: [read, write, ddl, dcl, admin]\n"
+    "    masking: default\n"
     "  - name: dba\n"
     "    who: { groups: [dba] }\n"
     "    connections: [app-db]\n"
@@ -369,6 +375,25 @@ TEST_F(AdversarialTest, PgDumpThroughAReadGrantGivesAMaskedRestorableCopy) {
   ASSERT_TRUE(restored.ok()) << restored.describe();
   EXPECT_EQ(restored.stdout_text.substr(0, 2), "2\n") << restored.stdout_text;
   expect_no_secret(restored.stdout_text);
+}
+
+// A fast-path FunctionCall's result is a value like any other: masked, whole under column
+// rules since the function is known by number only.
+TEST_F(AdversarialTest, AFunctionCallResultIsMasked) {
+  auto oid = postgres_->psql_superuser("select 'pg_catalog.textcat(text,text)'::regprocedure::oid");
+  ASSERT_TRUE(oid.ok()) << oid.describe();
+  const auto token = gateway_->token_for("otto", "operators");
+  PgWireClient client(gateway_->port(), "otto", token, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  client.send(PgWireClient::function_call(static_cast<uint32_t>(std::stoul(oid.stdout_text)),
+                                          {"ada@", "example.com"}));
+  auto answer = client.read_until_ready();
+  ASSERT_TRUE(has_message(answer, 'V')) << everything(answer);
+  for (const auto& message : answer) {
+    if (message.type == 'V') {
+      EXPECT_EQ(message.body.find("ada@example.com"), std::string::npos) << message.body;
+    }
+  }
 }
 
 // "Unbounded" writes hide behind a WHERE that is not constant (`id > 0`, `LIKE '%'`): a

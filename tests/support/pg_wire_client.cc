@@ -138,6 +138,20 @@ std::string PgWireClient::sync() {
   return message('S', {});
 }
 
+std::string PgWireClient::function_call(uint32_t oid, const std::vector<std::string>& args,
+                                        int16_t result_format) {
+  std::string body;
+  put32(body, oid);
+  put16(body, 0);  // every argument in text format
+  put16(body, static_cast<uint16_t>(args.size()));
+  for (const auto& arg : args) {
+    put32(body, static_cast<uint32_t>(arg.size()));
+    body += arg;
+  }
+  put16(body, static_cast<uint16_t>(result_format));
+  return message('F', body);
+}
+
 std::string PgWireClient::query(std::string_view sql) {
   std::string body;
   put_cstring(body, sql);

@@ -39,6 +39,9 @@ class PgWireClient {
   static std::string execute(std::string_view portal, int32_t max_rows = 0);
   static std::string sync();
   static std::string query(std::string_view sql);
+  // A fast-path FunctionCall with text arguments.
+  static std::string function_call(uint32_t oid, const std::vector<std::string>& args,
+                                   int16_t result_format = 0);
 
   void send(const std::string& bytes);
   // Messages up to and including the next ReadyForQuery; empty when the connection closed or

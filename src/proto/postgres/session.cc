@@ -135,6 +135,7 @@ bool masked_type(char type) {
     case backend::kCommandComplete:
     case backend::kNoData:
     case backend::kNotificationResponse:
+    case backend::kFunctionCallResponse:
       return true;
     default:
       return false;
@@ -937,6 +938,7 @@ Session::Action Session::on_client_message(const Message& message) {
       policy::Command command;
       command.text = fmt::format("FunctionCall(oid {})", call->function_oid);
       function_oid_ = call->function_oid;
+      function_result_format_ = call->result_format == 1 ? FormatCode::binary : FormatCode::text;
       command.params = parameters_text(call->arguments, call->argument_formats);
       command.via = "function_call";
       return decide(std::move(command), false);
@@ -1105,7 +1107,9 @@ Session::Action Session::admit(const policy::Command& command, const policy::Dec
   }
   // A simple Query or FunctionCall is answered with a ReadyForQuery of its own.
   if (!extended) {
-    push_sync_point(SyncPoint{});
+    SyncPoint point;
+    if (command.via == "function_call") point.function_result = function_result_format_;
+    push_sync_point(std::move(point));
     statements_.on_sync_point();
   }
   return Action::forward;
@@ -1675,6 +1679,33 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
       row_plan_valid_ = false;
       if (answer != DescribeAnswer::injected) add_segment(segments, false, offset, total);
       return;
+    case backend::kFunctionCallResponse: {
+      // A fast-path call's result is one value, laid out as a DataRow's column: masked as
+      // one. The function is known by number only, so under column rules it is masked whole.
+      ColumnMasking column;
+      column.plan =
+          masker_->has_column_rules()
+              ? masking::ColumnPlan{masking::ColumnPlan::Action::whole, masking::Strategy::redact}
+              : masker_->plan_text();
+      column.format =
+          sync_points_.empty() ? FormatCode::binary : sync_points_.front().function_result;
+      std::string row("\0\1", 2);
+      row.append(message.body);
+      masked_.clear();
+      auto outcome = mask_data_row(row, std::span<const ColumnMasking>(&column, 1), *masker_,
+                                   *mask_scratch_, mask_counts_, masked_);
+      if (!outcome) {
+        withhold(outcome.error().message, synthetic, segments);
+        return;
+      }
+      if (*outcome == MaskOutcome::unchanged) {
+        add_segment(segments, false, offset, total);
+      } else {
+        masked_.erase(0, 2);
+        forward_rewritten();
+      }
+      return;
+    }
     case backend::kDataRow: {
       if (!row_plan_valid_) {
         withhold("a result row came without a description of its own result", synthetic, segments);

@@ -94,6 +94,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // a whole row): computed outputs, error texts and reported settings of the batch are
     // masked whole with this plan. `skip` when it reads none.
     masking::ColumnPlan reads_masked_columns;
+    // A FunctionCall's: the format of the value its FunctionCallResponse carries.
+    FormatCode function_result = FormatCode::text;
   };
 
   // A Describe the backend has yet to answer. Its answer (RowDescription or NoData, after a
@@ -209,7 +211,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   StatementTracker statements_;
   SqlPreparedStatements sql_prepared_;
-  uint32_t function_oid_ = 0;  // of the FunctionCall being decided
+  uint32_t function_oid_ = 0;                             // of the FunctionCall being decided
+  FormatCode function_result_format_ = FormatCode::text;  // and the format of its result
   // Result masking under the grant's profile; null when it masks nothing.
   const masking::Masker* masker_ = nullptr;
   std::unique_ptr<masking::Scratch> mask_scratch_;
