@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <chrono>
 
+#include "api/request_bodies.h"
 #include "audit/event.h"
 #include "review/reviews.h"
 
@@ -76,12 +77,7 @@ boost::json::object live_session_json(const review::LiveSessionView& session) {
 }
 
 Result<boost::json::object> json_body(const Call& call) {
-  const auto& body = call.request.body();
-  if (body.empty()) return boost::json::object{};
-  boost::system::error_code ec;
-  auto value = boost::json::parse(body, ec);
-  if (ec || !value.is_object()) return make_error("the request body must be a JSON object");
-  return std::move(value.as_object());
+  return parse_json_object(call.request.body());
 }
 
 Response workflow_error(const Error& error) {

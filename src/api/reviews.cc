@@ -5,9 +5,9 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/endpoints.h"
+#include "api/request_bodies.h"
 #include "api/review_json.h"
 #include "api/roles.h"
-#include "policy/units.h"
 
 namespace portcullis::api {
 namespace {
@@ -20,18 +20,11 @@ bool may_see(const store::ReviewRecord& review, const Call& call) {
 
 boost::asio::awaitable<std::optional<Response>> decide(Call& call, bool approve) {
   if (!call.services.reviews) co_return not_running("the approval workflow");
-  auto body = json_body(call);
+  auto body = parse_vote_body(call.request.body());
   if (!body)
     co_return error_response(http::status::bad_request, "bad_request", body.error().message);
-  std::string comment;
-  if (const auto* value = body->if_contains("comment")) {
-    if (!value->is_string())
-      co_return error_response(http::status::bad_request, "bad_request",
-                               "\"comment\" must be a string");
-    comment = value->as_string();
-  }
   const std::string& id = call.path_params.at(0);
-  auto decided = call.services.reviews->vote(id, *call.caller, approve, std::move(comment),
+  auto decided = call.services.reviews->vote(id, *call.caller, approve, std::move(body->comment),
                                              std::chrono::system_clock::now());
   journal_request(call, call.request.target(), id,
                   decided ? (approve ? "approve" : "reject") : "refused: " + decided.error().code);
@@ -80,29 +73,13 @@ boost::asio::awaitable<std::optional<Response>> post_review_reject(Call& call) {
 
 boost::asio::awaitable<std::optional<Response>> post_access_request(Call& call) {
   if (!call.services.reviews) co_return not_running("the approval workflow");
-  auto body = json_body(call);
+  auto body = parse_access_request_body(call.request.body());
   if (!body)
     co_return error_response(http::status::bad_request, "bad_request", body.error().message);
   review::AccessRequest request;
-  auto text = [&](std::string_view key) -> std::optional<std::string> {
-    const auto* value = body->if_contains(key);
-    if (value == nullptr || !value->is_string()) return std::nullopt;
-    return std::string(value->as_string());
-  };
-  auto connection = text("connection");
-  auto duration = text("duration");
-  auto reason = text("reason");
-  if (!connection || !duration || !reason)
-    co_return error_response(http::status::bad_request, "bad_request",
-                             "\"connection\", \"duration\" (e.g. \"30m\") and \"reason\" are "
-                             "required strings");
-  auto parsed = policy::parse_duration(*duration);
-  if (!parsed)
-    co_return error_response(http::status::bad_request, "bad_request",
-                             "duration: " + parsed.error().message);
-  request.connection = std::move(*connection);
-  request.duration = *parsed;
-  request.reason = std::move(*reason);
+  request.connection = std::move(body->connection);
+  request.duration = body->duration;
+  request.reason = std::move(body->reason);
   auto opened = call.services.reviews->request_access(*call.caller, request,
                                                       std::chrono::system_clock::now());
   journal_request(call, call.request.target(), opened ? opened->id : request.connection,

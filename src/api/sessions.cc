@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/endpoints.h"
+#include "api/request_bodies.h"
 #include "api/review_json.h"
 #include "audit/event.h"
 
@@ -33,18 +34,12 @@ boost::asio::awaitable<std::optional<Response>> post_session_kill(Call& call) {
 
 boost::asio::awaitable<std::optional<Response>> post_revocation(Call& call) {
   if (!call.services.state) co_return not_running("the state store");
-  auto body = json_body(call);
+  auto body = parse_revocation_body(call.request.body());
   if (!body)
     co_return error_response(http::status::bad_request, "bad_request", body.error().message);
-  const auto* subject = body->if_contains("subject");
-  if (subject == nullptr || !subject->is_string() || subject->as_string().empty())
-    co_return error_response(http::status::bad_request, "bad_request",
-                             "\"subject\" is required (a non-empty string)");
-  std::string reason;
-  if (const auto* value = body->if_contains("reason"); value != nullptr && value->is_string())
-    reason = value->as_string();
+  const std::string reason = body->reason;
   store::RevocationRecord revocation;
-  revocation.subject = subject->as_string();
+  revocation.subject = std::move(body->subject);
   revocation.revoked_at = std::chrono::system_clock::now();
   revocation.revoked_by = call.caller->subject;
   revocation.reason = reason;
