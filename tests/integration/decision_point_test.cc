@@ -1,10 +1,13 @@
-// The decision point, seen from real clients: the gateway runs in this process with a
-// decision function that records every command and refuses marked ones, in front of a real
-// PostgreSQL; libpq talks to it over both protocols.
+// The decision point, seen from real clients: the gateway runs in this process with the
+// decision function it runs in production (policy::decide, from make_gateway_context), wrapped
+// to record every command and to refuse marked ones as a policy rule would: by the command
+// alone, the same at Parse as at Execute. A real PostgreSQL behind it; libpq talks to it over
+// both protocols.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <mutex>
 
 #include "identity/authenticator.h"
@@ -60,22 +63,26 @@ class DecisionPointTest : public ::testing::Test {
     auto context = proto::postgres::make_gateway_context(*config, shared);
     ASSERT_TRUE(context.ok()) << context.error().message;
     auto custom = std::make_shared<proto::postgres::GatewayContext>(**context);
-    custom->decide = [](const policy::Config&, const identity::Identity&,
-                        const policy::Grant& grant, const policy::Command& command) {
+    // What the gateway runs: the tests below go through it for everything but the marker.
+    const proto::postgres::DecideFunction production = (*context)->decide;
+    ASSERT_TRUE(production);
+    custom->decide = [production](const policy::Config& config, const identity::Identity& who,
+                                  const policy::Grant& grant, const policy::Command& command) {
       {
         std::lock_guard lock(mutex_);
         recorded_.push_back(Recorded{command.text, std::string(command.via), command.params});
       }
-      policy::Decision decision;
-      decision.rule = grant.rule;
-      // Refused where it runs (Query, Execute), allowed at Parse, so that these tests reach
-      // the statement tracking behind Execute; the real decision point refuses at Parse too.
-      if (command.text.find(kMarker) != std::string::npos && command.via != "parse") {
+      // A rule on the text alone, whatever message carries it (Query, Parse, Execute), as
+      // every rule of the real decision point. Switched off only to stand for a policy that
+      // changed between a Parse and its Execute.
+      if (deny_marker_ && command.text.find(kMarker) != std::string::npos) {
+        policy::Decision decision;
         decision.verdict = policy::Verdict::deny;
         decision.rule = "test-deny";
         decision.message = "not here";
+        return decision;
       }
-      return decision;
+      return production(config, who, grant, command);
     };
     threads_ = new net::IoThreads(1);
     server_ = new proto::postgres::Server(*threads_, custom);
@@ -108,6 +115,7 @@ class DecisionPointTest : public ::testing::Test {
   }
 
   void SetUp() override {
+    deny_marker_ = true;
     std::lock_guard lock(mutex_);
     recorded_.clear();
   }
@@ -132,6 +140,7 @@ class DecisionPointTest : public ::testing::Test {
   static proto::postgres::Server* server_;
   static std::mutex mutex_;
   static std::vector<Recorded> recorded_;
+  static std::atomic<bool> deny_marker_;
 };
 
 PostgresServer* DecisionPointTest::postgres_ = nullptr;
@@ -143,6 +152,7 @@ net::IoThreads* DecisionPointTest::threads_ = nullptr;
 proto::postgres::Server* DecisionPointTest::server_ = nullptr;
 std::mutex DecisionPointTest::mutex_;
 std::vector<Recorded> DecisionPointTest::recorded_;
+std::atomic<bool> DecisionPointTest::deny_marker_{true};
 
 PGconn* DecisionPointTest::connect() {
   const auto conninfo =
@@ -199,24 +209,44 @@ TEST_F(DecisionPointTest, EveryExecuteIsACommandWithItsBoundValues) {
   EXPECT_EQ(commands[1].params[0], "ben");
 }
 
+TEST_F(DecisionPointTest, AMarkedStatementIsRefusedAtParse) {
+  PGconn* conn = connect();
+  // Refused before the backend sees it: the statement never exists there.
+  expect_refused(PQprepare(conn, "m1", "select 'forbidden_marker'", 0, nullptr));
+  PGresult* missing = PQexecPrepared(conn, "m1", 0, nullptr, nullptr, nullptr, 0);
+  EXPECT_EQ(PQresultStatus(missing), PGRES_FATAL_ERROR);
+  PQclear(missing);
+  PQfinish(conn);
+  std::lock_guard lock(mutex_);
+  ASSERT_FALSE(recorded_.empty());
+  EXPECT_EQ(recorded_[0].text, "select 'forbidden_marker'");
+  EXPECT_EQ(recorded_[0].via, "parse");
+}
+
 TEST_F(DecisionPointTest, ARejectedReparseCannotChangeWhatIsJudged) {
   PGconn* conn = connect();
+  // Prepared while the policy still allowed it; the policy then changes.
+  deny_marker_ = false;
   PGresult* first = PQprepare(conn, "s1", "select 'forbidden_marker'", 0, nullptr);
   ASSERT_EQ(PQresultStatus(first), PGRES_COMMAND_OK) << PQresultErrorMessage(first);
   PQclear(first);
-  // PostgreSQL refuses the duplicate name and keeps the first statement...
+  deny_marker_ = true;
+  // A benign text under the same name passes the decision point, but PostgreSQL refuses the
+  // duplicate name and keeps the first statement...
   PGresult* second = PQprepare(conn, "s1", "select 'benign'", 0, nullptr);
   EXPECT_STREQ(PQresultErrorField(second, PG_DIAG_SQLSTATE), "42P05");
   PQclear(second);
   // ...so the gateway judges the first text, which is what would run.
   expect_refused(PQexecPrepared(conn, "s1", 0, nullptr, nullptr, nullptr, 0));
   // A statement the backend rejected never exists, whatever name it had.
+  deny_marker_ = false;
   PGresult* broken = PQprepare(conn, "s2", "select * from no_such_table", 0, nullptr);
   EXPECT_EQ(PQresultStatus(broken), PGRES_FATAL_ERROR);
   PQclear(broken);
   PGresult* real = PQprepare(conn, "s2", "select 'forbidden_marker'", 0, nullptr);
   ASSERT_EQ(PQresultStatus(real), PGRES_COMMAND_OK) << PQresultErrorMessage(real);
   PQclear(real);
+  deny_marker_ = true;
   expect_refused(PQexecPrepared(conn, "s2", 0, nullptr, nullptr, nullptr, 0));
   PQfinish(conn);
 }
