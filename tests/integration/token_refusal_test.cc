@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "gateway_fixture.h"
@@ -19,6 +20,7 @@
 #include "identity/jws.h"
 #include "identity/jwt.h"
 #include "identity/signing_key.h"
+#include "support/pg_wire_client.h"
 #include "support/postgres_server.h"
 
 namespace portcullis::testing {
@@ -120,11 +122,64 @@ class TokenRefusalTest : public ::testing::Test {
     return count;
   }
 
-  // Connects with `token` as `user`; expects a refusal carrying `reason`, and no backend
-  // login on its account.
+  // The gateway's `event=auth_failed` log lines whose reason holds `reason` (as the log
+  // quotes it: a double quote comes out as \").
+  static std::size_t refusals_logged(const std::string& reason) {
+    std::string quoted;
+    for (char c : reason) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    std::istringstream log(gateway_->process().stdout_text() + gateway_->process().stderr_text());
+    std::size_t count = 0;
+    for (std::string line; std::getline(log, line);)
+      if (line.find("event=auth_failed ") != std::string::npos &&
+          line.find(" reason=\"") != std::string::npos && line.find(quoted) != std::string::npos)
+        ++count;
+    return count;
+  }
+
+  // Waits until the gateway has logged more than `before` refusals carrying `reason`: the
+  // refusal was decided by the gateway, not by the client giving up.
+  static bool wait_for_refusal_logged(const std::string& reason, std::size_t before) {
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (refusals_logged(reason) <= before) {
+      if (std::chrono::steady_clock::now() > give_up) return false;
+      std::this_thread::sleep_for(20ms);
+    }
+    return true;
+  }
+
+  // Logs in to the backend directly, under an application name of its own, and waits until
+  // its line is in the backend's log: every login that happened before it is there too.
+  static void backend_log_barrier() {
+    static int serial = 0;
+    const std::string name = "log-barrier-" + std::to_string(++serial);
+    PGconn* conn = PQconnectdb(postgres_
+                                   ->conninfo(postgres_->trust_role(), PostgresServer::kDatabase,
+                                              "application_name=" + name)
+                                   .c_str());
+    EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+    PQfinish(conn);
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (postgres_->log_text().find("application_name=" + name) == std::string::npos) {
+      ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the backend never logged " << name;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+  // After a refusal the gateway logged: no backend login but the barrier's own.
+  static void expect_no_backend_login_since(std::size_t before) {
+    backend_log_barrier();
+    EXPECT_EQ(backend_logins(), before + 1) << "a refused credential reached the backend";
+  }
+
+  // Connects with `token` as `user`; expects a refusal carrying `reason`, logged by the
+  // gateway with that reason, and no backend login on its account.
   static void expect_refused(const std::string& user, const std::string& token,
                              const std::string& reason) {
     const auto before = backend_logins();
+    const auto logged = refusals_logged(reason);
     PGconn* conn = PQconnectdb(gateway_->conninfo(user, token).c_str());
     const std::string error = PQerrorMessage(conn);
     EXPECT_EQ(PQstatus(conn), CONNECTION_BAD);
@@ -136,8 +191,9 @@ class TokenRefusalTest : public ::testing::Test {
     if (token.size() > 16) {
       EXPECT_EQ(error.find(token), std::string::npos);
     }
-    std::this_thread::sleep_for(100ms);  // the log is written asynchronously
-    EXPECT_EQ(backend_logins(), before) << "a refused credential reached the backend";
+    EXPECT_TRUE(wait_for_refusal_logged(reason, logged))
+        << "the gateway logged no refusal with \"" << reason << "\"";
+    expect_no_backend_login_since(before);
   }
 
   static void expect_accepted(const std::string& user, const std::string& token) {
@@ -176,11 +232,17 @@ TEST_F(TokenRefusalTest, AcceptsAValidGatewayToken) {
 }
 
 TEST_F(TokenRefusalTest, RefusesMissingToken) {
+  // libpq gives up by itself on an empty password: an empty password message is sent raw.
   const auto before = backend_logins();
-  PGconn* conn = PQconnectdb(gateway_->conninfo("alice", "").c_str());
-  EXPECT_EQ(PQstatus(conn), CONNECTION_BAD);
-  PQfinish(conn);
-  EXPECT_EQ(backend_logins(), before);
+  const std::string reason = "no token presented";
+  const auto logged = refusals_logged(reason);
+  PgWireClient client(gateway_->port(), "alice", "", "app-db");
+  EXPECT_FALSE(client.ok());
+  EXPECT_NE(client.login_error().find("portcullis: authentication failed: " + reason),
+            std::string::npos)
+      << client.login_error();
+  EXPECT_TRUE(wait_for_refusal_logged(reason, logged));
+  expect_no_backend_login_since(before);
 }
 
 TEST_F(TokenRefusalTest, RefusesTokenWithAlgNone) {
@@ -308,7 +370,16 @@ TEST_F(TokenRefusalTest, ApiKeysWorkUntilRevokedOrExpired) {
   ASSERT_TRUE(short_lived.ok()) << short_lived.describe();
   std::string short_key = short_lived.stdout_text;
   short_key.erase(short_key.find_last_not_of("\r\n") + 1);
-  std::this_thread::sleep_for(1500ms);
+  // Expired once its second is over: wait until the gateway says so, not for a guessed time.
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  for (;;) {
+    PGconn* conn = PQconnectdb(gateway_->conninfo("short-bot", short_key).c_str());
+    const std::string error = PQerrorMessage(conn);
+    PQfinish(conn);
+    if (error.find("API key expired") != std::string::npos) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the key never expired: " << error;
+    std::this_thread::sleep_for(100ms);
+  }
   expect_refused("short-bot", short_key, "API key expired");
 }
 
