@@ -50,10 +50,13 @@ for target in build-fuzz/fuzz/*_fuzz; do
   mkdir -p "$corpus"
   seeds=()
   [ -d "fuzz/corpus/$name" ] && seeds=("fuzz/corpus/$name")
+  # Committed seeds in fuzz/corpus/<target>/, a dictionary in fuzz/dict/<target>.dict.
+  dict=()
+  [ -f "fuzz/dict/$name.dict" ] && dict=("-dict=fuzz/dict/$name.dict")
   say "Fuzzing $name for ${FUZZ_SECONDS}s"
   status=0
-  "$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$corpus" "${seeds[@]}" \
-    > "build-fuzz/$name.log" 2>&1 || status=$?
+  "$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "${dict[@]}" "$corpus" \
+    "${seeds[@]}" > "build-fuzz/$name.log" 2>&1 || status=$?
   grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|INFO: seed corpus|==[0-9]+==|SUMMARY)' \
     "build-fuzz/$name.log" || true
   if [ "$status" -ne 0 ]; then
