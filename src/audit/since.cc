@@ -13,6 +13,12 @@ constexpr std::string_view kSinceForm =
     "expected an RFC 3339 time (2026-11-25T21:04:05Z, 2026-11-25T22:04:05+01:00), a date "
     "(2026-11-25) or a duration back from now (15m, 2h, 1d)";
 
+// The journal's times are nanoseconds of the system clock in 64 bits: about 292 years either
+// side of 1970. Years and durations beyond are refused rather than wrapped around.
+constexpr int kFirstYear = 1678;
+constexpr int kLastYear = 2261;
+constexpr auto kLongestDuration = std::chrono::hours(24 * 365 * 200);
+
 // RFC 3339 allows at most nine fractional digits to matter here: the journal keeps
 // nanoseconds; further digits are read and dropped.
 constexpr int kNanosecondDigits = 9;
@@ -71,6 +77,8 @@ Result<TimePoint> parse_rfc3339(std::string_view text) {
                                          std::chrono::month(static_cast<unsigned>(month)),
                                          std::chrono::day(static_cast<unsigned>(day))};
   if (!date.ok()) return make_error("no such date");
+  if (year < kFirstYear || year > kLastYear)
+    return make_error("the year must be between 1678 and 2261");
   TimePoint time = std::chrono::sys_days(date);
   if (reader.done()) return time;
   if (!reader.take('T') && !reader.take('t') && !reader.take(' '))
@@ -117,6 +125,8 @@ Result<TimePoint> parse_since(std::string_view text, TimePoint now) {
   if (looks_like_date(text)) return parse_rfc3339(text);
   auto duration = policy::parse_duration(text);
   if (!duration) return make_error(std::string(kSinceForm));
+  if (*duration > kLongestDuration)
+    return make_error("a duration back from now of at most 200 years");
   return now - std::chrono::duration_cast<TimePoint::duration>(*duration);
 }
 

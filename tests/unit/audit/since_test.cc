@@ -17,6 +17,14 @@ std::string since(std::string_view text) {
   return format_time(*parsed);
 }
 
+// The journal's clock is 64-bit nanoseconds: what it cannot hold is refused, never wrapped.
+TEST(ParseSince, RefusesTimesTheClockCannotHold) {
+  EXPECT_EQ(since("1677-12-31"), "error: the year must be between 1678 and 2261");
+  EXPECT_EQ(since("2262-01-01T00:00:00Z"), "error: the year must be between 1678 and 2261");
+  EXPECT_EQ(since("90000999999999s"), "error: a duration back from now of at most 200 years");
+  EXPECT_EQ(since("1678-06-01"), "1678-06-01T00:00:00.000000000Z");
+}
+
 TEST(ParseSince, ReadsAnRfc3339TimeInUtc) {
   EXPECT_EQ(since("2026-11-25T21:04:05Z"), "2026-11-25T21:04:05.000000000Z");
 }
