@@ -9,6 +9,7 @@
 
 #include "identity/base64url.h"
 #include "identity/jws.h"
+#include "identity/subject.h"
 
 namespace portcullis::identity {
 namespace {
@@ -41,6 +42,7 @@ Result<Secret> issue_gateway_token(const SigningKey& key, std::string_view issue
                                    const TokenRequest& request, TimePoint now) {
   if (request.subject.empty()) return make_error("the token subject is empty");
   if (request.subject.size() > kMaxNameLength) return make_error("the token subject is too long");
+  if (auto valid = validate_subject(request.subject, "token subject"); !valid) return valid.error();
   for (const auto& group : request.groups)
     if (group.empty() || group.size() > kMaxNameLength)
       return make_error("a group name is empty or too long");
@@ -96,6 +98,8 @@ Result<Identity> GatewayTokenVerifier::verify(const Jwt& jwt, TimePoint now) con
   auto subject = string_claim(jwt.payload, "sub");
   if (!subject) return subject.error();
   if (subject->empty()) return make_error("malformed token: \"sub\" claim is empty");
+  if (auto valid = validate_subject(*subject, "token subject"); !valid)
+    return make_error("malformed token: " + valid.error().message);
   auto groups = string_list_claim(jwt.payload, "groups", false);
   if (!groups) return groups.error();
   auto kind = parse_kind(jwt.payload);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "identity/jws.h"
+#include "identity/subject.h"
 
 namespace portcullis::identity {
 namespace {
@@ -72,6 +73,9 @@ Result<Identity> OidcVerifier::verify(const Jwt& jwt, TimePoint now) const {
   if (!subject) return subject.error();
   if (subject->empty())
     return make_error(fmt::format("malformed token: \"{}\" claim is empty", config_.subject_claim));
+  if (auto valid = validate_subject(*subject, fmt::format("\"{}\" claim", config_.subject_claim));
+      !valid)
+    return make_error("malformed token: " + valid.error().message);
   auto groups = string_list_claim(jwt.payload, config_.groups_claim, true);
   if (!groups) return groups.error();
   auto jti = optional_string_claim(jwt.payload, "jti");

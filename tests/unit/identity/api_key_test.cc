@@ -150,5 +150,22 @@ TEST_F(ApiKeyTest, RecordsUseAtMostOncePerMinute) {
   EXPECT_EQ(store_->list_api_keys()->front().last_used_at, kNow + 61s);
 }
 
+TEST_F(ApiKeyTest, RefusesToCreateAKeyWhoseNameHasAControlCharacter) {
+  EXPECT_FALSE(create_api_key(*store_, {"ci\nbot", {"deploy"}, {}}, kNow));
+}
+
+TEST_F(ApiKeyTest, RefusesAStoredKeyWhoseNameHasAControlCharacter) {
+  // A row not made by create_api_key (written by hand or by an older version).
+  const std::string key = "pcs_" + base64url_encode(std::string(32, 'k'));
+  store::ApiKeyRecord record;
+  record.name = "ci\nbot";
+  record.key_hash = api_key_hash(key);
+  record.groups = {"deploy"};
+  record.created_at = kNow;
+  ASSERT_TRUE(store_->insert_api_key(record));
+  EXPECT_EQ(reason(Secret(key), kNow, "ci\nbot"),
+            "the API key name contains a control character (U+000A at byte 2)");
+}
+
 }  // namespace
 }  // namespace portcullis::identity

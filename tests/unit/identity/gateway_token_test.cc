@@ -219,5 +219,24 @@ TEST_F(GatewayTokenTest, RefusesTokenOfAnotherIssuer) {
             "token issuer \"someone-else\" is not trusted");
 }
 
+TEST_F(GatewayTokenTest, RefusesASubjectThatCouldForgeALogLine) {
+  auto payload = claims();
+  payload["sub"] = "alice\nevent=login_ok subject=admin";
+  auto identity = verify(custom(payload));
+  ASSERT_FALSE(identity);
+  EXPECT_EQ(identity.error().message,
+            "malformed token: the token subject contains a control character (U+000A at byte 5)");
+  payload["sub"] = "alice\xe2\x80\xa8";
+  EXPECT_FALSE(verify(custom(payload)));
+  payload["sub"] = std::string("alice\xff");
+  EXPECT_FALSE(verify(custom(payload)));
+}
+
+TEST_F(GatewayTokenTest, RefusesToIssueForASubjectWithAControlCharacter) {
+  auto token = issue_gateway_token(*key_, "portcullis", {"a\rb", {}, SubjectKind::user, 1h}, kNow);
+  ASSERT_FALSE(token);
+  EXPECT_NE(token.error().message.find("control character"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace portcullis::identity

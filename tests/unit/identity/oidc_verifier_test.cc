@@ -274,5 +274,17 @@ TEST(OidcVerifierLoad, LoadsKeysFromJwksFile) {
   EXPECT_EQ(verifier->issuer(), kIssuer);
 }
 
+TEST_F(OidcVerifierTest, RefusesASubjectThatCouldForgeALogLine) {
+  auto payload = claims();
+  payload["sub"] = "alice\r\nevent=login_ok";
+  EXPECT_EQ(reason(token(payload)),
+            "malformed token: the \"sub\" claim contains a control character (U+000D at byte 5)");
+  payload["sub"] = "alice\xe2\x80\xa9";
+  EXPECT_NE(reason(token(payload)).find("U+2029"), std::string::npos);
+  // Invalid UTF-8 does not get as far: the JSON parser refuses it first.
+  payload["sub"] = std::string("alice\xc0\x8a");
+  EXPECT_NE(reason(token(payload)), "(accepted)");
+}
+
 }  // namespace
 }  // namespace portcullis::identity
