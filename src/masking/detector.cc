@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "masking/validators.h"
 
@@ -26,6 +27,7 @@ enum Trigger : uint8_t {
   kUnderscore,
   kUpperA,
   kUpperJ,
+  kPercent,
 };
 
 constexpr std::array<uint8_t, 256> make_triggers() {
@@ -39,6 +41,7 @@ constexpr std::array<uint8_t, 256> make_triggers() {
   t['_'] = kUnderscore;
   t['A'] = kUpperA;
   t['J'] = kUpperJ;
+  t['%'] = kPercent;
   return t;
 }
 constexpr std::array<uint8_t, 256> kTriggers = make_triggers();
@@ -50,6 +53,7 @@ enum CharClass : uint8_t {
   kIsUpper = 8,
   kIsEmailLocal = 16,  // RFC 5322 atext that people actually use, and '.'
   kIsBase64Url = 32,
+  kIsBase64 = 64,  // the base64 and base64url alphabets together: [A-Za-z0-9+/_-]
 };
 
 constexpr std::array<uint8_t, 256> make_classes() {
@@ -62,6 +66,10 @@ constexpr std::array<uint8_t, 256> make_classes() {
   for (char c : std::string_view("._%+-")) t[static_cast<uint8_t>(c)] |= kIsEmailLocal;
   t['-'] |= kIsBase64Url;
   t['_'] |= kIsBase64Url;
+  for (int c = 0; c < 256; ++c)
+    if (t[c] & kIsBase64Url) t[c] |= kIsBase64;
+  t['+'] |= kIsBase64;
+  t['/'] |= kIsBase64;
   return t;
 }
 constexpr std::array<uint8_t, 256> kClasses = make_classes();
@@ -73,17 +81,39 @@ constexpr std::size_t kMaxIpv6Text = 45;      // INET6_ADDRSTRLEN - 1
 constexpr std::size_t kMaxPemHeader = 64;     // "-----BEGIN ENCRYPTED PRIVATE KEY-----" and kin
 constexpr std::size_t kMaxDigitGroups = 8;
 constexpr std::size_t kMaxTokenBody = 512;
+// Encoded runs worth decoding: 16 base64 characters carry 12 bytes and 16 hex digits 8, about
+// the shortest text a detector finds ("a@b.co" is 6, a card 13). Shorter runs are words.
+constexpr std::size_t kMinEncodedRun = 16;
+// How far one encoded run is decoded: long enough for any value a detector finds inside a
+// sentence, short enough that a run costs a bounded amount of work.
+constexpr std::size_t kMaxEncodedRun = 4096;
 
 class Scanner {
  public:
-  Scanner(std::string_view v, DetectorSet enabled, std::vector<Span>& out)
-      : s_(reinterpret_cast<const uint8_t*>(v.data())), n_(v.size()), on_(enabled), out_(out) {}
+  Scanner(std::string_view v, DetectorSet enabled, std::vector<Span>& out, bool decoded = false)
+      : s_(reinterpret_cast<const uint8_t*>(v.data())),
+        n_(v.size()),
+        on_(enabled),
+        out_(out),
+        decoded_(decoded) {}
 
+  // Bytes the candidate grammars looked at, and the stops of the first pass.
+  uint64_t work() const { return work_; }
+
+  // The first pass and its candidates, then encoded runs (base64, hex) that it left alone.
+  void scan() {
+    const std::size_t first = out_.size();
+    run();
+    if (!decoded_) encoded_runs(first);
+  }
+
+ private:
   void run() {
     std::size_t i = 0;
     while (i < n_) {
       while (i < n_ && kTriggers[s_[i]] == kNone) ++i;
       if (i >= n_) break;
+      ++work_;
       switch (kTriggers[s_[i]]) {
         case kDigit:
           i = on_digit(i);
@@ -95,7 +125,7 @@ class Scanner {
           i = on_colon(i);
           break;
         case kOpen:
-          i = (i + 1 < n_ && is_digit(i + 1) && boundary_before(i)) ? number_run(i) : i + 1;
+          i = on_open(i);
           break;
         case kDash:
           i = on_dash(i);
@@ -109,14 +139,20 @@ class Scanner {
         case kUpperJ:
           i = on_upper_j(i);
           break;
+        case kPercent:
+          i = on_percent(i);
+          break;
         default:
           ++i;
       }
     }
   }
 
- private:
-  bool has(std::size_t p, uint8_t cls) const { return p < n_ && (kClasses[s_[p]] & cls) != 0; }
+  // Every byte a grammar reads goes through here, so counting here bounds the scan's work.
+  bool has(std::size_t p, uint8_t cls) const {
+    ++work_;
+    return p < n_ && (kClasses[s_[p]] & cls) != 0;
+  }
   bool is_digit(std::size_t p) const { return has(p, kIsDigit); }
   bool is_word(std::size_t p) const {
     return has(p, kIsDigit | kIsAlpha) || (p < n_ && s_[p] == '_');
@@ -143,6 +179,16 @@ class Scanner {
   }
 
   // ---- digits: cards, SSNs, phones, IPv4, IBANs ---------------------------------------
+
+  // '+' or '(' before a digit: a phone number when the run reads as one from there. When it
+  // does not, the digits are read again on their own, so that "(4111 1111 1111 1111)" or
+  // "(10.1.2.3)" are not lost to the parenthesis.
+  std::size_t on_open(std::size_t i) {
+    if (i + 1 >= n_ || !is_digit(i + 1) || !boundary_before(i)) return i + 1;
+    const std::size_t found = out_.size();
+    const std::size_t e = number_run(i);
+    return out_.size() != found ? e : i + 1;
+  }
 
   std::size_t on_digit(std::size_t i) {
     if (boundary_before(i)) return number_run(i);
@@ -260,7 +306,10 @@ class Scanner {
       return (e < n_ && s_[e] == '@') ? e : skip_word(e);
     }
     if (r.overflow) return e;
-    const bool time_near = (e < n_ && s_[e] == ':') || (r.begin > 0 && s_[r.begin - 1] == ':');
+    // A ':' between digits makes a time ("12:34", "2023-10-05 12:34"); a ':' after a key
+    // ("ssn:123-45-6789", "tel:+1 415 555 2671") does not.
+    const bool time_near = (e + 1 < n_ && s_[e] == ':' && is_digit(e + 1)) ||
+                           (r.begin >= 2 && s_[r.begin - 1] == ':' && is_digit(r.begin - 2));
     if (on(Detector::ipv4) && is_ipv4(r)) {
       emit(r.begin, e, Detector::ipv4);
     } else if (time_near) {
@@ -379,9 +428,25 @@ class Scanner {
     while (b > floor_ && i - b < kMaxIpv6Text && ipv6_char(b - 1)) --b;
     std::size_t e = i + 1;
     while (e < n_ && e - b < kMaxIpv6Text && ipv6_char(e)) ++e;
-    const std::size_t resume = e;
+    // On a miss the scan resumes right after this colon: the bytes around it were read only
+    // as IPv6 and may start another detection ("key:4111...", "id:AKIA..."). The walk is
+    // bounded by kMaxIpv6Text each way, so this stays linear.
+    const std::size_t resume = i + 1;
     while (e > i + 1 && s_[e - 1] == '.') --e;
     while (b < i && s_[b] == '.') ++b;
+    // A key's colon is not part of the address: "key:2001:db8::1", "id:::ffff:192.0.2.1".
+    auto trim_key_colon = [&] {
+      while (b + 2 < e && s_[b] == ':' && s_[b + 1] == ':' && s_[b + 2] == ':') ++b;
+      if (b + 1 < e && s_[b] == ':' && s_[b + 1] != ':') ++b;
+    };
+    trim_key_colon();
+    if (!boundary_before(b)) {
+      // Hex letters glued to the key ("id:2001:..."): the address starts after the key.
+      std::size_t c = b;
+      while (c < i && s_[c] != ':') ++c;
+      b = c;
+      trim_key_colon();
+    }
     if (!boundary_before(b) || !boundary_after(e) || (e < n_ && s_[e] == ':')) return resume;
     int colons = 0;
     bool hex = false;
@@ -394,8 +459,9 @@ class Scanner {
     std::memcpy(buf, s_ + b, e - b);
     buf[e - b] = 0;
     in6_addr addr{};
-    if (inet_pton(AF_INET6, buf, &addr) == 1) emit(b, e, Detector::ipv6);
-    return resume;
+    if (inet_pton(AF_INET6, buf, &addr) != 1) return resume;
+    emit(b, e, Detector::ipv6);
+    return e;
   }
 
   // ---- token prefixes ------------------------------------------------------------------
@@ -507,6 +573,7 @@ class Scanner {
     p += 5;
     const std::string_view rest = text(p, n_);
     const std::size_t end_marker = rest.find("-----END ");
+    work_ += end_marker == std::string_view::npos ? rest.size() : end_marker;
     std::size_t e = n_;
     if (end_marker != std::string_view::npos) {
       const std::size_t close = rest.find("-----", end_marker + 9);
@@ -516,11 +583,170 @@ class Scanner {
     return e;
   }
 
+  // ---- encodings: percent-encoding, base64, hex -----------------------------------------
+
+  // The detector that finds something in `decoded`, scanned as a value of its own (without
+  // decoding again), or -1.
+  int detect_decoded(std::string_view decoded) {
+    std::vector<Span> found;
+    Scanner inner(decoded, on_, found, true);
+    inner.run();
+    work_ += inner.work_;
+    return found.empty() ? -1 : found.front().detector;
+  }
+
+  static bool is_url_byte(uint8_t c) {
+    return (kClasses[c] & (kIsDigit | kIsAlpha)) != 0 || c == '.' || c == '_' || c == '~' ||
+           c == '+' || c == '-';
+  }
+
+  static int hex_digit(uint8_t c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    return (c | 0x20) - 'a' + 10;
+  }
+
+  // "alice%40example.com": the run of URL bytes and %XX escapes around the first escape is
+  // decoded ('+' as a space) and scanned; a detection masks the whole run.
+  std::size_t on_percent(std::size_t i) {
+    if (decoded_ || i < pct_done_ || !has(i + 1, kIsHex) || !has(i + 2, kIsHex)) return i + 1;
+    std::size_t b = i;
+    while (b > floor_ && i - b < kMaxEncodedRun && is_url_byte(s_[b - 1])) --b;
+    std::string decoded;
+    std::size_t p = b;
+    while (p < n_ && p - b < kMaxEncodedRun) {
+      ++work_;
+      if (s_[p] == '%' && p + 2 < n_ && has(p + 1, kIsHex) && has(p + 2, kIsHex)) {
+        decoded.push_back(static_cast<char>(hex_digit(s_[p + 1]) * 16 + hex_digit(s_[p + 2])));
+        p += 3;
+      } else if (is_url_byte(s_[p])) {
+        decoded.push_back(s_[p] == '+' ? ' ' : static_cast<char>(s_[p]));
+        ++p;
+      } else {
+        break;
+      }
+    }
+    // Later escapes of this run were decoded with it.
+    pct_done_ = p;
+    const int d = detect_decoded(decoded);
+    if (d < 0) return i + 1;
+    emit(b, p, static_cast<Detector>(d));
+    return p;
+  }
+
+  // Runs of base64 characters of at least kMinEncodedRun, found by probing every
+  // kMinEncodedRun-th byte: a run that long always covers a probe, and clean text costs one
+  // probe and a short word walk per kMinEncodedRun bytes. Runs that overlap a detection of
+  // the first pass are left alone; the others are decoded as hex or base64 and scanned.
+  void encoded_runs(std::size_t first) {
+    const std::size_t found_before = out_.size();
+    std::vector<Span> found;
+    std::size_t k = first;  // the next first-pass span that may overlap
+    std::size_t done = 0;   // end of the last run: never walked again
+    std::size_t p = kMinEncodedRun - 1;
+    while (p < n_) {
+      if (!has(p, kIsBase64)) {
+        p += kMinEncodedRun;
+        continue;
+      }
+      std::size_t b = p;
+      while (b > done && p - b < kMaxEncodedRun && has(b - 1, kIsBase64)) --b;
+      std::size_t e = p + 1;
+      while (e < n_ && e - b < kMaxEncodedRun && has(e, kIsBase64)) ++e;
+      // The next probe is the first at or after the end of this run.
+      std::size_t next = p + kMinEncodedRun;
+      while (next < e) next += kMinEncodedRun;
+      done = e;
+      if (e - b >= kMinEncodedRun) {
+        while (k < found_before && out_[k].end <= b) ++k;
+        if (k >= found_before || out_[k].begin >= e) encoded_run(b, e, found);
+      }
+      p = next;
+    }
+    if (found.empty()) return;
+    out_.insert(out_.end(), found.begin(), found.end());
+    std::inplace_merge(out_.begin() + static_cast<std::ptrdiff_t>(first),
+                       out_.begin() + static_cast<std::ptrdiff_t>(found_before), out_.end(),
+                       [](const Span& a, const Span& c) { return a.begin < c.begin; });
+  }
+
+  // One run: the whole of it, then (when it holds '/' or '+', which a URL path or a form
+  // value also has) each long enough piece between them.
+  void encoded_run(std::size_t b, std::size_t e, std::vector<Span>& found) {
+    if (encoded_piece(b, e, found)) return;
+    std::size_t piece = b;
+    bool split = false;
+    for (std::size_t q = b; q <= e; ++q) {
+      if (q < e && s_[q] != '/' && s_[q] != '+') continue;
+      if (q < e) split = true;
+      if (split && q - piece >= kMinEncodedRun) encoded_piece(piece, q, found);
+      piece = q + 1;
+    }
+  }
+
+  // Hex (optionally after "\x", bytea's text form, or "0x"), then base64 or base64url.
+  bool encoded_piece(std::size_t b, std::size_t e, std::vector<Span>& found) {
+    std::size_t span_begin = b;
+    std::size_t h = b;
+    if (s_[h] == 'x' && h > 0 && s_[h - 1] == '\\') {
+      ++h;
+      span_begin = b - 1;
+    } else if (s_[h] == '0' && h + 1 < e && s_[h + 1] == 'x') {
+      h += 2;
+    }
+    std::size_t hex_end = h;
+    while (hex_end < e && has(hex_end, kIsHex)) ++hex_end;
+    std::string decoded;
+    if (hex_end == e && e - h >= kMinEncodedRun && (e - h) % 2 == 0) {
+      for (std::size_t q = h; q < e; q += 2)
+        decoded.push_back(static_cast<char>(hex_digit(s_[q]) * 16 + hex_digit(s_[q + 1])));
+      if (const int d = detect_decoded(decoded); d >= 0) {
+        found.push_back(Span{static_cast<uint32_t>(span_begin), static_cast<uint32_t>(e),
+                             static_cast<uint16_t>(d)});
+        return true;
+      }
+    }
+    decoded.clear();
+    uint32_t bits = 0;
+    int nbits = 0;
+    for (std::size_t q = b; q < e; ++q) {
+      ++work_;
+      const uint8_t c = s_[q];
+      int v;
+      if (c >= 'A' && c <= 'Z') {
+        v = c - 'A';
+      } else if (c >= 'a' && c <= 'z') {
+        v = c - 'a' + 26;
+      } else if (c >= '0' && c <= '9') {
+        v = c - '0' + 52;
+      } else if (c == '+' || c == '-') {
+        v = 62;
+      } else {
+        v = 63;  // '/' or '_'
+      }
+      bits = (bits << 6) | static_cast<uint32_t>(v);
+      nbits += 6;
+      if (nbits >= 8) {
+        nbits -= 8;
+        decoded.push_back(static_cast<char>((bits >> nbits) & 0xff));
+      }
+    }
+    const int d = detect_decoded(decoded);
+    if (d < 0) return false;
+    std::size_t end = e;  // and its padding
+    while (end < n_ && end - e < 2 && s_[end] == '=') ++end;
+    found.push_back(Span{static_cast<uint32_t>(span_begin), static_cast<uint32_t>(end),
+                         static_cast<uint16_t>(d)});
+    return true;
+  }
+
   const uint8_t* s_;
   std::size_t n_;
   DetectorSet on_;
   std::vector<Span>& out_;
-  std::size_t floor_ = 0;  // end of the last span: nothing before it is looked at again
+  bool decoded_;              // scanning decoded bytes: no second decoding
+  std::size_t floor_ = 0;     // end of the last span: nothing before it is looked at again
+  std::size_t pct_done_ = 0;  // end of the last percent-encoded run decoded
+  mutable uint64_t work_ = 0;
 };
 
 }  // namespace
@@ -531,9 +757,11 @@ std::optional<Detector> detector_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-void find_builtin(std::string_view value, DetectorSet enabled, std::vector<Span>& out) {
-  if (enabled == 0) return;
-  Scanner(value, enabled, out).run();
+uint64_t find_builtin(std::string_view value, DetectorSet enabled, std::vector<Span>& out) {
+  if (enabled == 0) return 0;
+  Scanner scanner(value, enabled, out);
+  scanner.scan();
+  return scanner.work();
 }
 
 }  // namespace portcullis::masking

@@ -48,7 +48,10 @@ struct Span {
 };
 
 // Appends to `out` the spans of the enabled built-in detectors in `value`, in order and not
-// overlapping. Linear in the size of the value.
-void find_builtin(std::string_view value, DetectorSet enabled, std::vector<Span>& out);
+// overlapping. Runs of base64, hex and percent-encoding are decoded and scanned too; one that
+// holds a detection is a span as a whole, under the detector that found it inside.
+// Linear in the size of the value: returns the work done (bytes the candidate grammars read,
+// and stops of the first pass), which tests bound.
+uint64_t find_builtin(std::string_view value, DetectorSet enabled, std::vector<Span>& out);
 
 }  // namespace portcullis::masking

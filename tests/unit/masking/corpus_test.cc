@@ -1,5 +1,5 @@
-// Precision and recall of the built-in detectors over a labelled corpus of values: true PII in
-// many formats and near-misses that must stay unmasked.
+// The built-in detectors over a labelled corpus of values: true PII in many formats, which
+// must all be masked, and near-misses, which must all stay as they are.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -34,44 +34,38 @@ std::vector<Labelled> read_corpus() {
   return out;
 }
 
-TEST(MaskingCorpus, HoldsPrecisionAndRecallAbove98Percent) {
+// Every labelled value is checked on its masked text: the expected detector's marker is
+// there, a second scan finds nothing left, and a near-miss comes back byte for byte. No leak
+// is tolerated.
+TEST(MaskingCorpus, MasksEveryValueAndKeepsEveryNearMiss) {
   const auto corpus = read_corpus();
   ASSERT_GE(corpus.size(), 300u);
   auto masker = testing::all_detectors();
   ASSERT_TRUE(masker);
   Scratch scratch;
-  int tp = 0, fp = 0, fn = 0, tn = 0;
+  int pii = 0, near_misses = 0;
   for (const auto& item : corpus) {
     MaskCounts counts;
     MaskResult r;
-    masker->mask_value(item.value, masker->plan_text(), r, scratch, counts);
-    std::vector<std::string> found;
-    for (std::size_t k = 0; k < counts.by_detector().size(); ++k)
-      if (counts.by_detector()[k] > 0) found.emplace_back(masker->detector_name(k));
-    const bool expected = item.detector != "-";
-    const bool right =
-        expected && std::find(found.begin(), found.end(), item.detector) != found.end();
-    if (expected && right) {
-      ++tp;
-      if (found.size() > 1) ++fp;  // a second, wrong detection in the same value
-    } else if (expected) {
-      ++fn;
-      std::cout << "corpus line " << item.line << ": missed " << item.detector << " in \""
-                << item.value << "\"" << (found.empty() ? "" : " (found " + found[0] + ")") << "\n";
-    } else if (!found.empty()) {
-      ++fp;
-      std::cout << "corpus line " << item.line << ": " << found[0] << " in near-miss \""
-                << item.value << "\" -> \"" << r.bytes << "\"\n";
-    } else {
-      ++tn;
+    const bool changed = masker->mask_value(item.value, masker->plan_text(), r, scratch, counts);
+    const std::string out = changed ? r.bytes : item.value;
+    if (item.detector == "-") {
+      ++near_misses;
+      EXPECT_EQ(out, item.value) << "corpus line " << item.line << ": near-miss masked";
+      continue;
     }
+    ++pii;
+    EXPECT_NE(out.find("[" + item.detector + "]"), std::string::npos)
+        << "corpus line " << item.line << ": " << item.detector << " not masked in \"" << item.value
+        << "\" -> \"" << out << "\"";
+    MaskCounts again;
+    MaskResult rescan;
+    EXPECT_FALSE(masker->mask_value(out, masker->plan_text(), rescan, scratch, again))
+        << "corpus line " << item.line << ": masked text still holds a detection: \"" << out
+        << "\"";
   }
-  const double precision = tp + fp == 0 ? 0 : static_cast<double>(tp) / (tp + fp);
-  const double recall = tp + fn == 0 ? 0 : static_cast<double>(tp) / (tp + fn);
-  std::printf("masking corpus: %zu values, %d PII, %d near-misses; precision %.4f, recall %.4f\n",
-              corpus.size(), tp + fn, fp + tn, precision, recall);
-  EXPECT_GE(precision, 0.98);
-  EXPECT_GE(recall, 0.98);
+  std::printf("masking corpus: %zu values, %d PII, %d near-misses\n", corpus.size(), pii,
+              near_misses);
 }
 
 }  // namespace
