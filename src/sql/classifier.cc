@@ -58,7 +58,6 @@ constexpr std::string_view kDangerousFunctions[] = {
     "pg_reload_conf",
     "pg_rotate_logfile",
     "pg_log_backend_memory_contexts",
-    "set_config",
     "pg_switch_wal",
     "pg_create_restore_point",
     "pg_promote",
@@ -77,16 +76,47 @@ constexpr std::string_view kDangerousFunctions[] = {
     "pg_logical_emit_message",
     "pg_import_system_collations",
     "pg_stat_statements_reset",
-    "query_to_xml",
-    "query_to_xmlschema",
-    "query_to_xml_and_xmlschema",
-    "cursor_to_xml",
-    "cursor_to_xmlschema",
-    "table_to_xml",
-    "table_to_xmlschema",
-    "table_to_xml_and_xmlschema",
     "pg_current_logfile",
 };
+
+// The pg_catalog functions a read may call: no side effects, no SQL given as text, no server
+// files (scripts/generate_read_functions.sh generates the list from PostgreSQL 15's catalog and
+// its reviewed exclusions and inclusions). Sorted, for a binary search.
+constexpr std::string_view kReadFunctions[] = {
+#include "sql/read_functions.inc"
+};
+
+// pg_catalog functions that change data: sequences, large objects, notifications.
+constexpr std::string_view kWriteFunctions[] = {
+    "nextval", "setval",      "lo_create",     "lo_creat",  "lo_from_bytea", "lo_put",
+    "lowrite", "lo_truncate", "lo_truncate64", "lo_unlink", "pg_notify",
+};
+
+// Functions that run SQL given as text, and which argument holds it.
+struct SqlTextFunction {
+  std::string_view name;
+  std::size_t arg;
+};
+constexpr SqlTextFunction kSqlTextFunctions[] = {
+    {"query_to_xml", 0},
+    {"query_to_xmlschema", 0},
+    {"query_to_xml_and_xmlschema", 0},
+    {"ts_stat", 0},
+};
+
+// Functions that read the table their first argument names (a regclass).
+constexpr std::string_view kTableDumpFunctions[] = {"table_to_xml", "table_to_xmlschema",
+                                                    "table_to_xml_and_xmlschema"};
+
+// Functions that read every table of a schema or of the database.
+constexpr std::string_view kAllTablesFunctions[] = {
+    "schema_to_xml",   "schema_to_xmlschema",   "schema_to_xml_and_xmlschema",
+    "database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema",
+};
+
+// Nested SQL text (query_to_xml('SELECT query_to_xml(...)')) is classified this deep at most;
+// deeper is unknown.
+constexpr int kMaxSqlTextNesting = 4;
 
 // Families of dangerous functions, matched as prefixes: every pg_ls_*dir listing, the
 // adminpack pg_file_* writers, dblink*, pg_stat_reset*.
@@ -161,6 +191,22 @@ bool is_dangerous_function(std::string_view name) {
   return contains(kDangerousFunctions, name) || starts_with_any(name, kDangerousFunctionPrefixes);
 }
 
+// Exact names: the parser has already folded unquoted names to lower case, and a quoted
+// "Now" is not pg_catalog's now.
+bool is_read_function(std::string_view name) {
+  return std::binary_search(std::begin(kReadFunctions), std::end(kReadFunctions), name);
+}
+
+const SqlTextFunction* find_sql_text_function(std::string_view name) {
+  for (const auto& f : kSqlTextFunctions) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+// Classifies SQL text found inside a statement (query_to_xml's argument). Defined below.
+Classification classify_nested(std::string_view sql);
+
 // True only when PostgreSQL's parse_bool would read `text` as true: any other text (off,
 // false, 0, DEFAULT, an expression) is treated as turning read-only off (fail closed).
 bool clearly_true(std::string_view text) {
@@ -171,6 +217,10 @@ bool clearly_true(std::string_view text) {
   t = t.substr(b, e - b + 1);
   return t == "on" || t == "1" || std::string_view("true").starts_with(t) ||
          std::string_view("yes").starts_with(t);
+}
+
+bool contains_string(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
 }
 
 void add_unique(std::vector<std::string>& list, std::string value) {
@@ -480,6 +530,18 @@ struct Facts {
   bool lifts_read_only = false;       // set_config('default_transaction_read_only', 'off', ...)
   bool changes_text_reading = false;  // set_config('client_encoding' | ..., ...)
   bool too_deep = false;
+  bool unknown_function = false;  // a function not on the read list (user-defined, volatile)
+  bool write_function = false;    // nextval, setval, a large-object writer, pg_notify
+  bool session_function = false;  // set_config of a harmless setting
+  bool admin_setting = false;     // set_config of an administrator's setting
+  bool touches_all_tables = false;
+  bool calls_unknown_functions = false;
+  ClassSet nested_classes = 0;  // of SQL text the statement runs (query_to_xml's argument)
+  bool nested_where_absent = false;
+  std::vector<std::string> columns;           // last names of column references
+  std::vector<std::string> single_name_refs;  // column references of one name: maybe a row
+  std::vector<std::string> relation_names;    // relations and aliases: what a row may name
+  bool whole_row = false;
 };
 
 bool is_dml_node(std::string_view type) {
@@ -609,7 +671,19 @@ class Walker {
     }
     if (is_dml_node(type)) record_dml(o, type);
     if (type == "FuncCall") record_function(o);
+    if (type == "ColumnRef") {
+      record_column(o);
+      return;
+    }
+    if (std::string_view alias = str_field(o, "aliasname"); !alias.empty())
+      add_unique(facts_.relation_names, std::string(alias));
 
+    std::optional<std::string> saved_settings_name;
+    const bool select = type == "SelectStmt";
+    if (select) {
+      saved_settings_name = std::move(settings_name_);
+      settings_name_ = settings_row_name(o);
+    }
     const std::size_t scope_mark = scope_.size();
     element with;
     if (get_field(o, "withClause", with)) walk_with(with, scope_mark);
@@ -634,11 +708,69 @@ class Walker {
         walk(f.value, "CreateStmt", false);
       } else if (key == "larg" || key == "rarg") {
         walk(f.value, "SelectStmt", false);
+      } else if ((key == "targetList" && type == "SelectStmt") || key == "returningList") {
+        walk_targets(f.value);
       } else {
         walk(f.value, {}, is_written_field(type, key, copy_from));
       }
     }
     scope_.resize(scope_mark);
+    if (select) settings_name_ = std::move(saved_settings_name);
+  }
+
+  // A target list entry that is only `*` or `t.*` is expanded by PostgreSQL into the columns
+  // themselves: not a row value. Anything else in the list is walked as usual.
+  void walk_targets(element list) {
+    array items;
+    if (list.get_array().get(items) != SUCCESS) return walk(list, {}, false);
+    for (element item : items) {
+      std::string_view type, val_type;
+      object target, val;
+      element fields_el;
+      array fields;
+      if (unwrap(item, type, target) && type == "ResTarget" &&
+          unwrap_field(target, "val", val_type, val) && val_type == "ColumnRef" &&
+          get_field(val, "fields", fields_el) && fields_el.get_array().get(fields) == SUCCESS &&
+          fields.size() > 0) {
+        element last;
+        std::string_view last_type;
+        object last_node;
+        if (fields.at(fields.size() - 1).get(last) == SUCCESS &&
+            unwrap(last, last_type, last_node) && last_type == "A_Star")
+          continue;
+      }
+      walk(item, {}, false);
+    }
+  }
+
+  // Column lineage for masking: the column's last name, and whether the reference is a whole
+  // row (t.*, or a bare name that may be a relation; decided after the walk).
+  void record_column(object o) {
+    element fields_el;
+    array fields;
+    if (!get_field(o, "fields", fields_el) || fields_el.get_array().get(fields) != SUCCESS) return;
+    std::size_t count = 0;
+    std::string last_name;
+    bool star = false;
+    for (element f : fields) {
+      ++count;
+      std::string_view t;
+      object n;
+      star = false;
+      if (!unwrap(f, t, n)) continue;
+      if (t == "A_Star") {
+        star = true;
+      } else if (t == "String") {
+        last_name = std::string(str_field(n, "sval"));
+      }
+    }
+    if (star) {
+      facts_.whole_row = true;
+      return;
+    }
+    if (last_name.empty()) return;
+    if (count == 1) add_unique(facts_.single_name_refs, last_name);
+    add_unique(facts_.columns, std::move(last_name));
   }
 
   // WITH a AS (...), b AS (...): each CTE's query sees the CTEs before it (all of them when
@@ -675,6 +807,11 @@ class Walker {
     std::string_view schema = str_field(o, "schemaname");
     std::string_view rel = str_field(o, "relname");
     if (rel.empty()) return;
+    add_unique(facts_.relation_names, std::string(rel));
+    element alias_el;
+    object alias;
+    if (get_field(o, "alias", alias_el) && alias_el.get_object().get(alias) == SUCCESS)
+      add_unique(facts_.relation_names, std::string(str_field(alias, "aliasname")));
     // A bare name that a WITH in scope defines is that CTE, not a table. A statement's
     // target is always a table.
     if (!written && catalog.empty() && schema.empty() &&
@@ -695,9 +832,101 @@ class Walker {
     std::string name = dotted_name(funcname, &last);
     if (name.empty()) return;
     std::string base = lower(last);
-    if (is_dangerous_function(base)) facts_.dangerous_function = true;
-    if (base == "set_config") check_set_config(o);
+    const bool dangerous = is_dangerous_function(base);
+    if (dangerous) facts_.dangerous_function = true;
+    // pg_catalog's functions are named bare or as pg_catalog.f; any other schema is not it.
+    const bool catalog = name == last || name == "pg_catalog." + last;
     add_unique(facts_.functions, std::move(name));
+    if (!catalog) {
+      facts_.unknown_function = true;
+      return;
+    }
+    if (last == "set_config") {
+      check_set_config(o);
+    } else if (contains(kWriteFunctions, last)) {
+      facts_.write_function = true;
+    } else if (const SqlTextFunction* f = find_sql_text_function(last)) {
+      // ts_rewrite(query, target, substitute) is plain; ts_rewrite(query, 'SELECT ...') runs SQL.
+      check_sql_text(o, f->arg);
+    } else if (last == "ts_rewrite") {
+      if (arg_count(o) != 3) check_sql_text(o, 1);
+    } else if (contains(kTableDumpFunctions, last)) {
+      auto table = arg_text(o, 0);
+      if (table && !table->empty()) {
+        add_unique(facts_.tables_read, regclass_name(*table));
+      } else {
+        facts_.unknown_function = true;
+      }
+    } else if (contains(kAllTablesFunctions, last)) {
+      facts_.touches_all_tables = true;
+      facts_.unknown_function = true;
+    } else if (!dangerous && !is_read_function(last)) {
+      facts_.unknown_function = true;
+    }
+  }
+
+  static std::size_t arg_count(object o) {
+    element args_el;
+    array args;
+    if (!get_field(o, "args", args_el) || args_el.get_array().get(args) != SUCCESS) return 0;
+    return args.size();
+  }
+
+  static std::optional<std::string> arg_text(object o, std::size_t index) {
+    element args_el;
+    array args;
+    element arg;
+    if (!get_field(o, "args", args_el) || args_el.get_array().get(args) != SUCCESS ||
+        args.at(index).get(arg) != SUCCESS)
+      return std::nullopt;
+    return const_text(arg);
+  }
+
+  // 'Public.Orders' as regclass input reads: unquoted parts fold to lower case.
+  static std::string regclass_name(const std::string& text) {
+    std::string out;
+    bool quoted = false;
+    for (char c : text) {
+      if (c == '"') {
+        quoted = !quoted;
+        continue;
+      }
+      out.push_back(quoted ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    return out;
+  }
+
+  // The SQL text argument: a constant is classified like any statement and its facts become
+  // this statement's; anything computed could be any statement.
+  void check_sql_text(object o, std::size_t index) {
+    auto text = arg_text(o, index);
+    if (!text) {
+      facts_.unknown_function = true;
+      facts_.calls_unknown_functions = true;
+      return;
+    }
+    Classification inner = classify_nested(*text);
+    if (inner.statements.empty()) facts_.unknown_function = true;
+    for (const Statement& st : inner.statements) {
+      facts_.nested_classes |= st.classes;
+      for (const auto& t : st.tables_read) add_unique(facts_.tables_read, t);
+      for (const auto& t : st.tables_written) add_unique(facts_.tables_written, t);
+      for (const auto& f : st.functions) add_unique(facts_.functions, f);
+      for (const auto& k : st.nested_kinds) add_unique(facts_.dml_kinds, k);
+      for (const auto& c : st.columns_referenced) add_unique(facts_.columns, c);
+      if (st.whole_row_reference) facts_.whole_row = true;
+      if (st.where_absent) facts_.nested_where_absent = true;
+      if (st.lifts_read_only) facts_.lifts_read_only = true;
+      if (st.changes_text_reading) facts_.changes_text_reading = true;
+      if (st.calls_unknown_functions) facts_.calls_unknown_functions = true;
+      if (st.touches_all_tables) facts_.touches_all_tables = true;
+      // A statement that is not a query (SET, VACUUM) cannot run inside a function.
+      if (st.kind != "select" && !is_dml_node_kind(st.kind)) facts_.nested_classes |= kUnknown;
+    }
+  }
+
+  static bool is_dml_node_kind(std::string_view kind) {
+    return kind == "insert" || kind == "update" || kind == "delete" || kind == "merge";
   }
 
   // set_config(name, value, is_local): the same effects as SET name = value.
@@ -712,22 +941,68 @@ class Walker {
       if (i == 1) value = const_text(a);
       ++i;
     }
+    if (!setting) {
+      // SELECT set_config(name, ...) FROM pg_settings WHERE name = 'x' (pg_dump) names x.
+      element first;
+      if (args.at(0).get(first) == SUCCESS && is_name_column(first) && settings_name_)
+        setting = settings_name_;
+    }
     if (!setting) {  // a computed name could be any setting
       facts_.role_function = true;
       facts_.lifts_read_only = true;
       facts_.changes_text_reading = true;
+      facts_.dangerous_function = true;
       return;
     }
     std::string name = lower(*setting);
     if (is_text_reading_setting(name)) facts_.changes_text_reading = true;
-    if (is_role_setting(name)) facts_.role_function = true;
-    if (is_read_only_setting(name) && !(value && clearly_true(*value))) {
+    if (is_role_setting(name)) {
+      facts_.role_function = true;
+    } else if (is_admin_setting(name)) {
+      facts_.admin_setting = true;
+    } else if (is_read_only_setting(name) && !(value && clearly_true(*value))) {
       facts_.lifts_read_only = true;
+    } else {
+      // Like SET name = value: a setting of this session only.
+      facts_.session_function = true;
     }
   }
 
+  static bool is_name_column(element e) {
+    std::string_view type;
+    object node;
+    element fields;
+    return unwrap(e, type, node) && type == "ColumnRef" && get_field(node, "fields", fields) &&
+           dotted_name(fields) == "name";
+  }
+
+  // For SELECT ... FROM pg_settings WHERE name = 'x': the setting the column `name` holds.
+  static std::optional<std::string> settings_row_name(object select) {
+    element from_el, where;
+    array from;
+    if (!get_field(select, "fromClause", from_el) || from_el.get_array().get(from) != SUCCESS ||
+        from.size() != 1 || !get_field(select, "whereClause", where))
+      return std::nullopt;
+    element rel;
+    std::string_view type;
+    object rv;
+    if (from.at(0).get(rel) != SUCCESS || !unwrap(rel, type, rv) || type != "RangeVar" ||
+        str_field(rv, "relname") != "pg_settings")
+      return std::nullopt;
+    if (auto schema = str_field(rv, "schemaname"); !schema.empty() && schema != "pg_catalog")
+      return std::nullopt;
+    object expr;
+    element name_el, l, r;
+    if (!unwrap(where, type, expr) || type != "A_Expr" || str_field(expr, "kind") != "AEXPR_OP" ||
+        !get_field(expr, "name", name_el) || dotted_name(name_el) != "=" ||
+        !get_field(expr, "lexpr", l) || !get_field(expr, "rexpr", r) || !is_name_column(l))
+      return std::nullopt;
+    return const_text(r);
+  }
+
   Facts& facts_;
-  std::vector<std::string_view> scope_;  // CTE names visible at this point of the walk
+  std::optional<std::string> settings_name_;  // see settings_row_name
+  std::vector<std::string_view> scope_;       // CTE names visible at this point of the walk
   int depth_ = 0;
 };
 
@@ -767,9 +1042,7 @@ constexpr NodeRule kNodeRules[] = {
     {"DeleteStmt", "delete", kWrite},
     {"MergeStmt", "merge", kWrite},
     {"TruncateStmt", "truncate", kWrite},
-    {"LockStmt", "lock", kWrite},
     {"FetchStmt", "", kRead},
-    {"ClosePortalStmt", "close", kRead},
     {"CreateStmt", "create_table", kDdl},
     {"CreateForeignTableStmt", "", kDdl},
     {"IndexStmt", "create_index", kDdl},
@@ -907,6 +1180,9 @@ void merge_objects(Statement& into, const Statement& from) {
   for (const auto& t : from.tables_read) add_unique(into.tables_read, t);
   for (const auto& t : from.tables_written) add_unique(into.tables_written, t);
   for (const auto& f : from.functions) add_unique(into.functions, f);
+  for (const auto& c : from.columns_referenced) add_unique(into.columns_referenced, c);
+  if (from.whole_row_reference) into.whole_row_reference = true;
+  if (from.touches_all_tables) into.touches_all_tables = true;
 }
 
 Statement unknown_statement() {
@@ -924,8 +1200,27 @@ std::optional<Statement> analyze_inner(object node, std::string_view key, int de
   return analyze(type, inner, depth + 1);
 }
 
-// Applies what the walk found that holds for any statement.
-void apply_facts(Statement& s, Facts& f) {
+// Applies what the walk found that holds for any statement. `runs` is false for statements
+// that only store expressions (a column default, a view's query): their functions run later,
+// under whatever statement uses them.
+void apply_facts(Statement& s, Facts& f, bool runs) {
+  s.columns_referenced = std::move(f.columns);
+  // A bare name that some relation or alias in the statement carries may be that row; a
+  // column of the same name wins in PostgreSQL, but assuming the row is the safe side.
+  s.whole_row_reference = f.whole_row || std::any_of(f.single_name_refs.begin(),
+                                                     f.single_name_refs.end(), [&](const auto& n) {
+                                                       return contains_string(f.relation_names, n);
+                                                     });
+  s.touches_all_tables = f.touches_all_tables;
+  if (runs) {
+    if (f.unknown_function) s.classes |= kUnknown;
+    if (f.write_function) s.classes |= kWrite;
+    if (f.session_function) s.classes |= kSession;
+    if (f.admin_setting) s.classes |= kAdmin;
+    s.classes |= f.nested_classes;
+    if (f.nested_where_absent) s.where_absent = true;
+    if (f.calls_unknown_functions) s.calls_unknown_functions = true;
+  }
   s.tables_read = std::move(f.tables_read);
   s.tables_written = std::move(f.tables_written);
   s.functions = std::move(f.functions);
@@ -1127,6 +1422,7 @@ Statement analyze(std::string_view type, object node, int depth) {
     s = std::move(*inner);
     s.inner_kind = std::move(s.kind);
     s.kind = "declare_cursor";
+    s.cursor_name = std::string(str_field(node, "portalname"));
     return s;
   }
 
@@ -1214,7 +1510,16 @@ Statement analyze(std::string_view type, object node, int depth) {
     s.classes = kAdmin;
   } else if (type == "FetchStmt") {
     s.kind = bool_field(node, "ismove") ? "move" : "fetch";
+    s.cursor_name = std::string(str_field(node, "portalname"));
     s.classes = kRead;
+  } else if (type == "ClosePortalStmt") {
+    s.kind = "close";
+    s.cursor_name = std::string(str_field(node, "portalname"));  // empty for CLOSE ALL
+    s.classes = kRead;
+  } else if (type == "LockStmt") {
+    // ACCESS SHARE (mode 1) is the lock a SELECT takes: pg_dump locks every table so.
+    s.kind = "lock";
+    s.classes = int_field(node, "mode") == 1 ? kRead : kWrite;
   } else if (type == "ExecuteStmt") {
     // The session knows what the prepared statement is and decides it as that.
     s.kind = "execute";
@@ -1258,7 +1563,9 @@ Statement analyze(std::string_view type, object node, int depth) {
     s.classes = ddl_like ? kDdl : kUnknown;
   }
 
-  apply_facts(s, facts);
+  const bool runs = type == "SelectStmt" || is_dml_node(type) || type == "CopyStmt" ||
+                    type == "CreateTableAsStmt" || type == "ExecuteStmt";
+  apply_facts(s, facts, runs);
   if (inner) merge_objects(s, *inner);
   // A DO block's body is procedural code the parse tree does not open.
   if (type == "DoStmt") s.calls_unknown_functions = true;
@@ -1344,6 +1651,28 @@ Classification classify_tree(std::string_view sql, const char* json,
     c.statements.push_back(std::move(s));
   }
   return c;
+}
+
+thread_local int sql_text_nesting = 0;
+
+Classification classify_nested(std::string_view sql) {
+  if (sql_text_nesting >= kMaxSqlTextNesting || sql.find('\0') != std::string_view::npos) {
+    return unparsable(sql, "SQL text nested too deep");
+  }
+  struct Nesting {
+    Nesting() { ++sql_text_nesting; }
+    ~Nesting() { --sql_text_nesting; }
+  } nesting;
+  std::string text(sql);
+  PgQueryParseResult r = pg_query_parse(text.c_str());
+  struct Free {
+    PgQueryParseResult& r;
+    ~Free() { pg_query_free_parse_result(r); }
+  } free_result{r};
+  if (r.error != nullptr || r.parse_tree == nullptr) return unparsable(sql, "unparsable SQL text");
+  // The caller is walking the thread's shared parser's document: this one needs its own.
+  simdjson::dom::parser parser;
+  return classify_tree(sql, r.parse_tree, parser);
 }
 
 // Frees libpg_query's result on every path out.

@@ -91,10 +91,13 @@ struct Statement {
   // fast-path FunctionCall by an unknown OID. A guardrail on `functions` matches it, since
   // it cannot be shown not to call them.
   bool calls_unknown_functions = false;
+  // The statement reads every table of a schema or of the database (schema_to_xml,
+  // database_to_xml): `tables_read` cannot name them. Class unknown as well.
+  bool touches_all_tables = false;
   // PREPARE name AS ... / EXECUTE name / DEALLOCATE name: the prepared statement's name.
   std::string prepared_name;
-  // FETCH / MOVE: the cursor or portal it reads (a portal bound with the extended protocol is
-  // a cursor too: the session decides such a FETCH as the statement behind the portal).
+  // FETCH / MOVE / CLOSE / DECLARE: the cursor or portal it names (a portal bound with the extended
+  // protocol is a cursor too: the session decides such a FETCH as the statement behind the portal).
   std::string cursor_name;
   // Column lineage for masking: the last name of every column reference anywhere in the
   // statement (lower-cased where unquoted), and whether a whole row of a relation is used as

@@ -267,10 +267,14 @@ TEST(ClassifierTest, FunctionsInValuesAndIndexExpressionsAreFound) {
 
 // --- set_config ------------------------------------------------------------------------
 
-TEST(ClassifierTest, SetConfigIsAdmin) {
+TEST(ClassifierTest, SetConfigOfASessionSettingIsSession) {
   Statement s = one("SELECT set_config('application_name', 'x', false)");
-  EXPECT_EQ(s.classes, kRead | kAdmin);
+  EXPECT_EQ(s.classes, kRead | kSession);
   EXPECT_FALSE(s.lifts_read_only);
+  // pg_dump's first query.
+  Statement d = one("SELECT pg_catalog.set_config('search_path', '', false)");
+  EXPECT_EQ(d.classes, kRead | kSession);
+  EXPECT_EQ(one("SELECT set_config('log_statement', 'none', false)").classes, kRead | kAdmin);
 }
 
 TEST(ClassifierTest, SetConfigTurningReadOnlyOffLiftsReadOnly) {
@@ -839,6 +843,179 @@ TEST(ClassifierTest, CopyToTheClientKeepsItsRowFormat) {
   EXPECT_EQ(one("copy t to stdout (format binary)").copy->format, "binary");
   // A server file is no client COPY.
   EXPECT_FALSE(one("copy t to '/tmp/x'").copy.has_value());
+}
+
+
+// --- functions a read may call ----------------------------------------------------------
+
+TEST(ClassifierTest, SqlTextOfQueryToXmlIsClassifiedAsItsStatement) {
+  Statement lift = one(
+      "SELECT query_to_xml('SELECT set_config(''default_transaction_read_only'',''off'',false)', "
+      "true, true, '')");
+  EXPECT_TRUE(lift.lifts_read_only);
+  EXPECT_TRUE(has(lift.classes, StatementClass::admin));
+  EXPECT_TRUE(has_item(lift.functions, "set_config"));
+
+  Statement kill = one("SELECT query_to_xml('select pg_terminate_backend(123)',true,true,'')");
+  EXPECT_TRUE(has(kill.classes, StatementClass::admin));
+
+  Statement stat = one("SELECT ts_stat('SELECT * FROM secret')");
+  EXPECT_TRUE(has_item(stat.tables_read, "secret"));
+  EXPECT_EQ(stat.classes, kRead);
+
+  Statement rewrite = one("SELECT ts_rewrite('a'::tsquery, 'SELECT t, s FROM aliases')");
+  EXPECT_TRUE(has_item(rewrite.tables_read, "aliases"));
+  EXPECT_EQ(one("SELECT ts_rewrite('a & b'::tsquery, 'a'::tsquery, 'c'::tsquery)").classes, kRead);
+
+  Statement nested =
+      one("SELECT query_to_xml('SELECT query_to_xml(''SELECT * FROM secret'', true, true, '''')', "
+          "true, true, '')");
+  EXPECT_TRUE(has_item(nested.tables_read, "secret"));
+  EXPECT_EQ(nested.classes, kRead);
+
+  Statement table = one("SELECT table_to_xml('Public.Secret', true, true, '')");
+  EXPECT_TRUE(has_item(table.tables_read, "public.secret"));
+  EXPECT_EQ(table.classes, kRead);
+}
+
+TEST(ClassifierTest, ComputedSqlTextIsUnknown) {
+  for (const char* sql : {
+           "SELECT query_to_xml(q, true, true, '') FROM queries",
+           "SELECT query_to_xml('SELECT ' || 1, true, true, '')",
+           "SELECT ts_stat(current_setting('x'))",
+           "SELECT table_to_xml(t::regclass, true, true, '') FROM names",
+           "SELECT cursor_to_xml('c', 10, true, true, '')",
+           "SELECT query_to_xml('not sql at all', true, true, '')",
+           "SELECT query_to_xml('VACUUM', true, true, '')",
+       }) {
+    Statement s = one(sql);
+    EXPECT_TRUE(has(s.classes, StatementClass::unknown)) << sql;
+  }
+}
+
+TEST(ClassifierTest, SchemaAndDatabaseDumpsTouchEveryTable) {
+  Statement s = one("SELECT schema_to_xml('public', true, true, '')");
+  EXPECT_TRUE(s.touches_all_tables);
+  EXPECT_TRUE(has(s.classes, StatementClass::unknown));
+  Statement d = one("SELECT pg_catalog.database_to_xmlschema(true, true, '')");
+  EXPECT_TRUE(d.touches_all_tables);
+  EXPECT_TRUE(has(d.classes, StatementClass::unknown));
+}
+
+TEST(ClassifierTest, FunctionsThatChangeDataAreWrite) {
+  for (const char* sql : {"SELECT nextval('s')", "SELECT setval('s', 1)",
+                          "SELECT pg_notify('c','x')", "SELECT lo_from_bytea(0,'x')",
+                          "SELECT pg_catalog.lo_unlink(42)", "SELECT lo_put(42, 0, 'x')"}) {
+    Statement s = one(sql);
+    EXPECT_TRUE(has(s.classes, StatementClass::write)) << sql;
+    EXPECT_FALSE(has(s.classes, StatementClass::unknown)) << sql;
+  }
+}
+
+TEST(ClassifierTest, FunctionsOffTheReadListAreUnknown) {
+  for (const char* sql : {
+           "SELECT my_schema.f()",
+           "SELECT f(1)",
+           "SELECT public.lower('x')",  // another schema's lower is not pg_catalog's
+           "SELECT \"Lower\"('x')",
+           "SELECT txid_current()",
+           "SELECT pg_current_xact_id()",
+           "SELECT pg_advisory_lock(1)",
+           "SELECT pg_try_advisory_xact_lock(1)",
+           "SELECT * FROM generate_series(1, 3) g WHERE my_check(g)",
+           "SELECT pg_config()",
+       }) {
+    Statement s = one(sql);
+    EXPECT_TRUE(has(s.classes, StatementClass::unknown)) << sql;
+  }
+}
+
+TEST(ClassifierTest, CatalogFunctionsAggregatesAndWindowsStayRead) {
+  for (const char* sql : {
+           "SELECT count(*), now(), lower(name) FROM t",
+           "SELECT pg_catalog.count(*), sum(x), row_number() OVER (ORDER BY x) FROM t",
+           "SELECT random(), clock_timestamp(), gen_random_uuid(), currval('s'), pg_sleep(0)",
+           "SELECT pg_catalog.pg_get_viewdef('v'::regclass), format_type(23, -1), "
+           "pg_get_expr(adbin, adrelid), obj_description(1, 'pg_class'), acldefault('r', 10), "
+           "pg_get_userbyid(10), array_to_string(ARRAY[1], ',')",
+           "SELECT coalesce(a, b), greatest(a, b), nullif(a, b), CAST(a AS text), "
+           "extract(year FROM now()), substring('abc' FROM 2), trim(' x ') FROM t",
+           "SELECT last_value, is_called FROM seq",
+           "SELECT current_setting('search_path'), pg_size_pretty(pg_database_size('x'))",
+       }) {
+    Statement s = one(sql);
+    EXPECT_EQ(s.classes, kRead) << sql;
+  }
+}
+
+TEST(ClassifierTest, ExpressionsStoredByDdlDoNotRunTheirFunctions) {
+  Statement t = one("CREATE TABLE t (id bigint DEFAULT nextval('s'), x int CHECK (my_check(x)))");
+  EXPECT_EQ(t.classes, kDdl);
+  EXPECT_EQ(one("CREATE VIEW v AS SELECT my_schema.f()").classes, kDdl);
+}
+
+TEST(ClassifierTest, SetConfigFromPgSettingsNamesTheSetting) {
+  // pg_dump 15: the name comes from the one pg_settings row the WHERE picks.
+  Statement s =
+      one("SELECT set_config(name, 'view, foreign-table', false) FROM pg_settings WHERE name = "
+          "'restrict_nonsystem_relation_kind'");
+  EXPECT_EQ(s.classes, kRead | kSession);
+  EXPECT_FALSE(s.lifts_read_only);
+  Statement lift =
+      one("SELECT set_config(name, 'off', false) FROM pg_settings WHERE name = "
+          "'default_transaction_read_only'");
+  EXPECT_TRUE(lift.lifts_read_only);
+  Statement any = one("SELECT set_config(name, 'off', false) FROM pg_settings");
+  EXPECT_TRUE(any.lifts_read_only);
+  EXPECT_TRUE(has(any.classes, StatementClass::admin));
+}
+
+TEST(ClassifierTest, LockInAccessShareModeIsRead) {
+  EXPECT_EQ(one("LOCK TABLE public.customers IN ACCESS SHARE MODE").classes, kRead);
+  EXPECT_EQ(one("LOCK TABLE t").classes, kWrite);
+  EXPECT_EQ(one("LOCK TABLE t IN ROW EXCLUSIVE MODE").classes, kWrite);
+}
+
+TEST(ClassifierTest, CursorStatementsNameTheirCursor) {
+  Statement f = one("FETCH 10 FROM c1");
+  EXPECT_EQ(f.kind, "fetch");
+  EXPECT_EQ(f.cursor_name, "c1");
+  Statement m = one("MOVE FORWARD ALL IN \"My Cursor\"");
+  EXPECT_EQ(m.kind, "move");
+  EXPECT_EQ(m.cursor_name, "My Cursor");
+  Statement c = one("CLOSE c1");
+  EXPECT_EQ(c.kind, "close");
+  EXPECT_EQ(c.cursor_name, "c1");
+  Statement d = one("DECLARE c2 CURSOR FOR SELECT 1");
+  EXPECT_EQ(d.cursor_name, "c2");
+}
+
+TEST(ClassifierTest, ColumnLineage) {
+  Statement s = one("SELECT c.name, lower(Email), \"Mixed\" FROM customers c WHERE id = 1");
+  EXPECT_TRUE(has_item(s.columns_referenced, "name"));
+  EXPECT_TRUE(has_item(s.columns_referenced, "email"));
+  EXPECT_TRUE(has_item(s.columns_referenced, "Mixed"));
+  EXPECT_TRUE(has_item(s.columns_referenced, "id"));
+  EXPECT_FALSE(s.whole_row_reference);
+
+  EXPECT_FALSE(one("SELECT * FROM customers").whole_row_reference);
+  EXPECT_FALSE(one("SELECT t.*, 1 FROM customers t").whole_row_reference);
+  for (const char* sql : {
+           "SELECT row_to_json(t.*) FROM customers t",
+           "SELECT count(t.*) FROM customers t",
+           "SELECT ROW(t.*) FROM customers t",
+           "SELECT row_to_json(t) FROM customers t",
+           "SELECT t FROM customers t",
+           "SELECT t::text FROM customers t",
+           "SELECT customers FROM customers",
+           "SELECT x FROM (SELECT * FROM customers) x",
+           "SELECT (SELECT row_to_json(c) FROM customers c LIMIT 1)",
+           "COPY (SELECT to_json(t) FROM customers t) TO STDOUT",
+       }) {
+    EXPECT_TRUE(one(sql).whole_row_reference) << sql;
+  }
+  Statement copy = one("COPY (SELECT email FROM customers) TO STDOUT");
+  EXPECT_TRUE(has_item(copy.columns_referenced, "email"));
 }
 
 }  // namespace portcullis::sql
