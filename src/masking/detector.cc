@@ -633,34 +633,47 @@ class Scanner {
     return p;
   }
 
-  // Runs of base64 characters of at least kMinEncodedRun, found by probing every
-  // kMinEncodedRun-th byte: a run that long always covers a probe, and clean text costs one
-  // probe and a short word walk per kMinEncodedRun bytes. Runs that overlap a detection of
-  // the first pass are left alone; the others are decoded as hex or base64 and scanned.
+  // Whether all eight bytes of `x` lie in '+'..'z', the span of the base64 alphabets (the
+  // bit tricks of "Bit Twiddling Hacks", hasless and hasmore). A space, a control byte or
+  // UTF-8 anywhere rejects the block.
+  static bool maybe_base64_block(uint64_t x) {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    const uint64_t below = (x - kOnes * '+') & ~x & kHigh;
+    const uint64_t above = ((x + kOnes * (127 - 'z')) | x) & kHigh;
+    return (below | above) == 0;
+  }
+
+  // Runs of base64 characters of at least kMinEncodedRun. Such a run always covers a whole
+  // eight-byte block of the value, so only blocks that could be all base64 are looked at:
+  // clean text, with a space every few bytes, costs one load and a few operations per block.
+  // Runs that overlap a detection of the first pass are left alone; the others are decoded
+  // as hex or base64 and scanned.
   void encoded_runs(std::size_t first) {
+    static_assert(kMinEncodedRun >= 16, "a run must cover a whole 8-byte block");
+    if (n_ < kMinEncodedRun) return;
     const std::size_t found_before = out_.size();
     std::vector<Span> found;
     std::size_t k = first;  // the next first-pass span that may overlap
     std::size_t done = 0;   // end of the last run: never walked again
-    std::size_t p = kMinEncodedRun - 1;
-    while (p < n_) {
-      if (!has(p, kIsBase64)) {
-        p += kMinEncodedRun;
-        continue;
-      }
-      std::size_t b = p;
-      while (b > done && p - b < kMaxEncodedRun && has(b - 1, kIsBase64)) --b;
+    for (std::size_t q = 0; q + 8 <= n_; q += 8) {
+      if (q + 8 <= done) continue;
+      uint64_t block;
+      std::memcpy(&block, s_ + q, 8);
+      ++work_;
+      if (!maybe_base64_block(block)) continue;
+      std::size_t b = std::max(q, done);
+      if ((kClasses[s_[b]] & kIsBase64) == 0) continue;
+      const std::size_t p = b;
+      while (b > done && p - b < kMaxEncodedRun && (kClasses[s_[b - 1]] & kIsBase64) != 0) --b;
       std::size_t e = p + 1;
-      while (e < n_ && e - b < kMaxEncodedRun && has(e, kIsBase64)) ++e;
-      // The next probe is the first at or after the end of this run.
-      std::size_t next = p + kMinEncodedRun;
-      while (next < e) next += kMinEncodedRun;
+      while (e < n_ && e - b < kMaxEncodedRun && (kClasses[s_[e]] & kIsBase64) != 0) ++e;
+      work_ += e - b;
       done = e;
       if (e - b >= kMinEncodedRun) {
         while (k < found_before && out_[k].end <= b) ++k;
         if (k >= found_before || out_[k].begin >= e) encoded_run(b, e, found);
       }
-      p = next;
     }
     if (found.empty()) return;
     out_.insert(out_.end(), found.begin(), found.end());
