@@ -1,0 +1,1 @@
+SELECT query_to_xml('select pg_terminate_backend(123)',true,true,'')

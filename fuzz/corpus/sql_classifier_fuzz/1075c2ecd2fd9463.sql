@@ -1,0 +1,1 @@
+SELECT lo_get(1), loread(lo_open(1, 262144), 10)

@@ -1,0 +1,1 @@
+SET row_security = off

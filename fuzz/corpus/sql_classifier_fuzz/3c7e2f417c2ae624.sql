@@ -1,0 +1,1 @@
+SELECT query_to_xml('SELECT set_config(''default_transaction_read_only'',''off'',false)', true, true, '')

@@ -1,0 +1,1 @@
+SELECT query_to_xml('SELECT query_to_xml(''SELECT * FROM secret'', true, true, '''')', true, true, '')

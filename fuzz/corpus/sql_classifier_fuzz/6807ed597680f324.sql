@@ -1,0 +1,1 @@
+SELECT txid_current(), pg_current_xact_id()

@@ -1,0 +1,1 @@
+SELECT pg_catalog.pg_get_viewdef('v'::regclass), pg_catalog.format_type(23, -1), pg_get_expr(adbin, adrelid) FROM pg_attrdef

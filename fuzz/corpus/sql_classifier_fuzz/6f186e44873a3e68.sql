@@ -1,0 +1,1 @@
+SELECT set_config(current_user, 'off', true)

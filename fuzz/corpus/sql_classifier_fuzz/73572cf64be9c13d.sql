@@ -1,0 +1,1 @@
+SELECT lo_from_bytea(0, 'x'), lo_put(1, 0, 'y'), lo_unlink(1)

@@ -1,0 +1,1 @@
+SELECT query_to_xmlschema('SELECT * FROM secret', true, true, '')

@@ -1,0 +1,1 @@
+SELECT nextval('s'), setval('s', 1), currval('s'), lastval()

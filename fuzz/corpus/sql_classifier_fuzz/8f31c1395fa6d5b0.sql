@@ -1,0 +1,1 @@
+SELECT count(*), now(), lower(name) FROM t

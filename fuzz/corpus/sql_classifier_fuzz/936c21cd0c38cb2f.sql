@@ -1,0 +1,1 @@
+FETCH 100 FROM _pg_dump_cursor

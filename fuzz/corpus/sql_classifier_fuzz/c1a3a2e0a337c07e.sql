@@ -1,0 +1,1 @@
+SELECT query_to_xml(q, true, true, '') FROM queries

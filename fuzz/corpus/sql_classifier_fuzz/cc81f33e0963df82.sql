@@ -1,0 +1,1 @@
+SELECT row_to_json(t.*), row_to_json(t), t::text, ROW(t.*) FROM customers t

@@ -1,0 +1,1 @@
+SELECT row_number() OVER (ORDER BY id), sum(total) OVER () FROM orders

@@ -1,0 +1,1 @@
+EXPLAIN ANALYZE SELECT query_to_xml('delete from orders', true, true, '')

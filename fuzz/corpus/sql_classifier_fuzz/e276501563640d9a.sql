@@ -1,0 +1,1 @@
+SELECT last_value, is_called FROM public.order_seq

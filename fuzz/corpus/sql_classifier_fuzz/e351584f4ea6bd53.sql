@@ -1,0 +1,1 @@
+LOCK TABLE public.customers IN ACCESS SHARE MODE

@@ -1,0 +1,1 @@
+COPY (SELECT to_json(c) FROM customers c) TO STDOUT

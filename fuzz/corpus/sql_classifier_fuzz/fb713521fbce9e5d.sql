@@ -1,0 +1,1 @@
+SELECT my_schema.f(), public.lower('x'), "Lower"('x')
