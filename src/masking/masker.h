@@ -114,6 +114,8 @@ class Masker {
 
   // Whether anything can be masked at all (a profile with detectors or column rules).
   bool active() const { return builtin_ != 0 || custom_count_ > 0 || !columns_.empty(); }
+  // Whether the profile has custom detectors, which may match values of any length.
+  bool has_custom_detectors() const { return custom_count_ > 0; }
   // Whether some values are masked by their column's name, whatever they hold: results whose
   // column names are unknown cannot be masked as the profile says.
   bool has_column_rules() const { return !columns_.empty(); }

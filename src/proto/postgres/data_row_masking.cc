@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstring>
 
 namespace portcullis::proto::postgres {
@@ -39,6 +41,116 @@ void append_u32(std::string& out, uint32_t v) {
   const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
                      static_cast<char>(v >> 8), static_cast<char>(v)};
   out.append(b, 4);
+}
+
+// The fewest digits a built-in detector finds in a number: a card (ISO/IEC 7812, 13 to 19
+// digits). Bare digits are no SSN or phone and a number holds no IPv4, so a shorter number is
+// no candidate and costs nothing more. Custom detectors may want any number: they see all.
+constexpr std::size_t kShortestNumberDetection = 13;
+
+enum class NumberKind : uint8_t { none, integer, numeric, floating, money };
+
+NumberKind number_kind(uint32_t oid) {
+  switch (oid) {
+    case kInt2:
+    case kInt4:
+    case kInt8:
+      return NumberKind::integer;
+    case kNumeric:
+      return NumberKind::numeric;
+    case kFloat4:
+    case kFloat8:
+      return NumberKind::floating;
+    case kMoney:
+      return NumberKind::money;
+    default:
+      return NumberKind::none;
+  }
+}
+
+uint16_t read_u16(const char* p) {
+  return static_cast<uint16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
+}
+
+uint64_t read_u64(const char* p) {
+  return (static_cast<uint64_t>(read_u32(p)) << 32) | read_u32(p + 4);
+}
+
+void append_integer(int64_t v, std::string& out) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// numeric's binary send format (numeric_send, utils/adt/numeric.c): Int16 ndigits, Int16
+// weight, UInt16 sign, Int16 dscale, then ndigits base-10000 digits, most significant first.
+Result<void> numeric_text(std::string_view v, std::string& out) {
+  constexpr uint16_t kNeg = 0x4000, kPos = 0x0000;
+  if (v.size() < 8) return make_error("malformed numeric");
+  const int ndigits = static_cast<int16_t>(read_u16(v.data()));
+  const int weight = static_cast<int16_t>(read_u16(v.data() + 2));
+  const uint16_t sign = read_u16(v.data() + 4);
+  const int dscale = static_cast<int16_t>(read_u16(v.data() + 6));
+  if (ndigits < 0 || dscale < 0 || v.size() != 8 + 2 * static_cast<std::size_t>(ndigits))
+    return make_error("malformed numeric");
+  if (sign != kNeg && sign != kPos) {
+    out += "NaN";  // NaN and the infinities hold no digits
+    return {};
+  }
+  auto digit = [&](int k) {
+    return k >= 0 && k < ndigits ? read_u16(v.data() + 8 + 2 * k) % 10000 : 0;
+  };
+  if (sign == kNeg) out.push_back('-');
+  if (weight < 0) {
+    out.push_back('0');
+  } else {
+    for (int k = 0; k <= weight; ++k) {
+      char buf[8];
+      const int n = k == 0 ? std::snprintf(buf, sizeof buf, "%d", digit(k))
+                           : std::snprintf(buf, sizeof buf, "%04d", digit(k));
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  if (dscale > 0) {
+    out.push_back('.');
+    std::string frac;
+    for (int k = weight + 1; static_cast<int>(frac.size()) < dscale; ++k) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "%04d", digit(k));
+      frac += buf;
+    }
+    frac.resize(static_cast<std::size_t>(dscale));
+    out += frac;
+  }
+  return {};
+}
+
+// The integer digits a number's text stands for, when they differ from the text itself:
+// "4111111111111111.00", "4.111111111111111e+15" (float8 output), "$4,111,111,111,111,111.00"
+// (money). Empty when there is nothing more to scan.
+std::string integer_digits(std::string_view text, NumberKind kind) {
+  std::string out;
+  if (kind == NumberKind::floating && text.find_first_of("eE") != std::string_view::npos) {
+    double d = 0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), d);
+    // Integral and below 10^20: the digits a card or the like would have had.
+    if (r.ec == std::errc() && std::isfinite(d) && std::fabs(d) < 1e20 && d == std::trunc(d)) {
+      char buf[32];
+      const int n = std::snprintf(buf, sizeof buf, "%.0f", std::fabs(d));
+      out.assign(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      out.push_back(c);
+    } else if (c == '.') {
+      break;
+    } else if (c != ',' && c != '-' && c != '$' && c != ' ') {
+      return {};
+    }
+  }
+  return out == text ? std::string() : out;
 }
 
 bool is_json(uint32_t oid) {
@@ -86,10 +198,104 @@ void mask_text(std::string_view text, const ColumnMasking& col, const masking::M
   }
 }
 
+// A number's text through the detectors: the text itself, then the integer digits it stands
+// for. A detection in the digits masks the whole value.
+void mask_number_text(std::string_view text, NumberKind kind, const ColumnMasking& col,
+                      const masking::Masker& masker, masking::Scratch& scratch,
+                      masking::MaskCounts& counts, NewValue& nv) {
+  if (text.size() < kShortestNumberDetection && !masker.has_custom_detectors()) return;
+  mask_text(text, col, masker, scratch, counts, nv);
+  if (nv.changed) return;
+  const std::string digits = integer_digits(text, kind);
+  if (digits.size() < kShortestNumberDetection && !masker.has_custom_detectors()) return;
+  if (digits.empty()) return;
+  MaskResult r;
+  if (!masker.mask_value(digits, col.plan, r, scratch, counts)) return;
+  nv.changed = true;
+  nv.null = r.kind == MaskResult::Kind::null;
+  if (!nv.null) nv.bytes = std::move(r.bytes);
+}
+
+// A number in binary format, as its decimal text. The fast path: an int2 or int4 and an int8
+// below 10^12 are too short for any built-in detector and are not even formatted.
+Result<void> mask_binary_number(std::string_view value, std::size_t index, NumberKind kind,
+                                const ColumnMasking& col, const masking::Masker& masker,
+                                masking::Scratch& scratch, masking::MaskCounts& counts) {
+  const bool custom = masker.has_custom_detectors();
+  std::string text;
+  switch (kind) {
+    case NumberKind::integer:
+    case NumberKind::money: {
+      int64_t v = 0;
+      if (value.size() == 2) {
+        v = static_cast<int16_t>(read_u16(value.data()));
+      } else if (value.size() == 4) {
+        v = static_cast<int32_t>(read_u32(value.data()));
+      } else if (value.size() == 8) {
+        v = static_cast<int64_t>(read_u64(value.data()));
+      } else {
+        return make_error(fmt::format("column {}: malformed binary integer", index + 1));
+      }
+      constexpr int64_t kShortest = 1'000'000'000'000;  // 10^12: 13 digits and up
+      if (!custom && v > -kShortest && v < kShortest) return {};
+      append_integer(v, text);
+      break;
+    }
+    case NumberKind::numeric:
+      if (value.size() >= 8 && !custom) {
+        const int weight = static_cast<int16_t>(read_u16(value.data() + 2));
+        const int dscale = static_cast<int16_t>(read_u16(value.data() + 6));
+        if (std::max(weight + 1, 0) * 4 + std::max(dscale, 0) <
+            static_cast<int>(kShortestNumberDetection))
+          return {};
+      }
+      if (auto r = numeric_text(value, text); !r)
+        return make_error(fmt::format("column {}: {}", index + 1, r.error().message));
+      break;
+    case NumberKind::floating: {
+      double d = 0;
+      if (value.size() == 4) {
+        const uint32_t bits = read_u32(value.data());
+        float f;
+        std::memcpy(&f, &bits, 4);
+        d = f;
+      } else if (value.size() == 8) {
+        const uint64_t bits = read_u64(value.data());
+        std::memcpy(&d, &bits, 8);
+      } else {
+        return make_error(fmt::format("column {}: malformed binary float", index + 1));
+      }
+      if (!custom && std::fabs(d) < 1e12) return {};
+      char buf[64];
+      const auto r = std::to_chars(buf, buf + sizeof buf, d);
+      text.assign(buf, r.ptr);
+      break;
+    }
+    case NumberKind::none:
+      return {};
+  }
+  NewValue nv;
+  mask_number_text(text, kind, col, masker, scratch, counts, nv);
+  if (nv.changed) {
+    return make_error(fmt::format(
+        "column {}: a binary-format numeric value holds data the profile masks; request text "
+        "format",
+        index + 1));
+  }
+  return {};
+}
+
 Result<void> mask_one(std::string_view value, std::size_t index, const ColumnMasking& col,
                       const masking::Masker& masker, masking::Scratch& scratch,
                       masking::MaskCounts& counts, NewValue& nv) {
   if (col.plan.action == ColumnPlan::Action::skip) return {};
+  const NumberKind number = number_kind(col.type_oid);
+  if (number != NumberKind::none && col.plan.action == ColumnPlan::Action::scan) {
+    if (col.format == FormatCode::binary)
+      return mask_binary_number(value, index, number, col, masker, scratch, counts);
+    mask_number_text(value, number, col, masker, scratch, counts, nv);
+    return {};
+  }
   if (col.format == FormatCode::binary) {
     if (col.plan.action == ColumnPlan::Action::whole &&
         col.plan.strategy == masking::Strategy::null) {
@@ -148,9 +354,6 @@ Result<void> mask_one(std::string_view value, std::size_t index, const ColumnMas
 bool type_can_hold_text(uint32_t type_oid) {
   switch (type_oid) {
     case kBool:
-    case kInt8:
-    case kInt2:
-    case kInt4:
     case kRegproc:
     case kOid:
     case kTid:
@@ -162,10 +365,7 @@ bool type_can_hold_text(uint32_t type_oid) {
     case kBox:
     case kPolygon:
     case kLine:
-    case kFloat4:
-    case kFloat8:
     case kCircle:
-    case kMoney:
     case kDate:
     case kTime:
     case kTimestamp:
@@ -174,7 +374,6 @@ bool type_can_hold_text(uint32_t type_oid) {
     case kTimetz:
     case kBit:
     case kVarbit:
-    case kNumeric:
     case kRegclass:
     case kRegtype:
     case kUuid:
@@ -198,6 +397,13 @@ bool binary_format_readable(uint32_t type_oid) {
     case kUnknown:
     case kBytea:
     case kJsonb:
+    case kInt2:
+    case kInt4:
+    case kInt8:
+    case kNumeric:
+    case kFloat4:
+    case kFloat8:
+    case kMoney:
       return true;
     default:
       return false;

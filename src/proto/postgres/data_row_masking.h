@@ -17,14 +17,17 @@ namespace portcullis::proto::postgres {
 // Format codes of RowDescription and Bind (0 text, 1 binary).
 enum class FormatCode : int16_t { text = 0, binary = 1 };
 
-// Whether a PostgreSQL type can hold text worth scanning. False for numbers, booleans, dates,
-// times, UUIDs and the like (src/include/catalog/pg_type.dat); true for text types, JSON,
-// XML, bytea, arrays, network addresses and every type it does not know (enums, domains,
-// composites, extensions): unknown types are scanned.
+// Whether a PostgreSQL type can hold text worth scanning. False for booleans, dates, times,
+// UUIDs, OIDs and the like (src/include/catalog/pg_type.dat); true for text types, JSON, XML,
+// bytea, arrays, network addresses, numbers (int2, int4, int8, numeric, float4, float8,
+// money: a card cast to numeric is still a card) and every type it does not know (enums,
+// domains, composites, extensions): unknown types are scanned.
 bool type_can_hold_text(uint32_t type_oid);
 
 // Whether the binary format of a type is readable by the masker: the text types and bytea
-// (the bytes themselves) and jsonb (a version byte, then the text).
+// (the bytes themselves), jsonb (a version byte, then the text), and the numbers, decoded to
+// their decimal text. A binary number cannot be rewritten in place: one that holds a
+// detection makes mask_data_row fail.
 bool binary_format_readable(uint32_t type_oid);
 
 // One column of a result, from its RowDescription entry and the masker's plan for it.
@@ -41,8 +44,9 @@ enum class MaskOutcome {
 
 // Masks the values of a DataRow body (Int16 count, then Int32 length or -1 and the bytes of
 // each value). An error means the row cannot be masked as its plan requires (malformed, a
-// column count that disagrees with the plans, a binary value the masker cannot read): the
-// caller must not forward the row and refuses the statement.
+// column count that disagrees with the plans, a binary value the masker cannot read, a
+// binary number that holds a detection): the caller must not forward the row and refuses
+// the statement.
 Result<MaskOutcome> mask_data_row(std::string_view body, std::span<const ColumnMasking> columns,
                                   const masking::Masker& masker, masking::Scratch& scratch,
                                   masking::MaskCounts& counts, std::string& out);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <optional>
 
 #include "test_masker.h"
@@ -13,7 +14,8 @@ namespace {
 using masking::ColumnPlan;
 using masking::testing::all_detectors;
 
-constexpr uint32_t kText = 25, kInt4 = 23, kJsonb = 3802, kBytea = 17, kInet = 869;
+constexpr uint32_t kText = 25, kInt4 = 23, kJsonb = 3802, kBytea = 17, kInet = 869, kInt8 = 20,
+                   kInt2 = 21, kNumeric = 1700, kFloat8 = 701, kMoney = 790, kUuid = 2950;
 
 std::string data_row(const std::vector<std::optional<std::string>>& values) {
   std::string out;
@@ -90,10 +92,82 @@ TEST_F(DataRowMasking, RefusesBinaryValuesItCannotRead) {
   EXPECT_FALSE(mask_data_row(data_row({"\x02{}"}), bad_jsonb, *masker, scratch, counts, out).ok());
 }
 
+std::string be(uint64_t v, int bytes) {
+  std::string out;
+  for (int s = (bytes - 1) * 8; s >= 0; s -= 8) out.push_back(static_cast<char>(v >> s));
+  return out;
+}
+
+// numeric's binary form: ndigits, weight, sign, dscale, base-10000 digits.
+std::string numeric_binary(std::vector<uint16_t> digits, int16_t weight, uint16_t dscale,
+                           bool negative = false) {
+  std::string out = be(digits.size(), 2) + be(static_cast<uint16_t>(weight), 2) +
+                    be(negative ? 0x4000 : 0, 2) + be(dscale, 2);
+  for (auto d : digits) out += be(d, 2);
+  return out;
+}
+
+TEST_F(DataRowMasking, NumbersAreScannedAsText) {
+  EXPECT_TRUE(type_can_hold_text(kInt8));
+  EXPECT_TRUE(type_can_hold_text(kNumeric));
+  EXPECT_TRUE(type_can_hold_text(kFloat8));
+  EXPECT_FALSE(type_can_hold_text(kUuid));
+  std::vector<ColumnMasking> cols{text_col(kNumeric), text_col(kInt8),  text_col(kNumeric),
+                                  text_col(kFloat8),  text_col(kMoney), text_col(kInt4)};
+  auto r = mask_data_row(data_row({"4111111111111111", "5500000000000004", "4111111111111111.00",
+                                   "4.111111111111111e+15", "$4,111,111,111,111,111.00", "42"}),
+                         cols, *masker, scratch, counts, out);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(out, data_row({"[credit_card]", "[credit_card]", "[credit_card]", "[credit_card]",
+                           "[credit_card]", "42"}));
+  // Numbers that fail the validators stay.
+  std::vector<ColumnMasking> two{text_col(kNumeric), text_col(kInt8)};
+  r = mask_data_row(data_row({"4111111111111112", "1234567890123"}), two, *masker, scratch, counts,
+                    out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, MaskOutcome::unchanged);
+}
+
+TEST_F(DataRowMasking, BinaryNumbersAreDecodedAndRefusedWhenTheyHoldPii) {
+  for (uint32_t oid : {kInt2, kInt4, kInt8, kNumeric, kFloat8, kMoney})
+    EXPECT_TRUE(binary_format_readable(oid)) << oid;
+  std::vector<ColumnMasking> ints{
+      text_col(kInt2, FormatCode::binary), text_col(kInt4, FormatCode::binary),
+      text_col(kInt8, FormatCode::binary), text_col(kNumeric, FormatCode::binary),
+      text_col(kFloat8, FormatCode::binary)};
+  const std::string clean =
+      data_row({be(7, 2), be(123456, 4), be(4111111111111112ull, 8),
+                numeric_binary({12, 5000}, 0, 2), be(0x4045000000000000ull, 8)});  // 42.0
+  auto r = mask_data_row(clean, ints, *masker, scratch, counts, out);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, MaskOutcome::unchanged);
+
+  std::vector<ColumnMasking> int8{text_col(kInt8, FormatCode::binary)};
+  r = mask_data_row(data_row({be(4111111111111111ull, 8)}), int8, *masker, scratch, counts, out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("request text format"), std::string::npos);
+
+  std::vector<ColumnMasking> numeric{text_col(kNumeric, FormatCode::binary)};
+  r = mask_data_row(data_row({numeric_binary({4111, 1111, 1111, 1111}, 3, 0)}), numeric, *masker,
+                    scratch, counts, out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("binary-format numeric"), std::string::npos);
+  // With a scale: 4111111111111111.00 (trailing zero groups are left out of the digits).
+  r = mask_data_row(data_row({numeric_binary({4111, 1111, 1111, 1111}, 3, 2)}), numeric, *masker,
+                    scratch, counts, out);
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(mask_data_row(data_row({"\x01"}), numeric, *masker, scratch, counts, out).ok());
+
+  std::vector<ColumnMasking> float8{text_col(kFloat8, FormatCode::binary)};
+  double card = 4111111111111111.0;
+  uint64_t bits;
+  std::memcpy(&bits, &card, 8);
+  EXPECT_FALSE(mask_data_row(data_row({be(bits, 8)}), float8, *masker, scratch, counts, out).ok());
+}
+
 TEST_F(DataRowMasking, SkipsBinaryValuesOfTypesThatHoldNoText) {
-  std::vector<ColumnMasking> cols{text_col(kInt4, FormatCode::binary)};
-  auto r =
-      mask_data_row(data_row({std::string("\0\0\0\x07", 4)}), cols, *masker, scratch, counts, out);
+  std::vector<ColumnMasking> cols{text_col(kUuid, FormatCode::binary)};
+  auto r = mask_data_row(data_row({std::string(16, '\x41')}), cols, *masker, scratch, counts, out);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, MaskOutcome::unchanged);
 }
