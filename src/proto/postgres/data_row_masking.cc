@@ -688,7 +688,9 @@ Result<MaskOutcome> mask_error_fields(std::string_view body, const masking::Mask
     const std::size_t nul = body.find('\0', pos + 1);
     if (nul == std::string_view::npos) return make_error("malformed error fields: unterminated");
     const std::string_view value = body.substr(pos + 1, nul - pos - 1);
-    const bool maskable = code == 'D' || code == 'M' || code == 'H' || code == 'W';
+    // Severity, code, position and source location carry no data; every other field can (the
+    // internal query 'q', and schema, table, column, type and constraint names).
+    const bool maskable = std::strchr("SVCFLRPp", code) == nullptr;
     const bool changed = maskable && masker.mask_value(value, plan, r, scratch, counts);
     if (changed && !rewriting) {
       rewriting = true;
@@ -711,6 +713,78 @@ Result<MaskOutcome> mask_error_fields(std::string_view body, const masking::Mask
   }
   if (!rewriting) return MaskOutcome::unchanged;
   out.push_back('\0');
+  return MaskOutcome::rewritten;
+}
+
+namespace {
+
+// A NUL-terminated String of a message body from `pos`; npos when unterminated.
+std::size_t string_end(std::string_view body, std::size_t pos) {
+  return pos > body.size() ? std::string_view::npos : body.find('\0', pos);
+}
+
+// Appends `value` masked as text that belongs to no column: the null strategy becomes the
+// redaction marker, as these strings cannot be NULL. Returns whether it changed.
+bool append_masked_string(std::string_view value, const masking::Masker& masker,
+                          masking::Scratch& scratch, masking::MaskCounts& counts,
+                          std::string& out) {
+  MaskResult r;
+  if (!masker.mask_value(value, masker.plan_text(), r, scratch, counts)) {
+    out.append(value);
+    out.push_back('\0');
+    return false;
+  }
+  out.append(r.kind == MaskResult::Kind::null ? kRedacted : std::string_view(r.bytes));
+  out.push_back('\0');
+  return true;
+}
+
+}  // namespace
+
+Result<MaskOutcome> mask_notification(std::string_view body, const masking::Masker& masker,
+                                      masking::Scratch& scratch, masking::MaskCounts& counts,
+                                      std::string& out) {
+  if (body.size() < 4) return make_error("malformed NotificationResponse: no process ID");
+  const std::size_t channel_end = string_end(body, 4);
+  if (channel_end == std::string_view::npos)
+    return make_error("malformed NotificationResponse: unterminated channel");
+  const std::size_t payload_end = string_end(body, channel_end + 1);
+  if (payload_end == std::string_view::npos)
+    return make_error("malformed NotificationResponse: unterminated payload");
+  if (payload_end + 1 != body.size())
+    return make_error("malformed NotificationResponse: bytes after the payload");
+  std::string rebuilt(body.substr(0, 4));
+  bool changed =
+      append_masked_string(body.substr(4, channel_end - 4), masker, scratch, counts, rebuilt);
+  changed |= append_masked_string(body.substr(channel_end + 1, payload_end - channel_end - 1),
+                                  masker, scratch, counts, rebuilt);
+  if (!changed) return MaskOutcome::unchanged;
+  out = std::move(rebuilt);
+  return MaskOutcome::rewritten;
+}
+
+Result<MaskOutcome> mask_parameter_status(std::string_view body, const masking::Masker& masker,
+                                          masking::Scratch& scratch, masking::MaskCounts& counts,
+                                          bool redact_whole, std::string& out) {
+  const std::size_t name_end = string_end(body, 0);
+  if (name_end == std::string_view::npos)
+    return make_error("malformed ParameterStatus: unterminated name");
+  const std::size_t value_end = string_end(body, name_end + 1);
+  if (value_end == std::string_view::npos)
+    return make_error("malformed ParameterStatus: unterminated value");
+  if (value_end + 1 != body.size())
+    return make_error("malformed ParameterStatus: bytes after the value");
+  const std::string_view value = body.substr(name_end + 1, value_end - name_end - 1);
+  std::string rebuilt(body.substr(0, name_end + 1));
+  if (redact_whole) {
+    if (value == kRedacted) return MaskOutcome::unchanged;
+    counts.add(masker.column_rule_index());
+    rebuilt.append(kRedacted);
+    rebuilt.push_back('\0');
+  } else if (!append_masked_string(value, masker, scratch, counts, rebuilt)) {
+    return MaskOutcome::unchanged;
+  }
+  out = std::move(rebuilt);
   return MaskOutcome::rewritten;
 }
 

@@ -71,11 +71,28 @@ Result<MaskOutcome> mask_copy_row(std::string_view data, const CopyFormat& forma
 // The values of one COPY row in text or CSV format (a CSV HEADER row gives the column names).
 Result<std::vector<std::string>> copy_row_values(std::string_view data, const CopyFormat& format);
 
-// Masks the Detail (D), Message (M), Hint (H) and Where (W) fields of an ErrorResponse or
-// NoticeResponse body: "Key (email)=(alice@example.com) already exists". The null strategy
-// becomes a redaction marker there, as a field cannot be NULL.
+// Masks the fields of an ErrorResponse or NoticeResponse body that can carry data: Message,
+// Detail, Hint, Where, the internal query (q) and the schema, table, column, data type and
+// constraint names (s, t, c, d, n), and any field this code does not know. Severity (S, V),
+// SQLSTATE (C), positions (P, p) and the source location (F, L, R) are kept. "Key
+// (email)=(alice@example.com) already exists". The null strategy becomes a redaction marker
+// there, as a field cannot be NULL.
 Result<MaskOutcome> mask_error_fields(std::string_view body, const masking::Masker& masker,
                                       masking::Scratch& scratch, masking::MaskCounts& counts,
                                       std::string& out);
+
+// Masks a NotificationResponse body (Int32 process ID, String channel, String payload): the
+// channel and the payload go through the detectors; NULL from the null strategy becomes the
+// redaction marker.
+Result<MaskOutcome> mask_notification(std::string_view body, const masking::Masker& masker,
+                                      masking::Scratch& scratch, masking::MaskCounts& counts,
+                                      std::string& out);
+
+// Masks a ParameterStatus body (String name, String value): the detectors over the value, or,
+// with `redact_whole`, the value replaced by the redaction marker (counted as a column rule).
+// The name is kept: clients and drivers key on it.
+Result<MaskOutcome> mask_parameter_status(std::string_view body, const masking::Masker& masker,
+                                          masking::Scratch& scratch, masking::MaskCounts& counts,
+                                          bool redact_whole, std::string& out);
 
 }  // namespace portcullis::proto::postgres

@@ -257,6 +257,97 @@ TEST_F(ErrorFieldMasking, MasksDetailAndKeepsOtherFields) {
   EXPECT_FALSE(mask_error_fields("Mx", *masker, scratch, counts, out).ok());
 }
 
+TEST_F(ErrorFieldMasking, MasksInternalQueryAndIdentifierFields) {
+  std::string body;
+  for (auto [code, value] : std::vector<std::pair<char, std::string>>{
+           {'S', "ERROR"},
+           {'V', "ERROR"},
+           {'C', "42P01"},
+           {'q', "SELECT * FROM t WHERE email = 'bob@example.com'"},
+           {'s', "bob@example.com"},
+           {'t', "t 4111111111111111"},
+           {'c', "carol@example.com"},
+           {'d', "dom 123-45-6789"},
+           {'n', "key for dave@example.com"},
+           {'P', "12"},
+           {'F', "parse_relation.c"},
+           {'L', "1392"},
+           {'R', "parserOpenTable"}}) {
+    body.push_back(code);
+    body += value;
+    body.push_back('\0');
+  }
+  body.push_back('\0');
+  auto r = mask_error_fields(body, *masker, scratch, counts, out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, MaskOutcome::rewritten);
+  for (std::string_view leaked : {"bob@", "4111111111111111", "carol@", "123-45-6789", "dave@"})
+    EXPECT_EQ(out.find(leaked), std::string::npos) << leaked;
+  EXPECT_NE(out.find(std::string("qSELECT * FROM t WHERE email = '[email]'") + '\0'),
+            std::string::npos);
+  EXPECT_NE(out.find(std::string("s[email]") + '\0'), std::string::npos);
+  EXPECT_NE(out.find(std::string("Fparse_relation.c") + '\0' + "L1392"), std::string::npos);
+  EXPECT_NE(out.find(std::string("P12") + '\0'), std::string::npos);
+}
+
+std::string notification(uint32_t pid, std::string_view channel, std::string_view payload) {
+  std::string out;
+  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<char>(pid >> s));
+  out += channel;
+  out.push_back('\0');
+  out += payload;
+  out.push_back('\0');
+  return out;
+}
+
+TEST_F(ErrorFieldMasking, MasksNotificationChannelAndPayload) {
+  auto r = mask_notification(notification(4242, "orders", "{\"email\":\"a@example.com\"}"), *masker,
+                             scratch, counts, out);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, MaskOutcome::rewritten);
+  EXPECT_EQ(out, notification(4242, "orders", "{\"email\":\"[email]\"}"));
+  r = mask_notification(notification(1, "user:bob@example.com", "x"), *masker, scratch, counts,
+                        out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(out, notification(1, "user:[email]", "x"));
+  out = "untouched";
+  r = mask_notification(notification(1, "jobs", "done"), *masker, scratch, counts, out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, MaskOutcome::unchanged);
+  EXPECT_EQ(out, "untouched");
+  EXPECT_FALSE(mask_notification("\0\0", *masker, scratch, counts, out).ok());
+  EXPECT_FALSE(
+      mask_notification(std::string("\0\0\0\x01chan", 8), *masker, scratch, counts, out).ok());
+  EXPECT_FALSE(
+      mask_notification(notification(1, "a", "b") + "x", *masker, scratch, counts, out).ok());
+}
+
+TEST_F(ErrorFieldMasking, MasksParameterStatusValue) {
+  const auto status = [](std::string_view name, std::string_view value) {
+    std::string out(name);
+    out.push_back('\0');
+    out += value;
+    out.push_back('\0');
+    return out;
+  };
+  auto r = mask_parameter_status(status("application_name", "etl for alice@example.com"), *masker,
+                                 scratch, counts, false, out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, MaskOutcome::rewritten);
+  EXPECT_EQ(out, status("application_name", "etl for [email]"));
+  r = mask_parameter_status(status("TimeZone", "UTC"), *masker, scratch, counts, false, out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, MaskOutcome::unchanged);
+  r = mask_parameter_status(status("search_path", "tenant_42"), *masker, scratch, counts, true,
+                            out);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, MaskOutcome::rewritten);
+  EXPECT_EQ(out, status("search_path", "[redacted]"));
+  EXPECT_FALSE(mask_parameter_status("name", *masker, scratch, counts, false, out).ok());
+  EXPECT_FALSE(
+      mask_parameter_status(std::string("a\0b", 3), *masker, scratch, counts, false, out).ok());
+}
+
 }  // namespace
 TEST(CopyRowValuesTest, ReadsTextAndCsvRowsLikeTheirHeaders) {
   CopyFormat csv;
