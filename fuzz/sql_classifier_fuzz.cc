@@ -63,6 +63,8 @@ bool listed(std::span<const std::string_view> list, std::string_view name) {
 void check_read_only(const portcullis::sql::Statement& s) {
   using portcullis::sql::StatementClass;
   if (s.classes != static_cast<portcullis::sql::ClassSet>(StatementClass::read)) return;
+  // A plain EXPLAIN runs nothing: it lists the calls of its statement without their classes.
+  if (s.kind == "explain") return;
   if (s.touches_all_tables) std::abort();
   for (const auto& f : s.functions) {
     std::string_view name = f;

@@ -1,0 +1,1 @@
+EXPLAIN  SELECT _byt_$_ud(0 ,1, 'y'), l/_unlea(0, 'x')Y, bytea(5,& '?') ,l$t,o_fpg_catalog.rom_byt_byta(0,& '?') ,lunlea(0, 'x')Y, lpu_porvlo_unlink(0)
