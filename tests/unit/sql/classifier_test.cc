@@ -845,7 +845,6 @@ TEST(ClassifierTest, CopyToTheClientKeepsItsRowFormat) {
   EXPECT_FALSE(one("copy t to '/tmp/x'").copy.has_value());
 }
 
-
 // --- functions a read may call ----------------------------------------------------------
 
 TEST(ClassifierTest, SqlTextOfQueryToXmlIsClassifiedAsItsStatement) {
@@ -945,6 +944,20 @@ TEST(ClassifierTest, CatalogFunctionsAggregatesAndWindowsStayRead) {
        }) {
     Statement s = one(sql);
     EXPECT_EQ(s.classes, kRead) << sql;
+  }
+}
+
+// The classifier finds names in the generated list by binary search.
+TEST(ClassifierTest, ReadFunctionListIsSortedAndUnique) {
+  static constexpr std::string_view kList[] = {
+#include "sql/read_functions.inc"
+  };
+  EXPECT_GT(std::size(kList), 2000u);
+  for (std::size_t i = 1; i < std::size(kList); ++i) EXPECT_LT(kList[i - 1], kList[i]) << kList[i];
+  for (std::string_view name :
+       {kList[0], kList[std::size(kList) - 1], std::string_view("xmlagg")}) {
+    const std::string sql = "SELECT " + std::string(name) + "(x) FROM t";
+    EXPECT_FALSE(has(one(sql).classes, StatementClass::unknown)) << sql;
   }
 }
 
