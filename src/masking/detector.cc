@@ -630,6 +630,7 @@ class Scanner {
     const int d = detect_decoded(decoded);
     if (d < 0) return i + 1;
     emit(b, p, static_cast<Detector>(d));
+    out_.back().encoded = true;
     return p;
   }
 
@@ -714,7 +715,7 @@ class Scanner {
         decoded.push_back(static_cast<char>(hex_digit(s_[q]) * 16 + hex_digit(s_[q + 1])));
       if (const int d = detect_decoded(decoded); d >= 0) {
         found.push_back(Span{static_cast<uint32_t>(span_begin), static_cast<uint32_t>(e),
-                             static_cast<uint16_t>(d)});
+                             static_cast<uint16_t>(d), true});
         return true;
       }
     }
@@ -748,7 +749,7 @@ class Scanner {
     std::size_t end = e;  // and its padding
     while (end < n_ && end - e < 2 && s_[end] == '=') ++end;
     found.push_back(Span{static_cast<uint32_t>(span_begin), static_cast<uint32_t>(end),
-                         static_cast<uint16_t>(d)});
+                         static_cast<uint16_t>(d), true});
     return true;
   }
 

@@ -45,6 +45,9 @@ struct Span {
   uint32_t begin = 0;
   uint32_t end = 0;
   uint16_t detector = 0;
+  // An encoded run (base64, hex, percent) the detector found in its decoded bytes: the span's
+  // text is not in the detector's own format, so a partial view of it means nothing.
+  bool encoded = false;
 };
 
 // Appends to `out` the spans of the enabled built-in detectors in `value`, in order and not

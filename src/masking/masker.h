@@ -87,6 +87,7 @@ class Scratch {
   hs_scratch* hs_ = nullptr;
   std::vector<Span> spans_;
   std::vector<Span> custom_;
+  std::string rescan_;  // the previous round's masked text
   EVP_MD_CTX* md_ = nullptr;
 };
 
@@ -131,6 +132,9 @@ class Masker {
  private:
   Masker() = default;
   void find_spans(std::string_view in, Scratch& scratch) const;
+  // One round of masking: finds the spans of `in` and writes the masked text (or null).
+  // False when nothing was found.
+  bool rewrite(std::string_view in, MaskResult& out, Scratch& scratch, MaskCounts& counts) const;
   void apply(std::string_view in, std::size_t detector, Strategy strategy, Scratch& scratch,
              std::string& out) const;
   void whole_value(std::string_view in, Strategy strategy, Scratch& scratch,
