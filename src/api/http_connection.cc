@@ -20,6 +20,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 #include "api/router.h"
@@ -41,6 +42,10 @@ constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 // A request (or the TLS handshake before it) must arrive whole within this; an idle keep-alive
 // connection is closed after it too. The PostgreSQL front end's handshake_timeout default.
 constexpr std::chrono::seconds kReadTimeout{15};
+// A new connection's TLS handshake and first request headers must arrive within this: a
+// client that connects and then dawdles holds one of the few places for connections that
+// have not sent a request yet (ApiServer), and a real client sends at once.
+constexpr std::chrono::seconds kFirstRequestTimeout{5};
 // A client that stops reading a response (or a stream) for this long is gone.
 constexpr std::chrono::seconds kWriteTimeout{30};
 // After the last response: how long, and how much, of what the client still sends is read and
@@ -97,9 +102,15 @@ asio::awaitable<void> close_connection(Stream& stream) {
   tcp.close();
 }
 
+// The deadline of a connection that has not sent a request whole yet, and its place.
+struct FirstRequest {
+  std::chrono::steady_clock::time_point deadline;
+  net::PendingConnections::Ticket ticket;
+};
+
 template <class Stream>
 asio::awaitable<void> serve_requests(Stream& stream, beast::flat_buffer& buffer, Services& services,
-                                     bool tls_required) {
+                                     bool tls_required, FirstRequest& first) {
   RawWriter write = [&stream](const std::string& bytes) -> asio::awaitable<bool> {
     beast::get_lowest_layer(stream).expires_after(kWriteTimeout);
     auto [ec, written] = co_await asio::async_write(stream, asio::buffer(bytes), use_nothrow);
@@ -109,8 +120,17 @@ asio::awaitable<void> serve_requests(Stream& stream, beast::flat_buffer& buffer,
     beast::http::request_parser<beast::http::string_body> parser;
     parser.header_limit(kMaxHeaderBytes);
     parser.body_limit(kMaxBodyBytes);
-    beast::get_lowest_layer(stream).expires_after(kReadTimeout);
-    auto [ec, read] = co_await beast::http::async_read(stream, buffer, parser, use_nothrow);
+    auto& tcp = beast::get_lowest_layer(stream);
+    if (first.ticket.holds())
+      tcp.expires_at(first.deadline);
+    else
+      tcp.expires_after(kReadTimeout);
+    auto [ec, read] = co_await beast::http::async_read_header(stream, buffer, parser, use_nothrow);
+    if (!ec) {
+      tcp.expires_after(kReadTimeout);
+      std::tie(ec, read) = co_await beast::http::async_read(stream, buffer, parser, use_nothrow);
+    }
+    if (!ec) first.ticket.release();
     if (ec) {
       if (auto refusal = read_refusal(ec)) {
         refusal->keep_alive(false);
@@ -161,17 +181,19 @@ bool plaintext_allowed(const policy::Config& config, bool loopback_listener) {
 
 asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
                                        std::shared_ptr<const ApiContext> context,
-                                       Services& services) {
+                                       Services& services,
+                                       net::PendingConnections::Ticket pending) {
+  FirstRequest first{std::chrono::steady_clock::now() + kFirstRequestTimeout, std::move(pending)};
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   if (context->tls) {
     // The first bytes say which: a TLS ClientHello, or an HTTP request line.
-    stream.expires_after(kReadTimeout);
+    stream.expires_at(first.deadline);
     auto [ec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, use_nothrow);
     if (ec) co_return;
     if (is_tls) {
       TlsStream tls(std::move(stream), *context->tls);
-      beast::get_lowest_layer(tls).expires_after(kReadTimeout);
+      beast::get_lowest_layer(tls).expires_at(first.deadline);
       auto [handshake_ec, used] =
           co_await tls.async_handshake(asio::ssl::stream_base::server, buffer.data(), use_nothrow);
       if (handshake_ec) {
@@ -179,12 +201,12 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
         co_return;
       }
       buffer.consume(used);
-      co_await serve_requests(tls, buffer, services, /*tls_required=*/false);
+      co_await serve_requests(tls, buffer, services, /*tls_required=*/false, first);
       co_return;
     }
   }
   const bool tls_required = !plaintext_allowed(*context->config, services.loopback_listener);
-  co_await serve_requests(stream, buffer, services, tls_required);
+  co_await serve_requests(stream, buffer, services, tls_required, first);
 }
 
 }  // namespace portcullis::api

@@ -9,13 +9,17 @@
 
 #include "api/context.h"
 #include "api/endpoint.h"
+#include "net/pending_connections.h"
 
 namespace portcullis::api {
 
 // Returns when the connection is closed. `context` is the snapshot current at accept: its TLS
-// context serves the handshake; each request then reads the current one.
+// context serves the handshake; each request then reads the current one. `pending` holds the
+// connection's place among those that have not sent a request yet: given back once the first
+// request is read whole, which must happen within a short deadline (kFirstRequestTimeout).
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,
                                               std::shared_ptr<const ApiContext> context,
-                                              Services& services);
+                                              Services& services,
+                                              net::PendingConnections::Ticket pending);
 
 }  // namespace portcullis::api

@@ -24,6 +24,15 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 // scrapers; more than this is a runaway client, and each connection may hold a stream that
 // polls the journal.
 constexpr std::size_t kMaxConnections = 64;
+// Of these, connections that have not sent a whole request yet (slow or idle clients, or
+// someone holding sockets open): at most half, and a few per source address, so that a
+// health check or an operator from elsewhere always finds a place. A browser opens six
+// connections to a host; a script or a scraper one or two.
+constexpr net::PendingConnections::Caps kMaxPending{.total = kMaxConnections / 2, .per_address = 8};
+// Connections from one address in all: half, so that no one host can take every place.
+constexpr std::size_t kMaxConnectionsPerAddress = kMaxConnections / 2;
+// After accept() fails (out of descriptors, mostly): pause rather than spin.
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
 void log_crash(std::exception_ptr error) {
   if (!error) return;
@@ -37,7 +46,7 @@ void log_crash(std::exception_ptr error) {
 }  // namespace
 
 ApiServer::ApiServer(std::shared_ptr<const ApiContext> context, ApiServerOptions options)
-    : context_(std::move(context)) {
+    : context_(std::move(context)), pending_(net::PendingConnections::make(kMaxPending)) {
   services_.context = &context_;
   services_.journal = std::move(options.journal);
   services_.state = options.state;
@@ -77,29 +86,55 @@ asio::awaitable<void> ApiServer::accept_loop() {
     auto [ec, socket] = co_await acceptor_->async_accept(use_nothrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
-      // Out of descriptors and the like: log, pause, go on accepting.
-      spdlog::warn("event=accept_failed protocol=http error=\"{}\"", ec.message());
-      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      // Out of descriptors and the like: pause, go on accepting.
+      if (std::size_t suppressed = 0; accept_failed_log_.allow(suppressed))
+        spdlog::warn("event=accept_failed protocol=http error=\"{}\" suppressed={}", ec.message(),
+                     suppressed);
+      asio::steady_timer pause(io_, kAcceptPause);
       co_await pause.async_wait(use_nothrow);
       continue;
     }
-    if (connections_.load() >= kMaxConnections) {
-      spdlog::warn("event=connection_refused protocol=http reason=max_connections limit={}",
-                   kMaxConnections);
+    boost::system::error_code remote_ec;
+    const auto remote = socket.remote_endpoint(remote_ec);
+    if (remote_ec) {  // reset before it was accepted
+      socket.close(remote_ec);
+      continue;
+    }
+    const auto address = remote.address();
+    std::string_view refused_by;
+    std::optional<net::PendingConnections::Ticket> ticket;
+    if (connections_.load() >= kMaxConnections)
+      refused_by = "max_connections";
+    else if (per_address_[address] >= kMaxConnectionsPerAddress)
+      refused_by = "max_connections_per_address";
+    else if (ticket = pending_->try_admit(address, refused_by); !ticket)
+      refused_by = refused_by == "total" ? "max_pending" : "max_pending_per_address";
+    if (!ticket) {
+      if (per_address_[address] == 0) per_address_.erase(address);
+      if (std::size_t suppressed = 0; refused_log_.allow(suppressed))
+        spdlog::warn("event=connection_refused protocol=http reason={} client={} suppressed={}",
+                     refused_by, address.to_string(), suppressed);
       boost::system::error_code ignored;
       socket.close(ignored);
       continue;
     }
     ++connections_;
+    ++per_address_[address];
     asio::co_spawn(
         io_,
-        [this, socket = std::move(socket)]() mutable -> asio::awaitable<void> {
+        [this, address, socket = std::move(socket),
+         ticket = std::move(*ticket)]() mutable -> asio::awaitable<void> {
           // Released however the connection ends, an exception or the server's end included.
           struct Release {
-            std::atomic<std::size_t>& count;
-            ~Release() { --count; }
-          } release{connections_};
-          auto connection = serve_connection(std::move(socket), context_.load(), services_);
+            ApiServer& server;
+            boost::asio::ip::address address;
+            ~Release() {
+              --server.connections_;
+              if (--server.per_address_[address] == 0) server.per_address_.erase(address);
+            }
+          } release{*this, address};
+          auto connection =
+              serve_connection(std::move(socket), context_.load(), services_, std::move(ticket));
           co_await std::move(connection);
         },
         log_crash);

@@ -18,12 +18,15 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "api/context.h"
 #include "api/endpoint.h"
 #include "api/journal_reader.h"
 #include "audit/journal.h"
 #include "common/result.h"
+#include "net/log_throttle.h"
+#include "net/pending_connections.h"
 #include "policy/config.h"
 #include "store/state_store.h"
 
@@ -66,6 +69,11 @@ class ApiServer {
   std::unique_ptr<JournalReader> journal_reader_;
   Services services_;
   std::atomic<std::size_t> connections_{0};
+  // Connections that have not sent a whole request yet, in all and per source address.
+  std::shared_ptr<net::PendingConnections> pending_;
+  std::unordered_map<boost::asio::ip::address, std::size_t> per_address_;  // io_ thread only
+  net::LogThrottle refused_log_;
+  net::LogThrottle accept_failed_log_;
 
   boost::asio::io_context io_{1};
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;

@@ -12,6 +12,7 @@
 #include "audit/jsonl_exporter.h"
 #include "cli/commands.h"
 #include "identity/authenticator.h"
+#include "net/descriptor_limit.h"
 #include "net/io_threads.h"
 #include "policy/config_loader.h"
 #include "proto/postgres/gateway_context.h"
@@ -87,6 +88,28 @@ Result<std::vector<std::unique_ptr<audit::JsonlExporter>>> start_exporters(
   return exporters;
 }
 
+// Raises the open-file limit as far as allowed and returns how many sessions it leaves room
+// for. A limit too low for limits.max_connections is said once, at start, where an operator
+// looks: later it would only show as refused connections.
+std::size_t prepare_descriptors(const policy::Config& config) {
+  const auto limit = net::raise_descriptor_limit();
+  if (!limit.error.empty())
+    spdlog::warn("event=descriptor_limit_unchanged error=\"{}\"", limit.error);
+  const std::size_t sessions = net::sessions_within(limit.soft);
+  spdlog::info("event=descriptor_limit soft={} hard={} raised={} sessions={}", limit.soft,
+               limit.hard, limit.raised ? "yes" : "no", sessions);
+  const std::size_t wanted = config.limits.max_connections;
+  if (sessions < wanted) {
+    const std::size_t needed = wanted * net::kDescriptorsPerSession + net::kDescriptorReserve;
+    spdlog::warn(
+        "event=descriptor_limit_low open_files={} max_connections={} sessions_capped_at={} "
+        "hint=\"raise the hard open-file limit to at least {} (LimitNOFILE= in a systemd unit, "
+        "ulimit -Hn, or the container's nofile ulimit), or lower limits.max_connections\"",
+        limit.soft, wanted, sessions, needed);
+  }
+  return sessions;
+}
+
 int serve(const GlobalOptions& global, const ServeOptions& options) {
   auto config = load_config_or_exit(global);
   if (!config->listen.postgres) {
@@ -94,6 +117,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
               << ": no listener configured (listen.postgres)\n";
     return 2;
   }
+  const std::size_t session_room = prepare_descriptors(*config);
   auto store = store::open_state_store(config->state_url);
   if (!store) {
     std::cerr << "portcullis: cannot open the state store: " << store.error().message << "\n";
@@ -148,6 +172,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
 
   net::IoThreads threads(options.threads);
   proto::postgres::Server postgres(threads, snapshot->postgres);
+  postgres.cap_sessions(session_room);
   // Listening before the PostgreSQL front end says it is: whoever waits for that may call it.
   std::unique_ptr<api::ApiServer> api_server;
   if (config->listen.http) {

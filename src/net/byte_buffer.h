@@ -6,6 +6,9 @@
 // waits for the socket to become readable, and takes it again for the read. Storage of the
 // usual size goes to a small per-thread free list rather than to malloc, so the busy path
 // costs no allocation per read; storage is not zero-filled.
+//
+// Storage larger than the initial capacity (a large message held whole) is drawn from a
+// MessageBudget shared by every session, when one is given.
 #pragma once
 
 #include <algorithm>
@@ -14,6 +17,8 @@
 #include <memory>
 #include <string_view>
 #include <vector>
+
+#include "net/message_budget.h"
 
 namespace portcullis::net {
 
@@ -54,8 +59,13 @@ class BufferPool {
 
 class ByteBuffer {
  public:
-  explicit ByteBuffer(std::size_t capacity) : capacity_(capacity), pooled_size_(capacity) {}
-  ~ByteBuffer() { release(); }
+  // `budget` (may be null: no shared bound) must outlive the buffer.
+  explicit ByteBuffer(std::size_t capacity, MessageBudget* budget = nullptr)
+      : capacity_(capacity), pooled_size_(capacity), budget_(budget) {}
+  ~ByteBuffer() {
+    release();
+    give_back_charge();  // storage still holding unread bytes goes with the buffer
+  }
   ByteBuffer(const ByteBuffer&) = delete;
   ByteBuffer& operator=(const ByteBuffer&) = delete;
 
@@ -93,14 +103,17 @@ class ByteBuffer {
     } else {
       data_.reset();
       capacity_ = pooled_size_;
+      give_back_charge();
     }
     begin_ = end_ = 0;
   }
 
   // Makes room for at least `total` unread bytes in all (an inspected message whose whole
-  // body must be in memory). Never shrinks.
-  void reserve_message(std::size_t total) {
+  // body must be in memory). Never shrinks. False, with nothing changed, when the budget
+  // cannot spare the storage.
+  [[nodiscard]] bool reserve_message(std::size_t total) {
     if (total > capacity_) {
+      if (budget_ && !budget_->try_take(total)) return false;
       std::unique_ptr<char[]> bigger(new char[total]);
       if (data_) std::memcpy(bigger.get(), data_.get() + begin_, end_ - begin_);
       end_ -= begin_;
@@ -110,19 +123,33 @@ class ByteBuffer {
       }
       data_ = std::move(bigger);
       capacity_ = total;
+      give_back_charge();  // of the smaller large storage just replaced, if any
+      if (budget_) charged_ = total;
     } else if (data_ && begin_ + total > capacity_) {
       std::memmove(data_.get(), data_.get() + begin_, end_ - begin_);
       end_ -= begin_;
       begin_ = 0;
     }
+    return true;
   }
 
+  // Bytes of the shared budget this buffer holds now.
+  std::size_t charged() const { return charged_; }
+
  private:
+  void give_back_charge() {
+    if (charged_ == 0) return;
+    budget_->give_back(charged_);
+    charged_ = 0;
+  }
+
   std::unique_ptr<char[]> data_;
   std::size_t capacity_;
   std::size_t pooled_size_;  // the initial capacity: storage of this size is pooled
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
+  MessageBudget* budget_;
+  std::size_t charged_ = 0;  // taken from budget_ for the storage held now
 };
 
 }  // namespace portcullis::net

@@ -57,6 +57,19 @@ struct LimitsConfig {
   Duration handshake_timeout = std::chrono::seconds(15);
   Duration idle_timeout = Duration::zero();  // zero: no limit, as in PostgreSQL
   std::size_t max_connections = 10000;
+  // Connections still in their handshake (accepted, not yet authenticated), in all and per
+  // source address (IPv6: per /64). They cost their peer nothing but a socket: beyond these a
+  // new connection is closed at once, so idle connections from one host cannot hold the
+  // descriptors and slots that other clients' logins need. 256 in flight lets thousands of
+  // logins a second through; 32 per address covers a pooler or an application server opening
+  // its pool at start-up.
+  std::size_t max_unauthenticated = 256;
+  std::size_t max_unauthenticated_per_address = 32;
+  // Memory all sessions together may hold for large messages (those over the relay buffer,
+  // up to max_message_size each). Beyond it, the session that needs more ends with an
+  // out_of_memory error instead of the host running out. Four messages of the default
+  // max_message_size.
+  std::size_t max_buffered_total = 256u << 20;
 };
 
 struct OidcIssuerConfig {

@@ -552,7 +552,8 @@ class ConfigParser {
   void parse_limits(const Value& v, LimitsConfig& limits) {
     Fields f(problems_, v,
              {"max_startup_packet", "max_message_size", "max_statement_size", "handshake_timeout",
-              "idle_timeout", "max_connections"});
+              "idle_timeout", "max_connections", "max_unauthenticated",
+              "max_unauthenticated_per_address", "max_buffered_total"});
     if (const Value* x = f.find("max_startup_packet")) {
       if (auto s = read_size(*x)) limits.max_startup_packet = *s;
     }
@@ -571,6 +572,15 @@ class ConfigParser {
     if (const Value* x = f.find("max_connections")) {
       if (auto n = read_count(*x, 1)) limits.max_connections = *n;
     }
+    if (const Value* x = f.find("max_unauthenticated")) {
+      if (auto n = read_count(*x, 1)) limits.max_unauthenticated = *n;
+    }
+    if (const Value* x = f.find("max_unauthenticated_per_address")) {
+      if (auto n = read_count(*x, 1)) limits.max_unauthenticated_per_address = *n;
+    }
+    if (const Value* x = f.find("max_buffered_total")) {
+      if (auto s = read_size(*x)) limits.max_buffered_total = *s;
+    }
     // A startup packet is at least its length and protocol version (8 bytes); the smallest
     // useful one, with user and database, is larger still.
     constexpr std::size_t kMinStartupPacket = 64;
@@ -586,6 +596,10 @@ class ConfigParser {
     if (limits.max_statement_size < kMinMessageSize) {
       problems_.add(f.line(), fmt::format("limits.max_statement_size must be at least {} bytes",
                                           kMinMessageSize));
+    }
+    // Otherwise a single message within max_message_size could never be held.
+    if (limits.max_buffered_total < limits.max_message_size) {
+      problems_.add(f.line(), "limits.max_buffered_total must be at least limits.max_message_size");
     }
   }
 

@@ -1,5 +1,7 @@
 // Limits and lifecycle: oversized startup packets and messages, silent clients, idle
-// sessions, and shutdown on SIGTERM, each with a clear error.
+// sessions, and shutdown on SIGTERM, each with a clear error; and what one host can make the
+// gateway hold for everyone: connections still logging in, API connections without a request,
+// and memory for large messages.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -10,7 +12,9 @@
 
 #include <csignal>
 #include <cstring>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "gateway_fixture.h"
 #include "support/postgres_server.h"
@@ -23,8 +27,15 @@ using namespace std::chrono_literals;
 // A raw TCP connection to the gateway, for what no client library would send.
 class RawConnection {
  public:
-  explicit RawConnection(uint16_t port) {
+  // `source`: the loopback address to connect from (the gateway counts connections per source).
+  explicit RawConnection(uint16_t port, const char* source = nullptr) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    if (source != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      inet_pton(AF_INET, source, &local.sin_addr);
+      EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -73,7 +84,34 @@ class RawConnection {
     return out;
   }
 
+  int fd() const { return fd_; }
+
+  // Whether the gateway closed the connection within `wait` (what it sent first, if anything,
+  // is appended to `sent`). False when it is still open and silent.
+  bool closed_by_peer(std::chrono::milliseconds wait, std::string* sent = nullptr) {
+    pollfd fd{fd_, POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(wait.count())) != 1) return false;
+    const std::string bytes = read_all();
+    if (sent != nullptr) *sent += bytes;
+    return true;
+  }
+
+  // Logs in as `user` with `token` and reads up to the first ReadyForQuery.
+  void log_in(const std::string& user, const std::string& token) {
+    const std::string startup =
+        be32(196608) + "user" + '\0' + user + '\0' + "database" + '\0' + "app-db" + '\0' + '\0';
+    send(be32(static_cast<uint32_t>(startup.size() + 4)) + startup);
+    read_until('R');
+    const std::string password = token + '\0';
+    send("p" + be32(static_cast<uint32_t>(password.size() + 4)) + password);
+    read_until('Z');
+  }
+
  private:
+  static std::string be32(uint32_t value) {
+    const uint32_t big = htonl(value);
+    return std::string(reinterpret_cast<const char*>(&big), 4);
+  }
   int fd_ = -1;
 };
 
@@ -184,6 +222,231 @@ TEST(ShutdownTest, SigtermEndsSessionsWithAnErrorAndExitsZero) {
   EXPECT_NE(after.find("the gateway is shutting down"), std::string::npos) << after;
   EXPECT_TRUE(status.success()) << status.describe();
   EXPECT_NE(gateway.process().stderr_text().find("event=stopped"), std::string::npos);
+}
+
+// Connections that never finish their handshake, from one host and in all, cannot keep other
+// clients from logging in; a finished login gives its place back at once. A gateway per test:
+// the connections one test leaves are not counted in the next.
+class UnauthenticatedCapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    postgres_ = new PostgresServer();
+    GatewayOptions options;
+    // A long handshake timeout: the idle connections stay for the whole test unless the caps
+    // close them.
+    options.limits_section =
+        "limits:\n  handshake_timeout: 60s\n  max_unauthenticated: 6\n"
+        "  max_unauthenticated_per_address: 4\n";
+    gateway_ = new GatewayProcess(*postgres_, options);
+    token_ = new std::string(gateway_->issue_token("alice"));
+  }
+  void TearDown() override {
+    delete token_;
+    delete gateway_;
+    delete postgres_;
+  }
+  // Opens `count` idle connections from `source`, waits until the gateway has closed
+  // `refused` of them (each with a 53300 error) and returns the others, still open.
+  static std::vector<std::unique_ptr<RawConnection>> open_idle(const char* source, int count,
+                                                               int refused) {
+    std::vector<std::unique_ptr<RawConnection>> open;
+    for (int i = 0; i < count; ++i)
+      open.push_back(std::make_unique<RawConnection>(gateway_->port(), source));
+    wait_refused(open, refused);
+    return open;
+  }
+  // Waits until the gateway has closed `refused` of `open` (each with a 53300 error) and
+  // removes those.
+  static void wait_refused(std::vector<std::unique_ptr<RawConnection>>& open, int refused) {
+    int closed = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (closed < refused && std::chrono::steady_clock::now() < deadline) {
+      std::vector<pollfd> fds;
+      for (const auto& raw : open) fds.push_back({raw->fd(), POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 1000) <= 0) continue;
+      for (std::size_t i = fds.size(); i-- > 0;) {
+        if (fds[i].revents == 0) continue;
+        std::string sent;
+        EXPECT_TRUE(open[i]->closed_by_peer(5000ms, &sent));
+        EXPECT_NE(sent.find("53300"), std::string::npos) << sent;
+        open.erase(open.begin() + static_cast<std::ptrdiff_t>(i));
+        ++closed;
+      }
+    }
+    EXPECT_EQ(closed, refused);
+  }
+  // Whether every connection of `connections` is still open.
+  static bool all_open(const std::vector<std::unique_ptr<RawConnection>>& connections) {
+    for (const auto& raw : connections)
+      if (raw->closed_by_peer(0ms)) return false;
+    return true;
+  }
+  // A session of alice, logged in through the gateway; retried while the gateway refuses it
+  // (for want of a place: one given back is seen a moment later). Null after 20 s.
+  static PGconn* log_in() {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    for (;;) {
+      PGconn* conn = PQconnectdb(gateway_->conninfo("alice", *token_).c_str());
+      if (PQstatus(conn) == CONNECTION_OK) return conn;
+      const std::string error = PQerrorMessage(conn);
+      PQfinish(conn);
+      // libpq may not show the gateway's 53300 text: it arrives before TLS negotiation.
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << error;
+        return nullptr;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  static PostgresServer* postgres_;
+  static GatewayProcess* gateway_;
+  static std::string* token_;
+};
+
+PostgresServer* UnauthenticatedCapTest::postgres_ = nullptr;
+GatewayProcess* UnauthenticatedCapTest::gateway_ = nullptr;
+std::string* UnauthenticatedCapTest::token_ = nullptr;
+
+TEST_F(UnauthenticatedCapTest, IdleConnectionsFromOneHostDoNotStallOtherLogins) {
+  // 127.0.0.2 is another source on the loopback interface; libpq connects from 127.0.0.1.
+  auto idle = open_idle("127.0.0.2", 12, /*refused=*/8);  // beyond the 4 per address
+  EXPECT_EQ(idle.size(), 4u);
+  EXPECT_TRUE(gateway_->process().wait_for_output(
+      "reason=max_unauthenticated scope=per_address client=127.0.0.2", 10s));
+  // More logins than the total cap has places left: each gives its place back once done,
+  // while its session (and the idle connections) stay open.
+  std::vector<PGconn*> sessions;
+  for (int i = 0; i < 4; ++i) {
+    PGconn* conn = log_in();
+    ASSERT_NE(conn, nullptr);
+    sessions.push_back(conn);
+  }
+  PGresult* result = PQexec(sessions.back(), "select 1");
+  EXPECT_EQ(PQresultStatus(result), PGRES_TUPLES_OK) << PQerrorMessage(sessions.back());
+  PQclear(result);
+  for (PGconn* conn : sessions) PQfinish(conn);
+  EXPECT_TRUE(all_open(idle));
+}
+
+TEST_F(UnauthenticatedCapTest, TheTotalCapClosesExcessConnectionsFromAnyHost) {
+  // 4 from each of two sources: within the per-address cap, 2 over the total of 6. (Which
+  // ones are refused depends on the order the I/O threads accept them in.)
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (const char* source : {"127.0.0.3", "127.0.0.4"})
+    for (int i = 0; i < 4; ++i)
+      idle.push_back(std::make_unique<RawConnection>(gateway_->port(), source));
+  wait_refused(idle, 2);
+  EXPECT_EQ(idle.size(), 6u);
+  EXPECT_TRUE(gateway_->process().wait_for_output("reason=max_unauthenticated scope=total", 10s));
+  // Once some go away, logins find places again.
+  idle.resize(4);
+  PGconn* conn = log_in();
+  EXPECT_NE(conn, nullptr);
+  PQfinish(conn);
+}
+
+// The buffers of large messages are bounded for all sessions together: while one session
+// holds an unfinished message, another's is refused with a clear error, and ordinary traffic
+// goes on.
+class BufferBudgetTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    postgres_ = new PostgresServer();
+    GatewayOptions options;
+    options.limits_section =
+        "limits:\n  handshake_timeout: 60s\n  max_message_size: 1MiB\n"
+        "  max_buffered_total: 1536KiB\n";
+    gateway_ = new GatewayProcess(*postgres_, options);
+    token_ = new std::string(gateway_->issue_token("alice"));
+  }
+  static void TearDownTestSuite() {
+    delete token_;
+    delete gateway_;
+    delete postgres_;
+  }
+  static PostgresServer* postgres_;
+  static GatewayProcess* gateway_;
+  static std::string* token_;
+};
+
+PostgresServer* BufferBudgetTest::postgres_ = nullptr;
+GatewayProcess* BufferBudgetTest::gateway_ = nullptr;
+std::string* BufferBudgetTest::token_ = nullptr;
+
+TEST_F(BufferBudgetTest, ASecondLargeUnfinishedMessageIsRefusedWhileTheFirstIsHeld) {
+  // A Query of about 900 KB: within max_message_size, more than half the budget.
+  const std::string text = "select length('" + std::string(900000, 'x') + "')";
+  const std::string query = "Q" + be32(static_cast<uint32_t>(text.size() + 5)) + text + '\0';
+  const std::size_t half = query.size() / 2;
+
+  RawConnection one(gateway_->port());
+  RawConnection two(gateway_->port());
+  one.log_in("alice", *token_);
+  two.log_in("alice", *token_);
+  // Half of each: the gateway holds a buffer for the whole message while it waits for the
+  // rest. The budget has room for one; which one is the order the gateway reads them in.
+  one.send(query.substr(0, half));
+  two.send(query.substr(0, half));
+  pollfd fds[2] = {{one.fd(), POLLIN, 0}, {two.fd(), POLLIN, 0}};
+  ASSERT_EQ(::poll(fds, 2, 20000), 1) << "not exactly one session was ended";
+  RawConnection& refused_session = fds[0].revents != 0 ? one : two;
+  RawConnection& first = fds[0].revents != 0 ? two : one;
+  std::string refused;
+  ASSERT_TRUE(refused_session.closed_by_peer(20000ms, &refused));
+  EXPECT_NE(refused.find("53200"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("the gateway's buffer budget is exhausted"), std::string::npos) << refused;
+  EXPECT_TRUE(gateway_->process().wait_for_output("event=buffer_budget_exhausted", 10s));
+  EXPECT_FALSE(first.closed_by_peer(0ms)) << "the session holding its buffer was ended too";
+
+  // Ordinary traffic is not affected.
+  const auto ordinary = gateway_->psql("alice", *token_, {"-c", "select 41 + 1"});
+  EXPECT_EQ(ordinary.stdout_text, "42\n") << ordinary.describe();
+
+  // The first session finishes its message and is answered (its statement is larger than the
+  // gateway classifies, so the answer is an error: the session goes on either way).
+  first.send(query.substr(half));
+  first.read_until('Z');
+  first.send(std::string("Q") + be32(13) + "select 1" + '\0');
+  first.read_until('Z');
+
+  // Its buffer went back to the budget: a third session can send a large message.
+  PGconn* third = PQconnectdb(gateway_->conninfo("alice", *token_).c_str());
+  ASSERT_EQ(PQstatus(third), CONNECTION_OK) << PQerrorMessage(third);
+  PGresult* result = PQexec(third, text.c_str());
+  // Refused for its size as a statement, not for want of buffer.
+  EXPECT_NE(std::string(PQerrorMessage(third)).find("max_statement_size"), std::string::npos)
+      << PQerrorMessage(third);
+  EXPECT_EQ(PQstatus(third), CONNECTION_OK);
+  PQclear(result);
+  PQfinish(third);
+}
+
+// The API answers a health check at once while slow clients hold connections open.
+TEST(HttpSlowClientsTest, HealthAnswersWhileManySlowClientsAreConnected) {
+  PostgresServer postgres;
+  GatewayOptions options;
+  options.http_listener = true;
+  GatewayProcess gateway(postgres, options);
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 64; ++i) {
+    auto raw = std::make_unique<RawConnection>(gateway.http_port(), "127.0.0.2");
+    raw->send("GET /api/v1/health HTTP/1.1\r\n");  // and never the rest
+    slow.push_back(std::move(raw));
+  }
+  EXPECT_TRUE(gateway.process().wait_for_output(
+      "event=connection_refused protocol=http reason=max_pending_per_address client=127.0.0.2",
+      10s));
+
+  RawConnection health(gateway.http_port());
+  health.send("GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  const std::string answer = health.read_all();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+
+  // The slow clients that were let in are closed once the first-request deadline passes.
+  std::size_t closed = 0;
+  for (auto& raw : slow)
+    if (raw->closed_by_peer(20000ms)) ++closed;
+  EXPECT_EQ(closed, slow.size());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -10,11 +11,27 @@
 #include <future>
 
 #include "net/listener.h"
+#include "proto/postgres/encoder.h"
 #include "proto/postgres/session.h"
 
 namespace portcullis::proto::postgres {
 namespace asio = boost::asio;
 using net::use_nothrow;
+
+namespace {
+
+// PostgreSQL's SQLSTATE for "sorry, too many clients already".
+constexpr std::string_view kSqlTooManyConnections = "53300";
+// After accept() fails (out of descriptors, mostly): a pause rather than a spin, short enough
+// that a freed descriptor is soon used again.
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+
+net::PendingConnections::Caps unauthenticated_caps(const policy::LimitsConfig& limits) {
+  return {.total = limits.max_unauthenticated,
+          .per_address = limits.max_unauthenticated_per_address};
+}
+
+}  // namespace
 
 struct Server::Slot {
   explicit Slot(asio::io_context& io) : context(io), acceptor(io) {}
@@ -26,7 +43,33 @@ struct Server::Slot {
 };
 
 Server::Server(net::IoThreads& threads, std::shared_ptr<const GatewayContext> context)
-    : threads_(threads), context_(std::move(context)) {}
+    : threads_(threads), context_(context) {
+  const auto& limits = context->config->limits;
+  pending_ = net::PendingConnections::make(unauthenticated_caps(limits));
+  budget_ = std::make_shared<net::MessageBudget>(limits.max_buffered_total);
+}
+
+void Server::replace_context(std::shared_ptr<const GatewayContext> context) {
+  const auto& limits = context->config->limits;
+  pending_->set_caps(unauthenticated_caps(limits));
+  budget_->set_limit(limits.max_buffered_total);
+  context_.store(std::move(context));
+}
+
+void Server::refuse(asio::ip::tcp::socket& socket, std::string_view sqlstate,
+                    std::string_view message) {
+  std::string bytes;
+  append_error_response(bytes, {.severity = Severity::fatal,
+                                .sqlstate = sqlstate,
+                                .message = message,
+                                .detail = {},
+                                .hint = {}});
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.send(asio::buffer(bytes), 0, ignored);
+  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
 
 Server::~Server() = default;
 
@@ -56,23 +99,54 @@ void Server::accept_on(Slot& slot) {
           auto [ec, socket] = co_await slot.acceptor.async_accept(use_nothrow);
           if (ec) {
             if (ec == asio::error::operation_aborted || slot.stopping) co_return;
-            // Out of descriptors and the like: log, pause, go on accepting.
-            spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
-            asio::steady_timer pause(slot.context, std::chrono::milliseconds(100));
+            // Out of descriptors and the like: pause rather than spin, and go on accepting.
+            // The connection stays in the kernel's backlog meanwhile.
+            if (std::size_t suppressed = 0; accept_failed_log_.allow(suppressed))
+              spdlog::warn("event=accept_failed protocol=postgres error=\"{}\" suppressed={}",
+                           ec.message(), suppressed);
+            asio::steady_timer pause(slot.context, kAcceptPause);
             co_await pause.async_wait(use_nothrow);
             continue;
           }
           auto context = context_.load();
-          const std::size_t max_connections = context->config->limits.max_connections;
+          const auto& limits = context->config->limits;
+          const std::size_t max_connections = std::min(limits.max_connections, descriptor_cap_);
           if (active_sessions_.load() >= max_connections) {
-            spdlog::warn("event=connection_refused reason=max_connections limit={}",
-                         max_connections);
-            boost::system::error_code ignored;
-            socket.close(ignored);
+            if (std::size_t suppressed = 0; refused_log_.allow(suppressed))
+              spdlog::warn(
+                  "event=connection_refused protocol=postgres reason=max_connections limit={} "
+                  "suppressed={}",
+                  max_connections, suppressed);
+            refuse(socket, kSqlTooManyConnections, "portcullis: sorry, too many clients already");
+            continue;
+          }
+          boost::system::error_code remote_ec;
+          const auto remote = socket.remote_endpoint(remote_ec);
+          if (remote_ec) {  // reset before it was accepted
+            socket.close(remote_ec);
+            continue;
+          }
+          std::string_view refused_by;
+          auto ticket = pending_->try_admit(remote.address(), refused_by);
+          if (!ticket) {
+            if (std::size_t suppressed = 0; refused_log_.allow(suppressed))
+              spdlog::warn(
+                  "event=connection_refused protocol=postgres reason=max_unauthenticated "
+                  "scope={} client={} limit={} suppressed={}",
+                  refused_by, remote.address().to_string(),
+                  refused_by == "total" ? limits.max_unauthenticated
+                                        : limits.max_unauthenticated_per_address,
+                  suppressed);
+            refuse(socket, kSqlTooManyConnections,
+                   "portcullis: too many connections are logging in at once; try again");
             continue;
           }
           auto session = std::make_shared<Session>(std::move(socket), std::move(context), &context_,
                                                    cancels_, classifier_, loopback_);
+          // The place is given back when the handshake ends, or with the session.
+          session->set_handshake_listener([held = std::make_shared<net::PendingConnections::Ticket>(
+                                               std::move(*ticket))] { held->release(); });
+          session->set_message_budget(budget_);
           slot.sessions.emplace(session.get(), session);
           ++active_sessions_;
           asio::co_spawn(

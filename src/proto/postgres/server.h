@@ -13,6 +13,9 @@
 
 #include "common/result.h"
 #include "net/io_threads.h"
+#include "net/log_throttle.h"
+#include "net/message_budget.h"
+#include "net/pending_connections.h"
 #include "proto/postgres/cancel_registry.h"
 #include "proto/postgres/gateway_context.h"
 #include "proto/postgres/session.h"
@@ -33,15 +36,24 @@ class Server {
   void stop();
 
   // New sessions use `context` from now on; live sessions keep the one they started with.
-  void replace_context(std::shared_ptr<const GatewayContext> context) {
-    context_.store(std::move(context));
-  }
+  // The caps on unauthenticated connections and the buffer budget follow it at once.
+  void replace_context(std::shared_ptr<const GatewayContext> context);
+
+  // Sessions the open-file limit leaves room for (net::sessions_within): live connections
+  // are capped at the lower of this and limits.max_connections. Call before start().
+  void cap_sessions(std::size_t sessions) { descriptor_cap_ = sessions; }
 
   std::size_t active_sessions() const { return active_sessions_.load(); }
+  std::size_t unauthenticated_sessions() const { return pending_->total(); }
+  const net::MessageBudget& message_budget() const { return *budget_; }
 
  private:
   struct Slot;  // one I/O thread's listener and sessions
   void accept_on(Slot& slot);
+  // Closes a connection the gateway will not serve, with a FATAL error when it fits the
+  // socket's send buffer at once (it always does on a new connection); never waits.
+  static void refuse(boost::asio::ip::tcp::socket& socket, std::string_view sqlstate,
+                     std::string_view message);
 
   net::IoThreads& threads_;
   ContextSource context_;
@@ -51,6 +63,12 @@ class Server {
   std::shared_ptr<StatementClassifier> classifier_ = std::make_shared<StatementClassifier>();
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<std::size_t> active_sessions_{0};
+  std::size_t descriptor_cap_ = SIZE_MAX;
+  std::shared_ptr<net::PendingConnections> pending_;
+  std::shared_ptr<net::MessageBudget> budget_;
+  // Lines a peer can cause at will: one a second at most.
+  net::LogThrottle refused_log_;
+  net::LogThrottle accept_failed_log_;
   bool loopback_ = false;
 };
 

@@ -44,6 +44,7 @@ constexpr std::string_view kSqlAdminShutdown = "57P01";
 constexpr std::string_view kSqlCannotConnectNow = "57P03";
 constexpr std::string_view kSqlIoError = "58030";
 constexpr std::string_view kSqlQueryCanceled = "57014";
+constexpr std::string_view kSqlOutOfMemory = "53200";
 
 // Messages that stream through (DataRow, CopyData) may be as large as PostgreSQL allows a
 // value to be (MaxAllocSize, 1 GB, src/include/utils/memutils.h).
@@ -71,6 +72,17 @@ std::string error_response(std::string_view sqlstate, std::string_view message,
   std::string out;
   append_error_response(out, ErrorMessage{severity, sqlstate, message, {}, {}});
   return out;
+}
+
+// Every session's large messages together are bounded (limits.max_buffered_total): one that
+// does not fit ends its session rather than grow the gateway without bound.
+std::string buffer_budget_exhausted(std::size_t bytes) {
+  return error_response(kSqlOutOfMemory,
+                        fmt::format("portcullis: the gateway's buffer budget is exhausted "
+                                    "(limits.max_buffered_total); a message of {} bytes cannot "
+                                    "be held now",
+                                    bytes),
+                        Severity::fatal);
 }
 
 // A NoticeResponse (SQLSTATE 01000, warning class) the client shows at once.
@@ -241,6 +253,7 @@ asio::awaitable<void> Session::run() {
   });
   const bool ready = co_await handshake();
   handshake_done_ = true;
+  if (handshake_listener_) handshake_listener_();
   deadline.cancel();
   if (ready && !terminated_) co_await relay();
 
@@ -621,7 +634,7 @@ asio::awaitable<void> Session::idle_watchdog() {
 
 asio::awaitable<void> Session::pump_client_to_backend() {
   const std::size_t max_message = context_->config->limits.max_message_size;
-  net::ByteBuffer in(kRelayBufferSize);
+  net::ByteBuffer in(kRelayBufferSize, message_budget_.get());
   std::vector<Segment> segments;
   std::vector<asio::const_buffer> buffers;
   // What the gateway adds in this direction: a Describe before an undescribed Execute.
@@ -802,7 +815,11 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       held_describe_.clear();
     }
     in.consume(pos);
-    if (whole_message_needed > 0) in.reserve_message(whole_message_needed);
+    if (whole_message_needed > 0 && !in.reserve_message(whole_message_needed)) {
+      spdlog::warn("event=buffer_budget_exhausted session={} bytes={}", id_, whole_message_needed);
+      co_await write_to_client(buffer_budget_exhausted(whole_message_needed));
+      co_return;
+    }
     // A large message's memory goes back as soon as it has been relayed.
     if (in.capacity() > kRelayBufferSize) in.release();
     if (!sync_points_.empty() && sync_points_.front().synthetic) {
@@ -1974,9 +1991,12 @@ bool Session::on_ready_for_query(std::string& synthetic, std::vector<Segment>& s
 }
 
 asio::awaitable<void> Session::pump_backend_to_client() {
-  net::ByteBuffer in(kRelayBufferSize);
+  net::ByteBuffer in(kRelayBufferSize, message_budget_.get());
   if (!backend_pending_.empty()) {
-    in.reserve_message(backend_pending_.size());
+    if (!in.reserve_message(backend_pending_.size())) {
+      co_await write_to_client(buffer_budget_exhausted(backend_pending_.size()));
+      co_return;
+    }
     auto space = in.writable();
     std::memcpy(space.data(), backend_pending_.data(), backend_pending_.size());
     in.commit(backend_pending_.size());
@@ -2200,7 +2220,11 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       co_return;
     }
     in.consume(pos);
-    if (whole_message_needed > 0) in.reserve_message(whole_message_needed);
+    if (whole_message_needed > 0 && !in.reserve_message(whole_message_needed)) {
+      spdlog::warn("event=buffer_budget_exhausted session={} bytes={}", id_, whole_message_needed);
+      co_await write_to_client(buffer_budget_exhausted(whole_message_needed));
+      co_return;
+    }
     // A large message's memory goes back as soon as it has been relayed.
     if (in.capacity() > kRelayBufferSize) in.release();
     if (!look_up.empty()) {

@@ -9,12 +9,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/container/deque.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "identity/identity.h"
 #include "net/async_lock.h"
+#include "net/message_budget.h"
 #include "net/stream.h"
 #include "policy/access.h"
 #include "proto/postgres/cancel_registry.h"
@@ -58,6 +60,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void terminate(std::string_view sqlstate, std::string message);
 
   const std::string& id() const { return id_; }
+
+  // Set before run(). Called once the handshake is over, however it ended: the server counts
+  // the connections still in theirs.
+  void set_handshake_listener(std::function<void()> listener) {
+    handshake_listener_ = std::move(listener);
+  }
+  // Set before run(). What buffers for large messages draw from (limits.max_buffered_total).
+  void set_message_budget(std::shared_ptr<net::MessageBudget> budget) {
+    message_budget_ = std::move(budget);
+  }
 
  private:
   // What the relay does with a message the client sent.
@@ -285,6 +297,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point last_client_activity_;
   bool terminated_ = false;
   bool handshake_done_ = false;
+  std::function<void()> handshake_listener_;
+  std::shared_ptr<net::MessageBudget> message_budget_;  // null: no shared bound
   std::optional<Hold> hold_;
   bool client_watch_pending_ = false;
   boost::asio::steady_timer review_timer_;

@@ -76,7 +76,7 @@ TEST(ByteBufferTest, ALargeMessageGrowsTheBufferAndReleaseShrinksIt) {
   std::thread([] {
     ByteBuffer buffer(16);
     append(buffer, "head");
-    buffer.reserve_message(100);
+    ASSERT_TRUE(buffer.reserve_message(100));
     EXPECT_EQ(buffer.capacity(), 100u);
     EXPECT_EQ(buffer.readable(), "head");
     EXPECT_EQ(BufferPool::free_count(), 1u);  // the small storage went back to the pool
@@ -99,6 +99,86 @@ TEST(ByteBufferTest, ThePoolIsBounded) {
     buffers.clear();  // destruction releases each
     EXPECT_EQ(BufferPool::free_count(), 64u);
   }).join();
+}
+
+TEST(MessageBudgetTest, TakesUpToItsLimitAndNoMore) {
+  MessageBudget budget(100);
+  EXPECT_TRUE(budget.try_take(60));
+  EXPECT_FALSE(budget.try_take(41));
+  EXPECT_TRUE(budget.try_take(40));
+  EXPECT_EQ(budget.used(), 100u);
+  budget.give_back(60);
+  EXPECT_TRUE(budget.try_take(60));
+  EXPECT_FALSE(budget.try_take(static_cast<std::size_t>(-1)));  // no wrap-around
+}
+
+TEST(MessageBudgetTest, ALowerLimitRefusesNewReservationsOnly) {
+  MessageBudget budget(100);
+  ASSERT_TRUE(budget.try_take(80));
+  budget.set_limit(50);
+  EXPECT_EQ(budget.used(), 80u);
+  EXPECT_FALSE(budget.try_take(1));
+  budget.give_back(80);
+  EXPECT_TRUE(budget.try_take(50));
+}
+
+TEST(ByteBufferBudgetTest, ALargeMessageDrawsFromTheBudgetAndReleaseReturnsIt) {
+  std::thread([] {
+    MessageBudget budget(1000);
+    ByteBuffer buffer(16, &budget);
+    append(buffer, "head");
+    ASSERT_TRUE(buffer.reserve_message(600));
+    EXPECT_EQ(budget.used(), 600u);
+    EXPECT_EQ(buffer.charged(), 600u);
+    ASSERT_TRUE(buffer.reserve_message(600));  // room already: nothing more taken
+    EXPECT_EQ(budget.used(), 600u);
+    buffer.consume(4);
+    buffer.release();
+    EXPECT_EQ(budget.used(), 0u);
+    EXPECT_EQ(buffer.charged(), 0u);
+  }).join();
+}
+
+TEST(ByteBufferBudgetTest, RefusesToGrowPastTheBudgetAndKeepsItsBytes) {
+  std::thread([] {
+    MessageBudget budget(1000);
+    ByteBuffer first(16, &budget);
+    ByteBuffer second(16, &budget);
+    append(first, "a");
+    append(second, "partial");
+    ASSERT_TRUE(first.reserve_message(700));
+    EXPECT_FALSE(second.reserve_message(400));
+    EXPECT_EQ(second.capacity(), 16u);
+    EXPECT_EQ(second.readable(), "partial");
+    EXPECT_EQ(budget.used(), 700u);
+    EXPECT_TRUE(second.reserve_message(300));  // what is left fits
+    EXPECT_EQ(budget.used(), 1000u);
+  }).join();
+}
+
+TEST(ByteBufferBudgetTest, GrowingAgainChargesOnlyTheNewStorage) {
+  std::thread([] {
+    MessageBudget budget(1000);
+    ByteBuffer buffer(16, &budget);
+    append(buffer, "x");
+    ASSERT_TRUE(buffer.reserve_message(300));
+    ASSERT_TRUE(buffer.reserve_message(500));
+    EXPECT_EQ(budget.used(), 500u);
+    EXPECT_EQ(buffer.capacity(), 500u);
+    EXPECT_EQ(buffer.readable(), "x");
+  }).join();
+}
+
+TEST(ByteBufferBudgetTest, ABufferDestroyedWithUnreadBytesReturnsItsCharge) {
+  MessageBudget budget(1000);
+  {
+    ByteBuffer buffer(16, &budget);
+    append(buffer, "unfinished");
+    ASSERT_TRUE(buffer.reserve_message(900));
+    buffer.release();  // unread bytes: keeps its storage
+    EXPECT_EQ(budget.used(), 900u);
+  }
+  EXPECT_EQ(budget.used(), 0u);
 }
 
 }  // namespace
