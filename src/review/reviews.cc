@@ -92,8 +92,9 @@ Result<ReviewRecord> Reviews::open_statement_review(const StatementHold& hold, T
   review.expires_at = now + current->reviews.pending_lifetime;
   if (auto r = wiring_.store->insert_review(review); !r) return unavailable(r.error());
   ++pending_;
-  spdlog::info("event=review_opened review={} kind=statement subject={} connection={} rule={}",
-               review.id, review.requester, review.connection, review.rule);
+  spdlog::info(
+      "event=review_opened review={} kind=statement subject={:?} connection={:?} rule={:?}",
+      review.id, review.requester, review.connection, review.rule);
   announce(kNotifyReviewPending, review);
   return review;
 }
@@ -149,7 +150,7 @@ Result<std::optional<ReviewRecord>> Reviews::claim_approved_statement(std::strin
       if (claimed.error().code == "conflict") continue;
       return unavailable(claimed.error());
     }
-    spdlog::info("event=review_executed review={} subject={} connection={}", claimed->id,
+    spdlog::info("event=review_executed review={} subject={:?} connection={:?}", claimed->id,
                  claimed->requester, claimed->connection);
     return std::optional<ReviewRecord>(std::move(*claimed));
   }
@@ -194,7 +195,9 @@ Result<ReviewRecord> Reviews::request_access(const identity::Identity& requester
                     "\"{}\", max_duration)",
                     std::chrono::duration_cast<std::chrono::seconds>(rule->max_duration).count(),
                     rule->name));
-  if (request.reason.empty()) return make_error("invalid", "a reason is required");
+  // Blank is no reason: the reviewers and the journal would have nothing to go on.
+  if (request.reason.find_first_not_of(" \t\n\r\f\v") == std::string::npos)
+    return make_error("invalid", "a reason is required (it is empty or only whitespace)");
   // One request at a time: a second while one is pending or granted would only add noise
   // for the reviewers (ask again once the grant has run out).
   auto granted = access_granted_until(requester.subject, request.connection, rule->name, now);
@@ -228,7 +231,7 @@ Result<ReviewRecord> Reviews::request_access(const identity::Identity& requester
   if (auto r = wiring_.store->insert_review(review); !r) return unavailable(r.error());
   ++pending_;
   spdlog::info(
-      "event=review_opened review={} kind=access subject={} connection={} rule={} "
+      "event=review_opened review={} kind=access subject={:?} connection={:?} rule={:?} "
       "duration_s={}",
       review.id, review.requester, review.connection, review.rule,
       std::chrono::duration_cast<std::chrono::seconds>(review.duration).count());
@@ -309,8 +312,8 @@ Result<ReviewRecord> Reviews::vote(const std::string& id, const identity::Identi
     return make_error("conflict", fmt::format("review {} has expired", id));
   }
   const char* verdict = !decided ? "review_pending" : approve ? "approved" : "rejected";
-  spdlog::info("event=review_vote review={} reviewer={} approve={} status={}", id, reviewer.subject,
-               approve, store::to_string(updated->status));
+  spdlog::info("event=review_vote review={} reviewer={:?} approve={} status={}", id,
+               reviewer.subject, approve, store::to_string(updated->status));
   record_step(*updated, verdict, &reviewer, reviewer.subject);
   if (decided) {
     --pending_;
@@ -350,7 +353,7 @@ std::size_t Reviews::expire_overdue(TimePoint now) {
     if (!updated) continue;
     ++expired;
     --pending_;
-    spdlog::info("event=review_expired review={} subject={}", updated->id, updated->requester);
+    spdlog::info("event=review_expired review={} subject={:?}", updated->id, updated->requester);
     record_step(*updated, "expired", nullptr, "");
     announce(kNotifyExpired, *updated);
     wake(*updated);

@@ -586,6 +586,16 @@ TEST_F(ReviewsTest, RequestAccessNeedsAReason) {
   EXPECT_TRUE(events().empty());
 }
 
+TEST_F(ReviewsTest, RequestAccessRefusesAWhitespaceOnlyReason) {
+  for (const char* blank : {" ", "   ", "\t\n", " \r\n\v\f "}) {
+    auto requested = request(30min, blank);
+    ASSERT_FALSE(requested) << "reason \"" << blank << "\"";
+    EXPECT_EQ(requested.error().code, "invalid");
+    EXPECT_EQ(requested.error().message, "a reason is required (it is empty or only whitespace)");
+  }
+  EXPECT_TRUE(events().empty());
+}
+
 TEST_F(ReviewsTest, RequestAccessOpensAPendingAccessReview) {
   auto requested = request(30min, "incident 123");
   ASSERT_TRUE(requested) << requested.error().message;
