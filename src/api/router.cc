@@ -167,12 +167,12 @@ boost::asio::awaitable<std::optional<Response>> route(const Request& request,
     auto caller = authenticate_bearer(authorization, *context, *services.state,
                                       std::chrono::system_clock::now());
     if (!caller) {
-      spdlog::info("event=api_auth_failed path={} reason=\"{}\"", found->path,
+      spdlog::info("event=api_auth_failed path={} reason={:?}", found->path,
                    caller.error().message);
       co_return unauthorized(caller.error().message, !authorization.empty());
     }
     if (auto refused = refusal(found->access, *caller, context->config->api)) {
-      spdlog::info("event=api_forbidden path={} subject={}", found->path, caller->subject);
+      spdlog::info("event=api_forbidden path={} subject={:?}", found->path, caller->subject);
       co_return std::move(*refused);
     }
     call.caller = std::move(*caller);
@@ -187,7 +187,7 @@ boost::asio::awaitable<std::optional<Response>> route(const Request& request,
     response = error_response(http::status::internal_server_error, "internal",
                               "internal error; the gateway's log has the details");
   }
-  spdlog::debug("event=api_request method={} path={} subject={} status={}",
+  spdlog::debug("event=api_request method={} path={} subject={:?} status={}",
                 std::string_view(request.method_string()), found->path,
                 call.caller ? call.caller->subject : "-",
                 response ? static_cast<unsigned>(response->result_int()) : 200u);

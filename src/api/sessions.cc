@@ -46,7 +46,7 @@ boost::asio::awaitable<std::optional<Response>> post_revocation(Call& call) {
   // Stored first: from here on the subject's credentials are refused, so nothing the
   // sessions ended below can reconnect with them.
   if (auto r = call.services.state->upsert_revocation(revocation); !r) {
-    spdlog::error("event=revocation_failed subject={} error=\"{}\"", revocation.subject,
+    spdlog::error("event=revocation_failed subject={:?} error=\"{}\"", revocation.subject,
                   r.error().message);
     co_return error_response(http::status::service_unavailable, "unavailable",
                              "the revocation could not be stored (see the gateway's log)");
@@ -57,7 +57,7 @@ boost::asio::awaitable<std::optional<Response>> post_revocation(Call& call) {
         revocation.subject,
         fmt::format("terminating connection: the credentials of {} were revoked",
                     revocation.subject));
-  spdlog::warn("event=subject_revoked subject={} by={} sessions_ended={} reason=\"{}\"",
+  spdlog::warn("event=subject_revoked subject={:?} by={:?} sessions_ended={} reason={:?}",
                revocation.subject, revocation.revoked_by, ended, reason);
   journal_request(call, call.request.target(), revocation.subject, "revoked");
   boost::json::object out{{"subject", revocation.subject},
