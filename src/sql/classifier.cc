@@ -541,6 +541,10 @@ struct Facts {
   std::vector<std::string> columns;           // last names of column references
   std::vector<std::string> single_name_refs;  // column references of one name: maybe a row
   std::vector<std::string> relation_names;    // relations and aliases: what a row may name
+  // Aliases of subqueries, CTE references and function calls, once per occurrence; those of
+  // function calls apart: a function's row is its own result, whose arguments are walked.
+  std::vector<std::string> aliases;
+  std::vector<std::string> function_aliases;
   bool whole_row = false;
 };
 
@@ -676,7 +680,14 @@ class Walker {
       return;
     }
     if (std::string_view alias = str_field(o, "aliasname"); !alias.empty())
-      add_unique(facts_.relation_names, std::string(alias));
+      facts_.aliases.emplace_back(alias);
+    if (type == "RangeFunction") {
+      element alias_el;
+      object alias;
+      if (get_field(o, "alias", alias_el) && alias_el.get_object().get(alias) == SUCCESS)
+        if (std::string_view name = str_field(alias, "aliasname"); !name.empty())
+          facts_.function_aliases.emplace_back(name);
+    }
 
     std::optional<std::string> saved_settings_name;
     const bool select = type == "SelectStmt";
@@ -1207,10 +1218,15 @@ void apply_facts(Statement& s, Facts& f, bool runs) {
   s.columns_referenced = std::move(f.columns);
   // A bare name that some relation or alias in the statement carries may be that row; a
   // column of the same name wins in PostgreSQL, but assuming the row is the safe side.
+  // A name that only function calls carry as their alias is the function's own value
+  // (`unnest(a.attoptions) o`), not a row of a relation.
+  auto names_a_row = [&](const std::string& n) {
+    if (contains_string(f.relation_names, n)) return true;
+    return std::count(f.aliases.begin(), f.aliases.end(), n) >
+           std::count(f.function_aliases.begin(), f.function_aliases.end(), n);
+  };
   s.whole_row_reference = f.whole_row || std::any_of(f.single_name_refs.begin(),
-                                                     f.single_name_refs.end(), [&](const auto& n) {
-                                                       return contains_string(f.relation_names, n);
-                                                     });
+                                                     f.single_name_refs.end(), names_a_row);
   s.touches_all_tables = f.touches_all_tables;
   if (runs) {
     if (f.unknown_function) s.classes |= kUnknown;

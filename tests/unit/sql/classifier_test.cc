@@ -1027,6 +1027,12 @@ TEST(ClassifierTest, ColumnLineage) {
        }) {
     EXPECT_TRUE(one(sql).whole_row_reference) << sql;
   }
+  // A function call's alias names the function's own value, not a relation's row: pg_dump
+  // reads `SELECT o FROM unnest(a.attoptions) o`. A table alias of the same name elsewhere
+  // still counts.
+  EXPECT_FALSE(one("SELECT o FROM unnest(ARRAY[1]) o").whole_row_reference);
+  EXPECT_TRUE(one("SELECT (SELECT o FROM unnest(ARRAY[1]) o), (SELECT o FROM customers o)")
+                  .whole_row_reference);
   Statement copy = one("COPY (SELECT email FROM customers) TO STDOUT");
   EXPECT_TRUE(has_item(copy.columns_referenced, "email"));
 }
