@@ -355,7 +355,7 @@ TEST_F(AdversarialTest, PgDumpThroughAReadGrantGivesAMaskedRestorableCopy) {
   auto plain = dump({});
   ASSERT_TRUE(plain.ok()) << plain.describe();
   EXPECT_NE(plain.stdout_text.find("COPY public.customers"), std::string::npos);
-  EXPECT_NE(plain.stdout_text.find("zoe"), std::string::npos) << "rows missing";
+  EXPECT_NE(plain.stdout_text.find("\n2\t"), std::string::npos) << "rows missing";
   expect_no_secret(plain.stdout_text);
 
   const auto archive = gateway_->dir() / "masked.dump";
@@ -375,6 +375,45 @@ TEST_F(AdversarialTest, PgDumpThroughAReadGrantGivesAMaskedRestorableCopy) {
   ASSERT_TRUE(restored.ok()) << restored.describe();
   EXPECT_EQ(restored.stdout_text.substr(0, 2), "2\n") << restored.stdout_text;
   expect_no_secret(restored.stdout_text);
+}
+
+// Values also travel in NotificationResponse payloads (pg_notify from another session) and in
+// ParameterStatus (a reported setting set from a column).
+TEST_F(AdversarialTest, NotificationsAndReportedSettingsAreMasked) {
+  PgWireClient listener(gateway_->port(), "sam", *support_, "app-db");
+  ASSERT_TRUE(listener.ok()) << listener.login_error();
+  listener.send(PgWireClient::query("listen news"));
+  listener.read_until_ready();
+  auto notify = gateway_->psql("dan", *dba_, {"-c", "notify news, 'ada@example.com'"});
+  ASSERT_TRUE(notify.ok()) << notify.describe();
+  // Delivered while the listener is idle, at the latest before its next ReadyForQuery.
+  listener.send(PgWireClient::query("select 1"));
+  auto answer = listener.read_until_ready();
+  bool notified = false;
+  for (const auto& message : answer) {
+    if (message.type != 'A') continue;
+    notified = true;
+    EXPECT_EQ(message.body.find("ada@example.com"), std::string::npos) << message.body;
+  }
+  EXPECT_TRUE(notified) << everything(answer);
+
+  PgWireClient client(gateway_->port(), "sam", *support_, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  for (const char* sql :
+       {"select set_config('application_name', password_hash, false) from customers where id = 1",
+        "set application_name = 'ada@example.com'"}) {
+    client.send(PgWireClient::query(sql));
+    auto reported = client.read_until_ready();
+    bool seen = false;
+    for (const auto& message : reported) {
+      if (message.type != 'S') continue;
+      seen = true;
+      EXPECT_EQ(message.body.find("x9$secret"), std::string::npos) << sql;
+      EXPECT_EQ(message.body.find("ada@example.com"), std::string::npos) << sql;
+    }
+    EXPECT_TRUE(seen) << sql << ": " << everything(reported);
+    expect_no_secret(everything(reported));
+  }
 }
 
 // A fast-path FunctionCall's result is a value like any other: masked, whole under column

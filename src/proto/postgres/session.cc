@@ -113,6 +113,12 @@ bool inspected(char type) {
 
 using Segment = RelaySegment;
 
+// A COPY's table without its schema (the parser gives `public.customers`).
+std::string unqualified_table(std::string_view table) {
+  const auto dot = table.rfind('.');
+  return std::string(dot == std::string_view::npos ? table : table.substr(dot + 1));
+}
+
 bool has_rows_guardrail(const policy::Config& config) {
   return std::any_of(config.guardrails.begin(), config.guardrails.end(),
                      [](const policy::GuardrailConfig& g) { return g.when.rows_over.has_value(); });
@@ -1696,6 +1702,23 @@ void Session::mask_backend_message(const Message& message, std::size_t offset, s
       row_plan_valid_ = false;
       if (answer != DescribeAnswer::injected) add_segment(segments, false, offset, total);
       return;
+    case backend::kNotificationResponse: {
+      // Another session's payload (LISTEN): scanned like text of no column.
+      masked_.clear();
+      auto outcome =
+          mask_notification(message.body, *masker_, *mask_scratch_, mask_counts_, masked_);
+      if (!outcome) {
+        // It may come between commands: dropped alone rather than withholding a result.
+        spdlog::warn("event=notification_dropped session={} reason={:?}", id_,
+                     outcome.error().message);
+        return;
+      }
+      if (*outcome == MaskOutcome::rewritten)
+        forward_rewritten();
+      else
+        add_segment(segments, false, offset, total);
+      return;
+    }
     case backend::kFunctionCallResponse: {
       // A fast-path call's result is one value, laid out as a DataRow's column: masked as
       // one. The function is known by number only, so under column rules it is masked whole.
@@ -1935,7 +1958,9 @@ Result<void> Session::start_copy_masking(std::string_view body) {
   } else {
     return make_error(fmt::format("COPY in {} format cannot be masked", options.format));
   }
-  copy.table = options.table;
+  // Rules match a table's name without its schema, as for result columns (pg_dump writes
+  // COPY public.customers (...)).
+  copy.table = unqualified_table(options.table);
   if (copy.table.empty() && !sync_points_.empty())
     copy.computed = sync_points_.front().reads_masked_columns;
   if (!options.columns.empty()) {
@@ -2104,6 +2129,24 @@ asio::awaitable<void> Session::pump_backend_to_client() {
                        status ? status->name : "?", status ? status->value : "?");
           unsafe_setting = true;
           break;
+        }
+        if (masker_ && !withholding_) {
+          // A reported setting can carry data: set_config('application_name', ssn, false).
+          const bool reads_masked =
+              !sync_points_.empty() && sync_points_.front().reads_masked_columns.action ==
+                                           masking::ColumnPlan::Action::whole;
+          masked_.clear();
+          auto outcome =
+              mask_parameter_status(input.substr(pos + kHeaderSize, header.body_size), *masker_,
+                                    *mask_scratch_, mask_counts_, reads_masked, masked_);
+          if (outcome && *outcome == MaskOutcome::rewritten) {
+            std::string rebuilt;
+            MessageWriter(rebuilt).begin(header.type).bytes(masked_).finish();
+            add_segment(segments, true, synthetic.size(), rebuilt.size());
+            synthetic.append(rebuilt);
+            pos += total;
+            continue;
+          }
         }
         add_segment(segments, false, pos, total);
         pos += total;
