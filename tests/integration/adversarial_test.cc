@@ -225,6 +225,43 @@ TEST_F(AdversarialTest, AFetchOfAProtocolPortalIsDecidedAsItsStatement) {
   EXPECT_EQ(victims(), 3);
 }
 
+// Functions that run SQL given as text hid what they ran: through them a read grant lifted
+// read-only, ended another session and wrote. The text is classified when it is a constant,
+// and anything not known to be side-effect free is not `read`.
+TEST_F(AdversarialTest, FunctionsThatRunTextOrHaveSideEffectsAreNotRead) {
+  ASSERT_TRUE(postgres_
+                  ->psql_superuser("create sequence if not exists order_numbers;"
+                                   "create or replace function shout(t text) returns text "
+                                   "language sql as 'select upper(t)'")
+                  .ok());
+  PgWireClient client(gateway_->port(), "ann", *analyst_, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  for (const char* sql : {
+           "select query_to_xml('select set_config(''default_transaction_read_only'', ''off'', "
+           "false)', true, true, '')",
+           "select query_to_xml('select pg_terminate_backend(pg_backend_pid())', true, true, '')",
+           "select query_to_xml('delete from victims returning id', true, true, '')",
+           "select query_to_xml(chr(115) || 'elect 1', true, true, '')",
+           "select nextval('order_numbers')",
+           "select setval('order_numbers', 1)",
+           "select pg_notify('news', 'x')",
+           "select shout('x')",
+           "select public.lower('X')",
+       }) {
+    client.send(PgWireClient::query(sql));
+    auto answer = client.read_until_ready();
+    EXPECT_TRUE(has_message(answer, 'E')) << sql;
+    EXPECT_NE(everything(answer).find("portcullis: blocked"), std::string::npos)
+        << sql << ": " << everything(answer);
+  }
+  // What a read grant needs still works, set_config of a harmless setting among it.
+  client.send(PgWireClient::query(
+      "select pg_catalog.set_config('search_path', '', false), count(*), now() is not null, "
+      "lower('X') from public.victims"));
+  auto fine = client.read_until_ready();
+  EXPECT_FALSE(has_message(fine, 'E')) << everything(fine);
+}
+
 // A read-only grant cannot have a write prepared for it, even one a guardrail would hold.
 TEST_F(AdversarialTest, AParseTheGrantRefusesIsNotForwarded) {
   PgWireClient client(gateway_->port(), "ann", *analyst_, "app-db");

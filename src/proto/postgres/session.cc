@@ -113,6 +113,19 @@ bool inspected(char type) {
 
 using Segment = RelaySegment;
 
+// Where a grant's backend connections go: the connection, the grant's credentials, its TLS.
+// Points into `context`, which must outlive the connecting.
+BackendTarget backend_target(const GatewayContext& context, const policy::Grant& grant) {
+  BackendTarget target;
+  target.connection = grant.connection;
+  target.credentials = grant.credentials;
+  const auto tls = context.backend_tls.find(grant.connection->name);
+  target.tls_context = tls == context.backend_tls.end() ? nullptr : tls->second.get();
+  target.max_message_size = context.config->limits.max_message_size;
+  target.timeout = context.config->limits.handshake_timeout;
+  return target;
+}
+
 // A COPY's table without its schema (the parser gives `public.customers`).
 std::string unqualified_table(std::string_view table) {
   const auto dot = table.rfind('.');
@@ -523,13 +536,7 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   // refused.
   if (policy::is_read_only(*grant)) parameters->emplace_back("default_transaction_read_only", "on");
 
-  BackendTarget target;
-  target.connection = grant->connection;
-  target.credentials = grant->credentials;
-  const auto tls = context_->backend_tls.find(grant->connection->name);
-  target.tls_context = tls == context_->backend_tls.end() ? nullptr : tls->second.get();
-  target.max_message_size = config.limits.max_message_size;
-  target.timeout = config.limits.handshake_timeout;
+  const BackendTarget target = backend_target(*context_, *grant);
   auto outcome = co_await connect_backend(target, *parameters);
   if (auto* failure = std::get_if<BackendFailure>(&outcome)) {
     spdlog::warn("event=backend_failed session={} subject={:?} connection={:?} reason={:?}", id_,
@@ -1243,14 +1250,8 @@ asio::awaitable<void> Session::estimate_rows(const Message& message) {
   const auto wanted = policy::statements_to_estimate(config, *identity_, *grant_, command);
   RowEstimates estimates{command.text, command.params, {}};
   const auto& statements = command.classification->statements;
-  BackendTarget target;
-  target.connection = grant_->connection;
-  target.credentials = grant_->credentials;
-  const auto tls = context_->backend_tls.find(grant_->connection->name);
-  target.tls_context = tls == context_->backend_tls.end() ? nullptr : tls->second.get();
-  target.max_message_size = config.limits.max_message_size;
-  target.timeout = config.limits.handshake_timeout;
   const auto context = context_;  // the target points into this snapshot
+  const BackendTarget target = backend_target(*context, *grant_);
   for (std::size_t i = 0; i < statements.size(); ++i) {
     std::optional<uint64_t> rows;
     if (i < wanted.size() && wanted[i]) {
@@ -2273,14 +2274,7 @@ asio::awaitable<void> Session::pump_backend_to_client() {
     if (!look_up.empty()) {
       // The snapshot the target points into stays alive while the lookup runs.
       const auto context = context_;
-      BackendTarget target;
-      target.connection = grant_->connection;
-      target.credentials = grant_->credentials;
-      const auto tls = context->backend_tls.find(grant_->connection->name);
-      target.tls_context = tls == context->backend_tls.end() ? nullptr : tls->second.get();
-      target.max_message_size = context->config->limits.max_message_size;
-      target.timeout = context->config->limits.handshake_timeout;
-      auto found = co_await tables_.look_up(std::move(look_up), target);
+      auto found = co_await tables_.look_up(std::move(look_up), backend_target(*context, *grant_));
       if (!found) {
         spdlog::warn("event=table_lookup_failed session={} error={:?}", id_, found.error().message);
         tables_error_ = found.error().message;
