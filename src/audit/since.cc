@@ -114,6 +114,18 @@ Result<TimePoint> parse_rfc3339(std::string_view text) {
   return east ? time - offset : time + offset;
 }
 
+// A time within the years the journal's clock holds, whatever a leap second or an offset did
+// to the year written: what is accepted comes back the same through format_time.
+Result<TimePoint> within_clock_years(Result<TimePoint> time) {
+  if (!time) return time;
+  using namespace std::chrono;
+  const TimePoint earliest = sys_days(year(kFirstYear) / January / 1);
+  const TimePoint after_last = sys_days(year(kLastYear) / December / 31) + days(1);
+  if (*time < earliest || *time >= after_last)
+    return make_error("the time must be within the years 1678 to 2261 (UTC)");
+  return time;
+}
+
 bool looks_like_date(std::string_view text) {
   return text.size() >= 5 && text[4] == '-';
 }
@@ -122,7 +134,7 @@ bool looks_like_date(std::string_view text) {
 
 Result<TimePoint> parse_since(std::string_view text, TimePoint now) {
   if (text.empty()) return make_error(std::string(kSinceForm));
-  if (looks_like_date(text)) return parse_rfc3339(text);
+  if (looks_like_date(text)) return within_clock_years(parse_rfc3339(text));
   auto duration = policy::parse_duration(text);
   if (!duration) return make_error(std::string(kSinceForm));
   if (*duration > kLongestDuration)

@@ -23,6 +23,11 @@ TEST(ParseSince, RefusesTimesTheClockCannotHold) {
   EXPECT_EQ(since("2262-01-01T00:00:00Z"), "error: the year must be between 1678 and 2261");
   EXPECT_EQ(since("90000999999999s"), "error: a duration back from now of at most 200 years");
   EXPECT_EQ(since("1678-06-01"), "1678-06-01T00:00:00.000000000Z");
+  // A leap second or an offset that carries the time past the last year is refused too.
+  EXPECT_EQ(since("2261-12-31T23:59:60.5Z"),
+            "error: the time must be within the years 1678 to 2261 (UTC)");
+  EXPECT_EQ(since("1678-01-01T00:30:00+01:00"),
+            "error: the time must be within the years 1678 to 2261 (UTC)");
 }
 
 TEST(ParseSince, ReadsAnRfc3339TimeInUtc) {
