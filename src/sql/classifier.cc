@@ -1225,8 +1225,8 @@ void apply_facts(Statement& s, Facts& f, bool runs) {
     return std::count(f.aliases.begin(), f.aliases.end(), n) >
            std::count(f.function_aliases.begin(), f.function_aliases.end(), n);
   };
-  s.whole_row_reference = f.whole_row || std::any_of(f.single_name_refs.begin(),
-                                                     f.single_name_refs.end(), names_a_row);
+  s.whole_row_reference =
+      f.whole_row || std::any_of(f.single_name_refs.begin(), f.single_name_refs.end(), names_a_row);
   s.touches_all_tables = f.touches_all_tables;
   if (runs) {
     if (f.unknown_function) s.classes |= kUnknown;
