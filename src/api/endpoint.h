@@ -18,7 +18,7 @@
 #include "audit/journal.h"
 #include "common/gateway_metrics.h"
 #include "identity/identity.h"
-#include "review/live_sessions.h"
+#include "gateway/live_sessions.h"
 #include "review/reviews.h"
 #include "store/state_store.h"
 
@@ -37,7 +37,7 @@ struct Services {
   // The approval workflow, the live sessions, the data path's counters (each may be null in
   // tests of other parts; `serve` sets them all).
   review::Reviews* reviews = nullptr;
-  review::LiveSessions* live_sessions = nullptr;
+  gateway::LiveSessions* live_sessions = nullptr;
   const GatewayMetrics* metrics = nullptr;
 };
 

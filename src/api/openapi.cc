@@ -251,7 +251,7 @@ constexpr std::string_view kOpenApi = R"json({
         "properties": {
           "id": {"type": "string"}, "kind": {"type": "string", "enum": ["statement", "access"]},
           "status": {"type": "string", "enum": ["pending", "approved", "rejected", "expired", "executed"]},
-          "requester": {"type": "string"}, "session": {"type": "string"}, "connection": {"type": "string"},
+          "requester": {"type": "string"}, "protocol": {"type": "string", "description": "Statement: the front end that holds it (postgres)"}, "session": {"type": "string"}, "connection": {"type": "string"},
           "command": {"type": "string", "description": "The held statement, secrets replaced by ***"},
           "rule": {"type": "string"},
           "reviewers": {"type": "object", "properties": {"groups": {"type": "array", "items": {"type": "string"}}, "subjects": {"type": "array", "items": {"type": "string"}}}},

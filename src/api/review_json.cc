@@ -33,6 +33,7 @@ boost::json::object review_json(const store::ReviewRecord& review) {
   out["kind"] = store::to_string(review.kind);
   out["status"] = store::to_string(review.status);
   out["requester"] = review.requester;
+  set_if(out, "protocol", review.protocol);
   set_if(out, "session", review.session);
   out["connection"] = review.connection;
   set_if(out, "command", review.command);
@@ -61,7 +62,7 @@ boost::json::object review_json(const store::ReviewRecord& review) {
   return out;
 }
 
-boost::json::object live_session_json(const review::LiveSessionView& session) {
+boost::json::object live_session_json(const gateway::LiveSessionView& session) {
   boost::json::object out;
   out["id"] = session.id;
   out["subject"] = session.subject;

@@ -9,13 +9,13 @@
 #include <string_view>
 
 #include "api/endpoint.h"
-#include "review/live_sessions.h"
+#include "gateway/live_sessions.h"
 #include "store/review_record.h"
 
 namespace portcullis::api {
 
 boost::json::object review_json(const store::ReviewRecord& review);
-boost::json::object live_session_json(const review::LiveSessionView& session);
+boost::json::object live_session_json(const gateway::LiveSessionView& session);
 
 // The request's body as a JSON object (an empty body is an empty object), or a 400.
 Result<boost::json::object> json_body(const Call& call);

@@ -38,7 +38,7 @@ struct ApiServerOptions {
   // Live sessions by protocol name, for /metrics.
   std::map<std::string, std::function<std::size_t()>> active_sessions;
   review::Reviews* reviews = nullptr;  // must outlive the server, like the rest
-  review::LiveSessions* live_sessions = nullptr;
+  gateway::LiveSessions* live_sessions = nullptr;
   const GatewayMetrics* metrics = nullptr;
 };
 

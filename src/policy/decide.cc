@@ -91,9 +91,10 @@ bool is_admin(const Config& config, const identity::Identity& identity) {
 std::vector<bool> statements_to_estimate(const Config& config, const identity::Identity& identity,
                                          const Grant& grant, const Command& command) {
   std::vector<bool> wanted;
-  if (!command.classification) return wanted;
+  const SqlCommand* sql = command.sql();
+  if (!sql || !sql->classification) return wanted;
   bool any = false;
-  for (const auto& statement : command.classification->statements) {
+  for (const auto& statement : sql->classification->statements) {
     bool want = false;
     if (writes_rows(statement)) {
       for (const auto& guardrail : config.guardrails) {
@@ -115,8 +116,10 @@ std::vector<bool> statements_to_estimate(const Config& config, const identity::I
 
 Decision decide(const Config& config, const identity::Identity& identity, const Grant& grant,
                 const Command& command) {
-  if (!command.classification) return refuse(grant.rule, "the command could not be classified");
-  const auto& classification = *command.classification;
+  const SqlCommand* sql = command.sql();
+  if (!sql || !sql->classification)
+    return refuse(grant.rule, "the command could not be classified");
+  const auto& classification = *sql->classification;
   if (grant.connection->lockdown && !is_admin(config, identity)) {
     // Incident response: nothing runs but a rollback, which only undoes. A COMMIT could
     // make writes done before the lockdown stick.
@@ -133,8 +136,7 @@ Decision decide(const Config& config, const identity::Identity& identity, const 
   std::optional<Decision> review;
   for (std::size_t i = 0; i < classification.statements.size(); ++i) {
     const auto& statement = classification.statements[i];
-    const auto estimate =
-        i < command.estimated_rows.size() ? command.estimated_rows[i] : std::nullopt;
+    const auto estimate = i < sql->estimated_rows.size() ? sql->estimated_rows[i] : std::nullopt;
     auto guardrail = check_guardrails(config, identity, grant, statement, estimate);
     if (guardrail && guardrail->verdict == Verdict::deny) return *guardrail;
     if (auto decision = check_grant(grant, statement, classification.parse_error)) return *decision;

@@ -80,6 +80,7 @@ Result<ReviewRecord> Reviews::open_statement_review(const StatementHold& hold, T
   review.status = ReviewStatus::pending;
   review.requester = hold.requester->subject;
   review.requester_groups = hold.requester->groups;
+  review.protocol = hold.protocol;
   review.session = hold.session;
   review.connection = hold.connection;
   review.command = hold.recorded_text;
@@ -390,7 +391,7 @@ void Reviews::record_step(const ReviewRecord& review, std::string_view verdict,
   }
   event.connection = review.connection;
   if (review.kind == ReviewKind::statement) {
-    event.protocol = "postgres";
+    event.protocol = review.protocol;
     event.command = review.command;
   } else {
     event.command = fmt::format(

@@ -36,6 +36,7 @@ using TimePoint = std::chrono::system_clock::time_point;
 // A statement a session holds for review.
 struct StatementHold {
   const identity::Identity* requester = nullptr;
+  std::string protocol;  // the front end that holds it
   std::string session;
   std::string connection;
   std::string text;           // exactly as sent: a re-run must match it byte for byte

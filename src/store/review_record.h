@@ -45,6 +45,7 @@ struct ReviewRecord {
   ReviewStatus status = ReviewStatus::pending;
   std::string requester;  // subject
   std::vector<std::string> requester_groups;
+  std::string protocol;        // statement: the front end that holds it ("postgres")
   std::string session;         // statement: the session that holds it
   std::string connection;      // the connection's name in the configuration
   std::string command;         // statement: its text, secrets replaced by '***'

@@ -12,7 +12,7 @@ namespace portcullis::store {
 namespace {
 
 // Times are INTEGER milliseconds since the Unix epoch (UTC); groups a JSON array of strings.
-constexpr std::array<Migration, 4> kMigrations{{
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "create api_keys", R"sql(
 CREATE TABLE api_keys (
   name         TEXT PRIMARY KEY,
@@ -133,6 +133,11 @@ CREATE TABLE revocations (
     {4, "index only the connect record of each session", R"sql(
 DROP INDEX IF EXISTS audit_events_session;
 CREATE INDEX audit_events_session_start ON audit_events (session, seq) WHERE event = 'connect';
+)sql"},
+    // Held commands come from every front end: a review says which protocol holds it.
+    {5, "record the protocol of held statements", R"sql(
+ALTER TABLE reviews ADD COLUMN protocol TEXT;
+UPDATE reviews SET protocol = 'postgres' WHERE kind = 'statement';
 )sql"},
 }};
 

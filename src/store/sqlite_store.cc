@@ -75,7 +75,7 @@ constexpr const char* kReviewColumns =
     "id, kind, status, requester, requester_groups, session, connection, command, "
     "command_sha256, rule, reviewer_groups, reviewer_subjects, min_approvals, reason, "
     "duration_ms, created_at, expires_at, decided_at, decided_by, comment, grant_expires_at, "
-    "executed_at";
+    "executed_at, protocol";
 
 void bind_optional_text(sqlite3_stmt* stmt, int index, std::string_view text) {
   if (text.empty())
@@ -108,6 +108,7 @@ void bind_review(sqlite3_stmt* stmt, const ReviewRecord& r) {
   bind_optional_text(stmt, 20, r.comment);
   bind_optional_time(stmt, 21, r.grant_expires_at);
   bind_optional_time(stmt, 22, r.executed_at);
+  bind_optional_text(stmt, 23, r.protocol);
 }
 
 ReviewRecord read_review(sqlite3_stmt* stmt) {
@@ -135,6 +136,7 @@ ReviewRecord read_review(sqlite3_stmt* stmt) {
   r.comment = column_text(stmt, 19);
   r.grant_expires_at = column_optional_time(stmt, 20);
   r.executed_at = column_optional_time(stmt, 21);
+  r.protocol = column_text(stmt, 22);
   return r;
 }
 
@@ -157,14 +159,15 @@ class SqliteStore final : public StateStore {
          "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE name = ?"},
         {&insert_review_, fmt::format("INSERT INTO reviews ({}) VALUES ({})", kReviewColumns,
                                       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                      "?, ?, ?")},
+                                      "?, ?, ?, ?")},
         // Parameters numbered as bind_review binds them.
         {&update_review_,
          "UPDATE reviews SET kind = ?2, status = ?3, requester = ?4, requester_groups = ?5, "
          "session = ?6, connection = ?7, command = ?8, command_sha256 = ?9, rule = ?10, "
          "reviewer_groups = ?11, reviewer_subjects = ?12, min_approvals = ?13, reason = ?14, "
          "duration_ms = ?15, created_at = ?16, expires_at = ?17, decided_at = ?18, decided_by = "
-         "?19, comment = ?20, grant_expires_at = ?21, executed_at = ?22 WHERE id = ?1"},
+         "?19, comment = ?20, grant_expires_at = ?21, executed_at = ?22, protocol = ?23 WHERE id = "
+         "?1"},
         {&find_review_, fmt::format("SELECT {} FROM reviews WHERE id = ?", kReviewColumns)},
         {&list_reviews_, fmt::format("SELECT {} FROM reviews WHERE (?1 IS NULL OR status = ?1) "
                                      "ORDER BY created_at DESC, id LIMIT ?2",

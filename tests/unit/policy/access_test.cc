@@ -116,7 +116,7 @@ TEST(Decide, AllowsWhatTheGrantReachesAndNamesTheGrantsRule) {
   select.kind = "select";
   select.classes = static_cast<sql::ClassSet>(sql::StatementClass::read);
   classification->statements.push_back(select);
-  command.classification = classification;
+  command.sql()->classification = classification;
   const auto decision = decide(*config, person("carol", {}), *grant, command);
   EXPECT_EQ(decision.verdict, Verdict::allow);
   EXPECT_EQ(decision.rule, "ops-person");

@@ -80,7 +80,7 @@ class DecideTest : public ::testing::Test {
     auto classification = std::make_shared<sql::Classification>();
     classification->statements = std::move(statements);
     Command command;
-    command.classification = classification;
+    command.sql()->classification = classification;
     return decide(*config_, who, *grant, command);
   }
 
@@ -233,7 +233,7 @@ access:
     auto classification = std::make_shared<sql::Classification>();
     classification->statements = {statement(std::move(kind), classes)};
     Command command;
-    command.classification = classification;
+    command.sql()->classification = classification;
     return decide(**loaded, who, *grant, command);
   };
   const auto read = static_cast<sql::ClassSet>(StatementClass::read);
@@ -293,8 +293,8 @@ class RowsOverTest : public ::testing::Test {
     auto classification = std::make_shared<sql::Classification>();
     classification->statements = std::move(statements);
     Command c;
-    c.classification = classification;
-    c.estimated_rows = std::move(estimates);
+    c.sql()->classification = classification;
+    c.sql()->estimated_rows = std::move(estimates);
     return c;
   }
   Decision run(const identity::Identity& who, const Command& c) {

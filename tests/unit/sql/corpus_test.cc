@@ -346,7 +346,7 @@ void check_decisions(const std::string& field, const identity::Identity& caller,
     command.connection = "app-db";
     command.text = c.sql;
     command.via = "query";
-    command.classification = c.classification;
+    command.sql()->classification = c.classification;
     tally.check(c, *want, render(policy::decide(config, caller, *grant, command)));
   }
 }

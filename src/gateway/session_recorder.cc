@@ -1,5 +1,5 @@
-// Statement and session events of a PostgreSQL session, and their outcomes.
-#include "proto/postgres/session_journal.h"
+// Statement and session events of a client session, and their outcomes.
+#include "gateway/session_recorder.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -7,10 +7,9 @@
 #include <algorithm>
 #include <charconv>
 
-#include "proto/postgres/decoder.h"
 #include "sql/statement.h"
 
-namespace portcullis::proto::postgres {
+namespace portcullis::gateway {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -24,29 +23,6 @@ std::string hex_value(std::string_view bytes) {
     out += kHex[c & 0xf];
   }
   return out;
-}
-
-uint32_t read_u32(std::string_view in, std::size_t at) {
-  return (uint32_t(uint8_t(in[at])) << 24) | (uint32_t(uint8_t(in[at + 1])) << 16) |
-         (uint32_t(uint8_t(in[at + 2])) << 8) | uint32_t(uint8_t(in[at + 3]));
-}
-
-// The row count a CommandComplete tag reports ("SELECT 5", "INSERT 0 3", "COPY 10"), for the
-// commands whose tag carries one.
-std::optional<int64_t> tag_rows(std::string_view tag) {
-  if (!tag.empty() && tag.back() == '\0') tag.remove_suffix(1);
-  const auto space = tag.find(' ');
-  if (space == std::string_view::npos) return std::nullopt;
-  const auto command = tag.substr(0, space);
-  static constexpr std::string_view kCounted[] = {"SELECT", "INSERT", "UPDATE", "DELETE",
-                                                  "MERGE",  "FETCH",  "MOVE",   "COPY"};
-  if (std::find(std::begin(kCounted), std::end(kCounted), command) == std::end(kCounted))
-    return std::nullopt;
-  const auto last = tag.substr(tag.rfind(' ') + 1);
-  int64_t rows = 0;
-  const auto [end, ec] = std::from_chars(last.data(), last.data() + last.size(), rows);
-  if (ec != std::errc() || end != last.data() + last.size()) return std::nullopt;
-  return rows;
 }
 
 // Text that the parser could not read may still hold a secret it would have found: such text
@@ -71,9 +47,10 @@ std::string recorded_text(const sql::Statement& statement) {
 
 }  // namespace
 
-std::string SessionJournal::recorded_command(const policy::Command& command) {
-  const auto& statements = command.classification->statements;
-  if (statements.empty()) return command.text;
+std::string SessionRecorder::recorded_command(const policy::Command& command) {
+  const auto* sql = command.sql();
+  if (!sql || !sql->classification || sql->classification->statements.empty()) return command.text;
+  const auto& statements = sql->classification->statements;
   std::string text;
   for (const auto& statement : statements) {
     if (!text.empty()) text += "; ";
@@ -82,15 +59,18 @@ std::string SessionJournal::recorded_command(const policy::Command& command) {
   return text;
 }
 
-void SessionJournal::attach(audit::Journal* journal, std::string session_id,
-                            std::string client_addr) {
+void SessionRecorder::attach(audit::Journal* journal, std::string session_id,
+                             std::string client_addr, std::string_view protocol,
+                             ErrorText error_text) {
   journal_ = journal;
+  protocol_ = protocol;
+  error_text_ = error_text;
   session_id_ = std::move(session_id);
   client_addr_ = std::move(client_addr);
   origin_.reset();
 }
 
-std::string SessionJournal::next_id() {
+std::string SessionRecorder::next_id() {
   // By hand rather than fmt::format: twice per statement on the I/O thread.
   char counter[20];
   const auto end = std::to_chars(counter, counter + sizeof counter, ++counter_).ptr;
@@ -102,7 +82,7 @@ std::string SessionJournal::next_id() {
   return id;
 }
 
-audit::Event SessionJournal::base_event(std::string_view type) {
+audit::Event SessionRecorder::base_event(std::string_view type) {
   audit::Event event;
   event.event = type;
   event.id = next_id();
@@ -112,7 +92,7 @@ audit::Event SessionJournal::base_event(std::string_view type) {
     audit::EventOrigin origin;
     origin.session = session_id_;
     origin.client_addr = client_addr_;
-    origin.protocol = "postgres";
+    origin.protocol = protocol_;
     origin.connection = connection_;
     if (identity_) {
       origin.subject = identity_->subject;
@@ -126,8 +106,8 @@ audit::Event SessionJournal::base_event(std::string_view type) {
   return event;
 }
 
-void SessionJournal::connect_refused(std::string_view claimed_subject, std::string_view connection,
-                                     std::string_view reason) {
+void SessionRecorder::connect_refused(std::string_view claimed_subject, std::string_view connection,
+                                      std::string_view reason) {
   if (!journal_) return;
   // A store that fails would keep refused attempts in memory without bound: the log has them.
   if (!journal_->healthy()) return;
@@ -141,7 +121,7 @@ void SessionJournal::connect_refused(std::string_view claimed_subject, std::stri
   journal_->append(std::move(event));
 }
 
-void SessionJournal::connected(const identity::Identity& identity, std::string connection) {
+void SessionRecorder::connected(const identity::Identity& identity, std::string connection) {
   identity_ = identity;
   connection_ = std::move(connection);
   origin_.reset();
@@ -151,11 +131,13 @@ void SessionJournal::connected(const identity::Identity& identity, std::string c
   journal_->append(std::move(event));
 }
 
-void SessionJournal::disconnected(uint64_t bytes_in, uint64_t bytes_out,
-                                  std::chrono::steady_clock::duration duration) {
+void SessionRecorder::disconnected(uint64_t bytes_in, uint64_t bytes_out,
+                                   std::chrono::steady_clock::duration duration) {
   if (!journal_ || !identity_) return;
   // Statements the backend never answered (the connection broke) end here.
-  while (!open_.empty()) complete_front("08006: the connection ended before the statement did");
+  while (!open_.empty())
+    complete_front(error_text(RefusalReason::connection_lost,
+                              "the connection ended before the statement did"));
   auto event = base_event(audit::kEventDisconnect);
   event.bytes_in = bytes_in;
   event.bytes_out = bytes_out;
@@ -163,14 +145,15 @@ void SessionJournal::disconnected(uint64_t bytes_in, uint64_t bytes_out,
   journal_->append(std::move(event));
 }
 
-std::size_t SessionJournal::decided(const policy::Command& command,
-                                    const policy::Decision& decision, bool forwarded,
-                                    uint64_t serial, const Completion& on_commit,
-                                    const ReviewStep* review) {
+std::size_t SessionRecorder::decided(const policy::Command& command,
+                                     const policy::Decision& decision, bool forwarded,
+                                     uint64_t serial, const Completion& on_commit,
+                                     const ReviewStep* review) {
   if (!journal_) return 0;
   std::optional<std::vector<std::optional<std::string>>> params;
-  if (command.via == "execute" || command.via == "function_call") {
-    params = command.params;
+  const auto* sql = command.sql();
+  if (sql && sql->bound) {
+    params = sql->params;
     if (masker_ && scratch_) {
       // Bound values are masked as result values are: what a caller sends can be PII too.
       masking::MaskCounts ignored;
@@ -189,7 +172,8 @@ std::size_t SessionJournal::decided(const policy::Command& command,
   }
   const bool allowed = review ? review->runs : decision.verdict == policy::Verdict::allow;
   std::size_t waited = 0;
-  const auto& statements = command.classification->statements;
+  static const std::vector<sql::Statement> kNone;
+  const auto& statements = sql && sql->classification ? sql->classification->statements : kNone;
   const std::size_t count = std::max<std::size_t>(statements.size(), 1);
   for (std::size_t i = 0; i < count; ++i) {
     auto event = base_event(audit::kEventStatement);
@@ -216,11 +200,18 @@ std::size_t SessionJournal::decided(const policy::Command& command,
       event.error = review->error;
     } else {
       event.verdict = allowed ? "allow" : "deny";
-      if (!allowed) event.error = fmt::format("42501: {}", decision.message);
+      if (!allowed) event.error = error_text(RefusalReason::denied, decision.message);
     }
     if (allowed && forwarded)
-      open_.push_back(
-          Open{event.id, serial, std::chrono::steady_clock::now(), 0, {}, {}, 0, {}, false});
+      open_.push_back(Open{.id = event.id,
+                           .serial = serial,
+                           .started = std::chrono::steady_clock::now(),
+                           .bytes_out = 0,
+                           .rows = {},
+                           .binary = {},
+                           .kept_bytes = 0,
+                           .kept = {},
+                           .keeping = false});
     if (allowed && forwarded && on_commit) {
       journal_->append(std::move(event), on_commit);
       ++waited;
@@ -231,68 +222,61 @@ std::size_t SessionJournal::decided(const policy::Command& command,
   return waited;
 }
 
-void SessionJournal::prepared(const policy::Command& command, const policy::Decision& decision) {
+void SessionRecorder::prepared(const policy::Command& command, const policy::Decision& decision) {
   const ReviewStep step{
       .verdict = "prepared", .review_id = {}, .reviewer = {}, .error = {}, .runs = false};
   decided(command, decision, false, 0, {}, &step);
 }
 
-void SessionJournal::refused(std::string_view text, std::string_view message) {
+void SessionRecorder::refused(std::string_view text, RefusalReason reason,
+                              std::string_view message) {
   if (!journal_) return;
   auto event = base_event(audit::kEventStatement);
   event.command = text;
   event.verdict = "deny";
-  event.error = fmt::format("42501: {}", message);
+  event.error = error_text(reason, message);
   journal_->append(std::move(event));
 }
 
-void SessionJournal::on_row_description(std::string_view body) {
+void SessionRecorder::on_columns(std::span<const ResultColumn> columns, bool described) {
   if (open_.empty()) return;
-  auto fields = parse_row_description(body);
   auto& open = open_.front();
-  open.columns.clear();
-  open.keeping = fields.ok() && caps_.max_rows > 0;
-  if (!fields) return;
-  for (const auto& field : *fields)
-    open.columns.push_back(Column{std::string(field.name), field.format == 1});
+  open.binary.clear();
+  open.keeping = described && caps_.max_rows > 0;
+  if (!described) return;
   open.kept.columns.clear();
-  for (const auto& column : open.columns) open.kept.columns.push_back(column.name);
+  for (const auto& column : columns) {
+    open.binary.push_back(column.binary);
+    open.kept.columns.emplace_back(column.name);
+  }
 }
 
-void SessionJournal::on_data_row(std::string_view body, std::size_t message_size) {
+void SessionRecorder::on_row(std::span<const std::optional<std::string_view>> values,
+                             std::size_t body_size, std::size_t message_size) {
   if (open_.empty()) return;
   auto& open = open_.front();
   open.bytes_out += message_size;
   if (!open.keeping) return;
-  if (open.kept.rows.size() >= caps_.max_rows || open.kept_bytes + body.size() > caps_.max_bytes) {
+  if (open.kept.rows.size() >= caps_.max_rows || open.kept_bytes + body_size > caps_.max_bytes) {
     open.kept.truncated = true;
     open.keeping = false;
     return;
   }
-  if (body.size() < 2) return;
-  const std::size_t n = (std::size_t(uint8_t(body[0])) << 8) | uint8_t(body[1]);
   std::vector<std::optional<std::string>> row;
-  row.reserve(n);
-  std::size_t at = 2;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (body.size() - at < 4) return;  // malformed: the codec refuses it elsewhere
-    const uint32_t length = read_u32(body, at);
-    at += 4;
-    if (length == 0xffffffffu) {
+  row.reserve(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!values[i]) {
       row.emplace_back();
       continue;
     }
-    if (body.size() - at < length) return;
-    const auto value = body.substr(at, length);
-    at += length;
-    const bool binary = i < open.columns.size() && open.columns[i].binary;
-    row.emplace_back(binary ? hex_value(value) : std::string(value));
+    const bool binary = i < open.binary.size() && open.binary[i];
+    row.emplace_back(binary ? hex_value(*values[i]) : std::string(*values[i]));
   }
-  open.kept_bytes += body.size();
+  open.kept_bytes += body_size;
   open.kept.rows.push_back(std::move(row));
 }
 
-void SessionJournal::on_streamed_data(std::size_t message_size) {
+void SessionRecorder::on_streamed_data(std::size_t message_size) {
   if (open_.empty()) return;
   auto& open = open_.front();
   open.bytes_out += message_size;
@@ -302,40 +286,25 @@ void SessionJournal::on_streamed_data(std::size_t message_size) {
   }
 }
 
-void SessionJournal::on_command_complete(std::string_view body) {
+void SessionRecorder::on_complete(std::optional<int64_t> rows) {
   if (open_.empty()) return;
-  open_.front().rows = tag_rows(body);
+  open_.front().rows = rows;
   complete_front(withheld_);
 }
 
-void SessionJournal::on_empty_query() {
-  if (open_.empty()) return;
-  open_.front().rows = 0;
-  complete_front(withheld_);
-}
-
-void SessionJournal::on_portal_suspended() {
+void SessionRecorder::on_suspended() {
   if (open_.empty()) return;
   complete_front(withheld_.empty() ? "portal suspended: more rows remain" : withheld_);
 }
 
-void SessionJournal::on_error(std::string_view body) {
+void SessionRecorder::on_error(std::string error) {
   if (open_.empty()) return;
-  if (!withheld_.empty()) {
-    complete_front(withheld_);  // its text was not masked: it is not recorded either
-    return;
-  }
-  auto fields = parse_error_fields(body);
-  if (!fields) {
-    complete_front("the backend reported an error the gateway cannot read");
-    return;
-  }
-  complete_front(
-      fmt::format("{}: {}", fields->field('C').value_or("XX000"), fields->field('M').value_or("")));
+  // A withheld result's error text was not masked: it is not recorded either.
+  complete_front(withheld_.empty() ? std::move(error) : withheld_);
 }
 
-void SessionJournal::on_withheld(std::string_view why) {
-  withheld_ = fmt::format("42501: result withheld: {}", why);
+void SessionRecorder::on_withheld(std::string_view why) {
+  withheld_ = error_text(RefusalReason::denied, fmt::format("result withheld: {}", why));
   if (!open_.empty()) {
     // What was kept of this result before it was withheld is not kept either.
     open_.front().kept = {};
@@ -343,14 +312,19 @@ void SessionJournal::on_withheld(std::string_view why) {
   }
 }
 
-void SessionJournal::on_ready_for_query(uint64_t serial) {
+void SessionRecorder::on_batch_done(uint64_t serial) {
   while (!open_.empty() && open_.front().serial <= serial)
     complete_front(withheld_.empty() ? "not run: an earlier statement in the same batch failed"
                                      : withheld_);
   withheld_.clear();
 }
 
-std::map<std::string, uint64_t> SessionJournal::masked_since_last() {
+std::string SessionRecorder::error_text(RefusalReason reason, std::string_view message) const {
+  if (error_text_ != nullptr) return error_text_(reason, message);
+  return fmt::format("{}: {}", to_string(reason), message);
+}
+
+std::map<std::string, uint64_t> SessionRecorder::masked_since_last() {
   std::map<std::string, uint64_t> masked;
   if (!masker_ || !counts_) return masked;
   const auto& now = counts_->by_detector();
@@ -363,7 +337,7 @@ std::map<std::string, uint64_t> SessionJournal::masked_since_last() {
   return masked;
 }
 
-void SessionJournal::complete_front(std::string error) {
+void SessionRecorder::complete_front(std::string error) {
   Open open = std::move(open_.front());
   open_.pop_front();
   auto event = base_event(audit::kEventResult);
@@ -381,4 +355,4 @@ void SessionJournal::complete_front(std::string error) {
   journal_->append(std::move(event));
 }
 
-}  // namespace portcullis::proto::postgres
+}  // namespace portcullis::gateway

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace portcullis::review {
+namespace portcullis::gateway {
 
 // What a session shows about itself. The counters are updated by the session's thread and
 // read by any.
@@ -98,4 +98,4 @@ class LiveSessions {
   std::map<std::string, Entry, std::less<>> sessions_;
 };
 
-}  // namespace portcullis::review
+}  // namespace portcullis::gateway

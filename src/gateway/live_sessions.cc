@@ -1,7 +1,7 @@
 // The registry of live sessions.
-#include "review/live_sessions.h"
+#include "gateway/live_sessions.h"
 
-namespace portcullis::review {
+namespace portcullis::gateway {
 
 std::unique_ptr<LiveSessions::Registration> LiveSessions::add(std::shared_ptr<LiveSession> session,
                                                               Ender end) {
@@ -62,4 +62,4 @@ std::map<std::string, std::size_t> LiveSessions::count_by_protocol() const {
   return counts;
 }
 
-}  // namespace portcullis::review
+}  // namespace portcullis::gateway

@@ -1,12 +1,12 @@
 // Building a GatewayContext from a configuration snapshot.
-#include "proto/postgres/gateway_context.h"
+#include "gateway/context.h"
 
 #include <fmt/format.h>
 
 #include "net/tls.h"
 #include "policy/decide.h"
 
-namespace portcullis::proto::postgres {
+namespace portcullis::gateway {
 
 Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
     policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator,
@@ -55,4 +55,4 @@ Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
   return std::shared_ptr<const GatewayContext>(std::move(context));
 }
 
-}  // namespace portcullis::proto::postgres
+}  // namespace portcullis::gateway

@@ -1,7 +1,9 @@
-// GatewayContext: what every PostgreSQL session shares — one immutable snapshot of the
-// configuration and of what was built from it (authenticator, TLS contexts).
+// GatewayContext: what every session of every front end shares — one immutable snapshot of
+// the configuration and of what was built from it (authenticator, TLS contexts, maskers),
+// with the services that outlive snapshots (journal, reviews, live sessions, metrics).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ssl/context.hpp>
 #include <functional>
 #include <map>
@@ -10,16 +12,16 @@
 
 #include "audit/journal.h"
 #include "common/gateway_metrics.h"
+#include "gateway/live_sessions.h"
 #include "identity/authenticator.h"
 #include "masking/masker.h"
 #include "policy/access.h"
 #include "policy/command.h"
 #include "policy/config.h"
 #include "policy/decision.h"
-#include "review/live_sessions.h"
 #include "review/reviews.h"
 
-namespace portcullis::proto::postgres {
+namespace portcullis::gateway {
 
 // The decision point as a session sees it. policy::decide by default.
 using DecideFunction =
@@ -42,7 +44,7 @@ struct GatewayContext {
   // The approval workflow and the live-session registry: the same in every snapshot. Without
   // `reviews`, a review verdict refuses the statement (nothing could release it).
   std::shared_ptr<review::Reviews> reviews;
-  std::shared_ptr<review::LiveSessions> live_sessions;
+  std::shared_ptr<gateway::LiveSessions> live_sessions;
   std::shared_ptr<GatewayMetrics> metrics;  // never null
 
   const masking::Masker* masker(std::string_view profile) const {
@@ -56,12 +58,16 @@ struct GatewayContext {
 struct GatewayServices {
   std::shared_ptr<audit::Journal> journal;
   std::shared_ptr<review::Reviews> reviews;
-  std::shared_ptr<review::LiveSessions> live_sessions;
+  std::shared_ptr<gateway::LiveSessions> live_sessions;
   std::shared_ptr<GatewayMetrics> metrics;  // made when not given
 };
+
+// Where a session finds the snapshot in force: front ends swap it on reload, sessions re-read
+// it before each command.
+using ContextSource = std::atomic<std::shared_ptr<const GatewayContext>>;
 
 Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
     policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator,
     GatewayServices services = {});
 
-}  // namespace portcullis::proto::postgres
+}  // namespace portcullis::gateway
