@@ -11,13 +11,14 @@
 #include "audit/journal.h"
 #include "audit/jsonl_exporter.h"
 #include "cli/commands.h"
+#include "gateway/context.h"
+#include "gateway/front_end.h"
+#include "gateway/live_sessions.h"
 #include "identity/authenticator.h"
 #include "net/descriptor_limit.h"
 #include "net/io_threads.h"
 #include "policy/config_loader.h"
-#include "proto/postgres/gateway_context.h"
-#include "proto/postgres/server.h"
-#include "review/live_sessions.h"
+#include "proto/front_ends.h"
 #include "review/notifier.h"
 #include "review/reviews.h"
 #include "store/journal_store.h"
@@ -32,22 +33,28 @@ struct ServeOptions {
 
 // Everything built from one configuration snapshot.
 struct Snapshot {
-  std::shared_ptr<const proto::postgres::GatewayContext> postgres;
+  std::shared_ptr<const gateway::GatewayContext> gateway;
   std::shared_ptr<const api::ApiContext> api;
 };
 
+// Where `protocol`'s front end listens, when the configuration says.
+std::optional<policy::Endpoint> listen_endpoint(const policy::Config& config,
+                                                std::string_view protocol) {
+  if (protocol == "postgres") return config.listen.postgres;
+  return std::nullopt;
+}
+
 Result<Snapshot> build_snapshot(policy::ConfigPtr config, store::StateStore& store,
-                                proto::postgres::GatewayServices services) {
+                                gateway::GatewayServices services) {
   auto authenticator = identity::make_authenticator(*config, store, /*create_signing_key=*/true);
   if (!authenticator) return authenticator.error();
   std::shared_ptr<const identity::Authenticator> shared_authenticator(std::move(*authenticator));
-  auto postgres =
-      proto::postgres::make_gateway_context(config, shared_authenticator, std::move(services));
-  if (!postgres) return postgres.error();
-  // The API takes tokens exactly as the PostgreSQL front end does, and presents its certificate.
+  auto gateway = gateway::make_gateway_context(config, shared_authenticator, std::move(services));
+  if (!gateway) return gateway.error();
+  // The API takes tokens exactly as the front ends do, and presents the same certificate.
   auto api = std::make_shared<const api::ApiContext>(
-      api::ApiContext{config, std::move(shared_authenticator), (*postgres)->client_tls});
-  return Snapshot{std::move(*postgres), std::move(api)};
+      api::ApiContext{config, std::move(shared_authenticator), (*gateway)->client_tls});
+  return Snapshot{std::move(*gateway), std::move(api)};
 }
 
 // The journal lives as long as the process: reloads keep it (a changed `checkpoint_every`
@@ -112,7 +119,10 @@ std::size_t prepare_descriptors(const policy::Config& config) {
 
 int serve(const GlobalOptions& global, const ServeOptions& options) {
   auto config = load_config_or_exit(global);
-  if (!config->listen.postgres) {
+  bool listens = false;
+  for (const auto& entry : proto::front_ends())
+    listens = listens || listen_endpoint(*config, entry.protocol).has_value();
+  if (!listens) {
     std::cerr << "portcullis: " << config->source_file.string()
               << ": no listener configured (listen.postgres)\n";
     return 2;
@@ -150,9 +160,9 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
   wiring.config = [&current_config] { return current_config.load(); };
   auto reviews = std::make_shared<review::Reviews>(std::move(wiring));
   reviews->start_expiry();
-  auto live_sessions = std::make_shared<review::LiveSessions>();
+  auto live_sessions = std::make_shared<gateway::LiveSessions>();
   auto metrics = std::make_shared<GatewayMetrics>();
-  const proto::postgres::GatewayServices services{*journal, reviews, live_sessions, metrics};
+  const gateway::GatewayServices services{*journal, reviews, live_sessions, metrics};
 
   auto snapshot = build_snapshot(config, **store, services);
   if (!snapshot) {
@@ -171,15 +181,31 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
   std::signal(SIGPIPE, SIG_IGN);
 
   net::IoThreads threads(options.threads);
-  proto::postgres::Server postgres(threads, snapshot->postgres);
-  postgres.cap_sessions(session_room);
-  // Listening before the PostgreSQL front end says it is: whoever waits for that may call it.
+  // The front ends the configuration listens for, from the table of src/proto/front_ends.cc.
+  struct Running {
+    std::string_view protocol;
+    policy::Endpoint listen;
+    std::unique_ptr<gateway::FrontEnd> front_end;
+  };
+  std::vector<Running> front_ends;
+  for (const auto& entry : proto::front_ends()) {
+    auto listen = listen_endpoint(*config, entry.protocol);
+    if (!listen) continue;
+    front_ends.push_back(Running{
+        .protocol = entry.protocol,
+        .listen = *listen,
+        .front_end = entry.make(gateway::FrontEndSetup{
+            .threads = threads, .context = snapshot->gateway, .session_cap = session_room})});
+  }
+  // Listening before the front ends say they are: whoever waits for that may call it.
   std::unique_ptr<api::ApiServer> api_server;
   if (config->listen.http) {
     api::ApiServerOptions api_options;
     api_options.journal = *journal;
     api_options.state = store->get();
-    api_options.active_sessions["postgres"] = [&postgres] { return postgres.active_sessions(); };
+    for (const auto& running : front_ends)
+      api_options.active_sessions[std::string(running.protocol)] =
+          [front_end = running.front_end.get()] { return front_end->active_sessions(); };
     api_options.reviews = reviews.get();
     api_options.live_sessions = live_sessions.get();
     api_options.metrics = metrics.get();
@@ -191,10 +217,11 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     }
     api_server = std::move(*started);
   }
-  const auto& listen = *config->listen.postgres;
-  if (auto started = postgres.start(listen.host, listen.port); !started) {
-    std::cerr << "portcullis: " << started.error().message << "\n";
-    return 1;
+  for (auto& running : front_ends) {
+    if (auto started = running.front_end->start(running.listen); !started) {
+      std::cerr << "portcullis: " << running.protocol << ": " << started.error().message << "\n";
+      return 1;
+    }
   }
   threads.start();
   spdlog::info("event=started config={} state={} threads={}", config->source_file.string(),
@@ -214,7 +241,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
         spdlog::error("event=reload_failed reason=\"{}\"", next.error().message);
         continue;
       }
-      postgres.replace_context(next->postgres);
+      for (auto& running : front_ends) running.front_end->replace_context(next->gateway);
       if (api_server) api_server->replace_context(next->api);
       config = *reloaded;
       current_config.store(config);
@@ -226,7 +253,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     break;
   }
   if (api_server) api_server->stop();
-  postgres.stop();
+  for (auto& running : front_ends) running.front_end->stop();
   threads.release();
   threads.join();
   reviews.reset();  // its expiry thread journals: stopped before the journal closes

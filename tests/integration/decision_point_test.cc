@@ -15,7 +15,7 @@
 #include "identity/signing_key.h"
 #include "net/io_threads.h"
 #include "policy/config_loader.h"
-#include "proto/postgres/gateway_context.h"
+#include "gateway/context.h"
 #include "proto/postgres/server.h"
 #include "store/state_store.h"
 #include "support/free_port.h"
@@ -60,17 +60,17 @@ class DecisionPointTest : public ::testing::Test {
     auto authenticator = identity::make_authenticator(**config, *store_, true);
     ASSERT_TRUE(authenticator.ok()) << authenticator.error().message;
     std::shared_ptr<const identity::Authenticator> shared(std::move(*authenticator));
-    auto context = proto::postgres::make_gateway_context(*config, shared);
+    auto context = gateway::make_gateway_context(*config, shared);
     ASSERT_TRUE(context.ok()) << context.error().message;
-    auto custom = std::make_shared<proto::postgres::GatewayContext>(**context);
+    auto custom = std::make_shared<gateway::GatewayContext>(**context);
     // What the gateway runs: the tests below go through it for everything but the marker.
-    const proto::postgres::DecideFunction production = (*context)->decide;
+    const gateway::DecideFunction production = (*context)->decide;
     ASSERT_TRUE(production);
     custom->decide = [production](const policy::Config& config, const identity::Identity& who,
                                   const policy::Grant& grant, const policy::Command& command) {
       {
         std::lock_guard lock(mutex_);
-        recorded_.push_back(Recorded{command.text, std::string(command.via), command.params});
+        recorded_.push_back(Recorded{command.text, std::string(command.via), command.sql()->params});
       }
       // A rule on the text alone, whatever message carries it (Query, Parse, Execute), as
       // every rule of the real decision point. Switched off only to stand for a policy that

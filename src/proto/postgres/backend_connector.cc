@@ -13,6 +13,7 @@
 #include "proto/postgres/decoder.h"
 #include "proto/postgres/encoder.h"
 #include "proto/postgres/scram.h"
+#include "proto/postgres/sqlstate.h"
 
 namespace portcullis::proto::postgres {
 namespace asio = boost::asio;
@@ -21,9 +22,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// Backend connections: PostgreSQL's SQLSTATE class 08, connection exception.
-constexpr std::string_view kSqlClientUnableToConnect = "08001";
-constexpr std::string_view kSqlProtocolViolation = "08P01";
 constexpr std::size_t kStartupReadChunk = 8192;
 
 BackendFailure unavailable(const policy::ConnectionConfig& connection, std::string_view why) {

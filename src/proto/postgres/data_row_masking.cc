@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "proto/postgres/data_row.h"
+
 namespace portcullis::proto::postgres {
 namespace {
 
@@ -413,28 +415,22 @@ bool binary_format_readable(uint32_t type_oid) {
 Result<MaskOutcome> mask_data_row(std::string_view body, std::span<const ColumnMasking> columns,
                                   const masking::Masker& masker, masking::Scratch& scratch,
                                   masking::MaskCounts& counts, std::string& out) {
-  if (body.size() < 2) return make_error("malformed DataRow: no column count");
-  const auto count =
-      static_cast<uint16_t>((static_cast<uint8_t>(body[0]) << 8) | static_cast<uint8_t>(body[1]));
+  auto reader = DataRowReader::open(body);
+  if (!reader) return reader.error();
+  const uint16_t count = reader->count();
   if (count != columns.size()) {
     return make_error(
         fmt::format("DataRow has {} columns, RowDescription {}", count, columns.size()));
   }
   bool rewriting = false;
-  std::size_t pos = 2;
   NewValue nv;
   for (std::size_t i = 0; i < count; ++i) {
-    if (body.size() - pos < 4) return make_error("malformed DataRow: truncated length");
-    const std::size_t field_start = pos;
-    const uint32_t raw_len = read_u32(body.data() + pos);
-    pos += 4;
-    const bool is_null = raw_len == 0xffffffffu;
-    std::string_view value;
-    if (!is_null) {
-      if (raw_len > body.size() - pos) return make_error("malformed DataRow: truncated value");
-      value = body.substr(pos, raw_len);
-      pos += raw_len;
-    }
+    const std::size_t field_start = reader->position();
+    auto read = reader->next();
+    if (!read) return read.error();
+    const bool is_null = !read->has_value();
+    const std::string_view value = is_null ? std::string_view() : **read;
+    const std::size_t pos = reader->position();
     nv.changed = nv.null = false;
     if (!is_null) {
       if (auto r = mask_one(value, i, columns[i], masker, scratch, counts, nv); !r)
@@ -456,7 +452,8 @@ Result<MaskOutcome> mask_data_row(std::string_view body, std::span<const ColumnM
       out.append(nv.bytes);
     }
   }
-  if (pos != body.size()) return make_error("malformed DataRow: bytes after the last column");
+  if (reader->position() != body.size())
+    return make_error("malformed DataRow: bytes after the last column");
   return rewriting ? MaskOutcome::rewritten : MaskOutcome::unchanged;
 }
 

@@ -1,6 +1,7 @@
-// Session: one client connection through the gateway, from its first packet to its last.
-// It authenticates the caller, opens the backend with the gateway's credentials, then relays
-// messages both ways; every command the caller sends passes the decision point first.
+// Session: one PostgreSQL client connection through the gateway, from its first packet to its
+// last. It reads the caller's credential and asks the gateway core to admit it, opens the
+// backend with the gateway's credentials, then relays messages both ways; every command the
+// caller sends passes the core's CommandGate first, and results are masked on their way back.
 #pragma once
 
 #include <atomic>
@@ -14,6 +15,10 @@
 #include <optional>
 #include <string>
 
+#include "gateway/accept_loop.h"
+#include "gateway/admission.h"
+#include "gateway/command_gate.h"
+#include "gateway/context.h"
 #include "identity/identity.h"
 #include "net/async_lock.h"
 #include "net/message_budget.h"
@@ -22,16 +27,13 @@
 #include "proto/postgres/cancel_registry.h"
 #include "proto/postgres/data_row_masking.h"
 #include "proto/postgres/encoder.h"
-#include "proto/postgres/gateway_context.h"
 #include "proto/postgres/message.h"
+#include "proto/postgres/result_journal.h"
 #include "proto/postgres/row_estimator.h"
-#include "proto/postgres/session_journal.h"
 #include "proto/postgres/sql_prepared_statements.h"
 #include "proto/postgres/statement_classifier.h"
 #include "proto/postgres/statement_tracker.h"
 #include "proto/postgres/table_names.h"
-#include "review/live_sessions.h"
-#include "store/review_record.h"
 
 namespace portcullis::proto::postgres {
 
@@ -42,55 +44,34 @@ struct RelaySegment {
   std::size_t size;
 };
 
-// Where a session finds the configuration in force: the server swaps it on reload.
-using ContextSource = std::atomic<std::shared_ptr<const GatewayContext>>;
-
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public gateway::ServedSession, public std::enable_shared_from_this<Session> {
  public:
-  // `context_source` (may be null) must outlive the session's commands: sessions re-read it
+  // The connection's context source must outlive the session's commands: sessions re-read it
   // before each command, so a reload takes effect at the next one.
-  Session(boost::asio::ip::tcp::socket client, std::shared_ptr<const GatewayContext> context,
-          const ContextSource* context_source, std::shared_ptr<CancelRegistry> cancels,
-          std::shared_ptr<StatementClassifier> classifier, bool loopback_listener);
-  ~Session();
+  Session(gateway::AcceptedConnection connection, std::shared_ptr<CancelRegistry> cancels,
+          std::shared_ptr<StatementClassifier> classifier);
+  ~Session() override;
 
   // Runs the whole session; returns when both connections are closed.
-  boost::asio::awaitable<void> run();
-  // Ends the session with a FATAL error to the client (gateway shutdown). Same thread only.
+  boost::asio::awaitable<void> run() override;
+  // Ends the session with a FATAL "shutting down" error. Same thread only.
+  void shut_down() override;
+  // Ends the session with a FATAL error to the client. Same thread only.
   void terminate(std::string_view sqlstate, std::string message);
 
   const std::string& id() const { return id_; }
 
-  // Set before run(). Called once the handshake is over, however it ended: the server counts
-  // the connections still in theirs.
-  void set_handshake_listener(std::function<void()> listener) {
-    handshake_listener_ = std::move(listener);
-  }
-  // Set before run(). What buffers for large messages draw from (limits.max_buffered_total).
-  void set_message_budget(std::shared_ptr<net::MessageBudget> budget) {
-    message_budget_ = std::move(budget);
-  }
-
  private:
+  // Which message carried a command.
+  enum class Via { query, parse, execute, function_call };
+  static std::string_view to_string(Via via);
+
   // What the relay does with a message the client sent.
   enum class Action {
     forward,
     drop,
     close,
-    hold,  // held for review (hold_): forwarded or refused once decided
-  };
-
-  // A statement held for a review, from the review verdict until it is decided or the
-  // guardrail's wait runs out.
-  struct Hold {
-    std::string review;  // the review's id
-    policy::Command command;
-    policy::Decision decision;
-    bool extended = false;
-    std::chrono::steady_clock::time_point deadline;
-    std::optional<store::ReviewRecord> outcome;  // approved or rejected, once decided
-    bool cancelled = false;                      // the client sent a CancelRequest
-    bool client_gone = false;                    // the client closed its connection
+    hold,  // held for review (the gate's): forwarded or refused once decided
   };
 
   // A point where the backend will answer with ReadyForQuery (a Query, a Sync, a
@@ -137,36 +118,19 @@ class Session : public std::enable_shared_from_this<Session> {
   // before the message is handled (preclassified_).
   boost::asio::awaitable<void> classify_large_text(const Message& message);
   // Follows the session's search_path for the row estimates, from a forwarded command.
-  void follow_search_path(const policy::Command& command);
-  std::shared_ptr<const sql::Classification> classify(const policy::Command& command);
-  Action decide(policy::Command command, bool extended);
-  // The allowed path of a decision: journaled (with `review`, the review step that let it
-  // run) and the session's bookkeeping for a forwarded command.
-  Action admit(const policy::Command& command, const policy::Decision& decision, bool extended,
-               const SessionJournal::ReviewStep* review);
-  // Holds the statement of a review verdict: a review is opened and the client told at once.
-  Action hold(policy::Command command, const policy::Decision& decision, bool extended);
-  // What an approval is bound to: the text and, for an extended-protocol statement, the
-  // values bound to it, so that an approval for (5, false) does not run (5, true).
-  static std::string approval_binding(const policy::Command& command);
-  // The bound values as the reviewer sees them after the text: masked by the grant's profile.
-  std::string shown_parameters(const policy::Command& command) const;
-  // Waits for hold_'s review to be decided, the wait to run out, a cancel or the client to
-  // leave; true when the held message is to be forwarded, false when it was refused.
+  void follow_search_path(const policy::Command& command, Via via);
+  std::shared_ptr<const sql::Classification> classify(const policy::Command& command, Via via);
+  // Hands a command to the gate and carries out what it says: forward, refuse or hold.
+  Action decide(policy::Command command, Via via, bool extended);
+  // The session's bookkeeping for a command the gate let through.
+  void on_admitted(const policy::Command& command, Via via, bool extended);
+  // Tells the client its command is held and waits for the gate's verdict; true when the
+  // held message is to be forwarded, false when it was refused.
   boost::asio::awaitable<bool> wait_for_review();
   // Watches the client's socket during a hold for its going away (EOF, Terminate, TLS alert).
   void watch_client_during_hold();
-  // Called on the session's thread: the review was decided, or a CancelRequest names us.
-  void on_review_decided(store::ReviewRecord review);
+  // Called on the session's thread: a CancelRequest names us.
   void on_cancel_request();
-  // Ends the session when just-in-time access runs out.
-  void arm_access_expiry();
-  // How select_grant learns of approved just-in-time access (nothing without reviews).
-  policy::AccessRequestCheck access_request_check(const identity::Identity& who,
-                                                  std::string_view connection) const;
-  // Picks up a reloaded configuration before a command; ends the session if its access
-  // changed in a way a live session cannot follow.
-  void refresh_context();
   // Bookkeeping for a backend ReadyForQuery; false if no command was waiting for it.
   bool on_ready_for_query(std::string& synthetic, std::vector<RelaySegment>& segments);
   // Masks one whole backend message when the grant's profile asks for it. Appends what to
@@ -187,21 +151,26 @@ class Session : public std::enable_shared_from_this<Session> {
   // Table OIDs of a RowDescription whose names the masking plan needs and does not have.
   std::vector<uint32_t> tables_to_look_up(std::string_view row_description) const;
   void push_sync_point(SyncPoint point);
-  // Runs on the session's thread when the journal has committed (or failed to commit) an
-  // event this session waits for.
-  void on_journal_commit(bool committed);
   // Answers a refused command with an ErrorResponse, in order with the backend's answers.
   void refuse(std::string_view sqlstate, std::string_view message, bool extended);
+  void refuse(const gateway::Refusal& refusal, bool extended);
   // Keeps the statement tracker and the sync points in step with a backend message.
   bool follow_backend_message(char type);
   // Appends the synthetic answers at the head of the sync queue to `out`.
   void drain_synthetic(std::string& out);
   boost::asio::awaitable<void> write_to_client(std::string bytes);
   boost::asio::awaitable<void> fail(std::string_view sqlstate, std::string message);
-  bool plaintext_allowed() const;
+  boost::asio::awaitable<void> fail(const gateway::Refusal& refusal);
+  // The caller as the gateway core sees it.
+  gateway::Caller caller() const;
 
-  std::shared_ptr<const GatewayContext> context_;
-  const ContextSource* context_source_;
+  // The gateway core's half of the session: admission, decisions, holds, the journal.
+  gateway::CommandGate gate_;
+  // What the journal learns of the backend's answers.
+  ResultJournal results_{gate_.recorder()};
+  // The command held for review: how it came, for its bookkeeping once released.
+  Via held_via_ = Via::query;
+  bool held_extended_ = false;
   // Shared: a session torn down with its event loop may outlive the server.
   std::shared_ptr<CancelRegistry> cancels_;
   std::shared_ptr<StatementClassifier> classifier_;
@@ -216,8 +185,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<net::Stream> backend_;
   net::AsyncLock client_write_lock_;
 
-  std::optional<identity::Identity> identity_;
-  std::optional<policy::Grant> grant_;
   std::optional<BackendKeyData> gateway_key_;
   std::string backend_pending_;  // bytes the backend sent with its first ReadyForQuery
 
@@ -225,10 +192,6 @@ class Session : public std::enable_shared_from_this<Session> {
   SqlPreparedStatements sql_prepared_;
   uint32_t function_oid_ = 0;                             // of the FunctionCall being decided
   FormatCode function_result_format_ = FormatCode::text;  // and the format of its result
-  // Result masking under the grant's profile; null when it masks nothing.
-  const masking::Masker* masker_ = nullptr;
-  std::unique_ptr<masking::Scratch> mask_scratch_;
-  masking::MaskCounts mask_counts_;
   std::vector<ColumnMasking> row_plan_;  // from the RowDescription of the current result
   // A result is being described by row_plan_: set by its RowDescription, cleared where it
   // ends. A DataRow outside one is withheld, never masked with another result's plan.
@@ -286,11 +249,6 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::steady_timer backend_progress_;
   boost::container::deque<SyncPoint> sync_points_;
   uint64_t next_sync_serial_ = 0;
-  SessionJournal journal_;
-  // Statement events not yet committed that must be before their statements are forwarded.
-  std::size_t journal_waits_ = 0;
-  bool journal_failed_ = false;  // one of them could not be committed: nothing more runs
-  boost::asio::steady_timer journal_progress_;
   bool skipping_until_sync_ = false;  // an extended-protocol message was refused
   std::string owed_error_;            // the ErrorResponse owed at the next Sync
   char transaction_status_ = 'I';
@@ -299,13 +257,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool handshake_done_ = false;
   std::function<void()> handshake_listener_;
   std::shared_ptr<net::MessageBudget> message_budget_;  // null: no shared bound
-  std::optional<Hold> hold_;
   bool client_watch_pending_ = false;
-  boost::asio::steady_timer review_timer_;
-  boost::asio::steady_timer access_timer_;
-  // This session in the live-session registry (sessions list / kill / revoke).
-  std::shared_ptr<review::LiveSession> live_;
-  std::unique_ptr<review::LiveSessions::Registration> live_registration_;
 
   uint64_t bytes_from_client_ = 0;
   uint64_t bytes_to_client_ = 0;

@@ -1,0 +1,25 @@
+// The table of front ends: a new protocol is a folder under src/proto/ and one line here.
+#include "proto/front_ends.h"
+
+#include "proto/postgres/server.h"
+
+namespace portcullis::proto {
+namespace {
+
+constexpr gateway::FrontEndEntry kFrontEnds[] = {
+    {.protocol = "postgres", .make = &postgres::make_front_end},
+};
+
+}  // namespace
+
+std::span<const gateway::FrontEndEntry> front_ends() {
+  return kFrontEnds;
+}
+
+const gateway::FrontEndEntry* find_front_end(std::string_view protocol) {
+  for (const auto& entry : kFrontEnds)
+    if (entry.protocol == protocol) return &entry;
+  return nullptr;
+}
+
+}  // namespace portcullis::proto
