@@ -119,7 +119,7 @@ Corpus load_corpus() {
       corpus.error = "case " + std::to_string(c.index) + ": " + e.what();
       return corpus;
     }
-    c.classification = std::make_shared<const Classification>(classify_postgres(c.sql));
+    c.classification = std::make_shared<const Classification>(classify(c.sql));
     corpus.cases.push_back(std::move(c));
   }
   return corpus;
