@@ -11,10 +11,10 @@
 #include "audit/journal.h"
 #include "audit/jsonl_exporter.h"
 #include "cli/commands.h"
+#include "config/loader.h"
 #include "identity/authenticator.h"
 #include "net/descriptor_limit.h"
 #include "net/io_threads.h"
-#include "policy/config_loader.h"
 #include "proto/postgres/gateway_context.h"
 #include "proto/postgres/server.h"
 #include "review/live_sessions.h"
@@ -36,7 +36,7 @@ struct Snapshot {
   std::shared_ptr<const api::ApiContext> api;
 };
 
-Result<Snapshot> build_snapshot(policy::ConfigPtr config, store::StateStore& store,
+Result<Snapshot> build_snapshot(config::ConfigPtr config, store::StateStore& store,
                                 proto::postgres::GatewayServices services) {
   auto authenticator = identity::make_authenticator(*config, store, /*create_signing_key=*/true);
   if (!authenticator) return authenticator.error();
@@ -52,7 +52,7 @@ Result<Snapshot> build_snapshot(policy::ConfigPtr config, store::StateStore& sto
 
 // The journal lives as long as the process: reloads keep it (a changed `checkpoint_every`
 // takes effect at the next start).
-Result<std::shared_ptr<audit::Journal>> open_journal(const policy::Config& config) {
+Result<std::shared_ptr<audit::Journal>> open_journal(const config::Config& config) {
   auto key = identity::load_signing_key(config.identity.signing_key_file, /*create=*/true);
   if (!key) return key.error();
   auto store = store::open_journal_store(config.state_url, {});
@@ -71,7 +71,7 @@ Result<std::shared_ptr<audit::Journal>> open_journal(const policy::Config& confi
 // disagrees with the journal (ahead of it, or another record at its last seq) stops the
 // start: copying on past a rewritten journal would hide the rewrite.
 Result<std::vector<std::unique_ptr<audit::JsonlExporter>>> start_exporters(
-    const policy::Config& config) {
+    const config::Config& config) {
   std::vector<std::unique_ptr<audit::JsonlExporter>> exporters;
   for (const auto& exporter : config.audit.exporters) {
     auto store = store::open_journal_store(config.state_url, {});
@@ -91,7 +91,7 @@ Result<std::vector<std::unique_ptr<audit::JsonlExporter>>> start_exporters(
 // Raises the open-file limit as far as allowed and returns how many sessions it leaves room
 // for. A limit too low for limits.max_connections is said once, at start, where an operator
 // looks: later it would only show as refused connections.
-std::size_t prepare_descriptors(const policy::Config& config) {
+std::size_t prepare_descriptors(const config::Config& config) {
   const auto limit = net::raise_descriptor_limit();
   if (!limit.error.empty())
     spdlog::warn("event=descriptor_limit_unchanged error=\"{}\"", limit.error);
@@ -112,7 +112,7 @@ std::size_t prepare_descriptors(const policy::Config& config) {
 
 int serve(const GlobalOptions& global, const ServeOptions& options) {
   auto config = load_config_or_exit(global);
-  if (!config->listen.postgres) {
+  if (config->listen.find("postgres") == nullptr) {
     std::cerr << "portcullis: " << config->source_file.string()
               << ": no listener configured (listen.postgres)\n";
     return 2;
@@ -134,7 +134,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     return 1;
   }
   // The approval workflow and the live sessions outlive reloads, like the journal.
-  std::atomic<std::shared_ptr<const policy::Config>> current_config{config};
+  std::atomic<std::shared_ptr<const config::Config>> current_config{config};
   std::unique_ptr<review::Notifier> notifier;
   try {
     notifier = std::make_unique<review::Notifier>();
@@ -191,7 +191,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     }
     api_server = std::move(*started);
   }
-  const auto& listen = *config->listen.postgres;
+  const auto& listen = *config->listen.find("postgres");
   if (auto started = postgres.start(listen.host, listen.port); !started) {
     std::cerr << "portcullis: " << started.error().message << "\n";
     return 1;
@@ -204,7 +204,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     int signal = 0;
     sigwait(&signals, &signal);
     if (signal == SIGHUP) {
-      auto reloaded = policy::load_config(config->source_file);
+      auto reloaded = load_checked_config(config->source_file);
       if (!reloaded) {
         spdlog::error("event=reload_failed reason=\"{}\"", reloaded.error().message);
         continue;

@@ -132,9 +132,9 @@ std::string unqualified_table(std::string_view table) {
   return std::string(dot == std::string_view::npos ? table : table.substr(dot + 1));
 }
 
-bool has_rows_guardrail(const policy::Config& config) {
+bool has_rows_guardrail(const config::Config& config) {
   return std::any_of(config.guardrails.begin(), config.guardrails.end(),
-                     [](const policy::GuardrailConfig& g) { return g.when.rows_over.has_value(); });
+                     [](const config::GuardrailConfig& g) { return g.when.rows_over.has_value(); });
 }
 
 // What the journal keeps of a statement too large to classify: its first word and its size.
@@ -326,11 +326,11 @@ void Session::terminate(std::string_view sqlstate, std::string message) {
 bool Session::plaintext_allowed() const {
   if (!context_->config->tls) return loopback_listener_;
   switch (context_->config->tls->plaintext) {
-    case policy::PlaintextPolicy::allow:
+    case config::PlaintextPolicy::allow:
       return true;
-    case policy::PlaintextPolicy::never:
+    case config::PlaintextPolicy::never:
       return false;
-    case policy::PlaintextPolicy::loopback:
+    case config::PlaintextPolicy::loopback:
       return loopback_listener_;
   }
   return false;
@@ -524,8 +524,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
                   "until it can (see the gateway's log)");
     co_return false;
   }
-  auto parameters =
-      backend_startup_parameters(startup, grant->credentials->user, grant->connection->database);
+  auto parameters = backend_startup_parameters(startup, grant->credentials->user,
+                                               grant->connection->target.database);
   if (!parameters) {
     journal_.connect_refused(identity->subject, connection_name, parameters.error().message);
     co_await fail(kSqlInsufficientPrivilege, "portcullis: " + parameters.error().message);
@@ -564,8 +564,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
     };
   };
   gateway_key_ = cancels_->add(
-      CancelTarget{grant->connection->address.host, grant->connection->address.port, backend.key,
-                   on_this_thread([](Session& self) { self.on_cancel_request(); })});
+      CancelTarget{grant->connection->target.address.host, grant->connection->target.address.port,
+                   backend.key, on_this_thread([](Session& self) { self.on_cancel_request(); })});
   identity_ = std::move(*identity);
   grant_ = std::move(*grant);
   if (context_->live_sessions) {
@@ -1243,7 +1243,7 @@ asio::awaitable<void> Session::estimate_rows(const Message& message) {
   const auto first = context_->decide(config, *identity_, *grant_, command);
   if (first.verdict == policy::Verdict::allow) co_return;
   const bool by_rows = std::any_of(config.guardrails.begin(), config.guardrails.end(),
-                                   [&](const policy::GuardrailConfig& g) {
+                                   [&](const config::GuardrailConfig& g) {
                                      return g.name == first.rule && g.when.rows_over.has_value();
                                    });
   if (!by_rows) co_return;
@@ -1513,7 +1513,7 @@ policy::AccessRequestCheck Session::access_request_check(const identity::Identit
                                                          std::string_view connection) const {
   if (!context_->reviews) return {};
   return [reviews = context_->reviews, subject = who.subject,
-          connection = std::string(connection)](const policy::AccessRuleConfig& rule)
+          connection = std::string(connection)](const config::AccessRuleConfig& rule)
              -> Result<std::optional<std::chrono::system_clock::time_point>> {
     return reviews->access_granted_until(subject, connection, rule.name,
                                          std::chrono::system_clock::now());

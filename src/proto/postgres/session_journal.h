@@ -15,10 +15,10 @@
 
 #include "audit/journal.h"
 #include "common/gateway_metrics.h"
+#include "config/config.h"
 #include "identity/identity.h"
 #include "masking/masker.h"
 #include "policy/command.h"
-#include "policy/config.h"
 #include "policy/decision.h"
 
 namespace portcullis::proto::postgres {
@@ -32,11 +32,11 @@ class SessionJournal {
   bool active() const { return journal_ != nullptr; }
   bool healthy() const { return journal_ == nullptr || journal_->healthy(); }
   // Whether a forwarded statement must wait for its event's commit.
-  bool must_wait(policy::AuditDurability durability) const {
+  bool must_wait(config::AuditDurability durability) const {
     return journal_ != nullptr &&
-           (durability == policy::AuditDurability::strict || journal_->backlogged());
+           (durability == config::AuditDurability::strict || journal_->backlogged());
   }
-  void set_caps(const policy::RecordResultsConfig& caps) { caps_ = caps; }
+  void set_caps(const config::RecordResultsConfig& caps) { caps_ = caps; }
   // The grant's masker (null when none), the counts the session accumulates with it, and
   // scratch space for masking bound parameters the same way.
   void set_masking(const masking::Masker* masker, const masking::MaskCounts* counts,
@@ -122,7 +122,7 @@ class SessionJournal {
   std::string session_id_;
   std::string client_addr_;
   uint64_t counter_ = 0;
-  policy::RecordResultsConfig caps_;
+  config::RecordResultsConfig caps_;
   const masking::Masker* masker_ = nullptr;
   const masking::MaskCounts* counts_ = nullptr;
   masking::Scratch* scratch_ = nullptr;
