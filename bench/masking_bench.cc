@@ -39,7 +39,7 @@ std::vector<std::string> make_values(std::size_t n, double pii_share, uint32_t s
 }
 
 std::shared_ptr<const masking::Masker> default_profile() {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.name = "default";
   p.detectors = {"email", "credit_card", "us_ssn",         "phone",       "iban",     "ipv4",
                  "ipv6",  "jwt",         "aws_access_key", "private_key", "api_token"};
@@ -126,7 +126,7 @@ void BM_DataRow8Columns(benchmark::State& state) {
 
 // A profile with a custom regex: every value also goes through Hyperscan.
 void BM_Values5PercentPiiWithCustomRegex(benchmark::State& state) {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.name = "custom";
   p.detectors = {"email", "credit_card", "us_ssn", "phone", "iban", "ipv4"};
   p.custom = {{"employee_id", "EMP-[0-9]{6}", {}, 1}};

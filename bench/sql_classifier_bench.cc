@@ -10,7 +10,7 @@
 namespace {
 
 using portcullis::sql::ClassificationCache;
-using portcullis::sql::classify_postgres;
+using portcullis::sql::classify;
 
 const char* const kPointSelect = "SELECT abalance FROM pgbench_accounts WHERE aid = 48213";
 
@@ -58,7 +58,7 @@ std::string analytical_query() {
 
 void classify_cold(benchmark::State& state, const std::string& sql) {
   for (auto _ : state) {
-    auto c = classify_postgres(sql);
+    auto c = classify(sql);
     benchmark::DoNotOptimize(c);
   }
   state.SetItemsProcessed(state.iterations());

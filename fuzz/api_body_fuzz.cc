@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "api/request_bodies.h"
-#include "policy/units.h"
+#include "config/units.h"
 
 namespace {
 
@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto reason = string_member(*object, "reason");
     if (!connection || !duration || !reason) __builtin_trap();
     if (*connection != access->connection || *reason != access->reason) __builtin_trap();
-    const auto parsed = policy::parse_duration(*duration);
+    const auto parsed = config::parse_duration(*duration);
     if (!parsed || *parsed != access->duration || access->duration.count() < 0) __builtin_trap();
     auto again = api::parse_access_request_body(json::serialize(json::object{
         {"connection", access->connection}, {"duration", *duration}, {"reason", access->reason}}));

@@ -8,7 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "policy/config_loader.h"
+#include "config/loader.h"
+#include "masking/config_vocabulary.h"
 
 namespace {
 // A folder that does not exist, so that relative paths in the input resolve to nothing.
@@ -16,9 +17,12 @@ constexpr std::string_view kFile = "/nonexistent-portcullis-fuzz/p.yaml";
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // As check-config loads it: masking names and regexes are checked too.
+  static const portcullis::config::MaskingVocabulary vocabulary =
+      portcullis::masking::config_vocabulary();
   const std::string text(reinterpret_cast<const char*>(data), size);
-  auto result = portcullis::policy::parse_config(text, kFile);
-  auto again = portcullis::policy::parse_config(text, kFile);
+  auto result = portcullis::config::parse_config(text, kFile, vocabulary);
+  auto again = portcullis::config::parse_config(text, kFile, vocabulary);
   if (result.ok() != again.ok()) __builtin_trap();
   if (!result.ok()) {
     if (result.error().message.empty()) __builtin_trap();

@@ -146,9 +146,9 @@ struct Fixture {
     }
     std::filesystem::permissions(dir / "signing.key", std::filesystem::perms::owner_read |
                                                           std::filesystem::perms::owner_write);
-    policy::Config config;
+    config::Config config;
     config.identity.signing_key_file = dir / "signing.key";
-    policy::OidcIssuerConfig idp;
+    config::OidcIssuerConfig idp;
     idp.issuer = "https://idp.example.com/";
     idp.audience = "portcullis";
     idp.jwks_file = dir / "jwks.json";

@@ -15,7 +15,7 @@ namespace {
 using namespace portcullis;
 
 std::shared_ptr<const masking::Masker> make(std::string strategy, bool custom) {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.name = "fuzz";
   p.detectors.assign(masking::kBuiltinDetectorNames.begin(), masking::kBuiltinDetectorNames.end());
   p.strategy = std::move(strategy);

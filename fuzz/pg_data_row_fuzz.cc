@@ -15,7 +15,7 @@ using namespace portcullis;
 using namespace portcullis::proto::postgres;
 
 std::shared_ptr<const masking::Masker> make() {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.name = "fuzz";
   p.detectors.assign(masking::kBuiltinDetectorNames.begin(), masking::kBuiltinDetectorNames.end());
   p.columns = {{"*.c1", "null", 1}, {"*.c2", "partial", 2}};

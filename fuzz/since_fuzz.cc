@@ -11,7 +11,7 @@
 
 #include "audit/event.h"
 #include "audit/since.h"
-#include "policy/units.h"
+#include "config/units.h"
 
 namespace {
 
@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       __builtin_trap();
     return 0;
   }
-  if (policy::parse_duration(text) && *since > kNow) __builtin_trap();
+  if (config::parse_duration(text) && *since > kNow) __builtin_trap();
   const auto again = audit::parse_since(audit::format_time(*since), kNow);
   if (!again || *again != *since) __builtin_trap();
   return 0;

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "sql/classifier.h"
-#include "sql/secret_redaction.h"
+#include "sql/postgres/secret_redaction.h"
 
 namespace {
 
@@ -20,10 +20,11 @@ namespace {
 // already '***'. Had a redaction cut out the wrong token, the secret would still be there and
 // be redacted again.
 void check_redaction(const portcullis::sql::Statement& s) {
-  if (s.redacted_text.empty() || s.redacted_text == portcullis::sql::withheld_text(s.kind)) {
+  if (s.redacted_text.empty() ||
+      s.redacted_text == portcullis::sql::postgres::withheld_text(s.kind)) {
     return;
   }
-  portcullis::sql::Classification again = portcullis::sql::classify_postgres(s.redacted_text);
+  portcullis::sql::Classification again = portcullis::sql::classify(s.redacted_text);
   for (const auto& t : again.statements) {
     if (!t.redacted_text.empty() && t.redacted_text != t.text) std::abort();
   }
@@ -79,7 +80,7 @@ void check_read_only(const portcullis::sql::Statement& s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view sql(reinterpret_cast<const char*>(data), size);
-  portcullis::sql::Classification c = portcullis::sql::classify_postgres(sql);
+  portcullis::sql::Classification c = portcullis::sql::classify(sql);
   if (!c.parse_error.empty()) {
     if (c.statements.size() != 1 ||
         c.statements[0].classes !=

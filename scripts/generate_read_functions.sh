@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates src/sql/read_functions.inc: the pg_catalog functions a statement of class read may
-# call (docs/policy.md, "Functions a read grant may call").
+# Regenerates src/sql/postgres/read_functions.inc: the pg_catalog functions a statement of class
+# read may call (docs/policy.md, "Functions a read grant may call").
 #
 # The list starts from PostgreSQL's own catalog: every pg_catalog function, aggregate or window
 # function whose overloads are all immutable or stable (a volatile function may change state).
@@ -17,7 +17,7 @@ set -euo pipefail
 export LC_ALL=C  # one sort order for comm and for the binary search over the output
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=${1:-$ROOT/src/sql/read_functions.inc}
+OUT=${1:-$ROOT/src/sql/postgres/read_functions.inc}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PGPORT=${PGPORT:-25998}
 

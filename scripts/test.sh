@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets up the machine (packages), builds Portcullis and runs every test:
-#   1. unit and integration tests (real PostgreSQL, psql, pgbench, libpq) under ctest;
-#   2. the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer;
-#   3. a short run of every libFuzzer target.
+#   1. unit and integration tests (real PostgreSQL, psql, pgbench, libpq) under ctest, on a
+#      Release build (what users build);
+#   2. the same tests on a Debug build with AddressSanitizer and UndefinedBehaviorSanitizer;
+#   3. a short run of every libFuzzer target (clang, RelWithDebInfo).
+# Every build treats warnings as errors (-DPORTCULLIS_WERROR=ON).
 # Safe to run again; each stage builds in its own folder (build-test, build-asan, build-fuzz).
 #
 #   scripts/test.sh                 everything
@@ -24,8 +26,9 @@ if [ "${SKIP_SETUP:-0}" != 1 ]; then
   scripts/setup.sh
 fi
 
-say "Building (build-test)"
-cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTCULLIS_BENCH=OFF
+say "Building, Release (build-test)"
+cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Release -DPORTCULLIS_WERROR=ON \
+  -DPORTCULLIS_BENCH=OFF
 cmake --build build-test -j "$JOBS"
 say "Running the tests"
 ctest --test-dir build-test -j "$JOBS" --output-on-failure --timeout 900
@@ -34,15 +37,16 @@ ctest --test-dir build-test -j "$JOBS" --output-on-failure --timeout 900
 
 say "Building with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPORTCULLIS_SANITIZE=ON \
-  -DPORTCULLIS_BENCH=OFF
+  -DPORTCULLIS_WERROR=ON -DPORTCULLIS_BENCH=OFF
 cmake --build build-asan -j "$JOBS"
 say "Running the tests under the sanitizers"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan -j "$JOBS" --output-on-failure --timeout 1800
 
 say "Building the fuzz targets (build-fuzz, clang)"
+# RelWithDebInfo: optimised like a release, with line numbers in the stacks of a crash.
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DPORTCULLIS_FUZZ=ON
+  -DPORTCULLIS_FUZZ=ON -DPORTCULLIS_WERROR=ON
 cmake --build build-fuzz -j "$JOBS"
 for target in build-fuzz/fuzz/*_fuzz; do
   name=$(basename "$target")

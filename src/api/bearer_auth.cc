@@ -19,7 +19,7 @@ constexpr std::string_view kBearerScheme = "Bearer ";
 
 // The subject `token` says it belongs to, or empty when it cannot tell (the Authenticator then
 // gives the reason: unknown key, malformed token, untrusted issuer, ...).
-std::string claimed_subject(const Secret& token, const policy::Config& config,
+std::string claimed_subject(const Secret& token, const config::Config& config,
                             store::StateStore& state) {
   const std::string& text = token.reveal();
   if (identity::has_api_key_prefix(text)) {

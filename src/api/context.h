@@ -7,13 +7,13 @@
 #include <boost/asio/ssl/context.hpp>
 #include <memory>
 
+#include "config/config.h"
 #include "identity/authenticator.h"
-#include "policy/config.h"
 
 namespace portcullis::api {
 
 struct ApiContext {
-  policy::ConfigPtr config;
+  config::ConfigPtr config;
   std::shared_ptr<const identity::Authenticator> authenticator;
   // Null when the configuration has no `tls` section: the listener speaks plain HTTP only.
   std::shared_ptr<boost::asio::ssl::context> tls;

@@ -163,15 +163,15 @@ asio::awaitable<void> serve_requests(Stream& stream, beast::flat_buffer& buffer,
   }
 }
 
-bool plaintext_allowed(const policy::Config& config, bool loopback_listener) {
+bool plaintext_allowed(const config::Config& config, bool loopback_listener) {
   // Without a tls section the configuration only loads with a loopback listener.
   if (!config.tls) return true;
   switch (config.tls->plaintext) {
-    case policy::PlaintextPolicy::allow:
+    case config::PlaintextPolicy::allow:
       return true;
-    case policy::PlaintextPolicy::never:
+    case config::PlaintextPolicy::never:
       return false;
-    case policy::PlaintextPolicy::loopback:
+    case config::PlaintextPolicy::loopback:
       return loopback_listener;
   }
   return false;

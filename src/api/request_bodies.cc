@@ -4,7 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <optional>
 
-#include "policy/units.h"
+#include "config/units.h"
 
 namespace portcullis::api {
 
@@ -41,7 +41,7 @@ Result<AccessRequestBody> parse_access_request_body(std::string_view body) {
   if (!connection || !duration || !reason)
     return make_error(
         "\"connection\", \"duration\" (e.g. \"30m\") and \"reason\" are required strings");
-  auto parsed = policy::parse_duration(*duration);
+  auto parsed = config::parse_duration(*duration);
   if (!parsed) return make_error("duration: " + parsed.error().message);
   AccessRequestBody out;
   out.connection = std::move(*connection);

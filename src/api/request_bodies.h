@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "common/result.h"
-#include "policy/config.h"
+#include "config/config.h"
 
 namespace portcullis::api {
 
@@ -24,7 +24,7 @@ Result<VoteBody> parse_vote_body(std::string_view body);
 // three required strings, the duration in the configuration's notation.
 struct AccessRequestBody {
   std::string connection;
-  policy::Duration duration{0};
+  config::Duration duration{0};
   std::string reason;
 };
 Result<AccessRequestBody> parse_access_request_body(std::string_view body);

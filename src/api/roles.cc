@@ -14,7 +14,7 @@ bool in_any(const std::vector<std::string>& groups, const std::vector<std::strin
 
 }  // namespace
 
-Roles roles_of(const identity::Identity& caller, const policy::ApiConfig& api) {
+Roles roles_of(const identity::Identity& caller, const config::ApiConfig& api) {
   Roles roles;
   roles.admin = in_any(caller.groups, api.admin_groups);
   roles.auditor = in_any(caller.groups, api.auditor_groups);

@@ -2,8 +2,8 @@
 // admin groups may do everything, auditor groups may read the journal.
 #pragma once
 
+#include "config/config.h"
 #include "identity/identity.h"
-#include "policy/config.h"
 
 namespace portcullis::api {
 
@@ -14,6 +14,6 @@ struct Roles {
   bool may_read_journal() const { return admin || auditor; }
 };
 
-Roles roles_of(const identity::Identity& caller, const policy::ApiConfig& api);
+Roles roles_of(const identity::Identity& caller, const config::ApiConfig& api);
 
 }  // namespace portcullis::api

@@ -103,7 +103,7 @@ Response forbidden(std::string_view needed) {
 
 // Why `caller` may not use a route of `access`, or nullopt when it may.
 std::optional<Response> refusal(Access access, const identity::Identity& caller,
-                                const policy::ApiConfig& api) {
+                                const config::ApiConfig& api) {
   const Roles roles = roles_of(caller, api);
   switch (access) {
     case Access::anyone:

@@ -57,7 +57,7 @@ ApiServer::ApiServer(std::shared_ptr<const ApiContext> context, ApiServerOptions
   services_.api_connections = [this] { return connections_.load(); };
 }
 
-Result<std::unique_ptr<ApiServer>> ApiServer::start(const policy::Endpoint& listen,
+Result<std::unique_ptr<ApiServer>> ApiServer::start(const config::Endpoint& listen,
                                                     std::shared_ptr<const ApiContext> context,
                                                     ApiServerOptions options) {
   boost::system::error_code ec;

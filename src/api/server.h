@@ -25,9 +25,9 @@
 #include "api/journal_reader.h"
 #include "audit/journal.h"
 #include "common/result.h"
+#include "config/config.h"
 #include "net/log_throttle.h"
 #include "net/pending_connections.h"
-#include "policy/config.h"
 #include "store/state_store.h"
 
 namespace portcullis::api {
@@ -45,7 +45,7 @@ struct ApiServerOptions {
 class ApiServer {
  public:
   // Opens the API's journal connection and `listen`, and starts serving.
-  static Result<std::unique_ptr<ApiServer>> start(const policy::Endpoint& listen,
+  static Result<std::unique_ptr<ApiServer>> start(const config::Endpoint& listen,
                                                   std::shared_ptr<const ApiContext> context,
                                                   ApiServerOptions options);
   ~ApiServer();

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "policy/units.h"
+#include "config/units.h"
 
 namespace portcullis::audit {
 namespace {
@@ -135,7 +135,7 @@ bool looks_like_date(std::string_view text) {
 Result<TimePoint> parse_since(std::string_view text, TimePoint now) {
   if (text.empty()) return make_error(std::string(kSinceForm));
   if (looks_like_date(text)) return within_clock_years(parse_rfc3339(text));
-  auto duration = policy::parse_duration(text);
+  auto duration = config::parse_duration(text);
   if (!duration) return make_error(std::string(kSinceForm));
   if (*duration > kLongestDuration)
     return make_error("a duration back from now of at most 200 years");

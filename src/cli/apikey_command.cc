@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "config/units.h"
 #include "identity/api_key.h"
-#include "policy/units.h"
 #include "store/state_store.h"
 
 namespace portcullis::cli {
@@ -40,7 +40,7 @@ struct ApiKeyRevokeArgs {
   throw CommandExit{status};
 }
 
-std::unique_ptr<store::StateStore> open_store(const policy::Config& config) {
+std::unique_ptr<store::StateStore> open_store(const config::Config& config) {
   auto store = store::open_state_store(config.state_url);
   if (!store) fail(1, store.error().message);
   return std::move(*store);
@@ -75,12 +75,12 @@ void run_create(const GlobalOptions& options, const ApiKeyCreateArgs& args) {
   request.name = args.name;
   request.groups = args.groups;
   if (!args.ttl.empty()) {
-    auto ttl = policy::parse_duration(args.ttl);
+    auto ttl = config::parse_duration(args.ttl);
     if (!ttl) fail(2, "--ttl: " + ttl.error().message);
     if (*ttl <= std::chrono::milliseconds::zero()) fail(2, "--ttl must be longer than zero");
     request.ttl = *ttl;
   }
-  const policy::ConfigPtr config = load_config_or_exit(options);
+  const config::ConfigPtr config = load_config_or_exit(options);
   auto store = open_store(*config);
   auto key = identity::create_api_key(*store, request, std::chrono::system_clock::now());
   if (!key) fail(1, key.error().message);
@@ -129,7 +129,7 @@ void print_json(const std::vector<store::ApiKeyRecord>& records) {
 }
 
 void run_list(const GlobalOptions& options, const ApiKeyListArgs& args) {
-  const policy::ConfigPtr config = load_config_or_exit(options);
+  const config::ConfigPtr config = load_config_or_exit(options);
   auto store = open_store(*config);
   auto records = store->list_api_keys();
   if (!records) fail(1, records.error().message);
@@ -140,7 +140,7 @@ void run_list(const GlobalOptions& options, const ApiKeyListArgs& args) {
 }
 
 void run_revoke(const GlobalOptions& options, const ApiKeyRevokeArgs& args) {
-  const policy::ConfigPtr config = load_config_or_exit(options);
+  const config::ConfigPtr config = load_config_or_exit(options);
   auto store = open_store(*config);
   auto revoked = store->revoke_api_key(args.name);
   if (!revoked) fail(1, revoked.error().message);

@@ -69,7 +69,7 @@ struct TailArgs {
   throw CommandExit{status};
 }
 
-std::unique_ptr<store::JournalStore> open_journal(const policy::Config& config) {
+std::unique_ptr<store::JournalStore> open_journal(const config::Config& config) {
   auto store = store::open_journal_store(config.state_url, {});
   if (!store) fail(1, store.error().message);
   return std::move(*store);
@@ -142,7 +142,7 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
     if (!read) fail(2, "--checkpoints: " + read.error().message);
     external = std::move(*read);
   }
-  const policy::ConfigPtr config = load_config_or_exit(options);
+  const config::ConfigPtr config = load_config_or_exit(options);
   auto journal = open_journal(*config);
   auto key = identity::load_signing_key(config->identity.signing_key_file, false);
   if (!key) fail(1, key.error().message);
@@ -248,7 +248,7 @@ void run_search(const GlobalOptions& options, const SearchArgs& args) {
   query.filter = args.filter;
   if (!args.since.empty()) query.filter.since = since_time(args.since);
   query.limit = args.limit;
-  const policy::ConfigPtr config = load_config_or_exit(options);
+  const config::ConfigPtr config = load_config_or_exit(options);
   auto journal = open_journal(*config);
   Table table({"SEQ", "TIME", "SUBJECT", "CONNECTION", "VERDICT", "ROWS", "DURATION", "COMMAND"});
   auto hits = audit::search_journal(*journal, query, [&](const audit::SearchHit& hit) {
@@ -276,7 +276,7 @@ void run_search(const GlobalOptions& options, const SearchArgs& args) {
 void run_export(const GlobalOptions& options, const ExportArgs& args) {
   std::string since;
   if (!args.since.empty()) since = since_time(args.since);
-  const policy::ConfigPtr config = load_config_or_exit(options);
+  const config::ConfigPtr config = load_config_or_exit(options);
   auto journal = open_journal(*config);
 
   // From the first record at or after --since on, every record: times are taken when the
@@ -365,7 +365,7 @@ void print_records(const std::vector<audit::Record>& records, bool json) {
 }
 
 void run_tail(const GlobalOptions& options, const TailArgs& args) {
-  const policy::ConfigPtr config = load_config_or_exit(options);
+  const config::ConfigPtr config = load_config_or_exit(options);
   auto journal = open_journal(*config);
   std::int64_t last_seq = 0;
   if (args.lines > 0) {

@@ -21,7 +21,7 @@ void add_check_config_command(CLI::App& app, GlobalOptions& options) {
   CLI::App* command = app.add_subcommand(
       "check-config", "validate the configuration; print each problem as FILE:LINE: message");
   command->callback([&options] {
-    const policy::ConfigPtr config = load_config_or_exit(options);
+    const config::ConfigPtr config = load_config_or_exit(options);
     fmt::print("{}: ok ({}, {}, {}, {})\n", options.config_path,
                count(config->connections.size(), "connection", "connections"),
                count(config->access.size(), "access rule", "access rules"),

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <string>
 
-#include "policy/config.h"
+#include "common/result.h"
+#include "config/config.h"
 
 namespace portcullis::cli {
 
@@ -21,7 +23,11 @@ struct CommandExit {
 
 // Loads and validates the configuration; on failure prints each problem to stderr as
 // `FILE:LINE: message` and throws CommandExit{2}.
-policy::ConfigPtr load_config_or_exit(const GlobalOptions& options);
+config::ConfigPtr load_config_or_exit(const GlobalOptions& options);
+
+// Loads and validates `file` with every check of load_config_or_exit (masking names and
+// regexes, front ends built in), for a reload that must not end the program.
+Result<config::ConfigPtr> load_checked_config(const std::filesystem::path& file);
 
 void add_serve_command(CLI::App& app, GlobalOptions& options);
 void add_check_config_command(CLI::App& app, GlobalOptions& options);

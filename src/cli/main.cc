@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/version.h"
 
 namespace {
 
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
   CLI::App app{"portcullis: an access gateway that decides, records and masks every command"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "show help for every command");
+  app.set_version_flag("--version", portcullis::cli::kVersionText,
+                       "print the version and the commit built from, then exit");
   portcullis::cli::GlobalOptions options;
   app.add_option("--config", options.config_path, "configuration file")
       ->envname("PORTCULLIS_CONFIG")
@@ -48,6 +51,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "portcullis: " << e.what() << "\n";

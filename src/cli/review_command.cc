@@ -12,7 +12,7 @@
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
-#include "policy/units.h"
+#include "config/units.h"
 
 namespace portcullis::cli {
 namespace {
@@ -65,7 +65,7 @@ std::string short_time_or_empty(const std::string& time) {
 std::string access_summary(const json::object& review) {
   const std::int64_t seconds = number_field(review, "duration_s");
   if (seconds <= 0) return "access";
-  return "access for " + policy::format_duration(std::chrono::seconds(seconds));
+  return "access for " + config::format_duration(std::chrono::seconds(seconds));
 }
 
 std::size_t approval_count(const json::object& review) {
@@ -151,7 +151,7 @@ void run_show(const ReviewShowArgs& args) {
   line("comment:", printable(string_field(r, "comment")));
   line("reason:", printable(string_field(r, "reason")));
   if (number_field(r, "duration_s") > 0)
-    line("duration:", policy::format_duration(std::chrono::seconds(number_field(r, "duration_s"))));
+    line("duration:", config::format_duration(std::chrono::seconds(number_field(r, "duration_s"))));
   line("created:", short_time_or_empty(string_field(r, "created")));
   line("expires:", short_time_or_empty(string_field(r, "expires")));
   line("grant expires:", short_time_or_empty(string_field(r, "grant_expires")));

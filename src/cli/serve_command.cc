@@ -11,13 +11,13 @@
 #include "audit/journal.h"
 #include "audit/jsonl_exporter.h"
 #include "cli/commands.h"
+#include "config/loader.h"
 #include "gateway/context.h"
 #include "gateway/front_end.h"
 #include "gateway/live_sessions.h"
 #include "identity/authenticator.h"
 #include "net/descriptor_limit.h"
 #include "net/io_threads.h"
-#include "policy/config_loader.h"
 #include "proto/front_ends.h"
 #include "review/notifier.h"
 #include "review/reviews.h"
@@ -38,13 +38,13 @@ struct Snapshot {
 };
 
 // Where `protocol`'s front end listens, when the configuration says.
-std::optional<policy::Endpoint> listen_endpoint(const policy::Config& config,
+std::optional<config::Endpoint> listen_endpoint(const config::Config& config,
                                                 std::string_view protocol) {
-  if (protocol == "postgres") return config.listen.postgres;
+  if (const auto* listen = config.listen.find(protocol)) return *listen;
   return std::nullopt;
 }
 
-Result<Snapshot> build_snapshot(policy::ConfigPtr config, store::StateStore& store,
+Result<Snapshot> build_snapshot(config::ConfigPtr config, store::StateStore& store,
                                 gateway::GatewayServices services) {
   auto authenticator = identity::make_authenticator(*config, store, /*create_signing_key=*/true);
   if (!authenticator) return authenticator.error();
@@ -59,7 +59,7 @@ Result<Snapshot> build_snapshot(policy::ConfigPtr config, store::StateStore& sto
 
 // The journal lives as long as the process: reloads keep it (a changed `checkpoint_every`
 // takes effect at the next start).
-Result<std::shared_ptr<audit::Journal>> open_journal(const policy::Config& config) {
+Result<std::shared_ptr<audit::Journal>> open_journal(const config::Config& config) {
   auto key = identity::load_signing_key(config.identity.signing_key_file, /*create=*/true);
   if (!key) return key.error();
   auto store = store::open_journal_store(config.state_url, {});
@@ -78,7 +78,7 @@ Result<std::shared_ptr<audit::Journal>> open_journal(const policy::Config& confi
 // disagrees with the journal (ahead of it, or another record at its last seq) stops the
 // start: copying on past a rewritten journal would hide the rewrite.
 Result<std::vector<std::unique_ptr<audit::JsonlExporter>>> start_exporters(
-    const policy::Config& config) {
+    const config::Config& config) {
   std::vector<std::unique_ptr<audit::JsonlExporter>> exporters;
   for (const auto& exporter : config.audit.exporters) {
     auto store = store::open_journal_store(config.state_url, {});
@@ -98,7 +98,7 @@ Result<std::vector<std::unique_ptr<audit::JsonlExporter>>> start_exporters(
 // Raises the open-file limit as far as allowed and returns how many sessions it leaves room
 // for. A limit too low for limits.max_connections is said once, at start, where an operator
 // looks: later it would only show as refused connections.
-std::size_t prepare_descriptors(const policy::Config& config) {
+std::size_t prepare_descriptors(const config::Config& config) {
   const auto limit = net::raise_descriptor_limit();
   if (!limit.error.empty())
     spdlog::warn("event=descriptor_limit_unchanged error=\"{}\"", limit.error);
@@ -144,7 +144,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     return 1;
   }
   // The approval workflow and the live sessions outlive reloads, like the journal.
-  std::atomic<std::shared_ptr<const policy::Config>> current_config{config};
+  std::atomic<std::shared_ptr<const config::Config>> current_config{config};
   std::unique_ptr<review::Notifier> notifier;
   try {
     notifier = std::make_unique<review::Notifier>();
@@ -184,7 +184,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
   // The front ends the configuration listens for, from the table of src/proto/front_ends.cc.
   struct Running {
     std::string_view protocol;
-    policy::Endpoint listen;
+    config::Endpoint listen;
     std::unique_ptr<gateway::FrontEnd> front_end;
   };
   std::vector<Running> front_ends;
@@ -231,7 +231,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     int signal = 0;
     sigwait(&signals, &signal);
     if (signal == SIGHUP) {
-      auto reloaded = policy::load_config(config->source_file);
+      auto reloaded = load_checked_config(config->source_file);
       if (!reloaded) {
         spdlog::error("event=reload_failed reason=\"{}\"", reloaded.error().message);
         continue;

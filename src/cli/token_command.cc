@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "config/units.h"
 #include "identity/gateway_token.h"
 #include "identity/signing_key.h"
-#include "policy/units.h"
 
 namespace portcullis::cli {
 namespace {
@@ -29,20 +29,20 @@ struct TokenIssueArgs {
 }
 
 void run_token_issue(const GlobalOptions& options, const TokenIssueArgs& args) {
-  const policy::ConfigPtr config = load_config_or_exit(options);
+  const config::ConfigPtr config = load_config_or_exit(options);
   const auto& identity_config = config->identity;
 
   std::chrono::milliseconds ttl = identity_config.default_token_ttl;
   if (!args.ttl.empty()) {
-    auto parsed = policy::parse_duration(args.ttl);
+    auto parsed = config::parse_duration(args.ttl);
     if (!parsed) fail(2, "--ttl: " + parsed.error().message);
     ttl = *parsed;
   }
   if (ttl <= std::chrono::milliseconds::zero()) fail(2, "--ttl must be longer than zero");
   if (ttl > identity_config.max_token_ttl)
     fail(2, fmt::format("--ttl {} is longer than identity.max_token_ttl ({})",
-                        policy::format_duration(ttl),
-                        policy::format_duration(identity_config.max_token_ttl)));
+                        config::format_duration(ttl),
+                        config::format_duration(identity_config.max_token_ttl)));
 
   auto key = identity::load_signing_key(identity_config.signing_key_file, true);
   if (!key) fail(1, key.error().message);

@@ -25,7 +25,7 @@ namespace {
 // that a freed descriptor is soon used again.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
-net::PendingConnections::Caps unauthenticated_caps(const policy::LimitsConfig& limits) {
+net::PendingConnections::Caps unauthenticated_caps(const config::LimitsConfig& limits) {
   return {.total = limits.max_unauthenticated,
           .per_address = limits.max_unauthenticated_per_address};
 }

@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "common/result.h"
+#include "config/config.h"
 #include "gateway/context.h"
 #include "gateway/refusal.h"
 #include "net/io_threads.h"
 #include "net/log_throttle.h"
 #include "net/message_budget.h"
 #include "net/pending_connections.h"
-#include "policy/config.h"
 
 namespace portcullis::gateway {
 

@@ -16,13 +16,13 @@ std::optional<Refusal> check_transport(const GatewayContext& context, SessionRec
   bool allowed = caller.loopback_listener;
   if (const auto& tls = context.config->tls) {
     switch (tls->plaintext) {
-      case policy::PlaintextPolicy::allow:
+      case config::PlaintextPolicy::allow:
         allowed = true;
         break;
-      case policy::PlaintextPolicy::never:
+      case config::PlaintextPolicy::never:
         allowed = false;
         break;
-      case policy::PlaintextPolicy::loopback:
+      case config::PlaintextPolicy::loopback:
         allowed = caller.loopback_listener;
         break;
     }
@@ -38,7 +38,7 @@ policy::AccessRequestCheck access_request_check(const GatewayContext& context,
                                                 std::string_view connection) {
   if (!context.reviews) return {};
   return [reviews = context.reviews, subject = who.subject,
-          connection = std::string(connection)](const policy::AccessRuleConfig& rule)
+          connection = std::string(connection)](const config::AccessRuleConfig& rule)
              -> Result<std::optional<std::chrono::system_clock::time_point>> {
     return reviews->access_granted_until(subject, connection, rule.name,
                                          std::chrono::system_clock::now());
@@ -64,12 +64,12 @@ std::variant<Admitted, Refusal> admit(const GatewayContext& context, SessionReco
   auto grant = policy::select_grant(*context.config, *identity, connection,
                                     access_request_check(context, *identity, connection));
   if (grant && !caller.kinds.empty() &&
-      std::find(caller.kinds.begin(), caller.kinds.end(), grant->connection->kind) ==
-          caller.kinds.end()) {
-    grant =
-        make_error(fmt::format("connection \"{}\" is a {} connection: the {} front end does "
-                               "not reach it",
-                               connection, grant->connection->kind, caller.protocol));
+      std::find(caller.kinds.begin(), caller.kinds.end(),
+                config::to_string(grant->connection->kind)) == caller.kinds.end()) {
+    grant = make_error(
+        fmt::format("connection \"{}\" is a {} connection: the {} front end does "
+                    "not reach it",
+                    connection, config::to_string(grant->connection->kind), caller.protocol));
   }
   if (!grant) {
     spdlog::info(

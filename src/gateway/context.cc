@@ -9,7 +9,7 @@
 namespace portcullis::gateway {
 
 Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
-    policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator,
+    config::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator,
     GatewayServices services) {
   auto context = std::make_shared<GatewayContext>();
   context->journal = std::move(services.journal);
@@ -26,9 +26,9 @@ Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
   // with the connection's CA.
   std::shared_ptr<boost::asio::ssl::context> unverified;
   for (const auto& connection : config->connections) {
-    if (connection.tls == policy::BackendTlsMode::disable) continue;
-    if (connection.tls == policy::BackendTlsMode::verify_full) {
-      auto tls = net::make_client_tls_context(true, connection.tls_ca_file);
+    if (connection.target.tls == config::BackendTlsMode::disable) continue;
+    if (connection.target.tls == config::BackendTlsMode::verify_full) {
+      auto tls = net::make_client_tls_context(true, connection.target.tls_ca_file);
       if (!tls)
         return make_error(
             fmt::format("connection \"{}\": {}", connection.name, tls.error().message));

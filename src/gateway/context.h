@@ -12,12 +12,12 @@
 
 #include "audit/journal.h"
 #include "common/gateway_metrics.h"
+#include "config/config.h"
 #include "gateway/live_sessions.h"
 #include "identity/authenticator.h"
 #include "masking/masker.h"
 #include "policy/access.h"
 #include "policy/command.h"
-#include "policy/config.h"
 #include "policy/decision.h"
 #include "review/reviews.h"
 
@@ -25,11 +25,11 @@ namespace portcullis::gateway {
 
 // The decision point as a session sees it. policy::decide by default.
 using DecideFunction =
-    std::function<policy::Decision(const policy::Config&, const identity::Identity&,
+    std::function<policy::Decision(const config::Config&, const identity::Identity&,
                                    const policy::Grant&, const policy::Command&)>;
 
 struct GatewayContext {
-  policy::ConfigPtr config;
+  config::ConfigPtr config;
   std::shared_ptr<const identity::Authenticator> authenticator;
   // Client-facing TLS; null when the configuration has no `tls` section.
   std::shared_ptr<boost::asio::ssl::context> client_tls;
@@ -67,7 +67,7 @@ struct GatewayServices {
 using ContextSource = std::atomic<std::shared_ptr<const GatewayContext>>;
 
 Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
-    policy::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator,
+    config::ConfigPtr config, std::shared_ptr<const identity::Authenticator> authenticator,
     GatewayServices services = {});
 
 }  // namespace portcullis::gateway

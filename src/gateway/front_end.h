@@ -8,9 +8,9 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "config/config.h"
 #include "gateway/context.h"
 #include "net/io_threads.h"
-#include "policy/config.h"
 
 namespace portcullis::gateway {
 
@@ -19,7 +19,7 @@ class FrontEnd {
   virtual ~FrontEnd() = default;
 
   // Opens the listener on every I/O thread and starts accepting.
-  virtual Result<void> start(const policy::Endpoint& listen) = 0;
+  virtual Result<void> start(const config::Endpoint& listen) = 0;
   // Stops accepting and ends every session, telling each client the gateway is shutting down.
   virtual void stop() = 0;
   // New commands and sessions use `context` from now on (a reload).

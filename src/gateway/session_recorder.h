@@ -16,11 +16,11 @@
 
 #include "audit/journal.h"
 #include "common/gateway_metrics.h"
+#include "config/config.h"
 #include "gateway/refusal.h"
 #include "identity/identity.h"
 #include "masking/masker.h"
 #include "policy/command.h"
-#include "policy/config.h"
 #include "policy/decision.h"
 
 namespace portcullis::gateway {
@@ -38,11 +38,11 @@ class SessionRecorder {
   bool active() const { return journal_ != nullptr; }
   bool healthy() const { return journal_ == nullptr || journal_->healthy(); }
   // Whether a forwarded command must wait for its event's commit.
-  bool must_wait(policy::AuditDurability durability) const {
+  bool must_wait(config::AuditDurability durability) const {
     return journal_ != nullptr &&
-           (durability == policy::AuditDurability::strict || journal_->backlogged());
+           (durability == config::AuditDurability::strict || journal_->backlogged());
   }
-  void set_caps(const policy::RecordResultsConfig& caps) { caps_ = caps; }
+  void set_caps(const config::RecordResultsConfig& caps) { caps_ = caps; }
   // The grant's masker (null when none), the counts the session accumulates with it, and
   // scratch space for masking bound parameters the same way.
   void set_masking(const masking::Masker* masker, const masking::MaskCounts* counts,
@@ -146,7 +146,7 @@ class SessionRecorder {
   std::string session_id_;
   std::string client_addr_;
   uint64_t counter_ = 0;
-  policy::RecordResultsConfig caps_;
+  config::RecordResultsConfig caps_;
   const masking::Masker* masker_ = nullptr;
   const masking::MaskCounts* counts_ = nullptr;
   masking::Scratch* scratch_ = nullptr;

@@ -87,7 +87,7 @@ class TokenAuthenticator final : public Authenticator {
 
 }  // namespace
 
-Result<std::unique_ptr<Authenticator>> make_authenticator(const policy::Config& config,
+Result<std::unique_ptr<Authenticator>> make_authenticator(const config::Config& config,
                                                           store::StateStore& store,
                                                           bool create_signing_key) {
   const auto& identity = config.identity;

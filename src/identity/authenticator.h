@@ -8,8 +8,8 @@
 
 #include "common/result.h"
 #include "common/secret.h"
+#include "config/config.h"
 #include "identity/identity.h"
-#include "policy/config.h"
 
 namespace portcullis::store {
 class StateStore;
@@ -31,7 +31,7 @@ class Authenticator {
 // Builds the authenticator for a configuration snapshot: loads the signing key (creating it,
 // mode 0600, when `create_signing_key` and it is missing) and every OIDC issuer's JWKS.
 // `store` must outlive the authenticator (API keys are looked up there).
-Result<std::unique_ptr<Authenticator>> make_authenticator(const policy::Config& config,
+Result<std::unique_ptr<Authenticator>> make_authenticator(const config::Config& config,
                                                           store::StateStore& store,
                                                           bool create_signing_key);
 

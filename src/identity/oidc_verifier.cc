@@ -28,7 +28,7 @@ Result<bool> audience_matches(const boost::json::object& payload, std::string_vi
 
 }  // namespace
 
-Result<OidcVerifier> OidcVerifier::load(const policy::OidcIssuerConfig& config,
+Result<OidcVerifier> OidcVerifier::load(const config::OidcIssuerConfig& config,
                                         std::chrono::milliseconds leeway) {
   if (config.issuer.empty()) return make_error("an OIDC issuer has an empty \"issuer\"");
   // Without an audience any token the IdP minted for any application would be accepted.

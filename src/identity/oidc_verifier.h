@@ -5,22 +5,22 @@
 #include <string>
 
 #include "common/result.h"
+#include "config/config.h"
 #include "identity/claims.h"
 #include "identity/identity.h"
 #include "identity/jwks.h"
 #include "identity/jwt.h"
-#include "policy/config.h"
 
 namespace portcullis::identity {
 
 class OidcVerifier {
  public:
-  OidcVerifier(policy::OidcIssuerConfig config, Jwks keys, std::chrono::milliseconds leeway)
+  OidcVerifier(config::OidcIssuerConfig config, Jwks keys, std::chrono::milliseconds leeway)
       : config_(std::move(config)), keys_(std::move(keys)), leeway_(leeway) {}
 
   // Reads the issuer's JWKS file. A `jwks_url` (fetching keys over HTTPS) is not supported
   // yet and is refused here, at load time, with a clear error.
-  static Result<OidcVerifier> load(const policy::OidcIssuerConfig& config,
+  static Result<OidcVerifier> load(const config::OidcIssuerConfig& config,
                                    std::chrono::milliseconds leeway);
 
   const std::string& issuer() const { return config_.issuer; }
@@ -31,7 +31,7 @@ class OidcVerifier {
   Result<Identity> verify(const Jwt& jwt, TimePoint now) const;
 
  private:
-  policy::OidcIssuerConfig config_;
+  config::OidcIssuerConfig config_;
   Jwks keys_;
   std::chrono::milliseconds leeway_;
 };

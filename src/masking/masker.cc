@@ -116,7 +116,7 @@ Masker::~Masker() {
   if (db_ != nullptr) hs_free_database(db_);
 }
 
-Result<std::shared_ptr<const Masker>> Masker::build(const policy::MaskingProfileConfig& profile,
+Result<std::shared_ptr<const Masker>> Masker::build(const config::MaskingProfileConfig& profile,
                                                     const Secret& hash_key) {
   std::shared_ptr<Masker> m(new Masker());
   const std::string& pname = profile.name;

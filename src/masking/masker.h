@@ -13,9 +13,9 @@
 
 #include "common/result.h"
 #include "common/secret.h"
+#include "config/config.h"
 #include "masking/detector.h"
 #include "masking/strategy.h"
-#include "policy/config.h"
 
 struct hs_database;
 struct hs_scratch;
@@ -95,7 +95,7 @@ class Masker {
  public:
   // Compiles the profile: detector names, strategies, column globs, custom regexes and word
   // lists (one Hyperscan database). `hash_key` is needed only when a strategy is `hash`.
-  static Result<std::shared_ptr<const Masker>> build(const policy::MaskingProfileConfig& profile,
+  static Result<std::shared_ptr<const Masker>> build(const config::MaskingProfileConfig& profile,
                                                      const Secret& hash_key);
   ~Masker();
   Masker(const Masker&) = delete;

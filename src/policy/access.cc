@@ -14,7 +14,7 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
 
 }  // namespace
 
-bool who_matches(const WhoConfig& who, const identity::Identity& identity) {
+bool who_matches(const config::WhoConfig& who, const identity::Identity& identity) {
   if (!who.subjects.empty() && !contains(who.subjects, identity.subject)) return false;
   if (!who.kinds.empty() && !contains(who.kinds, std::string(identity::to_string(identity.kind))))
     return false;
@@ -32,10 +32,10 @@ bool is_read_only(const Grant& grant) {
   return true;
 }
 
-Result<Grant> select_grant(const Config& config, const identity::Identity& identity,
+Result<Grant> select_grant(const config::Config& config, const identity::Identity& identity,
                            std::string_view connection_name,
                            const AccessRequestCheck& check_request) {
-  const ConnectionConfig* connection = config.find_connection(connection_name);
+  const config::ConnectionConfig* connection = config.find_connection(connection_name);
   if (connection == nullptr)
     return make_error(fmt::format("unknown connection \"{}\"", connection_name));
   bool request_needed = false;

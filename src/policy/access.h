@@ -10,17 +10,18 @@
 #include <vector>
 
 #include "common/result.h"
+#include "config/config.h"
 #include "identity/identity.h"
-#include "policy/config.h"
 
 namespace portcullis::policy {
 
 struct Grant {
-  std::string rule;                                // the access rule that matched
-  const ConnectionConfig* connection = nullptr;    // points into the snapshot the grant came from
-  const CredentialProfile* credentials = nullptr;  // idem
-  std::vector<std::string> allow;                  // statement classes
-  std::string masking;                             // masking profile, "" or "none" for none
+  std::string rule;  // the access rule that matched
+  const config::ConnectionConfig* connection =
+      nullptr;  // points into the snapshot the grant came from
+  const config::CredentialProfile* credentials = nullptr;  // idem
+  std::vector<std::string> allow;                          // statement classes
+  std::string masking;                                     // masking profile, "" or "none" for none
   // Just-in-time access (the rule says requires_request): when the approved access ends.
   std::optional<std::chrono::system_clock::time_point> expires_at;
 };
@@ -29,11 +30,11 @@ struct Grant {
 // nothing when it holds none. An error refuses the connection.
 using AccessRequestCheck =
     std::function<Result<std::optional<std::chrono::system_clock::time_point>>(
-        const AccessRuleConfig& rule)>;
+        const config::AccessRuleConfig& rule)>;
 
 // True when every criterion `who` states holds for the identity; an empty `who` matches
 // everyone.
-bool who_matches(const WhoConfig& who, const identity::Identity& identity);
+bool who_matches(const config::WhoConfig& who, const identity::Identity& identity);
 
 // A grant that allows no statement class that changes anything (write, ddl, dcl, admin):
 // its backend session is opened read-only as well.
@@ -43,7 +44,7 @@ bool is_read_only(const Grant& grant);
 // rule with `requires_request` counts only while `check_request` finds an approved request
 // (never without a check). The error names the connection (and never says which rules
 // exist, beyond that a request would grant it).
-Result<Grant> select_grant(const Config& config, const identity::Identity& identity,
+Result<Grant> select_grant(const config::Config& config, const identity::Identity& identity,
                            std::string_view connection_name,
                            const AccessRequestCheck& check_request = {});
 

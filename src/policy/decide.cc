@@ -23,21 +23,22 @@ Decision refuse(const std::string& rule, std::string message) {
   return decision;
 }
 
-std::optional<Decision> check_guardrails(const Config& config, const identity::Identity& identity,
-                                         const Grant& grant, const sql::Statement& statement,
+std::optional<Decision> check_guardrails(const config::Config& config,
+                                         const identity::Identity& identity, const Grant& grant,
+                                         const sql::Statement& statement,
                                          std::optional<uint64_t> estimated_rows) {
   for (const auto& guardrail : config.guardrails) {
     if (!guardrail_matches(guardrail.when, statement, grant.connection->name, identity,
                            estimated_rows))
       continue;
-    if (guardrail.action == GuardrailAction::allow) return std::nullopt;
+    if (guardrail.action == config::GuardrailAction::allow) return std::nullopt;
     Decision decision;
     decision.rule = guardrail.name;
     decision.message =
         guardrail.message.empty()
             ? fmt::format("this {} statement matches a guardrail that refuses it", statement.kind)
             : guardrail.message;
-    if (guardrail.action == GuardrailAction::review) {
+    if (guardrail.action == config::GuardrailAction::review) {
       decision.verdict = Verdict::review;
       decision.reviewer_groups = guardrail.reviewers.groups;
       decision.reviewer_subjects = guardrail.reviewers.subjects;
@@ -78,7 +79,7 @@ std::optional<Decision> check_grant(const Grant& grant, const sql::Statement& st
   return std::nullopt;
 }
 
-bool is_admin(const Config& config, const identity::Identity& identity) {
+bool is_admin(const config::Config& config, const identity::Identity& identity) {
   for (const auto& group : identity.groups)
     if (std::find(config.api.admin_groups.begin(), config.api.admin_groups.end(), group) !=
         config.api.admin_groups.end())
@@ -88,8 +89,9 @@ bool is_admin(const Config& config, const identity::Identity& identity) {
 
 }  // namespace
 
-std::vector<bool> statements_to_estimate(const Config& config, const identity::Identity& identity,
-                                         const Grant& grant, const Command& command) {
+std::vector<bool> statements_to_estimate(const config::Config& config,
+                                         const identity::Identity& identity, const Grant& grant,
+                                         const Command& command) {
   std::vector<bool> wanted;
   const SqlCommand* sql = command.sql();
   if (!sql || !sql->classification) return wanted;
@@ -114,8 +116,8 @@ std::vector<bool> statements_to_estimate(const Config& config, const identity::I
   return wanted;
 }
 
-Decision decide(const Config& config, const identity::Identity& identity, const Grant& grant,
-                const Command& command) {
+Decision decide(const config::Config& config, const identity::Identity& identity,
+                const Grant& grant, const Command& command) {
   const SqlCommand* sql = command.sql();
   if (!sql || !sql->classification)
     return refuse(grant.rule, "the command could not be classified");

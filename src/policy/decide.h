@@ -3,18 +3,19 @@
 
 #include <vector>
 
+#include "config/config.h"
 #include "identity/identity.h"
 #include "policy/access.h"
 #include "policy/command.h"
-#include "policy/config.h"
 #include "policy/decision.h"
 
 namespace portcullis::policy {
 
 // Which statements of `command` (by index) a guardrail with `rows_over` would decide on: the
 // session estimates their rows before deciding. Empty when none.
-std::vector<bool> statements_to_estimate(const Config& config, const identity::Identity& identity,
-                                         const Grant& grant, const Command& command);
+std::vector<bool> statements_to_estimate(const config::Config& config,
+                                         const identity::Identity& identity, const Grant& grant,
+                                         const Command& command);
 
 // Decides a command under the caller's grant, statement by statement; the first statement
 // that is not allowed decides for the whole command (nothing of it is forwarded). For each
@@ -23,7 +24,7 @@ std::vector<bool> statements_to_estimate(const Config& config, const identity::I
 // (transaction and session always pass; unknown only where named), then, for a read-only
 // grant, anything that would lift read-only. A refusal anywhere wins over a review; a review
 // is given only to what the grant allows. A command without a classification is refused.
-Decision decide(const Config& config, const identity::Identity& identity, const Grant& grant,
-                const Command& command);
+Decision decide(const config::Config& config, const identity::Identity& identity,
+                const Grant& grant, const Command& command);
 
 }  // namespace portcullis::policy

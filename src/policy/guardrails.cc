@@ -32,7 +32,7 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-bool what_matches(const GuardrailWhen& when, const sql::Statement& statement) {
+bool what_matches(const config::GuardrailWhen& when, const sql::Statement& statement) {
   const bool any_stated = !when.statements.empty() || !when.classes.empty() ||
                           !when.functions.empty() || !when.tables.empty();
   if (!any_stated) return true;
@@ -89,7 +89,7 @@ bool writes_rows(const sql::Statement& statement) {
                      [&](const std::string& kind) { return is_write(kind); });
 }
 
-bool guardrail_matches(const GuardrailWhen& when, const sql::Statement& statement,
+bool guardrail_matches(const config::GuardrailWhen& when, const sql::Statement& statement,
                        std::string_view connection, const identity::Identity& identity,
                        std::optional<uint64_t> estimated_rows) {
   if (!when.connections.empty() && !contains(when.connections, connection)) return false;
@@ -99,12 +99,12 @@ bool guardrail_matches(const GuardrailWhen& when, const sql::Statement& statemen
   }
   if (!who_matches(when.who, identity)) return false;
   switch (when.where) {
-    case WhereCondition::any:
+    case config::WhereCondition::any:
       break;
-    case WhereCondition::absent:
+    case config::WhereCondition::absent:
       if (!statement.where_absent) return false;
       break;
-    case WhereCondition::present:
+    case config::WhereCondition::present:
       if (statement.where_absent) return false;
       break;
   }

@@ -1,8 +1,8 @@
 // Guardrail matching: does a guardrail's `when` hold for one statement of a command.
 #pragma once
 
+#include "config/config.h"
 #include "identity/identity.h"
-#include "policy/config.h"
 #include "sql/statement.h"
 
 namespace portcullis::policy {
@@ -14,7 +14,7 @@ namespace portcullis::policy {
 // catches only an unbounded DELETE.
 // `rows_over` compares `estimated_rows`, the planner's estimate of the rows the statement
 // writes: unknown (nullopt) matches, as a write the gateway cannot bound.
-bool guardrail_matches(const GuardrailWhen& when, const sql::Statement& statement,
+bool guardrail_matches(const config::GuardrailWhen& when, const sql::Statement& statement,
                        std::string_view connection, const identity::Identity& identity,
                        std::optional<uint64_t> estimated_rows = std::nullopt);
 

@@ -24,14 +24,14 @@ namespace {
 namespace asio = boost::asio;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-bool same_webhook(const policy::WebhookConfig& a, const policy::WebhookConfig& b) {
+bool same_webhook(const config::WebhookConfig& a, const config::WebhookConfig& b) {
   return a.name == b.name && a.url == b.url && a.format == b.format && a.timeout == b.timeout &&
          a.max_attempts == b.max_attempts;
 }
 
 // The name logs use. The loader falls back to the URL when a webhook has no name; the host
 // says as much to an operator without the secret in the path.
-std::string log_name(const policy::WebhookConfig& webhook, const WebhookUrl& url) {
+std::string log_name(const config::WebhookConfig& webhook, const WebhookUrl& url) {
   if (webhook.name.empty() || webhook.name == webhook.url) return url.host;
   return webhook.name;
 }
@@ -48,10 +48,10 @@ void log_crash(std::exception_ptr error) {
 }  // namespace
 
 struct Notifier::Target {
-  Target(policy::WebhookConfig config, WebhookUrl url)
+  Target(config::WebhookConfig config, WebhookUrl url)
       : config(std::move(config)), url(std::move(url)), name(log_name(this->config, this->url)) {}
 
-  const policy::WebhookConfig config;
+  const config::WebhookConfig config;
   const WebhookUrl url;
   const std::string name;
   // Queued or in progress: reserved by notify() on any thread, released by the drain.
@@ -86,7 +86,7 @@ Notifier::~Notifier() {
     spdlog::warn("event=webhook_abandoned count={} reason=shutdown", abandoned);
 }
 
-void Notifier::set_targets(const std::vector<policy::WebhookConfig>& webhooks) {
+void Notifier::set_targets(const std::vector<config::WebhookConfig>& webhooks) {
   // notify() takes targets_mutex_ only to copy the pointer: the list is built outside it.
   std::lock_guard reload(reload_mutex_);
   std::shared_ptr<const Targets> current;
@@ -168,7 +168,7 @@ void Notifier::enqueue(const Notification& notification, const Targets& accepted
     delivery->review_id = notification.review.id;
     delivery->step = notification.event;
     try {
-      if (target->config.format == policy::WebhookFormat::slack) {
+      if (target->config.format == config::WebhookFormat::slack) {
         if (!slack) slack = std::make_shared<const std::string>(slack_payload(notification));
         delivery->body = slack;
       } else {

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "policy/config.h"
+#include "config/config.h"
 #include "review/notification.h"
 #include "review/webhook_client.h"
 
@@ -62,7 +62,7 @@ class Notifier {
   // The webhooks later notifications go to; at start and on every configuration reload.
   // Deliveries already queued finish with the target they were queued for. A webhook whose
   // URL cannot be used is logged and left out.
-  void set_targets(const std::vector<policy::WebhookConfig>& webhooks);
+  void set_targets(const std::vector<config::WebhookConfig>& webhooks);
 
   // Queues one delivery of `notification` per target and returns; never waits, never throws.
   void notify(Notification notification) noexcept;

@@ -68,8 +68,8 @@ void Reviews::start_expiry() {
   });
 }
 
-policy::ConfigPtr Reviews::config() const {
-  return wiring_.config ? wiring_.config() : std::make_shared<const policy::Config>();
+config::ConfigPtr Reviews::config() const {
+  return wiring_.config ? wiring_.config() : std::make_shared<const config::Config>();
 }
 
 Result<ReviewRecord> Reviews::open_statement_review(const StatementHold& hold, TimePoint now) {
@@ -176,7 +176,7 @@ Result<void> Reviews::mark_executed(const std::string& id, TimePoint now) {
 Result<ReviewRecord> Reviews::request_access(const identity::Identity& requester,
                                              const AccessRequest& request, TimePoint now) {
   const auto current = config();
-  const policy::AccessRuleConfig* rule = nullptr;
+  const config::AccessRuleConfig* rule = nullptr;
   for (const auto& candidate : current->access) {
     if (!candidate.requires_request || !policy::who_matches(candidate.who, requester)) continue;
     if (!contains(candidate.connections, request.connection)) continue;

@@ -19,8 +19,8 @@
 
 #include "audit/journal.h"
 #include "common/result.h"
+#include "config/config.h"
 #include "identity/identity.h"
-#include "policy/config.h"
 #include "policy/decision.h"
 #include "review/notification.h"
 #include "store/review_record.h"
@@ -58,7 +58,7 @@ struct ReviewsWiring {
   // Hands a notification to the webhooks; must not block.
   std::function<void(Notification)> notify;
   // The configuration in force (reviews timings, access rules, notifications.api_url).
-  std::function<policy::ConfigPtr()> config;
+  std::function<config::ConfigPtr()> config;
 };
 
 class Reviews {
@@ -121,7 +121,7 @@ class Reviews {
   void announce(std::string_view event, const ReviewRecord& review);
   void wake(const ReviewRecord& review);
   void count_pending();
-  policy::ConfigPtr config() const;
+  config::ConfigPtr config() const;
 
   ReviewsWiring wiring_;
   std::mutex watchers_mutex_;

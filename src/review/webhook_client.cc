@@ -24,8 +24,8 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 
+#include "config/units.h"
 #include "net/tls.h"
-#include "policy/units.h"
 
 namespace portcullis::review {
 namespace {
@@ -38,7 +38,7 @@ using error_code = boost::system::error_code;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 std::string timed_out(std::chrono::milliseconds timeout) {
-  return fmt::format("no answer within {}", policy::format_duration(timeout));
+  return fmt::format("no answer within {}", config::format_duration(timeout));
 }
 
 // What went wrong in `step`, never with the URL in it.

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "policy/units.h"
+#include "config/units.h"
 
 namespace portcullis::review {
 namespace {
@@ -404,7 +404,7 @@ std::string slack_payload(const Notification& notification) {
   field("Requester", r.requester);
   field("Connection", r.connection);
   field("Rule", r.rule);
-  if (r.duration.count() > 0) field("Duration", policy::format_duration(r.duration));
+  if (r.duration.count() > 0) field("Duration", config::format_duration(r.duration));
   if (!is_pending(r)) field("Decided by", r.decided_by);
   if (!fields.empty())
     blocks.emplace_back(json::object{{"type", "section"}, {"fields", std::move(fields)}});

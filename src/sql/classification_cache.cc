@@ -28,7 +28,11 @@ struct ClassificationCache::Shard {
 };
 
 ClassificationCache::ClassificationCache(std::size_t max_entries, std::size_t max_text)
-    : max_text_(max_text) {
+    : ClassificationCache(Dialect::postgres, max_entries, max_text) {}
+
+ClassificationCache::ClassificationCache(Dialect dialect, std::size_t max_entries,
+                                         std::size_t max_text)
+    : dialect_(dialect), max_text_(max_text) {
   // Fewer shards than kShards when the cache is tiny, so that the bound is exact.
   std::size_t count = std::clamp<std::size_t>(max_entries, 1, kShards);
   for (std::size_t i = 0; i < count; ++i) {
@@ -47,7 +51,7 @@ ClassificationCache::Shard& ClassificationCache::shard_for(std::size_t hash) {
 std::shared_ptr<const Classification> ClassificationCache::classify(std::string_view sql) {
   if (sql.size() > max_text_) {
     misses_.fetch_add(1, std::memory_order_relaxed);
-    return std::make_shared<const Classification>(classify_postgres(sql));
+    return std::make_shared<const Classification>(sql::classify(sql, dialect_));
   }
   const std::size_t hash = std::hash<std::string_view>{}(sql);
   Shard& shard = shard_for(hash);
@@ -61,7 +65,7 @@ std::shared_ptr<const Classification> ClassificationCache::classify(std::string_
   }
   misses_.fetch_add(1, std::memory_order_relaxed);
   // Parse outside the lock: a parse takes microseconds, a lookup nanoseconds.
-  auto result = std::make_shared<const Classification>(classify_postgres(sql));
+  auto result = std::make_shared<const Classification>(sql::classify(sql, dialect_));
   if (shard.capacity == 0) return result;
 
   std::lock_guard lock(shard.mutex);

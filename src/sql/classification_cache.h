@@ -1,5 +1,6 @@
 // Memoizes statement classification by exact text: clients repeat the same statements
 // (prepared statements, ORMs), and a cache hit costs a hash and a lock instead of a parse.
+// One cache serves one dialect, so the text alone is the key.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sql/dialect.h"
 #include "sql/statement.h"
 
 namespace portcullis::sql {
@@ -23,7 +25,7 @@ struct CacheStats {
   std::size_t entries = 0;
 };
 
-// Bounded LRU of PostgreSQL classifications, thread-safe: entries are spread over shards,
+// Bounded LRU of one dialect's classifications, thread-safe: entries are spread over shards,
 // each with its own lock, so threads rarely wait on each other.
 class ClassificationCache {
  public:
@@ -35,12 +37,15 @@ class ClassificationCache {
 
   explicit ClassificationCache(std::size_t max_entries = kDefaultMaxEntries,
                                std::size_t max_text = kDefaultMaxText);
+  explicit ClassificationCache(Dialect dialect, std::size_t max_entries = kDefaultMaxEntries,
+                               std::size_t max_text = kDefaultMaxText);
   ~ClassificationCache();
   ClassificationCache(const ClassificationCache&) = delete;
   ClassificationCache& operator=(const ClassificationCache&) = delete;
 
   std::shared_ptr<const Classification> classify(std::string_view sql);
 
+  Dialect dialect() const { return dialect_; }
   CacheStats stats() const;
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
@@ -50,6 +55,7 @@ class ClassificationCache {
 
   Shard& shard_for(std::size_t hash);
 
+  Dialect dialect_;
   std::size_t max_text_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<uint64_t> hits_{0};

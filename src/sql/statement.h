@@ -117,7 +117,7 @@ struct Statement {
   // `text` with each secret literal (a password, a conninfo with a password, a secret option
   // or setting value) replaced by '***', for records that must not keep secrets; or, when a
   // secret cannot be located exactly, "<kind> (text withheld: contains a secret)". Empty when
-  // the statement holds no secret the parse tree shows (sql/secret_redaction.h).
+  // the statement holds no secret the parse tree shows (sql/postgres/secret_redaction.h).
   std::string redacted_text;
 };
 

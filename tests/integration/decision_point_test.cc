@@ -10,12 +10,12 @@
 #include <atomic>
 #include <mutex>
 
+#include "config/loader.h"
+#include "gateway/context.h"
 #include "identity/authenticator.h"
 #include "identity/gateway_token.h"
 #include "identity/signing_key.h"
 #include "net/io_threads.h"
-#include "policy/config_loader.h"
-#include "gateway/context.h"
 #include "proto/postgres/server.h"
 #include "store/state_store.h"
 #include "support/free_port.h"
@@ -52,7 +52,7 @@ class DecisionPointTest : public ::testing::Test {
         "  - name: testers\n    who: {{ groups: [testers] }}\n    connections: [app-db]\n"
         "    allow: [read, write]\n",
         port_, postgres_->port(), postgres_->scram_role().name);
-    auto config = policy::parse_config(yaml, dir_->path() / "portcullis.yaml");
+    auto config = config::parse_config(yaml, dir_->path() / "portcullis.yaml");
     ASSERT_TRUE(config.ok()) << config.error().message;
     auto store = store::open_state_store((*config)->state_url);
     ASSERT_TRUE(store.ok()) << store.error().message;
@@ -66,11 +66,12 @@ class DecisionPointTest : public ::testing::Test {
     // What the gateway runs: the tests below go through it for everything but the marker.
     const gateway::DecideFunction production = (*context)->decide;
     ASSERT_TRUE(production);
-    custom->decide = [production](const policy::Config& config, const identity::Identity& who,
+    custom->decide = [production](const config::Config& config, const identity::Identity& who,
                                   const policy::Grant& grant, const policy::Command& command) {
       {
         std::lock_guard lock(mutex_);
-        recorded_.push_back(Recorded{command.text, std::string(command.via), command.sql()->params});
+        recorded_.push_back(
+            Recorded{command.text, std::string(command.via), command.sql()->params});
       }
       // A rule on the text alone, whatever message carries it (Query, Parse, Execute), as
       // every rule of the real decision point. Switched off only to stand for a policy that

@@ -16,13 +16,13 @@
 #include <thread>
 
 #include "audit/journal.h"
+#include "config/loader.h"
 #include "gateway/context.h"
 #include "gateway/live_sessions.h"
 #include "identity/authenticator.h"
 #include "identity/gateway_token.h"
 #include "identity/signing_key.h"
 #include "net/io_threads.h"
-#include "policy/config_loader.h"
 #include "review/reviews.h"
 #include "store/journal_store.h"
 #include "store/state_store.h"
@@ -127,7 +127,7 @@ class GatewayCoreTest : public ::testing::Test {
         "  - name: deletes-need-review\n    when: {{ statements: [delete] }}\n"
         "    action: review\n    wait: 20s\n    reviewers: {{ groups: [dba] }}\n",
         port_);
-    auto config = policy::parse_config(yaml, dir_.path() / "portcullis.yaml");
+    auto config = config::parse_config(yaml, dir_.path() / "portcullis.yaml");
     ASSERT_TRUE(config.ok()) << config.error().message;
     config_ = *config;
     auto store = store::open_state_store(config_->state_url);
@@ -155,7 +155,7 @@ class GatewayCoreTest : public ::testing::Test {
     ASSERT_TRUE(context.ok()) << context.error().message;
     threads_ = std::make_unique<net::IoThreads>(1);
     front_end_ = std::make_unique<testing::LineFrontEnd>(*threads_, *context);
-    auto started = front_end_->start(policy::Endpoint{"127.0.0.1", port_});
+    auto started = front_end_->start(config::Endpoint{"127.0.0.1", port_});
     ASSERT_TRUE(started.ok()) << started.error().message;
     threads_->start();
   }
@@ -217,7 +217,7 @@ class GatewayCoreTest : public ::testing::Test {
 
   TempDir dir_{"portcullis-core-"};
   uint16_t port_ = 0;
-  policy::ConfigPtr config_;
+  config::ConfigPtr config_;
   std::unique_ptr<store::StateStore> store_;
   std::shared_ptr<audit::Journal> journal_;
   std::shared_ptr<review::Reviews> reviews_;

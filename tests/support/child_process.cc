@@ -66,8 +66,12 @@ std::string resolve_program(const std::string& program,
   std::stringstream directories(search);
   std::string directory;
   while (std::getline(directories, directory, ':')) {
-    if (directory.empty()) directory = ".";
-    std::filesystem::path candidate = std::filesystem::path(directory) / program;
+    // An empty entry means the current directory. Not written as `directory = "."`: GCC 12 at
+    // -O3 then reports a bogus -Wrestrict overlap in std::string's assignment of a one-character
+    // literal (GCC bug 105329).
+    std::filesystem::path base =
+        directory.empty() ? std::filesystem::path(".") : std::filesystem::path(directory);
+    std::filesystem::path candidate = base / program;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
   }
   throw std::runtime_error(fmt::format("cannot start {}: not found on PATH", program));

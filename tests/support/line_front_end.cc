@@ -176,7 +176,7 @@ LineFrontEnd::LineFrontEnd(net::IoThreads& threads,
           },
           &refuse_connection) {}
 
-Result<void> LineFrontEnd::start(const policy::Endpoint& listen) {
+Result<void> LineFrontEnd::start(const config::Endpoint& listen) {
   return loop_.start(listen.host, listen.port);
 }
 

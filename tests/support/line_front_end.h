@@ -23,7 +23,7 @@ class LineFrontEnd final : public gateway::FrontEnd {
   static constexpr std::string_view kProtocol = "line";
 
   LineFrontEnd(net::IoThreads& threads, std::shared_ptr<const gateway::GatewayContext> context);
-  Result<void> start(const policy::Endpoint& listen) override;
+  Result<void> start(const config::Endpoint& listen) override;
   void stop() override { loop_.stop(); }
   void replace_context(std::shared_ptr<const gateway::GatewayContext> context) override {
     loop_.replace_context(std::move(context));

@@ -24,13 +24,13 @@ namespace {
 
 constexpr std::size_t kStartupReadChunk = 8192;
 
-BackendFailure unavailable(const policy::ConnectionConfig& connection, std::string_view why) {
+BackendFailure unavailable(const config::ConnectionConfig& connection, std::string_view why) {
   return {std::string(kSqlClientUnableToConnect),
           fmt::format("portcullis: backend of connection \"{}\" is unavailable: {}",
                       connection.name, why)};
 }
 
-BackendFailure protocol_failure(const policy::ConnectionConfig& connection, std::string_view why) {
+BackendFailure protocol_failure(const config::ConnectionConfig& connection, std::string_view why) {
   return {std::string(kSqlProtocolViolation),
           fmt::format("portcullis: backend of connection \"{}\" broke the protocol: {}",
                       connection.name, why)};
@@ -82,7 +82,7 @@ asio::awaitable<Result<void>> write_all(net::Stream& stream, const std::string& 
 // A backend's ErrorResponse during startup, turned into what the caller sees. Failed
 // authentication is the gateway's configuration problem, not the caller's: say so without
 // echoing the backend user.
-BackendFailure backend_error(const policy::ConnectionConfig& connection, std::string_view body) {
+BackendFailure backend_error(const config::ConnectionConfig& connection, std::string_view body) {
   auto fields = parse_error_fields(body);
   if (!fields) return protocol_failure(connection, fields.error().message);
   const std::string sqlstate(fields->field('C').value_or("08006"));
@@ -106,14 +106,15 @@ asio::awaitable<std::optional<BackendFailure>> negotiate_tls(net::Stream& stream
   auto [ec, n] = co_await stream.read_some(asio::buffer(&answer, 1));
   if (ec) co_return unavailable(connection, ec.message());
   if (answer == 'N') {
-    if (connection.tls == policy::BackendTlsMode::prefer) co_return std::nullopt;
+    if (connection.target.tls == config::BackendTlsMode::prefer) co_return std::nullopt;
     co_return unavailable(connection,
                           "the backend does not accept TLS, and the connection "
                           "requires it");
   }
   if (answer != 'S') co_return protocol_failure(connection, "unexpected answer to SSLRequest");
-  const bool verify = connection.tls == policy::BackendTlsMode::verify_full;
-  auto tls = co_await stream.connect_tls(*target.tls_context, connection.address.host, verify);
+  const bool verify = connection.target.tls == config::BackendTlsMode::verify_full;
+  auto tls =
+      co_await stream.connect_tls(*target.tls_context, connection.target.address.host, verify);
   if (!tls) co_return unavailable(connection, tls.error().message);
   co_return std::nullopt;
 }
@@ -149,7 +150,7 @@ asio::awaitable<BackendOutcome> connect_backend(const BackendTarget& target,
 
   tcp::resolver resolver(executor);
   auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
-      connection.address.host, std::to_string(connection.address.port), use_nothrow);
+      connection.target.address.host, std::to_string(connection.target.address.port), use_nothrow);
   if (resolve_ec) co_return fail(unavailable(connection, resolve_ec.message()));
   auto [connect_ec, endpoint] =
       co_await asio::async_connect(stream->socket(), endpoints, use_nothrow);
@@ -157,7 +158,7 @@ asio::awaitable<BackendOutcome> connect_backend(const BackendTarget& target,
   net::error_code nodelay_ec;  // best effort: latency, not correctness
   stream->socket().set_option(tcp::no_delay(true), nodelay_ec);
 
-  if (connection.tls != policy::BackendTlsMode::disable) {
+  if (connection.target.tls != config::BackendTlsMode::disable) {
     if (auto failure = co_await negotiate_tls(*stream, target)) co_return fail(*failure);
   }
 

@@ -10,17 +10,17 @@
 #include <string>
 #include <variant>
 
+#include "config/config.h"
 #include "net/byte_buffer.h"
 #include "net/stream.h"
-#include "policy/config.h"
 #include "proto/postgres/message.h"
 #include "proto/postgres/startup_parameters.h"
 
 namespace portcullis::proto::postgres {
 
 struct BackendTarget {
-  const policy::ConnectionConfig* connection = nullptr;
-  const policy::CredentialProfile* credentials = nullptr;
+  const config::ConnectionConfig* connection = nullptr;
+  const config::CredentialProfile* credentials = nullptr;
   // Context for TLS toward this backend: unverified for prefer/require, verifying for
   // verify-full; null for disable.
   boost::asio::ssl::context* tls_context = nullptr;

@@ -203,7 +203,7 @@ asio::awaitable<void> Session::estimate_rows(const Message& message) {
   const auto first = context->decide(config, identity, grant, command);
   if (first.verdict == policy::Verdict::allow) co_return;
   const bool by_rows = std::any_of(config.guardrails.begin(), config.guardrails.end(),
-                                   [&](const policy::GuardrailConfig& g) {
+                                   [&](const config::GuardrailConfig& g) {
                                      return g.name == first.rule && g.when.rows_over.has_value();
                                    });
   if (!by_rows) co_return;

@@ -40,7 +40,7 @@ Server::Server(net::IoThreads& threads, std::shared_ptr<const gateway::GatewayCo
 
 Server::~Server() = default;
 
-Result<void> Server::start(const policy::Endpoint& listen) {
+Result<void> Server::start(const config::Endpoint& listen) {
   return start(listen.host, listen.port);
 }
 

@@ -22,7 +22,7 @@ class Server final : public gateway::FrontEnd {
   Server(net::IoThreads& threads, std::shared_ptr<const gateway::GatewayContext> context);
   ~Server() override;
 
-  Result<void> start(const policy::Endpoint& listen) override;
+  Result<void> start(const config::Endpoint& listen) override;
   Result<void> start(const std::string& host, uint16_t port);
   // Ends every session with a FATAL "shutting down" error.
   void stop() override;

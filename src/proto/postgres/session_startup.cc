@@ -170,8 +170,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
     co_return false;
   }
   auto& [identity, grant] = std::get<gateway::Admitted>(admitted);
-  auto parameters =
-      backend_startup_parameters(startup, grant.credentials->user, grant.connection->database);
+  auto parameters = backend_startup_parameters(startup, grant.credentials->user,
+                                               grant.connection->target.database);
   if (!parameters) {
     gate_.recorder().connect_refused(identity.subject, connection_name, parameters.error().message);
     co_await fail(kSqlInsufficientPrivilege, "portcullis: " + parameters.error().message);
@@ -199,13 +199,14 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
 
   std::weak_ptr<Session> weak = shared_from_this();
   // Called from another session's thread (its CancelRequest): posted to ours.
-  gateway_key_ =
-      cancels_->add(CancelTarget{grant.connection->address.host, grant.connection->address.port,
-                                 backend.key, [weak, executor = client_->get_executor()] {
-                                   asio::post(executor, [weak] {
-                                     if (auto self = weak.lock()) self->on_cancel_request();
-                                   });
-                                 }});
+  gateway_key_ = cancels_->add(CancelTarget{grant.connection->target.address.host,
+                                            grant.connection->target.address.port, backend.key,
+                                            [weak, executor = client_->get_executor()] {
+                                              asio::post(executor, [weak] {
+                                                if (auto self = weak.lock())
+                                                  self->on_cancel_request();
+                                              });
+                                            }});
   gate_.open(weak, std::move(identity), std::move(grant), client_address_,
              [this](const gateway::Refusal& why) {
                terminate(sqlstate_of(why.reason), "portcullis: " + why.message);

@@ -17,7 +17,7 @@
 #include "net/byte_buffer.h"
 #include "net/stream.h"
 #include "policy/access.h"
-#include "policy/config.h"
+#include "config/config.h"
 #include "proto/postgres/backend_connector.h"
 #include "proto/postgres/encoder.h"
 #include "proto/postgres/message.h"
@@ -107,9 +107,9 @@ inline std::string unqualified_table(std::string_view table) {
   return std::string(dot == std::string_view::npos ? table : table.substr(dot + 1));
 }
 
-inline bool has_rows_guardrail(const policy::Config& config) {
+inline bool has_rows_guardrail(const config::Config& config) {
   return std::any_of(config.guardrails.begin(), config.guardrails.end(),
-                     [](const policy::GuardrailConfig& g) { return g.when.rows_over.has_value(); });
+                     [](const config::GuardrailConfig& g) { return g.when.rows_over.has_value(); });
 }
 
 // What the journal keeps of a statement too large to classify: its first word and its size.

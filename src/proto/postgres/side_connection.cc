@@ -46,7 +46,7 @@ asio::awaitable<Result<SideAnswer>> SideConnection::run(const std::string& reque
                                                         int ready_count) {
   if (!stream_) {
     ParameterList parameters{{"user", target.credentials->user},
-                             {"database", target.connection->database},
+                             {"database", target.connection->target.database},
                              {"application_name", application_name_}};
     auto outcome = co_await connect_backend(target, parameters);
     if (auto* failure = std::get_if<BackendFailure>(&outcome))

@@ -39,7 +39,7 @@ class AuthenticatorTest : public ::testing::Test {
     std::ofstream(dir_.path() / "jwks.json") << boost::json::serialize(
         boost::json::object{{"keys", boost::json::array{rsa_jwk(rsa_, "r1"), ec_jwk(ec_, "e1")}}});
     config_.identity.signing_key_file = dir_.path() / "var" / "signing.key";
-    policy::OidcIssuerConfig idp;
+    config::OidcIssuerConfig idp;
     idp.issuer = kIdp;
     idp.audience = "portcullis";
     idp.jwks_file = dir_.path() / "jwks.json";
@@ -98,7 +98,7 @@ class AuthenticatorTest : public ::testing::Test {
   static EVP_PKEY* rsa_;
   static EVP_PKEY* ec_;
   TempDir dir_;
-  policy::Config config_;
+  config::Config config_;
   std::unique_ptr<store::StateStore> store_;
   std::unique_ptr<Authenticator> auth_;
   std::optional<SigningKey> key_;
@@ -312,7 +312,7 @@ TEST_F(AuthenticatorTest, EveryRefusalReasonIsDistinct) {
 
 TEST(MakeAuthenticator, RefusesMissingSigningKeyWhenNotAskedToCreate) {
   TempDir dir;
-  policy::Config config;
+  config::Config config;
   config.identity.signing_key_file = dir.path() / "signing.key";
   auto store = store::open_state_store("sqlite://" + (dir.path() / "state.db").string());
   auto auth = make_authenticator(config, **store, false);
@@ -322,8 +322,8 @@ TEST(MakeAuthenticator, RefusesMissingSigningKeyWhenNotAskedToCreate) {
 
 TEST(MakeAuthenticator, RefusesJwksUrlAsNotSupportedYet) {
   TempDir dir;
-  policy::Config config;
-  policy::OidcIssuerConfig idp;
+  config::Config config;
+  config::OidcIssuerConfig idp;
   idp.issuer = kIdp;
   idp.audience = "portcullis";
   idp.jwks_url = "https://idp.example.com/keys";
@@ -336,7 +336,7 @@ TEST(MakeAuthenticator, RefusesJwksUrlAsNotSupportedYet) {
 
 TEST(MakeAuthenticator, RefusesSigningKeyFileReadableByOthers) {
   TempDir dir;
-  policy::Config config;
+  config::Config config;
   config.identity.signing_key_file = dir.path() / "signing.key";
   auto store = store::open_state_store("sqlite://" + (dir.path() / "state.db").string());
   ASSERT_TRUE(make_authenticator(config, **store, true));

@@ -32,14 +32,14 @@ class OidcVerifierTest : public ::testing::Test {
 
   void SetUp() override { verifier_.emplace(make_verifier(config())); }
 
-  static policy::OidcIssuerConfig config() {
-    policy::OidcIssuerConfig c;
+  static config::OidcIssuerConfig config() {
+    config::OidcIssuerConfig c;
     c.issuer = kIssuer;
     c.audience = "portcullis";
     return c;
   }
 
-  static OidcVerifier make_verifier(const policy::OidcIssuerConfig& c) {
+  static OidcVerifier make_verifier(const config::OidcIssuerConfig& c) {
     const auto json = boost::json::serialize(
         boost::json::object{{"keys", boost::json::array{rsa_jwk(rsa1_, "r1"), rsa_jwk(rsa2_, "r2"),
                                                         ec_jwk(ec1_, "e1")}}});
@@ -242,7 +242,7 @@ TEST_F(OidcVerifierTest, AbsentGroupsClaimMeansNoGroups) {
 }
 
 TEST(OidcVerifierLoad, RefusesJwksUrlAsNotSupportedYet) {
-  policy::OidcIssuerConfig c;
+  config::OidcIssuerConfig c;
   c.issuer = kIssuer;
   c.audience = "portcullis";
   c.jwks_url = "https://idp.example.com/jwks";
@@ -252,7 +252,7 @@ TEST(OidcVerifierLoad, RefusesJwksUrlAsNotSupportedYet) {
 }
 
 TEST(OidcVerifierLoad, RefusesIssuerWithoutAudience) {
-  policy::OidcIssuerConfig c;
+  config::OidcIssuerConfig c;
   c.issuer = kIssuer;
   c.jwks_file = "/nonexistent";
   auto verifier = OidcVerifier::load(c, kLeeway);
@@ -265,7 +265,7 @@ TEST(OidcVerifierLoad, LoadsKeysFromJwksFile) {
   auto key = generate_ec_p256_key();
   std::ofstream(dir.path() / "jwks.json") << boost::json::serialize(
       boost::json::object{{"keys", boost::json::array{ec_jwk(key.get(), "e")}}});
-  policy::OidcIssuerConfig c;
+  config::OidcIssuerConfig c;
   c.issuer = kIssuer;
   c.audience = "portcullis";
   c.jwks_file = dir.path() / "jwks.json";

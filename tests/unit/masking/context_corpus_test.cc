@@ -2,6 +2,7 @@
 // punctuation context a value meets in logs, URLs, JSON, CSV and free text. The masked output
 // is what is checked: no value may survive, a second scan must find nothing, and a near-miss
 // must come back byte for byte.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -138,7 +139,7 @@ TEST(MaskingContexts, NoValueSurvivesInAnyContext) {
         if (!changed || r.kind != MaskResult::Kind::replaced) continue;
         EXPECT_EQ(r.bytes.find(value), std::string::npos)
             << sample.detector << " leaked: " << in << " -> " << r.bytes;
-        EXPECT_NE(r.bytes.find("[" + std::string(sample.detector) + "]"), std::string::npos)
+        EXPECT_NE(r.bytes.find(fmt::format("[{}]", sample.detector)), std::string::npos)
             << "not found as " << sample.detector << ": " << in << " -> " << r.bytes;
         MaskCounts again;
         MaskResult r2;
@@ -229,7 +230,7 @@ TEST(MaskingContexts, DecodesBase64HexAndPercentEncodedValues) {
         const std::string in = place(context, e);
         const std::string out = testing::masked(*m, in);
         EXPECT_EQ(out.find(e), std::string::npos) << detector << " leaked: " << in << " -> " << out;
-        EXPECT_NE(out.find("[" + std::string(detector) + "]"), std::string::npos)
+        EXPECT_NE(out.find(fmt::format("[{}]", detector)), std::string::npos)
             << in << " -> " << out;
         EXPECT_EQ(testing::masked(*m, out), out) << "rescan of " << out;
       }

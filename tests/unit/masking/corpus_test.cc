@@ -1,5 +1,6 @@
 // The built-in detectors over a labelled corpus of values: true PII in many formats, which
 // must all be masked, and near-misses, which must all stay as they are.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -28,7 +29,7 @@ std::vector<Labelled> read_corpus() {
     const auto tab = line.find('\t');
     if (tab == std::string::npos) continue;
     std::string value = line.substr(tab + 1);
-    for (std::size_t p; (p = value.find("\\n")) != std::string::npos;) value.replace(p, 2, "\n");
+    for (std::size_t p; (p = value.find("\\n")) != std::string::npos;) value.replace(p, 2, 1, '\n');
     out.push_back({line.substr(0, tab), value, n});
   }
   return out;
@@ -55,7 +56,7 @@ TEST(MaskingCorpus, MasksEveryValueAndKeepsEveryNearMiss) {
       continue;
     }
     ++pii;
-    EXPECT_NE(out.find("[" + item.detector + "]"), std::string::npos)
+    EXPECT_NE(out.find(fmt::format("[{}]", item.detector)), std::string::npos)
         << "corpus line " << item.line << ": " << item.detector << " not masked in \"" << item.value
         << "\" -> \"" << out << "\"";
     MaskCounts again;

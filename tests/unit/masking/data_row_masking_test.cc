@@ -62,7 +62,7 @@ TEST_F(DataRowMasking, RewritesValuesWithCorrectLengthsAndKeepsNulls) {
 }
 
 TEST_F(DataRowMasking, NullStrategyWritesMinusOne) {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.columns = {{"*.ssn", "null", 1}};
   auto m = masking::testing::make_masker(p);
   std::vector<ColumnMasking> cols{{m->plan_column("p", "ssn", false), kInt4, FormatCode::binary},
@@ -182,7 +182,7 @@ TEST_F(DataRowMasking, ByteaHexIsScannedAsBytes) {
 }
 
 TEST_F(DataRowMasking, WholeValueInAJsonColumnStaysJson) {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.columns = {{"*.secret", "redact", 1}};
   auto m = masking::testing::make_masker(p);
   std::vector<ColumnMasking> cols{{m->plan_column("t", "secret", true), kJsonb, FormatCode::text}};
@@ -224,7 +224,7 @@ TEST_F(CopyMasking, CsvWithQuotesAndEmbeddedDelimiters) {
 }
 
 TEST_F(CopyMasking, ColumnPlansApplyByPosition) {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.columns = {{"*.ssn", "null", 1}};
   auto m = masking::testing::make_masker(p);
   std::vector<ColumnPlan> plans{m->plan_column("", "id", false), m->plan_column("", "ssn", true)};

@@ -33,7 +33,7 @@ TEST(Strategies, HashIsStableKeyedAndPrefixed) {
   EXPECT_TRUE(h1.starts_with("[hash:"));
   EXPECT_EQ(masked(*a, "alice@example.com"), h1);
   EXPECT_NE(masked(*a, "bob@example.com"), h1);
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.detectors = {"email"};
   p.strategy = "hash";
   auto other_key = make_masker(p, "another-key");
@@ -41,7 +41,7 @@ TEST(Strategies, HashIsStableKeyedAndPrefixed) {
 }
 
 TEST(Strategies, HashWithoutAKeyIsAConfigurationError) {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.name = "p";
   p.detectors = {"email"};
   p.strategy = "hash";
@@ -51,7 +51,7 @@ TEST(Strategies, HashWithoutAKeyIsAConfigurationError) {
 }
 
 TEST(Strategies, NullMakesTheWholeValueNull) {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.detectors = {"email", "credit_card"};
   p.strategies = {{"credit_card", "null"}};
   auto m = make_masker(p);
@@ -60,7 +60,7 @@ TEST(Strategies, NullMakesTheWholeValueNull) {
 }
 
 TEST(Strategies, OverridePerDetector) {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.detectors = {"email", "us_ssn"};
   p.strategy = "partial";
   p.strategies = {{"us_ssn", "redact"}};
@@ -69,7 +69,7 @@ TEST(Strategies, OverridePerDetector) {
 }
 
 TEST(Masker, RejectsUnknownNames) {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.name = "p";
   p.detectors = {"email", "passport"};
   EXPECT_FALSE(Masker::build(p, Secret()).ok());
@@ -89,7 +89,7 @@ TEST(ColumnRules, GlobsMatchTableDotColumnAndColumnAloneWhenTableUnknown) {
 }
 
 TEST(ColumnRules, MaskTheWholeValueWhateverItHolds) {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.detectors = {"email"};
   p.columns = {{"*.password*", "redact", 1},
                {"*.ssn", "null", 2},
@@ -116,7 +116,7 @@ TEST(ColumnRules, MaskTheWholeValueWhateverItHolds) {
 }
 
 TEST(CustomDetectors, RegexAndWordListsThroughHyperscan) {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.detectors = {"email"};
   p.custom = {{"employee_id", "EMP-[0-9]{6}", {}, 1}, {"codename", "", {"bluebird", "red fox"}, 2}};
   auto m = make_masker(p);

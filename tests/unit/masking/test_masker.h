@@ -14,7 +14,7 @@ namespace portcullis::masking::testing {
 inline const std::vector<std::string> kAllDetectors(kBuiltinDetectorNames.begin(),
                                                     kBuiltinDetectorNames.end());
 
-inline std::shared_ptr<const Masker> make_masker(policy::MaskingProfileConfig profile,
+inline std::shared_ptr<const Masker> make_masker(config::MaskingProfileConfig profile,
                                                  const std::string& key = "test-key") {
   if (profile.name.empty()) profile.name = "test";
   auto m = Masker::build(profile, Secret(key));
@@ -23,7 +23,7 @@ inline std::shared_ptr<const Masker> make_masker(policy::MaskingProfileConfig pr
 }
 
 inline std::shared_ptr<const Masker> all_detectors(std::string strategy = "redact") {
-  policy::MaskingProfileConfig p;
+  config::MaskingProfileConfig p;
   p.detectors = kAllDetectors;
   p.strategy = std::move(strategy);
   return make_masker(p);

@@ -4,14 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include "policy/config_loader.h"
+#include "config/loader.h"
 #include "policy/decide.h"
 
 namespace portcullis::policy {
 namespace {
 
-ConfigPtr load(std::string_view yaml) {
-  auto config = parse_config(yaml, "/tmp/access-test/portcullis.yaml");
+config::ConfigPtr load(std::string_view yaml) {
+  auto config = config::parse_config(yaml, "/tmp/access-test/portcullis.yaml");
   EXPECT_TRUE(config.ok()) << (config.ok() ? "" : config.error().message);
   return config.ok() ? *config : nullptr;
 }
@@ -186,7 +186,7 @@ TEST(SelectGrant, SkipsARuleThatRequiresARequestWhenNoneIsApproved) {
   auto config = load(kJitConfig);
   ASSERT_TRUE(config);
   std::vector<std::string> checked;
-  const AccessRequestCheck none = [&](const AccessRuleConfig& rule) -> Result<RequestTime> {
+  const AccessRequestCheck none = [&](const config::AccessRuleConfig& rule) -> Result<RequestTime> {
     checked.push_back(rule.name);
     return RequestTime();
   };
@@ -209,7 +209,7 @@ TEST(SelectGrant, SkipsARuleThatRequiresARequestWhenNoneIsApproved) {
 TEST(SelectGrant, UsesARuleThatRequiresARequestWhileOneIsApproved) {
   auto config = load(kJitConfig);
   ASSERT_TRUE(config);
-  const AccessRequestCheck approved = [](const AccessRuleConfig&) -> Result<RequestTime> {
+  const AccessRequestCheck approved = [](const config::AccessRuleConfig&) -> Result<RequestTime> {
     return RequestTime(kGrantEnd);
   };
   auto prod = select_grant(*config, person("dave", {"engineering"}), "prod", approved);
@@ -229,7 +229,7 @@ TEST(SelectGrant, UsesARuleThatRequiresARequestWhileOneIsApproved) {
 TEST(SelectGrant, RefusesWhenTheRequestCheckFails) {
   auto config = load(kJitConfig);
   ASSERT_TRUE(config);
-  const AccessRequestCheck failing = [](const AccessRuleConfig&) -> Result<RequestTime> {
+  const AccessRequestCheck failing = [](const config::AccessRuleConfig&) -> Result<RequestTime> {
     return make_error("unavailable", "the review store is unavailable");
   };
   // Not granted by the everyday rule behind it: an error refuses the connection.
@@ -242,7 +242,7 @@ TEST(SelectGrant, ChecksRequestsOnlyForRulesThatMatchTheCaller) {
   auto config = load(kJitConfig);
   ASSERT_TRUE(config);
   int checks = 0;
-  const AccessRequestCheck counting = [&](const AccessRuleConfig&) -> Result<RequestTime> {
+  const AccessRequestCheck counting = [&](const config::AccessRuleConfig&) -> Result<RequestTime> {
     ++checks;
     return RequestTime(kGrantEnd);
   };

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "policy/config_loader.h"
+#include "config/loader.h"
 #include "policy/decide.h"
 
 namespace portcullis::policy {
@@ -69,7 +69,7 @@ guardrails:
 class DecideTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loaded = parse_config(kPolicy, "/tmp/guardrails-test/portcullis.yaml");
+    auto loaded = config::parse_config(kPolicy, "/tmp/guardrails-test/portcullis.yaml");
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     config_ = *loaded;
   }
@@ -84,7 +84,7 @@ class DecideTest : public ::testing::Test {
     return decide(*config_, who, *grant, command);
   }
 
-  ConfigPtr config_;
+  config::ConfigPtr config_;
 };
 
 TEST(FunctionNameMatches, IgnoresCaseAndSchema) {
@@ -207,7 +207,7 @@ namespace portcullis::policy {
 namespace {
 
 TEST(LockdownTest, OnlyAdministratorsRunCommandsOnALockedDownConnection) {
-  auto loaded = parse_config(R"(
+  auto loaded = config::parse_config(R"(
 api:
   admin_groups: [responders]
 connections:
@@ -224,7 +224,7 @@ access:
     connections: [app]
     allow: [read, write]
 )",
-                             "/tmp/lockdown-test/portcullis.yaml");
+                                     "/tmp/lockdown-test/portcullis.yaml");
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   auto run = [&](std::vector<std::string> groups, std::string kind, sql::ClassSet classes) {
     const auto who = someone(std::move(groups));
@@ -284,7 +284,7 @@ guardrails:
 class RowsOverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loaded = parse_config(kRowsPolicy, "/tmp/guardrails-test/portcullis.yaml");
+    auto loaded = config::parse_config(kRowsPolicy, "/tmp/guardrails-test/portcullis.yaml");
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     config_ = *loaded;
   }
@@ -302,7 +302,7 @@ class RowsOverTest : public ::testing::Test {
     EXPECT_TRUE(grant.ok());
     return decide(*config_, who, *grant, c);
   }
-  ConfigPtr config_;
+  config::ConfigPtr config_;
 };
 
 sql::Statement write(std::string kind) {

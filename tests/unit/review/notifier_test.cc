@@ -46,11 +46,11 @@ Notification notification(std::string id = "r-7k3qx9p2m4") {
   return n;
 }
 
-policy::WebhookConfig webhook(std::string name, std::string url,
-                              policy::WebhookFormat format = policy::WebhookFormat::json,
+config::WebhookConfig webhook(std::string name, std::string url,
+                              config::WebhookFormat format = config::WebhookFormat::json,
                               std::chrono::milliseconds timeout = 5s,
                               std::size_t max_attempts = 5) {
-  policy::WebhookConfig w;
+  config::WebhookConfig w;
   w.name = std::move(name);
   w.url = std::move(url);
   w.format = format;
@@ -86,7 +86,7 @@ TEST(Notifier, DeliversGenericAndSlackPayloadsToTheirTargets) {
   Notifier notifier(fast_retries());
   notifier.set_targets(
       {webhook("audit-hook", generic_receiver.url("/hooks/generic?token=abc")),
-       webhook("slack", slack_receiver.url("/services/T0/B0/X"), policy::WebhookFormat::slack)});
+       webhook("slack", slack_receiver.url("/services/T0/B0/X"), config::WebhookFormat::slack)});
   notifier.notify(notification());
 
   ASSERT_TRUE(generic_receiver.wait_for_requests(1, kPatience));
@@ -134,7 +134,7 @@ TEST(Notifier, RetriesWithBackoffUntilTheReceiverAccepts) {
 TEST(Notifier, GivesUpAfterMaxAttempts) {
   HttpReceiver receiver({}, Answer{503});
   Notifier notifier(fast_retries());
-  notifier.set_targets({webhook("down", receiver.url("/hook"), policy::WebhookFormat::json, 5s,
+  notifier.set_targets({webhook("down", receiver.url("/hook"), config::WebhookFormat::json, 5s,
                                 /*max_attempts=*/3)});
   notifier.notify(notification());
 
@@ -151,8 +151,8 @@ TEST(Notifier, DeadTargetsNeverDelayAHealthyOne) {
   auto notifier = std::make_unique<Notifier>(fast_retries());
   // The dead ones first, so that a notifier that went through targets in turn would be caught.
   notifier->set_targets(
-      {webhook("refusing", refusing_url(), policy::WebhookFormat::json, kDeadTimeout, 100),
-       webhook("hanging", hanging.url("/hook"), policy::WebhookFormat::json, kDeadTimeout),
+      {webhook("refusing", refusing_url(), config::WebhookFormat::json, kDeadTimeout, 100),
+       webhook("hanging", hanging.url("/hook"), config::WebhookFormat::json, kDeadTimeout),
        webhook("healthy", healthy.url("/hook"))});
 
   const auto before = std::chrono::steady_clock::now();
@@ -180,7 +180,7 @@ TEST(Notifier, DropsWhenATargetsQueueIsFull) {
   options.max_pending_per_target = 3;
   Notifier notifier(options);
   notifier.set_targets(
-      {webhook("hanging", hanging.url("/hook"), policy::WebhookFormat::json, kDeadTimeout)});
+      {webhook("hanging", hanging.url("/hook"), config::WebhookFormat::json, kDeadTimeout)});
   for (int i = 0; i < 10; ++i) notifier.notify(notification("r-" + std::to_string(i)));
 
   // Counted by notify() itself, before anything is sent.
@@ -213,7 +213,7 @@ TEST(Notifier, RefusesAReceiverItCannotVerify) {
                         testing::ReceiverTls{certificates.cert_file(), certificates.key_file()});
   Notifier notifier(fast_retries());  // the system's roots, which do not know the test CA
   notifier.set_targets({webhook("tls", receiver.url("/hook", "localhost"),
-                                policy::WebhookFormat::json, 5s, /*max_attempts=*/1)});
+                                config::WebhookFormat::json, 5s, /*max_attempts=*/1)});
   notifier.notify(notification());
 
   ASSERT_TRUE(eventually([&] { return notifier.stats().given_up == 1; }));
@@ -253,7 +253,7 @@ TEST(Notifier, LogsNeverShowTheWebhookUrl) {
     // Without a name the loader names a webhook by its URL: the host is logged instead.
     notifier.set_targets(
         {webhook(secret_url, secret_url), webhook("refusing", refusing_url() + "/secret-token-xyz",
-                                                  policy::WebhookFormat::slack, 5s, 1)});
+                                                  config::WebhookFormat::slack, 5s, 1)});
     notifier.notify(notification());
     ASSERT_TRUE(eventually([&] {
       const NotifierStats stats = notifier.stats();

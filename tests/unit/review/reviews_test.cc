@@ -47,20 +47,20 @@ const identity::Identity kDave = person("dave", {"dba"});    // reviewer by grou
 const identity::Identity kErin = person("erin", {"sales"});  // nobody's reviewer
 const identity::Identity kSam = person("sam", {"sre"});      // reviews access requests
 
-std::shared_ptr<policy::Config> make_config() {
-  auto config = std::make_shared<policy::Config>();
+std::shared_ptr<config::Config> make_config() {
+  auto config = std::make_shared<config::Config>();
   config->reviews.grant_lifetime = kGrantLifetime;
   config->reviews.pending_lifetime = kPendingLifetime;
   config->notifications.api_url = "https://gateway.example.com:18080";
 
-  policy::AccessRuleConfig everyday;
+  config::AccessRuleConfig everyday;
   everyday.name = "engineers-read";
   everyday.who.groups = {"engineering"};
   everyday.connections = {"app-db"};
   everyday.allow = {"read"};
   config->access.push_back(everyday);
 
-  policy::AccessRuleConfig jit;
+  config::AccessRuleConfig jit;
   jit.name = "jit-prod";
   jit.who.groups = {"engineering"};
   jit.connections = {"prod-db"};
@@ -103,7 +103,7 @@ class ReviewsTest : public ::testing::Test {
       std::lock_guard lock(notifications_mutex_);
       notifications_.push_back(std::move(n));
     };
-    wiring.config = [this]() -> policy::ConfigPtr { return config_; };
+    wiring.config = [this]() -> config::ConfigPtr { return config_; };
     return std::make_unique<Reviews>(std::move(wiring));
   }
 
@@ -165,7 +165,7 @@ class ReviewsTest : public ::testing::Test {
 
   testing::TempDir dir_{"portcullis-reviews-"};
   std::unique_ptr<store::StateStore> store_;
-  std::shared_ptr<policy::Config> config_ = make_config();
+  std::shared_ptr<config::Config> config_ = make_config();
   std::mutex notifications_mutex_;
   std::vector<Notification> notifications_;
   std::unique_ptr<Reviews> reviews_;

@@ -18,10 +18,10 @@
 #include <utility>
 #include <vector>
 
+#include "config/loader.h"
 #include "identity/identity.h"
 #include "policy/access.h"
 #include "policy/command.h"
-#include "policy/config_loader.h"
 #include "policy/decide.h"
 #include "sql/classifier.h"
 #include "sql/statement.h"
@@ -57,7 +57,7 @@ struct Case {
 struct Corpus {
   std::string error;  // why the corpus could not be loaded; empty when it was
   std::string policy_text;
-  policy::ConfigPtr config;
+  config::ConfigPtr config;
   std::vector<Case> cases;
 };
 
@@ -90,7 +90,7 @@ Corpus load_corpus() {
     return corpus;
   }
   corpus.policy_text = root["policy"].as<std::string>();
-  auto config = policy::parse_config(corpus.policy_text, SQL_CORPUS_FILE);
+  auto config = config::parse_config(corpus.policy_text, SQL_CORPUS_FILE);
   if (!config.ok()) {
     corpus.error = "the reference policy does not load:\n" + config.error().message;
     return corpus;
@@ -119,7 +119,7 @@ Corpus load_corpus() {
       corpus.error = "case " + std::to_string(c.index) + ": " + e.what();
       return corpus;
     }
-    c.classification = std::make_shared<const Classification>(classify_postgres(c.sql));
+    c.classification = std::make_shared<const Classification>(classify(c.sql));
     corpus.cases.push_back(std::move(c));
   }
   return corpus;
@@ -332,7 +332,7 @@ std::string render(const policy::Decision& decision) {
 
 void check_decisions(const std::string& field, const identity::Identity& caller,
                      const std::string& expected_rule, std::optional<std::string> Case::*expected) {
-  const policy::Config& config = *corpus().config;
+  const config::Config& config = *corpus().config;
   auto grant = policy::select_grant(config, caller, "app-db");
   ASSERT_TRUE(grant.ok()) << grant.error().message;
   EXPECT_EQ(grant->rule, expected_rule);

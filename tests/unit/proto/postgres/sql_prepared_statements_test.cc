@@ -9,7 +9,7 @@ namespace portcullis::proto::postgres {
 namespace {
 
 std::shared_ptr<const sql::Classification> classify(std::string_view text) {
-  return std::make_shared<const sql::Classification>(sql::classify_postgres(text));
+  return std::make_shared<const sql::Classification>(sql::classify(text));
 }
 
 TEST(SqlPreparedStatements, ExecuteIsDecidedAsThePreparedStatement) {

@@ -1,12 +1,12 @@
 // Parsing of the duration and size notation used by the configuration and the CLI.
-#include "policy/units.h"
+#include "config/units.h"
 
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <limits>
 
-namespace portcullis::policy {
+namespace portcullis::config {
 namespace {
 
 struct Unit {
@@ -118,4 +118,4 @@ std::string format_duration(Duration d) {
   return std::to_string(ms) + "ms";
 }
 
-}  // namespace portcullis::policy
+}  // namespace portcullis::config

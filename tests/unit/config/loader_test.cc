@@ -1,17 +1,21 @@
 // Loading portcullis.yaml: the documented example, every kind of problem with its line, and
 // the rules for relative paths and secrets.
-#include "policy/config_loader.h"
+#include "config/loader.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
 
-namespace portcullis::policy {
+#include "config/front_ends.h"
+#include "masking/config_vocabulary.h"
+
+namespace portcullis::config {
 namespace {
 
 namespace fs = std::filesystem;
@@ -128,7 +132,9 @@ class ConfigLoaderTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary) << text;
   }
 
-  Result<ConfigPtr> parse(std::string_view yaml) { return parse_config(yaml, file_); }
+  Result<ConfigPtr> parse(std::string_view yaml) {
+    return parse_config(yaml, file_, masking::config_vocabulary());
+  }
 
   // The error report for a text that must fail to load.
   std::string problems(std::string_view yaml) {
@@ -154,14 +160,14 @@ class ConfigLoaderTest : public ::testing::Test {
 TEST_F(ConfigLoaderTest, LoadsTheInterfaceExample) {
   write_example_files();
   write("portcullis.yaml", kInterfaceExample);
-  auto result = load_config(dir_ / "portcullis.yaml");
+  auto result = load_config(dir_ / "portcullis.yaml", masking::config_vocabulary());
   ASSERT_TRUE(result.ok()) << result.error().message;
   const Config& c = **result;
 
   EXPECT_EQ(c.source_file, dir_ / "portcullis.yaml");
-  ASSERT_TRUE(c.listen.postgres && c.listen.http);
-  EXPECT_EQ(c.listen.postgres->host, "127.0.0.1");
-  EXPECT_EQ(c.listen.postgres->port, 15432);
+  ASSERT_TRUE(c.listen.find("postgres") && c.listen.http);
+  EXPECT_EQ(c.listen.find("postgres")->host, "127.0.0.1");
+  EXPECT_EQ(c.listen.find("postgres")->port, 15432);
   EXPECT_EQ(c.listen.http->port, 18080);
   ASSERT_TRUE(c.tls);
   EXPECT_EQ(c.tls->cert_file, dir_ / "certs/gateway.crt");
@@ -180,11 +186,11 @@ TEST_F(ConfigLoaderTest, LoadsTheInterfaceExample) {
   ASSERT_EQ(c.connections.size(), 1u);
   const ConnectionConfig& db = c.connections[0];
   EXPECT_EQ(db.name, "app-db");
-  EXPECT_EQ(db.kind, "postgres");
-  EXPECT_EQ(db.address.host, "127.0.0.1");
-  EXPECT_EQ(db.address.port, 5432);
-  EXPECT_EQ(db.database, "app");
-  EXPECT_EQ(db.tls, BackendTlsMode::prefer);
+  EXPECT_EQ(db.kind, ConnectionKind::postgres);
+  EXPECT_EQ(db.target.address.host, "127.0.0.1");
+  EXPECT_EQ(db.target.address.port, 5432);
+  EXPECT_EQ(db.target.database, "app");
+  EXPECT_EQ(db.target.tls, BackendTlsMode::prefer);
   EXPECT_EQ(db.line, 21);
   ASSERT_EQ(db.credentials.size(), 2u);
   EXPECT_EQ(db.credentials.at("default").user, "app_rw");
@@ -241,9 +247,9 @@ TEST_F(ConfigLoaderTest, AppliesDefaultsToAnEmptyFile) {
   auto result = parse("# nothing configured yet\n");
   ASSERT_TRUE(result.ok()) << result.error().message;
   const Config& c = **result;
-  ASSERT_TRUE(c.listen.postgres);
-  EXPECT_EQ(c.listen.postgres->host, "127.0.0.1");
-  EXPECT_EQ(c.listen.postgres->port, 15432);
+  ASSERT_TRUE(c.listen.find("postgres"));
+  EXPECT_EQ(c.listen.find("postgres")->host, "127.0.0.1");
+  EXPECT_EQ(c.listen.find("postgres")->port, 15432);
   EXPECT_FALSE(c.listen.http);
   EXPECT_FALSE(c.tls);
   EXPECT_EQ(c.state_url, "sqlite://" + (dir_ / "var/portcullis.db").string());
@@ -256,8 +262,8 @@ TEST_F(ConfigLoaderTest, AppliesDefaultsToAnEmptyFile) {
 TEST_F(ConfigLoaderTest, DefaultsThePostgresListenerWhenOnlyHttpIsGiven) {
   auto result = parse("listen:\n  http: 127.0.0.1:18080\n");
   ASSERT_TRUE(result.ok()) << result.error().message;
-  ASSERT_TRUE((*result)->listen.postgres);
-  EXPECT_EQ((*result)->listen.postgres->port, 15432);
+  ASSERT_TRUE((*result)->listen.find("postgres"));
+  EXPECT_EQ((*result)->listen.find("postgres")->port, 15432);
 }
 
 TEST_F(ConfigLoaderTest, ReadsLimitsPlaintextLockdownAndWhoSubjects) {
@@ -293,9 +299,9 @@ access:
   EXPECT_EQ(c.limits.handshake_timeout, 5s);
   EXPECT_EQ(c.limits.idle_timeout, 8h);
   EXPECT_EQ(c.limits.max_connections, 500u);
-  EXPECT_EQ(c.connections[0].address.host, "::1");
-  EXPECT_EQ(c.connections[0].tls, BackendTlsMode::verify_full);
-  EXPECT_EQ(c.connections[0].tls_ca_file, dir_ / "ca.pem");
+  EXPECT_EQ(c.connections[0].target.address.host, "::1");
+  EXPECT_EQ(c.connections[0].target.tls, BackendTlsMode::verify_full);
+  EXPECT_EQ(c.connections[0].target.tls_ca_file, dir_ / "ca.pem");
   EXPECT_TRUE(c.connections[0].lockdown);
   EXPECT_TRUE(c.connections[0].credentials.at("default").password.empty());
   EXPECT_EQ(c.access[0].who.subjects, std::vector<std::string>{"ci-bot"});
@@ -542,11 +548,100 @@ TEST_F(ConfigLoaderTest, AcceptsAnyMaskingNameWhenNoProfilesAreDefined) {
   EXPECT_TRUE(result.ok()) << result.error().message;
 }
 
-TEST_F(ConfigLoaderTest, ReportsUnsupportedConnectionKind) {
+TEST_F(ConfigLoaderTest, ReadsEveryConnectionKind) {
+  auto result = parse(R"yaml(connections:
+  - { name: pg, kind: postgres, address: 127.0.0.1:5432, database: app }
+  - { name: my, kind: mysql, address: 127.0.0.1:3306, database: app }
+  - { name: host, kind: ssh, address: 10.0.0.5:22 }
+  - { name: cluster, kind: kubernetes }
+)yaml");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const Config& c = **result;
+  ASSERT_EQ(c.connections.size(), 4u);
+  EXPECT_EQ(c.connections[0].kind, ConnectionKind::postgres);
+  EXPECT_EQ(c.connections[1].kind, ConnectionKind::mysql);
+  EXPECT_EQ(c.connections[1].target.database, "app");
+  EXPECT_EQ(c.connections[2].kind, ConnectionKind::ssh);
+  EXPECT_EQ(c.connections[2].target.address.port, 22);
+  EXPECT_EQ(c.connections[3].kind, ConnectionKind::kubernetes);
+  EXPECT_EQ(to_string(ConnectionKind::kubernetes), "kubernetes");
+}
+
+TEST_F(ConfigLoaderTest, ReportsUnknownConnectionKind) {
   std::string yaml(kOneConnection);
-  yaml.insert(yaml.find("    address"), "    kind: mysql\n");
-  EXPECT_TRUE(has_line(problems(yaml), at(3) + "connections[0].kind: kind \"mysql\" is not "
-                                               "supported yet (supported: postgres)"));
+  yaml.insert(yaml.find("    address"), "    kind: oracle\n");
+  EXPECT_TRUE(has_line(problems(yaml), at(3) + "connections[0].kind: unknown value \"oracle\" "
+                                               "(expected postgres, mysql, ssh or kubernetes)"));
+}
+
+TEST_F(ConfigLoaderTest, ReportsDatabaseSettingsOnAnSshConnection) {
+  std::string yaml(kOneConnection);
+  yaml.insert(yaml.find("    address"), "    kind: ssh\n");
+  EXPECT_TRUE(has_line(
+      problems(yaml), at(5) + "connections[0]: database is only used with kind postgres or mysql"));
+}
+
+TEST_F(ConfigLoaderTest, ReadsAListenerPerProtocol) {
+  auto result = parse(
+      "listen:\n  mysql: 127.0.0.1:13306\n  ssh: 127.0.0.1:2222\n  kubernetes: 127.0.0.1:16443\n"
+      "  http: 127.0.0.1:18080\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const ListenConfig& listen = (*result)->listen;
+  // No postgres listener is added when another front end's is written.
+  EXPECT_EQ(listen.find("postgres"), nullptr);
+  ASSERT_NE(listen.find("mysql"), nullptr);
+  EXPECT_EQ(listen.find("mysql")->port, 13306);
+  EXPECT_EQ(listen.find("mysql")->line, 2);
+  EXPECT_EQ(listen.find("ssh")->port, 2222);
+  EXPECT_EQ(listen.find("kubernetes")->port, 16443);
+  EXPECT_EQ(listen.http->port, 18080);
+}
+
+TEST_F(ConfigLoaderTest, ReportsUnknownListener) {
+  EXPECT_TRUE(has_line(problems("listen:\n  oracle: 127.0.0.1:1521\n"),
+                       at(2) + "unknown key \"oracle\" in listen"));
+}
+
+TEST_F(ConfigLoaderTest, FrontEndCheckAcceptsBuiltProtocols) {
+  auto result = parse(kOneConnection);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  constexpr std::array<std::string_view, 1> kBuilt{"postgres"};
+  EXPECT_TRUE(check_front_ends(**result, kBuilt).ok());
+}
+
+TEST_F(ConfigLoaderTest, FrontEndCheckRefusesKindsAndListenersNotBuilt) {
+  auto result = parse(R"yaml(listen:
+  postgres: 127.0.0.1:15432
+  mysql: 127.0.0.1:13306
+connections:
+  - { name: pg, address: 127.0.0.1:5432, database: app }
+  - { name: my, kind: mysql, address: 127.0.0.1:3306, database: app }
+  - { name: host, kind: ssh }
+)yaml");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  constexpr std::array<std::string_view, 1> kBuilt{"postgres"};
+  auto checked = check_front_ends(**result, kBuilt);
+  ASSERT_FALSE(checked.ok());
+  const std::string& report = checked.error().message;
+  EXPECT_TRUE(has_line(report, at(3) + "listen.mysql: the mysql front end is not built into "
+                                       "this gateway yet"));
+  EXPECT_TRUE(has_line(report, at(6) + "connection \"my\": kind mysql is not built into this "
+                                       "gateway yet"));
+  EXPECT_TRUE(has_line(report, at(7) + "connection \"host\": kind ssh is not built into this "
+                                       "gateway yet"));
+  EXPECT_EQ(report.find("\"pg\""), std::string::npos);
+}
+
+TEST_F(ConfigLoaderTest, WithoutMaskingVocabularyNamesAreCheckedForFormOnly) {
+  auto result = parse_config(R"yaml(masking:
+  profiles:
+    p:
+      detectors: [some_detector]
+      strategy: scramble
+      strategies: { some_detector: shuffle }
+)yaml",
+                             file_);
+  EXPECT_TRUE(result.ok()) << result.error().message;
 }
 
 TEST_F(ConfigLoaderTest, ReportsReviewGuardrailWithoutReviewers) {
@@ -607,7 +702,7 @@ audit:
   exporters: [{ kind: jsonl, path: out/audit.jsonl }]
 )yaml";
   write("conf/portcullis.yaml", yaml);
-  auto result = load_config(dir_ / "conf/portcullis.yaml");
+  auto result = load_config(dir_ / "conf/portcullis.yaml", masking::config_vocabulary());
   ASSERT_TRUE(result.ok()) << result.error().message;
   const Config& c = **result;
   const fs::path conf = dir_ / "conf";
@@ -616,7 +711,7 @@ audit:
   EXPECT_EQ(c.state_url, "sqlite://" + (conf / "data/state.db").string());
   EXPECT_EQ(c.identity.signing_key_file, conf / "keys/gw.key");
   EXPECT_EQ(c.identity.oidc[0].jwks_file, conf / "jwks.json");
-  EXPECT_EQ(c.connections[0].tls_ca_file, conf / "ca.pem");
+  EXPECT_EQ(c.connections[0].target.tls_ca_file, conf / "ca.pem");
   EXPECT_EQ(c.audit.exporters[0].path, conf / "out/audit.jsonl");
 }
 
@@ -691,14 +786,15 @@ TEST_F(ConfigLoaderTest, ReportsTextTheYamlParserCannotPlace) {
 }
 
 TEST_F(ConfigLoaderTest, NamesTheFileAsWrittenInMessages) {
-  auto result = parse_config("bogus: 1\n", "some/where/portcullis.yaml");
+  auto result =
+      parse_config("bogus: 1\n", "some/where/portcullis.yaml", masking::config_vocabulary());
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().message,
             "some/where/portcullis.yaml:1: unknown key \"bogus\" in the top level");
 }
 
 TEST_F(ConfigLoaderTest, ReportsUnreadableFile) {
-  auto result = load_config(dir_ / "missing.yaml");
+  auto result = load_config(dir_ / "missing.yaml", masking::config_vocabulary());
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(has_line(result.error().message, (dir_ / "missing.yaml").string() + ": cannot read"));
 }
@@ -1020,4 +1116,4 @@ TEST_F(ConfigLoaderTest, ReportsBadWebhookSettings) {
 }
 
 }  // namespace
-}  // namespace portcullis::policy
+}  // namespace portcullis::config

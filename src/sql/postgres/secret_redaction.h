@@ -15,7 +15,7 @@ namespace simdjson::dom {
 class object;
 }  // namespace simdjson::dom
 
-namespace portcullis::sql {
+namespace portcullis::sql::postgres {
 
 // What a secret literal becomes: a string constant, so the text still reads as SQL.
 inline constexpr std::string_view kRedactedLiteral = "'***'";
@@ -60,4 +60,4 @@ std::string redact_secret_literals(std::string_view text, std::size_t text_offse
 // "create_role (text withheld: contains a secret)".
 std::string withheld_text(std::string_view kind);
 
-}  // namespace portcullis::sql
+}  // namespace portcullis::sql::postgres

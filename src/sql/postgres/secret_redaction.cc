@@ -1,7 +1,7 @@
 // Secrets in recorded statement text. The tree walk below decides which literals are secrets;
 // pg_query_scan, PostgreSQL's own scanner, gives every token's byte span, so a literal is cut
 // out exactly whatever its quoting (E'...', '' escapes, $tag$...$tag$, U&'...' UESCAPE '!').
-#include "sql/secret_redaction.h"
+#include "sql/postgres/secret_redaction.h"
 
 #include <pg_query.h>
 #include <simdjson.h>
@@ -12,7 +12,9 @@
 #include <span>
 #include <utility>
 
-namespace portcullis::sql {
+#include "sql/postgres/parse_tree.h"
+
+namespace portcullis::sql::postgres {
 
 namespace {
 
@@ -60,12 +62,6 @@ constexpr int32_t kTokenCComment = 276;
 constexpr int32_t kTokenConnection = 346;
 constexpr int32_t kTokenUescape = 685;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool contains_any(std::string_view haystack, std::span<const std::string_view> needles) {
   return std::any_of(needles.begin(), needles.end(), [&](std::string_view n) {
     return haystack.find(n) != std::string_view::npos;
@@ -98,56 +94,6 @@ bool conninfo_has_password(std::string_view conninfo) {
   std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   std::size_t at = authority.rfind('@');
   return at != std::string_view::npos && authority.substr(0, at).find(':') != std::string::npos;
-}
-
-// --- small readers over the DOM ---------------------------------------------------------
-
-bool get_field(const object& o, std::string_view key, element& out) {
-  return o.at_key(key).get(out) == SUCCESS;
-}
-
-std::string_view str_field(const object& o, std::string_view key) {
-  element e;
-  std::string_view s;
-  if (get_field(o, key, e) && e.get_string().get(s) == SUCCESS) return s;
-  return {};
-}
-
-// Integer fields that equal 0 are left out of libpg_query's JSON.
-int64_t int_field(const object& o, std::string_view key) {
-  element e;
-  int64_t i = 0;
-  if (get_field(o, key, e) && e.get_int64().get(i) == SUCCESS) return i;
-  return 0;
-}
-
-// {"DefElem": {...}} → ("DefElem", {...}).
-bool unwrap(element e, std::string_view& type, object& inner) {
-  object o;
-  if (e.get_object().get(o) != SUCCESS || o.size() != 1) return false;
-  auto f = *o.begin();
-  if (f.key.empty() || f.key.front() < 'A' || f.key.front() > 'Z') return false;
-  type = f.key;
-  return f.value.get_object().get(inner) == SUCCESS;
-}
-
-// The DefElems of a list field: options, actions.
-std::vector<object> def_elems(const object& node, std::string_view key) {
-  std::vector<object> defs;
-  element list_el;
-  array list;
-  if (!get_field(node, key, list_el) || list_el.get_array().get(list) != SUCCESS) return defs;
-  for (element item : list) {
-    std::string_view type;
-    object def;
-    if (unwrap(item, type, def) && type == "DefElem") defs.push_back(def);
-  }
-  return defs;
-}
-
-bool has_field(const object& o, std::string_view key) {
-  element e;
-  return get_field(o, key, e);
 }
 
 // --- where the tree says the secrets are ----------------------------------------------
@@ -591,4 +537,4 @@ std::string withheld_text(std::string_view kind) {
   return out;
 }
 
-}  // namespace portcullis::sql
+}  // namespace portcullis::sql::postgres

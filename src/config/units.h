@@ -7,9 +7,9 @@
 #include <string_view>
 
 #include "common/result.h"
-#include "policy/config.h"
+#include "config/config.h"
 
-namespace portcullis::policy {
+namespace portcullis::config {
 
 // A non-negative duration: one or more NUMBER UNIT pairs, units ms, s, m, h, d; a bare `0` is
 // zero. The error message describes the accepted forms; it does not repeat the input.
@@ -21,4 +21,4 @@ Result<std::size_t> parse_size(std::string_view text);
 // The shortest exact spelling of `d` in the units above (`90s` -> "90s", `3600000ms` -> "1h").
 std::string format_duration(Duration d);
 
-}  // namespace portcullis::policy
+}  // namespace portcullis::config

@@ -1,11 +1,11 @@
 // Durations and sizes as written in portcullis.yaml and on the command line.
-#include "policy/units.h"
+#include "config/units.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 
-namespace portcullis::policy {
+namespace portcullis::config {
 namespace {
 
 using namespace std::chrono_literals;
@@ -80,4 +80,4 @@ TEST(FormatDuration, UsesTheLargestExactUnit) {
 }
 
 }  // namespace
-}  // namespace portcullis::policy
+}  // namespace portcullis::config

@@ -1,11 +1,11 @@
-#include "sql/classifier.h"
+#include "sql/postgres/classifier.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 
-namespace portcullis::sql {
+namespace portcullis::sql::postgres {
 namespace {
 
 constexpr ClassSet kRead = static_cast<ClassSet>(StatementClass::read);
@@ -19,7 +19,7 @@ constexpr ClassSet kUnknown = static_cast<ClassSet>(StatementClass::unknown);
 
 // The only statement of `sql`; fails the test when there is not exactly one.
 Statement one(std::string_view sql) {
-  Classification c = classify_postgres(sql);
+  Classification c = classify(sql);
   EXPECT_EQ(c.statements.size(), 1u) << sql;
   EXPECT_TRUE(c.parse_error.empty()) << sql << ": " << c.parse_error;
   if (c.statements.empty()) return {};
@@ -310,11 +310,11 @@ TEST(ClassifierTest, CommentsOfEveryFormDoNotHideTheStatement) {
 }
 
 TEST(ClassifierTest, OnlyCommentsGiveNoStatements) {
-  Classification c = classify_postgres("-- nothing here\n/* or /* here */ */");
+  Classification c = classify("-- nothing here\n/* or /* here */ */");
   EXPECT_TRUE(c.statements.empty());
   EXPECT_TRUE(c.parse_error.empty());
-  EXPECT_TRUE(classify_postgres("").statements.empty());
-  EXPECT_TRUE(classify_postgres("  ;  ; ").statements.empty());
+  EXPECT_TRUE(classify("").statements.empty());
+  EXPECT_TRUE(classify("  ;  ; ").statements.empty());
 }
 
 TEST(ClassifierTest, CaseDoesNotMatter) {
@@ -339,7 +339,7 @@ TEST(ClassifierTest, UnicodeEscapedIdentifiersAreDecoded) {
 }
 
 TEST(ClassifierTest, SeveralStatementsInOneTextAreEachClassified) {
-  Classification c = classify_postgres("SELECT 1; DROP TABLE users;\nDELETE FROM t");
+  Classification c = classify("SELECT 1; DROP TABLE users;\nDELETE FROM t");
   ASSERT_EQ(c.statements.size(), 3u);
   EXPECT_EQ(c.statements[0].kind, "select");
   EXPECT_EQ(c.statements[0].text, "SELECT 1");
@@ -351,14 +351,14 @@ TEST(ClassifierTest, SeveralStatementsInOneTextAreEachClassified) {
 }
 
 TEST(ClassifierTest, SemicolonInsideStringsDoesNotSplit) {
-  Classification c = classify_postgres("SELECT 'a; DROP TABLE users; --', E'\\'; DELETE'");
+  Classification c = classify("SELECT 'a; DROP TABLE users; --', E'\\'; DELETE'");
   ASSERT_EQ(c.statements.size(), 1u);
   EXPECT_EQ(c.statements[0].kind, "select");
   EXPECT_EQ(c.statements[0].classes, kRead);
 }
 
 TEST(ClassifierTest, GrammarRejectedTextIsUnknown) {
-  Classification c = classify_postgres("SELEC * FROM users");
+  Classification c = classify("SELEC * FROM users");
   ASSERT_EQ(c.statements.size(), 1u);
   EXPECT_EQ(c.statements[0].kind, "unknown");
   EXPECT_EQ(c.statements[0].classes, kUnknown);
@@ -367,13 +367,13 @@ TEST(ClassifierTest, GrammarRejectedTextIsUnknown) {
 }
 
 TEST(ClassifierTest, OneBadStatementMakesTheWholeTextUnknown) {
-  Classification c = classify_postgres("SELECT 1; DROP TABLE; SELECT 2");
+  Classification c = classify("SELECT 1; DROP TABLE; SELECT 2");
   ASSERT_EQ(c.statements.size(), 1u);
   EXPECT_EQ(c.statements[0].kind, "unknown");
 }
 
 TEST(ClassifierTest, NulByteIsUnknown) {
-  Classification c = classify_postgres(std::string_view("SELECT 1;\0DROP TABLE t", 22));
+  Classification c = classify(std::string_view("SELECT 1;\0DROP TABLE t", 22));
   ASSERT_EQ(c.statements.size(), 1u);
   EXPECT_EQ(c.statements[0].classes, kUnknown);
   EXPECT_FALSE(c.parse_error.empty());
@@ -621,7 +621,7 @@ TEST(ClassifierTest, ExplainAnalyzeOfWritableCteIsAWrite) {
 }
 
 TEST(ClassifierTest, StatementTextIsSlicedFromTheWhole) {
-  Classification c = classify_postgres("  /* a */ SELECT 1 ;  -- tail\n  UPDATE t SET a = 1");
+  Classification c = classify("  /* a */ SELECT 1 ;  -- tail\n  UPDATE t SET a = 1");
   ASSERT_EQ(c.statements.size(), 2u);
   EXPECT_EQ(c.statements[0].text, "/* a */ SELECT 1");
   EXPECT_EQ(c.statements[1].kind, "update");
@@ -724,7 +724,7 @@ TEST(ClassifierTest, DeeplyNestedTreeIsUnknownNotARead) {
   std::string deep = "SELECT ";
   for (int i = 0; i < 2000; ++i) deep += "f(";
   deep += "1" + std::string(2000, ')');
-  Classification c = classify_postgres(deep);
+  Classification c = classify(deep);
   ASSERT_EQ(c.statements.size(), 1u);
   // Too deep for the tree reader: refused as unknown, never taken for a plain read.
   EXPECT_EQ(c.statements[0].classes, kUnknown);
@@ -741,7 +741,7 @@ TEST(ClassifierTest, FunctionAtTheBottomOfANestedTreeIsFound) {
 }
 
 TEST(ClassifierTest, InvalidUtf8NeverCrashes) {
-  Classification c = classify_postgres("SELECT '\xff\xfe'");
+  Classification c = classify("SELECT '\xff\xfe'");
   ASSERT_EQ(c.statements.size(), 1u);
 }
 
@@ -950,7 +950,7 @@ TEST(ClassifierTest, CatalogFunctionsAggregatesAndWindowsStayRead) {
 // The classifier finds names in the generated list by binary search.
 TEST(ClassifierTest, ReadFunctionListIsSortedAndUnique) {
   static constexpr std::string_view kList[] = {
-#include "sql/read_functions.inc"
+#include "sql/postgres/read_functions.inc"
   };
   EXPECT_GT(std::size(kList), 2000u);
   for (std::size_t i = 1; i < std::size(kList); ++i) EXPECT_LT(kList[i - 1], kList[i]) << kList[i];
@@ -1037,4 +1037,4 @@ TEST(ClassifierTest, ColumnLineage) {
   EXPECT_TRUE(has_item(copy.columns_referenced, "email"));
 }
 
-}  // namespace portcullis::sql
+}  // namespace portcullis::sql::postgres

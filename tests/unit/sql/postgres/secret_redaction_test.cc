@@ -1,4 +1,4 @@
-#include "sql/secret_redaction.h"
+#include "sql/postgres/secret_redaction.h"
 
 #include <gtest/gtest.h>
 #include <pg_query.h>
@@ -6,14 +6,14 @@
 #include <string>
 
 #include "sql/classification_cache.h"
-#include "sql/classifier.h"
+#include "sql/postgres/classifier.h"
 
-namespace portcullis::sql {
+namespace portcullis::sql::postgres {
 namespace {
 
 // The only statement of `sql`; fails the test when there is not exactly one.
 Statement one(std::string_view sql) {
-  Classification c = classify_postgres(sql);
+  Classification c = classify(sql);
   EXPECT_EQ(c.statements.size(), 1u) << sql;
   EXPECT_TRUE(c.parse_error.empty()) << sql << ": " << c.parse_error;
   if (c.statements.empty()) return {};
@@ -98,7 +98,7 @@ TEST(SecretRedactionTest, PasswordThatLooksLikeARedactionIsStillRedacted) {
 }
 
 TEST(SecretRedactionTest, NonAsciiTextBeforeTheSecretKeepsOffsetsInBytes) {
-  Classification c = classify_postgres("SELECT 'Grüße ☃'; ALTER ROLE \"Jürgen\" PASSWORD 'pw'");
+  Classification c = classify("SELECT 'Grüße ☃'; ALTER ROLE \"Jürgen\" PASSWORD 'pw'");
   ASSERT_EQ(c.statements.size(), 2u);
   EXPECT_EQ(c.statements[0].redacted_text, "");
   EXPECT_EQ(c.statements[1].redacted_text, "ALTER ROLE \"Jürgen\" PASSWORD '***'");
@@ -107,7 +107,7 @@ TEST(SecretRedactionTest, NonAsciiTextBeforeTheSecretKeepsOffsetsInBytes) {
 // --- multi-statement text ----------------------------------------------------------------
 
 TEST(SecretRedactionTest, EachStatementOfAMultiStatementTextIsRedactedOnItsOwnText) {
-  Classification c = classify_postgres(
+  Classification c = classify(
       "  /* setup */ SELECT 1;\n  CREATE ROLE a PASSWORD 'p1';\tSET x = 1 ; "
       "ALTER ROLE b PASSWORD 'p2' VALID UNTIL 'never';");
   ASSERT_EQ(c.statements.size(), 4u);
@@ -328,7 +328,7 @@ TEST(StatementFingerprintTest, DifferentTablesGiveDifferentFingerprints) {
 }
 
 TEST(StatementFingerprintTest, EachStatementIsFingerprintedOnItsOwnText) {
-  Classification c = classify_postgres("SELECT 1; DELETE FROM t WHERE id = 2; SELECT * FROM u");
+  Classification c = classify("SELECT 1; DELETE FROM t WHERE id = 2; SELECT * FROM u");
   ASSERT_EQ(c.statements.size(), 3u);
   for (const auto& s : c.statements) {
     EXPECT_EQ(s.fingerprint, libpg_query_fingerprint(s.text)) << s.text;
@@ -353,11 +353,11 @@ TEST(StatementFingerprintTest, SecretsDoNotReachTheFingerprint) {
 }
 
 TEST(StatementFingerprintTest, UnparsableTextHasNoFingerprint) {
-  Classification c = classify_postgres("SELEC 1");
+  Classification c = classify("SELEC 1");
   ASSERT_EQ(c.statements.size(), 1u);
   EXPECT_EQ(c.statements[0].fingerprint, "");
   EXPECT_EQ(c.statements[0].redacted_text, "");
 }
 
 }  // namespace
-}  // namespace portcullis::sql
+}  // namespace portcullis::sql::postgres

@@ -15,18 +15,31 @@
 
 #include "common/secret.h"
 
-namespace portcullis::policy {
+namespace portcullis::config {
 
 using Duration = std::chrono::milliseconds;
 
 struct Endpoint {
   std::string host;  // as written: an IPv4/IPv6 literal or a host name
   uint16_t port = 0;
+  int line = 0;  // where it was written; 0 for a default
 };
 
+// The protocols a listener or a connection may name. Which of them this gateway can serve is
+// not the model's business: the front ends built in decide (check_front_ends).
+enum class ConnectionKind { postgres, mysql, ssh, kubernetes };
+
+std::string_view to_string(ConnectionKind kind);
+
 struct ListenConfig {
-  std::optional<Endpoint> postgres;
-  std::optional<Endpoint> http;
+  // One listener per protocol front end, keyed by its name (to_string(ConnectionKind)).
+  std::map<std::string, Endpoint, std::less<>> front_ends;
+  std::optional<Endpoint> http;  // the REST API and /metrics
+
+  const Endpoint* find(std::string_view protocol) const {
+    auto it = front_ends.find(protocol);
+    return it == front_ends.end() ? nullptr : &it->second;
+  }
 };
 
 // Where plain TCP (no TLS) is accepted from clients.
@@ -107,13 +120,25 @@ struct CredentialProfile {
   int line = 0;
 };
 
-struct ConnectionConfig {
-  std::string name;
-  std::string kind;  // "postgres"
+// Where a database connection (postgres, mysql) goes.
+struct DatabaseTarget {
   Endpoint address;
   std::string database;
   BackendTlsMode tls = BackendTlsMode::prefer;
   std::filesystem::path tls_ca_file;  // for verify-full; system roots when empty
+};
+
+// True for the kinds that reach a database server and so have a DatabaseTarget.
+constexpr bool is_database(ConnectionKind kind) {
+  return kind == ConnectionKind::postgres || kind == ConnectionKind::mysql;
+}
+
+struct ConnectionConfig {
+  std::string name;
+  ConnectionKind kind = ConnectionKind::postgres;
+  // Database kinds: address and database are required. ssh and kubernetes: only the address
+  // may be given for now; their own settings come with their front ends.
+  DatabaseTarget target;
   std::map<std::string, CredentialProfile> credentials;
   bool lockdown = false;
   int line = 0;
@@ -300,4 +325,4 @@ struct Config {
 
 using ConfigPtr = std::shared_ptr<const Config>;
 
-}  // namespace portcullis::policy
+}  // namespace portcullis::config

@@ -1,0 +1,142 @@
+// `connections`: the backends callers reach through the gateway, each with its kind, where it
+// is (database kinds), and the credential profiles the gateway logs in with.
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "config/sections.h"
+
+namespace portcullis::config {
+namespace {
+
+constexpr std::array<EnumName<ConnectionKind>, 4> kConnectionKinds{{
+    {"postgres", ConnectionKind::postgres},
+    {"mysql", ConnectionKind::mysql},
+    {"ssh", ConnectionKind::ssh},
+    {"kubernetes", ConnectionKind::kubernetes},
+}};
+constexpr std::array<EnumName<BackendTlsMode>, 4> kBackendTlsModes{{
+    {"disable", BackendTlsMode::disable},
+    {"prefer", BackendTlsMode::prefer},
+    {"require", BackendTlsMode::require},
+    {"verify-full", BackendTlsMode::verify_full},
+}};
+
+CredentialProfile read_credential(Reader& r, const Value& v) {
+  Fields f = r.fields(v, {"user", "password_env", "password_file"});
+  CredentialProfile profile;
+  r.require_name(f, "user", profile.user);
+  const Value* env = f.find("password_env");
+  const Value* file = f.find("password_file");
+  if (env != nullptr && file != nullptr) {
+    r.problem(*file, fmt::format("{}: give password_env or password_file, not both", f.path()));
+    return profile;
+  }
+  if (env != nullptr) {
+    auto secret = r.read_env_secret(*env);
+    if (!secret) return profile;
+    profile.password_env = secret->name;
+    if (secret->value) profile.password = std::move(*secret->value);
+  } else if (file != nullptr) {
+    auto path = r.read_path(*file);
+    if (!path) return profile;
+    profile.password_file = *path;
+    if (auto password = r.read_secret_file(*file, *path)) profile.password = std::move(*password);
+  }
+  return profile;
+}
+
+void read_credentials(Reader& r, const Value& v,
+                      std::map<std::string, CredentialProfile>& profiles) {
+  if (v.node.IsNull()) return;
+  if (!v.node.IsMap()) {
+    r.problem(v, fmt::format("{}: expected a map of credential profiles, got {}", v.path,
+                             kind_of(v.node)));
+    return;
+  }
+  for (const auto& entry : v.node) {
+    const YAML::Node key = entry.first;
+    const YAML::Node value = entry.second;
+    const int key_line = line_of(key) > 0 ? line_of(key) : v.line;
+    if (!key.IsScalar() || key.Scalar().empty()) {
+      r.problem(key_line, fmt::format("{}: profile names must be plain names", v.path));
+      continue;
+    }
+    const std::string name = key.Scalar();
+    if (profiles.contains(name)) {
+      r.problem(key_line, fmt::format("duplicate credential profile \"{}\" in {}", name, v.path));
+      continue;
+    }
+    const int value_line = line_of(value) > 0 ? line_of(value) : key_line;
+    CredentialProfile profile =
+        read_credential(r, Value{value, value_line, fmt::format("{}.{}", v.path, name)});
+    profile.name = name;
+    profile.line = key_line;
+    profiles.emplace(name, std::move(profile));
+  }
+}
+
+// address, database, tls and tls_ca_file: where a database kind connects.
+void read_database_target(Reader& r, const Fields& f, DatabaseTarget& target) {
+  if (const Value* x = f.find("address")) {
+    if (auto e = r.read_endpoint(*x, false)) target.address = *e;
+  } else {
+    r.problem(f.line(), fmt::format("{}: missing required key \"address\"", f.path()));
+  }
+  r.require_name(f, "database", target.database);
+  if (const Value* x = f.find("tls")) {
+    if (auto mode = r.read_enum(*x, kBackendTlsModes)) target.tls = *mode;
+  }
+  if (const Value* x = f.find("tls_ca_file")) {
+    if (auto p = r.read_existing_file(*x)) target.tls_ca_file = *p;
+  }
+}
+
+ConnectionConfig read_connection(Reader& r, const Value& v) {
+  Fields f = r.fields(
+      v, {"name", "kind", "address", "database", "tls", "tls_ca_file", "credentials", "lockdown"});
+  ConnectionConfig c;
+  c.line = f.line();
+  r.require_name(f, "name", c.name);
+  if (const Value* x = f.find("kind")) {
+    if (auto kind = r.read_enum(*x, kConnectionKinds)) c.kind = *kind;
+  }
+  if (is_database(c.kind)) {
+    read_database_target(r, f, c.target);
+  } else {
+    // ssh and kubernetes settings come with their front ends; an address is all they take now.
+    if (const Value* x = f.find("address")) {
+      if (auto e = r.read_endpoint(*x, false)) c.target.address = *e;
+    }
+    for (std::string_view key : {"database", "tls", "tls_ca_file"}) {
+      if (const Value* x = f.find(key)) {
+        r.problem(*x,
+                  fmt::format("{}: {} is only used with kind postgres or mysql", f.path(), key));
+      }
+    }
+  }
+  if (const Value* x = f.find("lockdown")) {
+    if (auto b = r.read_bool(*x)) c.lockdown = *b;
+  }
+  if (const Value* x = f.find("credentials")) read_credentials(r, *x, c.credentials);
+  return c;
+}
+
+}  // namespace
+
+void read_connections(Reader& r, const Value& v, std::vector<ConnectionConfig>& connections) {
+  r.for_each_item(v, [&](const Value& item) {
+    ConnectionConfig c = read_connection(r, item);
+    if (c.name.empty()) return;
+    for (const auto& other : connections) {
+      if (other.name == c.name) {
+        r.problem(item, fmt::format("{}: connection name \"{}\" is already used at line {}",
+                                    item.path, c.name, other.line));
+        return;
+      }
+    }
+    connections.push_back(std::move(c));
+  });
+}
+
+}  // namespace portcullis::config

@@ -1,0 +1,59 @@
+// The readers of the sections of portcullis.yaml, one file each (listen_section.cc, ...), and
+// the parts that access rules and guardrails share. Internal to the loader.
+#pragma once
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "config/loader.h"
+#include "config/reader.h"
+
+namespace portcullis::config {
+
+// Statement classes as the classifier names them (sql::StatementClass), for `allow` and
+// `when.classes`.
+inline constexpr std::array<std::string_view, 8> kStatementClasses{
+    "read", "write", "ddl", "dcl", "admin", "transaction", "session", "unknown"};
+
+// `listen` may be absent: a PostgreSQL listener on loopback is the default.
+void read_listen(Reader& r, const Value* v, ListenConfig& listen);
+// Plain TCP is accepted only on loopback listeners unless the tls section says otherwise.
+void check_listeners(Reader& r, const Config& config, const Value* listen, const Value* tls);
+std::optional<TlsConfig> read_tls(Reader& r, const Value& v);
+void read_limits(Reader& r, const Value& v, LimitsConfig& limits);
+void read_state(Reader& r, const Value* v, std::string& state_url);
+void read_identity(Reader& r, const Value* v, IdentityConfig& identity);
+void read_api(Reader& r, const Value& v, ApiConfig& api);
+void read_connections(Reader& r, const Value& v, std::vector<ConnectionConfig>& connections);
+void read_masking(Reader& r, const Value& v, const MaskingVocabulary& vocabulary,
+                  MaskingConfig& masking);
+
+// Rule names share one namespace (access and guardrails): the journal's `rule` field must
+// name one rule.
+class RuleNames {
+ public:
+  bool claim(Reader& r, const std::string& name, int line, std::string_view path);
+
+ private:
+  std::map<std::string, int> lines_;
+};
+
+WhoConfig read_who(Reader& r, const Value& v);
+ReviewersConfig read_reviewers(Reader& r, const Value& v);
+// Reports a name that is not a connection of `config`.
+const ConnectionConfig* check_connection_name(Reader& r, const Config& config, const Value& item,
+                                              const std::string& name);
+
+// Read after connections and masking, which the rules name.
+void read_access(Reader& r, const Value& v, RuleNames& names, Config& config);
+void read_guardrails(Reader& r, const Value& v, RuleNames& names, Config& config);
+void read_audit(Reader& r, const Value& v, AuditConfig& audit);
+void read_reviews(Reader& r, const Value& v, ReviewsConfig& reviews);
+void read_notifications(Reader& r, const Value& v, NotificationsConfig& notifications);
+
+}  // namespace portcullis::config
