@@ -17,8 +17,8 @@
 #include "api/response.h"
 #include "audit/journal.h"
 #include "common/gateway_metrics.h"
-#include "identity/identity.h"
 #include "gateway/live_sessions.h"
+#include "identity/identity.h"
 #include "review/reviews.h"
 #include "store/state_store.h"
 

@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "config/config.h"
 #include "gateway/context.h"
 #include "net/byte_buffer.h"
 #include "net/stream.h"
 #include "policy/access.h"
-#include "config/config.h"
 #include "proto/postgres/backend_connector.h"
 #include "proto/postgres/encoder.h"
 #include "proto/postgres/message.h"
