@@ -90,6 +90,7 @@ class CommandGate {
 
   // Counts the command for the live-session view; call once per command received.
   void count_command();
+  uint64_t commands() const { return commands_; }
 
   // Decides `command` (protocol and connection are filled in here) under the caller's grant.
   // A command to run is recorded before this returns (`batch`: the protocol's unit of

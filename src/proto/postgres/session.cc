@@ -100,7 +100,7 @@ asio::awaitable<void> Session::run() {
         "event=session_end session={} subject={:?} connection={:?} duration_ms={} commands={} "
         "bytes_from_client={} bytes_to_client={}",
         id_, gate_.identity().subject, gate_.grant().connection->name,
-        std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), commands_,
+        std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), gate_.commands(),
         bytes_from_client_, bytes_to_client_);
   }
 }

@@ -261,7 +261,6 @@ class Session : public gateway::ServedSession, public std::enable_shared_from_th
 
   uint64_t bytes_from_client_ = 0;
   uint64_t bytes_to_client_ = 0;
-  uint64_t commands_ = 0;
 };
 
 }  // namespace portcullis::proto::postgres
