@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "gateway_fixture.h"
+#include "journal_lock.h"
 #include "store/journal_store.h"
 #include "support/child_process.h"
 #include "support/postgres_server.h"
@@ -454,29 +455,6 @@ TEST(AuditCrashTest, StrictJournalHoldsEveryStatementAfterKill9) {
   ASSERT_GT(ran.size(), 100u);
   expect_journal_covers(ran, journal_records(gateway));
 }
-
-// Holds the journal's write lock the way another process would, until released.
-class JournalLock {
- public:
-  explicit JournalLock(const std::filesystem::path& file) {
-    if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open");
-    // The gateway may be committing earlier records right now: wait for it, as a real
-    // competing writer would.
-    sqlite3_busy_timeout(db_, 10000);
-    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
-      throw std::runtime_error(sqlite3_errmsg(db_));
-  }
-  ~JournalLock() { release(); }
-  void release() {
-    if (!db_) return;
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    sqlite3_close(db_);
-    db_ = nullptr;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 TEST(AuditFailClosedTest, NothingRunsWhileTheJournalCannotBeWritten) {
   PostgresServer postgres(logging_postgres());

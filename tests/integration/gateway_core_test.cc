@@ -22,6 +22,7 @@
 #include "identity/authenticator.h"
 #include "identity/gateway_token.h"
 #include "identity/signing_key.h"
+#include "journal_lock.h"
 #include "net/io_threads.h"
 #include "review/reviews.h"
 #include "store/journal_store.h"
@@ -86,24 +87,6 @@ class LineClient {
  private:
   int fd_ = -1;
   std::string buffer_;
-};
-
-// Holds the journal's write lock the way another process would, until released.
-class JournalLock {
- public:
-  explicit JournalLock(const std::filesystem::path& file) {
-    if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open");
-    sqlite3_busy_timeout(db_, 10000);
-    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
-      throw std::runtime_error(sqlite3_errmsg(db_));
-  }
-  ~JournalLock() {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    sqlite3_close(db_);
-  }
-
- private:
-  sqlite3* db_ = nullptr;
 };
 
 class GatewayCoreTest : public ::testing::Test {

@@ -251,14 +251,11 @@ asio::awaitable<void> Session::pump_backend_to_client() {
           Severity::fatal));
       co_return;
     }
-    in.consume(pos);
-    if (whole_message_needed > 0 && !in.reserve_message(whole_message_needed)) {
+    if (!settle_relay_buffer(in, pos, whole_message_needed)) {
       spdlog::warn("event=buffer_budget_exhausted session={} bytes={}", id_, whole_message_needed);
       co_await write_to_client(buffer_budget_exhausted(whole_message_needed));
       co_return;
     }
-    // A large message's memory goes back as soon as it has been relayed.
-    if (in.capacity() > kRelayBufferSize) in.release();
     if (!look_up.empty()) {
       // The snapshot the target points into stays alive while the lookup runs.
       const auto context = gate_.context_ptr();

@@ -176,14 +176,11 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       }
       held_describe_.clear();
     }
-    in.consume(pos);
-    if (whole_message_needed > 0 && !in.reserve_message(whole_message_needed)) {
+    if (!settle_relay_buffer(in, pos, whole_message_needed)) {
       spdlog::warn("event=buffer_budget_exhausted session={} bytes={}", id_, whole_message_needed);
       co_await write_to_client(buffer_budget_exhausted(whole_message_needed));
       co_return;
     }
-    // A large message's memory goes back as soon as it has been relayed.
-    if (in.capacity() > kRelayBufferSize) in.release();
     if (!sync_points_.empty() && sync_points_.front().synthetic) {
       std::string out;
       drain_synthetic(out);

@@ -190,6 +190,17 @@ struct Passthrough {
   }
 };
 
+// After a batch is relayed: drops the bytes handled, makes room for the whole message the
+// next batch needs (false: the shared buffer budget cannot hold it now), and gives a large
+// message's memory back as soon as it has been relayed.
+inline bool settle_relay_buffer(net::ByteBuffer& in, std::size_t handled,
+                                std::size_t whole_message_needed) {
+  in.consume(handled);
+  if (whole_message_needed > 0 && !in.reserve_message(whole_message_needed)) return false;
+  if (in.capacity() > kRelayBufferSize) in.release();
+  return true;
+}
+
 // Reads what `stream` has into `in`. An idle connection holds no buffer: with nothing
 // buffered and the socket emptied by the last read (`drained`, kept from read to read), it
 // waits until the socket is readable before taking memory. Returns the bytes added to `in`
