@@ -28,6 +28,9 @@ inline constexpr std::string_view kEventResult = "result";
 inline constexpr std::string_view kEventReview = "review";
 // A state-changing REST API request (kill, revoke, ...).
 inline constexpr std::string_view kEventApi = "api";
+// Written by the journal itself when it starts after a torn tail: `error` says what could not
+// be read and where its bytes were kept.
+inline constexpr std::string_view kEventRecovery = "recovery";
 
 // Masked result rows kept with a statement's outcome, up to the `record_results` caps.
 struct ResultRows {

@@ -1,31 +1,146 @@
-// The journal's writer thread: group commit, hash chain, checkpoints, failure and recovery.
+// The journal's writer thread: group commit into segment files, hash chain, checkpoints,
+// failure and recovery; what it finds at start.
 #include "audit/journal.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <utility>
 
 #include "audit/checkpoint.h"
+#include "audit/segment_format.h"
 
 namespace portcullis::audit {
+namespace {
 
-Result<std::unique_ptr<Journal>> Journal::start(std::unique_ptr<store::JournalStore> store,
+std::int64_t seq_of(const Record& record) {
+  std::int64_t seq = 0;
+  if (const auto& text = record[Field::seq])
+    std::from_chars(text->data(), text->data() + text->size(), seq);
+  return seq;
+}
+
+// The hash of record `seq` in the segments, or empty when they do not hold it.
+Result<std::string> segment_hash(const std::filesystem::path& dir, std::int64_t seq) {
+  std::string hash;
+  SegmentVisitor visitor;
+  visitor.on_record = [&](const store::JournalEntry& entry) {
+    if (seq_of(entry.record) == seq) hash = entry.record.hash;
+    return false;
+  };
+  auto read = read_segments(dir, seq, visitor);
+  if (!read) return read.error();
+  return hash;
+}
+
+constexpr std::size_t kMoveChunk = 4u << 20;
+
+}  // namespace
+
+Result<std::unique_ptr<Journal>> Journal::start(std::unique_ptr<store::JournalStore> index,
                                                 identity::SigningKey key, JournalOptions options) {
-  auto checkpoints = store->checkpoints();
-  if (!checkpoints) return checkpoints.error();
-  std::unique_ptr<Journal> journal(
-      new Journal(std::move(store), std::move(key), std::move(options)));
-  if (!checkpoints->empty()) journal->last_checkpoint_seq_ = checkpoints->back().seq;
-  auto tail = journal->store_->tail();
-  if (!tail) return tail.error();
-  journal->stats_.last_seq = tail->seq;
-  journal->writer_ = std::thread([j = journal.get()] { j->run(); });
+  if (options.dir.empty()) return make_error("audit journal: no folder for its segment files");
+  std::error_code ec;
+  const bool new_folder = !std::filesystem::exists(options.dir, ec);
+  SegmentStart found;
+  auto writer = SegmentWriter::open({options.dir, options.segment_size}, found);
+  if (!writer) return writer.error();
+  std::unique_ptr<Journal> journal(new Journal(std::move(key), std::move(options)));
+  const auto& dir = journal->options_.dir;
+  journal->writer_ = std::move(*writer);
+  journal->last_seq_ = found.last_seq;
+  journal->last_hash_ = found.last_hash;
+  journal->last_checkpoint_seq_ = found.last_checkpoint_seq;
+  if (index) {
+    auto tail = index->tail();
+    if (!tail) return tail.error();
+    if (new_folder && found.last_seq == 0 && tail->seq > 0) {
+      if (auto r = journal->move_from_index(*index); !r) return r.error();
+    } else if (tail->seq > found.last_seq) {
+      return make_error(fmt::format(
+          "audit journal: the segments in {} end at seq {}, but the index in the state store "
+          "holds records up to seq {}: records {} to {} are missing from the segments; nothing "
+          "is written after a shorter history: see docs/audit.md#when-the-journal-is-damaged",
+          dir.string(), found.last_seq, tail->seq, found.last_seq + 1, tail->seq));
+    } else if (tail->seq > 0) {
+      auto hash = segment_hash(dir, tail->seq);
+      if (!hash) return hash.error();
+      if (*hash != tail->hash)
+        return make_error(fmt::format(
+            "audit journal: record {} in the segments in {} is not the record the index holds: "
+            "the journal was rewritten; see docs/audit.md#when-the-journal-is-damaged",
+            tail->seq, dir.string()));
+    }
+    journal->index_ = std::make_unique<JournalIndex>(
+        std::move(index), JournalIndex::Options{.dir = dir}, journal->last_seq_);
+  }
+  journal->stats_.last_seq = journal->last_seq_;
+  if (found.torn) {
+    // Said, not dropped: the first record after the break names what could not be read.
+    const TornTail& torn = *found.torn;
+    Event recovery;
+    recovery.event = std::string(kEventRecovery);
+    recovery.id = fmt::format("recovery.{}", journal->last_seq_ + 1);
+    recovery.time = std::chrono::system_clock::now();
+    recovery.error = fmt::format(
+        "the journal ended in {} bytes at offset {} of {} that are not whole records, after seq "
+        "{}: a group write cut short (a crash or power loss), or damage; they were never "
+        "confirmed as written (in strict mode, no statement among them ran); kept in {}",
+        torn.bytes, torn.offset, torn.segment.filename().string(), torn.after_seq,
+        found.torn_copy.filename().string());
+    spdlog::error("event=audit_recovered {}", recovery.error);
+    std::vector<Pending> batch;
+    batch.emplace_back(std::move(recovery), Completion{}, std::chrono::steady_clock::now());
+    if (auto r = journal->commit(batch, true); !r) return r.error();
+  } else if (auto r = journal->pin_end(); !r) {
+    // A restart after a crash pins the end it found before writing after it.
+    return r.error();
+  }
+  journal->writer_thread_ = std::thread([j = journal.get()] { j->run(); });
   return journal;
 }
 
-Journal::Journal(std::unique_ptr<store::JournalStore> store, identity::SigningKey key,
-                 JournalOptions options)
-    : store_(std::move(store)), key_(std::move(key)), options_(std::move(options)) {}
+Result<void> Journal::move_from_index(store::JournalStore& index) {
+  auto checkpoints = index.checkpoints();
+  if (!checkpoints) return checkpoints.error();
+  std::size_t next_checkpoint = 0;
+  std::int64_t first_seq = 0;
+  std::int64_t moved = 0;
+  Result<void> written;
+  auto flush = [&]() -> bool {
+    if (frames_.empty()) return true;
+    written = writer_->append(frames_, first_seq);
+    frames_.clear();
+    first_seq = 0;
+    return static_cast<bool>(written);
+  };
+  auto scanned = index.scan(1, [&](const store::JournalEntry& entry) {
+    const std::int64_t seq = seq_of(entry.record);
+    if (first_seq == 0) first_seq = seq;
+    segment::append_record_frame(entry, frames_);
+    while (next_checkpoint < checkpoints->size() && (*checkpoints)[next_checkpoint].seq <= seq) {
+      segment::append_checkpoint_frame((*checkpoints)[next_checkpoint], frames_);
+      last_checkpoint_seq_ = (*checkpoints)[next_checkpoint].seq;
+      ++next_checkpoint;
+    }
+    last_seq_ = seq;
+    last_hash_ = entry.record.hash;
+    ++moved;
+    return frames_.size() < kMoveChunk || flush();
+  });
+  if (!scanned) return scanned.error();
+  if (!written || !flush()) return written;
+  writer_->write_head({last_seq_, last_hash_});
+  spdlog::info(
+      "event=audit_moved records={} dir={} (the journal now lives in segment files; the state "
+      "store keeps its index)",
+      moved, options_.dir.string());
+  return {};
+}
+
+Journal::Journal(identity::SigningKey key, JournalOptions options)
+    : key_(std::move(key)), options_(std::move(options)) {}
 
 Journal::~Journal() {
   close();
@@ -34,8 +149,16 @@ Journal::~Journal() {
 void Journal::append(Event&& event, Completion on_commit) {
   bool wake = false;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     const bool waited = static_cast<bool>(on_commit);
+    if (queued_ >= options_.outage_limit && !healthy_.load(std::memory_order_acquire)) {
+      // Memory is bounded: past the limit events are counted, and the count is recorded when
+      // the journal can be written again.
+      if (lost_while_unavailable_++ == 0) lost_since_ = event.time;
+      lock.unlock();
+      if (on_commit) on_commit(false);
+      return;
+    }
     if (queue_.empty() || queue_.back().size() >= options_.max_batch) {
       queue_.push_back(std::move(spare_));
       spare_ = {};
@@ -62,17 +185,28 @@ JournalStats Journal::stats() const {
   std::lock_guard lock(mutex_);
   JournalStats stats = stats_;
   stats.queued = queued_;
+  if (index_) stats.indexed_seq = index_->indexed_seq();
   return stats;
 }
 
 void Journal::close() {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ && !writer_.joinable()) return;
+    if (stopping_ && !writer_thread_.joinable()) return;
     stopping_ = true;
   }
   wake_.notify_one();
-  if (writer_.joinable()) writer_.join();
+  if (writer_thread_.joinable()) writer_thread_.join();
+  if (index_) index_->close();
+}
+
+bool Journal::wait_indexed(std::chrono::milliseconds timeout) {
+  std::int64_t last;
+  {
+    std::lock_guard lock(mutex_);
+    last = stats_.last_seq;
+  }
+  return !index_ || index_->wait_indexed(last, timeout);
 }
 
 void Journal::set_unhealthy(const Error& error) {
@@ -105,10 +239,11 @@ void Journal::run() {
         continue;
       }
       lock.unlock();
-      auto probed = store_->probe();
+      auto probed = writer_->probe();
       if (probed) {
         healthy_.store(true, std::memory_order_release);
         spdlog::info("event=audit_available (the journal takes writes again)");
+        record_loss();
       }
       lock.lock();
       if (!probed) last_error_ = probed.error().message;
@@ -122,8 +257,10 @@ void Journal::run() {
           std::vector<Pending> refused;
           for (auto& segment : queue_) {
             std::vector<Pending> others;
-            for (auto& pending : segment)
+            for (auto& pending : segment) {
+              if (pending.on_commit) forget(pending.event.id);
               (pending.on_commit ? refused : others).push_back(std::move(pending));
+            }
             segment = std::move(others);
           }
           std::erase_if(queue_, [](const auto& segment) { return segment.empty(); });
@@ -157,8 +294,10 @@ void Journal::run() {
 
     auto committed = commit(batch);
     if (committed) {
-      if (!healthy_.exchange(true, std::memory_order_acq_rel))
+      if (!healthy_.exchange(true, std::memory_order_acq_rel)) {
         spdlog::info("event=audit_available (the journal takes writes again)");
+        record_loss();
+      }
       for (auto& pending : batch)
         if (pending.on_commit) pending.on_commit(true);
       batch.clear();
@@ -173,6 +312,7 @@ void Journal::run() {
     std::vector<Pending> kept;
     for (auto& pending : batch) {
       if (pending.on_commit) {
+        forget(pending.event.id);
         pending.on_commit(false);
       } else {
         kept.push_back(std::move(pending));
@@ -195,76 +335,101 @@ void Journal::run() {
     next_try = std::chrono::steady_clock::now() + options_.retry_interval;
   }
   lock.unlock();
-  if (auto r = final_checkpoint(); !r)
+  if (auto r = pin_end(); !r)
     spdlog::error("event=audit_checkpoint_failed error=\"{}\"", r.error().message);
 }
 
-Result<void> Journal::commit(std::vector<Pending>& batch) {
-  // Encoded before the store's transaction starts (its write lock is held for less), in place.
-  std::vector<store::JournalEntry> encoded(batch.size());
-  for (std::size_t i = 0; i < batch.size(); ++i) encode_event(batch[i].event, encoded[i]);
-  int64_t last_seq = 0;
-  int64_t checkpoint_seq = 0;
-  bool built = false;
-  auto written = store_->append([&](const store::JournalTail& tail) -> Result<store::JournalBatch> {
-    store::JournalBatch out;
-    // The whole vector, not each entry: build runs once per append, and a failed transaction
-    // encodes the events again on its next try.
-    if (std::exchange(built, true)) return make_error("the journal store built a batch twice");
-    out.entries = std::move(encoded);
-    const std::string* prev = tail.seq == 0 ? &kGenesisHash : &tail.hash;
-    int64_t seq = tail.seq;
-    checkpoint_seq = 0;
-    for (auto& entry : out.entries) {
-      ++seq;
-      entry.record[Field::seq] = std::to_string(seq);
-      if (!options_.instance.empty()) entry.record[Field::instance] = options_.instance;
-      entry.record.prev_hash = *prev;
-      entry.record.hash = hasher_.hash(entry.record);
-      prev = &entry.record.hash;
-      if (options_.checkpoint_every > 0 &&
-          static_cast<std::uint64_t>(seq) % options_.checkpoint_every == 0) {
-        Checkpoint checkpoint{seq,
-                              entry.record.hash,
-                              format_time(std::chrono::system_clock::now()),
-                              options_.instance,
-                              {},
-                              {}};
-        if (auto r = sign_checkpoint(checkpoint, key_); !r) return r.error();
-        out.checkpoints.push_back(std::move(checkpoint));
-        checkpoint_seq = seq;
-      }
+void Journal::forget(const std::string& id) {
+  if (forgotten_.size() >= kMaxForgotten) forgotten_.clear();
+  forgotten_.insert(id);
+}
+
+void Journal::record_loss() {
+  std::uint64_t lost;
+  TimePoint since;
+  {
+    std::lock_guard lock(mutex_);
+    lost = std::exchange(lost_while_unavailable_, 0);
+    since = lost_since_;
+  }
+  if (lost == 0) return;
+  Event loss;
+  loss.event = std::string(kEventRecovery);
+  loss.time = std::chrono::system_clock::now();
+  loss.id = fmt::format("recovery.lost.{}", format_time(loss.time));
+  loss.error = fmt::format(
+      "the journal could not be written from {} on; {} events beyond the {} kept in memory "
+      "meanwhile were not recorded",
+      format_time(since), lost, options_.outage_limit);
+  spdlog::error("event=audit_lost {}", loss.error);
+  append(std::move(loss));
+}
+
+Result<void> Journal::commit(std::vector<Pending>& batch, bool pin) {
+  if (!forgotten_.empty()) {
+    // The outcome of a statement whose record was dropped (its command never ran) would name
+    // a record the journal does not hold.
+    std::erase_if(batch, [&](const Pending& pending) {
+      return pending.event.event == kEventResult && forgotten_.erase(pending.event.statement) > 0;
+    });
+  }
+  // Encoded, chained and framed in place; the entries go on to the index once written.
+  std::vector<store::JournalEntry> entries(batch.size());
+  std::vector<store::JournalCheckpoint> checkpoints;
+  frames_.clear();
+  std::int64_t seq = last_seq_;
+  const std::string* prev = last_seq_ == 0 ? &kGenesisHash : &last_hash_;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& entry = entries[i];
+    encode_event(batch[i].event, entry);
+    ++seq;
+    entry.record[Field::seq] = std::to_string(seq);
+    if (!options_.instance.empty()) entry.record[Field::instance] = options_.instance;
+    entry.record.prev_hash = *prev;
+    entry.record.hash = hasher_.hash(entry.record);
+    prev = &entry.record.hash;
+    segment::append_record_frame(entry, frames_);
+    const bool every = options_.checkpoint_every > 0 &&
+                       static_cast<std::uint64_t>(seq) % options_.checkpoint_every == 0;
+    if (every || (pin && i + 1 == batch.size())) {
+      Checkpoint checkpoint{seq,
+                            entry.record.hash,
+                            format_time(std::chrono::system_clock::now()),
+                            options_.instance,
+                            {},
+                            {}};
+      if (auto r = sign_checkpoint(checkpoint, key_); !r) return r.error();
+      segment::append_checkpoint_frame(checkpoint, frames_);
+      checkpoints.push_back(std::move(checkpoint));
     }
-    last_seq = seq;
-    return out;
-  });
-  if (!written) return written;
+  }
+  if (entries.empty()) return {};
+  if (auto r = writer_->append(frames_, last_seq_ + 1); !r) return r;
+  last_seq_ = seq;
+  last_hash_ = entries.back().record.hash;
+  writer_->write_head({last_seq_, last_hash_});
+  const std::int64_t checkpoint_seq = checkpoints.empty() ? 0 : checkpoints.back().seq;
+  if (index_) index_->add(std::move(entries), std::move(checkpoints));
   std::lock_guard lock(mutex_);
   stats_.events += batch.size();
   ++stats_.commits;
-  stats_.last_seq = last_seq;
+  stats_.last_seq = seq;
   if (checkpoint_seq > 0) last_checkpoint_seq_ = checkpoint_seq;
   return {};
 }
 
-Result<void> Journal::final_checkpoint() {
-  int64_t signed_seq = 0;
-  auto written = store_->append([&](const store::JournalTail& tail) -> Result<store::JournalBatch> {
-    store::JournalBatch out;
-    if (tail.seq == 0 || tail.seq == last_checkpoint_seq_) return out;
-    Checkpoint checkpoint{
-        tail.seq,          tail.hash, format_time(std::chrono::system_clock::now()),
-        options_.instance, {},        {}};
-    if (auto r = sign_checkpoint(checkpoint, key_); !r) return r.error();
-    out.checkpoints.push_back(std::move(checkpoint));
-    signed_seq = tail.seq;
-    return out;
-  });
-  if (!written) return written;
-  if (signed_seq > 0) {
-    std::lock_guard lock(mutex_);
-    last_checkpoint_seq_ = signed_seq;
-  }
+Result<void> Journal::pin_end() {
+  if (last_seq_ == 0 || last_checkpoint_seq_ >= last_seq_) return {};
+  Checkpoint checkpoint{
+      last_seq_,         last_hash_, format_time(std::chrono::system_clock::now()),
+      options_.instance, {},         {}};
+  if (auto r = sign_checkpoint(checkpoint, key_); !r) return r.error();
+  frames_.clear();
+  segment::append_checkpoint_frame(checkpoint, frames_);
+  if (auto r = writer_->append(frames_, last_seq_ + 1); !r) return r;
+  if (index_) index_->add({}, {checkpoint});
+  std::lock_guard lock(mutex_);
+  last_checkpoint_seq_ = last_seq_;
   return {};
 }
 

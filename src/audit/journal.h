@@ -1,8 +1,10 @@
 // The audit journal: sessions hand it events; one writer thread chains them (seq, prev_hash,
-// hash), commits them in groups — one fsync for every event that arrived while the last
-// commit was syncing — and signs a checkpoint every `checkpoint_every` records and at close.
-// When the store fails the journal reports itself unhealthy, keeps what it must not lose, and
-// probes the store until it takes writes again.
+// hash), appends them to segment files in groups — one write and one fdatasync for every
+// event that arrived while the last group was syncing — and signs a checkpoint every
+// `checkpoint_every` records, at start when the end is not pinned, and at close. Committed
+// records go on to the searchable index (journal_index.h) off the commit path. When the
+// segments cannot be written the journal reports itself unhealthy, keeps what it must not
+// lose, and probes until they take writes again.
 #pragma once
 
 #include <atomic>
@@ -10,21 +12,27 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "audit/event.h"
+#include "audit/journal_index.h"
+#include "audit/segment_writer.h"
 #include "identity/signing_key.h"
 #include "store/journal_store.h"
 
 namespace portcullis::audit {
 
 struct JournalOptions {
+  std::filesystem::path dir;  // the segment files (audit.journal_dir)
+  std::uint64_t segment_size = 64ull << 20;
   std::string instance;  // names this gateway in every record and checkpoint
   std::uint64_t checkpoint_every = 1000;
   // Events nobody waits for are committed within this delay (audit.durability: batched).
@@ -33,16 +41,20 @@ struct JournalOptions {
   std::size_t max_batch = 1024;
   // Queued events beyond which appenders are told to wait for their commit (back-pressure).
   std::size_t backlog_limit = 8192;
-  // How often a failed store is tried again.
+  // How often failed segments are tried again.
   std::chrono::milliseconds retry_interval{250};
+  // Events kept in memory while the segments cannot be written; those beyond are counted and
+  // the count recorded once they can.
+  std::size_t outage_limit = 100000;
 };
 
 struct JournalStats {
   std::uint64_t events = 0;    // records committed
-  std::uint64_t commits = 0;   // transactions committed (each one fsync of the WAL)
-  std::uint64_t failures = 0;  // transactions that failed
+  std::uint64_t commits = 0;   // groups committed (each one write and one fdatasync)
+  std::uint64_t failures = 0;  // groups that failed
   std::int64_t last_seq = 0;
-  std::size_t queued = 0;  // events handed over and not yet committed
+  std::int64_t indexed_seq = 0;  // the searchable index has the records up to here
+  std::size_t queued = 0;        // events handed over and not yet committed
 };
 
 class Journal {
@@ -51,8 +63,12 @@ class Journal {
   // store failed (false). Must not block.
   using Completion = std::function<void(bool committed)>;
 
-  // Reads the journal's tail and starts the writer thread.
-  static Result<std::unique_ptr<Journal>> start(std::unique_ptr<store::JournalStore> store,
+  // Opens the segments in options.dir (see SegmentWriter::open for what it refuses), checks
+  // `index` (the state store's audit tables; may be null) against them, and starts the
+  // writer thread. A torn tail set aside at open is recorded as the first event (`recovery`),
+  // and an end not pinned by a checkpoint is pinned before anything else is written. A
+  // journal still kept in the index alone (before segment files) is moved into segments.
+  static Result<std::unique_ptr<Journal>> start(std::unique_ptr<store::JournalStore> index,
                                                 identity::SigningKey key, JournalOptions options);
   ~Journal();
   Journal(const Journal&) = delete;
@@ -72,7 +88,9 @@ class Journal {
   bool backlogged() const {
     return backlog_.load(std::memory_order_relaxed) >= options_.backlog_limit;
   }
-  // Why the store failed last (no secrets: SQLite's message and the file's name).
+  // Waits until the searchable index holds every record committed so far (tests, shutdown).
+  bool wait_indexed(std::chrono::milliseconds timeout);
+  // Why the segments failed last (no secrets: the file's name and the system's message).
   std::string last_error() const;
   JournalStats stats() const;
 
@@ -89,18 +107,32 @@ class Journal {
     std::chrono::steady_clock::time_point queued;
   };
 
-  Journal(std::unique_ptr<store::JournalStore> store, identity::SigningKey key,
-          JournalOptions options);
+  Journal(identity::SigningKey key, JournalOptions options);
   void run();
-  // Writes `batch` in one transaction; checkpoints as `checkpoint_every` says.
-  Result<void> commit(std::vector<Pending>& batch);
-  Result<void> final_checkpoint();
+  // Writes `batch` as one group; checkpoints as `checkpoint_every` says, and `pin` signs the
+  // last record of the group whatever its seq.
+  Result<void> commit(std::vector<Pending>& batch, bool pin = false);
+  // A checkpoint of the last record, alone, when it is not pinned yet.
+  Result<void> pin_end();
+  // Copies a journal kept in the state store alone (before segment files) into segments.
+  Result<void> move_from_index(store::JournalStore& index);
   void set_unhealthy(const Error& error);
+  // A waited event was dropped: its result, if one comes, is dropped too.
+  void forget(const std::string& id);
+  // After an outage: a `recovery` record of the events not kept.
+  void record_loss();
 
-  std::unique_ptr<store::JournalStore> store_;
+  std::unique_ptr<SegmentWriter> writer_;
+  std::unique_ptr<JournalIndex> index_;
   identity::SigningKey key_;
   JournalOptions options_;
   RecordHasher hasher_;  // the writer thread's
+  // The writer thread's: the end of the chain, and one group's frames and entries.
+  std::int64_t last_seq_ = 0;
+  std::string last_hash_;
+  std::string frames_;
+  std::unordered_set<std::string> forgotten_;  // ids of dropped statement records
+  static constexpr std::size_t kMaxForgotten = 1 << 16;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -117,10 +149,12 @@ class Journal {
   std::string last_error_;
   JournalStats stats_;
   std::int64_t last_checkpoint_seq_ = 0;
+  std::uint64_t lost_while_unavailable_ = 0;
+  TimePoint lost_since_;
 
   std::atomic<bool> healthy_{true};
   std::atomic<std::size_t> backlog_{0};
-  std::thread writer_;
+  std::thread writer_thread_;
 };
 
 }  // namespace portcullis::audit

@@ -6,12 +6,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 #include <optional>
+#include <thread>
 
+#include "audit/event.h"
 #include "audit/record.h"
+#include "audit/segment_journal.h"
 
 namespace portcullis::audit {
 namespace {
@@ -80,6 +84,9 @@ class Verifier {
                                     *seq, *seq - 1, *seq - 1));
     }
     if (!check_results(entry, *seq)) return false;
+    if (record[Field::event] == kEventRecovery)
+      report_.recoveries.push_back(
+          fmt::format("seq {}: {}", *seq, record[Field::error].value_or("")));
     while (next_pin_ < pins_.size() && pins_[next_pin_].checkpoint->seq <= *seq) {
       if (!check_pin(pins_[next_pin_], record)) return false;
       ++next_pin_;
@@ -205,6 +212,61 @@ Result<VerifyReport> verify_journal(store::JournalStore& store, EVP_PKEY* public
   return std::move(verifier).report();
 }
 
+Result<VerifyReport> verify_segments(const std::filesystem::path& dir, EVP_PKEY* public_key,
+                                     const std::vector<Checkpoint>& external,
+                                     std::int64_t index_seq) {
+  // The head first: a gateway writing meanwhile only moves the segments past it.
+  auto head = read_head(dir);
+  SegmentJournal segments(dir);
+  auto verified = verify_journal(segments, public_key, external);
+  // A group being written while it is read can look torn: a second look tells.
+  if (verified && verified->ok && segments.last_read().torn) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    verified = verify_journal(segments, public_key, external);
+  }
+  if (!verified) return verified;
+  VerifyReport& report = *verified;
+  if (!report.ok) return verified;
+  auto fail = [&](std::int64_t seq, std::string message) {
+    report.ok = false;
+    report.first_bad_seq = seq;
+    report.message = std::move(message);
+    return std::move(verified);
+  };
+  const SegmentReadEnd& end = segments.last_read();
+  if (end.damage)
+    return fail(end.damage->after_seq + 1,
+                fmt::format("{} is damaged at offset {}: {}; the records after seq {} cannot be "
+                            "read",
+                            end.damage->segment.filename().string(), end.damage->offset,
+                            end.damage->why, end.damage->after_seq));
+  if (!head) return fail(report.last_seq + 1, head.error().message);
+  if (*head && (*head)->seq > report.last_seq)
+    return fail(report.last_seq + 1,
+                fmt::format("the journal ends at seq {}, but its head file says it reached seq "
+                            "{}: records {} to {} were removed",
+                            report.last_seq, (*head)->seq, report.last_seq + 1, (*head)->seq));
+  if (index_seq > report.last_seq)
+    return fail(report.last_seq + 1,
+                fmt::format("the journal ends at seq {}, but the index in the state store holds "
+                            "records up to seq {}: records {} to {} were removed",
+                            report.last_seq, index_seq, report.last_seq + 1, index_seq));
+  if (end.torn)
+    return fail(
+        end.torn->after_seq + 1,
+        fmt::format("the journal ends in {} bytes at offset {} of {} that are not whole "
+                    "records (a write cut short by a crash, or damage); the gateway sets "
+                    "them aside and records it when it next starts",
+                    end.torn->bytes, end.torn->offset, end.torn->segment.filename().string()));
+  if (*head && (*head)->seq == report.last_seq && report.last_seq > 0 &&
+      end.last_hash != (*head)->hash)
+    return fail(report.last_seq,
+                fmt::format("record {} is not the record the journal wrote last (its head file "
+                            "holds another hash): the end of the journal was rewritten",
+                            report.last_seq));
+  return verified;
+}
+
 std::string verify_report_to_json(const VerifyReport& report) {
   boost::json::object object;
   object["ok"] = report.ok;
@@ -214,6 +276,11 @@ std::string verify_report_to_json(const VerifyReport& report) {
   object["last_seq"] = report.last_seq;
   object["last_checkpoint_seq"] = report.last_checkpoint_seq;
   object["unanchored_records"] = report.unanchored_records;
+  if (!report.recoveries.empty()) {
+    boost::json::array recoveries;
+    for (const auto& recovery : report.recoveries) recoveries.emplace_back(recovery);
+    object["recoveries"] = std::move(recoveries);
+  }
   if (!report.ok) {
     object["first_bad_seq"] = report.first_bad_seq;
     object["message"] = report.message;

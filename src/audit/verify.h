@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct VerifyReport {
   std::int64_t unanchored_records = 0;
   std::int64_t first_bad_seq = 0;  // 0 when ok
   std::string message;             // why, when not ok
+  // `recovery` records: where the journal restarted after a torn tail, and what it lost
+  // ("seq N: ..."). Not failures, but every one is shown.
+  std::vector<std::string> recoveries;
 };
 
 // Checks the whole journal in `store` and its checkpoints with the gateway's public key
@@ -39,6 +43,15 @@ struct VerifyReport {
 // a report with ok false.
 Result<VerifyReport> verify_journal(store::JournalStore& store, EVP_PKEY* public_key,
                                     const std::vector<Checkpoint>& external = {});
+
+// The journal of record: the segment files in `dir`, checked as verify_journal does, then
+// what lies past their last record (a torn tail or damage fails), the head file (a journal
+// that ends before the seq it names, or at another record, was cut back or rewritten), and
+// `index_seq`, the last seq the state store's index holds (0: not known), which the segments
+// must reach.
+Result<VerifyReport> verify_segments(const std::filesystem::path& dir, EVP_PKEY* public_key,
+                                     const std::vector<Checkpoint>& external = {},
+                                     std::int64_t index_seq = 0);
 
 // The report as one JSON object (the fields above; first_bad_seq and message only when not ok).
 std::string verify_report_to_json(const VerifyReport& report);

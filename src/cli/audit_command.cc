@@ -143,10 +143,14 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
     external = std::move(*read);
   }
   const config::ConfigPtr config = load_config_or_exit(options);
-  auto journal = open_journal(*config);
+  // The index is read for its last seq only: the segments are the journal checked.
+  auto index = open_journal(*config);
+  auto index_tail = index->tail();
+  if (!index_tail) fail(1, index_tail.error().message);
   auto key = identity::load_signing_key(config->identity.signing_key_file, false);
   if (!key) fail(1, key.error().message);
-  auto report = audit::verify_journal(*journal, key->pkey(), external);
+  auto report =
+      audit::verify_segments(config->audit.journal_dir, key->pkey(), external, index_tail->seq);
   if (!report) fail(1, report.error().message);
   if (args.json) fmt::print("{}\n", audit::verify_report_to_json(*report));
   if (!report->ok) {
@@ -156,6 +160,8 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
     throw CommandExit{1};
   }
   if (args.json) return;
+  for (const auto& recovery : report->recoveries)
+    fmt::print("warning: the journal restarted after a torn tail at {}\n", recovery);
   std::string checked = fmt::format("{} signed checkpoint{}", report->checkpoints_checked,
                                     report->checkpoints_checked == 1 ? "" : "s");
   if (!args.checkpoints_file.empty())

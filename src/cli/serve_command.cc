@@ -65,6 +65,8 @@ Result<std::shared_ptr<audit::Journal>> open_journal(const config::Config& confi
   auto store = store::open_journal_store(config.state_url, {});
   if (!store) return store.error();
   audit::JournalOptions options;
+  options.dir = config.audit.journal_dir;
+  options.segment_size = config.audit.segment_size;
   options.checkpoint_every = config.audit.checkpoint_every;
   char host[256] = {};
   gethostname(host, sizeof host - 1);
@@ -138,6 +140,13 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     std::cerr << "portcullis: cannot open the audit journal: " << journal.error().message << "\n";
     return 1;
   }
+  // Exporters follow the index: it holds everything the segments do before they start (a
+  // rebuilt index takes a while; a file ahead of a lagging index would be refused).
+  if (!config->audit.exporters.empty() && !(*journal)->wait_indexed(std::chrono::minutes(30))) {
+    std::cerr << "portcullis: the audit index did not catch up with the journal in 30 minutes; "
+                 "the exporters cannot start\n";
+    return 1;
+  }
   auto exporters = start_exporters(*config);
   if (!exporters) {
     std::cerr << "portcullis: " << exporters.error().message << "\n";
@@ -179,6 +188,9 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit reached shows as a failed write the journal answers by refusing
+  // commands until it can write again, not as the process killed.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   net::IoThreads threads(options.threads);
   // The front ends the configuration listens for, from the table of src/proto/front_ends.cc.

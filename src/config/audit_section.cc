@@ -12,10 +12,36 @@ constexpr std::array<EnumName<AuditDurability>, 2> kAuditDurabilities{{
     {"batched", AuditDurability::batched},
 }};
 
+constexpr std::size_t kMinSegmentSize = 64u << 10;
+constexpr std::size_t kMaxSegmentSize = 1u << 30;
+
 }  // namespace
 
+void default_journal_dir(Reader& r, std::string_view state_url, AuditConfig& audit) {
+  if (!audit.journal_dir.empty()) return;
+  constexpr std::string_view kSqlite = "sqlite://";
+  if (state_url.starts_with(kSqlite)) {
+    audit.journal_dir =
+        std::filesystem::path(state_url.substr(kSqlite.size())).parent_path() / "journal";
+    return;
+  }
+  audit.journal_dir = r.resolve("var/journal");
+}
+
 void read_audit(Reader& r, const Value& v, AuditConfig& audit) {
-  Fields f = r.fields(v, {"durability", "record_results", "checkpoint_every", "exporters"});
+  Fields f = r.fields(v, {"durability", "record_results", "checkpoint_every", "exporters",
+                          "journal_dir", "segment_size"});
+  if (const Value* x = f.find("journal_dir")) {
+    if (auto p = r.read_path(*x)) audit.journal_dir = *p;
+  }
+  if (const Value* x = f.find("segment_size")) {
+    if (auto n = r.read_size(*x)) {
+      if (*n < kMinSegmentSize || *n > kMaxSegmentSize)
+        r.problem(*x, fmt::format("{}: a segment is between 64KiB and 1GiB", x->path));
+      else
+        audit.segment_size = *n;
+    }
+  }
   if (const Value* x = f.find("durability")) {
     if (auto d = r.read_enum(*x, kAuditDurabilities)) audit.durability = *d;
   }

@@ -262,6 +262,10 @@ struct AuditConfig {
   RecordResultsConfig record_results;
   std::uint64_t checkpoint_every = 1000;  // a signed checkpoint every N events
   std::vector<AuditExporterConfig> exporters;
+  // The segment files: by default `journal` beside the SQLite state file (var/journal with a
+  // PostgreSQL state store).
+  std::filesystem::path journal_dir;
+  std::uint64_t segment_size = 64ull << 20;
 };
 
 // The approval workflow's timings.

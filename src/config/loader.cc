@@ -46,6 +46,7 @@ void read_sections(Reader& r, const YAML::Node& root, const MaskingVocabulary& m
   if (const Value* v = top.find("access")) read_access(r, *v, rule_names, config);
   if (const Value* v = top.find("guardrails")) read_guardrails(r, *v, rule_names, config);
   if (const Value* v = top.find("audit")) read_audit(r, *v, config.audit);
+  default_journal_dir(r, config.state_url, config.audit);
   if (const Value* v = top.find("reviews")) read_reviews(r, *v, config.reviews);
   if (const Value* v = top.find("notifications")) read_notifications(r, *v, config.notifications);
   check_listeners(r, config, top.find("listen"), top.find("tls"));

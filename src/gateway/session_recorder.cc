@@ -109,8 +109,7 @@ audit::Event SessionRecorder::base_event(std::string_view type) {
 void SessionRecorder::connect_refused(std::string_view claimed_subject, std::string_view connection,
                                       std::string_view reason) {
   if (!journal_) return;
-  // A store that fails would keep refused attempts in memory without bound: the log has them.
-  if (!journal_->healthy()) return;
+  // Kept in memory while the journal cannot be written, up to its outage limit.
   auto event = base_event(audit::kEventConnect);
   audit::EventOrigin origin = *event.origin;
   origin.subject = claimed_subject;

@@ -242,8 +242,10 @@ class SqliteJournalStore final : public JournalStore {
       texts.push_back(filter.since);
     }
     if (!filter.contains.empty()) {
-      // instr, not LIKE: the text is matched as written, with no wildcard characters.
-      sql += " AND instr(command, ?) > 0";
+      // instr, not LIKE: the text is matched as written, with no wildcard characters. In the
+      // command or its bound parameters (the JSON list the record holds).
+      sql += " AND (instr(command, ?) > 0 OR instr(params, ?) > 0)";
+      texts.push_back(filter.contains);
       texts.push_back(filter.contains);
     }
     sql += filter.newest_first ? " ORDER BY seq DESC" : " ORDER BY seq";
@@ -435,9 +437,9 @@ Result<std::unique_ptr<JournalStore>> open_sqlite_journal_store(
                                                          .read_only = options.read_only});
   if (!db) return db.error();
   if (!options.read_only) {
-    // FULL: a commit returns only after the WAL is synced; an event the journal reports as
-    // committed survives a crash or power loss.
-    if (auto r = sqlite_exec(db->get(), "PRAGMA synchronous=FULL"); !r)
+    // NORMAL: these tables are the journal's index, fed from its segment files (which are
+    // synced) and rebuilt from them; a commit lost to power loss is indexed again at start.
+    if (auto r = sqlite_exec(db->get(), "PRAGMA synchronous=NORMAL"); !r)
       return make_error(fmt::format("audit journal {}: {}", file.string(), r.error().message));
   }
   auto store = std::make_unique<SqliteJournalStore>(std::move(*db), file);

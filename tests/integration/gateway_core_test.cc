@@ -11,7 +11,9 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <stdexcept>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -22,12 +24,12 @@
 #include "identity/authenticator.h"
 #include "identity/gateway_token.h"
 #include "identity/signing_key.h"
-#include "journal_lock.h"
 #include "net/io_threads.h"
 #include "review/reviews.h"
 #include "store/journal_store.h"
 #include "store/state_store.h"
 #include "support/free_port.h"
+#include "support/full_disk.h"
 #include "support/line_front_end.h"
 #include "support/temp_dir.h"
 
@@ -122,7 +124,10 @@ class GatewayCoreTest : public ::testing::Test {
     ASSERT_TRUE(key.ok()) << key.error().message;
     auto journal_store = store::open_journal_store(config_->state_url, {});
     ASSERT_TRUE(journal_store.ok()) << journal_store.error().message;
-    auto journal = audit::Journal::start(std::move(*journal_store), std::move(*key), {});
+    audit::JournalOptions options;
+    options.dir = config_->audit.journal_dir;
+    options.segment_size = config_->audit.segment_size;
+    auto journal = audit::Journal::start(std::move(*journal_store), std::move(*key), options);
     ASSERT_TRUE(journal.ok()) << journal.error().message;
     journal_ = std::move(*journal);
     review::ReviewsWiring wiring;
@@ -295,12 +300,12 @@ TEST_F(GatewayCoreTest, RevokeEndsEverySessionOfTheSubjectDuringAHold) {
   EXPECT_EQ(journaled("expired", 1), std::vector<std::string>{"delete from t"});
 }
 
-TEST_F(GatewayCoreTest, StrictJournalRefusesCommandsWhileTheStoreIsUnwritable) {
+TEST_F(GatewayCoreTest, StrictJournalRefusesCommandsWhileTheJournalIsUnwritable) {
   LineClient client(port_);
   ASSERT_TRUE(login(client).starts_with("OK"));
   ASSERT_EQ(client.ask("select 1"), "RAN select 1");
   {
-    JournalLock lock(dir_.path() / "state.db");
+    testing::FullDisk full;  // this process's file writes fail
     // The first command's event cannot be committed: it does not run, and the session ends.
     client.send("select 2");
     const auto answer = client.read().value_or("");
@@ -311,6 +316,34 @@ TEST_F(GatewayCoreTest, StrictJournalRefusesCommandsWhileTheStoreIsUnwritable) {
     EXPECT_TRUE(login(late).starts_with("ERR not_ready")) << "no new session while unwritable";
   }
   EXPECT_EQ(journaled("allow", 1), std::vector<std::string>{"select 1"});
+  // What happened meanwhile is recorded once the journal takes writes again: the refused
+  // connection, and no outcome of the command that never ran.
+  std::vector<store::JournalRecord> refused;
+  for (int i = 0; i < 100 && refused.empty(); ++i) {
+    auto store = store::open_journal_store(config_->state_url, {.busy_timeout_ms = 1000, .read_only = true});
+    store::JournalFilter filter;
+    filter.event = "connect";
+    filter.verdict = "deny";
+    refused = *(*store)->search(filter);
+    if (refused.empty()) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_NE(refused[0][store::Field::error].value_or("").find("audit journal cannot be written"),
+            std::string::npos);
+  journal_->close();
+  auto store =
+      store::open_journal_store(config_->state_url, {.busy_timeout_ms = 1000, .read_only = true});
+  std::set<std::string> statement_ids;
+  std::vector<std::string> outcomes_of;
+  auto all = (*store)->search({});
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  for (const auto& record : *all) {
+    if (record[store::Field::event] == "statement") statement_ids.insert(*record[store::Field::id]);
+    if (record[store::Field::event] == "result")
+      outcomes_of.push_back(record[store::Field::statement].value_or(""));
+  }
+  for (const auto& id : outcomes_of)
+    EXPECT_TRUE(statement_ids.contains(id)) << "a result names a statement not in the journal: " << id;
 }
 
 }  // namespace

@@ -50,6 +50,19 @@ GatewayProcess::~GatewayProcess() {
   stop();
 }
 
+namespace {
+
+// The test's audit section, with small journal segments: each gateway started preallocates
+// two, and a test run starts hundreds of gateways.
+std::string audit_section(const std::string& section) {
+  constexpr std::string_view kSegments = "  segment_size: 256KiB\n";
+  if (section.empty()) return "audit:\n" + std::string(kSegments);
+  if (section.find("segment_size") != std::string::npos) return section;
+  return section + std::string(kSegments);
+}
+
+}  // namespace
+
 std::string GatewayProcess::render(const GatewayOptions& options) const {
   const std::string ca_line =
       options.backend_ca_file.empty()
@@ -107,7 +120,7 @@ std::string GatewayProcess::render(const GatewayOptions& options) const {
       fmt::arg("scram", connection("app-db", scram_user_, "PG_SCRAM_PASSWORD")),
       fmt::arg("md5", connection("md5-db", md5_user_, "PG_MD5_PASSWORD")),
       fmt::arg("trust", connection("trust-db", trust_user_, "")), fmt::arg("access", access),
-      fmt::arg("guardrails", options.guardrails_section), fmt::arg("audit", options.audit_section),
+      fmt::arg("guardrails", options.guardrails_section), fmt::arg("audit", audit_section(options.audit_section)),
       fmt::arg("api", options.api_section), fmt::arg("extra", options.extra_sections));
 }
 

@@ -94,6 +94,8 @@ std::unique_ptr<Journal> JournalFixture::start_journal(std::uint64_t checkpoint_
   options.instance = "gw-test";
   options.checkpoint_every = checkpoint_every;
   options.batch_delay = std::chrono::milliseconds(1);
+  options.dir = journal_dir_;
+  options.segment_size = kSegmentSize;
   auto journal = Journal::start(open_store(), key_, options);
   if (!journal) throw std::runtime_error(journal.error().message);
   return std::move(*journal);

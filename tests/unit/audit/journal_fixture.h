@@ -42,6 +42,8 @@ std::vector<Event> session_events(const SessionSpec& spec);
 class JournalFixture : public ::testing::Test {
  protected:
   static constexpr std::uint64_t kCheckpointEvery = 10;
+  // Small, so that a few hundred records span several segments.
+  static constexpr std::uint64_t kSegmentSize = 64 << 10;
 
   std::unique_ptr<store::JournalStore> open_store() const;
   // Starts a journal, appends `events`, closes it (which signs a last checkpoint).
@@ -58,6 +60,7 @@ class JournalFixture : public ::testing::Test {
   portcullis::testing::TempDir dir_{"portcullis-audit-"};
   std::filesystem::path db_file_ = dir_ / "state.db";
   std::string state_url_ = "sqlite://" + db_file_.string();
+  std::filesystem::path journal_dir_ = dir_ / "journal";
   identity::SigningKey key_ = new_signing_key();
 };
 

@@ -35,7 +35,9 @@ class SessionRecorderTest : public ::testing::Test {
     ASSERT_TRUE(key.ok());
     auto store = store::open_journal_store(url_, {});
     ASSERT_TRUE(store.ok()) << store.error().message;
-    auto journal = audit::Journal::start(std::move(*store), std::move(*key), {});
+    audit::JournalOptions options;
+    options.dir = dir_.path() / "journal";
+    auto journal = audit::Journal::start(std::move(*store), std::move(*key), options);
     ASSERT_TRUE(journal.ok()) << journal.error().message;
     journal_ = std::move(*journal);
     recorder_.attach(journal_.get(), "s1", "127.0.0.1:5000", "line", &error_text);
