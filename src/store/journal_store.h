@@ -51,7 +51,7 @@ struct JournalFilter {
   std::string verdict;
   std::string event;
   std::string since;     // RFC 3339: records at or after this time
-  std::string contains;  // a substring of the command text
+  std::string contains;  // a substring of the command text or of its bound parameters
   int64_t after_seq = 0;
   std::size_t limit = 0;  // 0: no limit
   bool newest_first = false;

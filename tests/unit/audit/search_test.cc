@@ -95,6 +95,15 @@ TEST_F(SearchTest, FiltersBySubjectConnectionSessionVerdictAndText) {
   EXPECT_EQ(search(where(&Filter::contains, "SELECT _")).size(), 0u);
 }
 
+TEST_F(SearchTest, FindsTextInBoundParameters) {
+  auto events = session_events({.statements = 2});
+  events[1].command = "SELECT * FROM users WHERE email = $1";
+  events[1].params = std::vector<std::optional<std::string>>{std::string("carol@example.com")};
+  write_events(events);
+  EXPECT_EQ(commands(search(where(&Filter::contains, "carol@example"))),
+            (std::vector<std::string>{"SELECT * FROM users WHERE email = $1"}));
+}
+
 TEST_F(SearchTest, FindsOtherEventsWhenAsked) {
   write_events(session_events({.statements = 2}));
   const auto connects = search(where(&Filter::event, "connect"));

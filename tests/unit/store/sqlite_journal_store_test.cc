@@ -78,10 +78,10 @@ std::vector<int64_t> expected_seqs(const std::vector<JournalRecord>& records,
         !equal(record[Field::event], filter.event))
       continue;
     if (!filter.since.empty() && *record[Field::time] < filter.since) continue;
-    if (!filter.contains.empty() &&
-        (!record[Field::command] ||
-         record[Field::command]->find(filter.contains) == std::string::npos))
-      continue;
+    auto holds = [&](Field field) {
+      return record[field] && record[field]->find(filter.contains) != std::string::npos;
+    };
+    if (!filter.contains.empty() && !holds(Field::command) && !holds(Field::params)) continue;
     out.push_back(seq);
   }
   if (filter.newest_first) std::reverse(out.begin(), out.end());
