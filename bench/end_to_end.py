@@ -29,9 +29,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import idle_connections  # noqa: E402
 
 # Targets of the pgbench matrix, and of the PII workload (direct vs masking, with the hops
-# that separate the cost of the hop from the cost of masking).
-STANDARD_TARGETS = ["direct", "pgbouncer", "relay", "gw-pass", "gw-full"]
-PII_TARGETS = ["direct", "relay", "gw-pass", "gw-mask", "gw-full"]
+# that separate the cost of the hop from the cost of masking). gw-full journals strictly
+# (a command waits for its event's fsync), gw-full-batched is the same gateway with the
+# batched journal.
+STANDARD_TARGETS = ["direct", "pgbouncer", "relay", "gw-pass", "gw-full", "gw-full-batched"]
+PII_TARGETS = ["direct", "relay", "gw-pass", "gw-mask", "gw-full", "gw-full-batched"]
 # Proxies whose memory per idle client connection is measured.
 IDLE_TARGETS = ["gw-pass", "gw-full", "gw-tls", "pgbouncer", "relay"]
 
@@ -506,7 +508,7 @@ def main():
                 runs.append(result)
                 if "tps" in result and result.get("tps") is not None:
                     say(f"[{done}/{total}] repeat {repeat} {workload['name']:18} "
-                        f"{name:9} {result['tps']:9.0f} tps  {result['latency_mean_ms']:7.3f} ms "
+                        f"{name:15} {result['tps']:9.0f} tps  {result['latency_mean_ms']:7.3f} ms "
                         f"mean  {result.get('latency_p99_ms') or 0:7.2f} ms p99"
                         + (f"  {result['proxy_cpu_s_per_1000_tx']:.3f} cpu-s/1000tx"
                            if "proxy_cpu_s_per_1000_tx" in result else ""))
