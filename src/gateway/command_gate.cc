@@ -335,7 +335,7 @@ CommandGate::Outcome CommandGate::hold(policy::Command& command, const policy::D
   spdlog::info("event=command_held session={} subject={:?} via={} rule={} review={} wait_ms={}",
                session_id_, identity_->subject, command.via, decision.rule, opened->id,
                decision.wait.count());
-  hold_.emplace();
+  hold_ = std::make_unique<Hold>();
   hold_->review = opened->id;
   hold_->command = std::move(command);
   hold_->decision = decision;
@@ -441,7 +441,7 @@ asio::awaitable<CommandGate::Outcome> CommandGate::wait_for_review(uint64_t batc
                  session_id_, identity_->subject, id, held.outcome->decided_by);
     context_->metrics->count_verdict("approved");
     auto outcome = record("approved", held.outcome->decided_by, nullptr);
-    released_ = std::move(held.command);
+    released_ = std::make_unique<policy::Command>(std::move(held.command));
     co_return outcome;
   }
   Refusal refusal{.reason = RefusalReason::expired, .rule = held.decision.rule, .message = {}};

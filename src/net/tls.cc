@@ -24,7 +24,13 @@ Result<std::shared_ptr<ssl::context>> make_server_tls_context(
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = context->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  // No session resumption, as PostgreSQL's own server (be-secure-openssl.c): libpq does not
+  // resume TLS sessions, yet with OpenSSL's defaults a TLS 1.2 client that takes no tickets
+  // left its session cached in the context after the connection ended (up to 20 480 of them),
+  // and every other client was sent tickets it never uses (two per TLS 1.3 handshake).
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(native, 0);
   if (SSL_CTX_use_certificate_chain_file(native, cert_file.c_str()) != 1)
     return make_error(fmt::format("cannot load TLS certificate {}: {}", cert_file.string(),
                                   last_openssl_error()));

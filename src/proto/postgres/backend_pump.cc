@@ -40,7 +40,15 @@ asio::awaitable<void> Session::pump_backend_to_client() {
   bool reprocess = false;  // whole messages are buffered still: handle them before reading
   for (;;) {
     if ((!first || in.empty()) && !reprocess) {
-      auto [read_ec, n] = co_await read_for_relay(*backend_, in, drained);
+      net::error_code read_ec;
+      std::size_t n = 0;
+      if (release_for_wait(*backend_, in, drained)) {
+        std::tie(read_ec) =
+            co_await backend_->socket().async_wait(net::tcp::socket::wait_read, use_nothrow);
+        if (!read_ec) std::tie(read_ec, n) = read_after_wait(*backend_, in, drained);
+      } else {
+        std::tie(read_ec, n) = co_await read_for_relay(*backend_, in, drained);
+      }
       if (read_ec) co_return;
       if (n == 0) continue;  // readable, yet nothing came: wait again
     }

@@ -32,7 +32,15 @@ asio::awaitable<void> Session::pump_client_to_backend() {
   bool drained = true;  // the last read emptied the socket: wait before taking a buffer
   for (;;) {
     if (need_read) {
-      auto [read_ec, n] = co_await read_for_relay(*client_, in, drained);
+      net::error_code read_ec;
+      std::size_t n = 0;
+      if (release_for_wait(*client_, in, drained)) {
+        std::tie(read_ec) =
+            co_await client_->socket().async_wait(net::tcp::socket::wait_read, use_nothrow);
+        if (!read_ec) std::tie(read_ec, n) = read_after_wait(*client_, in, drained);
+      } else {
+        std::tie(read_ec, n) = co_await read_for_relay(*client_, in, drained);
+      }
       if (read_ec) break;
       if (n == 0) continue;  // readable, yet nothing came: wait again
       bytes_from_client_ += n;

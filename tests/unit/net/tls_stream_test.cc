@@ -495,6 +495,22 @@ TEST_F(TlsStreamTest, HandshakeWithATls12OnlyClient) {
   EXPECT_EQ(client_.tls_version(), "TLSv1.2");
 }
 
+// libpq does not resume TLS sessions: the server keeps none for resumption (OpenSSL's default
+// cache kept the session of a TLS 1.2 client that takes no tickets after its connection ended)
+// and makes no tickets.
+TEST_F(TlsStreamTest, ServerKeepsNoSessionForResumption) {
+  auto client_context = make_client_context(false, {}, TLS1_2_VERSION);
+  SSL_CTX_set_options(client_context->native_handle(), SSL_OP_NO_TICKET);
+  const Handshake result = handshake(*server_context_, *client_context, "localhost", false);
+  ASSERT_TRUE(result.finished) << "handshake did not finish in time";
+  ASSERT_TRUE(result.server.ok()) << result.server.error().message;
+  ASSERT_TRUE(result.client.ok()) << result.client.error().message;
+  EXPECT_EQ(server_.tls_version(), "TLSv1.2");
+  SSL_CTX* server = server_context_->native_handle();
+  EXPECT_EQ(SSL_CTX_sess_number(server), 0);
+  EXPECT_EQ(SSL_CTX_get_num_tickets(server), 0u);
+}
+
 // PostgreSQL's SSLRequest: plain bytes both ways (the server reading in relay style, so its
 // socket is already non-blocking), then the upgrade on the same connection.
 TEST_F(TlsStreamTest, PlainExchangeThenUpgrade) {
