@@ -4,6 +4,7 @@
 // reconnects with Last-Event-ID resumes where it stopped, without a gap.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -99,6 +100,10 @@ asio::awaitable<std::optional<Response>> get_audit_stream(Call& call) {
       co_return error_response(http::status::internal_server_error, "journal_unavailable",
                                tail.error().message);
     filter.after_seq = tail->seq;
+    // The index follows the journal by a few milliseconds: what the journal has committed
+    // already is not "after" the stream opened either.
+    if (call.services.journal)
+      filter.after_seq = std::max(filter.after_seq, call.services.journal->stats().last_seq);
   }
 
   const std::string header(kStreamHeader);
