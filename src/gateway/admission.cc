@@ -89,8 +89,7 @@ std::variant<Admitted, Refusal> admit(const GatewayContext& context, SessionReco
         "unavailable\"",
         caller.session, identity->subject);
     // Kept in memory until the journal takes writes again (audit.md, Durability).
-    recorder.connect_refused(identity->subject, connection,
-                             "the audit journal cannot be written");
+    recorder.connect_refused(identity->subject, connection, "the audit journal cannot be written");
     return Refusal{.reason = RefusalReason::not_ready,
                    .rule = {},
                    .message =

@@ -12,9 +12,9 @@
 #include <sstream>
 #include <thread>
 
+#include "audit/segment_files.h"
 #include "gateway_fixture.h"
 #include "store/journal_store.h"
-#include "audit/segment_files.h"
 #include "support/child_process.h"
 #include "support/full_disk.h"
 #include "support/postgres_server.h"
@@ -491,8 +491,8 @@ TEST(AuditCrashTest, ATornLastSegmentIsReportedKeptAsideAndRecorded) {
   EXPECT_TRUE(verify.ok()) << verify.describe();
   EXPECT_NE(verify.stdout_text.find("restarted after a torn tail"), std::string::npos)
       << verify.stdout_text;
-  EXPECT_TRUE(std::filesystem::exists(
-      end->last_segment->path.string() + fmt::format(".torn-{}", end->end_offset)));
+  EXPECT_TRUE(std::filesystem::exists(end->last_segment->path.string() +
+                                      fmt::format(".torn-{}", end->end_offset)));
   gateway.stop();
 
   const auto ran = backend_statements(postgres, postgres.scram_role().name);

@@ -13,7 +13,6 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
-#include <set>
 #include <string>
 #include <thread>
 
@@ -320,7 +319,8 @@ TEST_F(GatewayCoreTest, StrictJournalRefusesCommandsWhileTheJournalIsUnwritable)
   // connection, and no outcome of the command that never ran.
   std::vector<store::JournalRecord> refused;
   for (int i = 0; i < 100 && refused.empty(); ++i) {
-    auto store = store::open_journal_store(config_->state_url, {.busy_timeout_ms = 1000, .read_only = true});
+    auto store =
+        store::open_journal_store(config_->state_url, {.busy_timeout_ms = 1000, .read_only = true});
     store::JournalFilter filter;
     filter.event = "connect";
     filter.verdict = "deny";
@@ -343,7 +343,8 @@ TEST_F(GatewayCoreTest, StrictJournalRefusesCommandsWhileTheJournalIsUnwritable)
       outcomes_of.push_back(record[store::Field::statement].value_or(""));
   }
   for (const auto& id : outcomes_of)
-    EXPECT_TRUE(statement_ids.contains(id)) << "a result names a statement not in the journal: " << id;
+    EXPECT_TRUE(statement_ids.contains(id))
+        << "a result names a statement not in the journal: " << id;
 }
 
 }  // namespace

@@ -120,8 +120,9 @@ std::string GatewayProcess::render(const GatewayOptions& options) const {
       fmt::arg("scram", connection("app-db", scram_user_, "PG_SCRAM_PASSWORD")),
       fmt::arg("md5", connection("md5-db", md5_user_, "PG_MD5_PASSWORD")),
       fmt::arg("trust", connection("trust-db", trust_user_, "")), fmt::arg("access", access),
-      fmt::arg("guardrails", options.guardrails_section), fmt::arg("audit", audit_section(options.audit_section)),
-      fmt::arg("api", options.api_section), fmt::arg("extra", options.extra_sections));
+      fmt::arg("guardrails", options.guardrails_section),
+      fmt::arg("audit", audit_section(options.audit_section)), fmt::arg("api", options.api_section),
+      fmt::arg("extra", options.extra_sections));
 }
 
 namespace {
