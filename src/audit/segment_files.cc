@@ -138,6 +138,13 @@ Result<SegmentReadEnd> read_segments(const std::filesystem::path& dir, std::int6
       // A segment renamed into place by a writer that died before its first write is all
       // zeros: empty, not damaged.
       if (last && segment::all_zero(*data)) break;
+      // The first write into a new last segment cut short (its first page lost, a later one
+      // written): a torn tail like any other.
+      if (last) {
+        end.end_offset = 0;
+        end.torn = TornTail{file.path, 0, last_non_zero(*data, 0), end.last_seq};
+        return end;
+      }
       end.damage =
           SegmentDamage{file.path, 0, end.last_seq, "it does not start with a segment header"};
       return end;

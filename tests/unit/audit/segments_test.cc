@@ -197,6 +197,28 @@ TEST_F(SegmentsTest, ATornTailFailsVerifyThenIsKeptAsideAndRecordedAtRestart) {
   EXPECT_EQ(read_file(kept), partial.substr(0, 37));
 }
 
+TEST_F(SegmentsTest, ANewSegmentWhoseFirstWriteWasCutShortIsATornTail) {
+  write_sessions(3);
+  const auto number = segments().back().number + 1;
+  const auto next = journal_dir_ / segment_file_name(number);
+  {
+    std::ofstream out(next, std::ios::binary);
+    out << std::string(kSegmentSize, '\0');
+  }
+  // Its first page (the header and the first frames) never reached the disk; the next did.
+  write_file_at(next, 4096, std::string(100, 'x'));
+  VerifyReport report = verify_files();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 3 * 26 + 1);
+  EXPECT_TRUE(Contains(report.message, "4196 bytes at offset 0")) << report.message;
+
+  start_journal()->close();
+  report = verify_files(index_seq());
+  EXPECT_TRUE(report.ok) << report.message;
+  ASSERT_EQ(report.recoveries.size(), 1u);
+  EXPECT_EQ(segments().back().number, number);  // the segment is written into, from its start
+}
+
 TEST_F(SegmentsTest, RefusesToWriteAfterAJournalCutBackBelowItsHead) {
   write_sessions(2);
   const auto last = segments().back().path;
