@@ -149,6 +149,24 @@ class SegmentsTest : public JournalFixture {
     return end->end_offset;
   }
 
+  // Zeroes every frame of the last segment but its first record, as someone hiding the
+  // journal's last records would (the file then reads as a shorter journal, not a torn one).
+  void cut_back_to_first_record() {
+    const auto last = segments().back().path;
+    const auto data = read_file(last);
+    std::size_t offset = segment::kHeaderSize;
+    segment::Frame frame;
+    ASSERT_EQ(segment::next_frame(data, offset, frame), segment::FrameRead::frame);
+    write_file_at(last, offset, std::string(data.size() - offset, '\0'));
+  }
+
+  Result<std::unique_ptr<Journal>> try_start() {
+    JournalOptions options;
+    options.dir = journal_dir_;
+    options.segment_size = kSegmentSize;
+    return Journal::start(open_store(), key_, options);
+  }
+
   std::int64_t index_seq() {
     auto tail = open_store()->tail();
     EXPECT_TRUE(tail);
@@ -221,23 +239,12 @@ TEST_F(SegmentsTest, ANewSegmentWhoseFirstWriteWasCutShortIsATornTail) {
 
 TEST_F(SegmentsTest, RefusesToWriteAfterAJournalCutBackBelowItsHead) {
   write_sessions(2);
-  const auto last = segments().back().path;
-  // Zero the last records' frames as someone hiding them would: from the start of the
-  // segment's frames on, the file reads as an empty segment past its header... so cut from
-  // the middle instead: keep the first record, remove the rest.
-  auto data = read_file(last);
-  std::size_t offset = segment::kHeaderSize;
-  segment::Frame frame;
-  ASSERT_EQ(segment::next_frame(data, offset, frame), segment::FrameRead::frame);
-  write_file_at(last, offset, std::string(data.size() - offset, '\0'));
+  cut_back_to_first_record();
   const VerifyReport report = verify_files();
   EXPECT_FALSE(report.ok);
   EXPECT_TRUE(Contains(report.message, "its head file says it reached seq 52"));
 
-  JournalOptions options;
-  options.dir = journal_dir_;
-  options.segment_size = kSegmentSize;
-  auto journal = Journal::start(open_store(), key_, options);
+  auto journal = try_start();
   ASSERT_FALSE(journal);
   EXPECT_TRUE(Contains(journal.error().message, "are missing"));
   EXPECT_TRUE(Contains(journal.error().message, "to 52"));
@@ -245,17 +252,10 @@ TEST_F(SegmentsTest, RefusesToWriteAfterAJournalCutBackBelowItsHead) {
 
 TEST_F(SegmentsTest, RefusesToWriteWhenTheIndexIsAheadOfTheSegments) {
   write_sessions(2);
-  const auto last = segments().back().path;
-  auto data = read_file(last);
-  std::size_t offset = segment::kHeaderSize;
-  segment::Frame frame;
-  ASSERT_EQ(segment::next_frame(data, offset, frame), segment::FrameRead::frame);
-  write_file_at(last, offset, std::string(data.size() - offset, '\0'));
+  cut_back_to_first_record();
   std::filesystem::remove(journal_dir_ / kHeadFileName);  // the head removed as well
   EXPECT_FALSE(verify_files(index_seq()).ok);
-  JournalOptions options;
-  options.dir = journal_dir_;
-  auto journal = Journal::start(open_store(), key_, options);
+  auto journal = try_start();
   ASSERT_FALSE(journal);
   EXPECT_TRUE(
       Contains(journal.error().message, "the index in the state store holds records up to seq 52"));
