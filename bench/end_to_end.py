@@ -463,21 +463,25 @@ def check_goals(summary, all_workloads, idle, fsync, limits):
     def not_run(w):
         return {"workload": w["name"], "measured": f"{w['name']}: not run", "met": None}
 
-    def tps_ratio(target, reference, minimum):
+    def metric_ratio(target, reference, key, describe, passes):
+        """A part per workload: target's median `key` over reference's, judged by `passes`."""
         def part(w):
-            rows = summary.get(w["name"])
-            if rows is None:
+            if w["name"] not in summary:
                 return not_run(w)
-            mine = median_of(summary, w["name"], target, "tps")
-            ref = median_of(summary, w["name"], reference, "tps")
+            mine = median_of(summary, w["name"], target, key)
+            ref = median_of(summary, w["name"], reference, key)
             if mine is None or not ref:
                 return {"workload": w["name"], "measured": f"{w['name']}: not measured",
                         "met": None}
             ratio = mine / ref
             return {"workload": w["name"], "ratio": round(ratio, 3),
-                    "measured": f"{w['name']}: {ratio:.2f}× ({mine:.0f} vs {ref:.0f} tps)",
-                    "met": ratio >= minimum}
+                    "measured": f"{w['name']}: {ratio:.2f}× ({describe(mine, ref)})",
+                    "met": passes(ratio)}
         return part
+
+    def tps_ratio(target, reference, minimum):
+        return metric_ratio(target, reference, "tps", lambda m, r: f"{m:.0f} vs {r:.0f} tps",
+                            lambda ratio: ratio >= minimum)
 
     multi_vs_pgbouncer = (lambda w: w["clients"] in MULTI_CLIENTS
                           and "pgbouncer" in w["targets"])
@@ -517,17 +521,9 @@ def check_goals(summary, all_workloads, idle, fsync, limits):
         workload_parts(lambda w: w["clients"] in MULTI_CLIENTS and "gw-full" in w["targets"],
                        strict_part)))
 
-    def latency_part(w):
-        if w["name"] not in summary:
-            return not_run(w)
-        gw = median_of(summary, w["name"], "gw-pass", "latency_mean_ms")
-        relay = median_of(summary, w["name"], "relay", "latency_mean_ms")
-        if gw is None or not relay:
-            return {"workload": w["name"], "measured": f"{w['name']}: not measured", "met": None}
-        ratio = gw / relay
-        return {"workload": w["name"], "ratio": round(ratio, 3),
-                "measured": f"{w['name']}: {ratio:.2f}× ({gw:.3f} vs {relay:.3f} ms)",
-                "met": ratio <= GOAL_PASS_LATENCY_VS_RELAY}
+    latency_part = metric_ratio("gw-pass", "relay", "latency_mean_ms",
+                                lambda m, r: f"{m:.3f} vs {r:.3f} ms",
+                                lambda ratio: ratio <= GOAL_PASS_LATENCY_VS_RELAY)
     goals.append(goal(
         f"4. pass-through single-client mean latency ≤ {GOAL_PASS_LATENCY_VS_RELAY:.1f}× the "
         f"bare relay's, simple and prepared",
@@ -552,18 +548,9 @@ def check_goals(summary, all_workloads, idle, fsync, limits):
     goals.append(goal(f"5. ≤ {GOAL_IDLE_KIB:.0f} KiB gateway RSS per idle client connection, "
                       f"TLS included", idle_parts))
 
-    def cpu_part(w):
-        if w["name"] not in summary:
-            return not_run(w)
-        gw = median_of(summary, w["name"], "gw-full", "proxy_cpu_s_per_1000_tx")
-        bouncer = median_of(summary, w["name"], "pgbouncer", "proxy_cpu_s_per_1000_tx")
-        if gw is None or not bouncer:
-            return {"workload": w["name"], "measured": f"{w['name']}: not measured", "met": None}
-        ratio = gw / bouncer
-        return {"workload": w["name"], "ratio": round(ratio, 3),
-                "measured": f"{w['name']}: {ratio:.2f}× ({gw * 1000:.1f} vs "
-                            f"{bouncer * 1000:.1f} CPU µs per tx)",
-                "met": ratio <= GOAL_CPU_VS_PGBOUNCER}
+    cpu_part = metric_ratio("gw-full", "pgbouncer", "proxy_cpu_s_per_1000_tx",
+                            lambda m, r: f"{m * 1000:.1f} vs {r * 1000:.1f} CPU µs per tx",
+                            lambda ratio: ratio <= GOAL_CPU_VS_PGBOUNCER)
     goals.append(goal(
         "6. gateway CPU per transaction with every control on (full controls, strict) ≤ "
         "PgBouncer's",
