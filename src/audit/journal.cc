@@ -36,6 +36,21 @@ Result<std::string> segment_hash(const std::filesystem::path& dir, std::int64_t 
 
 constexpr std::size_t kMoveChunk = 4u << 20;
 
+// A record too large for a frame's length field (4 GiB: kept rows and bound values escaped
+// as JSON can grow past the message that carried them) keeps its command and says what it
+// left out, rather than writing a frame no reader could take.
+void fit_frame(store::JournalEntry& entry) {
+  if (segment::record_frame_size(entry) <= segment::kMaxFrame) return;
+  if (entry.results) {
+    entry.results.reset();
+    entry.record[Field::results_sha256].reset();
+  }
+  if (segment::record_frame_size(entry) <= segment::kMaxFrame) return;
+  if (auto& params = entry.record[Field::params])
+    params = fmt::format("[\"(bound values of {} bytes not recorded: too large for the journal)\"]",
+                         params->size());
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Journal>> Journal::start(std::unique_ptr<store::JournalStore> index,
@@ -382,6 +397,7 @@ Result<void> Journal::commit(std::vector<Pending>& batch, bool pin) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& entry = entries[i];
     encode_event(batch[i].event, entry);
+    fit_frame(entry);
     ++seq;
     entry.record[Field::seq] = std::to_string(seq);
     if (!options_.instance.empty()) entry.record[Field::instance] = options_.instance;

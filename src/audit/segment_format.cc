@@ -133,6 +133,13 @@ void append_record_frame(const store::JournalEntry& entry, std::string& out) {
   finish_frame(out, start);
 }
 
+std::uint64_t record_frame_size(const store::JournalEntry& entry) {
+  std::uint64_t size = kFramePrefix + 1 + 2 * kHashLength + 4;
+  for (const auto& field : entry.record.fields) size += 4 + (field ? field->size() : 0);
+  if (entry.results) size += entry.results->size();
+  return size;
+}
+
 void append_checkpoint_frame(const store::JournalCheckpoint& checkpoint, std::string& out) {
   const std::size_t start = start_frame(out, FrameType::checkpoint);
   put_u64(out, static_cast<std::uint64_t>(checkpoint.seq));
@@ -150,7 +157,7 @@ FrameRead next_frame(std::string_view data, std::size_t& offset, Frame& frame) {
     return all_zero(data.substr(offset)) ? FrameRead::end : FrameRead::torn;
   const auto length = static_cast<std::uint32_t>(get_le(data.substr(offset), 4));
   if (length == 0) return FrameRead::end;
-  if (length > kMaxFrame || length > data.size() - offset - kFramePrefix) return FrameRead::torn;
+  if (length > data.size() - offset - kFramePrefix) return FrameRead::torn;
   const auto type = static_cast<unsigned char>(data[offset + kFramePrefix]);
   if (type != static_cast<unsigned char>(FrameType::record) &&
       type != static_cast<unsigned char>(FrameType::checkpoint))

@@ -32,13 +32,16 @@ std::optional<Header> decode_header(std::string_view bytes);
 // length of 0 is where the written part of a segment ends (the preallocated zeros).
 enum class FrameType : std::uint8_t { record = 1, checkpoint = 2 };
 inline constexpr std::size_t kFramePrefix = 4;
-// No frame is larger: a record's command and kept rows are bounded far below this, and a
-// damaged length must not make a reader allocate gigabytes.
-inline constexpr std::uint32_t kMaxFrame = 256u << 20;
+// The largest frame the length field can describe. A reader never trusts a length beyond the
+// bytes it holds (a damaged length reads as a torn frame, it allocates nothing); the writer
+// keeps every record within this (record_frame_size).
+inline constexpr std::uint64_t kMaxFrame = 0xffffffffu;
 
 // Record payload: each of the kFieldCount fields as u32 length + bytes (0xffffffff: absent),
 // prev_hash and hash (64 hex characters each), then the kept result rows likewise.
 void append_record_frame(const store::JournalEntry& entry, std::string& out);
+// The bytes append_record_frame would write for `entry`.
+std::uint64_t record_frame_size(const store::JournalEntry& entry);
 // Checkpoint payload: u64 seq, then hash, time, instance, key_id, signature as u32 length +
 // bytes.
 void append_checkpoint_frame(const store::JournalCheckpoint& checkpoint, std::string& out);

@@ -50,6 +50,12 @@ void read_limits(Reader& r, const Value& v, LimitsConfig& limits) {
     r.problem(f.line(),
               fmt::format("limits.max_message_size must be at least {} bytes", kMinMessageSize));
   }
+  // PostgreSQL's own bound on a value (MaxAllocSize); it also keeps a statement's journal
+  // record within a segment frame.
+  constexpr std::size_t kMaxMessageSize = 1u << 30;
+  if (limits.max_message_size > kMaxMessageSize) {
+    r.problem(f.line(), "limits.max_message_size must be at most 1GiB");
+  }
   if (limits.max_statement_size < kMinMessageSize) {
     r.problem(f.line(),
               fmt::format("limits.max_statement_size must be at least {} bytes", kMinMessageSize));

@@ -62,6 +62,12 @@ TEST(SegmentFormat, RecordFramesRoundTripWithAbsentAndEmptyFieldsApart) {
   EXPECT_EQ(segment::next_frame(frames, offset, frame), segment::FrameRead::end);
 }
 
+TEST(SegmentFormat, KnowsTheSizeOfARecordFrameBeforeWritingIt) {
+  std::string frames;
+  segment::append_record_frame(sample_entry(), frames);
+  EXPECT_EQ(segment::record_frame_size(sample_entry()), frames.size());
+}
+
 TEST(SegmentFormat, CheckpointFramesRoundTrip) {
   store::JournalCheckpoint checkpoint{
       42, std::string(64, 'c'), "2026-12-06T07:00:00Z", "gw1", "key", "sig"};

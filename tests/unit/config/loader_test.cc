@@ -386,6 +386,12 @@ TEST_F(ConfigLoaderTest, ReportsBadSize) {
                        at(3) + "limits.max_message_size: expected a size"));
 }
 
+TEST_F(ConfigLoaderTest, RefusesAMessageSizeAboveOneGibibyte) {
+  const auto report = problems("limits:\n  max_message_size: 2GiB\n  max_buffered_total: 4GiB\n");
+  EXPECT_NE(report.find("limits.max_message_size must be at most 1GiB"), std::string::npos)
+      << report;
+}
+
 TEST_F(ConfigLoaderTest, ReportsBadEnumValueWithTheAllowedValues) {
   std::string yaml(kOneConnection);
   yaml.insert(yaml.find("    credentials"), "    tls: maybe\n");
