@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "sql/mysql/classifier.h"
 #include "sql/postgres/classifier.h"
 
 namespace portcullis::sql {
@@ -30,7 +31,8 @@ Classification classify(std::string_view sql, Dialect dialect) {
     case Dialect::postgres:
       return postgres::classify(sql);
     case Dialect::mysql:
-      break;
+      // The backend's sql_mode and version are the defaults until the front end passes them.
+      return mysql::classify(sql, mysql::Reading{});
   }
   return not_built(sql, dialect);
 }

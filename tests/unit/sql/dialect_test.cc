@@ -21,16 +21,15 @@ TEST(DialectTest, PostgresIsTheDefault) {
   EXPECT_EQ(classify_postgres("DELETE FROM t").statements[0].kind, "delete");
 }
 
-TEST(DialectTest, MysqlIsRefusedAsUnknownUntilItIsBuilt) {
-  for (std::string_view sql : {"SELECT 1", "", "SELECT 1; DROP TABLE t"}) {
-    Classification c = classify(sql, Dialect::mysql);
-    ASSERT_EQ(c.statements.size(), 1u) << sql;
-    EXPECT_EQ(c.statements[0].kind, "unknown");
-    EXPECT_EQ(c.statements[0].classes, static_cast<ClassSet>(StatementClass::unknown));
-    EXPECT_EQ(c.statements[0].text, sql);
-    EXPECT_NE(c.parse_error.find("mysql dialect is not built yet"), std::string::npos)
-        << c.parse_error;
-  }
+TEST(DialectTest, MysqlTextIsReadByTheMysqlClassifier) {
+  // An executable comment is code to MySQL and a comment to PostgreSQL.
+  Classification c = classify("SELECT 1 /*! ; DROP TABLE t */", Dialect::mysql);
+  ASSERT_EQ(c.statements.size(), 2u);
+  EXPECT_EQ(c.statements[0].kind, "select");
+  EXPECT_EQ(c.statements[1].kind, "drop_table");
+  EXPECT_TRUE(c.parse_error.empty());
+  EXPECT_EQ(classify("SELECT 1 /*! ; DROP TABLE t */").statements.size(), 1u);
+  EXPECT_TRUE(classify("", Dialect::mysql).statements.empty());
 }
 
 TEST(DialectTest, CacheClassifiesInItsOwnDialect) {
@@ -39,8 +38,9 @@ TEST(DialectTest, CacheClassifiesInItsOwnDialect) {
   EXPECT_EQ(postgres.dialect(), Dialect::postgres);
   EXPECT_EQ(mysql.dialect(), Dialect::mysql);
   EXPECT_EQ(postgres.classify("SELECT 1")->statements[0].kind, "select");
-  EXPECT_EQ(mysql.classify("SELECT 1")->statements[0].kind, "unknown");
-  EXPECT_EQ(mysql.classify("SELECT 1")->statements[0].kind, "unknown");
+  EXPECT_EQ(postgres.classify("REPLACE INTO t VALUES (1)")->statements[0].kind, "unknown");
+  EXPECT_EQ(mysql.classify("REPLACE INTO t VALUES (1)")->statements[0].kind, "replace");
+  EXPECT_EQ(mysql.classify("REPLACE INTO t VALUES (1)")->statements[0].kind, "replace");
   EXPECT_EQ(mysql.hits(), 1u);
 }
 

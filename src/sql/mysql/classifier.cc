@@ -1,0 +1,107 @@
+// MySQL/MariaDB statement classifier: lexes the text as the backend will (lexer.cc), cuts it
+// into statements at the semicolons the server splits a multi-statement text at, and
+// classifies each (statement_analysis.cc).
+#include "sql/mysql/classifier.h"
+
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sql/mysql/statement_analysis.h"
+#include "sql/mysql/token_walk.h"
+
+namespace portcullis::sql::mysql {
+
+namespace {
+
+bool is_space(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+Classification unparsable(std::string_view sql, std::string error) {
+  Classification c;
+  Statement s = unknown_statement();
+  s.text = std::string(sql);
+  c.statements.push_back(std::move(s));
+  c.parse_error = std::move(error);
+  return c;
+}
+
+// A later piece of a stored program's body or compound statement: its facts join the
+// statement that began it, so that nothing after the body can hide there.
+void absorb(Statement& into, const Statement& piece) {
+  into.classes |= piece.classes;
+  add_unique(into.nested_kinds, piece.kind);
+  for (const auto& k : piece.nested_kinds) add_unique(into.nested_kinds, k);
+  for (const auto& t : piece.tables_read) add_unique(into.tables_read, t);
+  for (const auto& t : piece.tables_written) add_unique(into.tables_written, t);
+  for (const auto& f : piece.functions) add_unique(into.functions, f);
+  for (const auto& c : piece.columns_referenced) add_unique(into.columns_referenced, c);
+  into.where_absent = into.where_absent || piece.where_absent;
+  into.lifts_read_only = into.lifts_read_only || piece.lifts_read_only;
+  into.changes_text_reading = into.changes_text_reading || piece.changes_text_reading;
+  into.calls_unknown_functions = into.calls_unknown_functions || piece.calls_unknown_functions;
+}
+
+Classification classify_at(std::string_view sql, const Reading& reading, int depth) {
+  Lexer lexer(sql, reading);
+  Classification c;
+  std::vector<Token> tokens;
+  std::size_t begin = 0;
+  // Set while the statements are pieces of one stored program or compound statement.
+  bool absorbing = false;
+  std::size_t absorbing_begin = 0;
+  for (;;) {
+    const Token t = lexer.next();
+    if (t.kind == TokenKind::error) return unparsable(sql, std::string(lexer.error()));
+    if (t.kind != TokenKind::semicolon && t.kind != TokenKind::end) {
+      tokens.push_back(t);
+      continue;
+    }
+    const std::size_t stop = lexer.offset(t);
+    if (!tokens.empty()) {
+      Statement s = analyze(tokens, reading, depth);
+      if (absorbing) {
+        Statement& owner = c.statements.back();
+        absorb(owner, s);
+        owner.text = std::string(trim(sql.substr(absorbing_begin, stop - absorbing_begin)));
+      } else {
+        if (takes_rest_of_text(tokens)) {
+          absorbing = true;
+          absorbing_begin = begin;
+        }
+        s.text = std::string(trim(sql.substr(begin, stop - begin)));
+        c.statements.push_back(std::move(s));
+      }
+      tokens.clear();
+    }
+    if (t.kind == TokenKind::end) break;
+    begin = stop + 1;
+  }
+  return c;
+}
+
+}  // namespace
+
+Classification classify_nested(std::string_view sql, const Reading& reading, int depth) {
+  return classify_at(sql, reading, depth);
+}
+
+Classification classify(std::string_view sql, const Reading& reading) {
+  try {
+    return classify_at(sql, reading, 0);
+  } catch (const std::exception& e) {
+    return unparsable(sql, std::string("classifier error: ") + e.what());
+  } catch (...) {
+    return unparsable(sql, "classifier error");
+  }
+}
+
+}  // namespace portcullis::sql::mysql
