@@ -44,7 +44,8 @@ struct MariadbUser {
 
 class MariadbServer {
  public:
-  // Runs mariadb-install-db, starts mariadbd, waits until it accepts connections and creates
+  // Copies a data directory made by mariadb-install-db (made once, kept in /tmp for later
+  // servers and test processes), starts mariadbd, waits until it accepts connections and creates
   // the users and the `app` database. Throws std::runtime_error with the server log on
   // failure, which fails the test that constructed it.
   explicit MariadbServer(MariadbOptions options = {});
@@ -97,6 +98,8 @@ class MariadbServer {
   pid_t pid() const { return server_ ? server_->pid() : -1; }
 
  private:
+  std::vector<std::string> install_arguments(const std::filesystem::path& data_dir) const;
+  std::filesystem::path template_data_dir();
   void install_data_dir();
   void create_users();
   std::vector<std::string> server_arguments();
