@@ -8,8 +8,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -41,6 +42,11 @@ constexpr std::string_view kDebianPluginDir = "/usr/lib/mysql/plugin";
 // Where the data directories that mariadb-install-db makes are kept for later servers (see
 // template_data_dir()).
 constexpr std::string_view kTemplatePrefix = "/tmp/portcullis-mariadb-template-";
+
+// Files without which a copied data directory does not start: InnoDB's system tablespace and
+// redo log, Aria's control file and the user table.
+constexpr std::array<std::string_view, 4> kTemplateFiles = {
+    "ibdata1", "ib_logfile0", "aria_log_control", "mysql/global_priv.MAI"};
 
 // The tail of the error log quoted in an exception: enough for the cause, not the whole log.
 constexpr std::size_t kLogTailBytes = 4000;
@@ -248,7 +254,14 @@ std::filesystem::path MariadbServer::template_data_dir() {
   const std::filesystem::path template_dir = std::string(kTemplatePrefix) + key;
   TemplateLock lock(template_dir.string() + ".lock");
   std::error_code ignored;
-  if (std::filesystem::is_directory(template_dir / "data", ignored)) return template_dir / "data";
+  // /tmp cleaners (systemd-tmpfiles) delete files by age one at a time: a template that lost
+  // any of the files a start needs is made again.
+  const bool complete =
+      std::all_of(kTemplateFiles.begin(), kTemplateFiles.end(), [&](std::string_view file) {
+        return std::filesystem::exists(template_dir / "data" / file, ignored);
+      });
+  if (complete) return template_dir / "data";
+  std::filesystem::remove_all(template_dir, ignored);
 
   // Made inside this server's directory and renamed into place when complete, so that a
   // failure leaves no half-made template behind.
