@@ -125,7 +125,9 @@ std::vector<std::string> storage_arguments() {
 }
 
 // Identifies what a template data directory depends on: the server build (path, size, time),
-// the options it was made with, and the user that owns it.
+// the options it was made with, the user that owns it and the user of the test process, which
+// owns the lock file (root running servers as portcullis-test, and portcullis-test running
+// the tests itself, must not share one).
 std::string template_key(const std::vector<std::string>& install_argv, uid_t owner) {
   struct stat server {};
   const std::filesystem::path server_path = mariadb_bin("mariadbd");
@@ -133,8 +135,8 @@ std::string template_key(const std::vector<std::string>& install_argv, uid_t own
     throw std::runtime_error(
         fmt::format("stat {}: {}", server_path.string(), std::strerror(errno)));
   }
-  std::string identity = fmt::format("{} {} {} {}", server_path.string(), server.st_size,
-                                     server.st_mtim.tv_sec, owner);
+  std::string identity = fmt::format("{} {} {} {} {}", server_path.string(), server.st_size,
+                                     server.st_mtim.tv_sec, owner, ::geteuid());
   for (const auto& argument : install_argv) {
     // The data directory differs every time and does not matter to what is made.
     if (!argument.starts_with("--datadir=")) identity += " " + argument;
