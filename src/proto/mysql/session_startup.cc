@@ -70,6 +70,17 @@ uint32_t version_number(std::string_view version) {
   return parts[0] * 10000 + parts[1] * 100 + parts[2];
 }
 
+// The name of the configuration's one mysql connection, or empty when it has none or several.
+std::string only_mysql_connection(const config::Config& config) {
+  std::string found;
+  for (const auto& c : config.connections) {
+    if (c.kind != config::ConnectionKind::mysql) continue;
+    if (!found.empty()) return {};
+    found = c.name;
+  }
+  return found;
+}
+
 }  // namespace
 
 asio::awaitable<bool> Session::handshake() {
@@ -130,7 +141,10 @@ asio::awaitable<bool> Session::handshake() {
   multi_statements_ = (capabilities_ & capability::kMultiStatements) != 0;
 
   const std::string subject = response->user;
-  const std::string connection = response->database;
+  // The database names the connection. Tools that connect without one and USE it afterwards
+  // (mariadb-dump) reach the only mysql connection, when there is only one.
+  std::string connection = response->database;
+  if (connection.empty()) connection = only_mysql_connection(*context.config);
   if (auto refused =
           gateway::check_transport(context, gate_.recorder(), caller(), subject, connection))
     co_return co_await fail(error_code_of(refused->reason),
