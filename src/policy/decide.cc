@@ -57,9 +57,11 @@ std::optional<Decision> check_guardrails(const config::Config& config,
 std::optional<Decision> check_grant(const Grant& grant, const sql::Statement& statement,
                                     const std::string& parse_error) {
   if (statement.changes_text_reading)
-    return refuse(grant.rule, fmt::format("{} would change how the server reads query text "
-                                          "(client_encoding, standard_conforming_strings)",
-                                          statement.kind));
+    return refuse(grant.rule,
+                  fmt::format("{} would change how the server reads the query text after it "
+                              "(its character set or quoting rules) in a way the gateway cannot "
+                              "follow",
+                              statement.kind));
   const sql::ClassSet needed = statement.classes & ~kAlwaysAllowed;
   for (const auto name : sql::class_names(needed)) {
     if (std::find(grant.allow.begin(), grant.allow.end(), name) != grant.allow.end()) continue;

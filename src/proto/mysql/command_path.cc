@@ -60,15 +60,22 @@ std::shared_ptr<const sql::Classification> Session::classify(std::string_view te
   // settings MySQL clients send: allowed, and read again from the backend once they ran, so
   // that the gateway reads the next statement as the server will. A character set that can
   // hide quotes inside characters stays refused.
-  for (auto& statement : c->statements) {
-    if (!statement.changes_text_reading) continue;
-    if (names_unsafe_charset(statement.text)) continue;
+  // Only as the last statement of a text, though: the server reads the statements after it
+  // with the new settings, which the gateway learns only once they ran
+  // (SET sql_mode = 'NO_BACKSLASH_ESCAPES'; SELECT 'a\' ; DELETE ...).
+  const std::size_t last = c->statements.empty() ? 0 : c->statements.size() - 1;
+  for (std::size_t i = 0; i < c->statements.size(); ++i) {
+    auto& statement = c->statements[i];
+    // A statement run from a prepared text may change them as well.
+    const bool may_change = statement.changes_text_reading || statement.kind == "execute";
+    if (!may_change) continue;
+    if (i != last || names_unsafe_charset(statement.text)) {
+      statement.changes_text_reading = true;
+      continue;
+    }
     statement.changes_text_reading = false;
     reread_text_settings_ = true;
   }
-  // A statement run from a prepared text may change them as well.
-  for (const auto& statement : c->statements)
-    if (statement.kind == "execute") reread_text_settings_ = true;
   return c;
 }
 

@@ -351,6 +351,9 @@ asio::awaitable<Result<void>> Session::read_text_settings() {
     }
     return false;
   };
+  // MariaDB's ORACLE mode reads text with another grammar altogether: the gateway cannot
+  // follow it, and the session ends rather than guess.
+  if (has_mode("ORACLE")) co_return Error{"sql_mode ORACLE is not supported through the gateway"};
   reading_.no_backslash_escapes = has_mode("NO_BACKSLASH_ESCAPES");
   // ANSI mode includes ANSI_QUOTES; the server expands it in @@sql_mode, but be safe.
   reading_.ansi_quotes = has_mode("ANSI_QUOTES") || has_mode("ANSI");
