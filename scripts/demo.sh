@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Quick start: installs what Portcullis needs, builds it, starts a demo PostgreSQL with
-# synthetic customer data in var/demo/, issues a token and runs the gateway in front of it.
+# Quick start: installs what Portcullis needs, builds it, starts a demo PostgreSQL and a demo
+# MariaDB with synthetic customer data in var/demo/, issues a token and runs the gateway in
+# front of both.
 #
 #   scripts/demo.sh           set up (or reuse) everything, then run the gateway in the foreground
 #   scripts/demo.sh prepare   only set up the demo database, secrets and config; no build, no serve
-#   scripts/demo.sh stop      stop the demo PostgreSQL
+#   scripts/demo.sh stop      stop the demo PostgreSQL and MariaDB
 #   scripts/demo.sh reset     stop it and delete var/demo/, so that the next run starts afresh
 #   scripts/demo.sh portcullis ARGS...
 #                             run portcullis with the demo's config and secrets, for example
@@ -12,6 +13,8 @@
 #
 # Environment:
 #   DEMO_PG_PORT=54329        port of the demo PostgreSQL (127.0.0.1 only)
+#   DEMO_MARIADB=0            leave the MariaDB out (PostgreSQL only)
+#   DEMO_MARIADB_PORT=33069   port of the demo MariaDB (127.0.0.1 only)
 #   DEMO_SKIP_SETUP=1         do not run scripts/setup.sh (packages already installed)
 #   DEMO_SKIP_BUILD=1         use the existing build/ as it is
 set -euo pipefail
@@ -23,6 +26,7 @@ DEMO_DIR=var/demo
 PG_PORT=${DEMO_PG_PORT:-54329}
 MARIADB_PORT=${DEMO_MARIADB_PORT:-33069}
 GATEWAY_LISTEN=127.0.0.1:15432
+GATEWAY_LISTEN_MYSQL=127.0.0.1:13306
 SECRETS=$DEMO_DIR/secrets.env
 CONFIG=$DEMO_DIR/portcullis.yaml
 PORTCULLIS=./build/src/cli/portcullis
@@ -215,14 +219,14 @@ SQL
 # --- The demo MariaDB -------------------------------------------------------------------------
 # A second backend for the MySQL front end: the same customers, products, orders and tickets in
 # a database `shop`, with users shop_rw (read/write) and shop_ro (read-only) whose passwords are
-# DEMO_SHOP_RW_PASSWORD and DEMO_SHOP_RO_PASSWORD in secrets.env. Off unless DEMO_MARIADB=1,
-# until the gateway's config uses it; DEMO_MARIADB_PORT=33069 moves it (127.0.0.1 only).
+# DEMO_SHOP_RW_PASSWORD and DEMO_SHOP_RO_PASSWORD in secrets.env. DEMO_MARIADB=0 leaves it out;
+# DEMO_MARIADB_PORT=33069 moves it (127.0.0.1 only).
 MARIADB_DIR=$REPO/$DEMO_DIR/mariadb
 MARIADB_DATA=$MARIADB_DIR/data
 MARIADB_LOG=$MARIADB_DIR/mariadbd.log
 MARIADB_PID=$MARIADB_DIR/mariadbd.pid
 
-mariadb_enabled() { [ "${DEMO_MARIADB:-0}" = 1 ]; }
+mariadb_enabled() { [ "${DEMO_MARIADB:-1}" = 1 ]; }
 
 # Debian keeps mariadbd in /usr/sbin, which is not on every user's PATH.
 find_mariadb_bin() {
@@ -343,7 +347,7 @@ load_or_make_mariadb_secrets() {
   if ! grep -q '^export DEMO_SHOP_RW_PASSWORD=' "$SECRETS"; then
     say "Generating passwords for shop_rw and shop_ro in $SECRETS"
     cat >>"$SECRETS" <<ENV
-# Passwords of the demo MariaDB users (DEMO_MARIADB=1).
+# Passwords of the demo MariaDB users.
 export DEMO_SHOP_RW_PASSWORD=$(openssl rand -hex 24)
 export DEMO_SHOP_RO_PASSWORD=$(openssl rand -hex 24)
 ENV
@@ -409,8 +413,16 @@ prepare_mariadb() {
 write_config() {
   say "Writing $CONFIG"
   install -d -m 0700 "$DEMO_DIR/state"
+  # Lines marked @MARIADB@ are the MariaDB's: kept (without the mark) or dropped.
+  local mariadb_lines=(-e '/# @MARIADB@$/d' -e 's/@SHOP@//g')
+  if mariadb_enabled; then
+    mariadb_lines=(-e 's/ *# @MARIADB@$//' -e 's/@SHOP@/, shop/g')
+  fi
   sed -e "s/@PG_PORT@/$PG_PORT/g" \
     -e "s/@LISTEN_POSTGRES@/$GATEWAY_LISTEN/g" \
+    -e "s/@LISTEN_MYSQL@/$GATEWAY_LISTEN_MYSQL/g" \
+    -e "s/@MARIADB_PORT@/$MARIADB_PORT/g" \
+    "${mariadb_lines[@]}" \
     examples/demo/portcullis.yaml.in >"$CONFIG.tmp"
   mv "$CONFIG.tmp" "$CONFIG"
 }
@@ -439,11 +451,27 @@ build() {
 
 print_instructions() {
   local token=$1
+  local mariadb_backend= mariadb_try=
+  if mariadb_enabled; then
+    mariadb_backend="
+  gateway        mysql://$GATEWAY_LISTEN_MYSQL (database shop)
+  backend        MariaDB on 127.0.0.1:$MARIADB_PORT, database shop, users shop_rw / shop_ro"
+    mariadb_try="
+The same through MariaDB's own client, to the same customers in MariaDB (MYSQL_PWD keeps the
+token off the command line):
+
+  MYSQL_PWD=\"\$TOKEN\" mariadb -h 127.0.0.1 -P ${GATEWAY_LISTEN_MYSQL##*:} -u alice shop
+
+  SELECT full_name, email, phone, credit_card FROM customers LIMIT 5;
+  DELETE FROM orders WHERE id = 1;          -- refused: reads only
+  /*!50000 DELETE FROM orders */;           -- refused too: executable comments are code
+"
+  fi
   cat <<TEXT
 
 Portcullis demo
   gateway        postgres://$GATEWAY_LISTEN (dbname=demo)
-  backend        PostgreSQL on 127.0.0.1:$PG_PORT, database app, roles app_rw / app_ro
+  backend        PostgreSQL on 127.0.0.1:$PG_PORT, database app, roles app_rw / app_ro$mariadb_backend
                  (their passwords are in $SECRETS; callers never see them)
 
 Token for alice (group engineering: connects as the read-only role app_ro, sees PII masked,
@@ -465,12 +493,12 @@ and try:
    GROUP BY c.id ORDER BY orders DESC LIMIT 5;
   DELETE FROM orders WHERE id = 1;   -- refused: alice's access allows reads only
   SELECT pg_read_file('/etc/passwd'); -- refused by the no-server-files guardrail
-
+$mariadb_try
 A DBA token (connects as app_rw, sees data unmasked, may write; DROP and TRUNCATE are refused, and a DELETE or
 UPDATE without WHERE is refused until approvals arrive):
   $PORTCULLIS token issue --config $CONFIG --subject bob --group dba --ttl 1h
 
-The gateway runs below; Ctrl-C stops it. The demo PostgreSQL keeps running:
+The gateway runs below; Ctrl-C stops it. The demo databases keep running:
 stop it with scripts/demo.sh stop, or delete everything with scripts/demo.sh reset.
 
 TEXT
@@ -519,6 +547,7 @@ case "${1:-run}" in
     [ -x "$PORTCULLIS" ] || die "$PORTCULLIS is not built yet: run scripts/demo.sh first"
     [ -f "$CONFIG" ] || die "$CONFIG does not exist yet: run scripts/demo.sh first"
     load_or_make_secrets
+    if mariadb_enabled; then load_or_make_mariadb_secrets; fi
     exec "$PORTCULLIS" --config "$CONFIG" "$@"
     ;;
   -h | --help | help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
