@@ -329,9 +329,10 @@ void assignment(Statement& s, Tokens a, const Reading& reading, std::string& sti
     }
     value = a.subspan(i + 1);
   }
-  // The value runs: its calls and subqueries count.
+  // The value runs: its calls and subqueries count. NAMES and CHARACTER SET name a character
+  // set, not a column.
   Facts f;
-  walk(value, f);
+  if (name != "names" && name != "character_set") walk(value, f);
   Statement v;
   apply_facts(v, f, true);
   if (!f.tables_read.empty() || f.subquery) v.classes |= kRead;
@@ -809,6 +810,17 @@ Statement simple(Tokens t, const SimpleRule& rule) {
     if (word_at(t, i, "variables") && word_at(t, i + 1, "like") && i + 2 < t.size() &&
         t[i + 2].kind == TokenKind::string) {
       s.setting = to_lower(string_value(t[i + 2], Reading{}));
+    }
+  }
+  if (rule.kind == "show") {
+    // SHOW ... WHERE expr evaluates expr: its calls run.
+    const std::size_t where = find_top(t, 1, "where");
+    if (where < t.size()) {
+      Facts f;
+      walk(t.subspan(where + 1), f);
+      f.columns.clear();
+      apply_facts(s, f, true);
+      if (f.subquery) s.classes |= kRead;
     }
   }
   if (rule.kind == "handler" && word_at(t, 2, "open")) {

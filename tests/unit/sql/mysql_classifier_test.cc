@@ -126,6 +126,8 @@ TEST(MysqlClassifierTest, KindsAndClasses) {
       {"SHOW TABLES", "show read"},
       {"SHOW GRANTS FOR CURRENT_USER", "show read"},
       {"SHOW PROCESSLIST", "show read"},
+      {"SHOW TABLES WHERE load_file('/etc/passwd') IS NOT NULL", "show read|admin"},
+      {"SHOW VARIABLES WHERE myfunc(Value)", "show read|unknown"},
       {"USE shop", "use session"},
       {"BEGIN", "begin transaction"},
       {"BEGIN WORK", "begin transaction"},
