@@ -491,6 +491,14 @@ Statement explain(Tokens t, const Reading& reading, int depth, bool analyzes) {
     if (runs) {
       s.classes = inner.classes;
       s.where_absent = inner.where_absent;
+    } else {
+      // MySQL's optimizer evaluates constant subqueries and calls while it plans, so a plain
+      // EXPLAIN may still run the statement's functions.
+      Facts f;
+      walk(t.subspan(i), f);
+      if (f.unknown_function) s.classes |= kUnknown;
+      if (f.write_function) s.classes |= kWrite;
+      if (f.admin_function) s.classes |= kAdmin;
     }
     return s;
   }
@@ -798,7 +806,7 @@ const SimpleRule* find_simple(Tokens t) {
   return nullptr;
 }
 
-Statement simple(Tokens t, const SimpleRule& rule) {
+Statement simple(Tokens t, const SimpleRule& rule, const Reading& reading) {
   Statement s = make(std::string(rule.kind), rule.classes);
   if (rule.kind == "change_replication_source" && word_at(t, 2, "filter")) {
     s.kind = "change_replication_filter";
@@ -809,7 +817,7 @@ Statement simple(Tokens t, const SimpleRule& rule) {
     if (i < t.size() && is_scope_word(t[i])) ++i;
     if (word_at(t, i, "variables") && word_at(t, i + 1, "like") && i + 2 < t.size() &&
         t[i + 2].kind == TokenKind::string) {
-      s.setting = to_lower(string_value(t[i + 2], Reading{}));
+      s.setting = to_lower(string_value(t[i + 2], reading));
     }
   }
   if (rule.kind == "show") {
@@ -995,7 +1003,7 @@ Statement analyze(std::span<const Token> t, const Reading& reading, int depth) {
     return s;
   }
   if (is_word(w, "checksum")) return table_maintenance(t, "checksum_table", kRead, false);
-  if (const SimpleRule* rule = find_simple(t)) return simple(t, *rule);
+  if (const SimpleRule* rule = find_simple(t)) return simple(t, *rule, reading);
   return unknown_statement();
 }
 

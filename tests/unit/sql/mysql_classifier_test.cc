@@ -163,6 +163,8 @@ TEST(MysqlClassifierTest, KindsAndClasses) {
       {"DESC t", "describe read"},
       {"EXPLAIN SELECT * FROM t", "explain read"},
       {"EXPLAIN DELETE FROM t", "explain read"},
+      {"EXPLAIN SELECT * FROM t WHERE a = (SELECT load_file('/etc/passwd'))", "explain read|admin"},
+      {"EXPLAIN SELECT myfunc()", "explain read|unknown"},
       {"EXPLAIN ANALYZE SELECT * FROM t", "explain read"},
       {"EXPLAIN ANALYZE DELETE FROM t", "explain write"},
       {"ANALYZE DELETE FROM t", "explain write"},
