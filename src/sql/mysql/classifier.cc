@@ -4,6 +4,7 @@
 #include "sql/mysql/classifier.h"
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,8 +51,13 @@ void absorb(Statement& into, const Statement& piece) {
   into.calls_unknown_functions = into.calls_unknown_functions || piece.calls_unknown_functions;
 }
 
-Classification classify_at(std::string_view sql, const Reading& reading, int depth) {
-  Lexer lexer(sql, reading);
+Classification classify_at(std::string_view sql, Reading reading, int depth) {
+  // The server reads each statement of a multi-statement text after the one before it ran:
+  // a SET sql_mode or SET NAMES changes how the rest is read, so the lexer starts again there
+  // with the new reading, and text after a change the classifier cannot follow is unknown.
+  std::optional<Lexer> lexer;
+  lexer.emplace(sql, reading);
+  std::size_t base = 0;  // offset of the lexer's text in `sql`
   Classification c;
   std::vector<Token> tokens;
   std::size_t begin = 0;
@@ -59,15 +65,17 @@ Classification classify_at(std::string_view sql, const Reading& reading, int dep
   bool absorbing = false;
   std::size_t absorbing_begin = 0;
   for (;;) {
-    const Token t = lexer.next();
-    if (t.kind == TokenKind::error) return unparsable(sql, std::string(lexer.error()));
+    const Token t = lexer->next();
+    if (t.kind == TokenKind::error) return unparsable(sql, std::string(lexer->error()));
     if (t.kind != TokenKind::semicolon && t.kind != TokenKind::end) {
       tokens.push_back(t);
       continue;
     }
-    const std::size_t stop = lexer.offset(t);
+    const std::size_t stop = base + lexer->offset(t);
+    std::optional<Reading> next_reading = reading;
     if (!tokens.empty()) {
       Statement s = analyze(tokens, reading, depth);
+      if (s.changes_text_reading) next_reading = reading_after(tokens, reading);
       if (absorbing) {
         Statement& owner = c.statements.back();
         absorb(owner, s);
@@ -84,6 +92,25 @@ Classification classify_at(std::string_view sql, const Reading& reading, int dep
     }
     if (t.kind == TokenKind::end) break;
     begin = stop + 1;
+    if (!next_reading) {
+      std::string_view rest = trim(sql.substr(begin));
+      if (rest.empty()) break;
+      Statement s = unknown_statement();
+      s.text = std::string(rest);
+      if (absorbing) {
+        absorb(c.statements.back(), s);
+        c.statements.back().text = std::string(trim(sql.substr(absorbing_begin)));
+      } else {
+        c.statements.push_back(std::move(s));
+      }
+      break;
+    }
+    if (next_reading->ansi_quotes != reading.ansi_quotes ||
+        next_reading->no_backslash_escapes != reading.no_backslash_escapes) {
+      reading = *next_reading;
+      base = begin;
+      lexer.emplace(sql.substr(base), reading);
+    }
   }
   return c;
 }

@@ -415,7 +415,8 @@ Statement set_statement(Tokens t, const Reading& reading, int depth) {
     s.classes |= inner->classes;
     s.where_absent = inner->where_absent;
     s.lifts_read_only = s.lifts_read_only || inner->lifts_read_only;
-    s.changes_text_reading = s.changes_text_reading || inner->changes_text_reading;
+    // Its settings last for its own statement, which the server read before they took effect.
+    s.changes_text_reading = inner->changes_text_reading;
     s.calls_unknown_functions = inner->calls_unknown_functions;
     merge_objects(s, *inner);
     if (is_dml_kind(inner->kind)) add_unique(s.nested_kinds, inner->kind);
@@ -895,7 +896,98 @@ Statement load(Tokens t) {
   return s;
 }
 
+// Character sets whose multi-byte characters may end in 0x5c ('\\') or hold a quote byte:
+// the server reads such a byte as part of the character, the classifier would not.
+bool is_unsafe_client_charset(std::string_view name) {
+  for (std::string_view c : {"big5", "cp932", "gb18030", "gbk", "sjis"}) {
+    if (iequals(name, c)) return true;
+  }
+  return false;
+}
+
+// A new sql_mode's effect on reading text; nullopt for modes that change more than the two
+// flags (MariaDB's ORACLE and MSSQL modes switch grammars).
+std::optional<Reading> with_sql_mode(std::string_view modes, Reading reading) {
+  reading.ansi_quotes = false;
+  reading.no_backslash_escapes = false;
+  std::size_t start = 0;
+  while (start <= modes.size()) {
+    std::size_t comma = modes.find(',', start);
+    if (comma == std::string_view::npos) comma = modes.size();
+    std::string_view mode = modes.substr(start, comma - start);
+    while (!mode.empty() && mode.front() == ' ') mode.remove_prefix(1);
+    while (!mode.empty() && mode.back() == ' ') mode.remove_suffix(1);
+    if (iequals(mode, "oracle") || iequals(mode, "mssql")) return std::nullopt;
+    if (iequals(mode, "ansi_quotes") || iequals(mode, "ansi") || iequals(mode, "db2") ||
+        iequals(mode, "maxdb") || iequals(mode, "postgresql")) {
+      reading.ansi_quotes = true;
+    }
+    if (iequals(mode, "no_backslash_escapes")) reading.no_backslash_escapes = true;
+    start = comma + 1;
+  }
+  return reading;
+}
+
 }  // namespace
+
+std::optional<Reading> reading_after(std::span<const Token> t, const Reading& reading) {
+  if (t.empty() || !is_word(t[0], "set")) return std::nullopt;
+  // SET STATEMENT's settings last for its own statement, read before they took effect.
+  if (word_at(t, 1, "statement")) return reading;
+  Reading next = reading;
+  std::size_t piece = 1;
+  int paren = 0;
+  for (std::size_t i = 1; i <= t.size(); ++i) {
+    if (i < t.size() && is_punct(t[i], "(")) ++paren;
+    if (i < t.size() && is_punct(t[i], ")")) --paren;
+    if (i < t.size() && !(paren == 0 && is_punct(t[i], ","))) continue;
+    Tokens a = t.subspan(piece, i - piece);
+    piece = i + 1;
+    std::size_t k = 0;
+    bool global = false;
+    if (k < a.size() && is_scope_word(a[k])) global = is_global_scope(a[k++].text);
+    if (k < a.size() && a[k].kind == TokenKind::at_at) {
+      ++k;
+      if (k + 1 < a.size() && is_scope_word(a[k]) && is_punct(a[k + 1], ".")) {
+        global = is_global_scope(a[k].text);
+        k += 2;
+      }
+    }
+    if (k >= a.size() || a[k].kind == TokenKind::user_variable) continue;
+    if (word_at(a, k, "names") || word_at(a, k, "charset") ||
+        (word_at(a, k, "character") && word_at(a, k + 1, "set")) ||
+        (a[k].kind == TokenKind::word && iequals(a[k].text, "character_set_client"))) {
+      if (global) continue;
+      // The value: a name or a string, after '=' for character_set_client.
+      std::size_t v = k + (word_at(a, k, "character") ? 2 : 1);
+      if (punct_at(a, v, "=") || punct_at(a, v, ":=")) ++v;
+      if (v >= a.size() || word_at(a, v, "default")) return std::nullopt;
+      const std::string name =
+          a[v].kind == TokenKind::string ? string_value(a[v], reading) : identifier_value(a[v]);
+      if (is_unsafe_client_charset(name)) return std::nullopt;
+      continue;
+    }
+    if (a[k].kind != TokenKind::word && a[k].kind != TokenKind::quoted_identifier) continue;
+    if (!iequals(identifier_value(a[k]), "sql_mode")) continue;
+    if (global) continue;
+    if (!(punct_at(a, k + 1, "=") || punct_at(a, k + 1, ":=")) || a.size() != k + 3) {
+      return std::nullopt;
+    }
+    const Token& value = a[k + 2];
+    std::string modes;
+    if (value.kind == TokenKind::string) {
+      modes = string_value(value, reading);
+    } else if (value.kind == TokenKind::word && !iequals(value.text, "default")) {
+      modes = std::string(value.text);
+    } else {
+      return std::nullopt;  // DEFAULT, a number (a bit mask), an expression
+    }
+    auto changed = with_sql_mode(modes, next);
+    if (!changed) return std::nullopt;
+    next = *changed;
+  }
+  return next;
+}
 
 bool takes_rest_of_text(std::span<const Token> t) {
   if (t.empty()) return false;

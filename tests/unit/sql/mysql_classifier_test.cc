@@ -372,6 +372,34 @@ TEST(MysqlClassifierTest, QuotesAreReadAsTheBackendReadsThem) {
   }
 }
 
+TEST(MysqlClassifierTest, TheRestOfATextIsReadAsTheSettingsBeforeItLeaveIt) {
+  const Case cases[] = {
+      {R"(SET sql_mode = 'ANSI_QUOTES'; SELECT "a\"; DELETE FROM t; -- ")",
+       "set session; select read; delete write"},
+      {R"(SET @@session.sql_mode = 'ANSI'; SELECT "a\"; DELETE FROM t; -- ")",
+       "set session; select read; delete write"},
+      {R"(SET sql_mode = 'ANSI_QUOTES'; SELECT "a\"; DELETE FROM t; -- ")",
+       "set session; select read; delete write", mysql8()},
+      {R"(SET sql_mode = ''; SELECT "a\"; DELETE FROM t; -- ")", "set session; select read",
+       ansi()},
+      {R"(SET sql_mode = 'NO_BACKSLASH_ESCAPES'; SELECT '\'; DELETE FROM t; -- ')",
+       "set session; select read; delete write"},
+      {R"(SET GLOBAL sql_mode = 'ANSI_QUOTES'; SELECT "a\"; DELETE FROM t; -- ")",
+       "set admin; select read"},
+      {R"(SET STATEMENT sql_mode = 'ANSI_QUOTES' FOR SELECT 1; SELECT "a\"; DELETE FROM t; -- ")",
+       "set_statement read|session; select read"},
+      {"SET NAMES utf8mb4; SELECT 1", "set session; select read"},
+      {"SET NAMES gbk; SELECT 1", "set session; unknown unknown"},
+      {"SET character_set_client = sjis; SELECT 1", "set session; unknown unknown"},
+      {"SET sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'); SELECT 1",
+       "set session; unknown unknown"},
+      {"SET sql_mode = 'ORACLE'; SELECT 1", "set session; unknown unknown"},
+      {"PREPARE s FROM 'SET sql_mode = \\'ANSI_QUOTES\\''; SELECT 1",
+       "prepare session; unknown unknown"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(summary(c.sql, c.reading), c.expected) << c.sql;
+}
+
 TEST(MysqlClassifierTest, MultiStatementTextGivesEachStatementItsOwnText) {
   Classification c = classify("SELECT 1; DELETE FROM t ;\n UPDATE u SET a = 1 WHERE b", Reading{});
   ASSERT_EQ(c.statements.size(), 3u);
