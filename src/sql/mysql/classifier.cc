@@ -76,6 +76,8 @@ Classification classify_at(std::string_view sql, Reading reading, int depth) {
     if (!tokens.empty()) {
       Statement s = analyze(tokens, reading, depth);
       if (s.changes_text_reading) next_reading = reading_after(tokens, reading);
+      // EXECUTE runs a statement prepared earlier, which may have been a SET sql_mode.
+      if (s.kind == "execute") next_reading = std::nullopt;
       if (absorbing) {
         Statement& owner = c.statements.back();
         absorb(owner, s);

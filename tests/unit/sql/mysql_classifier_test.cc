@@ -394,6 +394,8 @@ TEST(MysqlClassifierTest, TheRestOfATextIsReadAsTheSettingsBeforeItLeaveIt) {
       {"SET sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'); SELECT 1",
        "set session; unknown unknown"},
       {"SET sql_mode = 'ORACLE'; SELECT 1", "set session; unknown unknown"},
+      {"EXECUTE s; SELECT 1", "execute ; unknown unknown"},
+      {"SELECT 1; EXECUTE s", "select read; execute "},
       {"PREPARE s FROM 'SET sql_mode = \\'ANSI_QUOTES\\''; SELECT 1",
        "prepare session; unknown unknown"},
   };
