@@ -158,7 +158,11 @@ std::vector<std::string> delete_targets(Tokens t, std::size_t begin, std::size_t
 
 Statement delete_statement(Tokens t, const Reading& reading, Facts f) {
   std::size_t i = 1;
-  while (word_at(t, i, "low_priority") || word_at(t, i, "quick") || word_at(t, i, "ignore")) ++i;
+  // MariaDB's DELETE HISTORY removes a system-versioned table's old rows.
+  while (word_at(t, i, "low_priority") || word_at(t, i, "quick") || word_at(t, i, "ignore") ||
+         word_at(t, i, "history")) {
+    ++i;
+  }
   Statement s = make("delete", kWrite);
   std::vector<std::string> targets;
   if (word_at(t, i, "from")) {
@@ -821,8 +825,8 @@ Statement simple(Tokens t, const SimpleRule& rule, const Reading& reading) {
       s.setting = to_lower(string_value(t[i + 2], reading));
     }
   }
-  if (rule.kind == "show") {
-    // SHOW ... WHERE expr evaluates expr: its calls run.
+  if (rule.kind == "show" || rule.kind == "handler") {
+    // SHOW ... WHERE expr and HANDLER t READ ... WHERE expr evaluate expr: its calls run.
     const std::size_t where = find_top(t, 1, "where");
     if (where < t.size()) {
       Facts f;
