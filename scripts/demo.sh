@@ -21,6 +21,7 @@ cd "$REPO"
 
 DEMO_DIR=var/demo
 PG_PORT=${DEMO_PG_PORT:-54329}
+MARIADB_PORT=${DEMO_MARIADB_PORT:-33069}
 GATEWAY_LISTEN=127.0.0.1:15432
 SECRETS=$DEMO_DIR/secrets.env
 CONFIG=$DEMO_DIR/portcullis.yaml
@@ -211,6 +212,200 @@ ALTER DEFAULT PRIVILEGES FOR ROLE app_rw IN SCHEMA public GRANT SELECT ON TABLES
 SQL
 }
 
+# --- The demo MariaDB -------------------------------------------------------------------------
+# A second backend for the MySQL front end: the same customers, products, orders and tickets in
+# a database `shop`, with users shop_rw (read/write) and shop_ro (read-only) whose passwords are
+# DEMO_SHOP_RW_PASSWORD and DEMO_SHOP_RO_PASSWORD in secrets.env. Off unless DEMO_MARIADB=1,
+# until the gateway's config uses it; DEMO_MARIADB_PORT=33069 moves it (127.0.0.1 only).
+MARIADB_DIR=$REPO/$DEMO_DIR/mariadb
+MARIADB_DATA=$MARIADB_DIR/data
+MARIADB_LOG=$MARIADB_DIR/mariadbd.log
+MARIADB_PID=$MARIADB_DIR/mariadbd.pid
+
+mariadb_enabled() { [ "${DEMO_MARIADB:-0}" = 1 ]; }
+
+# Debian keeps mariadbd in /usr/sbin, which is not on every user's PATH.
+find_mariadb_bin() {
+  local name=$1 dir
+  for dir in ${DEMO_MARIADB_BINDIR:-} /usr/sbin /usr/bin; do
+    if [ -x "$dir/$name" ]; then
+      echo "$dir/$name"
+      return
+    fi
+  done
+  command -v "$name" || die "MariaDB program $name not found (run scripts/setup.sh)"
+}
+
+# mariadbd refuses to run as root: as root it switches to the `mysql` account that Debian's
+# package creates (--user); otherwise it runs as the current user. The administrator logs in
+# over the private socket as the OS user it is (unix_socket authentication).
+if [ "$(id -u)" -eq 0 ]; then
+  MARIADB_OS_USER=mysql
+  MARIADB_ADMIN=root
+else
+  MARIADB_OS_USER=$(id -un)
+  MARIADB_ADMIN=$MARIADB_OS_USER
+fi
+
+mariadb_socket() {
+  local socket=$MARIADB_DIR/run/mariadbd.sock
+  if [ "${#socket}" -gt 100 ]; then
+    socket=/tmp/portcullis-demo-mariadb-$MARIADB_PORT/mariadbd.sock
+  fi
+  echo "$socket"
+}
+
+mariadb_running() {
+  [ -f "$MARIADB_PID" ] && kill -0 "$(cat "$MARIADB_PID")" 2>/dev/null
+}
+
+mariadb_admin_sql() {
+  "$(find_mariadb_bin mariadb)" --no-defaults --batch --skip-column-names \
+    --socket="$(mariadb_socket)" --user="$MARIADB_ADMIN" "$@"
+}
+
+stop_mariadb() {
+  mariadb_running || return 0
+  say "Stopping the demo MariaDB"
+  local pid waited=0
+  pid=$(cat "$MARIADB_PID")
+  # SIGTERM is mariadbd's clean shutdown.
+  kill "$pid"
+  while kill -0 "$pid" 2>/dev/null; do
+    [ "$waited" -lt 600 ] || die "the demo MariaDB ($pid) did not stop within 60s"
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
+init_mariadb() {
+  if [ "$(id -u)" -eq 0 ]; then
+    id "$MARIADB_OS_USER" >/dev/null 2>&1 || die "user $MARIADB_OS_USER missing (install the mariadb-server package: scripts/setup.sh)"
+    runuser -u "$MARIADB_OS_USER" -- test -x "$REPO/$DEMO_DIR" ||
+      die "user $MARIADB_OS_USER cannot reach $REPO/$DEMO_DIR; make its parent folders world-traversable (chmod o+x) or move the checkout"
+  fi
+  say "Creating the demo MariaDB data directory in $DEMO_DIR/mariadb"
+  rm -rf "$MARIADB_DIR"
+  install -d -m 0700 "$MARIADB_DIR"
+  if [ "$(id -u)" -eq 0 ]; then chown "$MARIADB_OS_USER:" "$MARIADB_DIR"; fi
+  local as_user=()
+  if [ "$(id -u)" -eq 0 ]; then as_user=(--user="$MARIADB_OS_USER"); fi
+  "$(find_mariadb_bin mariadb-install-db)" --no-defaults "${as_user[@]}" --datadir="$MARIADB_DATA" \
+    --auth-root-authentication-method=socket --auth-root-socket-user="$MARIADB_ADMIN" \
+    --skip-test-db --skip-name-resolve >"$MARIADB_DIR/install.log" 2>&1 || {
+    cat "$MARIADB_DIR/install.log" >&2
+    die "mariadb-install-db failed"
+  }
+}
+
+start_mariadb() {
+  if mariadb_running; then
+    local running_port
+    running_port=$(mariadb_admin_sql -e 'SELECT @@port' 2>/dev/null || true)
+    if [ "$running_port" = "$MARIADB_PORT" ]; then
+      say "Reusing the running demo MariaDB on 127.0.0.1:$MARIADB_PORT"
+      return
+    fi
+    say "Restarting the demo MariaDB to move it to port $MARIADB_PORT"
+    stop_mariadb
+  fi
+  if port_in_use "$MARIADB_PORT"; then
+    die "port $MARIADB_PORT is taken by another program; choose another with DEMO_MARIADB_PORT=…"
+  fi
+  local socket
+  socket=$(mariadb_socket)
+  install -d -m 0700 "$(dirname "$socket")"
+  local as_user=()
+  if [ "$(id -u)" -eq 0 ]; then
+    chown "$MARIADB_OS_USER:" "$(dirname "$socket")"
+    as_user=(--user="$MARIADB_OS_USER")
+  fi
+  say "Starting the demo MariaDB on 127.0.0.1:$MARIADB_PORT"
+  # Its own session (setsid), so that Ctrl-C on the gateway in the foreground leaves it running,
+  # as pg_ctl does for PostgreSQL. --no-defaults: none of /etc/mysql, which is the system server's.
+  setsid "$(find_mariadb_bin mariadbd)" --no-defaults "${as_user[@]}" --datadir="$MARIADB_DATA" \
+    --socket="$socket" --port="$MARIADB_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
+    --pid-file="$MARIADB_PID" --log-error="$MARIADB_LOG" --skip-log-bin \
+    --innodb-buffer-pool-size=32M --performance-schema=OFF </dev/null >/dev/null 2>&1 &
+  local server=$! waited=0
+  until mariadb_admin_sql -e 'SELECT 1' >/dev/null 2>&1; do
+    if ! kill -0 "$server" 2>/dev/null || [ "$waited" -ge 600 ]; then
+      tail -n 30 "$MARIADB_LOG" >&2 || true
+      die "MariaDB did not start (log: $MARIADB_LOG)"
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
+# Passwords are made once and kept beside the PostgreSQL ones.
+load_or_make_mariadb_secrets() {
+  if ! grep -q '^export DEMO_SHOP_RW_PASSWORD=' "$SECRETS"; then
+    say "Generating passwords for shop_rw and shop_ro in $SECRETS"
+    cat >>"$SECRETS" <<ENV
+# Passwords of the demo MariaDB users (DEMO_MARIADB=1).
+export DEMO_SHOP_RW_PASSWORD=$(openssl rand -hex 24)
+export DEMO_SHOP_RO_PASSWORD=$(openssl rand -hex 24)
+ENV
+  fi
+  # shellcheck source=/dev/null
+  . "$SECRETS"
+  if [ -z "${DEMO_SHOP_RW_PASSWORD:-}" ] || [ -z "${DEMO_SHOP_RO_PASSWORD:-}" ]; then
+    die "$SECRETS lacks DEMO_SHOP_RW_PASSWORD or DEMO_SHOP_RO_PASSWORD; delete it to make new ones"
+  fi
+}
+
+# The PostgreSQL demo data (examples/demo/data.sql) in MariaDB's dialect: timestamps without
+# the offset (the session is in UTC), and no sequences to move (AUTO_INCREMENT follows).
+mariadb_demo_data() {
+  echo "SET time_zone = '+00:00';"
+  sed -e '/^SELECT setval(/d' \
+    -e "s/'\([0-9-]\{10\}\)T\([0-9:]\{8\}\)+00:00'/'\1 \2'/g" examples/demo/data.sql
+}
+
+# Idempotent: creates what is missing and sets the passwords from secrets.env every time.
+create_mariadb_database() {
+  say "Creating users shop_rw (read/write) and shop_ro (read-only) and the database shop"
+  mariadb_admin_sql <<SQL
+CREATE DATABASE IF NOT EXISTS shop CHARACTER SET utf8mb4;
+CREATE USER IF NOT EXISTS shop_rw@'127.0.0.1';
+CREATE USER IF NOT EXISTS shop_ro@'127.0.0.1';
+ALTER USER shop_rw@'127.0.0.1' IDENTIFIED BY '$DEMO_SHOP_RW_PASSWORD';
+ALTER USER shop_ro@'127.0.0.1' IDENTIFIED BY '$DEMO_SHOP_RO_PASSWORD';
+GRANT ALL ON shop.* TO shop_rw@'127.0.0.1';
+-- A second line of defence behind the gateway's own read-only enforcement.
+GRANT SELECT ON shop.* TO shop_ro@'127.0.0.1';
+SQL
+
+  # support_tickets is loaded last: without its rows the load did not finish.
+  local loaded
+  loaded=$(mariadb_admin_sql shop -e "SELECT COUNT(*) FROM information_schema.tables
+    WHERE table_schema = 'shop' AND table_name = 'support_tickets'")
+  if [ "$loaded" = 1 ]; then
+    loaded=$(mariadb_admin_sql shop -e 'SELECT COUNT(*) > 0 FROM support_tickets')
+  fi
+  if [ "$loaded" != 1 ]; then
+    say "Loading the demo tables and synthetic data into MariaDB"
+    {
+      echo 'DROP TABLE IF EXISTS support_tickets, orders, products, customers;'
+      cat examples/demo/mariadb/schema.sql
+      mariadb_demo_data
+    } | mariadb_admin_sql shop >/dev/null
+  else
+    say "Reusing the demo MariaDB tables (scripts/demo.sh reset starts afresh)"
+  fi
+}
+
+prepare_mariadb() {
+  install -d -m 0755 "$DEMO_DIR"
+  if [ ! -d "$MARIADB_DATA/mysql" ]; then
+    init_mariadb
+  fi
+  start_mariadb
+  load_or_make_mariadb_secrets
+  create_mariadb_database
+}
+
 write_config() {
   say "Writing $CONFIG"
   install -d -m 0700 "$DEMO_DIR/state"
@@ -230,6 +425,9 @@ prepare() {
   start_postgres
   load_or_make_secrets
   create_database
+  if mariadb_enabled; then
+    prepare_mariadb
+  fi
   write_config
 }
 
@@ -306,11 +504,15 @@ run_demo() {
 case "${1:-run}" in
   run | start) run_demo ;;
   prepare) prepare ;;
-  stop) stop_postgres ;;
+  stop)
+    stop_postgres
+    stop_mariadb
+    ;;
   reset)
     stop_postgres
+    stop_mariadb
     say "Deleting $DEMO_DIR"
-    rm -rf "$DEMO_DIR" "/tmp/portcullis-demo-$PG_PORT"
+    rm -rf "$DEMO_DIR" "/tmp/portcullis-demo-$PG_PORT" "/tmp/portcullis-demo-mariadb-$MARIADB_PORT"
     ;;
   portcullis)
     shift

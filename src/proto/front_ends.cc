@@ -1,6 +1,7 @@
 // The table of front ends: a new protocol is a folder under src/proto/ and one line here.
 #include "proto/front_ends.h"
 
+#include "proto/mysql/server.h"
 #include "proto/postgres/server.h"
 
 namespace portcullis::proto {
@@ -8,6 +9,7 @@ namespace {
 
 constexpr gateway::FrontEndEntry kFrontEnds[] = {
     {.protocol = "postgres", .make = &postgres::make_front_end},
+    {.protocol = "mysql", .make = &mysql::make_front_end},
 };
 
 }  // namespace

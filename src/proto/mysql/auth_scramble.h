@@ -1,0 +1,33 @@
+// What the gateway answers a backend's password plugins with, from the password it holds and
+// the scramble the backend sent. Pure (OpenSSL digests and RSA, no I/O).
+// References:
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_authentication_methods.html
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace portcullis::proto::mysql {
+
+// mysql_native_password: SHA1(password) XOR SHA1(scramble + SHA1(SHA1(password))); empty for
+// an empty password.
+std::string native_password_response(std::string_view password, std::string_view scramble);
+
+// caching_sha2_password's fast path: SHA256(password) XOR SHA256(SHA256(SHA256(password)) +
+// scramble); empty for an empty password.
+std::string caching_sha2_response(std::string_view password, std::string_view scramble);
+
+// caching_sha2_password's full authentication without TLS: the password and its NUL, XORed
+// with the scramble, encrypted with the server's RSA public key (PEM) under OAEP padding.
+Result<std::string> rsa_encrypted_password(std::string_view password, std::string_view scramble,
+                                           std::string_view public_key_pem);
+
+// The caching_sha2_password "more data" bytes (after the 0x01 header).
+inline constexpr char kFastAuthSuccess = 0x03;
+inline constexpr char kFullAuthRequired = 0x04;
+// What a client sends to ask for the server's public key.
+inline constexpr char kRequestPublicKey = 0x02;
+
+}  // namespace portcullis::proto::mysql
