@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "sql/mysql/secret_redaction.h"
 #include "sql/mysql/statement_analysis.h"
 #include "sql/mysql/token_walk.h"
 
@@ -75,6 +76,10 @@ Classification classify_at(std::string_view sql, Reading reading, int depth) {
     std::optional<Reading> next_reading = reading;
     if (!tokens.empty()) {
       Statement s = analyze(tokens, reading, depth);
+      // PREPARE and EXECUTE IMMEDIATE carry the redacted text of the SQL text they run.
+      const bool inner_secret = !s.redacted_text.empty();
+      s.redacted_text =
+          redact_secrets(tokens, trim(sql.substr(begin, stop - begin)), inner_secret, s.kind);
       if (s.changes_text_reading) next_reading = reading_after(tokens, reading);
       // EXECUTE runs a statement prepared earlier, which may have been a SET sql_mode.
       if (s.kind == "execute") next_reading = std::nullopt;
@@ -82,6 +87,10 @@ Classification classify_at(std::string_view sql, Reading reading, int depth) {
         Statement& owner = c.statements.back();
         absorb(owner, s);
         owner.text = std::string(trim(sql.substr(absorbing_begin, stop - absorbing_begin)));
+        // The pieces' secrets cannot be placed in the whole text one by one.
+        if (!owner.redacted_text.empty() || !s.redacted_text.empty()) {
+          owner.redacted_text = withheld_text(owner.kind);
+        }
       } else {
         if (takes_rest_of_text(tokens)) {
           absorbing = true;

@@ -515,6 +515,48 @@ TEST(MysqlClassifierTest, NamesTheColumnsReferenced) {
   EXPECT_EQ(joined(c.statements[0].columns_referenced), "email,phone,name,id,n");
 }
 
+TEST(MysqlClassifierTest, SecretsAreCutOutOfTheRecordedText) {
+  struct Redaction {
+    std::string_view sql;
+    std::string_view redacted;
+  };
+  const Redaction cases[] = {
+      {"CREATE USER 'u'@'%' IDENTIFIED BY 'hunter2'", "CREATE USER 'u'@'%' IDENTIFIED BY '***'"},
+      {"ALTER USER u IDENTIFIED WITH mysql_native_password BY 'p' PASSWORD EXPIRE",
+       "ALTER USER u IDENTIFIED WITH mysql_native_password BY '***' PASSWORD EXPIRE"},
+      {"CREATE USER u IDENTIFIED BY PASSWORD '*ABC'", "CREATE USER u IDENTIFIED BY PASSWORD '***'"},
+      {"CREATE USER u IDENTIFIED VIA ed25519 USING PASSWORD('p') OR unix_socket",
+       "CREATE USER u IDENTIFIED VIA ed25519 USING PASSWORD('***') OR unix_socket"},
+      {"GRANT ALL ON *.* TO u IDENTIFIED BY _utf8mb4'p'",
+       "GRANT ALL ON *.* TO u IDENTIFIED BY _utf8mb4'***'"},
+      {"SET PASSWORD FOR u = PASSWORD('p')", "SET PASSWORD FOR u = PASSWORD('***')"},
+      {"SET PASSWORD = 'p'", "SET PASSWORD = '***'"},
+      {"CHANGE MASTER TO MASTER_HOST = 'h', MASTER_PASSWORD = 'p'",
+       "CHANGE MASTER TO MASTER_HOST = 'h', MASTER_PASSWORD = '***'"},
+      {"CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (USER 'u', PASSWORD 'p')",
+       "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (USER 'u', PASSWORD '***')"},
+      {"SELECT AES_ENCRYPT(card, 'key'), AES_DECRYPT(x, UNHEX('00'))",
+       "SELECT AES_ENCRYPT(card, '***'), AES_DECRYPT(x, UNHEX('***'))"},
+      {"PREPARE s FROM 'CREATE USER u IDENTIFIED BY ''p'''", "PREPARE s FROM '***'"},
+      {"SELECT 'password', password FROM t", ""},
+      {"SELECT 1", ""},
+  };
+  for (const Redaction& c : cases) {
+    Classification r = classify(c.sql, Reading{});
+    ASSERT_EQ(r.statements.size(), 1u) << c.sql;
+    EXPECT_EQ(r.statements[0].redacted_text, c.redacted) << c.sql;
+  }
+  Classification body =
+      classify("CREATE PROCEDURE p() BEGIN CREATE USER u IDENTIFIED BY 'p'; END", Reading{});
+  ASSERT_EQ(body.statements.size(), 1u);
+  EXPECT_EQ(body.statements[0].redacted_text,
+            "create_procedure (text withheld: contains a secret)");
+  Classification two = classify("SELECT 1; SET PASSWORD = 'p'", Reading{});
+  ASSERT_EQ(two.statements.size(), 2u);
+  EXPECT_EQ(two.statements[0].redacted_text, "");
+  EXPECT_EQ(two.statements[1].redacted_text, "SET PASSWORD = '***'");
+}
+
 TEST(MysqlClassifierTest, UnicodeIdentifiersAreNames) {
   Classification c = classify("SELECT \xc3\xa9t\xc3\xa9 FROM \xe8\xa1\xa8 WHERE x = 1", Reading{});
   ASSERT_EQ(c.statements.size(), 1u);
