@@ -4,8 +4,9 @@
 // and a string or quoted name lexed again on its own is the same single token; a parse error
 // is one unknown statement of the whole text, and text the lexer cannot cut is one unless a
 // statement before the cut changed how the rest is read; every statement has a kind, a class
-// (EXECUTE excepted: the session decides it as what it runs) and text from the input; and a
-// statement that is only read calls only functions known to only compute.
+// (EXECUTE excepted: the session decides it as what it runs) and text from the input; a
+// statement that is only read calls only functions known to only compute; and a redacted text
+// redacted again is the same.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "sql/mysql/catalog_rules.h"
 #include "sql/mysql/classifier.h"
 #include "sql/mysql/lexer.h"
+#include "sql/mysql/secret_redaction.h"
 
 namespace {
 
@@ -67,6 +69,21 @@ bool check_lexer(std::string_view sql, const Reading& reading) {
   return failed;
 }
 
+// Redacting a redacted text changes nothing: every secret literal in it is already '***'.
+// Had a redaction cut out the wrong token, the secret would still be there and be cut again.
+void check_redaction(const portcullis::sql::Statement& s, const Reading& reading,
+                     bool reading_changed) {
+  if (s.redacted_text.empty() || reading_changed ||
+      s.redacted_text == portcullis::sql::mysql::withheld_text(s.kind)) {
+    return;
+  }
+  const portcullis::sql::Classification again =
+      portcullis::sql::mysql::classify(s.redacted_text, reading);
+  for (const auto& t : again.statements) {
+    if (!t.redacted_text.empty() && t.redacted_text != t.text) std::abort();
+  }
+}
+
 void check_classifier(std::string_view sql, const Reading& reading, bool lexer_failed) {
   using portcullis::sql::ClassSet;
   using portcullis::sql::StatementClass;
@@ -92,6 +109,8 @@ void check_classifier(std::string_view sql, const Reading& reading, bool lexer_f
     }
     if (!changed) std::abort();
   }
+  bool reading_changed = false;
+  for (const auto& s : c.statements) reading_changed |= s.changes_text_reading;
   std::size_t semicolons = 0;
   for (char ch : sql) semicolons += ch == ';';
   if (c.statements.size() > semicolons + 1) std::abort();
@@ -100,6 +119,7 @@ void check_classifier(std::string_view sql, const Reading& reading, bool lexer_f
       std::abort();
     }
     if (s.classes == 0 && s.kind != "execute") std::abort();
+    check_redaction(s, reading, reading_changed);
     if (s.classes != static_cast<ClassSet>(StatementClass::read)) continue;
     if (s.kind == "explain" || s.kind == "describe") continue;  // nothing runs
     for (const auto& f : s.functions) {

@@ -40,12 +40,15 @@ Classification unparsable(std::string_view sql, std::string error) {
 // statement that began it, so that nothing after the body can hide there.
 void absorb(Statement& into, const Statement& piece) {
   into.classes |= piece.classes;
-  add_unique(into.nested_kinds, piece.kind);
-  for (const auto& k : piece.nested_kinds) add_unique(into.nested_kinds, k);
-  for (const auto& t : piece.tables_read) add_unique(into.tables_read, t);
-  for (const auto& t : piece.tables_written) add_unique(into.tables_written, t);
-  for (const auto& f : piece.functions) add_unique(into.functions, f);
-  for (const auto& c : piece.columns_referenced) add_unique(into.columns_referenced, c);
+  add_name(into.nested_kinds, piece.kind);
+  auto append = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
+    to.insert(to.end(), from.begin(), from.end());
+  };
+  append(into.nested_kinds, piece.nested_kinds);
+  append(into.tables_read, piece.tables_read);
+  append(into.tables_written, piece.tables_written);
+  append(into.functions, piece.functions);
+  append(into.columns_referenced, piece.columns_referenced);
   into.where_absent = into.where_absent || piece.where_absent;
   into.lifts_read_only = into.lifts_read_only || piece.lifts_read_only;
   into.changes_text_reading = into.changes_text_reading || piece.changes_text_reading;
@@ -122,6 +125,13 @@ Classification classify_at(std::string_view sql, Reading reading, int depth) {
       base = begin;
       lexer.emplace(sql.substr(base), reading);
     }
+  }
+  for (Statement& s : c.statements) {
+    unique_names(s.nested_kinds);
+    unique_names(s.tables_read);
+    unique_names(s.tables_written);
+    unique_names(s.functions);
+    unique_names(s.columns_referenced);
   }
   return c;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -58,10 +59,14 @@ Statement make(std::string kind, ClassSet classes) {
 // Applies what the walk found. `runs` is false for statements that only store expressions (a
 // view's query, a column default): their functions run later, under another statement.
 void apply_facts(Statement& s, Facts& f, bool runs) {
-  for (auto& t : f.tables_read) add_unique(s.tables_read, std::move(t));
-  for (auto& t : f.tables_written) add_unique(s.tables_written, std::move(t));
-  for (auto& fn : f.functions) add_unique(s.functions, std::move(fn));
-  for (auto& c : f.columns) add_unique(s.columns_referenced, std::move(c));
+  auto append = [](std::vector<std::string>& to, std::vector<std::string>& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    from.clear();
+  };
+  append(s.tables_read, f.tables_read);
+  append(s.tables_written, f.tables_written);
+  append(s.functions, f.functions);
+  append(s.columns_referenced, f.columns);
   if (runs) {
     if (f.unknown_function) s.classes |= kUnknown;
     if (f.write_function) s.classes |= kWrite;
@@ -72,11 +77,14 @@ void apply_facts(Statement& s, Facts& f, bool runs) {
 }
 
 void merge_objects(Statement& into, const Statement& from) {
-  for (const auto& k : from.nested_kinds) add_unique(into.nested_kinds, k);
-  for (const auto& t : from.tables_read) add_unique(into.tables_read, t);
-  for (const auto& t : from.tables_written) add_unique(into.tables_written, t);
-  for (const auto& f : from.functions) add_unique(into.functions, f);
-  for (const auto& c : from.columns_referenced) add_unique(into.columns_referenced, c);
+  auto append = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
+    to.insert(to.end(), from.begin(), from.end());
+  };
+  append(into.nested_kinds, from.nested_kinds);
+  append(into.tables_read, from.tables_read);
+  append(into.tables_written, from.tables_written);
+  append(into.functions, from.functions);
+  append(into.columns_referenced, from.columns_referenced);
 }
 
 bool is_dml_kind(std::string_view kind) {
@@ -119,7 +127,7 @@ Statement insert(Tokens t, std::string kind, Facts f) {
   std::string table = table_name(t, i, end);
   if (table.empty()) return unknown_statement();
   Statement s = make(std::move(kind), kWrite);
-  add_unique(s.tables_written, std::move(table));
+  add_name(s.tables_written, std::move(table));
   walk(t.subspan(end), f);
   apply_facts(s, f, true);
   s.nested_kinds.push_back(s.kind);
@@ -179,12 +187,11 @@ Statement delete_statement(Tokens t, const Reading& reading, Facts f) {
     targets = delete_targets(t, i, from);
     walk(t.subspan(from + 1), f, TableUse::read);
   }
+  std::unordered_map<std::string_view, std::string_view> alias_tables;
+  for (const auto& [alias, name] : f.aliases) alias_tables[alias] = name;
   for (const std::string& target : targets) {
-    std::string table = target;
-    for (const auto& [alias, name] : f.aliases) {
-      if (alias == target) table = name;
-    }
-    add_unique(f.tables_written, std::move(table));
+    auto found = alias_tables.find(target);
+    add_name(f.tables_written, found == alias_tables.end() ? target : std::string(found->second));
   }
   apply_facts(s, f, true);
   s.where_absent = where_absent(t, reading);
@@ -423,7 +430,7 @@ Statement set_statement(Tokens t, const Reading& reading, int depth) {
     s.changes_text_reading = inner->changes_text_reading;
     s.calls_unknown_functions = inner->calls_unknown_functions;
     merge_objects(s, *inner);
-    if (is_dml_kind(inner->kind)) add_unique(s.nested_kinds, inner->kind);
+    if (is_dml_kind(inner->kind)) add_name(s.nested_kinds, inner->kind);
   }
   return s;
 }
@@ -513,7 +520,7 @@ Statement explain(Tokens t, const Reading& reading, int depth, bool analyzes) {
   std::string table = table_name(t, i, end);
   if (table.empty()) return unknown_statement();
   Statement s = make("describe", kRead);
-  add_unique(s.tables_read, std::move(table));
+  add_name(s.tables_read, std::move(table));
   return s;
 }
 
@@ -596,7 +603,7 @@ void name_list(Tokens t, std::size_t i, std::vector<std::string>& into) {
     std::size_t end = i;
     std::string name = table_name(t, i, end);
     if (name.empty()) return;
-    add_unique(into, std::move(name));
+    add_name(into, std::move(name));
     i = end;
     if (!punct_at(t, i, ",")) return;
     ++i;
@@ -621,7 +628,7 @@ Statement create(Tokens t, const Reading& reading) {
     std::size_t end = j;
     std::string table = table_name(t, j, end);
     if (table.empty()) return unknown_statement();
-    add_unique(s.tables_written, table);
+    add_name(s.tables_written, table);
     // CREATE TABLE t [(...)] [AS] SELECT ... / LIKE s
     std::size_t select = find_top(t, end, "select");
     if (select == t.size() && punct_at(t, end, "(") && word_at(t, end + 1, "select"))
@@ -638,7 +645,7 @@ Statement create(Tokens t, const Reading& reading) {
       std::size_t k = word_at(t, end, "like") ? end + 1 : end + 2;
       std::size_t e2 = k;
       std::string source = table_name(t, k, e2);
-      if (!source.empty()) add_unique(s.tables_read, std::move(source));
+      if (!source.empty()) add_name(s.tables_read, std::move(source));
     }
     return s;
   }
@@ -646,7 +653,7 @@ Statement create(Tokens t, const Reading& reading) {
     const std::size_t on = find_top(t, j, "on");
     std::size_t end = on;
     std::string table = on < t.size() ? table_name(t, on + 1, end) : std::string();
-    if (!table.empty()) add_unique(s.tables_written, std::move(table));
+    if (!table.empty()) add_name(s.tables_written, std::move(table));
     return s;
   }
   if (rule->kind == "view") {
@@ -668,7 +675,7 @@ Statement create(Tokens t, const Reading& reading) {
     const std::size_t on = find_top(t, j, "on");
     std::size_t end = on;
     std::string table = on < t.size() ? table_name(t, on + 1, end) : std::string();
-    if (!table.empty()) add_unique(s.tables_written, std::move(table));
+    if (!table.empty()) add_name(s.tables_written, std::move(table));
   }
   (void)reading;
   return s;
@@ -683,7 +690,7 @@ Statement alter(Tokens t) {
   if (rule->kind == "table") {
     std::size_t end = i + 1;
     std::string table = table_name(t, skip_if_exists(t, i + 1), end);
-    if (!table.empty()) add_unique(s.tables_written, std::move(table));
+    if (!table.empty()) add_name(s.tables_written, std::move(table));
   }
   return s;
 }
@@ -706,7 +713,7 @@ Statement drop(Tokens t) {
     const std::size_t on = find_top(t, j, "on");
     std::size_t end = on;
     std::string table = on < t.size() ? table_name(t, on + 1, end) : std::string();
-    if (!table.empty()) add_unique(s.tables_written, std::move(table));
+    if (!table.empty()) add_name(s.tables_written, std::move(table));
   }
   return s;
 }
@@ -725,8 +732,8 @@ Statement lock(Tokens t) {
     if (table.empty()) break;
     i = end;
     while (i < t.size() && !is_punct(t[i], ",")) {
-      if (is_word(t[i], "write")) add_unique(s.tables_written, table);
-      if (is_word(t[i], "read")) add_unique(s.tables_read, table);
+      if (is_word(t[i], "write")) add_name(s.tables_written, table);
+      if (is_word(t[i], "read")) add_name(s.tables_read, table);
       ++i;
     }
     ++i;
@@ -839,7 +846,7 @@ Statement simple(Tokens t, const SimpleRule& rule, const Reading& reading) {
   if (rule.kind == "handler" && word_at(t, 2, "open")) {
     std::size_t end = 1;
     std::string table = table_name(t, 1, end);
-    if (!table.empty()) add_unique(s.tables_read, std::move(table));
+    if (!table.empty()) add_name(s.tables_read, std::move(table));
   }
   if (rule.kind == "deallocate") {
     std::size_t i = word_at(t, 1, "prepare") ? 2 : 1;
@@ -859,7 +866,7 @@ Statement call(Tokens t) {
   std::size_t end = 1;
   std::string name = table_name(t, 1, end);
   if (name.empty()) return unknown_statement();
-  add_unique(s.functions, to_lower(name));
+  add_name(s.functions, to_lower(name));
   Facts f;
   walk(t.subspan(end), f);
   apply_facts(s, f, true);
@@ -891,7 +898,7 @@ Statement load(Tokens t) {
   std::size_t end = into + 2;
   std::string table = table_name(t, into + 2, end);
   if (table.empty()) return unknown_statement();
-  add_unique(s.tables_written, std::move(table));
+  add_name(s.tables_written, std::move(table));
   Facts f;
   walk(t.subspan(end), f);
   f.columns.clear();  // FIELDS TERMINATED BY ... is syntax, not columns
@@ -1051,7 +1058,7 @@ Statement analyze(std::span<const Token> t, const Reading& reading, int depth) {
     for (std::size_t i = 2; i < t.size(); ++i) {
       std::size_t end = i;
       std::string name = table_name(t, i, end);
-      if (!name.empty() && !is_word(t[i], "to")) add_unique(s.tables_written, std::move(name));
+      if (!name.empty() && !is_word(t[i], "to")) add_name(s.tables_written, std::move(name));
       i = std::max(i, end - 1);
     }
     return s;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -555,6 +556,33 @@ TEST(MysqlClassifierTest, SecretsAreCutOutOfTheRecordedText) {
   ASSERT_EQ(two.statements.size(), 2u);
   EXPECT_EQ(two.statements[0].redacted_text, "");
   EXPECT_EQ(two.statements[1].redacted_text, "SET PASSWORD = '***'");
+}
+
+TEST(MysqlClassifierTest, LargeAndDeepStatementsCostLittle) {
+  // Nesting the constant evaluator cannot follow: every row, as for any condition it cannot
+  // show false.
+  const std::string deep =
+      "DELETE FROM t WHERE " + std::string(100000, '(') + "0" + std::string(100000, ')');
+  Classification c = classify(deep, Reading{});
+  ASSERT_EQ(c.statements.size(), 1u);
+  EXPECT_TRUE(c.statements[0].where_absent);
+  const std::string negated = "DELETE FROM t WHERE " + std::string(100000, '-') + "1";
+  EXPECT_TRUE(classify(negated, Reading{}).statements[0].where_absent);
+  // Deeper than the walk follows: unknown.
+  const std::string nested = "SELECT " + std::string(1000, '(') + "1" + std::string(1000, ')');
+  EXPECT_TRUE(has(classify(nested, Reading{}).statements[0].classes, StatementClass::unknown));
+
+  // Many names are made unique in linear time: this took seconds when each name was looked up
+  // in the list before it.
+  std::string wide = "SELECT ";
+  for (int i = 0; i < 50000; ++i) wide += "c" + std::to_string(i % 40000) + ",";
+  wide += "c0 FROM t";
+  const auto start = std::chrono::steady_clock::now();
+  c = classify(wide, Reading{});
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(c.statements.size(), 1u);
+  EXPECT_EQ(c.statements[0].columns_referenced.size(), 40000u);
+  EXPECT_LT(took, std::chrono::seconds(2));
 }
 
 TEST(MysqlClassifierTest, UnicodeIdentifiersAreNames) {
