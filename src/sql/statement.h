@@ -1,6 +1,7 @@
 // What the classifier says about SQL text: one Statement per statement in the text, with
 // the facts guardrails and grants decide on. Protocol-neutral: PostgreSQL fills it from
-// libpg_query's parse tree; a MySQL classifier can fill the same shape.
+// libpg_query's parse tree, MySQL and MariaDB (sql/mysql/) from the tokens of their lexing
+// rules, with their kinds listed in sql/mysql/classifier.h.
 #pragma once
 
 #include <cstdint>

@@ -65,6 +65,11 @@
 // On top of a kind's classes: a call of a function not known to only compute (a stored
 // function, db.f) adds unknown; get_lock, release_lock, nextval, setval and NEXT VALUE FOR add
 // write; load_file, sys_exec, sys_eval, master_pos_wait and the like add admin (catalog_rules.h).
+// The server reads each statement of a multi-statement text with the settings the statements
+// before it left: after a SET sql_mode to a constant the rest is lexed again with the new
+// ANSI_QUOTES and NO_BACKSLASH_ESCAPES; after a change the classifier cannot follow (a computed
+// sql_mode, SET NAMES to gbk, big5, sjis, cp932 or gb18030, an EXECUTE of a statement prepared
+// earlier) the rest of the text is one statement of kind unknown.
 // A statement that creates a stored program (CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT/PACKAGE)
 // or is a compound statement takes the rest of the text with it, as the server does for its
 // body: every later piece between semicolons is classified and merged into it.

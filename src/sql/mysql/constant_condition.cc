@@ -112,7 +112,19 @@ class Evaluator {
     return left;
   }
 
+  // Counts the parentheses and prefix operators being evaluated: deeper than kMaxNesting
+  // cannot be evaluated, which keeps the recursion off the end of the stack.
+  struct Nesting {
+    explicit Nesting(int& depth) : depth_(depth) { ++depth_; }
+    ~Nesting() { --depth_; }
+    bool too_deep() const { return depth_ > kMaxNesting; }
+    int& depth_;
+  };
+  static constexpr int kMaxNesting = 64;
+
   std::optional<Value> not_expr() {
+    Nesting nesting(depth_);
+    if (nesting.too_deep()) return std::nullopt;
     if (word("not") || punct("!")) {
       auto v = not_expr();
       if (!v) return std::nullopt;
@@ -177,7 +189,8 @@ class Evaluator {
   }
 
   std::optional<Value> primary() {
-    if (i_ >= t_.size()) return std::nullopt;
+    Nesting nesting(depth_);
+    if (nesting.too_deep() || i_ >= t_.size()) return std::nullopt;
     if (punct("(")) {
       auto v = or_expr();
       if (!v || !punct(")")) return std::nullopt;
@@ -221,6 +234,7 @@ class Evaluator {
   std::span<const Token> t_;
   const Reading& reading_;
   std::size_t i_ = 0;
+  int depth_ = 0;
 };
 
 // A token that makes the condition depend on the row (a column), or on data (a subquery).

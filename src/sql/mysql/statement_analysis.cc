@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -58,10 +59,14 @@ Statement make(std::string kind, ClassSet classes) {
 // Applies what the walk found. `runs` is false for statements that only store expressions (a
 // view's query, a column default): their functions run later, under another statement.
 void apply_facts(Statement& s, Facts& f, bool runs) {
-  for (auto& t : f.tables_read) add_unique(s.tables_read, std::move(t));
-  for (auto& t : f.tables_written) add_unique(s.tables_written, std::move(t));
-  for (auto& fn : f.functions) add_unique(s.functions, std::move(fn));
-  for (auto& c : f.columns) add_unique(s.columns_referenced, std::move(c));
+  auto append = [](std::vector<std::string>& to, std::vector<std::string>& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    from.clear();
+  };
+  append(s.tables_read, f.tables_read);
+  append(s.tables_written, f.tables_written);
+  append(s.functions, f.functions);
+  append(s.columns_referenced, f.columns);
   if (runs) {
     if (f.unknown_function) s.classes |= kUnknown;
     if (f.write_function) s.classes |= kWrite;
@@ -72,11 +77,14 @@ void apply_facts(Statement& s, Facts& f, bool runs) {
 }
 
 void merge_objects(Statement& into, const Statement& from) {
-  for (const auto& k : from.nested_kinds) add_unique(into.nested_kinds, k);
-  for (const auto& t : from.tables_read) add_unique(into.tables_read, t);
-  for (const auto& t : from.tables_written) add_unique(into.tables_written, t);
-  for (const auto& f : from.functions) add_unique(into.functions, f);
-  for (const auto& c : from.columns_referenced) add_unique(into.columns_referenced, c);
+  auto append = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
+    to.insert(to.end(), from.begin(), from.end());
+  };
+  append(into.nested_kinds, from.nested_kinds);
+  append(into.tables_read, from.tables_read);
+  append(into.tables_written, from.tables_written);
+  append(into.functions, from.functions);
+  append(into.columns_referenced, from.columns_referenced);
 }
 
 bool is_dml_kind(std::string_view kind) {
@@ -119,7 +127,7 @@ Statement insert(Tokens t, std::string kind, Facts f) {
   std::string table = table_name(t, i, end);
   if (table.empty()) return unknown_statement();
   Statement s = make(std::move(kind), kWrite);
-  add_unique(s.tables_written, std::move(table));
+  add_name(s.tables_written, std::move(table));
   walk(t.subspan(end), f);
   apply_facts(s, f, true);
   s.nested_kinds.push_back(s.kind);
@@ -158,7 +166,11 @@ std::vector<std::string> delete_targets(Tokens t, std::size_t begin, std::size_t
 
 Statement delete_statement(Tokens t, const Reading& reading, Facts f) {
   std::size_t i = 1;
-  while (word_at(t, i, "low_priority") || word_at(t, i, "quick") || word_at(t, i, "ignore")) ++i;
+  // MariaDB's DELETE HISTORY removes a system-versioned table's old rows.
+  while (word_at(t, i, "low_priority") || word_at(t, i, "quick") || word_at(t, i, "ignore") ||
+         word_at(t, i, "history")) {
+    ++i;
+  }
   Statement s = make("delete", kWrite);
   std::vector<std::string> targets;
   if (word_at(t, i, "from")) {
@@ -175,12 +187,11 @@ Statement delete_statement(Tokens t, const Reading& reading, Facts f) {
     targets = delete_targets(t, i, from);
     walk(t.subspan(from + 1), f, TableUse::read);
   }
+  std::unordered_map<std::string_view, std::string_view> alias_tables;
+  for (const auto& [alias, name] : f.aliases) alias_tables[alias] = name;
   for (const std::string& target : targets) {
-    std::string table = target;
-    for (const auto& [alias, name] : f.aliases) {
-      if (alias == target) table = name;
-    }
-    add_unique(f.tables_written, std::move(table));
+    auto found = alias_tables.find(target);
+    add_name(f.tables_written, found == alias_tables.end() ? target : std::string(found->second));
   }
   apply_facts(s, f, true);
   s.where_absent = where_absent(t, reading);
@@ -329,9 +340,10 @@ void assignment(Statement& s, Tokens a, const Reading& reading, std::string& sti
     }
     value = a.subspan(i + 1);
   }
-  // The value runs: its calls and subqueries count.
+  // The value runs: its calls and subqueries count. NAMES and CHARACTER SET name a character
+  // set, not a column.
   Facts f;
-  walk(value, f);
+  if (name != "names" && name != "character_set") walk(value, f);
   Statement v;
   apply_facts(v, f, true);
   if (!f.tables_read.empty() || f.subquery) v.classes |= kRead;
@@ -414,10 +426,11 @@ Statement set_statement(Tokens t, const Reading& reading, int depth) {
     s.classes |= inner->classes;
     s.where_absent = inner->where_absent;
     s.lifts_read_only = s.lifts_read_only || inner->lifts_read_only;
-    s.changes_text_reading = s.changes_text_reading || inner->changes_text_reading;
+    // Its settings last for its own statement, which the server read before they took effect.
+    s.changes_text_reading = inner->changes_text_reading;
     s.calls_unknown_functions = inner->calls_unknown_functions;
     merge_objects(s, *inner);
-    if (is_dml_kind(inner->kind)) add_unique(s.nested_kinds, inner->kind);
+    if (is_dml_kind(inner->kind)) add_name(s.nested_kinds, inner->kind);
   }
   return s;
 }
@@ -490,6 +503,14 @@ Statement explain(Tokens t, const Reading& reading, int depth, bool analyzes) {
     if (runs) {
       s.classes = inner.classes;
       s.where_absent = inner.where_absent;
+    } else {
+      // MySQL's optimizer evaluates constant subqueries and calls while it plans, so a plain
+      // EXPLAIN may still run the statement's functions.
+      Facts f;
+      walk(t.subspan(i), f);
+      if (f.unknown_function) s.classes |= kUnknown;
+      if (f.write_function) s.classes |= kWrite;
+      if (f.admin_function) s.classes |= kAdmin;
     }
     return s;
   }
@@ -499,7 +520,7 @@ Statement explain(Tokens t, const Reading& reading, int depth, bool analyzes) {
   std::string table = table_name(t, i, end);
   if (table.empty()) return unknown_statement();
   Statement s = make("describe", kRead);
-  add_unique(s.tables_read, std::move(table));
+  add_name(s.tables_read, std::move(table));
   return s;
 }
 
@@ -582,7 +603,7 @@ void name_list(Tokens t, std::size_t i, std::vector<std::string>& into) {
     std::size_t end = i;
     std::string name = table_name(t, i, end);
     if (name.empty()) return;
-    add_unique(into, std::move(name));
+    add_name(into, std::move(name));
     i = end;
     if (!punct_at(t, i, ",")) return;
     ++i;
@@ -607,7 +628,7 @@ Statement create(Tokens t, const Reading& reading) {
     std::size_t end = j;
     std::string table = table_name(t, j, end);
     if (table.empty()) return unknown_statement();
-    add_unique(s.tables_written, table);
+    add_name(s.tables_written, table);
     // CREATE TABLE t [(...)] [AS] SELECT ... / LIKE s
     std::size_t select = find_top(t, end, "select");
     if (select == t.size() && punct_at(t, end, "(") && word_at(t, end + 1, "select"))
@@ -624,7 +645,7 @@ Statement create(Tokens t, const Reading& reading) {
       std::size_t k = word_at(t, end, "like") ? end + 1 : end + 2;
       std::size_t e2 = k;
       std::string source = table_name(t, k, e2);
-      if (!source.empty()) add_unique(s.tables_read, std::move(source));
+      if (!source.empty()) add_name(s.tables_read, std::move(source));
     }
     return s;
   }
@@ -632,7 +653,7 @@ Statement create(Tokens t, const Reading& reading) {
     const std::size_t on = find_top(t, j, "on");
     std::size_t end = on;
     std::string table = on < t.size() ? table_name(t, on + 1, end) : std::string();
-    if (!table.empty()) add_unique(s.tables_written, std::move(table));
+    if (!table.empty()) add_name(s.tables_written, std::move(table));
     return s;
   }
   if (rule->kind == "view") {
@@ -654,7 +675,7 @@ Statement create(Tokens t, const Reading& reading) {
     const std::size_t on = find_top(t, j, "on");
     std::size_t end = on;
     std::string table = on < t.size() ? table_name(t, on + 1, end) : std::string();
-    if (!table.empty()) add_unique(s.tables_written, std::move(table));
+    if (!table.empty()) add_name(s.tables_written, std::move(table));
   }
   (void)reading;
   return s;
@@ -669,7 +690,7 @@ Statement alter(Tokens t) {
   if (rule->kind == "table") {
     std::size_t end = i + 1;
     std::string table = table_name(t, skip_if_exists(t, i + 1), end);
-    if (!table.empty()) add_unique(s.tables_written, std::move(table));
+    if (!table.empty()) add_name(s.tables_written, std::move(table));
   }
   return s;
 }
@@ -692,7 +713,7 @@ Statement drop(Tokens t) {
     const std::size_t on = find_top(t, j, "on");
     std::size_t end = on;
     std::string table = on < t.size() ? table_name(t, on + 1, end) : std::string();
-    if (!table.empty()) add_unique(s.tables_written, std::move(table));
+    if (!table.empty()) add_name(s.tables_written, std::move(table));
   }
   return s;
 }
@@ -711,8 +732,8 @@ Statement lock(Tokens t) {
     if (table.empty()) break;
     i = end;
     while (i < t.size() && !is_punct(t[i], ",")) {
-      if (is_word(t[i], "write")) add_unique(s.tables_written, table);
-      if (is_word(t[i], "read")) add_unique(s.tables_read, table);
+      if (is_word(t[i], "write")) add_name(s.tables_written, table);
+      if (is_word(t[i], "read")) add_name(s.tables_read, table);
       ++i;
     }
     ++i;
@@ -797,7 +818,7 @@ const SimpleRule* find_simple(Tokens t) {
   return nullptr;
 }
 
-Statement simple(Tokens t, const SimpleRule& rule) {
+Statement simple(Tokens t, const SimpleRule& rule, const Reading& reading) {
   Statement s = make(std::string(rule.kind), rule.classes);
   if (rule.kind == "change_replication_source" && word_at(t, 2, "filter")) {
     s.kind = "change_replication_filter";
@@ -808,13 +829,24 @@ Statement simple(Tokens t, const SimpleRule& rule) {
     if (i < t.size() && is_scope_word(t[i])) ++i;
     if (word_at(t, i, "variables") && word_at(t, i + 1, "like") && i + 2 < t.size() &&
         t[i + 2].kind == TokenKind::string) {
-      s.setting = to_lower(string_value(t[i + 2], Reading{}));
+      s.setting = to_lower(string_value(t[i + 2], reading));
+    }
+  }
+  if (rule.kind == "show" || rule.kind == "handler") {
+    // SHOW ... WHERE expr and HANDLER t READ ... WHERE expr evaluate expr: its calls run.
+    const std::size_t where = find_top(t, 1, "where");
+    if (where < t.size()) {
+      Facts f;
+      walk(t.subspan(where + 1), f);
+      f.columns.clear();
+      apply_facts(s, f, true);
+      if (f.subquery) s.classes |= kRead;
     }
   }
   if (rule.kind == "handler" && word_at(t, 2, "open")) {
     std::size_t end = 1;
     std::string table = table_name(t, 1, end);
-    if (!table.empty()) add_unique(s.tables_read, std::move(table));
+    if (!table.empty()) add_name(s.tables_read, std::move(table));
   }
   if (rule.kind == "deallocate") {
     std::size_t i = word_at(t, 1, "prepare") ? 2 : 1;
@@ -834,7 +866,7 @@ Statement call(Tokens t) {
   std::size_t end = 1;
   std::string name = table_name(t, 1, end);
   if (name.empty()) return unknown_statement();
-  add_unique(s.functions, to_lower(name));
+  add_name(s.functions, to_lower(name));
   Facts f;
   walk(t.subspan(end), f);
   apply_facts(s, f, true);
@@ -866,7 +898,7 @@ Statement load(Tokens t) {
   std::size_t end = into + 2;
   std::string table = table_name(t, into + 2, end);
   if (table.empty()) return unknown_statement();
-  add_unique(s.tables_written, std::move(table));
+  add_name(s.tables_written, std::move(table));
   Facts f;
   walk(t.subspan(end), f);
   f.columns.clear();  // FIELDS TERMINATED BY ... is syntax, not columns
@@ -875,7 +907,98 @@ Statement load(Tokens t) {
   return s;
 }
 
+// Character sets whose multi-byte characters may end in 0x5c ('\\') or hold a quote byte:
+// the server reads such a byte as part of the character, the classifier would not.
+bool is_unsafe_client_charset(std::string_view name) {
+  for (std::string_view c : {"big5", "cp932", "gb18030", "gbk", "sjis"}) {
+    if (iequals(name, c)) return true;
+  }
+  return false;
+}
+
+// A new sql_mode's effect on reading text; nullopt for modes that change more than the two
+// flags (MariaDB's ORACLE and MSSQL modes switch grammars).
+std::optional<Reading> with_sql_mode(std::string_view modes, Reading reading) {
+  reading.ansi_quotes = false;
+  reading.no_backslash_escapes = false;
+  std::size_t start = 0;
+  while (start <= modes.size()) {
+    std::size_t comma = modes.find(',', start);
+    if (comma == std::string_view::npos) comma = modes.size();
+    std::string_view mode = modes.substr(start, comma - start);
+    while (!mode.empty() && mode.front() == ' ') mode.remove_prefix(1);
+    while (!mode.empty() && mode.back() == ' ') mode.remove_suffix(1);
+    if (iequals(mode, "oracle") || iequals(mode, "mssql")) return std::nullopt;
+    if (iequals(mode, "ansi_quotes") || iequals(mode, "ansi") || iequals(mode, "db2") ||
+        iequals(mode, "maxdb") || iequals(mode, "postgresql")) {
+      reading.ansi_quotes = true;
+    }
+    if (iequals(mode, "no_backslash_escapes")) reading.no_backslash_escapes = true;
+    start = comma + 1;
+  }
+  return reading;
+}
+
 }  // namespace
+
+std::optional<Reading> reading_after(std::span<const Token> t, const Reading& reading) {
+  if (t.empty() || !is_word(t[0], "set")) return std::nullopt;
+  // SET STATEMENT's settings last for its own statement, read before they took effect.
+  if (word_at(t, 1, "statement")) return reading;
+  Reading next = reading;
+  std::size_t piece = 1;
+  int paren = 0;
+  for (std::size_t i = 1; i <= t.size(); ++i) {
+    if (i < t.size() && is_punct(t[i], "(")) ++paren;
+    if (i < t.size() && is_punct(t[i], ")")) --paren;
+    if (i < t.size() && !(paren == 0 && is_punct(t[i], ","))) continue;
+    Tokens a = t.subspan(piece, i - piece);
+    piece = i + 1;
+    std::size_t k = 0;
+    bool global = false;
+    if (k < a.size() && is_scope_word(a[k])) global = is_global_scope(a[k++].text);
+    if (k < a.size() && a[k].kind == TokenKind::at_at) {
+      ++k;
+      if (k + 1 < a.size() && is_scope_word(a[k]) && is_punct(a[k + 1], ".")) {
+        global = is_global_scope(a[k].text);
+        k += 2;
+      }
+    }
+    if (k >= a.size() || a[k].kind == TokenKind::user_variable) continue;
+    if (word_at(a, k, "names") || word_at(a, k, "charset") ||
+        (word_at(a, k, "character") && word_at(a, k + 1, "set")) ||
+        (a[k].kind == TokenKind::word && iequals(a[k].text, "character_set_client"))) {
+      if (global) continue;
+      // The value: a name or a string, after '=' for character_set_client.
+      std::size_t v = k + (word_at(a, k, "character") ? 2 : 1);
+      if (punct_at(a, v, "=") || punct_at(a, v, ":=")) ++v;
+      if (v >= a.size() || word_at(a, v, "default")) return std::nullopt;
+      const std::string name =
+          a[v].kind == TokenKind::string ? string_value(a[v], reading) : identifier_value(a[v]);
+      if (is_unsafe_client_charset(name)) return std::nullopt;
+      continue;
+    }
+    if (a[k].kind != TokenKind::word && a[k].kind != TokenKind::quoted_identifier) continue;
+    if (!iequals(identifier_value(a[k]), "sql_mode")) continue;
+    if (global) continue;
+    if (!(punct_at(a, k + 1, "=") || punct_at(a, k + 1, ":=")) || a.size() != k + 3) {
+      return std::nullopt;
+    }
+    const Token& value = a[k + 2];
+    std::string modes;
+    if (value.kind == TokenKind::string) {
+      modes = string_value(value, reading);
+    } else if (value.kind == TokenKind::word && !iequals(value.text, "default")) {
+      modes = std::string(value.text);
+    } else {
+      return std::nullopt;  // DEFAULT, a number (a bit mask), an expression
+    }
+    auto changed = with_sql_mode(modes, next);
+    if (!changed) return std::nullopt;
+    next = *changed;
+  }
+  return next;
+}
 
 bool takes_rest_of_text(std::span<const Token> t) {
   if (t.empty()) return false;
@@ -935,7 +1058,7 @@ Statement analyze(std::span<const Token> t, const Reading& reading, int depth) {
     for (std::size_t i = 2; i < t.size(); ++i) {
       std::size_t end = i;
       std::string name = table_name(t, i, end);
-      if (!name.empty() && !is_word(t[i], "to")) add_unique(s.tables_written, std::move(name));
+      if (!name.empty() && !is_word(t[i], "to")) add_name(s.tables_written, std::move(name));
       i = std::max(i, end - 1);
     }
     return s;
@@ -983,7 +1106,7 @@ Statement analyze(std::span<const Token> t, const Reading& reading, int depth) {
     return s;
   }
   if (is_word(w, "checksum")) return table_maintenance(t, "checksum_table", kRead, false);
-  if (const SimpleRule* rule = find_simple(t)) return simple(t, *rule);
+  if (const SimpleRule* rule = find_simple(t)) return simple(t, *rule, reading);
   return unknown_statement();
 }
 

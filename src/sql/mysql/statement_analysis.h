@@ -2,6 +2,7 @@
 // and the flags policy rules match on.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -29,6 +30,12 @@ Statement unknown_statement();
 // The statement starts a stored program's body or a compound statement (CREATE PROCEDURE,
 // BEGIN NOT ATOMIC, IF ...): the server reads the semicolons after it as part of it.
 bool takes_rest_of_text(std::span<const Token> tokens);
+
+// How the server reads the text after `tokens` (a statement with changes_text_reading):
+// SET sql_mode to a constant turns ANSI_QUOTES and NO_BACKSLASH_ESCAPES on or off; SET NAMES or
+// character_set_client to a character set whose multi-byte characters may hold a '\' or a
+// quote, a computed value or any other such statement gives nullopt: the rest cannot be read.
+std::optional<Reading> reading_after(std::span<const Token> tokens, const Reading& reading);
 
 // Classifies SQL text found inside a statement (PREPARE s FROM 'text'), `depth` deep.
 Classification classify_nested(std::string_view sql, const Reading& reading, int depth);

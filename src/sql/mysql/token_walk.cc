@@ -28,11 +28,6 @@ bool is_name_part(const Token& t) {
   return t.kind == TokenKind::quoted_identifier || t.kind == TokenKind::word;
 }
 
-bool iequal_names(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  return to_lower(a) == to_lower(b);
-}
-
 struct Level {
   TableUse list = TableUse::none;  // a comma here starts another table reference
   bool call = false;               // the parentheses of a function call
@@ -171,7 +166,7 @@ class Walk {
       if (next) facts_.write_function = true;
       std::size_t end = i + 3;
       std::string seq = table_name(t_, i + 3, end);
-      if (!seq.empty()) add_unique(next ? facts_.tables_written : facts_.tables_read, seq);
+      if (!seq.empty()) add_name(next ? facts_.tables_written : facts_.tables_read, seq);
       return std::max(end, i + 3);
     }
     if (iequals(w, "as")) {
@@ -229,7 +224,7 @@ class Walk {
         j < t_.size() && is_name(t_[j]) && (punct_at(j + 1, "(") || word_at(j + 1, "as"));
     if (!cte) return i + 1;
     while (j < t_.size() && is_name(t_[j])) {
-      add_unique(facts_.cte_names, identifier_value(t_[j]));
+      facts_.cte_names.insert(to_lower(identifier_value(t_[j])));
       ++j;
       if (punct_at(j, "(")) j = std::min(matching_paren(t_, j) + 1, t_.size());
       if (!word_at(j, "as")) break;
@@ -286,7 +281,7 @@ class Walk {
         fn += to_lower(identifier_value(t_[k]));
       }
       note_function(fn, single);
-      add_unique(facts_.functions, std::move(fn));
+      add_name(facts_.functions, std::move(fn));
       next_paren_is_call_ = true;
       expect_ = TableUse::none;
       return last + 1;
@@ -299,10 +294,9 @@ class Walk {
       std::size_t end = i;
       std::string table = table_name(t_, i, end);
       const bool cte =
-          single && std::any_of(facts_.cte_names.begin(), facts_.cte_names.end(),
-                                [&](const std::string& c) { return iequal_names(c, table); });
+          single && !facts_.cte_names.empty() && facts_.cte_names.contains(to_lower(table));
       if (!cte)
-        add_unique(use == TableUse::write ? facts_.tables_written : facts_.tables_read, table);
+        add_name(use == TableUse::write ? facts_.tables_written : facts_.tables_read, table);
       std::size_t j = end;
       if (word_at(j, "partition") && punct_at(j + 1, "(")) {
         j = std::min(matching_paren(t_, j + 1) + 1, t_.size());
@@ -314,7 +308,7 @@ class Walk {
       return i + 1;
     }
     if (punct_at(last + 1, ".") && punct_at(last + 2, "*")) return last + 3;  // t.*
-    add_unique(facts_.columns, to_lower(identifier_value(t_[last])));
+    add_name(facts_.columns, to_lower(identifier_value(t_[last])));
     return last + 1;
   }
 
@@ -342,9 +336,25 @@ class Walk {
 
 }  // namespace
 
-void add_unique(std::vector<std::string>& list, std::string value) {
-  if (value.empty()) return;
-  if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(std::move(value));
+void add_name(std::vector<std::string>& list, std::string value) {
+  if (!value.empty()) list.push_back(std::move(value));
+}
+
+void unique_names(std::vector<std::string>& list) {
+  if (list.size() < 2) return;
+  std::vector<bool> keep(list.size());
+  {
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) keep[i] = seen.insert(list[i]).second;
+  }
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!keep[i]) continue;
+    if (out != i) list[out] = std::move(list[i]);
+    ++out;
+  }
+  list.resize(out);
 }
 
 std::size_t matching_paren(std::span<const Token> tokens, std::size_t open) {

@@ -4,6 +4,7 @@
 
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -16,9 +17,9 @@ enum class TableUse { none, read, write };
 struct Facts {
   std::vector<std::string> tables_read;
   std::vector<std::string> tables_written;
-  std::vector<std::string> functions;  // lower case, qualified as written
-  std::vector<std::string> columns;    // last name of each column reference, lower case
-  std::vector<std::string> cte_names;
+  std::vector<std::string> functions;         // lower case, qualified as written
+  std::vector<std::string> columns;           // last name of each column reference, lower case
+  std::unordered_set<std::string> cte_names;  // lower case
   std::vector<std::pair<std::string, std::string>> aliases;  // alias → table, as written
   bool locking = false;           // FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE
   bool into_outfile = false;      // INTO OUTFILE, INTO DUMPFILE
@@ -48,6 +49,10 @@ inline bool is_punct(const Token& t, std::string_view p) {
   return t.kind == TokenKind::punctuation && t.text == p;
 }
 
-void add_unique(std::vector<std::string>& list, std::string value);
+// Appends a name; the lists are made unique once, at the end (unique_names), so that a
+// statement with many names costs linear time, not quadratic.
+void add_name(std::vector<std::string>& list, std::string value);
+// Removes repeated names, keeping each first one in place.
+void unique_names(std::vector<std::string>& list);
 
 }  // namespace portcullis::sql::mysql

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -126,6 +127,8 @@ TEST(MysqlClassifierTest, KindsAndClasses) {
       {"SHOW TABLES", "show read"},
       {"SHOW GRANTS FOR CURRENT_USER", "show read"},
       {"SHOW PROCESSLIST", "show read"},
+      {"SHOW TABLES WHERE load_file('/etc/passwd') IS NOT NULL", "show read|admin"},
+      {"SHOW VARIABLES WHERE myfunc(Value)", "show read|unknown"},
       {"USE shop", "use session"},
       {"BEGIN", "begin transaction"},
       {"BEGIN WORK", "begin transaction"},
@@ -152,6 +155,8 @@ TEST(MysqlClassifierTest, KindsAndClasses) {
       {"STOP REPLICA", "stop_replica admin"},
       {"HANDLER t OPEN", "handler read"},
       {"HANDLER t READ FIRST", "handler read"},
+      {"HANDLER t READ FIRST WHERE load_file('/etc/passwd')", "handler read|admin"},
+      {"DELETE HISTORY FROM t", "delete write"},
       {"LOCK TABLES t READ", "lock_tables write"},
       {"UNLOCK TABLES", "unlock_tables session"},
       {"DO 1", "do read"},
@@ -161,6 +166,8 @@ TEST(MysqlClassifierTest, KindsAndClasses) {
       {"DESC t", "describe read"},
       {"EXPLAIN SELECT * FROM t", "explain read"},
       {"EXPLAIN DELETE FROM t", "explain read"},
+      {"EXPLAIN SELECT * FROM t WHERE a = (SELECT load_file('/etc/passwd'))", "explain read|admin"},
+      {"EXPLAIN SELECT myfunc()", "explain read|unknown"},
       {"EXPLAIN ANALYZE SELECT * FROM t", "explain read"},
       {"EXPLAIN ANALYZE DELETE FROM t", "explain write"},
       {"ANALYZE DELETE FROM t", "explain write"},
@@ -368,6 +375,36 @@ TEST(MysqlClassifierTest, QuotesAreReadAsTheBackendReadsThem) {
   }
 }
 
+TEST(MysqlClassifierTest, TheRestOfATextIsReadAsTheSettingsBeforeItLeaveIt) {
+  const Case cases[] = {
+      {R"(SET sql_mode = 'ANSI_QUOTES'; SELECT "a\"; DELETE FROM t; -- ")",
+       "set session; select read; delete write"},
+      {R"(SET @@session.sql_mode = 'ANSI'; SELECT "a\"; DELETE FROM t; -- ")",
+       "set session; select read; delete write"},
+      {R"(SET sql_mode = 'ANSI_QUOTES'; SELECT "a\"; DELETE FROM t; -- ")",
+       "set session; select read; delete write", mysql8()},
+      {R"(SET sql_mode = ''; SELECT "a\"; DELETE FROM t; -- ")", "set session; select read",
+       ansi()},
+      {R"(SET sql_mode = 'NO_BACKSLASH_ESCAPES'; SELECT '\'; DELETE FROM t; -- ')",
+       "set session; select read; delete write"},
+      {R"(SET GLOBAL sql_mode = 'ANSI_QUOTES'; SELECT "a\"; DELETE FROM t; -- ")",
+       "set admin; select read"},
+      {R"(SET STATEMENT sql_mode = 'ANSI_QUOTES' FOR SELECT 1; SELECT "a\"; DELETE FROM t; -- ")",
+       "set_statement read|session; select read"},
+      {"SET NAMES utf8mb4; SELECT 1", "set session; select read"},
+      {"SET NAMES gbk; SELECT 1", "set session; unknown unknown"},
+      {"SET character_set_client = sjis; SELECT 1", "set session; unknown unknown"},
+      {"SET sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'); SELECT 1",
+       "set session; unknown unknown"},
+      {"SET sql_mode = 'ORACLE'; SELECT 1", "set session; unknown unknown"},
+      {"EXECUTE s; SELECT 1", "execute ; unknown unknown"},
+      {"SELECT 1; EXECUTE s", "select read; execute "},
+      {"PREPARE s FROM 'SET sql_mode = \\'ANSI_QUOTES\\''; SELECT 1",
+       "prepare session; unknown unknown"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(summary(c.sql, c.reading), c.expected) << c.sql;
+}
+
 TEST(MysqlClassifierTest, MultiStatementTextGivesEachStatementItsOwnText) {
   Classification c = classify("SELECT 1; DELETE FROM t ;\n UPDATE u SET a = 1 WHERE b", Reading{});
   ASSERT_EQ(c.statements.size(), 3u);
@@ -454,6 +491,7 @@ TEST(MysqlClassifierTest, NamesTheTablesAndFunctions) {
       {"DELETE t1 FROM t1 JOIN t2 ON t1.a = t2.a", "t1,t2", "t1", ""},
       {"DELETE a FROM t1 AS a JOIN t2 AS b ON a.x = b.x", "t1,t2", "t1", ""},
       {"DELETE FROM t1, t2 USING t1 JOIN t2 JOIN t3", "t1,t2,t3", "t1,t2", ""},
+      {"DELETE HISTORY FROM t BEFORE SYSTEM_TIME NOW()", "", "t", "now"},
       {"DROP TABLE a, db.b", "", "a,db.b", ""},
       {"TRUNCATE TABLE t", "", "t", ""},
       {"LOCK TABLES t READ, u WRITE", "t", "u", ""},
@@ -476,6 +514,75 @@ TEST(MysqlClassifierTest, NamesTheColumnsReferenced) {
       "SELECT c.Email, `Phone`, upper(name) AS n FROM customers c WHERE c.id = 1 ORDER BY n",
       Reading{});
   EXPECT_EQ(joined(c.statements[0].columns_referenced), "email,phone,name,id,n");
+}
+
+TEST(MysqlClassifierTest, SecretsAreCutOutOfTheRecordedText) {
+  struct Redaction {
+    std::string_view sql;
+    std::string_view redacted;
+  };
+  const Redaction cases[] = {
+      {"CREATE USER 'u'@'%' IDENTIFIED BY 'hunter2'", "CREATE USER 'u'@'%' IDENTIFIED BY '***'"},
+      {"ALTER USER u IDENTIFIED WITH mysql_native_password BY 'p' PASSWORD EXPIRE",
+       "ALTER USER u IDENTIFIED WITH mysql_native_password BY '***' PASSWORD EXPIRE"},
+      {"CREATE USER u IDENTIFIED BY PASSWORD '*ABC'", "CREATE USER u IDENTIFIED BY PASSWORD '***'"},
+      {"CREATE USER u IDENTIFIED VIA ed25519 USING PASSWORD('p') OR unix_socket",
+       "CREATE USER u IDENTIFIED VIA ed25519 USING PASSWORD('***') OR unix_socket"},
+      {"GRANT ALL ON *.* TO u IDENTIFIED BY _utf8mb4'p'",
+       "GRANT ALL ON *.* TO u IDENTIFIED BY _utf8mb4'***'"},
+      {"SET PASSWORD FOR u = PASSWORD('p')", "SET PASSWORD FOR u = PASSWORD('***')"},
+      {"SET PASSWORD = 'p'", "SET PASSWORD = '***'"},
+      {"CHANGE MASTER TO MASTER_HOST = 'h', MASTER_PASSWORD = 'p'",
+       "CHANGE MASTER TO MASTER_HOST = 'h', MASTER_PASSWORD = '***'"},
+      {"CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (USER 'u', PASSWORD 'p')",
+       "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (USER 'u', PASSWORD '***')"},
+      {"SELECT AES_ENCRYPT(card, 'key'), AES_DECRYPT(x, UNHEX('00'))",
+       "SELECT AES_ENCRYPT(card, '***'), AES_DECRYPT(x, UNHEX('***'))"},
+      {"PREPARE s FROM 'CREATE USER u IDENTIFIED BY ''p'''", "PREPARE s FROM '***'"},
+      {"SELECT 'password', password FROM t", ""},
+      {"SELECT 1", ""},
+  };
+  for (const Redaction& c : cases) {
+    Classification r = classify(c.sql, Reading{});
+    ASSERT_EQ(r.statements.size(), 1u) << c.sql;
+    EXPECT_EQ(r.statements[0].redacted_text, c.redacted) << c.sql;
+  }
+  Classification body =
+      classify("CREATE PROCEDURE p() BEGIN CREATE USER u IDENTIFIED BY 'p'; END", Reading{});
+  ASSERT_EQ(body.statements.size(), 1u);
+  EXPECT_EQ(body.statements[0].redacted_text,
+            "create_procedure (text withheld: contains a secret)");
+  Classification two = classify("SELECT 1; SET PASSWORD = 'p'", Reading{});
+  ASSERT_EQ(two.statements.size(), 2u);
+  EXPECT_EQ(two.statements[0].redacted_text, "");
+  EXPECT_EQ(two.statements[1].redacted_text, "SET PASSWORD = '***'");
+}
+
+TEST(MysqlClassifierTest, LargeAndDeepStatementsCostLittle) {
+  // Nesting the constant evaluator cannot follow: every row, as for any condition it cannot
+  // show false.
+  const std::string deep =
+      "DELETE FROM t WHERE " + std::string(100000, '(') + "0" + std::string(100000, ')');
+  Classification c = classify(deep, Reading{});
+  ASSERT_EQ(c.statements.size(), 1u);
+  EXPECT_TRUE(c.statements[0].where_absent);
+  const std::string negated = "DELETE FROM t WHERE " + std::string(100000, '-') + "1";
+  EXPECT_TRUE(classify(negated, Reading{}).statements[0].where_absent);
+  // Deeper than the walk follows: unknown.
+  const std::string nested = "SELECT " + std::string(1000, '(') + "1" + std::string(1000, ')');
+  EXPECT_TRUE(has(classify(nested, Reading{}).statements[0].classes, StatementClass::unknown));
+
+  // Many names are made unique in linear time: this took seconds when each name was looked up
+  // in the list before it.
+  std::string wide = "SELECT ";
+  for (int i = 0; i < 50000; ++i) wide += "c" + std::to_string(i % 40000) + ",";
+  wide += "c0 FROM t";
+  const auto start = std::chrono::steady_clock::now();
+  c = classify(wide, Reading{});
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(c.statements.size(), 1u);
+  EXPECT_EQ(c.statements[0].columns_referenced.size(), 40000u);
+  EXPECT_LT(took, std::chrono::seconds(2));
 }
 
 TEST(MysqlClassifierTest, UnicodeIdentifiersAreNames) {

@@ -1,0 +1,1 @@
+INSERT INTO t (a) SELECT _utf8mb4'x', X'41', 0x41, B'01', 1e5, .5, \N, ?, @v, @@global.x

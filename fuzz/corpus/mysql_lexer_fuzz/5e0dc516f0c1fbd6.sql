@@ -1,0 +1,1 @@
+SELECT t.1col, db.t.5 FROM db.1t, été WHERE 1--1

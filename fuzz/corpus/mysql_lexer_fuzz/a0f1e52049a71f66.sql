@@ -1,0 +1,1 @@
+SET NAMES utf8mb4; SET @@session.transaction_read_only = 0, GLOBAL sql_log_bin = 0

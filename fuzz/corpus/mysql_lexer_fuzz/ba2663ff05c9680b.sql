@@ -1,0 +1,1 @@
+WITH c AS (SELECT * FROM u) UPDATE t JOIN c ON t.a = c.a SET t.b = load_file('/etc/passwd')

@@ -1,0 +1,1 @@
+SELECT "id" FROM "t" WHERE x = 'a''b'
