@@ -106,8 +106,12 @@ std::string redact_secrets(std::span<const Token> t, std::string_view text, bool
       return withheld_text(kind);
     }
     out.append(text.substr(copied, at - copied));
+    // A quote right beside '***' would join the two into one string ('a''***').
+    auto is_quote = [](char c) { return c == '\'' || c == '"' || c == '`'; };
+    if (!out.empty() && is_quote(out.back())) out.push_back(' ');
     out.append(kRedactedLiteral);
     copied = at + t[i].text.size();
+    if (copied < text.size() && is_quote(text[copied])) out.push_back(' ');
   }
   out.append(text.substr(copied));
   return out;

@@ -9,9 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include "sql/mysql/catalog_rules.h"
 #include "sql/mysql/constant_condition.h"
-#include "sql/mysql/keywords.h"
+#include "sql/mysql/ddl_statements.h"
+#include "sql/mysql/set_statement.h"
+#include "sql/mysql/statement_helpers.h"
 #include "sql/mysql/token_walk.h"
 
 namespace portcullis::sql::mysql {
@@ -23,22 +24,6 @@ Statement unknown_statement() {
   return s;
 }
 
-namespace {
-
-// Statements wrapped in statements (EXPLAIN EXPLAIN ..., PREPARE of a PREPARE) deeper than
-// this are unknown.
-constexpr int kMaxDepth = 4;
-
-using Tokens = std::span<const Token>;
-
-bool word_at(Tokens t, std::size_t i, std::string_view w) {
-  return i < t.size() && is_word(t[i], w);
-}
-bool punct_at(Tokens t, std::size_t i, std::string_view p) {
-  return i < t.size() && is_punct(t[i], p);
-}
-
-// Index of the first `word` at parenthesis depth 0 from `from`, or t.size().
 std::size_t find_top(Tokens t, std::size_t from, std::string_view word) {
   int depth = 0;
   for (std::size_t i = from; i < t.size(); ++i) {
@@ -56,8 +41,6 @@ Statement make(std::string kind, ClassSet classes) {
   return s;
 }
 
-// Applies what the walk found. `runs` is false for statements that only store expressions (a
-// view's query, a column default): their functions run later, under another statement.
 void apply_facts(Statement& s, Facts& f, bool runs) {
   auto append = [](std::vector<std::string>& to, std::vector<std::string>& from) {
     to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
@@ -91,6 +74,8 @@ bool is_dml_kind(std::string_view kind) {
   return kind == "insert" || kind == "replace" || kind == "update" || kind == "delete" ||
          kind == "load_data";
 }
+
+namespace {
 
 // UPDATE or DELETE: no WHERE at the top level, or one that selects every row.
 bool where_absent(Tokens t, const Reading& reading) {
@@ -236,205 +221,6 @@ Statement with_statement(Tokens t, const Reading& reading) {
   return insert(rest, to_lower(t[main].text), std::move(ctes));
 }
 
-// ---- SET ----------------------------------------------------------------------------------
-
-bool clearly_true(Tokens value, const Reading& reading) {
-  if (value.size() != 1) return false;
-  const Token& v = value[0];
-  if (v.kind == TokenKind::number) return v.text == "1";
-  if (v.kind == TokenKind::word) return iequals(v.text, "on") || iequals(v.text, "true");
-  if (v.kind == TokenKind::string) {
-    const std::string s = to_lower(string_value(v, reading));
-    return s == "on" || s == "true" || s == "1";
-  }
-  return false;
-}
-
-bool is_scope_word(const Token& t) {
-  return is_word(t, "global") || is_word(t, "session") || is_word(t, "local") ||
-         is_word(t, "persist") || is_word(t, "persist_only");
-}
-
-bool is_global_scope(std::string_view scope) {
-  return iequals(scope, "global") || iequals(scope, "persist") || iequals(scope, "persist_only");
-}
-
-// SET [scope] TRANSACTION characteristic [, ...]
-Statement set_transaction(Tokens t, std::size_t transaction_at) {
-  Statement s = make("set_transaction", kTransaction);
-  s.setting = "transaction";
-  if (transaction_at > 1) s.classes = is_global_scope(t[1].text) ? kAdmin : kSession;
-  for (std::size_t i = transaction_at + 1; i + 1 < t.size(); ++i) {
-    if (is_word(t[i], "read") && is_word(t[i + 1], "write")) s.lifts_read_only = true;
-  }
-  return s;
-}
-
-// One assignment of a SET list: classes and flags into `s`.
-void assignment(Statement& s, Tokens a, const Reading& reading, std::string& sticky_scope,
-                bool first) {
-  std::size_t i = 0;
-  std::string scope;
-  if (i < a.size() && is_scope_word(a[i])) {
-    scope = to_lower(a[i].text);
-    ++i;
-  }
-  if (!scope.empty()) sticky_scope = scope;
-  std::string name;
-  bool user_variable = false;
-  if (i < a.size() && a[i].kind == TokenKind::user_variable) {
-    user_variable = true;
-    name = a[i].text.size() > 1 ? to_lower(string_value(a[i], reading)) : std::string();
-    ++i;
-    if (name.empty() && i < a.size() &&
-        (a[i].kind == TokenKind::word || a[i].kind == TokenKind::quoted_identifier ||
-         a[i].kind == TokenKind::string)) {
-      name = to_lower(a[i].kind == TokenKind::string ? string_value(a[i], reading)
-                                                     : identifier_value(a[i]));
-      ++i;
-    }
-    name = "@" + name;
-  } else {
-    if (i < a.size() && a[i].kind == TokenKind::at_at) {
-      ++i;
-      if (i + 1 < a.size() && is_scope_word(a[i]) && is_punct(a[i + 1], ".")) {
-        scope = to_lower(a[i].text);
-        i += 2;
-      }
-    }
-    if (iequals(std::string_view(scope), "local") || iequals(std::string_view(scope), "session")) {
-      // An explicit session scope ends a sticky GLOBAL for itself only.
-    } else if (scope.empty()) {
-      scope = sticky_scope;
-    }
-    if (word_at(a, i, "names")) {
-      name = "names";
-      ++i;
-    } else if ((word_at(a, i, "character") && word_at(a, i + 1, "set")) ||
-               word_at(a, i, "charset")) {
-      name = "character_set";
-      i += word_at(a, i, "charset") ? 1 : 2;
-    } else if (i < a.size() &&
-               (a[i].kind == TokenKind::word || a[i].kind == TokenKind::quoted_identifier)) {
-      name = to_lower(identifier_value(a[i]));
-      ++i;
-      // Structured variables: keycache1.key_buffer_size
-      if (punct_at(a, i, ".") && i + 1 < a.size() && a[i + 1].kind == TokenKind::word) {
-        name += "." + to_lower(a[i + 1].text);
-        i += 2;
-      }
-    }
-  }
-  if (name.empty() || name == "@") {
-    s.classes |= kUnknown;
-    return;
-  }
-  if (first) s.setting = name;
-  Tokens value;
-  if (name == "names" || name == "character_set") {
-    value = a.subspan(i);
-  } else {
-    if (!(punct_at(a, i, "=") || punct_at(a, i, ":="))) {
-      s.classes |= kUnknown;
-      return;
-    }
-    value = a.subspan(i + 1);
-  }
-  // The value runs: its calls and subqueries count. NAMES and CHARACTER SET name a character
-  // set, not a column.
-  Facts f;
-  if (name != "names" && name != "character_set") walk(value, f);
-  Statement v;
-  apply_facts(v, f, true);
-  if (!f.tables_read.empty() || f.subquery) v.classes |= kRead;
-  s.classes |= v.classes;
-  merge_objects(s, v);
-  if (user_variable) {
-    s.classes |= kSession;
-    return;
-  }
-  if (is_text_reading_setting(name)) s.changes_text_reading = true;
-  if (is_read_only_setting(name)) {
-    if (!clearly_true(value, reading)) {
-      s.lifts_read_only = true;
-      s.classes |= kSession | kAdmin;
-    } else {
-      s.classes |= is_global_scope(scope) ? kAdmin : kSession;
-    }
-    return;
-  }
-  if (is_global_scope(scope)) {
-    s.classes |= kAdmin;
-    return;
-  }
-  if (name == "sql_safe_updates" && !clearly_true(value, reading)) {
-    s.classes |= kAdmin;  // turning the safety net off
-    return;
-  }
-  s.classes |=
-      (name == "names" || name == "character_set" || is_session_setting(name)) ? kSession : kAdmin;
-}
-
-Statement set_statement(Tokens t, const Reading& reading, int depth) {
-  if (word_at(t, 1, "password")) {
-    Statement s = make("set_password", kDcl);
-    s.setting = "password";
-    return s;
-  }
-  if (word_at(t, 1, "role")) {
-    Statement s = make("set_role", kDcl);
-    s.setting = "role";
-    return s;
-  }
-  if (word_at(t, 1, "default") && word_at(t, 2, "role")) return make("set_default_role", kDcl);
-  if (word_at(t, 1, "resource") && word_at(t, 2, "group"))
-    return make("set_resource_group", kAdmin);
-  if (word_at(t, 1, "transaction")) return set_transaction(t, 1);
-  if (t.size() > 2 && is_scope_word(t[1]) && word_at(t, 2, "transaction"))
-    return set_transaction(t, 2);
-  std::size_t end = t.size();
-  std::optional<Statement> inner;
-  std::size_t begin = 1;
-  if (word_at(t, 1, "statement")) {
-    // MariaDB: SET STATEMENT v = x [, ...] FOR statement
-    const std::size_t for_at = find_top(t, 2, "for");
-    if (for_at >= t.size() || depth >= kMaxDepth) return unknown_statement();
-    inner = analyze(t.subspan(for_at + 1), reading, depth + 1);
-    begin = 2;
-    end = for_at;
-  }
-  Statement s = make(inner ? "set_statement" : "set", 0);
-  std::string sticky_scope;
-  bool first = true;
-  std::size_t piece = begin;
-  int paren = 0;
-  for (std::size_t i = begin; i <= end; ++i) {
-    if (i < end && is_punct(t[i], "(")) ++paren;
-    if (i < end && is_punct(t[i], ")")) --paren;
-    if (i == end || (paren == 0 && is_punct(t[i], ","))) {
-      if (i == piece) {
-        s.classes |= kUnknown;
-      } else {
-        assignment(s, t.subspan(piece, i - piece), reading, sticky_scope, first);
-      }
-      first = false;
-      piece = i + 1;
-    }
-  }
-  if (inner) {
-    s.inner_kind = inner->kind;
-    s.classes |= inner->classes;
-    s.where_absent = inner->where_absent;
-    s.lifts_read_only = s.lifts_read_only || inner->lifts_read_only;
-    // Its settings last for its own statement, which the server read before they took effect.
-    s.changes_text_reading = inner->changes_text_reading;
-    s.calls_unknown_functions = inner->calls_unknown_functions;
-    merge_objects(s, *inner);
-    if (is_dml_kind(inner->kind)) add_name(s.nested_kinds, inner->kind);
-  }
-  return s;
-}
-
 // ---- PREPARE / EXECUTE / EXPLAIN ----------------------------------------------------------
 
 // The SQL text of a PREPARE or EXECUTE IMMEDIATE source that is a string literal ('a' 'b'
@@ -521,200 +307,6 @@ Statement explain(Tokens t, const Reading& reading, int depth, bool analyzes) {
   if (table.empty()) return unknown_statement();
   Statement s = make("describe", kRead);
   add_name(s.tables_read, std::move(table));
-  return s;
-}
-
-// ---- DDL ----------------------------------------------------------------------------------
-
-// Skips CREATE/ALTER's modifiers: OR REPLACE, DEFINER = user, ALGORITHM = x, SQL SECURITY x,
-// TEMPORARY, ONLINE, IGNORE, AGGREGATE, UNIQUE/FULLTEXT/SPATIAL (of an index).
-std::size_t skip_modifiers(Tokens t, std::size_t i) {
-  for (;;) {
-    if (word_at(t, i, "or") && word_at(t, i + 1, "replace")) {
-      i += 2;
-    } else if (word_at(t, i, "definer") && punct_at(t, i + 1, "=")) {
-      i += 2;
-      // user, 'user'@'host', CURRENT_USER[()]
-      if (i < t.size()) ++i;
-      if (i < t.size() && t[i].kind == TokenKind::user_variable) ++i;
-      if (punct_at(t, i, "(") && punct_at(t, i + 1, ")")) i += 2;
-    } else if ((word_at(t, i, "algorithm") || word_at(t, i, "lock")) && punct_at(t, i + 1, "=")) {
-      i += 3;
-    } else if (word_at(t, i, "sql") && word_at(t, i + 1, "security")) {
-      i += 3;
-    } else if (word_at(t, i, "temporary") || word_at(t, i, "online") || word_at(t, i, "offline") ||
-               word_at(t, i, "ignore") || word_at(t, i, "aggregate") || word_at(t, i, "unique") ||
-               word_at(t, i, "fulltext") || word_at(t, i, "nonblocking")) {
-      ++i;
-    } else if (word_at(t, i, "spatial") && !word_at(t, i + 1, "reference")) {
-      ++i;
-    } else {
-      return i;
-    }
-  }
-}
-
-std::size_t skip_if_exists(Tokens t, std::size_t i) {
-  if (word_at(t, i, "if") && word_at(t, i + 1, "not") && word_at(t, i + 2, "exists")) return i + 3;
-  if (word_at(t, i, "if") && word_at(t, i + 1, "exists")) return i + 2;
-  return i;
-}
-
-struct ObjectRule {
-  std::string_view object;  // the word after CREATE/ALTER/DROP
-  std::string_view kind;    // suffix of create_/alter_/drop_
-  ClassSet classes;
-};
-
-constexpr ObjectRule kObjects[] = {
-    {"table", "table", kDdl},
-    {"tables", "table", kDdl},
-    {"index", "index", kDdl},
-    {"view", "view", kDdl},
-    {"trigger", "trigger", kDdl},
-    {"procedure", "procedure", kDdl},
-    {"function", "function", kDdl},
-    {"event", "event", kDdl},
-    {"sequence", "sequence", kDdl},
-    {"package", "package", kDdl},
-    {"database", "database", kDdl | kAdmin},
-    {"schema", "database", kDdl | kAdmin},
-    {"server", "server", kDdl | kAdmin},
-    {"tablespace", "tablespace", kDdl | kAdmin},
-    {"logfile", "logfile_group", kDdl | kAdmin},
-    {"undo", "tablespace", kDdl | kAdmin},
-    {"resource", "resource_group", kDdl | kAdmin},
-    {"spatial", "spatial_reference_system", kDdl | kAdmin},
-    {"user", "user", kDcl},
-    {"role", "role", kDcl},
-};
-
-const ObjectRule* find_object(Tokens t, std::size_t i) {
-  if (i >= t.size() || t[i].kind != TokenKind::word) return nullptr;
-  for (const auto& r : kObjects) {
-    if (iequals(t[i].text, r.object)) return &r;
-  }
-  return nullptr;
-}
-
-// Names in a comma list after `i` (DROP TABLE a, b; TRUNCATE TABLE t).
-void name_list(Tokens t, std::size_t i, std::vector<std::string>& into) {
-  while (i < t.size()) {
-    std::size_t end = i;
-    std::string name = table_name(t, i, end);
-    if (name.empty()) return;
-    add_name(into, std::move(name));
-    i = end;
-    if (!punct_at(t, i, ",")) return;
-    ++i;
-  }
-}
-
-bool has_word(Tokens t, std::string_view w) {
-  return std::any_of(t.begin(), t.end(), [&](const Token& x) { return is_word(x, w); });
-}
-
-Statement create(Tokens t, const Reading& reading) {
-  std::size_t i = skip_modifiers(t, 1);
-  const ObjectRule* rule = find_object(t, i);
-  if (rule == nullptr) return unknown_statement();
-  Statement s = make("create_" + std::string(rule->kind), rule->classes);
-  if (rule->kind == "logfile_group" || rule->kind == "resource_group" ||
-      rule->kind == "spatial_reference_system") {
-    return s;
-  }
-  std::size_t j = skip_if_exists(t, i + 1);
-  if (rule->kind == "table") {
-    std::size_t end = j;
-    std::string table = table_name(t, j, end);
-    if (table.empty()) return unknown_statement();
-    add_name(s.tables_written, table);
-    // CREATE TABLE t [(...)] [AS] SELECT ... / LIKE s
-    std::size_t select = find_top(t, end, "select");
-    if (select == t.size() && punct_at(t, end, "(") && word_at(t, end + 1, "select"))
-      select = end + 1;
-    if (select == t.size()) select = find_top(t, end, "with");
-    if (select < t.size()) {
-      s.kind = "create_table_as";
-      Facts f;
-      walk(t.subspan(select), f);
-      s.classes |= kWrite | kRead;
-      apply_facts(s, f, true);
-      if (f.into_outfile) s.classes |= kAdmin;
-    } else if (word_at(t, end, "like") || (punct_at(t, end, "(") && word_at(t, end + 1, "like"))) {
-      std::size_t k = word_at(t, end, "like") ? end + 1 : end + 2;
-      std::size_t e2 = k;
-      std::string source = table_name(t, k, e2);
-      if (!source.empty()) add_name(s.tables_read, std::move(source));
-    }
-    return s;
-  }
-  if (rule->kind == "index") {
-    const std::size_t on = find_top(t, j, "on");
-    std::size_t end = on;
-    std::string table = on < t.size() ? table_name(t, on + 1, end) : std::string();
-    if (!table.empty()) add_name(s.tables_written, std::move(table));
-    return s;
-  }
-  if (rule->kind == "view") {
-    // The view's query runs when the view is used: its tables and calls are listed only.
-    const std::size_t as = find_top(t, j, "as");
-    if (as < t.size()) {
-      Facts f;
-      walk(t.subspan(as + 1), f);
-      apply_facts(s, f, false);
-    }
-    return s;
-  }
-  if (rule->kind == "function" && has_word(t, "soname")) {
-    // A UDF: the server loads a shared library from its plugin directory.
-    s.classes |= kAdmin;
-    return s;
-  }
-  if (rule->kind == "trigger") {
-    const std::size_t on = find_top(t, j, "on");
-    std::size_t end = on;
-    std::string table = on < t.size() ? table_name(t, on + 1, end) : std::string();
-    if (!table.empty()) add_name(s.tables_written, std::move(table));
-  }
-  (void)reading;
-  return s;
-}
-
-Statement alter(Tokens t) {
-  std::size_t i = skip_modifiers(t, 1);
-  if (word_at(t, i, "instance")) return make("alter_instance", kAdmin);
-  const ObjectRule* rule = find_object(t, i);
-  if (rule == nullptr) return unknown_statement();
-  Statement s = make("alter_" + std::string(rule->kind), rule->classes);
-  if (rule->kind == "table") {
-    std::size_t end = i + 1;
-    std::string table = table_name(t, skip_if_exists(t, i + 1), end);
-    if (!table.empty()) add_name(s.tables_written, std::move(table));
-  }
-  return s;
-}
-
-Statement drop(Tokens t) {
-  std::size_t i = 1;
-  if (word_at(t, i, "temporary")) ++i;
-  if (word_at(t, i, "prepare")) {
-    Statement s = make("deallocate", kSession);
-    if (i + 1 < t.size()) s.prepared_name = identifier_value(t[i + 1]);
-    return s;
-  }
-  const ObjectRule* rule = find_object(t, i);
-  if (rule == nullptr) return unknown_statement();
-  Statement s = make("drop_" + std::string(rule->kind), rule->classes);
-  const std::size_t j = skip_if_exists(t, i + 1);
-  if (rule->kind == "table" || rule->kind == "view" || rule->kind == "sequence") {
-    name_list(t, j, s.tables_written);
-  } else if (rule->kind == "index") {
-    const std::size_t on = find_top(t, j, "on");
-    std::size_t end = on;
-    std::string table = on < t.size() ? table_name(t, on + 1, end) : std::string();
-    if (!table.empty()) add_name(s.tables_written, std::move(table));
-  }
   return s;
 }
 
@@ -907,98 +499,7 @@ Statement load(Tokens t) {
   return s;
 }
 
-// Character sets whose multi-byte characters may end in 0x5c ('\\') or hold a quote byte:
-// the server reads such a byte as part of the character, the classifier would not.
-bool is_unsafe_client_charset(std::string_view name) {
-  for (std::string_view c : {"big5", "cp932", "gb18030", "gbk", "sjis"}) {
-    if (iequals(name, c)) return true;
-  }
-  return false;
-}
-
-// A new sql_mode's effect on reading text; nullopt for modes that change more than the two
-// flags (MariaDB's ORACLE and MSSQL modes switch grammars).
-std::optional<Reading> with_sql_mode(std::string_view modes, Reading reading) {
-  reading.ansi_quotes = false;
-  reading.no_backslash_escapes = false;
-  std::size_t start = 0;
-  while (start <= modes.size()) {
-    std::size_t comma = modes.find(',', start);
-    if (comma == std::string_view::npos) comma = modes.size();
-    std::string_view mode = modes.substr(start, comma - start);
-    while (!mode.empty() && mode.front() == ' ') mode.remove_prefix(1);
-    while (!mode.empty() && mode.back() == ' ') mode.remove_suffix(1);
-    if (iequals(mode, "oracle") || iequals(mode, "mssql")) return std::nullopt;
-    if (iequals(mode, "ansi_quotes") || iequals(mode, "ansi") || iequals(mode, "db2") ||
-        iequals(mode, "maxdb") || iequals(mode, "postgresql")) {
-      reading.ansi_quotes = true;
-    }
-    if (iequals(mode, "no_backslash_escapes")) reading.no_backslash_escapes = true;
-    start = comma + 1;
-  }
-  return reading;
-}
-
 }  // namespace
-
-std::optional<Reading> reading_after(std::span<const Token> t, const Reading& reading) {
-  if (t.empty() || !is_word(t[0], "set")) return std::nullopt;
-  // SET STATEMENT's settings last for its own statement, read before they took effect.
-  if (word_at(t, 1, "statement")) return reading;
-  Reading next = reading;
-  std::size_t piece = 1;
-  int paren = 0;
-  for (std::size_t i = 1; i <= t.size(); ++i) {
-    if (i < t.size() && is_punct(t[i], "(")) ++paren;
-    if (i < t.size() && is_punct(t[i], ")")) --paren;
-    if (i < t.size() && !(paren == 0 && is_punct(t[i], ","))) continue;
-    Tokens a = t.subspan(piece, i - piece);
-    piece = i + 1;
-    std::size_t k = 0;
-    bool global = false;
-    if (k < a.size() && is_scope_word(a[k])) global = is_global_scope(a[k++].text);
-    if (k < a.size() && a[k].kind == TokenKind::at_at) {
-      ++k;
-      if (k + 1 < a.size() && is_scope_word(a[k]) && is_punct(a[k + 1], ".")) {
-        global = is_global_scope(a[k].text);
-        k += 2;
-      }
-    }
-    if (k >= a.size() || a[k].kind == TokenKind::user_variable) continue;
-    if (word_at(a, k, "names") || word_at(a, k, "charset") ||
-        (word_at(a, k, "character") && word_at(a, k + 1, "set")) ||
-        (a[k].kind == TokenKind::word && iequals(a[k].text, "character_set_client"))) {
-      if (global) continue;
-      // The value: a name or a string, after '=' for character_set_client.
-      std::size_t v = k + (word_at(a, k, "character") ? 2 : 1);
-      if (punct_at(a, v, "=") || punct_at(a, v, ":=")) ++v;
-      if (v >= a.size() || word_at(a, v, "default")) return std::nullopt;
-      const std::string name =
-          a[v].kind == TokenKind::string ? string_value(a[v], reading) : identifier_value(a[v]);
-      if (is_unsafe_client_charset(name)) return std::nullopt;
-      continue;
-    }
-    if (a[k].kind != TokenKind::word && a[k].kind != TokenKind::quoted_identifier) continue;
-    if (!iequals(identifier_value(a[k]), "sql_mode")) continue;
-    if (global) continue;
-    if (!(punct_at(a, k + 1, "=") || punct_at(a, k + 1, ":=")) || a.size() != k + 3) {
-      return std::nullopt;
-    }
-    const Token& value = a[k + 2];
-    std::string modes;
-    if (value.kind == TokenKind::string) {
-      modes = string_value(value, reading);
-    } else if (value.kind == TokenKind::word && !iequals(value.text, "default")) {
-      modes = std::string(value.text);
-    } else {
-      return std::nullopt;  // DEFAULT, a number (a bit mask), an expression
-    }
-    auto changed = with_sql_mode(modes, next);
-    if (!changed) return std::nullopt;
-    next = *changed;
-  }
-  return next;
-}
 
 bool takes_rest_of_text(std::span<const Token> t) {
   if (t.empty()) return false;
@@ -1041,10 +542,10 @@ Statement analyze(std::span<const Token> t, const Reading& reading, int depth) {
   if (is_word(w, "update")) return update(t, reading, Facts{});
   if (is_word(w, "delete")) return delete_statement(t, reading, Facts{});
   if (is_word(w, "load")) return load(t);
-  if (is_word(w, "set")) return set_statement(t, reading, depth);
-  if (is_word(w, "create")) return create(t, reading);
-  if (is_word(w, "alter")) return alter(t);
-  if (is_word(w, "drop")) return drop(t);
+  if (is_word(w, "set")) return analyze_set(t, reading, depth);
+  if (is_word(w, "create")) return analyze_create(t);
+  if (is_word(w, "alter")) return analyze_alter(t);
+  if (is_word(w, "drop")) return analyze_drop(t);
   if (is_word(w, "truncate")) {
     Statement s = make("truncate", kWrite);
     name_list(t, word_at(t, 1, "table") ? 2 : 1, s.tables_written);

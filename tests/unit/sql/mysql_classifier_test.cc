@@ -539,6 +539,7 @@ TEST(MysqlClassifierTest, SecretsAreCutOutOfTheRecordedText) {
       {"SELECT AES_ENCRYPT(card, 'key'), AES_DECRYPT(x, UNHEX('00'))",
        "SELECT AES_ENCRYPT(card, '***'), AES_DECRYPT(x, UNHEX('***'))"},
       {"PREPARE s FROM 'CREATE USER u IDENTIFIED BY ''p'''", "PREPARE s FROM '***'"},
+      {"SET PASSWORD = ''X'41'", "SET PASSWORD = '***' '***'"},
       {"SELECT 'password', password FROM t", ""},
       {"SELECT 1", ""},
   };
