@@ -9,7 +9,7 @@
 # Markdown table with the performance goals, met or not. Everything it starts is stopped on
 # exit.
 #
-#   scripts/bench.sh           full run: 15 s per run, 2 repeats (about 36 minutes, plus the build)
+#   scripts/bench.sh           full run: 15 s per run, 2 repeats (about 35 minutes, plus the build)
 #   scripts/bench.sh --quick   3 s per run: checks that everything works; figures are noise
 #   scripts/bench.sh --only mysql   the MySQL/MariaDB workloads alone (sysbench)
 #
