@@ -52,8 +52,8 @@ KEEP=
 MODE=full
 # pgbench's scale: 1 million rows in pgbench_accounts, ~160 MB, all in shared_buffers.
 SCALE=10
-# sysbench's tables for MariaDB: 4 × 100 000 rows, ~100 MB with their indexes, all in the
-# buffer pool; prepared in about 20 s here.
+# sysbench's tables for MariaDB: 4 × 100 000 rows, 92 MB with their indexes, all in the
+# buffer pool; prepared in under 10 s here.
 MY_TABLES=4
 MY_TABLE_SIZE=100000
 SUBJECT=bench
@@ -429,7 +429,7 @@ start_mariadb() {
     die "mariadb-install-db failed (is $WORK reachable by user $MY_OS_USER?)"
   }
   # The counterpart of PostgreSQL's settings above: everything in memory (sysbench's tables
-  # take ~100 MB), nothing synced, no binary log.
+  # take 92 MB), nothing synced, no binary log.
   "$MARIADBD" --no-defaults "${MY_USER_OPTION[@]}" --datadir="$dir/data" \
     --socket="$dir/mariadbd.sock" --port="$MY_PORT" --bind-address=127.0.0.1 \
     --skip-name-resolve --pid-file="$dir/mariadbd.pid" --log-error="$dir/mariadbd.log" \
