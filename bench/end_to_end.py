@@ -1,8 +1,9 @@
 """Runs the end-to-end benchmark suite against targets that scripts/bench.sh has started.
 
 Every workload runs against every target in turn, repeat after repeat, so that the ratios
-compare figures taken minutes apart under the same load on the machine. Reports TPS, mean and
-p99 latency, ratios against direct / the bare relay / PgBouncer, the proxy's CPU seconds per
+compare figures taken minutes apart under the same load on the machine. PostgreSQL workloads
+run pgbench, MySQL ones (named my-*) sysbench against MariaDB. Reports TPS, mean and p99
+latency, ratios against direct / the bare relay / PgBouncer, the proxy's CPU seconds per
 1000 transactions, its RSS per idle client connection, the fdatasync latency of the disk that
 holds the strict journal and the group-commit limit derived from it; checks the performance
 goals; writes a JSON report and prints a Markdown one. Python 3 standard library only.
@@ -38,6 +39,19 @@ STANDARD_TARGETS = ["direct", "pgbouncer", "relay", "gw-pass", "gw-full", "gw-fu
 PII_TARGETS = ["direct", "relay", "gw-pass", "gw-mask", "gw-full", "gw-full-batched"]
 # Proxies whose memory per idle client connection is measured.
 IDLE_TARGETS = ["gw-pass", "gw-full", "gw-tls", "pgbouncer", "relay"]
+# Targets of the sysbench workloads, in front of MariaDB: the same hops as PostgreSQL's but
+# PgBouncer, which has no MySQL counterpart here. Their ratios are taken against the MySQL
+# direct and relay targets (REFERENCES_MYSQL).
+MYSQL_TARGETS = ["my-direct", "my-relay", "my-gw-pass", "my-gw-full", "my-gw-full-batched"]
+REFERENCES_POSTGRES = {"direct": "direct", "relay": "relay", "pgbouncer": "pgbouncer"}
+REFERENCES_MYSQL = {"direct": "my-direct", "relay": "my-relay"}
+# What --only mysql stands for.
+MYSQL_FAMILY = "mysql"
+# The gateways take the token through mysql_clear_password, which Debian's libmariadb (that
+# sysbench links) keeps in a plugin file loaded on first use; when sysbench's threads connect
+# at once, every thread but the first can fail with "Plugin mysql_clear_password could not be
+# loaded: it is already loaded". Named here, the library loads it once, at its initialisation.
+SYSBENCH_ENVIRONMENT = {"LIBMYSQL_PLUGINS": "mysql_clear_password"}
 
 # Share of transactions pgbench writes to its per-transaction log (for p99). Writing every
 # line of a 60k TPS run costs pgbench a few per cent of a core that the targets need; one in
@@ -52,6 +66,7 @@ GOAL_FULL_STRICT_VS_LIMIT = 0.9      # 3. gw-full TPS vs the group-commit limit
 GOAL_PASS_LATENCY_VS_RELAY = 1.1     # 4. gw-pass single-client mean latency vs the relay
 GOAL_IDLE_KIB = 16.0                 # 5. RSS per idle client connection, TLS included
 GOAL_CPU_VS_PGBOUNCER = 1.0          # 6. gw-full CPU per transaction vs PgBouncer
+GOAL_MYSQL_FULL_VS_RELAY = 0.9       # 7. MySQL gw-full TPS vs the relay, sysbench (issue 16)
 MULTI_CLIENTS = (8, 32)
 # Gateways whose memory per idle connection goal 5 bounds.
 IDLE_GOAL_TARGETS = ["gw-pass", "gw-full", "gw-tls"]
@@ -62,6 +77,35 @@ FSYNC_BLOCK_BYTES = 4096
 
 
 def workloads(pii_script):
+    return postgres_workloads(pii_script) + mysql_workloads()
+
+
+def mysql_workloads():
+    """sysbench's OLTP read workloads, 8 clients, with the text and the binary protocol.
+
+    --db-ps-mode=disable sends every statement as COM_QUERY text; auto (sysbench's default)
+    prepares each statement once per connection (COM_STMT_PREPARE) and runs it with
+    COM_STMT_EXECUTE. oltp_read_only's transaction is BEGIN, ten point selects, four range
+    selects (plain, SUM, ORDER BY, DISTINCT; 100 rows each) and COMMIT.
+    """
+    out = []
+    for script, short in (("oltp_point_select", "point-select"),
+                          ("oltp_read_only", "read-only")):
+        for mode, ps_mode in (("text", "disable"), ("prepared", "auto")):
+            out.append({
+                "name": f"my-{short}-{mode}-8",
+                "family": f"my-{short}-{mode}",
+                "protocol": "mysql",
+                "tool": "sysbench",
+                "title": f"`{script} --db-ps-mode={ps_mode}`, 8 clients",
+                "args": [script, f"--db-ps-mode={ps_mode}"],
+                "clients": 8,
+                "targets": MYSQL_TARGETS,
+            })
+    return out
+
+
+def postgres_workloads(pii_script):
     out = []
     for mode in ("simple", "prepared"):
         for clients in (1, 8, 32):
@@ -264,6 +308,70 @@ def run_pgbench(setup, target, workload, duration, log_dir, sampling=None):
     return result
 
 
+def parse_sysbench(text):
+    def number(pattern):
+        match = re.search(pattern, text)
+        return float(match.group(1)) if match else None
+
+    return {
+        "tps": number(r"transactions:\s+\d+\s+\(([0-9.]+) per sec\.\)"),
+        "qps": number(r"queries:\s+\d+\s+\(([0-9.]+) per sec\.\)"),
+        "latency_mean_ms": number(r"avg:\s+([0-9.]+)"),
+        "latency_p99_ms": number(r"99th percentile:\s+([0-9.]+)"),
+        "transactions": number(r"transactions:\s+(\d+)"),
+        "ignored_errors": number(r"ignored errors:\s+(\d+)"),
+        "reconnects": number(r"reconnects:\s+(\d+)"),
+    }
+
+
+def run_sysbench(setup, target, workload, duration):
+    """One sysbench run; p99 from sysbench's own latency histogram (--percentile=99).
+
+    The password (a gateway token through the gateways) is on sysbench's command line, which
+    has no other way to take it: both are throw-away values of this run's scratch folder.
+    """
+    meta = setup["meta"]
+    command = [setup["sysbench"], *workload["args"], "--db-driver=mysql",
+               f"--mysql-host={setup['host']}", f"--mysql-port={target['port']}",
+               f"--mysql-user={target['user']}", f"--mysql-password={target['password'] or ''}",
+               f"--mysql-db={target['dbname']}", "--mysql-ssl=off",
+               "--mysql-ignore-errors=none",
+               f"--tables={meta['sysbench_tables']}", f"--table-size={meta['sysbench_table_size']}",
+               f"--threads={workload['clients']}", f"--time={duration}", "--percentile=99",
+               "run"]
+    pid = target.get("pid")
+    cpu_before = cpu_seconds(pid) if pid else None
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, env=dict(os.environ) | SYSBENCH_ENVIRONMENT,
+                              capture_output=True, text=True, timeout=duration + 120)
+    except subprocess.TimeoutExpired:
+        return {"error": f"sysbench did not finish within {duration + 120} s"}
+    elapsed = time.monotonic() - started
+    cpu_after = cpu_seconds(pid) if pid and alive(pid) else None
+    result = parse_sysbench(done.stdout)
+    result["wall_s"] = round(elapsed, 2)
+    if done.returncode != 0 or result["tps"] is None or not result["transactions"]:
+        lines = [line for line in (done.stdout + done.stderr).splitlines()
+                 if "FATAL" in line or "error" in line.lower()]
+        lines = lines or (done.stderr.strip() or done.stdout.strip()).splitlines()
+        return {"error": f"sysbench exited with {done.returncode}: " + " | ".join(lines[-4:])}
+    if result["ignored_errors"] or result["reconnects"]:
+        result["error"] = (f"{int(result['ignored_errors'] or 0)} ignored errors, "
+                           f"{int(result['reconnects'] or 0)} reconnects")
+    if cpu_before is not None and cpu_after is not None:
+        cpu = cpu_after - cpu_before
+        result["proxy_cpu_s"] = round(cpu, 2)
+        result["proxy_cpu_s_per_1000_tx"] = round(cpu / result["transactions"] * 1000, 4)
+    return result
+
+
+def run_workload(setup, target, workload, duration, log_dir, sampling=None):
+    if workload.get("tool") == "sysbench":
+        return run_sysbench(setup, target, workload, duration)
+    return run_pgbench(setup, target, workload, duration, log_dir, sampling=sampling)
+
+
 def measure_idle(setup, target, count):
     """RSS of the proxy with no client, with count/2 and with count idle clients."""
     pid = target["pid"]
@@ -366,15 +474,19 @@ def build_summary(runs, workload_list):
                 continue
             rows[name] = {
                 "tps": summarize([r["tps"] for r in mine]),
+                **({"qps": summarize([r.get("qps") for r in mine])}
+                   if workload.get("tool") == "sysbench" else {}),
                 "latency_mean_ms": summarize([r["latency_mean_ms"] for r in mine]),
                 "latency_p99_ms": summarize([r.get("latency_p99_ms") for r in mine]),
                 "proxy_cpu_s_per_1000_tx": summarize(
                     [r.get("proxy_cpu_s_per_1000_tx") for r in mine]),
                 "repeats": len(mine),
             }
+        references = (REFERENCES_MYSQL if workload.get("protocol") == "mysql"
+                      else REFERENCES_POSTGRES)
         for name, row in rows.items():
             for reference in ("direct", "relay", "pgbouncer"):
-                ref = rows.get(reference)
+                ref = rows.get(references.get(reference))
                 key = f"tps_vs_{reference}"
                 row[key] = (round(row["tps"]["median"] / ref["tps"]["median"], 3)
                             if ref and ref["tps"]["median"] else None)
@@ -442,20 +554,23 @@ def verdict(parts):
     return True
 
 
-def goal(name, parts):
+def goal(name, parts, protocol="postgres"):
     return {
         "goal": name,
+        "protocol": protocol,
         "measured": "; ".join(p["measured"] for p in parts) or "not measured",
         "met": verdict(parts),
         "parts": parts,
     }
 
 
-def check_goals(summary, all_workloads, idle, fsync, limits):
-    """The six performance goals, each over every workload (or proxy) that it covers.
+def check_goals(summary, all_workloads, idle, fsync, limits, protocols):
+    """The performance goals, each over every workload (or proxy) that it covers.
 
     all_workloads is the whole suite, so that a goal whose workloads --only left out reads
-    "not run" and is neither met nor failed.
+    "not run" and is neither met nor failed. Only the goals of the protocols in `protocols`
+    (those the run had workloads for) are returned: the six of issue 15 are PostgreSQL's, the
+    seventh, of issue 16, MySQL's.
     """
     def workload_parts(selected, fn):
         return [fn(w) for w in all_workloads if selected(w)]
@@ -556,7 +671,14 @@ def check_goals(summary, all_workloads, idle, fsync, limits):
         "PgBouncer's",
         workload_parts(lambda w: "gw-full" in w["targets"] and "pgbouncer" in w["targets"],
                        cpu_part)))
-    return goals
+
+    goals.append(goal(
+        f"7. MySQL: full controls, strict journal ≥ {GOAL_MYSQL_FULL_VS_RELAY:.1f}× the bare "
+        f"relay's TPS, sysbench, 8 clients, text and prepared",
+        workload_parts(lambda w: "my-gw-full" in w["targets"] and "my-relay" in w["targets"],
+                       tps_ratio("my-gw-full", "my-relay", GOAL_MYSQL_FULL_VS_RELAY)),
+        protocol="mysql"))
+    return [g for g in goals if g["protocol"] in protocols]
 
 
 def fmt_range(stat, digits):
@@ -582,10 +704,21 @@ def markdown(report):
                f"{meta['duration_s']} s per run, {meta['repeats']} repeats interleaved, medians "
                f"with min–max; {meta['machine']['description']}; commit {meta['commit']}.")
     out.append("")
-    out.append("| workload | target | TPS | mean latency (ms) | p99 (ms) | × direct | × relay | "
-               "× PgBouncer | proxy CPU s / 1000 tx |")
-    out.append("|---|---|---|---|---|---|---|---|---|")
-    for workload in report["workloads"]:
+    postgres = [w for w in report["workloads"] if w.get("protocol", "postgres") == "postgres"]
+    mysql = [w for w in report["workloads"] if w.get("protocol") == "mysql"]
+    if postgres:
+        out += postgres_table(report, postgres, labels)
+    if mysql:
+        out += mysql_table(report, mysql, labels)
+    out += markdown_rest(report, labels)
+    return "\n".join(out) + "\n"
+
+
+def postgres_table(report, workload_list, labels):
+    out = ["| workload | target | TPS | mean latency (ms) | p99 (ms) | × direct | × relay | "
+           "× PgBouncer | proxy CPU s / 1000 tx |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for workload in workload_list:
         rows = report["summary"].get(workload["name"], {})
         for name in workload["targets"]:
             row = rows.get(name)
@@ -599,6 +732,36 @@ def markdown(report):
                 f"{fmt_ratio(row['tps_vs_pgbouncer'])} | "
                 f"{fmt_range(row['proxy_cpu_s_per_1000_tx'], 3)} |")
     out.append("")
+    return out
+
+
+def mysql_table(report, workload_list, labels):
+    """sysbench's figures: PostgreSQL's columns, queries per second added and no PgBouncer."""
+    out = ["MySQL (MariaDB, sysbench; TPS is sysbench's transactions per second, p99 from its "
+           "latency histogram):", "",
+           "| workload | target | TPS | queries/s | mean latency (ms) | p99 (ms) | × direct | "
+           "× relay | proxy CPU s / 1000 tx |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for workload in workload_list:
+        rows = report["summary"].get(workload["name"], {})
+        for name in workload["targets"]:
+            row = rows.get(name)
+            if not row:
+                out.append(f"| {workload['title']} | {labels[name]} | failed | | | | | | |")
+                continue
+            out.append(
+                f"| {workload['title']} | {labels[name]} | {fmt_range(row['tps'], 0)} | "
+                f"{fmt_range(row.get('qps'), 0)} | {fmt_range(row['latency_mean_ms'], 3)} | "
+                f"{fmt_range(row['latency_p99_ms'], 2)} | {fmt_ratio(row['tps_vs_direct'])} | "
+                f"{fmt_ratio(row['tps_vs_relay'])} | "
+                f"{fmt_range(row['proxy_cpu_s_per_1000_tx'], 3)} |")
+    out.append("")
+    return out
+
+
+def markdown_rest(report, labels):
+    """Idle memory, fdatasync, the group-commit limit and the goals."""
+    out = []
     if report["idle"]:
         count = next(iter(report["idle"].values())).get("connections")
         out.append(f"Memory with {count} idle client connections held open:")
@@ -649,7 +812,7 @@ def markdown(report):
         verdict = {True: "met", False: "**not met**", None: "—"}[check["met"]]
         measured = "<br>".join(p["measured"] for p in check["parts"]) or "not measured"
         out.append(f"| {check['goal']} | {measured} | {verdict} |")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def machine():
@@ -704,6 +867,9 @@ def main():
     workload_list = list(all_workloads)
     if args.only:
         wanted = set(args.only.split(","))
+        if MYSQL_FAMILY in wanted:
+            wanted.discard(MYSQL_FAMILY)
+            wanted |= {w["name"] for w in all_workloads if w.get("protocol") == "mysql"}
         known = all_workloads + round_trip_workloads(all_workloads)
         unknown = wanted - {w["name"] for w in known}
         if unknown:
@@ -720,7 +886,7 @@ def main():
     # Memory first, while the proxies are fresh: their allocators have not yet kept pages
     # from the throughput runs that the idle connections would reuse.
     idle = {}
-    if args.idle_connections > 0:
+    if args.idle_connections > 0 and all(name in targets for name in IDLE_TARGETS):
         try:
             idle_connections.raise_open_file_limit(args.idle_connections + 256)
         except idle_connections.ConnectError as e:
@@ -739,14 +905,25 @@ def main():
             check_alive(target)
             time.sleep(2.0)  # let the backends of the closed sessions exit
 
+    # scripts/bench.sh starts PostgreSQL's targets or MariaDB's only when a chosen workload
+    # needs them.
+    run_postgres = any(w.get("protocol", "postgres") == "postgres" for w in workload_list)
+    run_mysql = any(w.get("protocol") == "mysql" for w in workload_list)
     if args.warmup > 0:
         say(f"==> Warming up every target ({args.warmup} s each)")
-        for name in STANDARD_TARGETS + ["gw-mask"]:
+        for name in (STANDARD_TARGETS + ["gw-mask"]) if run_postgres else []:
             check_alive(targets[name])
             warm = {"args": ["-S", "-M", "prepared"], "clients": 2}
             result = run_pgbench(setup, targets[name], warm, args.warmup, log_dir)
             if "error" in result:
                 fail(f"warm-up through {targets[name]['label']} failed: {result['error']}")
+        for name in MYSQL_TARGETS if run_mysql else []:
+            check_alive(targets[name])
+            warm = {"args": ["oltp_point_select"], "clients": 2, "tool": "sysbench"}
+            result = run_sysbench(setup, targets[name], warm, args.warmup)
+            if "error" in result:
+                fail(f"warm-up through {targets[name]['label']} (MySQL) failed: "
+                     f"{result['error']}")
         pii = next((w for w in workload_list if w["name"].startswith("pii")), None)
         if pii:
             result = run_pgbench(setup, targets["direct"], pii, args.warmup, log_dir)
@@ -778,8 +955,8 @@ def main():
                 target = targets[name]
                 check_alive(target)
                 done += 1
-                result = run_pgbench(setup, target, workload, args.duration, log_dir,
-                                     sampling=workload["sampling"])
+                result = run_workload(setup, target, workload, args.duration, log_dir,
+                                      sampling=workload.get("sampling"))
                 result.update({"workload": workload["name"], "target": name, "repeat": repeat})
                 runs.append(result)
                 if "tps" in result and result.get("tps") is not None:
@@ -813,7 +990,8 @@ def main():
         },
         "targets": [{k: v for k, v in t.items() if k in ("name", "label", "description", "port")}
                     for t in setup["targets"]],
-        "workloads": [{k: v for k, v in w.items() if k != "args"} | {"pgbench_args": w["args"]}
+        "workloads": [{k: v for k, v in w.items() if k != "args"}
+                      | {f"{w.get('tool', 'pgbench')}_args": w["args"]}
                       for w in workload_list],
         "runs": runs,
         "summary": summary,
@@ -823,8 +1001,10 @@ def main():
         "group_commit": limits,
         "errors": errors,
     }
+    protocols = {w.get("protocol", "postgres") for w in workload_list}
     report["goals"] = check_goals(summary, all_workloads, idle,
-                                  fsync if fsync and "error" not in fsync else None, limits)
+                                  fsync if fsync and "error" not in fsync else None, limits,
+                                  protocols)
     for path in (args.json, args.markdown):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(args.json, "w") as f:

@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
-# End-to-end benchmarks (issue 7): builds the gateway and a bare TCP relay, starts a private
-# PostgreSQL 15 (fsync off, pgbench scale 10), PgBouncer (session mode), the relay and the
-# gateway in four configurations (pass-through; full controls with the strict journal; the
-# same with the batched journal; masking-heavy) and a fifth, over TLS, for idle memory; runs
-# bench/end_to_end.py against all of them interleaved (it also times fdatasync on the disk of
-# the strict journal), and writes a JSON report and a Markdown table with the performance
-# goals, met or not. Everything it starts is stopped on exit.
+# End-to-end benchmarks (issues 7 and 16): builds the gateway and a bare TCP relay, starts a
+# private PostgreSQL 15 (fsync off, pgbench scale 10), PgBouncer (session mode), the relay and
+# the gateway in four configurations (pass-through; full controls with the strict journal; the
+# same with the batched journal; masking-heavy) and a fifth, over TLS, for idle memory; then a
+# private MariaDB (sysbench tables) with its own relay and gateways (pass-through; full
+# controls, strict and batched); runs bench/end_to_end.py against all of them interleaved (it
+# also times fdatasync on the disk of the strict journal), and writes a JSON report and a
+# Markdown table with the performance goals, met or not. Everything it starts is stopped on
+# exit.
 #
-#   scripts/bench.sh           full run: 15 s per run, 2 repeats (about 28 minutes, plus the build)
+#   scripts/bench.sh           full run: 15 s per run, 2 repeats (about 35 minutes, plus the build)
 #   scripts/bench.sh --quick   3 s per run: checks that everything works; figures are noise
+#   scripts/bench.sh --only mysql   the MySQL/MariaDB workloads alone (sysbench)
 #
 # Options:
-#   --duration S          seconds per pgbench run (default 15; --quick: 3)
+#   --duration S          seconds per pgbench or sysbench run (default 15; --quick: 3)
 #   --repeats N           interleaved repeats (default 2)
 #   --idle-connections N  idle clients held open for the memory figure (default 1000; 0: skip)
-#   --only W1,W2          only these workloads (names as in the JSON report)
+#   --only W1,W2          only these workloads (names as in the JSON report; `mysql` stands for
+#                         every my-* workload); PostgreSQL or MariaDB is started only if needed
 #   --json PATH           JSON report (default docs/benchmarks.json;
 #                         --quick: var/bench/benchmarks-quick.json)
 #   --threads N           I/O threads of the gateway and the relay (default: nproc)
 #   --build-dir DIR       where to build (default build-bench/, RelWithDebInfo)
 #   --no-build            use the binaries already in the build folder
-#   --port-base P         first of eight loopback ports used (default 25430)
+#   --port-base P         first of thirteen loopback ports used (default 25430)
 #   --keep                keep the scratch folder (PostgreSQL data, configs) after the run
 #
 # Needs only what scripts/setup.sh installs (and python3, standard library only); installs
@@ -48,7 +52,13 @@ KEEP=
 MODE=full
 # pgbench's scale: 1 million rows in pgbench_accounts, ~160 MB, all in shared_buffers.
 SCALE=10
+# sysbench's tables for MariaDB: 4 × 100 000 rows, 92 MB with their indexes, all in the
+# buffer pool; prepared in under 10 s here.
+MY_TABLES=4
+MY_TABLE_SIZE=100000
 SUBJECT=bench
+# MariaDB's benchmark user, which direct and relay runs log in as and the gateways use.
+MY_USER=sbtest
 
 say() {
   if [ -t 2 ]; then printf '\033[1m==> %s\033[0m\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi
@@ -57,7 +67,7 @@ die() {
   printf 'bench: %s\n' "$*" >&2
   exit 1
 }
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -84,6 +94,23 @@ if [ -z "$JSON" ]; then
   if [ "$MODE" = quick ]; then JSON=$REPO/var/bench/benchmarks-quick.json; else JSON=$REPO/docs/benchmarks.json; fi
 fi
 case "$JSON" in /*) ;; *) JSON=$PWD/$JSON ;; esac
+# Which backends the chosen workloads need: MySQL workloads are named my-*, `mysql` stands for
+# all of them; every other name is a PostgreSQL workload.
+RUN_PG=
+RUN_MY=
+if [ -z "$ONLY" ]; then
+  RUN_PG=1 RUN_MY=1
+else
+  IFS=, read -r -a only_names <<<"$ONLY"
+  for name in "${only_names[@]}"; do
+    case "$name" in
+      my-* | mysql) RUN_MY=1 ;;
+      *) RUN_PG=1 ;;
+    esac
+  done
+fi
+# The idle-connection figure is PostgreSQL's (bench/idle_connections.py speaks its protocol).
+if [ -z "$RUN_PG" ]; then IDLE=0; fi
 # The Markdown table goes beside the logs, never over docs/benchmarks.md: paste it by hand.
 MARKDOWN=$REPO/var/bench/report-$MODE.md
 
@@ -95,6 +122,11 @@ GW_FULL_PORT=$((PORT_BASE + 4))
 GW_MASK_PORT=$((PORT_BASE + 5))
 GW_TLS_PORT=$((PORT_BASE + 6))
 GW_FULL_BATCHED_PORT=$((PORT_BASE + 7))
+MY_PORT=$((PORT_BASE + 8))
+MY_RELAY_PORT=$((PORT_BASE + 9))
+MY_GW_PASS_PORT=$((PORT_BASE + 10))
+MY_GW_FULL_PORT=$((PORT_BASE + 11))
+MY_GW_FULL_BATCHED_PORT=$((PORT_BASE + 12))
 PORTCULLIS=$BUILD_DIR/src/cli/portcullis
 RELAY=$BUILD_DIR/bench/tcp_relay
 
@@ -112,6 +144,15 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   PG_OS_USER=$(id -un)
   as_pg() { "$@"; }
+fi
+# mariadbd refuses to run as root too: as root it switches to the `mysql` account of Debian's
+# package itself (--user), as scripts/demo.sh has it do.
+MY_USER_OPTION=()
+if [ "$(id -u)" -eq 0 ]; then
+  MY_OS_USER=mysql
+  MY_USER_OPTION=(--user="$MY_OS_USER")
+else
+  MY_OS_USER=$(id -un)
 fi
 
 # shellcheck disable=SC2317  # called by the EXIT trap
@@ -179,16 +220,43 @@ find_pg_bin() {
   die "PostgreSQL server binaries not found in /usr/lib/postgresql (run scripts/setup.sh)"
 }
 
+# Debian keeps mariadbd in /usr/sbin, which is not on every user's PATH.
+find_mariadb_bin() {
+  local name=$1 dir
+  for dir in /usr/sbin /usr/bin; do
+    if [ -x "$dir/$name" ]; then
+      echo "$dir/$name"
+      return
+    fi
+  done
+  command -v "$name" || die "MariaDB program $name not found (run scripts/setup.sh)"
+}
+
 check_tools() {
   local tool
-  for tool in pgbench pgbouncer psql python3 cmake ninja; do
+  for tool in python3 cmake ninja; do
     command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup.sh)"
   done
-  PG_BIN=$(find_pg_bin)
-  PGBENCH=$(command -v pgbench)
-  PGBOUNCER=$(command -v pgbouncer)
-  if [ "$(id -u)" -eq 0 ]; then
-    id "$PG_OS_USER" >/dev/null 2>&1 || die "user $PG_OS_USER missing (install the postgresql package: scripts/setup.sh)"
+  if [ -n "$RUN_PG" ]; then
+    for tool in pgbench pgbouncer psql; do
+      command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup.sh)"
+    done
+    PG_BIN=$(find_pg_bin)
+    PGBENCH=$(command -v pgbench)
+    PGBOUNCER=$(command -v pgbouncer)
+    if [ "$(id -u)" -eq 0 ]; then
+      id "$PG_OS_USER" >/dev/null 2>&1 || die "user $PG_OS_USER missing (install the postgresql package: scripts/setup.sh)"
+    fi
+  fi
+  if [ -n "$RUN_MY" ]; then
+    command -v sysbench >/dev/null || die "sysbench not found (run scripts/setup.sh)"
+    SYSBENCH=$(command -v sysbench)
+    MARIADBD=$(find_mariadb_bin mariadbd)
+    MARIADB_INSTALL_DB=$(find_mariadb_bin mariadb-install-db)
+    MARIADB=$(find_mariadb_bin mariadb)
+    if [ "$(id -u)" -eq 0 ]; then
+      id "$MY_OS_USER" >/dev/null 2>&1 || die "user $MY_OS_USER missing (install the mariadb-server package: scripts/setup.sh)"
+    fi
   fi
 }
 
@@ -203,9 +271,15 @@ raise_file_limit() {
 }
 
 check_ports() {
-  local port
-  for port in "$PG_PORT" "$PGBOUNCER_PORT" "$RELAY_PORT" "$GW_PASS_PORT" "$GW_FULL_PORT" "$GW_MASK_PORT" "$GW_TLS_PORT" \
-    "$GW_FULL_BATCHED_PORT"; do
+  local port ports=()
+  if [ -n "$RUN_PG" ]; then
+    ports+=("$PG_PORT" "$PGBOUNCER_PORT" "$RELAY_PORT" "$GW_PASS_PORT" "$GW_FULL_PORT" "$GW_MASK_PORT" "$GW_TLS_PORT"
+      "$GW_FULL_BATCHED_PORT")
+  fi
+  if [ -n "$RUN_MY" ]; then
+    ports+=("$MY_PORT" "$MY_RELAY_PORT" "$MY_GW_PASS_PORT" "$MY_GW_FULL_PORT" "$MY_GW_FULL_BATCHED_PORT")
+  fi
+  for port in "${ports[@]}"; do
     if port_in_use "$port"; then
       die "port $port is in use (a previous run still going? see ps; or choose --port-base)"
     fi
@@ -323,12 +397,71 @@ INI
   wait_for_port PgBouncer "$PGBOUNCER_PID" "$PGBOUNCER_PORT" "$dir/pgbouncer.log"
 }
 
+# Starts a relay from PORT to BACKEND_PORT, logging to LOG; sets RELAY_PID.
 start_relay() {
-  say "Starting the TCP relay on 127.0.0.1:$RELAY_PORT ($THREADS threads)"
-  "$RELAY" "127.0.0.1:$RELAY_PORT" "127.0.0.1:$PG_PORT" "$THREADS" 2>"$WORK/relay.log" &
+  local port=$1 backend_port=$2 log=$3
+  say "Starting the TCP relay on 127.0.0.1:$port to port $backend_port ($THREADS threads)"
+  "$RELAY" "127.0.0.1:$port" "127.0.0.1:$backend_port" "$THREADS" 2>"$log" &
   PIDS+=($!)
   RELAY_PID=$!
-  wait_for_port "the relay" "$RELAY_PID" "$RELAY_PORT" "$WORK/relay.log"
+  wait_for_port "the relay" "$RELAY_PID" "$port" "$log"
+}
+
+# --- MariaDB and sysbench ----------------------------------------------------------------
+
+my_admin_sql() {
+  "$MARIADB" --no-defaults --batch --skip-column-names --socket="$WORK/mdb/mariadbd.sock" \
+    --user=root "$@"
+}
+
+start_mariadb() {
+  local dir=$WORK/mdb
+  say "Starting MariaDB ($("$MARIADBD" --version | sed 's/^.*Ver //; s/ for .*//')) on 127.0.0.1:$MY_PORT, no fsync"
+  install -d -m 0700 "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown "$MY_OS_USER:" "$dir"; fi
+  # --no-defaults first: none of /etc/mysql, which is the system server's. root@localhost gets
+  # an empty password (it is reachable only over the private socket) rather than unix_socket
+  # authentication, which would admit only the OS user the server runs as.
+  "$MARIADB_INSTALL_DB" --no-defaults "${MY_USER_OPTION[@]}" --datadir="$dir/data" \
+    --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+    >"$WORK/mariadb-install-db.log" 2>&1 || {
+    tail -n 20 "$WORK/mariadb-install-db.log" >&2
+    die "mariadb-install-db failed (is $WORK reachable by user $MY_OS_USER?)"
+  }
+  # The counterpart of PostgreSQL's settings above: everything in memory (sysbench's tables
+  # take 92 MB), nothing synced, no binary log.
+  "$MARIADBD" --no-defaults "${MY_USER_OPTION[@]}" --datadir="$dir/data" \
+    --socket="$dir/mariadbd.sock" --port="$MY_PORT" --bind-address=127.0.0.1 \
+    --skip-name-resolve --pid-file="$dir/mariadbd.pid" --log-error="$dir/mariadbd.log" \
+    --skip-log-bin --performance-schema=OFF --max-connections=300 \
+    --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=0 \
+    --innodb-flush-method=nosync </dev/null >/dev/null 2>&1 &
+  PIDS+=($!)
+  MARIADB_PID=$!
+  # mariadbd opens its TCP port once InnoDB is up, but writes its log as another user: the
+  # port is the signal, the log is what to show when it fails.
+  wait_for_port MariaDB "$MARIADB_PID" "$MY_PORT" "$dir/mariadbd.log"
+  my_admin_sql -e 'SELECT 1' >/dev/null || die "MariaDB does not answer on $dir/mariadbd.sock"
+}
+
+# The benchmark user (a password: the gateway's backend credentials need one) and sysbench's
+# tables, made through TCP as sysbench itself connects.
+load_mysql_data() {
+  say "Creating sysbench's tables in MariaDB: $MY_TABLES × $MY_TABLE_SIZE rows"
+  MY_PASSWORD=$(openssl rand -hex 16)
+  my_admin_sql <<SQL
+CREATE DATABASE bench;
+CREATE USER $MY_USER@'127.0.0.1' IDENTIFIED BY '$MY_PASSWORD';
+GRANT ALL ON bench.* TO $MY_USER@'127.0.0.1';
+SQL
+  "$SYSBENCH" oltp_read_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$MY_PORT" \
+    --mysql-user="$MY_USER" --mysql-password="$MY_PASSWORD" --mysql-db=bench --mysql-ssl=off \
+    --tables="$MY_TABLES" --table-size="$MY_TABLE_SIZE" --threads="$MY_TABLES" prepare \
+    >"$WORK/sysbench-prepare.log" 2>&1 || {
+    tail -n 20 "$WORK/sysbench-prepare.log" >&2
+    die "sysbench prepare failed"
+  }
+  my_admin_sql -e "ANALYZE TABLE $(seq -s, -f 'bench.sbtest%g' 1 "$MY_TABLES")" >/dev/null
 }
 
 # The gateway configurations; config syntax as in docs/configuration.md. gw-full and
@@ -435,13 +568,101 @@ YAML
   }
 }
 
+# The MySQL gateways, the counterparts of gw-pass, gw-full and gw-full-batched. Full controls
+# is a read-only grant here (sysbench's read workloads need no more), so the backend session is
+# also made read-only (SET SESSION TRANSACTION READ ONLY). The guardrails are the MySQL
+# spelling of the PostgreSQL ones.
+write_mysql_gateway_config() {
+  local name=$1 port=$2 dir=$WORK/$1
+  install -d -m 0700 "$dir" "$dir/state"
+  {
+    cat <<YAML
+# Written by scripts/bench.sh: gateway configuration "$name".
+listen:
+  mysql: 127.0.0.1:$port
+limits:
+  max_connections: 200
+state:
+  url: sqlite://state/portcullis.db
+identity:
+  signing_key_file: state/signing.key
+connections:
+  - name: bench
+    kind: mysql
+    address: 127.0.0.1:$MY_PORT
+    database: bench
+    tls: disable
+    credentials:
+      default: { user: $MY_USER, password_env: BENCH_MYSQL_PASSWORD }
+YAML
+    case "$name" in
+      my-gw-pass)
+        cat <<'YAML'
+access:
+  - name: bench
+    who: { groups: [bench] }
+    connections: [bench]
+    allow: [read, write, ddl, dcl, admin]
+    masking: none
+audit:
+  durability: batched
+YAML
+        ;;
+      my-gw-full | my-gw-full-batched)
+        cat <<'YAML'
+access:
+  - name: bench
+    who: { groups: [bench] }
+    connections: [bench]
+    allow: [read]
+    masking: default
+guardrails:
+  - name: no-drops
+    when: { statements: [drop_table, drop_database, truncate] }
+    action: deny
+    message: dropping or truncating tables is not allowed through the gateway
+  - name: unbounded-writes-need-approval
+    when: { statements: [delete, update], where: absent }
+    action: review
+    reviewers: { groups: [dba] }
+    wait: 120s
+  - name: no-server-files
+    when: { functions: [load_file], statements: [select_into_outfile, load_data] }
+    action: deny
+masking:
+  profiles:
+    default:
+      detectors: [email, credit_card, us_ssn, phone, iban, ipv4, aws_access_key, jwt, private_key]
+      columns:
+        - { match: "*.password*", action: redact }
+        - { match: "*.ssn", action: redact }
+YAML
+        if [ "$name" = my-gw-full ]; then
+          printf 'audit:\n  durability: strict\n'
+        else
+          printf 'audit:\n  durability: batched\n'
+        fi
+        ;;
+    esac
+  } >"$dir/portcullis.yaml"
+  BENCH_MYSQL_PASSWORD=$MY_PASSWORD "$PORTCULLIS" --config "$dir/portcullis.yaml" check-config \
+    >"$dir/check-config.log" 2>&1 || {
+    cat "$dir/check-config.log" >&2
+    die "configuration $name is not valid"
+  }
+}
+
 # Starts one gateway; sets GATEWAY_PID and GATEWAY_TOKEN.
 start_gateway() {
   local name=$1 port=$2 dir=$WORK/$1
   say "Starting the gateway ($name) on 127.0.0.1:$port"
-  write_gateway_config "$name" "$port"
-  PORTCULLIS_LOG_LEVEL=info "$PORTCULLIS" --config "$dir/portcullis.yaml" serve --threads "$THREADS" \
-    2>"$dir/gateway.log" &
+  case "$name" in
+    my-*) write_mysql_gateway_config "$name" "$port" ;;
+    *) write_gateway_config "$name" "$port" ;;
+  esac
+  # BENCH_MYSQL_PASSWORD: the MariaDB user's password, for the MySQL gateways' credentials.
+  BENCH_MYSQL_PASSWORD=${MY_PASSWORD:-} PORTCULLIS_LOG_LEVEL=info "$PORTCULLIS" \
+    --config "$dir/portcullis.yaml" serve --threads "$THREADS" 2>"$dir/gateway.log" &
   PIDS+=($!)
   GATEWAY_PID=$!
   for _ in $(seq 300); do
@@ -456,17 +677,18 @@ start_gateway() {
     tail -n 20 "$dir/gateway.log" >&2
     die "the gateway ($name) did not start within 30 s (log: $dir/gateway.log)"
   }
-  GATEWAY_TOKEN=$("$PORTCULLIS" --config "$dir/portcullis.yaml" token issue --subject "$SUBJECT" \
+  GATEWAY_TOKEN=$(BENCH_MYSQL_PASSWORD=${MY_PASSWORD:-} "$PORTCULLIS" --config "$dir/portcullis.yaml" token issue --subject "$SUBJECT" \
     --group bench --ttl 24h 2>"$dir/token.log") || {
     cat "$dir/token.log" >&2
     die "token issue failed for $name"
   }
 }
 
+# One entry of targets.json; USER defaults to the gateway subject (PostgreSQL's role too).
 target_json() {
-  local name=$1 label=$2 port=$3 pid=$4 password=$5 log=$6 description=$7 tls=${8:-false}
+  local name=$1 label=$2 port=$3 pid=$4 password=$5 log=$6 description=$7 tls=${8:-false} user=${9:-$SUBJECT}
   printf '    {"name": "%s", "label": "%s", "port": %s, "user": "%s", "dbname": "bench", "pid": %s, "password": %s, "log": "%s", "description": "%s", "tls": %s}' \
-    "$name" "$label" "$port" "$SUBJECT" "$pid" "$password" "$log" "$description" "$tls"
+    "$name" "$label" "$port" "$user" "$pid" "$password" "$log" "$description" "$tls"
 }
 
 # A throw-away self-signed certificate for the TLS listener (clients here do not verify it).
@@ -478,33 +700,56 @@ make_certificate() {
 }
 
 write_targets() {
-  local commit
+  local commit entries=() meta=()
   commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
   if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+  if [ -n "$RUN_PG" ]; then
+    meta+=("\"postgres\": \"$("$PG_BIN/postgres" --version)\","
+      "\"pgbouncer\": \"$("$PGBOUNCER" --version | head -n 1)\","
+      "\"scale\": $SCALE,"
+      "\"postgres_settings\": \"fsync=off, shared_buffers=256MB, loopback TCP, trust authentication\",")
+    entries+=(
+      "$(target_json direct "direct" "$PG_PORT" null null "$WORK/pg/postgresql.log" "PostgreSQL itself, no hop")"
+      "$(target_json pgbouncer "PgBouncer (session)" "$PGBOUNCER_PORT" "$PGBOUNCER_PID" null "$WORK/pgbouncer/pgbouncer.log" "PgBouncer from Debian, session mode, auth_type trust")"
+      "$(target_json relay "TCP relay" "$RELAY_PORT" "$RELAY_PID" null "$WORK/relay.log" "bench/tcp_relay: one hop, nothing inspected")"
+      "$(target_json gw-pass "gateway, pass-through" "$GW_PASS_PORT" "$GW_PASS_PID" "\"$GW_PASS_TOKEN\"" "$WORK/gw-pass/gateway.log" "all statement classes, no guardrails, masking none, batched audit")"
+      "$(target_json gw-full "gateway, full controls" "$GW_FULL_PORT" "$GW_FULL_PID" "\"$GW_FULL_TOKEN\"" "$WORK/gw-full/gateway.log" "read+write grant, INTERFACE.md guardrails, default masking profile, strict audit")"
+      "$(target_json gw-full-batched "gateway, full controls, batched audit" "$GW_FULL_BATCHED_PORT" "$GW_FULL_BATCHED_PID" "\"$GW_FULL_BATCHED_TOKEN\"" "$WORK/gw-full-batched/gateway.log" "as gateway, full controls, but batched audit")"
+      "$(target_json gw-mask "gateway, masking-heavy" "$GW_MASK_PORT" "$GW_MASK_PID" "\"$GW_MASK_TOKEN\"" "$WORK/gw-mask/gateway.log" "pass-through with the default masking profile on")"
+      "$(target_json gw-tls "gateway, pass-through over TLS" "$GW_TLS_PORT" "$GW_TLS_PID" "\"$GW_TLS_TOKEN\"" "$WORK/gw-tls/gateway.log" "pass-through with a TLS listener; clients use TLS 1.3 (idle memory only)" true)"
+    )
+  fi
+  if [ -n "$RUN_MY" ]; then
+    meta+=("\"mariadb\": \"$("$MARIADBD" --version)\","
+      "\"sysbench\": \"$("$SYSBENCH" --version)\","
+      "\"sysbench_tables\": $MY_TABLES,"
+      "\"sysbench_table_size\": $MY_TABLE_SIZE,"
+      "\"mariadb_settings\": \"innodb_buffer_pool_size=256M, innodb_flush_log_at_trx_commit=0, innodb_flush_method=nosync, no binary log, loopback TCP, mysql_native_password\",")
+    entries+=(
+      "$(target_json my-direct "direct" "$MY_PORT" null "\"$MY_PASSWORD\"" "$WORK/mdb/mariadbd.log" "MariaDB itself, no hop" false "$MY_USER")"
+      "$(target_json my-relay "TCP relay" "$MY_RELAY_PORT" "$MY_RELAY_PID" "\"$MY_PASSWORD\"" "$WORK/my-relay.log" "bench/tcp_relay: one hop, nothing inspected" false "$MY_USER")"
+      "$(target_json my-gw-pass "gateway, pass-through" "$MY_GW_PASS_PORT" "$MY_GW_PASS_PID" "\"$MY_GW_PASS_TOKEN\"" "$WORK/my-gw-pass/gateway.log" "all statement classes, no guardrails, masking none, batched audit")"
+      "$(target_json my-gw-full "gateway, full controls" "$MY_GW_FULL_PORT" "$MY_GW_FULL_PID" "\"$MY_GW_FULL_TOKEN\"" "$WORK/my-gw-full/gateway.log" "read-only grant, guardrails, default masking profile, strict audit")"
+      "$(target_json my-gw-full-batched "gateway, full controls, batched audit" "$MY_GW_FULL_BATCHED_PORT" "$MY_GW_FULL_BATCHED_PID" "\"$MY_GW_FULL_BATCHED_TOKEN\"" "$WORK/my-gw-full-batched/gateway.log" "as gateway, full controls, but batched audit")"
+    )
+  fi
+  local joined
+  joined=$(printf '%s,\n' "${entries[@]}")
   cat >"$WORK/targets.json" <<JSON
 {
   "host": "127.0.0.1",
   "work_dir": "$WORK",
-  "pgbench": "$PGBENCH",
+  "pgbench": "${PGBENCH:-}",
   "pii_script": "$WORK/pii_1000_rows.sql",
+  "sysbench": "${SYSBENCH:-}",
   "meta": {
     "commit": "$commit",
-    "postgres": "$("$PG_BIN/postgres" --version)",
-    "pgbouncer": "$("$PGBOUNCER" --version | head -n 1)",
+$(printf '    %s\n' "${meta[@]}")
     "build": "RelWithDebInfo",
-    "threads": $THREADS,
-    "scale": $SCALE,
-    "postgres_settings": "fsync=off, shared_buffers=256MB, loopback TCP, trust authentication"
+    "threads": $THREADS
   },
   "targets": [
-$(target_json direct "direct" "$PG_PORT" null null "$WORK/pg/postgresql.log" "PostgreSQL itself, no hop"),
-$(target_json pgbouncer "PgBouncer (session)" "$PGBOUNCER_PORT" "$PGBOUNCER_PID" null "$WORK/pgbouncer/pgbouncer.log" "PgBouncer from Debian, session mode, auth_type trust"),
-$(target_json relay "TCP relay" "$RELAY_PORT" "$RELAY_PID" null "$WORK/relay.log" "bench/tcp_relay: one hop, nothing inspected"),
-$(target_json gw-pass "gateway, pass-through" "$GW_PASS_PORT" "$GW_PASS_PID" "\"$GW_PASS_TOKEN\"" "$WORK/gw-pass/gateway.log" "all statement classes, no guardrails, masking none, batched audit"),
-$(target_json gw-full "gateway, full controls" "$GW_FULL_PORT" "$GW_FULL_PID" "\"$GW_FULL_TOKEN\"" "$WORK/gw-full/gateway.log" "read+write grant, INTERFACE.md guardrails, default masking profile, strict audit"),
-$(target_json gw-full-batched "gateway, full controls, batched audit" "$GW_FULL_BATCHED_PORT" "$GW_FULL_BATCHED_PID" "\"$GW_FULL_BATCHED_TOKEN\"" "$WORK/gw-full-batched/gateway.log" "as gateway, full controls, but batched audit"),
-$(target_json gw-mask "gateway, masking-heavy" "$GW_MASK_PORT" "$GW_MASK_PID" "\"$GW_MASK_TOKEN\"" "$WORK/gw-mask/gateway.log" "pass-through with the default masking profile on"),
-$(target_json gw-tls "gateway, pass-through over TLS" "$GW_TLS_PORT" "$GW_TLS_PID" "\"$GW_TLS_TOKEN\"" "$WORK/gw-tls/gateway.log" "pass-through with a TLS listener; clients use TLS 1.3 (idle memory only)" true)
+${joined%,}
   ]
 }
 JSON
@@ -519,25 +764,43 @@ main() {
   [ -x "$PORTCULLIS" ] || die "$PORTCULLIS not found (drop --no-build)"
   [ -x "$RELAY" ] || die "$RELAY not found (drop --no-build)"
 
-  # A scratch folder on disk (strict audit fsyncs its journal there), reachable by the user
-  # PostgreSQL runs as; a new one every run.
+  # A scratch folder on disk (strict audit fsyncs its journal there), reachable by the users
+  # PostgreSQL and MariaDB run as; a new one every run.
   WORK=$(mktemp -d /var/tmp/portcullis-bench.XXXXXX)
   chmod 0755 "$WORK"
-  start_postgres
-  load_data
-  start_pgbouncer
-  start_relay
-  start_gateway gw-pass "$GW_PASS_PORT"
-  GW_PASS_PID=$GATEWAY_PID GW_PASS_TOKEN=$GATEWAY_TOKEN
-  start_gateway gw-full "$GW_FULL_PORT"
-  GW_FULL_PID=$GATEWAY_PID GW_FULL_TOKEN=$GATEWAY_TOKEN
-  start_gateway gw-full-batched "$GW_FULL_BATCHED_PORT"
-  GW_FULL_BATCHED_PID=$GATEWAY_PID GW_FULL_BATCHED_TOKEN=$GATEWAY_TOKEN
-  start_gateway gw-mask "$GW_MASK_PORT"
-  GW_MASK_PID=$GATEWAY_PID GW_MASK_TOKEN=$GATEWAY_TOKEN
-  make_certificate
-  start_gateway gw-tls "$GW_TLS_PORT"
-  GW_TLS_PID=$GATEWAY_PID GW_TLS_TOKEN=$GATEWAY_TOKEN
+  local fsync_dir
+  if [ -n "$RUN_PG" ]; then
+    start_postgres
+    load_data
+    start_pgbouncer
+    start_relay "$RELAY_PORT" "$PG_PORT" "$WORK/relay.log"
+    start_gateway gw-pass "$GW_PASS_PORT"
+    GW_PASS_PID=$GATEWAY_PID GW_PASS_TOKEN=$GATEWAY_TOKEN
+    start_gateway gw-full "$GW_FULL_PORT"
+    GW_FULL_PID=$GATEWAY_PID GW_FULL_TOKEN=$GATEWAY_TOKEN
+    start_gateway gw-full-batched "$GW_FULL_BATCHED_PORT"
+    GW_FULL_BATCHED_PID=$GATEWAY_PID GW_FULL_BATCHED_TOKEN=$GATEWAY_TOKEN
+    start_gateway gw-mask "$GW_MASK_PORT"
+    GW_MASK_PID=$GATEWAY_PID GW_MASK_TOKEN=$GATEWAY_TOKEN
+    make_certificate
+    start_gateway gw-tls "$GW_TLS_PORT"
+    GW_TLS_PID=$GATEWAY_PID GW_TLS_TOKEN=$GATEWAY_TOKEN
+    fsync_dir=$WORK/gw-full/state
+  fi
+  if [ -n "$RUN_MY" ]; then
+    start_mariadb
+    load_mysql_data
+    start_relay "$MY_RELAY_PORT" "$MY_PORT" "$WORK/my-relay.log"
+    MY_RELAY_PID=$RELAY_PID
+    start_gateway my-gw-pass "$MY_GW_PASS_PORT"
+    MY_GW_PASS_PID=$GATEWAY_PID MY_GW_PASS_TOKEN=$GATEWAY_TOKEN
+    start_gateway my-gw-full "$MY_GW_FULL_PORT"
+    MY_GW_FULL_PID=$GATEWAY_PID MY_GW_FULL_TOKEN=$GATEWAY_TOKEN
+    start_gateway my-gw-full-batched "$MY_GW_FULL_BATCHED_PORT"
+    MY_GW_FULL_BATCHED_PID=$GATEWAY_PID MY_GW_FULL_BATCHED_TOKEN=$GATEWAY_TOKEN
+    # The same disk as gw-full's; this one is there when PostgreSQL is not.
+    fsync_dir=${fsync_dir:-$WORK/my-gw-full/state}
+  fi
   write_targets
 
   mkdir -p "$(dirname "$JSON")"
@@ -545,10 +808,10 @@ main() {
   local only=()
   if [ -n "$ONLY" ]; then only=(--only "$ONLY"); fi
   # In the background and waited for, so that a signal reaches the trap at once. fdatasync is
-  # timed in the folder of gw-full's state store, where its strict journal is written.
+  # timed in the folder of a strict gateway's state store, where its journal is written.
   python3 "$REPO/bench/end_to_end.py" --targets "$WORK/targets.json" --json "$JSON" \
     --markdown "$MARKDOWN" --duration "$DURATION" --repeats "$REPEATS" --warmup "$WARMUP" \
-    --idle-connections "$IDLE" --mode "$MODE" --fsync-dir "$WORK/gw-full/state" "${only[@]}" &
+    --idle-connections "$IDLE" --mode "$MODE" --fsync-dir "$fsync_dir" "${only[@]}" &
   RUNNER_PID=$!
   local status=0
   wait "$RUNNER_PID" || status=$?
