@@ -573,17 +573,17 @@ TEST(MysqlClassifierTest, LargeAndDeepStatementsCostLittle) {
   const std::string nested = "SELECT " + std::string(1000, '(') + "1" + std::string(1000, ')');
   EXPECT_TRUE(has(classify(nested, Reading{}).statements[0].classes, StatementClass::unknown));
 
-  // Many names are made unique in linear time: this took seconds when each name was looked up
-  // in the list before it.
+  // Many names, each kept once (they are made unique in linear time; bench/ measures it).
   std::string wide = "SELECT ";
-  for (int i = 0; i < 50000; ++i) wide += "c" + std::to_string(i % 40000) + ",";
+  for (int i = 0; i < 50000; ++i) {
+    wide.push_back('c');
+    wide.append(std::to_string(i % 40000));
+    wide.push_back(',');
+  }
   wide += "c0 FROM t";
-  const auto start = std::chrono::steady_clock::now();
   c = classify(wide, Reading{});
-  const auto took = std::chrono::steady_clock::now() - start;
   ASSERT_EQ(c.statements.size(), 1u);
   EXPECT_EQ(c.statements[0].columns_referenced.size(), 40000u);
-  EXPECT_LT(took, std::chrono::seconds(2));
 }
 
 TEST(MysqlClassifierTest, UnicodeIdentifiersAreNames) {
