@@ -15,8 +15,8 @@ constexpr std::size_t kEofMaxSize = 9;
 // The NULL bitmap of a binary row starts 2 bits in.
 constexpr std::size_t kBinaryRowBitmapOffset = 2;
 
-// Bytes a binary value of fixed size takes, or 0 for the length-prefixed ones, or -1 for a
-// temporal value whose size is in its first byte.
+}  // namespace
+
 int fixed_binary_size(FieldType type) {
   switch (type) {
     case FieldType::tiny:
@@ -46,8 +46,6 @@ int fixed_binary_size(FieldType type) {
       return 0;
   }
 }
-
-}  // namespace
 
 Result<OkPacket> decode_ok(std::string_view payload, Capabilities capabilities) {
   PacketReader r(payload);

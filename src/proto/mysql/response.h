@@ -134,6 +134,9 @@ Result<void> decode_binary_row(std::string_view payload, std::span<const ColumnD
 // for types that have no such reading.
 std::optional<std::string> binary_value_as_text(std::string_view bytes,
                                                 const ColumnDefinition& column);
+// Bytes a binary value of `type` takes: its size when fixed, 0 when length-encoded, -1 for a
+// temporal value (its size in its first byte), -2 for NULL (no bytes).
+int fixed_binary_size(FieldType type);
 // Whether a type's binary value is length-encoded bytes that can be rewritten freely.
 bool binary_value_is_string(FieldType type);
 // A binary row from values in their binary form (strings without their length prefix).

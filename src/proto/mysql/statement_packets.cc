@@ -11,38 +11,6 @@
 namespace portcullis::proto::mysql {
 namespace {
 
-// Bytes of a fixed-size binary parameter; 0 for length-encoded ones; -1 for the temporal
-// ones (a length byte first).
-int param_size(FieldType type) {
-  switch (type) {
-    case FieldType::tiny:
-      return 1;
-    case FieldType::short_:
-    case FieldType::year:
-      return 2;
-    case FieldType::long_:
-    case FieldType::int24:
-    case FieldType::float_:
-      return 4;
-    case FieldType::longlong:
-    case FieldType::double_:
-      return 8;
-    case FieldType::date:
-    case FieldType::datetime:
-    case FieldType::timestamp:
-    case FieldType::time:
-    case FieldType::newdate:
-    case FieldType::timestamp2:
-    case FieldType::datetime2:
-    case FieldType::time2:
-      return -1;
-    case FieldType::null:
-      return -2;
-    default:
-      return 0;
-  }
-}
-
 std::string temporal_text(std::string_view bytes, FieldType type) {
   PacketReader r(bytes);
   const uint8_t length = r.u8();
@@ -125,7 +93,7 @@ Result<ExecuteRequest> decode_execute(std::string_view payload, std::size_t para
       e.values.emplace_back(std::string());
       continue;
     }
-    const int size = param_size(e.types[i].type);
+    const int size = fixed_binary_size(e.types[i].type);
     if (size > 0) {
       e.values.emplace_back(
           binary_param_as_text(r.bytes(static_cast<std::size_t>(size)), e.types[i]));
