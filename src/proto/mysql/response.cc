@@ -5,6 +5,7 @@
 
 #include "proto/mysql/handshake.h"
 #include "proto/mysql/packet.h"
+#include "proto/mysql/statement_packets.h"
 
 namespace portcullis::proto::mysql {
 namespace {
@@ -262,29 +263,17 @@ bool binary_value_is_string(FieldType type) {
 
 std::optional<std::string> binary_value_as_text(std::string_view bytes,
                                                 const ColumnDefinition& column) {
-  const bool is_unsigned = (column.flags & kUnsignedFlag) != 0;
-  PacketReader r(bytes);
+  if (binary_value_is_string(column.type)) return std::string(bytes);
   switch (column.type) {
-    case FieldType::tiny: {
-      const uint8_t v = r.u8();
-      return is_unsigned ? fmt::format("{}", v) : fmt::format("{}", static_cast<int8_t>(v));
-    }
+    case FieldType::tiny:
     case FieldType::short_:
-    case FieldType::year: {
-      const uint16_t v = r.u16();
-      return is_unsigned ? fmt::format("{}", v) : fmt::format("{}", static_cast<int16_t>(v));
-    }
+    case FieldType::year:
     case FieldType::long_:
-    case FieldType::int24: {
-      const uint32_t v = r.u32();
-      return is_unsigned ? fmt::format("{}", v) : fmt::format("{}", static_cast<int32_t>(v));
-    }
-    case FieldType::longlong: {
-      const uint64_t v = r.u64();
-      return is_unsigned ? fmt::format("{}", v) : fmt::format("{}", static_cast<int64_t>(v));
-    }
+    case FieldType::int24:
+    case FieldType::longlong:
+      return binary_param_as_text(
+          bytes, {.type = column.type, .is_unsigned = (column.flags & kUnsignedFlag) != 0});
     default:
-      if (binary_value_is_string(column.type)) return std::string(bytes);
       return std::nullopt;
   }
 }
