@@ -48,25 +48,39 @@ say "Building the fuzz targets (build-fuzz, clang)"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DPORTCULLIS_FUZZ=ON -DPORTCULLIS_WERROR=ON
 cmake --build build-fuzz -j "$JOBS"
-for target in build-fuzz/fuzz/*_fuzz; do
+# One target: its seeds, dictionary and log; its exit status in build-fuzz/<target>.status.
+fuzz_target() {
+  local target=$1 name corpus status=0
   name=$(basename "$target")
   corpus=build-fuzz/corpus/$name
   mkdir -p "$corpus"
-  seeds=()
-  [ -d "fuzz/corpus/$name" ] && seeds=("fuzz/corpus/$name")
   # Committed seeds in fuzz/corpus/<target>/, a dictionary in fuzz/dict/<target>.dict.
-  dict=()
+  local seeds=() dict=()
+  [ -d "fuzz/corpus/$name" ] && seeds=("fuzz/corpus/$name")
   [ -f "fuzz/dict/$name.dict" ] && dict=("-dict=fuzz/dict/$name.dict")
-  say "Fuzzing $name for ${FUZZ_SECONDS}s"
-  status=0
   "$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "${dict[@]}" "$corpus" \
     "${seeds[@]}" > "build-fuzz/$name.log" 2>&1 || status=$?
+  echo "$status" > "build-fuzz/$name.status"
+}
+# As many targets at once as there are jobs: each is single-threaded.
+say "Fuzzing every target for ${FUZZ_SECONDS}s, $JOBS at a time"
+for target in build-fuzz/fuzz/*_fuzz; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+  fuzz_target "$target" &
+done
+wait
+failed=()
+for target in build-fuzz/fuzz/*_fuzz; do
+  name=$(basename "$target")
+  say "$name"
   grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|INFO: seed corpus|==[0-9]+==|SUMMARY)' \
     "build-fuzz/$name.log" || true
+  status=$(cat "build-fuzz/$name.status")
   if [ "$status" -ne 0 ]; then
     tail -n 60 "build-fuzz/$name.log"
     echo "fuzz target $name failed (exit $status)"
-    exit 1
+    failed+=("$name")
   fi
 done
+[ "${#failed[@]}" -eq 0 ] || { echo "failed fuzz targets: ${failed[*]}"; exit 1; }
 say "All tests passed"

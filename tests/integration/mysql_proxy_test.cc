@@ -241,6 +241,47 @@ TEST_F(MysqlProxyTest, DecidesPreparedTextsAndRefusesWhatCannotBeKnown) {
   EXPECT_EQ(count_customers(), "2\n");
 }
 
+TEST_F(MysqlProxyTest, ExecuteIsDecidedAndMaskedAsThePreparedStatement) {
+  MysqlWireClient client(gateway_->port(), "erin", *eng_, "shop");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  // A computed column of a masked column, run through EXECUTE: masked by lineage as it would
+  // be when run directly. Names are case-insensitive, as the server's are.
+  auto prepared = client.query(
+      "PREPARE s FROM 'SELECT CONCAT(ssn, \\'\\') FROM customers "
+      "WHERE id = 1'");
+  ASSERT_TRUE(prepared.ok) << prepared.error;
+  for (const char* execute : {"EXECUTE s", "EXECUTE S", "execute `s`"}) {
+    auto rows = client.query(execute);
+    ASSERT_TRUE(rows.ok) << execute << ": " << rows.error;
+    ASSERT_EQ(rows.rows.size(), 1u) << execute;
+    EXPECT_EQ(rows.rows[0][0], "[redacted]") << execute;
+  }
+  // A name the backend has not prepared, or no longer has, is unknown to the gateway.
+  for (const char* unknown : {"EXECUTE nothing", "DEALLOCATE PREPARE s"}) {
+    auto answer = client.query(unknown);
+    if (std::string_view(unknown).starts_with("DEALLOCATE")) {
+      EXPECT_TRUE(answer.ok) << answer.error;
+      continue;
+    }
+    EXPECT_FALSE(answer.ok);
+    EXPECT_EQ(answer.error_code, 1142) << answer.error;
+  }
+  auto gone = client.query("EXECUTE s");
+  EXPECT_FALSE(gone.ok);
+  EXPECT_EQ(gone.error_code, 1142) << gone.error;
+  EXPECT_NE(gone.error.find("portcullis"), std::string::npos) << gone.error;
+  // A PREPARE that fails drops the name on the server: the gateway forgets it too.
+  ASSERT_TRUE(client.query("PREPARE t FROM 'SELECT 1'").ok);
+  EXPECT_FALSE(client.query("PREPARE t FROM 'SELECT FROM'").ok);
+  auto dropped = client.query("EXECUTE t");
+  EXPECT_EQ(dropped.error_code, 1142) << dropped.error;
+  // Prepared and run in one text.
+  auto one_text = gateway_->mariadb(
+      "erin", *eng_, "PREPARE u FROM 'SELECT email FROM customers WHERE id = 2'; EXECUTE u");
+  ASSERT_TRUE(one_text.ok()) << one_text.describe();
+  EXPECT_EQ(one_text.stdout_text, "[email]\n");
+}
+
 TEST_F(MysqlProxyTest, MasksTheBinaryProtocolAndRefusesWhatItCannotMask) {
   MysqlWireClient client(gateway_->port(), "erin", *eng_, "shop");
   ASSERT_TRUE(client.ok()) << client.login_error();

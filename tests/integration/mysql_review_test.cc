@@ -140,6 +140,24 @@ TEST_F(MysqlReviewTest, HeldStatementRunsOnceApproved) {
   EXPECT_EQ(count_items(), "0\n");
 }
 
+TEST_F(MysqlReviewTest, AnApprovedPrepareDoesNotApproveWhatItsExecutesRun) {
+  // The approval covers the PREPARE once; every EXECUTE of it is the DELETE again.
+  auto client = start_mariadb(
+      "dan", *dan_,
+      "PREPARE s FROM 'DELETE FROM items';\nEXECUTE s;\nSELECT COUNT(*) FROM items;\n");
+  const auto prepare = wait_for_pending("dan", "PREPARE s FROM");
+  ASSERT_FALSE(prepare.empty()) << client.stderr_text();
+  ASSERT_TRUE(review("approve", prepare).ok());
+  const auto execute = wait_for_pending("dan", "EXECUTE s");
+  ASSERT_FALSE(execute.empty()) << client.stderr_text();
+  EXPECT_EQ(count_items(), "3\n");
+  ASSERT_TRUE(review("reject", execute).ok());
+  const auto status = client.wait(30s);
+  EXPECT_FALSE(status.success());
+  EXPECT_NE(client.stderr_text().find(execute), std::string::npos) << client.stderr_text();
+  EXPECT_EQ(count_items(), "3\n");
+}
+
 TEST_F(MysqlReviewTest, RejectedStatementNeverRunsAndTheClientIsTold) {
   auto client = start_mariadb("dan", *dan_, "UPDATE items SET name = 'x';\n");
   const auto id = wait_for_pending("dan", "UPDATE items SET name");

@@ -56,6 +56,7 @@ std::string_view quote_free(std::string_view s) {
 
 std::shared_ptr<const sql::Classification> Session::classify(std::string_view text) {
   auto c = std::make_shared<sql::Classification>(sql::mysql::classify(text, reading_));
+  sql_prepared_.resolve(*c);
   // The settings that change how text is read (sql_mode, the character set) are the stock
   // settings MySQL clients send: allowed, and read again from the backend once they ran, so
   // that the gateway reads the next statement as the server will. A character set that can
@@ -180,6 +181,7 @@ asio::awaitable<bool> Session::handle_command(std::string_view payload) {
     case CommandCode::reset_connection: {
       if (!co_await forward(payload, Answer::simple)) co_return false;
       prepared_.clear();
+      sql_prepared_.clear();
       // The reset returns the backend session to its defaults: a read-only grant's session is
       // made read-only again before the next command.
       if (policy::is_read_only(gate_.grant())) {

@@ -79,7 +79,7 @@ asio::awaitable<bool> Session::relay_result(Answer answer, Prepared* prepared, b
     if (auto err = decode_err(sent))
       recorder.on_error(error_text(err->code, err->sql_state, err->message));
     relay(sent);
-    ++statement_index_;
+    statement_answered(false);
     co_return true;
   }
   if (answer == Answer::simple || answer == Answer::statistics) {
@@ -147,7 +147,7 @@ asio::awaitable<bool> Session::relay_result(Answer answer, Prepared* prepared, b
     backend_status_ = ok->status;
     more = (ok->status & status::kMoreResultsExist) != 0;
     recorder.on_complete(static_cast<int64_t>(ok->affected_rows));
-    ++statement_index_;
+    statement_answered(true);
     relay(payload);
     co_return true;
   }
@@ -224,7 +224,7 @@ asio::awaitable<bool> Session::relay_result(Answer answer, Prepared* prepared, b
       relay(payload);
       if (!in_call) {
         recorder.on_complete(static_cast<int64_t>(rows_in_result_));
-        ++statement_index_;
+        statement_answered(true);
       }
       break;
     }
@@ -233,7 +233,7 @@ asio::awaitable<bool> Session::relay_result(Answer answer, Prepared* prepared, b
       if (auto err = decode_err(sent))
         recorder.on_error(error_text(err->code, err->sql_state, err->message));
       relay(sent);
-      ++statement_index_;
+      statement_answered(false);
       more = false;
       break;
     }
@@ -256,6 +256,12 @@ asio::awaitable<bool> Session::relay_result(Answer answer, Prepared* prepared, b
     if (client_->queued_size() >= kFlushThreshold && !co_await flush_client()) co_return false;
   }
   co_return true;
+}
+
+void Session::statement_answered(bool succeeded) {
+  if (answering_ && statement_index_ < answering_->statements.size())
+    sql_prepared_.on_answer(answering_->statements[statement_index_], succeeded);
+  ++statement_index_;
 }
 
 void Session::plan_columns() {

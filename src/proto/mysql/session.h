@@ -24,6 +24,7 @@
 #include "proto/mysql/capabilities.h"
 #include "proto/mysql/packet_channel.h"
 #include "proto/mysql/response.h"
+#include "proto/mysql/sql_prepared_statements.h"
 #include "proto/mysql/statement_packets.h"
 #include "proto/mysql/thread_ids.h"
 #include "sql/mysql/lexer.h"
@@ -106,6 +107,8 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   bool mask_row(std::string_view payload, bool binary, std::string& out, bool& rewritten,
                 std::string& why);
   void record_row(std::string_view payload, bool binary);
+  // The backend answered the statement at statement_index_ of what it is answering.
+  void statement_answered(bool succeeded);
   void plan_columns();
   // An ERR packet's message masked as text that belongs to no column (duplicate-key errors
   // carry row values); the payload to send.
@@ -156,6 +159,8 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   // (a CALL's result sets belong to it until its final OK).
   std::shared_ptr<const sql::Classification> answering_;
   std::size_t statement_index_ = 0;
+  // PREPARE s FROM ...: what EXECUTE s runs.
+  SqlPreparedStatements sql_prepared_;
   std::optional<Prepared> pending_prepare_;
   uint64_t rows_in_result_ = 0;
   // A row could not be masked: the client got an error, the rest of the answer is read and

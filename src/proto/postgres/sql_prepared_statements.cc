@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "sql/prepared_facts.h"
+
 namespace portcullis::proto::postgres {
 namespace {
 
@@ -15,38 +17,8 @@ bool runs_prepared(const sql::Statement& s) {
   return s.kind == "execute" || s.inner_kind == "execute";
 }
 
-void add_unique(std::vector<std::string>& into, const std::vector<std::string>& from) {
-  for (const auto& item : from)
-    if (std::find(into.begin(), into.end(), item) == into.end()) into.push_back(item);
-}
-
-// Everything the prepared statement will do, added to the statement that runs it. The
-// runner's own facts stay: functions in EXECUTE's arguments run too.
-void merge_prepared(sql::Statement& runner, const sql::Statement& prepared) {
-  runner.classes |= prepared.classes;
-  // A SQL PREPARE is stored as the PREPARE statement, an EXECUTE it runs is resolved already:
-  // in both, the inner kind is what actually runs.
-  runner.inner_kind = prepared.kind == "prepare" || prepared.kind == "execute" ? prepared.inner_kind
-                                                                               : prepared.kind;
-  add_unique(runner.nested_kinds, prepared.nested_kinds);
-  add_unique(runner.tables_read, prepared.tables_read);
-  add_unique(runner.tables_written, prepared.tables_written);
-  add_unique(runner.functions, prepared.functions);
-  runner.where_absent = runner.where_absent || prepared.where_absent;
-  runner.lifts_read_only = runner.lifts_read_only || prepared.lifts_read_only;
-  runner.changes_text_reading = runner.changes_text_reading || prepared.changes_text_reading;
-  runner.calls_unknown_functions =
-      runner.calls_unknown_functions || prepared.calls_unknown_functions;
-  add_unique(runner.columns_referenced, prepared.columns_referenced);
-  runner.whole_row_reference = runner.whole_row_reference || prepared.whole_row_reference;
-}
-
 bool reads_cursor(const sql::Statement& statement) {
   return (statement.kind == "fetch" || statement.kind == "move") && !statement.cursor_name.empty();
-}
-
-void mark_unknown(sql::Statement& statement) {
-  statement.classes |= static_cast<sql::ClassSet>(sql::StatementClass::unknown);
 }
 
 }  // namespace
@@ -64,32 +36,32 @@ std::shared_ptr<const sql::Classification> SqlPreparedStatements::resolve(
 void SqlPreparedStatements::resolve_one(sql::Statement& statement, const Fallback& fallback,
                                         int depth) const {
   if (depth > kMaxResolveDepth) {
-    mark_unknown(statement);
+    sql::mark_unknown(statement);
     return;
   }
   if (statement.prepared_name.empty()) {
     // EXPLAIN EXECUTE without ANALYZE plans and runs nothing; an EXECUTE always has a name.
-    if (statement.kind == "execute") mark_unknown(statement);
+    if (statement.kind == "execute") sql::mark_unknown(statement);
     return;
   }
   const auto found = statements_.find(statement.prepared_name);
   if (found != statements_.end()) {
     if (found->second.ambiguous) {
-      mark_unknown(statement);
+      sql::mark_unknown(statement);
       return;
     }
-    merge_prepared(statement, found->second.statement);
+    sql::add_prepared_facts(statement, found->second.statement);
     return;
   }
   // Not prepared with SQL: perhaps with the protocol's Parse.
   auto other = fallback ? fallback(statement.prepared_name) : nullptr;
   if (!other || other->statements.size() != 1) {
-    mark_unknown(statement);
+    sql::mark_unknown(statement);
     return;
   }
   sql::Statement prepared = other->statements.front();
   if (runs_prepared(prepared)) resolve_one(prepared, fallback, depth + 1);
-  merge_prepared(statement, prepared);
+  sql::add_prepared_facts(statement, prepared);
 }
 
 std::shared_ptr<const sql::Classification> SqlPreparedStatements::resolve_portals(
@@ -105,11 +77,11 @@ std::shared_ptr<const sql::Classification> SqlPreparedStatements::resolve_portal
     auto& runner = resolved->statements[i];
     std::string text;
     for (const auto& statement : behind->statements) {
-      merge_prepared(runner, statement);
+      sql::add_prepared_facts(runner, statement);
       if (!text.empty()) text += "; ";
       text += statement.redacted_text.empty() ? statement.text : statement.redacted_text;
     }
-    if (!behind->parse_error.empty() || behind->statements.empty()) mark_unknown(runner);
+    if (!behind->parse_error.empty() || behind->statements.empty()) sql::mark_unknown(runner);
     // The journal records what the FETCH runs, not only its name.
     runner.text += fmt::format(" /* portal \"{}\": {} */", runner.cursor_name, text);
     if (!runner.redacted_text.empty())

@@ -245,9 +245,11 @@ Statement prepared(Tokens src, const Reading& reading, int depth, std::string ki
   Statement s = make(std::move(kind), kUnknown);
   if (!text || depth >= kMaxDepth) return s;
   Classification inner = classify_nested(*text, reading, depth + 1);
-  // The server prepares exactly one statement.
+  // The server prepares exactly one statement, and never one of these (ER_UNSUPPORTED_PS).
   if (inner.statements.size() != 1 || !inner.parse_error.empty()) return s;
   Statement in = std::move(inner.statements[0]);
+  for (std::string_view refused : {"prepare", "execute", "execute_immediate", "deallocate"})
+    if (in.kind == refused) return s;
   in.inner_kind = in.kind;
   in.kind = s.kind;
   in.text.clear();
