@@ -22,8 +22,10 @@ MysqlGateway::MysqlGateway(const MariadbServer& mariadb, MysqlGatewayOptions opt
   mariadb_port_ = mariadb.port();
   rw_user_ = mariadb.native_user().name;
   ro_user_ = mariadb.readonly_user().name;
+  ed25519_user_ = mariadb.ed25519_user().name;
   passwords_ = {{"SHOP_RW_PASSWORD", mariadb.native_user().password},
-                {"SHOP_RO_PASSWORD", mariadb.readonly_user().password}};
+                {"SHOP_RO_PASSWORD", mariadb.readonly_user().password},
+                {"SHOP_ED25519_PASSWORD", mariadb.ed25519_user().password}};
   config_file_ = dir_.path() / "portcullis.yaml";
   std::ofstream(config_file_) << render(options);
   start();
@@ -83,6 +85,7 @@ std::string MysqlGateway::render(const MysqlGatewayOptions& options) const {
       "    credentials:\n"
       "      default: {{ user: {rw}, password_env: SHOP_RW_PASSWORD }}\n"
       "      readonly: {{ user: {ro}, password_env: SHOP_RO_PASSWORD }}\n"
+      "      ed25519: {{ user: {ed}, password_env: SHOP_ED25519_PASSWORD }}\n"
       "{access}"
       "{guardrails}"
       "{masking}"
@@ -94,6 +97,7 @@ std::string MysqlGateway::render(const MysqlGatewayOptions& options) const {
       fmt::arg("tls", options.tls_section), fmt::arg("limits", options.limits_section),
       fmt::arg("backend", mariadb_port_), fmt::arg("backend_tls", options.backend_tls),
       fmt::arg("ca", ca_line), fmt::arg("rw", rw_user_), fmt::arg("ro", ro_user_),
+      fmt::arg("ed", ed25519_user_),
       fmt::arg("access",
                options.access_section.empty() ? kMysqlDefaultAccess : options.access_section),
       fmt::arg("guardrails", options.guardrails_section),

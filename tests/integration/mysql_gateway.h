@@ -84,7 +84,7 @@ class MysqlGateway {
   std::map<std::string, std::string> environment() const;
 
   uint16_t mariadb_port_ = 0;
-  std::string rw_user_, ro_user_;
+  std::string rw_user_, ro_user_, ed25519_user_;
   std::map<std::string, std::string> passwords_;
   TempDir dir_{"portcullis-mygw-"};
   std::filesystem::path config_file_;

@@ -53,7 +53,12 @@ constexpr const char* kAccess =
     "    connections: [shop]\n"
     "    credentials: default\n"
     "    allow: [read, write]\n"
-    "    masking: pii\n";
+    "    masking: pii\n"
+    "  - name: ed25519-backend\n"
+    "    who: { groups: [ed25519-backend] }\n"
+    "    connections: [shop]\n"
+    "    credentials: ed25519\n"
+    "    allow: [read]\n";
 
 class MysqlProxyTest : public ::testing::Test {
  protected:
@@ -120,6 +125,20 @@ TEST_F(MysqlProxyTest, ReadsThroughTheGatewayWithPiiMasked) {
                                  "SELECT email FROM customers WHERE id = 1; SELECT VERSION()");
   ASSERT_TRUE(plain.ok()) << plain.describe();
   EXPECT_EQ(plain.stdout_text, "alice@example.com\n" + mariadb_->version() + "\n");
+}
+
+TEST_F(MysqlProxyTest, LogsInToTheBackendWithClientEd25519) {
+  // The backend user authenticates with MariaDB's ed25519 plugin: each login signs a fresh
+  // nonce (several logins, so that nonces of every shape are signed).
+  const auto token = gateway_->token_for("edgar", "ed25519-backend");
+  for (int i = 0; i < 8; ++i) {
+    MysqlWireClient client(gateway_->port(), "edgar", token, "shop");
+    ASSERT_TRUE(client.ok()) << client.login_error();
+    auto user = client.query("SELECT CURRENT_USER()");
+    ASSERT_TRUE(user.ok) << user.error;
+    ASSERT_EQ(user.rows.size(), 1u);
+    EXPECT_EQ(user.rows[0][0], "ed25519_user@%");
+  }
 }
 
 TEST_F(MysqlProxyTest, RefusesBadTokensAndUnknownConnections) {

@@ -6,7 +6,10 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 
+#include <array>
+#include <initializer_list>
 #include <memory>
 
 namespace portcullis::proto::mysql {
@@ -28,7 +31,72 @@ std::string xor_bytes(std::string a, std::string_view b) {
   return a;
 }
 
+using Scalar = std::array<unsigned char, crypto_core_ed25519_SCALARBYTES>;
+using Point = std::array<unsigned char, crypto_core_ed25519_BYTES>;
+using Hash = std::array<unsigned char, crypto_hash_sha512_BYTES>;
+
+// SHA-512 of the password, clamped as RFC 8032 clamps the hash of a seed: the first half is
+// the secret scalar, the second the nonce prefix.
+Hash expanded_password(std::string_view password) {
+  Hash az;
+  crypto_hash_sha512(az.data(), reinterpret_cast<const unsigned char*>(password.data()),
+                     password.size());
+  az[0] &= 248;
+  az[31] &= 63;
+  az[31] |= 64;
+  return az;
+}
+
+Point base_times(const unsigned char* scalar) {
+  Point out{};
+  // Fails only for a zero scalar or the identity, which a clamped scalar or a reduced hash
+  // of the password and scramble does not give.
+  (void)crypto_scalarmult_ed25519_base_noclamp(out.data(), scalar);
+  return out;
+}
+
+Scalar reduced_hash(std::initializer_list<std::string_view> parts) {
+  crypto_hash_sha512_state state;
+  crypto_hash_sha512_init(&state);
+  for (std::string_view part : parts)
+    crypto_hash_sha512_update(&state, reinterpret_cast<const unsigned char*>(part.data()),
+                              part.size());
+  Hash hash;
+  crypto_hash_sha512_final(&state, hash.data());
+  Scalar out;
+  crypto_core_ed25519_scalar_reduce(out.data(), hash.data());
+  return out;
+}
+
+std::string_view bytes(const auto& array) {
+  return {reinterpret_cast<const char*>(array.data()), array.size()};
+}
+
 }  // namespace
+
+std::string ed25519_public_key(std::string_view password) {
+  if (sodium_init() < 0) return {};
+  const Hash az = expanded_password(password);
+  return std::string(bytes(base_times(az.data())));
+}
+
+std::string ed25519_response(std::string_view password, std::string_view scramble) {
+  if (password.empty() || sodium_init() < 0) return {};
+  const Hash az = expanded_password(password);
+  const Point a = base_times(az.data());
+  // r = H(prefix || M), R = rB, k = H(R || A || M), S = r + k·s (mod L).
+  const Scalar r =
+      reduced_hash({std::string_view(reinterpret_cast<const char*>(az.data()) + 32, 32), scramble});
+  const Point big_r = base_times(r.data());
+  const Scalar k = reduced_hash({bytes(big_r), bytes(a), scramble});
+  Scalar k_s;
+  crypto_core_ed25519_scalar_mul(k_s.data(), k.data(), az.data());
+  Scalar s;
+  crypto_core_ed25519_scalar_add(s.data(), r.data(), k_s.data());
+  std::string signature(bytes(big_r));
+  signature.append(bytes(s));
+  return signature;
+}
 
 std::string native_password_response(std::string_view password, std::string_view scramble) {
   if (password.empty()) return {};

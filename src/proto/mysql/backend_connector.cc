@@ -62,6 +62,7 @@ std::optional<std::string> plugin_answer(std::string_view plugin, std::string_vi
     return native_password_response(password, scramble);
   if (plugin == kCachingSha2Password) return caching_sha2_response(password, scramble);
   if (plugin == kClearPassword && tls) return std::string(password) + '\0';
+  if (plugin == kEd25519) return ed25519_response(password, scramble);
   return std::nullopt;
 }
 
@@ -159,7 +160,8 @@ asio::awaitable<BackendOutcome> connect_backend(const BackendTarget& target) {
   const std::string_view password = credentials.password.reveal();
   std::string plugin = g.auth_plugin.empty() ? std::string(kNativePassword) : g.auth_plugin;
   std::string scramble = g.scramble;
-  auto answer = plugin_answer(plugin, password, scramble, tls);
+  // client_ed25519 signs the nonce of its own auth switch, never the greeting's scramble.
+  auto answer = plugin == kEd25519 ? std::nullopt : plugin_answer(plugin, password, scramble, tls);
   if (!answer) {
     // Answer with the native method: the backend switches to the user's own method.
     plugin = std::string(kNativePassword);
@@ -207,7 +209,8 @@ asio::awaitable<BackendOutcome> connect_backend(const BackendTarget& target) {
                                 "without TLS; the gateway refuses to send it")
                   : fmt::format("the backend asks for the authentication method \"{}\", which "
                                 "the gateway does not speak (it speaks mysql_native_password, "
-                                "caching_sha2_password and mysql_clear_password over TLS)",
+                                "caching_sha2_password, client_ed25519 and mysql_clear_password "
+                                "over TLS)",
                                 request->plugin)));
       }
       plugin = request->plugin;

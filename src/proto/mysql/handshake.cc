@@ -143,7 +143,9 @@ Result<AuthSwitch> decode_auth_switch(std::string_view payload) {
   AuthSwitch s;
   s.plugin = std::string(r.nul_or_rest());
   auto data = r.rest();
-  if (!data.empty() && data.back() == '\0') data.remove_suffix(1);
+  // The 20-byte scramble of mysql_native_password and caching_sha2_password ends with a NUL;
+  // client_ed25519's 32-byte nonce has none, and its last byte may be zero.
+  if (s.plugin != kEd25519 && !data.empty() && data.back() == '\0') data.remove_suffix(1);
   s.data = std::string(data);
   if (!r.ok()) return malformed("auth switch request");
   return s;

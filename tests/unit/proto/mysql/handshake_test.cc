@@ -113,5 +113,21 @@ TEST(MysqlHandshake, RoundTripsAnAuthSwitch) {
   EXPECT_FALSE(decode_auth_switch("\x00"));
 }
 
+TEST(MysqlHandshake, KeepsEveryByteOfAnEd25519Nonce) {
+  // client_ed25519's 32-byte nonce has no NUL after it: a last byte of zero is the nonce's.
+  std::string nonce(31, '\x11');
+  nonce.push_back('\0');
+  std::string packet(
+      "\xfe"
+      "client_ed25519",
+      15);
+  packet.push_back('\0');
+  packet += nonce;
+  auto request = decode_auth_switch(packet);
+  ASSERT_TRUE(request) << request.error().message;
+  EXPECT_EQ(request->plugin, kEd25519);
+  EXPECT_EQ(request->data, nonce);
+}
+
 }  // namespace
 }  // namespace portcullis::proto::mysql
