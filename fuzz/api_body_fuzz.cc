@@ -89,5 +89,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     check_refusal(revocation.error());
   }
+
+  if (auto ssh = api::parse_ssh_certificate_body(body)) {
+    if (!object) __builtin_trap();
+    const auto key = string_member(*object, "public_key");
+    if (!key || key->empty() || *key != ssh->public_key) __builtin_trap();
+  } else {
+    check_refusal(ssh.error());
+  }
   return 0;
 }

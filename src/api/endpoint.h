@@ -19,6 +19,7 @@
 #include "common/gateway_metrics.h"
 #include "gateway/live_sessions.h"
 #include "identity/identity.h"
+#include "identity/ssh_certificate_authority.h"
 #include "review/reviews.h"
 #include "store/state_store.h"
 
@@ -39,6 +40,8 @@ struct Services {
   review::Reviews* reviews = nullptr;
   gateway::LiveSessions* live_sessions = nullptr;
   const GatewayMetrics* metrics = nullptr;
+  // Signs SSH user certificates (null when it could not be loaded: the endpoint says so).
+  const identity::SshCertificateAuthority* ssh_ca = nullptr;
 };
 
 // Writes bytes straight to the client (the body of a Server-Sent Events stream); false once

@@ -37,6 +37,10 @@ boost::asio::awaitable<std::optional<Response>> post_session_kill(Call& call);
 // POST /api/v1/revocations {"subject", "reason"}: revoke a subject now.
 boost::asio::awaitable<std::optional<Response>> post_revocation(Call& call);
 
+// POST /api/v1/ssh/certificates {"public_key"}: the caller's key certified for SSH logins
+// (ssh_certificates.cc).
+boost::asio::awaitable<std::optional<Response>> post_ssh_certificate(Call& call);
+
 // GET /metrics: Prometheus text format.
 boost::asio::awaitable<std::optional<Response>> get_metrics(Call& call);
 

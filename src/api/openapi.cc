@@ -193,6 +193,19 @@ constexpr std::string_view kOpenApi = R"json({
         }
       }
     },
+    "/api/v1/ssh/certificates": {
+      "post": {
+        "operationId": "issueSshCertificate",
+        "summary": "Certify the caller's ssh-ed25519 public key for SSH logins, for no longer than the credential presented and identity.ssh.max_certificate_ttl (portcullis ssh login)",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["public_key"], "properties": {"public_key": {"type": "string", "description": "the line of a .pub file: ssh-ed25519 BASE64 [comment]"}}}}}},
+        "responses": {
+          "201": {"description": "Certified", "content": {"application/json": {"schema": {"type": "object", "properties": {"certificate": {"type": "string", "description": "the line of KEY-cert.pub"}, "key_id": {"type": "string"}, "serial": {"type": "string"}, "valid_after": {"type": "string", "format": "date-time"}, "valid_before": {"type": "string", "format": "date-time"}}}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "503": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
     "/api/v1/openapi.json": {
       "get": {
         "operationId": "getOpenApi",

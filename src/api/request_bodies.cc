@@ -63,4 +63,13 @@ Result<RevocationBody> parse_revocation_body(std::string_view body) {
   return out;
 }
 
+Result<SshCertificateBody> parse_ssh_certificate_body(std::string_view body) {
+  auto object = parse_json_object(body);
+  if (!object) return object.error();
+  const auto* key = object->if_contains("public_key");
+  if (key == nullptr || !key->is_string() || key->as_string().empty())
+    return make_error("\"public_key\" is required (the line of a .pub file)");
+  return SshCertificateBody{.public_key = std::string(key->as_string())};
+}
+
 }  // namespace portcullis::api

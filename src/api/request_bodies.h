@@ -37,4 +37,11 @@ struct RevocationBody {
 };
 Result<RevocationBody> parse_revocation_body(std::string_view body);
 
+// POST /api/v1/ssh/certificates: `{"public_key": "ssh-ed25519 AAAA... [comment]"}`, the line of
+// a .pub file (its form is checked by the certificate authority).
+struct SshCertificateBody {
+  std::string public_key;
+};
+Result<SshCertificateBody> parse_ssh_certificate_body(std::string_view body);
+
 }  // namespace portcullis::api

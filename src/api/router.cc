@@ -54,6 +54,8 @@ constexpr std::array kRoutes{
     Route{"/api/v1/sessions", http::verb::get, Access::admins, &get_sessions},
     Route{"/api/v1/sessions/{id}/kill", http::verb::post, Access::admins, &post_session_kill},
     Route{"/api/v1/revocations", http::verb::post, Access::admins, &post_revocation},
+    Route{"/api/v1/ssh/certificates", http::verb::post, Access::authenticated,
+          &post_ssh_certificate},
     Route{"/metrics", http::verb::get, Access::metrics_readers, &get_metrics},
 };
 

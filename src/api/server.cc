@@ -54,6 +54,7 @@ ApiServer::ApiServer(std::shared_ptr<const ApiContext> context, ApiServerOptions
   services_.reviews = options.reviews;
   services_.live_sessions = options.live_sessions;
   services_.metrics = options.metrics;
+  services_.ssh_ca = options.ssh_ca;
   services_.api_connections = [this] { return connections_.load(); };
 }
 

@@ -40,6 +40,7 @@ struct ApiServerOptions {
   review::Reviews* reviews = nullptr;  // must outlive the server, like the rest
   gateway::LiveSessions* live_sessions = nullptr;
   const GatewayMetrics* metrics = nullptr;
+  const identity::SshCertificateAuthority* ssh_ca = nullptr;  // POST /api/v1/ssh/certificates
 };
 
 class ApiServer {

@@ -38,5 +38,6 @@ void add_audit_command(CLI::App& app, GlobalOptions& options);
 void add_review_command(CLI::App& app);
 void add_sessions_command(CLI::App& app);
 void add_revoke_command(CLI::App& app);
+void add_ssh_command(CLI::App& app);
 
 }  // namespace portcullis::cli

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   portcullis::cli::add_review_command(app);
   portcullis::cli::add_sessions_command(app);
   portcullis::cli::add_revoke_command(app);
+  portcullis::cli::add_ssh_command(app);
 
   try {
     app.parse(argc, argv);

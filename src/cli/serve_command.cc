@@ -16,6 +16,7 @@
 #include "gateway/front_end.h"
 #include "gateway/live_sessions.h"
 #include "identity/authenticator.h"
+#include "identity/ssh_certificate_authority.h"
 #include "net/descriptor_limit.h"
 #include "net/io_threads.h"
 #include "proto/front_ends.h"
@@ -210,7 +211,18 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
             .threads = threads, .context = snapshot->gateway, .session_cap = session_room})});
   }
   // Listening before the front ends say they are: whoever waits for that may call it.
+  // The SSH user CA: its key is created on first start, like the token signing key. A key
+  // that cannot be read leaves certificates unavailable (the API says so), nothing else.
+  // Declared before the API server, which uses it until it is destroyed.
+  std::optional<identity::SshCertificateAuthority> ssh_ca;
   std::unique_ptr<api::ApiServer> api_server;
+  if (config->listen.http) {
+    if (auto loaded = identity::SshCertificateAuthority::load(config->identity.ssh.ca_key_file))
+      ssh_ca.emplace(std::move(*loaded));
+    else
+      spdlog::error("event=ssh_ca_unavailable file={} reason=\"{}\"",
+                    config->identity.ssh.ca_key_file.string(), loaded.error().message);
+  }
   if (config->listen.http) {
     api::ApiServerOptions api_options;
     api_options.journal = *journal;
@@ -221,6 +233,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     api_options.reviews = reviews.get();
     api_options.live_sessions = live_sessions.get();
     api_options.metrics = metrics.get();
+    api_options.ssh_ca = ssh_ca ? &*ssh_ca : nullptr;
     auto started =
         api::ApiServer::start(*config->listen.http, snapshot->api, std::move(api_options));
     if (!started) {

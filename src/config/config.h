@@ -95,6 +95,15 @@ struct OidcIssuerConfig {
   int line = 0;
 };
 
+// The gateway's SSH keys (`identity.ssh`). Both are created (mode 0600) on first use.
+struct SshIdentityConfig {
+  std::filesystem::path host_key_file;  // absolute after loading: what clients pin
+  std::filesystem::path ca_key_file;    // absolute after loading: signs user certificates
+  // Longest validity of a user certificate; a certificate never outlives the credential that
+  // asked for it either.
+  Duration max_certificate_ttl = std::chrono::hours(12);
+};
+
 struct IdentityConfig {
   std::filesystem::path signing_key_file;  // absolute after loading
   std::string issuer = "portcullis";       // `iss` of gateway tokens
@@ -102,6 +111,7 @@ struct IdentityConfig {
   Duration leeway = std::chrono::seconds(60);  // clock skew allowed on exp / nbf / iat
   Duration default_token_ttl = std::chrono::hours(1);
   Duration max_token_ttl = std::chrono::hours(24 * 30);
+  SshIdentityConfig ssh;
 };
 
 struct ApiConfig {

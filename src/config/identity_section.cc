@@ -9,6 +9,8 @@ namespace portcullis::config {
 namespace {
 
 constexpr std::string_view kDefaultSigningKeyFile = "var/signing.key";
+constexpr std::string_view kDefaultSshHostKeyFile = "var/ssh_host_ed25519";
+constexpr std::string_view kDefaultSshCaKeyFile = "var/ssh_user_ca";
 
 std::optional<OidcIssuerConfig> read_oidc(Reader& r, const Value& v) {
   Fields f =
@@ -50,13 +52,29 @@ std::optional<OidcIssuerConfig> read_oidc(Reader& r, const Value& v) {
   return oidc;
 }
 
+void read_ssh(Reader& r, const Value& v, SshIdentityConfig& ssh) {
+  Fields f = r.fields(v, {"host_key_file", "ca_key_file", "max_certificate_ttl"});
+  // Both keys are created on first use, so they need not exist yet.
+  if (const Value* x = f.find("host_key_file")) {
+    if (auto p = r.read_path(*x)) ssh.host_key_file = *p;
+  }
+  if (const Value* x = f.find("ca_key_file")) {
+    if (auto p = r.read_path(*x)) ssh.ca_key_file = *p;
+  }
+  if (const Value* x = f.find("max_certificate_ttl")) {
+    if (auto d = r.read_duration(*x, false)) ssh.max_certificate_ttl = *d;
+  }
+}
+
 }  // namespace
 
 void read_identity(Reader& r, const Value* v, IdentityConfig& identity) {
   identity.signing_key_file = r.resolve(std::string(kDefaultSigningKeyFile));
+  identity.ssh.host_key_file = r.resolve(std::string(kDefaultSshHostKeyFile));
+  identity.ssh.ca_key_file = r.resolve(std::string(kDefaultSshCaKeyFile));
   if (v == nullptr) return;
-  Fields f = r.fields(
-      *v, {"signing_key_file", "issuer", "oidc", "leeway", "default_token_ttl", "max_token_ttl"});
+  Fields f = r.fields(*v, {"signing_key_file", "issuer", "oidc", "leeway", "default_token_ttl",
+                           "max_token_ttl", "ssh"});
   // The key is created on first start, so it need not exist yet.
   if (const Value* x = f.find("signing_key_file")) {
     if (auto p = r.read_path(*x)) identity.signing_key_file = *p;
@@ -81,6 +99,7 @@ void read_identity(Reader& r, const Value* v, IdentityConfig& identity) {
                           format_duration(identity.default_token_ttl),
                           format_duration(identity.max_token_ttl)));
   }
+  if (const Value* x = f.find("ssh")) read_ssh(r, *x, identity.ssh);
   if (const Value* x = f.find("oidc")) {
     r.for_each_item(*x, [&](const Value& item) {
       if (auto issuer = read_oidc(r, item)) identity.oidc.push_back(std::move(*issuer));

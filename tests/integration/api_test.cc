@@ -3,6 +3,7 @@
 // what a client may send, HTTPS, and reloads.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <array>
 #include <boost/asio/connect.hpp>
@@ -22,6 +23,7 @@
 
 #include "gateway_fixture.h"
 #include "support/postgres_server.h"
+#include "support/temp_dir.h"
 #include "support/test_certificates.h"
 
 namespace portcullis::testing {
@@ -147,6 +149,19 @@ HttpResponse get(uint16_t port, const std::string& target, const std::string& to
   http::request<http::string_body> request{http::verb::get, target, 11};
   request.set(http::field::host, "127.0.0.1");
   if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+  client.send(request);
+  return client.read_response();
+}
+
+HttpResponse post(uint16_t port, const std::string& target, const std::string& body,
+                  const std::string& token) {
+  HttpClient client(port);
+  http::request<http::string_body> request{http::verb::post, target, 11};
+  request.set(http::field::host, "127.0.0.1");
+  request.set(http::field::content_type, "application/json");
+  if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+  request.body() = body;
+  request.prepare_payload();
   client.send(request);
   return client.read_response();
 }
@@ -405,9 +420,52 @@ TEST_F(ApiTest, OpenApiDocumentDescribesEveryEndpoint) {
   const auto document = json::parse(response.body());
   EXPECT_EQ(document.at("openapi"), "3.0.3");
   const auto& paths = document.at("paths").as_object();
-  for (const char* path : {"/api/v1/health", "/api/v1/audit", "/api/v1/audit/verify",
-                           "/api/v1/audit/stream", "/api/v1/openapi.json", "/metrics"})
+  for (const char* path :
+       {"/api/v1/health", "/api/v1/audit", "/api/v1/audit/verify", "/api/v1/audit/stream",
+        "/api/v1/openapi.json", "/metrics", "/api/v1/ssh/certificates"})
     EXPECT_TRUE(paths.contains(path)) << path;
+}
+
+TEST_F(ApiTest, SshLoginWritesAKeyAndACertificateThatOpensshReads) {
+  TempDir out;
+  const auto token = gateway_->issue_token("sam");
+  const auto login =
+      gateway_->cli({"ssh", "login", "--api", fmt::format("http://127.0.0.1:{}", port()), "--token",
+                     token, "--out", out.path().string()});
+  ASSERT_EQ(login.exit_code, 0) << login.describe();
+  EXPECT_NE(login.stdout_text.find("certificate for sam valid until"), std::string::npos)
+      << login.stdout_text;
+  EXPECT_NE(login.stdout_text.find("-o CertificateFile="), std::string::npos);
+  const auto key = out.path() / "id_ed25519";
+  struct stat st {};
+  ASSERT_EQ(::stat(key.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  // The key is OpenSSH's own format, and its public half is the .pub written beside it.
+  const auto derived = run_command({"ssh-keygen", "-y", "-f", key.string()});
+  ASSERT_EQ(derived.exit_code, 0) << derived.stderr_text;
+  const std::string pub = read_text_file(out.path() / "id_ed25519.pub");
+  EXPECT_EQ(derived.stdout_text.substr(0, 80), pub.substr(0, 80));
+  // ssh-keygen checks the gateway CA's signature while listing the certificate.
+  const auto listed =
+      run_command({"ssh-keygen", "-L", "-f", (out.path() / "id_ed25519-cert.pub").string()});
+  ASSERT_EQ(listed.exit_code, 0) << listed.stderr_text;
+  EXPECT_NE(listed.stdout_text.find("user certificate"), std::string::npos) << listed.stdout_text;
+  EXPECT_NE(listed.stdout_text.find("Key ID: \"sam\""), std::string::npos) << listed.stdout_text;
+  EXPECT_NE(listed.stdout_text.find("Signing CA: ED25519 SHA256:"), std::string::npos);
+
+  // Only ssh-ed25519 keys, only for a valid credential, and only for a subject not revoked.
+  const auto rsa = post(port(), "/api/v1/ssh/certificates",
+                        R"({"public_key": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAAQC7"})", token);
+  EXPECT_EQ(rsa.result(), http::status::bad_request) << rsa.body();
+  const std::string body = json::serialize(json::object{{"public_key", pub}});
+  EXPECT_EQ(post(port(), "/api/v1/ssh/certificates", body, "").result(),
+            http::status::unauthorized);
+  const auto revoked_token = gateway_->issue_token("sid");
+  const auto admin = gateway_->token_for("ada", "platform-admins");
+  ASSERT_EQ(post(port(), "/api/v1/revocations", R"({"subject": "sid"})", admin).result(),
+            http::status::ok);
+  EXPECT_EQ(post(port(), "/api/v1/ssh/certificates", body, revoked_token).result(),
+            http::status::unauthorized);
 }
 
 std::string tls_section(const TestCertificates& certs, std::string_view plaintext) {
