@@ -1,0 +1,27 @@
+// The sh grammar: reads a command line as POSIX sh (with the bash forms people type) and
+// yields its simple commands as written, before any wrapper is unwrapped.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shell/command_line.h"
+
+namespace portcullis::shell {
+
+struct ParsedText {
+  std::vector<SimpleCommand> commands;  // every simple command, nested ones included
+  std::vector<std::string> functions;   // names of the functions defined
+  std::string error;                    // empty when the text parses
+};
+
+// Compound commands, substitutions and quotes nested deeper than this are refused as a parse
+// error: it bounds the parser's recursion (and its stack) whatever the input.
+inline constexpr int kMaxNesting = 48;
+
+// Commands found at the top of `text` get `origin`; nested ones get the origin of the
+// substitution or function body they are in.
+ParsedText parse(std::string_view text, Origin origin = Origin::command_line);
+
+}  // namespace portcullis::shell
