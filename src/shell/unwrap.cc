@@ -172,6 +172,14 @@ bool is_shell(std::string_view name) {
 
 // sh [options] -c TEXT [name args...]; without -c a shell reads a script or its input.
 void unwrap_shell(SimpleCommand command, std::string_view name, int depth, CommandLine& out) {
+  for (const Assignment& a : command.assignments) {
+    if (a.name == "BASH_ENV" || a.name == "ENV") {
+      // The shell first runs the file these name.
+      mark_unknown(std::move(command), std::string(name) + " runs the file " + a.name + " names",
+                   out);
+      return;
+    }
+  }
   bool has_c = false;
   bool interactive = false;
   std::size_t i = 1;
@@ -235,18 +243,14 @@ void unwrap_simple(SimpleCommand command, std::string_view name, std::string_vie
   unwrap(inner_command(std::move(command), scan.operands[skip], name), depth + 1, out);
 }
 
-void unwrap_env(SimpleCommand command, int depth, CommandLine& out) {
-  static constexpr std::string_view kLong[] = {"--unset", "--chdir", "--split-string"};
-  OptionScan scan = scan_options(command.argv, 1, "uCS", kLong);
-  if (scan.dynamic) {
-    mark_unknown(std::move(command), "env is given words that are not static", out);
-    return;
-  }
-  std::size_t k = 0;
+// NAME=VALUE operands before the command (env and sudo take them) become assignments of
+// the command. Returns the index in `operands` of the first word after them.
+std::size_t take_assignments(SimpleCommand& command, const std::vector<std::size_t>& operands,
+                             std::size_t k) {
   std::vector<Assignment> added;
-  for (; k < scan.operands.size(); ++k) {
-    const Word& w = command.argv[scan.operands[k]];
-    if (w.value == "-") continue;  // the same as -i
+  for (; k < operands.size(); ++k) {
+    const Word& w = command.argv[operands[k]];
+    if (w.value == "-") continue;  // env's old spelling of -i
     std::size_t eq = w.value.find('=');
     if (eq == std::string::npos || eq == 0) break;
     added.push_back(Assignment{
@@ -254,6 +258,17 @@ void unwrap_env(SimpleCommand command, int depth, CommandLine& out) {
         .value = Word{.value = w.value.substr(eq + 1), .raw = w.raw, .is_static = w.is_static}});
   }
   for (Assignment& a : added) command.assignments.push_back(std::move(a));
+  return k;
+}
+
+void unwrap_env(SimpleCommand command, int depth, CommandLine& out) {
+  static constexpr std::string_view kLong[] = {"--unset", "--chdir", "--split-string"};
+  OptionScan scan = scan_options(command.argv, 1, "uCS", kLong);
+  if (scan.dynamic) {
+    mark_unknown(std::move(command), "env is given words that are not static", out);
+    return;
+  }
+  std::size_t k = take_assignments(command, scan.operands, 0);
   const Option* split = scan.find("-S");
   if (split == nullptr) split = scan.find("--split-string");
   if (split != nullptr) {
@@ -285,7 +300,8 @@ void unwrap_sudo(SimpleCommand command, std::string_view name, int depth, Comman
                  out);
     return;
   }
-  std::size_t first = scan.first_operand(command.argv.size());
+  std::size_t k = take_assignments(command, scan.operands, 0);
+  std::size_t first = k < scan.operands.size() ? scan.operands[k] : command.argv.size();
   if (scan.has("-e") || scan.has("--edit")) {
     std::vector<Word> files(command.argv.begin() + static_cast<std::ptrdiff_t>(first),
                             command.argv.end());
