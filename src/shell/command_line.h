@@ -43,7 +43,8 @@ struct Redirection {
 };
 
 // A command that ran another command and was unwrapped: `sudo -u root` in
-// `sudo -u root rm x`. `words` are its own words, up to the command it runs.
+// `sudo -u root rm x`. `words` are its own words up to the command it runs (the first 32 of
+// them; for find, `find` and the action: `-exec`).
 struct Wrapper {
   std::string program;  // the program's name (sudo, env, sh, find, xargs, ...)
   std::vector<std::string> words;

@@ -144,6 +144,7 @@ class Parser {
     }
     std::string_view w = plain_word();
     std::string shown = w.empty() ? std::string(1, s_[p_]) : std::string(w);
+    if (s_.substr(p_, 2) == ";;") shown = ";;";
     if (s_[p_] == '\n') shown = "newline";
     fail("unexpected `" + shown + "`");
   }
@@ -641,6 +642,7 @@ class Parser {
     }
     r.kind = classify_redirection(r.op, r.target);
     cmd.redirections.push_back(std::move(r));
+    if (cmd.redirections.size() > kMaxRedirections) fail("too many redirections on one command");
   }
 
   void read_here_document(const PendingHereDocument& h) {
@@ -714,6 +716,10 @@ class Parser {
                                              .value = Word{.value = w.value.substr(prefix),
                                                            .raw = std::string(raw.substr(prefix)),
                                                            .is_static = !w.expands}});
+        if (cmd.assignments.size() > kMaxAssignments) {
+          fail("too many assignments before one command");
+          return;
+        }
       } else {
         cmd.argv.push_back(Word{.value = std::move(w.value),
                                 .raw = std::string(raw),

@@ -2,6 +2,7 @@
 // yields its simple commands as written, before any wrapper is unwrapped.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,13 @@ struct ParsedText {
 // Compound commands, substitutions and quotes nested deeper than this are refused as a parse
 // error: it bounds the parser's recursion (and its stack) whatever the input.
 inline constexpr int kMaxNesting = 48;
+
+// More redirections or assignments than this on one command are refused as a parse error.
+// Redirections of a compound command and the assignments before a wrapper are copied to every
+// command inside, so without a bound a line could cost the square of its length. Lines people
+// type carry a handful.
+inline constexpr std::size_t kMaxRedirections = 64;
+inline constexpr std::size_t kMaxAssignments = 64;
 
 // Commands found at the top of `text` get `origin`; nested ones get the origin of the
 // substitution or function body they are in.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <unordered_set>
 #include <utility>
 
 #include "shell/parser.h"
@@ -50,12 +51,13 @@ bool line_changes_path(const CommandLine& line) {
 
 void mark_line_facts(CommandLine& line) {
   bool path_changed = line_changes_path(line);
+  std::unordered_set<std::string_view> functions(line.functions.begin(), line.functions.end());
   for (SimpleCommand& c : line.commands) {
     line.writes_files = line.writes_files || writes_files(c);
     line.opens_network = line.opens_network || opens_network(c);
     if (c.unknown() || c.argv.empty()) continue;
     const std::string& program = c.argv[0].value;
-    if (std::find(line.functions.begin(), line.functions.end(), program) != line.functions.end()) {
+    if (functions.contains(program)) {
       c.unknown_reason = "calls " + program + ", a function defined in this line";
       continue;
     }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "shell/parser.h"
 #include "shell/program_entry.h"
 #include "shell/reader.h"
 
@@ -115,9 +116,15 @@ OptionScan scan_options(const std::vector<Word>& argv, std::size_t from,
   return out;
 }
 
+// A wrapper's chain entry is copied to every command it runs (all of sh -c's, each of find's
+// actions); keeping only its first words keeps that copy small whatever the line.
+constexpr std::size_t kMaxWrapperWords = 32;
+
 std::vector<std::string> values(const std::vector<Word>& argv, std::size_t from, std::size_t to) {
   std::vector<std::string> out;
-  for (std::size_t i = from; i < to && i < argv.size(); ++i) out.push_back(argv[i].value);
+  for (std::size_t i = from; i < to && i < argv.size() && out.size() < kMaxWrapperWords; ++i) {
+    out.push_back(argv[i].value);
+  }
   return out;
 }
 
@@ -208,8 +215,8 @@ void unwrap_shell(SimpleCommand command, std::string_view name, int depth, Comma
   }
   if (has_c) {
     if (i >= argv.size()) {
-      mark_unknown(std::move(command),
-                   std::string(name) + " -c reads its command text from its input", out);
+      mark_unknown(std::move(command), std::string(name) + " -c has no command text in the line",
+                   out);
       return;
     }
     Word text = argv[i];
@@ -269,6 +276,10 @@ void unwrap_env(SimpleCommand command, int depth, CommandLine& out) {
     return;
   }
   std::size_t k = take_assignments(command, scan.operands, 0);
+  if (command.assignments.size() > kMaxAssignments) {
+    mark_unknown(std::move(command), "too many assignments before one command", out);
+    return;
+  }
   const Option* split = scan.find("-S");
   if (split == nullptr) split = scan.find("--split-string");
   if (split != nullptr) {
@@ -301,6 +312,10 @@ void unwrap_sudo(SimpleCommand command, std::string_view name, int depth, Comman
     return;
   }
   std::size_t k = take_assignments(command, scan.operands, 0);
+  if (command.assignments.size() > kMaxAssignments) {
+    mark_unknown(std::move(command), "too many assignments before one command", out);
+    return;
+  }
   std::size_t first = k < scan.operands.size() ? scan.operands[k] : command.argv.size();
   if (scan.has("-e") || scan.has("--edit")) {
     std::vector<Word> files(command.argv.begin() + static_cast<std::ptrdiff_t>(first),
@@ -433,9 +448,13 @@ void unwrap_find(SimpleCommand command, int depth, CommandLine& out) {
   for (std::size_t i = 1; i < argv.size(); ++i) {
     std::string_view v = argv[i].value;
     if (v != "-exec" && v != "-execdir" && v != "-ok" && v != "-okdir") continue;
-    SimpleCommand run = command;
-    run.wrappers.push_back(Wrapper{.program = "find", .words = values(argv, 0, i + 1)});
-    run.argv.clear();
+    SimpleCommand run;
+    run.assignments = command.assignments;
+    run.redirections = command.redirections;
+    run.wrappers = command.wrappers;
+    run.origin = command.origin;
+    // Only the action's name: find's other words are its own command, reported as such.
+    run.wrappers.push_back(Wrapper{.program = "find", .words = {"find", std::string(v)}});
     std::size_t j = i + 1;
     for (; j < argv.size(); ++j) {
       if (argv[j].is_static && argv[j].value == ";") break;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "shell/parser.h"
 #include "shell/reader.h"
 
 namespace portcullis::shell {
@@ -328,6 +329,30 @@ TEST(CommandLineReader, RecordsTheWrapperChain) {
   ASSERT_EQ(c.assignments.size(), 1u);
   EXPECT_EQ(c.assignments[0].name, "A");
   EXPECT_EQ(c.assignments[0].value.value, "1");
+}
+
+TEST(CommandLineReader, RecordsFindAsTheWrapperOfItsActions) {
+  CommandLine line = read_command_line("find / -name x -execdir rm {} +");
+  ASSERT_EQ(line.commands.size(), 2u);
+  EXPECT_TRUE(line.commands[0].wrappers.empty());
+  ASSERT_EQ(line.commands[1].wrappers.size(), 1u);
+  EXPECT_EQ(line.commands[1].wrappers[0].words, (std::vector<std::string>{"find", "-execdir"}));
+  EXPECT_TRUE(line.commands[1].takes_unknown_arguments);
+  EXPECT_FALSE(line.commands[1].argv[1].is_static);
+}
+
+TEST(CommandLineReader, RefusesMoreRedirectionsOrAssignmentsThanTheBound) {
+  std::string many = "ls";
+  for (std::size_t i = 0; i < kMaxRedirections; ++i) many += " >/dev/null";
+  EXPECT_EQ(read_command_line(many).parse_error, "");
+  EXPECT_NE(read_command_line(many + " 2>x").parse_error.find("too many redirections"),
+            std::string::npos);
+  std::string assignments;
+  for (std::size_t i = 0; i <= kMaxAssignments; ++i) assignments += "A=1 ";
+  EXPECT_NE(read_command_line(assignments + "ls").parse_error.find("too many assignments"),
+            std::string::npos);
+  EXPECT_EQ(read_command_line("env " + assignments + "ls").commands.at(0).unknown_reason,
+            "too many assignments before one command");
 }
 
 TEST(CommandLineReader, MarksXargsCommandsAsTakingUnknownArguments) {
