@@ -72,10 +72,21 @@ struct PendingHereDocument {
 // again, and nested retries would multiply: a few are allowed per line, then it is refused.
 constexpr int kMaxArithmeticRetries = 32;
 
+// What the parsers of one text (and of its backquotes and here-documents) share.
+struct Limits {
+  int retries = 0;
+  // Bytes that may still be copied into commands by the redirections of compound commands.
+  std::size_t copy_budget = 0;
+};
+
+std::size_t size_of(const Redirection& r) {
+  return sizeof(Redirection) + r.op.size() + r.target.value.size() + r.target.raw.size();
+}
+
 class Parser {
  public:
-  Parser(std::string_view text, ParsedText& out, int depth, Origin origin, int& retries)
-      : s_(text), out_(out), depth_(depth), origin_(origin), retries_(retries) {}
+  Parser(std::string_view text, ParsedText& out, int depth, Origin origin, Limits& limits)
+      : s_(text), out_(out), depth_(depth), origin_(origin), limits_(limits) {}
 
   void parse_program() {
     parse_list();
@@ -109,7 +120,7 @@ class Parser {
   ParsedText& out_;
   int depth_;
   Origin origin_;
-  int& retries_;
+  Limits& limits_;
   std::size_t parsed_ = 0;  // commands parsed so far, to refuse empty lists
   std::vector<PendingHereDocument> pending_;
 
@@ -313,6 +324,14 @@ class Parser {
       fail_unexpected();
       return;
     }
+    std::size_t each = 0;
+    for (const Redirection& r : holder.redirections) each += size_of(r);
+    std::size_t cost = each * (out_.commands.size() - first);
+    if (cost > limits_.copy_budget) {
+      fail("the line is too complex to read");
+      return;
+    }
+    limits_.copy_budget -= cost;
     for (std::size_t i = first; i < out_.commands.size(); ++i) {
       for (const Redirection& r : holder.redirections) out_.commands[i].redirections.push_back(r);
     }
@@ -665,7 +684,7 @@ class Parser {
     if (!h.expands || body.empty()) return;
     Nesting n(*this);
     if (failed()) return;
-    Parser sub(body, out_, depth_, Origin::here_document, retries_);
+    Parser sub(body, out_, depth_, Origin::here_document, limits_);
     sub.scan_here_document_body();
   }
 
@@ -1002,7 +1021,7 @@ class Parser {
     }
     if (!closed || failed()) {
       // Not arithmetic after all: forget what was read on the way.
-      if (++retries_ > kMaxArithmeticRetries) {
+      if (++limits_.retries > kMaxArithmeticRetries) {
         out_.error.clear();
         fail("too many ambiguous `((`");
         return false;
@@ -1085,7 +1104,7 @@ class Parser {
       ++p_;
     }
     Parser sub(body, out_, depth_,
-               origin_ == Origin::here_document ? origin_ : Origin::command_substitution, retries_);
+               origin_ == Origin::here_document ? origin_ : Origin::command_substitution, limits_);
     sub.parse_program();
     w.value.append(s_.substr(start, p_ - start));
     w.expands = true;
@@ -1096,8 +1115,8 @@ class Parser {
 
 ParsedText parse(std::string_view text, Origin origin) {
   ParsedText out;
-  int retries = 0;
-  Parser parser(text, out, 0, origin, retries);
+  Limits limits{.retries = 0, .copy_budget = kCopyBudgetPerByte * text.size() + kCopyBudgetBase};
+  Parser parser(text, out, 0, origin, limits);
   parser.parse_program();
   if (!out.error.empty()) {
     out.commands.clear();

@@ -28,6 +28,12 @@ inline constexpr int kMaxNesting = 48;
 inline constexpr std::size_t kMaxRedirections = 64;
 inline constexpr std::size_t kMaxAssignments = 64;
 
+// Bytes of inherited redirections, assignments and wrapper entries that may be copied into the
+// commands read from a text of N bytes: kCopyBudgetPerByte * N + kCopyBudgetBase. Keeps the
+// result's size linear in the text; a line over it is refused as too complex.
+inline constexpr std::size_t kCopyBudgetPerByte = 64;
+inline constexpr std::size_t kCopyBudgetBase = 1 << 16;
+
 // Commands found at the top of `text` get `origin`; nested ones get the origin of the
 // substitution or function body they are in.
 ParsedText parse(std::string_view text, Origin origin = Origin::command_line);

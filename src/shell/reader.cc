@@ -72,8 +72,7 @@ void mark_line_facts(CommandLine& line) {
 
 }  // namespace
 
-void read_shell_text(std::string_view text, int depth, const SimpleCommand& around,
-                     CommandLine& out) {
+void read_shell_text(std::string_view text, int depth, const SimpleCommand& around, Reading& out) {
   ParsedText parsed =
       parse(text, around.wrappers.empty() ? Origin::command_line : Origin::shell_text);
   if (!parsed.error.empty()) {
@@ -88,6 +87,7 @@ void read_shell_text(std::string_view text, int depth, const SimpleCommand& arou
   for (std::string& f : parsed.functions) out.functions.push_back(std::move(f));
   for (SimpleCommand& c : parsed.commands) {
     if (!around.wrappers.empty()) {
+      if (!charge_inheritance(around, out)) return;
       c.wrappers.insert(c.wrappers.begin(), around.wrappers.begin(), around.wrappers.end());
       c.assignments.insert(c.assignments.begin(), around.assignments.begin(),
                            around.assignments.end());
@@ -99,9 +99,31 @@ void read_shell_text(std::string_view text, int depth, const SimpleCommand& arou
   }
 }
 
+bool charge_inheritance(const SimpleCommand& inherited, Reading& out) {
+  std::size_t cost = 0;
+  for (const Wrapper& w : inherited.wrappers) {
+    cost += sizeof(Wrapper) + w.program.size();
+    for (const std::string& word : w.words) cost += sizeof(std::string) + word.size();
+  }
+  for (const Assignment& a : inherited.assignments) {
+    cost += sizeof(Assignment) + a.name.size() + a.value.value.size() + a.value.raw.size();
+  }
+  for (const Redirection& r : inherited.redirections) {
+    cost += sizeof(Redirection) + r.op.size() + r.target.value.size() + r.target.raw.size();
+  }
+  if (cost > out.copy_budget) {
+    if (out.parse_error.empty()) out.parse_error = "the line is too complex to read";
+    return false;
+  }
+  out.copy_budget -= cost;
+  return true;
+}
+
 CommandLine read_command_line(std::string_view text) {
-  CommandLine line;
-  read_shell_text(text, 0, SimpleCommand{}, line);
+  Reading reading;
+  reading.copy_budget = kCopyBudgetPerByte * text.size() + kCopyBudgetBase;
+  read_shell_text(text, 0, SimpleCommand{}, reading);
+  CommandLine line = std::move(static_cast<CommandLine&>(reading));
   if (!line.parse_error.empty()) {
     line.commands.clear();
     line.functions.clear();

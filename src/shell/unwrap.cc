@@ -117,13 +117,15 @@ OptionScan scan_options(const std::vector<Word>& argv, std::size_t from,
 }
 
 // A wrapper's chain entry is copied to every command it runs (all of sh -c's, each of find's
-// actions); keeping only its first words keeps that copy small whatever the line.
+// actions); keeping only its first words, each cut to 256 bytes, keeps that copy small. The
+// text a shell runs is not among them: it is read into the commands themselves.
 constexpr std::size_t kMaxWrapperWords = 32;
+constexpr std::size_t kMaxWrapperWordBytes = 256;
 
 std::vector<std::string> values(const std::vector<Word>& argv, std::size_t from, std::size_t to) {
   std::vector<std::string> out;
   for (std::size_t i = from; i < to && i < argv.size() && out.size() < kMaxWrapperWords; ++i) {
-    out.push_back(argv[i].value);
+    out.push_back(argv[i].value.substr(0, kMaxWrapperWordBytes));
   }
   return out;
 }
@@ -137,15 +139,15 @@ SimpleCommand inner_command(SimpleCommand command, std::size_t at, std::string_v
   return command;
 }
 
-void mark_unknown(SimpleCommand command, std::string reason, CommandLine& out) {
+void mark_unknown(SimpleCommand command, std::string reason, Reading& out) {
   command.unknown_reason = std::move(reason);
   out.commands.push_back(std::move(command));
 }
 
-// Runs shell text: sh -c TEXT and the like. `consumed` words (the text included) go into
+// Runs shell text: sh -c TEXT and the like. The first `consumed` words (up to the text) go into
 // the wrapper entry.
 void run_shell_text(SimpleCommand command, std::size_t consumed, const Word& text,
-                    std::string_view name, int depth, CommandLine& out) {
+                    std::string_view name, int depth, Reading& out) {
   if (!text.is_static) {
     mark_unknown(std::move(command), std::string(name) + " runs command text that is not static",
                  out);
@@ -178,7 +180,7 @@ bool is_shell(std::string_view name) {
 }
 
 // sh [options] -c TEXT [name args...]; without -c a shell reads a script or its input.
-void unwrap_shell(SimpleCommand command, std::string_view name, int depth, CommandLine& out) {
+void unwrap_shell(SimpleCommand command, std::string_view name, int depth, Reading& out) {
   for (const Assignment& a : command.assignments) {
     if (a.name == "BASH_ENV" || a.name == "ENV") {
       // The shell first runs the file these name.
@@ -220,7 +222,7 @@ void unwrap_shell(SimpleCommand command, std::string_view name, int depth, Comma
       return;
     }
     Word text = argv[i];
-    run_shell_text(std::move(command), i + 1, text, name, depth, out);
+    run_shell_text(std::move(command), i, text, name, depth, out);
     return;
   }
   if (i < argv.size() && !interactive) {
@@ -236,7 +238,7 @@ void unwrap_shell(SimpleCommand command, std::string_view name, int depth, Comma
 // after `skip` more operands (timeout's DURATION, chrt's priority, taskset's mask).
 void unwrap_simple(SimpleCommand command, std::string_view name, std::string_view short_arg,
                    std::span<const std::string_view> long_arg, std::size_t skip, int depth,
-                   CommandLine& out) {
+                   Reading& out) {
   OptionScan scan = scan_options(command.argv, 1, short_arg, long_arg);
   if (scan.dynamic) {
     mark_unknown(std::move(command), std::string(name) + " is given words that are not static",
@@ -268,7 +270,7 @@ std::size_t take_assignments(SimpleCommand& command, const std::vector<std::size
   return k;
 }
 
-void unwrap_env(SimpleCommand command, int depth, CommandLine& out) {
+void unwrap_env(SimpleCommand command, int depth, Reading& out) {
   static constexpr std::string_view kLong[] = {"--unset", "--chdir", "--split-string"};
   OptionScan scan = scan_options(command.argv, 1, "uCS", kLong);
   if (scan.dynamic) {
@@ -301,7 +303,7 @@ void unwrap_env(SimpleCommand command, int depth, CommandLine& out) {
   unwrap(inner_command(std::move(command), scan.operands[k], "env"), depth + 1, out);
 }
 
-void unwrap_sudo(SimpleCommand command, std::string_view name, int depth, CommandLine& out) {
+void unwrap_sudo(SimpleCommand command, std::string_view name, int depth, Reading& out) {
   static constexpr std::string_view kLong[] = {
       "--user", "--group", "--close-from", "--chdir",  "--host",           "--prompt",
       "--role", "--type",  "--other-user", "--chroot", "--command-timeout"};
@@ -341,7 +343,7 @@ void unwrap_sudo(SimpleCommand command, std::string_view name, int depth, Comman
       text += command.argv[j].raw;
       all_static = all_static && command.argv[j].is_static;
     }
-    std::size_t consumed = command.argv.size();
+    std::size_t consumed = first;
     run_shell_text(std::move(command), consumed,
                    Word{.value = text, .raw = text, .is_static = all_static}, name, depth, out);
     return;
@@ -354,7 +356,7 @@ void unwrap_sudo(SimpleCommand command, std::string_view name, int depth, Comman
   unwrap(inner_command(std::move(command), first, name), depth + 1, out);
 }
 
-void unwrap_su(SimpleCommand command, std::string_view name, int depth, CommandLine& out) {
+void unwrap_su(SimpleCommand command, std::string_view name, int depth, Reading& out) {
   static constexpr std::string_view kLong[] = {
       "--command", "--session-command",      "--shell", "--group", "--supp-group",
       "--user",    "--whitelist-environment"};
@@ -384,7 +386,7 @@ void unwrap_su(SimpleCommand command, std::string_view name, int depth, CommandL
   mark_unknown(std::move(command), std::string(name) + " opens a shell", out);
 }
 
-void unwrap_xargs(SimpleCommand command, int depth, CommandLine& out) {
+void unwrap_xargs(SimpleCommand command, int depth, Reading& out) {
   static constexpr std::string_view kLong[] = {"--max-args",        "--max-lines", "--max-procs",
                                                "--delimiter",       "--arg-file",  "--max-chars",
                                                "--process-slot-var"};
@@ -412,7 +414,7 @@ void unwrap_xargs(SimpleCommand command, int depth, CommandLine& out) {
 }
 
 // watch runs its words joined by spaces through `sh -c`, or with -x directly.
-void unwrap_watch(SimpleCommand command, int depth, CommandLine& out) {
+void unwrap_watch(SimpleCommand command, int depth, Reading& out) {
   static constexpr std::string_view kLong[] = {"--interval", "--equexit"};
   OptionScan scan = scan_options(command.argv, 1, "nq", kLong);
   if (scan.dynamic) {
@@ -435,19 +437,20 @@ void unwrap_watch(SimpleCommand command, int depth, CommandLine& out) {
     text += command.argv[j].value;
     all_static = all_static && command.argv[j].is_static;
   }
-  std::size_t consumed = command.argv.size();
+  std::size_t consumed = first;
   run_shell_text(std::move(command), consumed,
                  Word{.value = text, .raw = text, .is_static = all_static}, "watch", depth, out);
 }
 
 // find itself runs, and so does each -exec / -execdir / -ok / -okdir command, up to `;` or
 // `{} +`. `{}` becomes the paths find visits: words holding it are not static.
-void unwrap_find(SimpleCommand command, int depth, CommandLine& out) {
+void unwrap_find(SimpleCommand command, int depth, Reading& out) {
   std::vector<SimpleCommand> inner;
   const std::vector<Word>& argv = command.argv;
   for (std::size_t i = 1; i < argv.size(); ++i) {
     std::string_view v = argv[i].value;
     if (v != "-exec" && v != "-execdir" && v != "-ok" && v != "-okdir") continue;
+    if (!charge_inheritance(command, out)) return;
     SimpleCommand run;
     run.assignments = command.assignments;
     run.redirections = command.redirections;
@@ -474,7 +477,7 @@ void unwrap_find(SimpleCommand command, int depth, CommandLine& out) {
 }
 
 // trap ACTION SIGNAL...: ACTION is shell text run when the signal comes.
-void unwrap_trap(SimpleCommand command, int depth, CommandLine& out) {
+void unwrap_trap(SimpleCommand command, int depth, Reading& out) {
   std::size_t i = 1;
   while (i < command.argv.size() && command.argv[i].is_static &&
          (command.argv[i].value == "-p" || command.argv[i].value == "-l" ||
@@ -490,7 +493,7 @@ void unwrap_trap(SimpleCommand command, int depth, CommandLine& out) {
   SimpleCommand itself = command;
   itself.argv.resize(1);
   out.commands.push_back(std::move(itself));
-  run_shell_text(std::move(command), i + 1, action, "trap", depth, out);
+  run_shell_text(std::move(command), i, action, "trap", depth, out);
 }
 
 // Builtins after which the program that runs is not in the line.
@@ -513,7 +516,7 @@ std::string_view hidden_program_reason(const SimpleCommand& command, std::string
 
 }  // namespace
 
-void unwrap(SimpleCommand command, int depth, CommandLine& out) {
+void unwrap(SimpleCommand command, int depth, Reading& out) {
   if (command.argv.empty()) {
     out.commands.push_back(std::move(command));
     return;
