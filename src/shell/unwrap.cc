@@ -335,17 +335,14 @@ void unwrap_sudo(SimpleCommand command, std::string_view name, int depth, Readin
       mark_unknown(std::move(command), std::string(name) + " opens a shell", out);
       return;
     }
-    // sudo -s CMD ARGS runs the words through the target user's shell, as `$SHELL -c`.
-    std::string text;
-    bool all_static = true;
-    for (std::size_t j = first; j < command.argv.size(); ++j) {
-      if (j > first) text += ' ';
-      text += command.argv[j].raw;
-      all_static = all_static && command.argv[j].is_static;
+    // sudo -s CMD ARGS runs the words through the target user's shell (`$SHELL -c`), each
+    // escaped with backslashes except `$`: the words arrive as written, but a `$` in them
+    // expands.
+    SimpleCommand inner = inner_command(std::move(command), first, name);
+    for (Word& w : inner.argv) {
+      if (w.value.find('$') != std::string::npos) w.is_static = false;
     }
-    std::size_t consumed = first;
-    run_shell_text(std::move(command), consumed,
-                   Word{.value = text, .raw = text, .is_static = all_static}, name, depth, out);
+    unwrap(std::move(inner), depth + 1, out);
     return;
   }
   if (first >= command.argv.size() || scan.has("-l") || scan.has("--list") || scan.has("-v") ||
