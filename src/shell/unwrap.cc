@@ -22,7 +22,9 @@ struct Option {
 struct OptionScan {
   std::vector<Option> seen;
   std::vector<std::size_t> operands;  // indices of the words that are not options
-  bool dynamic = false;               // an option word is not static: the rest is unknowable
+  // A word that is not static stands where an option could be: whether it is one, and so where
+  // the command starts, is unknowable. (An option's argument may be anything.)
+  bool dynamic = false;
 
   bool has(std::string_view name) const {
     for (const Option& o : seen) {
@@ -81,7 +83,6 @@ OptionScan scan_options(const std::vector<Word>& argv, std::size_t from,
       } else if (contains(long_with_argument, o.name) && i + 1 < argv.size()) {
         ++i;
         o.argument = argv[i].value;
-        if (!argv[i].is_static) out.dynamic = true;
       }
       out.seen.push_back(std::move(o));
       ++i;
@@ -96,7 +97,6 @@ OptionScan scan_options(const std::vector<Word>& argv, std::size_t from,
           } else if (i + 1 < argv.size()) {
             ++i;
             o.argument = argv[i].value;
-            if (!argv[i].is_static) out.dynamic = true;
           }
           out.seen.push_back(std::move(o));
           break;

@@ -109,6 +109,9 @@ INSTANTIATE_TEST_SUITE_P(Quoting, CommandLineCases, ::testing::ValuesIn(kQuoting
 const Case kWrappers[] = {
     {.text = "sudo rm -rf /", .programs = {"rm -rf /"}},
     {.text = "sudo -u root -- rm x", .programs = {"rm x"}},
+    {.text = "sudo -u \"$U\" rm x", .programs = {"rm x"}},
+    {.text = "sudo $OPTS rm x", .programs = {"sudo"}, .unknown = true},
+    {.text = "timeout $T rm x", .programs = {"timeout"}, .unknown = true},
     {.text = "sudo -u x env A=1 nice -n 5 timeout 10 nohup cmd arg", .programs = {"cmd arg"}},
     {.text = "/usr/bin/sudo -n /bin/rm x", .programs = {"/bin/rm x"}},
     {.text = "sudo -s", .programs = {"sudo -s"}, .unknown = true},
