@@ -553,7 +553,21 @@ void unwrap(SimpleCommand command, int depth, Reading& out) {
       return;
     }
   }
-  if (name == "builtin") {
+  if (name == "chroot") {
+    // chroot NEWROOT [COMMAND...]: without a command it runs the new root's shell.
+    static constexpr std::string_view kLong[] = {"--userspec", "--groups"};
+    OptionScan scan = scan_options(command.argv, 1, "", kLong);
+    if (scan.dynamic) {
+      mark_unknown(std::move(command), "chroot is given words that are not static", out);
+      return;
+    }
+    if (scan.operands.size() < 2) {
+      mark_unknown(std::move(command), "chroot opens a shell", out);
+      return;
+    }
+    return unwrap(inner_command(std::move(command), scan.operands[1], name), depth + 1, out);
+  }
+  if (name == "builtin" || name == "coproc") {
     if (command.argv.size() < 2) {
       out.commands.push_back(std::move(command));
       return;

@@ -146,6 +146,9 @@ const Case kWrappers[] = {
     {.text = "watch -n 1 'ls; rm x'", .programs = {"ls", "rm x"}},
     {.text = "watch -x rm x", .programs = {"rm x"}},
     {.text = "nohup", .programs = {"nohup"}},
+    {.text = "coproc rm x", .programs = {"rm x"}},
+    {.text = "chroot --userspec=1:1 /srv/jail rm x", .programs = {"rm x"}},
+    {.text = "chroot /srv/jail", .programs = {"chroot"}, .unknown = true},
 };
 INSTANTIATE_TEST_SUITE_P(Wrappers, CommandLineCases, ::testing::ValuesIn(kWrappers));
 
