@@ -82,8 +82,12 @@ struct SimpleCommand {
 };
 
 struct CommandLine {
-  std::vector<SimpleCommand> commands;  // in the order they appear, nested ones included
-  std::string parse_error;              // empty when the text parses; commands are then empty
+  // Every command, nested ones included, in the order their reading ends: the commands of a
+  // substitution come before the command that holds it.
+  std::vector<SimpleCommand> commands;
+  // Why the text does not parse, the texts run by wrappers included (`sh -c "'"`), or why it
+  // is refused as too complex; empty otherwise. When set, there are no commands or functions.
+  std::string parse_error;
   // Why the line as a whole is unknown: its parse error, a function definition, or the first
   // unknown command's reason. Empty when every command is known.
   std::string unknown_reason;
