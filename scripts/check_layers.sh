@@ -11,7 +11,7 @@ rank() {
   case "$1" in
     common) echo 0 ;;
     config) echo 1 ;;
-    store | net | sql) echo 2 ;;
+    store | net | sql | shell) echo 2 ;;
     masking | identity) echo 3 ;;
     policy) echo 4 ;;
     audit) echo 5 ;;

@@ -1,0 +1,1 @@
+ls | xargs -I{} sh -c 'mv {} /tmp'

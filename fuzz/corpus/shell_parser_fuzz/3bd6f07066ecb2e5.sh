@@ -1,0 +1,1 @@
+PATH=/tmp ls; export PATH=/x; arr=(a b $(id)); [[ -f x && $(id) ]]; (( x > 1 ))

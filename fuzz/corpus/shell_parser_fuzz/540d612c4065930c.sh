@@ -1,0 +1,1 @@
+trap 'rm -f /tmp/x' EXIT; eval "$CMD"; . ./x.sh

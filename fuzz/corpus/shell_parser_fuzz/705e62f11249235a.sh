@@ -1,0 +1,1 @@
+sudo -s id -u; sudo -u "$U" rm x; chroot /srv rm x; coproc ls

@@ -1,0 +1,1 @@
+case $1 in start) systemctl start x;; stop|halt) id;; *) ls;; esac

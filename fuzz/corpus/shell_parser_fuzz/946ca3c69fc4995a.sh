@@ -1,0 +1,2 @@
+$'\x72m' -rf / ; r''m x ; "r"m y ; \rm z ; r\
+m w

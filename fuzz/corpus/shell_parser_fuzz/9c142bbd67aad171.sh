@@ -1,0 +1,3 @@
+cat <<EOF | sh
+rm $(id) `uname`
+EOF

@@ -1,0 +1,1 @@
+if test -f x; then cat x; elif true; then id; else ls; fi > out 2>&1

@@ -1,0 +1,1 @@
+find / -exec rm {} ; -ok id ; -execdir sh -c 'id' {} +

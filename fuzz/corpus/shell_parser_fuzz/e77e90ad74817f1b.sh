@@ -1,0 +1,1 @@
+echo `echo \`rm x\``; echo $((echo a) | wc)
