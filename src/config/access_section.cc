@@ -2,14 +2,17 @@
 // the masking profile, and just-in-time requests.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "config/sections.h"
 
 namespace portcullis::config {
 
 void read_access(Reader& r, const Value& v, RuleNames& names, Config& config) {
   r.for_each_item(v, [&](const Value& item) {
-    Fields f = r.fields(item, {"name", "who", "connections", "credentials", "allow", "masking",
-                               "requires_request", "reviewers", "min_approvals", "max_duration"});
+    Fields f =
+        r.fields(item, {"name", "who", "connections", "credentials", "allow", "masking", "programs",
+                        "requires_request", "reviewers", "min_approvals", "max_duration"});
     AccessRuleConfig rule;
     rule.line = f.line();
     bool ok = r.require_name(f, "name", rule.name);
@@ -39,6 +42,7 @@ void read_access(Reader& r, const Value& v, RuleNames& names, Config& config) {
         auto name = r.read_name(name_item);
         if (!name) return;
         if (const ConnectionConfig* c = check_connection_name(r, config, name_item, *name)) {
+          targets.push_back(c);
           if (!c->credentials.contains(rule.credentials)) {
             r.problem(name_item,
                       fmt::format("{}: connection \"{}\" has no credential profile \"{}\"",
@@ -59,7 +63,21 @@ void read_access(Reader& r, const Value& v, RuleNames& names, Config& config) {
       ok = false;
     }
 
-    if (const Value* x = f.find("allow")) rule.allow = r.read_word_list(*x, kStatementClasses);
+    if (const Value* x = f.find("allow")) rule.allow = r.read_word_list(*x, kCommandClasses);
+    if (const Value* x = f.find("programs")) {
+      rule.programs = r.read_string_list(*x);
+      // An allow-list of programs says nothing to a database: a rule that reaches only
+      // databases would look restricted and be not.
+      const bool reaches_ssh = std::any_of(targets.begin(), targets.end(),
+                                           [](auto* c) { return c->kind == ConnectionKind::ssh; });
+      if (!reaches_ssh)
+        r.problem(*x, fmt::format("{}: programs applies to ssh connections, and this rule names "
+                                  "none",
+                                  x->path));
+      for (const auto& entry : rule.programs)
+        if (entry.find_first_not_of(" \t") == std::string::npos)
+          r.problem(*x, fmt::format("{}: an empty program entry", x->path));
+    }
 
     if (const Value* x = f.find("masking")) {
       if (auto s = r.read_name(*x)) {

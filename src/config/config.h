@@ -127,6 +127,8 @@ struct CredentialProfile {
   std::string password_env;             // name of the variable the password was read from, if any
   Secret password;                      // resolved at load time; empty for trust authentication
   std::filesystem::path password_file;  // absolute; the file the password was read from, if any
+  // ssh connections: the private key the gateway logs in to the target with (absolute).
+  std::filesystem::path key_file;
   int line = 0;
 };
 
@@ -143,12 +145,19 @@ constexpr bool is_database(ConnectionKind kind) {
   return kind == ConnectionKind::postgres || kind == ConnectionKind::mysql;
 }
 
+// The target host's key, pinned: the gateway refuses a host that shows another.
+struct SshHostKey {
+  std::string line;                        // "ssh-ed25519 AAAA..." (no comment), or empty
+  std::filesystem::path known_hosts_file;  // absolute; or this: OpenSSH's known_hosts format
+};
+
 struct ConnectionConfig {
   std::string name;
   ConnectionKind kind = ConnectionKind::postgres;
-  // Database kinds: address and database are required. ssh and kubernetes: only the address
-  // may be given for now; their own settings come with their front ends.
+  // Database kinds: address and database are required; ssh: the address and host key;
+  // kubernetes: only the address for now, its own settings come with its front end.
   DatabaseTarget target;
+  SshHostKey host_key;  // ssh only
   std::map<std::string, CredentialProfile> credentials;
   bool lockdown = false;
   int line = 0;
@@ -170,8 +179,11 @@ struct AccessRuleConfig {
   WhoConfig who;
   std::vector<std::string> connections;
   std::string credentials = "default";
-  std::vector<std::string> allow;  // statement classes
-  std::string masking;             // profile name as written; empty or "none": no masking
+  std::vector<std::string> allow;  // statement classes, and ssh command classes
+  // ssh: when given, every simple command (after unwrapping) must match one entry: a program
+  // name, optionally followed by its leading words ("systemctl status").
+  std::vector<std::string> programs;
+  std::string masking;  // profile name as written; empty or "none": no masking
   // Just-in-time access: the rule grants nothing until a request for it is approved, and then
   // only for the duration approved (at most `max_duration`).
   bool requires_request = false;
@@ -201,6 +213,20 @@ struct GuardrailWhen {
   std::optional<uint64_t> rows_over;
   std::vector<std::string> connections;  // connection names; empty: every connection
   WhoConfig who;                         // callers; all empty: every caller
+  // ssh command lines (a guardrail with any of these applies to ssh commands only, and names
+  // no SQL condition): programs run (entries as in access `programs`), paths (globs matched
+  // against every argument and redirection target), options of a program.
+  std::vector<std::string> programs;
+  std::vector<std::string> paths;
+  struct ProgramOptions {
+    std::string program;
+    std::vector<std::string> options;  // "-delete", "-exec", "--force", "-r"
+  };
+  std::vector<ProgramOptions> options;
+
+  bool names_ssh_conditions() const {
+    return !programs.empty() || !paths.empty() || !options.empty();
+  }
 };
 
 enum class GuardrailAction { deny, review, allow };

@@ -2,7 +2,10 @@
 // is (database kinds), and the credential profiles the gateway logs in with.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
+#include <sstream>
 
 #include "config/sections.h"
 
@@ -22,7 +25,22 @@ constexpr std::array<EnumName<BackendTlsMode>, 4> kBackendTlsModes{{
     {"verify-full", BackendTlsMode::verify_full},
 }};
 
-CredentialProfile read_credential(Reader& r, const Value& v) {
+// ssh credentials: a user and the private key the gateway logs in with (the caller never
+// sees it). Passwords are not taken: a key cannot be phished from a target's prompt.
+CredentialProfile read_ssh_credential(Reader& r, const Value& v) {
+  Fields f = r.fields(v, {"user", "key_file"});
+  CredentialProfile profile;
+  r.require_name(f, "user", profile.user);
+  if (const Value* x = f.find("key_file")) {
+    if (auto p = r.read_existing_file(*x)) profile.key_file = *p;
+  } else {
+    r.problem(f.line(), fmt::format("{}: missing required key \"key_file\"", f.path()));
+  }
+  return profile;
+}
+
+CredentialProfile read_credential(Reader& r, const Value& v, ConnectionKind kind) {
+  if (kind == ConnectionKind::ssh) return read_ssh_credential(r, v);
   Fields f = r.fields(v, {"user", "password_env", "password_file"});
   CredentialProfile profile;
   r.require_name(f, "user", profile.user);
@@ -46,7 +64,7 @@ CredentialProfile read_credential(Reader& r, const Value& v) {
   return profile;
 }
 
-void read_credentials(Reader& r, const Value& v,
+void read_credentials(Reader& r, const Value& v, ConnectionKind kind,
                       std::map<std::string, CredentialProfile>& profiles) {
   if (v.node.IsNull()) return;
   if (!v.node.IsMap()) {
@@ -69,7 +87,7 @@ void read_credentials(Reader& r, const Value& v,
     }
     const int value_line = line_of(value) > 0 ? line_of(value) : key_line;
     CredentialProfile profile =
-        read_credential(r, Value{value, value_line, fmt::format("{}.{}", v.path, name)});
+        read_credential(r, Value{value, value_line, fmt::format("{}.{}", v.path, name)}, kind);
     profile.name = name;
     profile.line = key_line;
     profiles.emplace(name, std::move(profile));
@@ -92,9 +110,59 @@ void read_database_target(Reader& r, const Fields& f, DatabaseTarget& target) {
   }
 }
 
+// "TYPE BASE64" of a host key as ssh-keyscan or a .pub file prints it (a comment is dropped).
+// Its blob is compared byte for byte with the key the target shows.
+std::optional<std::string> read_host_key_line(Reader& r, const Value& v) {
+  auto text = r.read_name(v);
+  if (!text) return std::nullopt;
+  std::istringstream in(*text);
+  std::string type, encoded;
+  in >> type >> encoded;
+  static constexpr std::array<std::string_view, 6> kHostKeyTypes{
+      "ssh-ed25519", "ecdsa-sha2-nistp256",       "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+      "ssh-rsa",     "sk-ssh-ed25519@openssh.com"};
+  const bool known =
+      std::find(kHostKeyTypes.begin(), kHostKeyTypes.end(), type) != kHostKeyTypes.end();
+  const bool base64 = !encoded.empty() && encoded.size() % 4 == 0 &&
+                      encoded.find_first_not_of(
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                          "0123456789+/=") == std::string::npos;
+  if (!known || !base64) {
+    r.problem(v,
+              fmt::format("{}: expected a host key as \"TYPE BASE64\" (ssh-keyscan -t "
+                          "ed25519 HOST prints one), with TYPE one of ssh-ed25519, ecdsa-sha2-*, "
+                          "ssh-rsa",
+                          v.path));
+    return std::nullopt;
+  }
+  return type + ' ' + encoded;
+}
+
+void read_ssh_target(Reader& r, const Fields& f, ConnectionConfig& c) {
+  if (const Value* x = f.find("address")) {
+    if (auto e = r.read_endpoint(*x, false)) c.target.address = *e;
+  } else {
+    r.problem(f.line(), fmt::format("{}: missing required key \"address\"", f.path()));
+  }
+  const Value* line = f.find("host_key");
+  const Value* file = f.find("known_hosts_file");
+  if (line != nullptr && file != nullptr) {
+    r.problem(*file, fmt::format("{}: give host_key or known_hosts_file, not both", f.path()));
+  } else if (line != nullptr) {
+    if (auto key = read_host_key_line(r, *line)) c.host_key.line = std::move(*key);
+  } else if (file != nullptr) {
+    if (auto p = r.read_existing_file(*file)) c.host_key.known_hosts_file = *p;
+  } else {
+    // Without a pinned key the first host to answer at the address would be trusted.
+    r.problem(f.line(), fmt::format("{}: an ssh connection needs \"host_key\" or "
+                                    "\"known_hosts_file\" (the target's key, pinned)",
+                                    f.path()));
+  }
+}
+
 ConnectionConfig read_connection(Reader& r, const Value& v) {
-  Fields f = r.fields(
-      v, {"name", "kind", "address", "database", "tls", "tls_ca_file", "credentials", "lockdown"});
+  Fields f = r.fields(v, {"name", "kind", "address", "database", "tls", "tls_ca_file", "host_key",
+                          "known_hosts_file", "credentials", "lockdown"});
   ConnectionConfig c;
   c.line = f.line();
   r.require_name(f, "name", c.name);
@@ -103,11 +171,15 @@ ConnectionConfig read_connection(Reader& r, const Value& v) {
   }
   if (is_database(c.kind)) {
     read_database_target(r, f, c.target);
+  } else if (c.kind == ConnectionKind::ssh) {
+    read_ssh_target(r, f, c);
   } else {
-    // ssh and kubernetes settings come with their front ends; an address is all they take now.
+    // kubernetes settings come with its front end; an address is all it takes now.
     if (const Value* x = f.find("address")) {
       if (auto e = r.read_endpoint(*x, false)) c.target.address = *e;
     }
+  }
+  if (!is_database(c.kind)) {
     for (std::string_view key : {"database", "tls", "tls_ca_file"}) {
       if (const Value* x = f.find(key)) {
         r.problem(*x,
@@ -115,10 +187,16 @@ ConnectionConfig read_connection(Reader& r, const Value& v) {
       }
     }
   }
+  if (c.kind != ConnectionKind::ssh) {
+    for (std::string_view key : {"host_key", "known_hosts_file"}) {
+      if (const Value* x = f.find(key))
+        r.problem(*x, fmt::format("{}: {} is only used with kind ssh", f.path(), key));
+    }
+  }
   if (const Value* x = f.find("lockdown")) {
     if (auto b = r.read_bool(*x)) c.lockdown = *b;
   }
-  if (const Value* x = f.find("credentials")) read_credentials(r, *x, c.credentials);
+  if (const Value* x = f.find("credentials")) read_credentials(r, *x, c.kind, c.credentials);
   return c;
 }
 

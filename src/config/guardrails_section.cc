@@ -17,14 +17,53 @@ constexpr std::array<EnumName<WhereCondition>, 2> kWhereConditions{{
     {"present", WhereCondition::present},
 }};
 
+// `options: [{ program: find, options: [-delete, -exec] }]`
+std::vector<GuardrailWhen::ProgramOptions> read_program_options(Reader& r, const Value& v) {
+  std::vector<GuardrailWhen::ProgramOptions> out;
+  r.for_each_item(v, [&](const Value& item) {
+    Fields f = r.fields(item, {"program", "options"});
+    GuardrailWhen::ProgramOptions entry;
+    bool ok = r.require_name(f, "program", entry.program);
+    if (const Value* x = f.find("options")) {
+      entry.options = r.read_string_list(*x);
+      for (const auto& option : entry.options) {
+        if (option.size() < 2 || option.front() != '-') {
+          r.problem(
+              *x, fmt::format("{}: {:?} is not an option (options start with -)", x->path, option));
+          ok = false;
+        }
+      }
+    } else {
+      r.problem(f.line(), fmt::format("{}: missing required key \"options\"", f.path()));
+      ok = false;
+    }
+    if (ok) out.push_back(std::move(entry));
+  });
+  return out;
+}
+
 GuardrailWhen read_when(Reader& r, const Value& v, const Config& config) {
   Fields f = r.fields(v, {"statements", "classes", "functions", "tables", "where", "rows_over",
-                          "connections", "who"});
+                          "connections", "who", "programs", "paths", "options"});
   GuardrailWhen when;
   if (const Value* x = f.find("statements")) {
     when.statements = r.read_identifier_list(*x, "statement kind");
   }
-  if (const Value* x = f.find("classes")) when.classes = r.read_word_list(*x, kStatementClasses);
+  if (const Value* x = f.find("classes")) when.classes = r.read_word_list(*x, kCommandClasses);
+  if (const Value* x = f.find("programs")) when.programs = r.read_string_list(*x);
+  if (const Value* x = f.find("paths")) when.paths = r.read_string_list(*x);
+  if (const Value* x = f.find("options")) when.options = read_program_options(r, *x);
+  // A guardrail is about SQL statements or about ssh command lines: conditions of both would
+  // leave it matching neither as its author meant.
+  if (when.names_ssh_conditions()) {
+    for (std::string_view key : {"statements", "functions", "tables", "where", "rows_over"}) {
+      if (const Value* x = f.find(key))
+        r.problem(*x, fmt::format("{}: {} is a condition on SQL statements, and this guardrail "
+                                  "names ssh conditions (programs, paths, options); write two "
+                                  "guardrails",
+                                  f.path(), key));
+    }
+  }
   if (const Value* x = f.find("functions")) when.functions = r.read_string_list(*x);
   if (const Value* x = f.find("tables")) when.tables = r.read_string_list(*x);
   if (const Value* x = f.find("where")) {

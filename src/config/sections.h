@@ -19,6 +19,11 @@ namespace portcullis::config {
 // `when.classes`.
 inline constexpr std::array<std::string_view, 8> kStatementClasses{
     "read", "write", "ddl", "dcl", "admin", "transaction", "session", "unknown"};
+// What an access rule may allow, or a guardrail match: statement classes, and the classes of
+// ssh commands and sessions.
+inline constexpr std::array<std::string_view, 13> kCommandClasses{
+    "read",    "write", "ddl",   "dcl",        "admin", "transaction", "session",
+    "unknown", "exec",  "shell", "file_write", "sftp",  "forward"};
 
 // `listen` may be absent: a PostgreSQL listener on loopback is the default.
 void read_listen(Reader& r, const Value* v, ListenConfig& listen);

@@ -2,6 +2,7 @@
 // the rules for relative paths and secrets.
 #include "config/loader.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -558,7 +559,7 @@ TEST_F(ConfigLoaderTest, ReadsEveryConnectionKind) {
   auto result = parse(R"yaml(connections:
   - { name: pg, kind: postgres, address: 127.0.0.1:5432, database: app }
   - { name: my, kind: mysql, address: 127.0.0.1:3306, database: app }
-  - { name: host, kind: ssh, address: 10.0.0.5:22 }
+  - { name: host, kind: ssh, address: 10.0.0.5:22, host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl root@web" }
   - { name: cluster, kind: kubernetes }
 )yaml");
   ASSERT_TRUE(result.ok()) << result.error().message;
@@ -569,6 +570,9 @@ TEST_F(ConfigLoaderTest, ReadsEveryConnectionKind) {
   EXPECT_EQ(c.connections[1].target.database, "app");
   EXPECT_EQ(c.connections[2].kind, ConnectionKind::ssh);
   EXPECT_EQ(c.connections[2].target.address.port, 22);
+  // The pinned key without its comment.
+  EXPECT_EQ(c.connections[2].host_key.line,
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl");
   EXPECT_EQ(c.connections[3].kind, ConnectionKind::kubernetes);
   EXPECT_EQ(to_string(ConnectionKind::kubernetes), "kubernetes");
 }
@@ -585,6 +589,108 @@ TEST_F(ConfigLoaderTest, ReportsDatabaseSettingsOnAnSshConnection) {
   yaml.insert(yaml.find("    address"), "    kind: ssh\n");
   EXPECT_TRUE(has_line(
       problems(yaml), at(5) + "connections[0]: database is only used with kind postgres or mysql"));
+}
+
+constexpr std::string_view kHostKey =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+
+TEST_F(ConfigLoaderTest, ReadsSshTargetsCredentialsProgramsAndShellGuardrails) {
+  write("keys/deploy_ed25519", "key");
+  write("known_hosts", "");
+  auto result = parse(fmt::format(R"yaml(connections:
+  - name: web-1
+    kind: ssh
+    address: 10.0.0.5:22
+    host_key: "{}"
+    credentials:
+      ops: {{ user: deploy, key_file: keys/deploy_ed25519 }}
+  - name: web-2
+    kind: ssh
+    address: 10.0.0.6:22
+    known_hosts_file: known_hosts
+    credentials:
+      ops: {{ user: deploy, key_file: keys/deploy_ed25519 }}
+access:
+  - name: oncall
+    who: {{ groups: [oncall] }}
+    connections: [web-1, web-2]
+    credentials: ops
+    allow: [exec, file_write]
+    programs: [ls, cat, "systemctl status"]
+guardrails:
+  - name: no-deletes
+    when: {{ programs: [rm, shred], paths: ["/etc/*"], options: [{{ program: find, options: [-delete, -exec] }}], classes: [exec] }}
+    action: deny
+)yaml",
+                                  kHostKey));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const Config& c = **result;
+  EXPECT_EQ(c.connections[0].host_key.line, kHostKey);
+  EXPECT_EQ(c.connections[1].host_key.known_hosts_file, dir_ / "known_hosts");
+  EXPECT_EQ(c.connections[0].credentials.at("ops").key_file, dir_ / "keys/deploy_ed25519");
+  EXPECT_EQ(c.access[0].allow, (std::vector<std::string>{"exec", "file_write"}));
+  EXPECT_EQ(c.access[0].programs, (std::vector<std::string>{"ls", "cat", "systemctl status"}));
+  const GuardrailWhen& when = c.guardrails[0].when;
+  EXPECT_EQ(when.programs, (std::vector<std::string>{"rm", "shred"}));
+  EXPECT_EQ(when.paths, std::vector<std::string>{"/etc/*"});
+  ASSERT_EQ(when.options.size(), 1u);
+  EXPECT_EQ(when.options[0].program, "find");
+  EXPECT_EQ(when.options[0].options, (std::vector<std::string>{"-delete", "-exec"}));
+  EXPECT_TRUE(when.names_ssh_conditions());
+}
+
+TEST_F(ConfigLoaderTest, ReportsSshTargetsWithoutAPinnedKeyOrAKeyFile) {
+  const std::string report = problems(fmt::format(R"yaml(connections:
+  - {{ name: a, kind: ssh, address: 10.0.0.5:22 }}
+  - {{ name: b, kind: ssh, address: 10.0.0.5:22, host_key: "{}", known_hosts_file: x }}
+  - {{ name: c, kind: ssh, address: 10.0.0.5:22, host_key: "ssh-dss AAAA" }}
+  - name: d
+    kind: ssh
+    address: 10.0.0.5:22
+    host_key: "{}"
+    credentials:
+      ops: {{ user: deploy, password_env: PORTCULLIS_TEST_PW }}
+      other: {{ user: deploy }}
+  - {{ name: e, address: 127.0.0.1:5432, database: app, host_key: "{}" }}
+)yaml",
+                                                  kHostKey, kHostKey, kHostKey));
+  EXPECT_TRUE(has_line(report, at(2) + "connections[0]: an ssh connection needs \"host_key\" or "
+                                       "\"known_hosts_file\" (the target's key, pinned)"))
+      << report;
+  EXPECT_TRUE(
+      has_line(report, at(3) + "connections[1]: give host_key or known_hosts_file, not both"))
+      << report;
+  EXPECT_NE(report.find(at(4) + "connections[2].host_key: expected a host key"), std::string::npos)
+      << report;
+  EXPECT_NE(report.find("unknown key \"password_env\""), std::string::npos) << report;
+  EXPECT_NE(report.find("connections[3].credentials.other: missing required key \"key_file\""),
+            std::string::npos)
+      << report;
+  EXPECT_TRUE(has_line(report, at(12) + "connections[4]: host_key is only used with kind ssh"))
+      << report;
+}
+
+TEST_F(ConfigLoaderTest, ReportsProgramsOnDatabaseRulesAndMixedGuardrails) {
+  std::string yaml(kOneConnection);
+  yaml +=
+      "access:\n"
+      "  - { name: a, who: { groups: [x] }, connections: [db], programs: [ls] }\n"
+      "guardrails:\n"
+      "  - name: mixed\n"
+      "    when: { statements: [delete], programs: [rm] }\n"
+      "    action: deny\n"
+      "  - name: bad-option\n"
+      "    when: { options: [{ program: find, options: [delete] }] }\n"
+      "    action: deny\n";
+  const std::string report = problems(yaml);
+  EXPECT_TRUE(has_line(report, at(8) + "access[0].programs: programs applies to ssh connections, "
+                                       "and this rule names none"))
+      << report;
+  EXPECT_NE(report.find(at(11) + "guardrails[0].when: statements is a condition on SQL statements"),
+            std::string::npos)
+      << report;
+  EXPECT_NE(report.find("\"delete\" is not an option (options start with -)"), std::string::npos)
+      << report;
 }
 
 TEST_F(ConfigLoaderTest, ReadsAListenerPerProtocol) {
@@ -622,7 +728,7 @@ TEST_F(ConfigLoaderTest, FrontEndCheckRefusesKindsAndListenersNotBuilt) {
 connections:
   - { name: pg, address: 127.0.0.1:5432, database: app }
   - { name: my, kind: mysql, address: 127.0.0.1:3306, database: app }
-  - { name: host, kind: ssh }
+  - { name: host, kind: ssh, address: 10.0.0.5:22, host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl" }
 )yaml");
   ASSERT_TRUE(result.ok()) << result.error().message;
   constexpr std::array<std::string_view, 1> kBuilt{"postgres"};

@@ -46,6 +46,9 @@ access:
     connections: [app]
     allow: [read, write, ddl, dcl, admin]
 guardrails:
+  - name: no-rm-anywhere
+    when: { programs: [rm], paths: ["/*"], options: [{ program: find, options: [-delete] }] }
+    action: deny
   - name: dba-may-vacuum
     when: { statements: [vacuum], who: { groups: [dba] } }
     action: allow
@@ -86,6 +89,15 @@ class DecideTest : public ::testing::Test {
 
   config::ConfigPtr config_;
 };
+
+TEST_F(DecideTest, GuardrailsOnShellCommandsNeverMatchAStatement) {
+  // The first guardrail names only ssh conditions: with nothing of SQL to match, it would
+  // match every statement if read as a statement guardrail.
+  ASSERT_TRUE(config_->guardrails.front().when.names_ssh_conditions());
+  const auto d =
+      run(someone({"engineering"}), {statement("select", sql::ClassSet(StatementClass::read))});
+  EXPECT_EQ(d.verdict, Verdict::allow) << d.rule << ": " << d.message;
+}
 
 TEST(FunctionNameMatches, IgnoresCaseAndSchema) {
   EXPECT_TRUE(function_name_matches("pg_read_file", "pg_catalog.pg_read_file"));
