@@ -20,8 +20,10 @@ std::string describe(const error_code& ec) {
 
 }  // namespace
 
-asio::awaitable<Result<void>> Stream::accept_tls(asio::ssl::context& context) {
+asio::awaitable<Result<void>> Stream::accept_tls(asio::ssl::context& context,
+                                                 std::string_view early) {
   tls_ = std::make_unique<TlsConnection>(socket_, context, TlsConnection::Role::server);
+  if (!early.empty()) tls_->feed_early_bytes(early);
   if (auto ec = co_await tls_->handshake(); ec)
     co_return make_error(fmt::format("TLS handshake failed: {}", describe(ec)));
   co_return Result<void>{};

@@ -13,6 +13,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "common/result.h"
@@ -38,8 +39,11 @@ class Stream {
   bool is_tls() const { return tls_ != nullptr; }
   asio::any_io_executor get_executor() { return socket_.get_executor(); }
 
-  // Server side of a TLS handshake (after answering 'S' to SSLRequest).
-  asio::awaitable<Result<void>> accept_tls(asio::ssl::context& context);
+  // Server side of a TLS handshake. `early`: bytes of it already read from the socket (a
+  // MySQL client does not wait for an answer to its SSLRequest). PostgreSQL's clients wait for
+  // the 'S', so its front end refuses anything read early instead of passing it here.
+  asio::awaitable<Result<void>> accept_tls(asio::ssl::context& context,
+                                           std::string_view early = {});
   // Client side, toward a backend. `verify_host`: check the certificate names this host.
   asio::awaitable<Result<void>> connect_tls(asio::ssl::context& context,
                                             const std::string& server_name, bool verify_host);

@@ -6,11 +6,13 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
+#include <cstring>
 #include <new>
 
 namespace portcullis::net {
@@ -27,8 +29,8 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 // call, never closes it, and never uses a number the socket has given up: after close() the
 // kernel may hand that number to another client's connection.
 int socket_of(BIO* bio) {
-  auto* socket = static_cast<TlsConnection::tcp::socket*>(BIO_get_data(bio));
-  return socket->is_open() ? static_cast<int>(socket->native_handle()) : -1;
+  auto* transport = static_cast<TlsConnection::Transport*>(BIO_get_data(bio));
+  return transport->socket->is_open() ? static_cast<int>(transport->socket->native_handle()) : -1;
 }
 
 bool would_block(int error) {
@@ -53,6 +55,14 @@ int send_without_sigpipe(BIO* bio, const char* data, std::size_t size, std::size
 
 int receive(BIO* bio, char* data, std::size_t size, std::size_t* read) {
   BIO_clear_retry_flags(bio);
+  auto* transport = static_cast<TlsConnection::Transport*>(BIO_get_data(bio));
+  if (transport->early_read < transport->early.size()) {
+    const std::size_t n = std::min(size, transport->early.size() - transport->early_read);
+    std::memcpy(data, transport->early.data() + transport->early_read, n);
+    transport->early_read += n;
+    *read = n;
+    return 1;
+  }
   const int socket = socket_of(bio);
   if (socket < 0) {
     errno = EBADF;
@@ -109,7 +119,8 @@ TlsConnection::TlsConnection(tcp::socket& socket, asio::ssl::context& context, R
   socket_.non_blocking(true, setup_error_);
   BIO* bio = BIO_new(socket_method());
   if (bio == nullptr) throw std::bad_alloc();
-  BIO_set_data(bio, &socket_);
+  transport_.socket = &socket_;
+  BIO_set_data(bio, &transport_);
   SSL_set_bio(ssl_.get(), bio, bio);  // one reference, now the SSL's
   // Record buffers exist only while they hold something. (A write that has to wait is retried
   // from the same address, so OpenSSL may keep checking that it is.)
@@ -222,7 +233,8 @@ TlsConnection::read_some(asio::mutable_buffer buffer) {
 }
 
 bool TlsConnection::nothing_buffered() const {
-  return !wants_write_ && SSL_has_pending(ssl_.get()) == 0;
+  return !wants_write_ && SSL_has_pending(ssl_.get()) == 0 &&
+         transport_.early_read == transport_.early.size();
 }
 
 TlsConnection::awaitable<std::tuple<TlsConnection::error_code, std::size_t>>

@@ -31,6 +31,13 @@ class TlsConnection {
 
   enum class Role { server, client };
 
+  // What the connection's BIO reads from: the early bytes first, then the socket.
+  struct Transport {
+    tcp::socket* socket = nullptr;
+    std::string early;
+    std::size_t early_read = 0;
+  };
+
   // A connection over `socket` (which must outlive it; it is switched to non-blocking mode),
   // with the settings of `context`. Nothing is exchanged before handshake().
   TlsConnection(tcp::socket& socket, boost::asio::ssl::context& context, Role role);
@@ -45,6 +52,11 @@ class TlsConnection {
   // certificate issued for it (a DNS name, or an IP address matched against the certificate's
   // IP entries). False if OpenSSL cannot take the name: the handshake must not go ahead.
   [[nodiscard]] bool expect_server_name(const std::string& name, bool verify);
+
+  // Server side, before handshake(): bytes of the handshake already read from the socket (a
+  // MySQL client sends its ClientHello right behind the SSLRequest, without waiting for an
+  // answer, so one read may take both). They are read before the socket.
+  void feed_early_bytes(std::string_view bytes) { transport_.early.assign(bytes); }
 
   awaitable<error_code> handshake();
 
@@ -76,6 +88,7 @@ class TlsConnection {
   error_code failure(int result);
 
   tcp::socket& socket_;
+  Transport transport_;
   std::unique_ptr<SSL, SslFree> ssl_;
   error_code setup_error_;        // the socket could not be made non-blocking
   bool wants_write_ = false;      // the last read or handshake step waits for writability

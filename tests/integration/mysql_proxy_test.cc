@@ -499,6 +499,39 @@ TEST(MysqlTls, CarriesTheTokenAndTheBackendConnectionOverTls) {
   ASSERT_TRUE(tls.ok()) << tls.describe();
   // The backend's session (what SHOW STATUS reports) is encrypted too.
   EXPECT_NE(tls.stdout_text.find("Ssl_cipher\tTLS"), std::string::npos) << tls.stdout_text;
+
+  // MySQL has no answer to an SSLRequest: a client may send its TLS ClientHello in the same
+  // segment (a loaded machine coalesces them). The gateway must read it as the handshake.
+  ChildOptions coalesced;
+  coalesced.argv = {
+      "/usr/bin/python3", "-c",
+      "import os, socket, ssl, struct\n"
+      "s = socket.create_connection(('127.0.0.1', int(os.environ['PORT'])))\n"
+      "head = s.recv(4); s.recv(struct.unpack('<I', head[:3] + b'\\0')[0])  # the greeting\n"
+      "caps = 0x200 | 0x800 | 0x8000 | 0x80000\n"
+      "body = struct.pack('<IIB', caps, 1 << 24, 45) + bytes(23)\n"
+      "request = struct.pack('<I', len(body))[:3] + bytes([1]) + body\n"
+      "context = ssl.create_default_context(cafile=os.environ['CA'])\n"
+      "incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()\n"
+      "tls = context.wrap_bio(incoming, outgoing, server_hostname='127.0.0.1')\n"
+      "try:\n"
+      "    tls.do_handshake()\n"
+      "except ssl.SSLWantReadError:\n"
+      "    pass\n"
+      "s.sendall(request + outgoing.read())  # SSLRequest and ClientHello in one write\n"
+      "while True:\n"
+      "    try:\n"
+      "        tls.do_handshake(); break\n"
+      "    except ssl.SSLWantReadError:\n"
+      "        s.sendall(outgoing.read())\n"
+      "        data = s.recv(65536)\n"
+      "        if not data: raise SystemExit('closed during the handshake')\n"
+      "        incoming.write(data)\n"
+      "print(tls.version())\n"};
+  coalesced.env = {{"PORT", std::to_string(gateway.port())}, {"CA", certs.ca_file().string()}};
+  auto handshake = run_command(std::move(coalesced), 60s);
+  ASSERT_TRUE(handshake.ok()) << handshake.describe();
+  EXPECT_TRUE(handshake.stdout_text.starts_with("TLSv1.")) << handshake.stdout_text;
 }
 
 }  // namespace

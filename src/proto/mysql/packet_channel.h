@@ -47,8 +47,14 @@ class PacketChannel {
   bool flushing() const { return flushing_; }
   std::size_t queued_size() const { return out_.size(); }
 
-  // Raw bytes that arrived after the last packet read (e.g. before a TLS handshake: none may).
-  bool has_unread_bytes() const { return buffer_.size() > consumed_; }
+  // Raw bytes that arrived after the last packet read, handed over and forgotten: after an
+  // SSLRequest, the start of the client's TLS handshake.
+  std::string take_unread_bytes() {
+    std::string rest = buffer_.substr(consumed_);
+    buffer_.clear();
+    consumed_ = 0;
+    return rest;
+  }
 
  private:
   std::shared_ptr<net::Stream> stream_;

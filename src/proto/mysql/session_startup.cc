@@ -111,11 +111,11 @@ asio::awaitable<bool> Session::handshake() {
   if (is_ssl_request(*packet)) {
     if (!context.client_tls)
       co_return co_await fail(kHandshake, "portcullis: TLS is not configured on this gateway");
-    // Bytes sent after the request but before the TLS handshake would be read as if they had
-    // been encrypted: refused.
-    if (client_->has_unread_bytes())
-      co_return co_await fail(kHandshake, "portcullis: unencrypted data after SSLRequest");
-    auto tls = co_await client_->stream().accept_tls(*context.client_tls);
+    // MySQL has no answer to an SSLRequest: the client sends its TLS ClientHello right behind
+    // it, and one read may have taken both. Those bytes are the handshake's, read by TLS (which
+    // refuses anything that is not a TLS record), never as packets.
+    const std::string early = client_->take_unread_bytes();
+    auto tls = co_await client_->stream().accept_tls(*context.client_tls, early);
     if (!tls) {
       spdlog::info("event=tls_failed session={} client={} error={:?}", id_, client_address_,
                    tls.error().message);
