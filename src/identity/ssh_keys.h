@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 

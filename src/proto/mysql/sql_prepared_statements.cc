@@ -51,8 +51,7 @@ void SqlPreparedStatements::resolve(sql::Classification& classification) const {
         sql::mark_unknown(statement);
       continue;
     }
-    if (statement.kind != "execute" && contains(statement.nested_kinds, "execute"))
-      sql::mark_unknown(statement);
+    if (contains(statement.nested_kinds, "execute")) sql::mark_unknown(statement);
     if (statement.kind == "prepare") {
       earlier[name_key(statement.prepared_name)] = statement;
     } else if (statement.kind == "deallocate") {
