@@ -1,4 +1,4 @@
-// Finds or creates the unprivileged account for test servers.
+// Finds or creates the unprivileged accounts for test servers and for SSH logins to a test sshd.
 #include "server_user.h"
 
 #include <fcntl.h>
@@ -20,6 +20,7 @@ namespace portcullis::testing {
 namespace {
 
 constexpr const char* kDefaultUser = "portcullis-test";
+constexpr const char* kSshUser = "portcullis-ssh";
 // Serialises useradd between test processes that ctest runs in parallel.
 constexpr const char* kLockFile = "/tmp/portcullis-test-user.lock";
 
@@ -34,13 +35,15 @@ std::optional<ServerUser> look_up(const std::string& name) {
   return ServerUser{name, entry.pw_uid, entry.pw_gid};
 }
 
-}  // namespace
+std::string configured_name(const char* variable, const char* fallback) {
+  const char* configured = std::getenv(variable);
+  return configured != nullptr && *configured != '\0' ? configured : fallback;
+}
 
-std::optional<ServerUser> server_user() {
-  if (::geteuid() != 0) return std::nullopt;
-  const char* configured = std::getenv("PORTCULLIS_TEST_USER");
-  std::string name = configured != nullptr && *configured != '\0' ? configured : kDefaultUser;
-  if (auto user = look_up(name)) return user;
+// Looks the account up, or creates it with useradd and these options.
+ServerUser find_or_create(const std::string& name,
+                          const std::vector<std::string>& useradd_options) {
+  if (auto user = look_up(name)) return *user;
 
   int lock = ::open(kLockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock < 0) {
@@ -50,16 +53,44 @@ std::optional<ServerUser> server_user() {
   std::optional<ServerUser> user = look_up(name);
   std::string failure;
   if (!user) {
-    RunResult created =
-        run_command({"useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
-                     "/nonexistent", "--shell", "/usr/sbin/nologin", name});
+    std::vector<std::string> argv = {"useradd"};
+    argv.insert(argv.end(), useradd_options.begin(), useradd_options.end());
+    argv.push_back(name);
+    RunResult created = run_command(std::move(argv));
     user = look_up(name);
     if (!user) failure = created.describe();
   }
   ::flock(lock, LOCK_UN);
   ::close(lock);
   if (!user) throw std::runtime_error(fmt::format("cannot create user {}: {}", name, failure));
-  return user;
+  return *user;
+}
+
+}  // namespace
+
+std::optional<ServerUser> server_user() {
+  if (::geteuid() != 0) return std::nullopt;
+  return find_or_create(configured_name("PORTCULLIS_TEST_USER", kDefaultUser),
+                        {"--system", "--user-group", "--no-create-home", "--home-dir",
+                         "/nonexistent", "--shell", "/usr/sbin/nologin"});
+}
+
+ServerUser ssh_login_user() {
+  if (::geteuid() != 0) {
+    passwd entry{};
+    passwd* found = nullptr;
+    std::vector<char> buffer(16384);
+    if (::getpwuid_r(::geteuid(), &entry, buffer.data(), buffer.size(), &found) != 0 ||
+        found == nullptr) {
+      throw std::runtime_error(fmt::format("no passwd entry for uid {}", ::geteuid()));
+    }
+    return ServerUser{entry.pw_name, entry.pw_uid, entry.pw_gid};
+  }
+  const std::string name = configured_name("PORTCULLIS_SSH_TEST_USER", kSshUser);
+  // sshd runs every session through the account's shell, and changes to its home before that
+  // (printing a warning into the session when it is missing): both must be real.
+  return find_or_create(name, {"--system", "--user-group", "--create-home", "--home-dir",
+                               "/var/lib/" + name, "--shell", "/bin/sh", "--password", "*"});
 }
 
 void give_to_server_user(const std::optional<ServerUser>& user, const std::string& path) {

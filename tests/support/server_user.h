@@ -19,6 +19,13 @@ struct ServerUser {
 // created on first use. Otherwise nullopt: servers run as the test's own user.
 std::optional<ServerUser> server_user();
 
+// The account SSH tests log in as on a test sshd. When the test runs as root: the system
+// account `portcullis-ssh` (or $PORTCULLIS_SSH_TEST_USER), created on first use with /bin/sh as
+// its shell, a home in /var/lib and the password field `*` (no password, yet not locked:
+// sshd without PAM refuses accounts whose password field starts with `!`, as useradd leaves
+// it). Otherwise the test's own user, the only one a non-root sshd can log in.
+ServerUser ssh_login_user();
+
 // Gives a file or directory to the server user (a no-op when there is none).
 void give_to_server_user(const std::optional<ServerUser>& user, const std::string& path);
 
