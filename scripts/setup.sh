@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs every package Portcullis needs to build, test and run its demo on Debian 12.
 # Safe to run again: apt-get skips what is already installed.
-# The packaged PostgreSQL and MariaDB services are not used: tests and the demo start their own
-# servers in their own folders (tests on free ports, the demo in var/demo/).
+# The packaged PostgreSQL, MariaDB and OpenSSH services are not used: tests and the demo start
+# their own servers in their own folders (tests on free ports, the demo in var/demo/).
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -11,4 +11,4 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends build-essential g++ cmake ninja-build pkg-config git ca-certificates openssl libssl-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libpg-query-dev libhyperscan-dev libsqlite3-dev sqlite3 libpq-dev libssh-dev libsodium-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libsimdjson-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev postgresql postgresql-client pgbouncer mariadb-server mariadb-client python3-pymysql sysbench clang-14 libclang-rt-14-dev clang-format procps python3
+apt-get install -y -q --no-install-recommends build-essential g++ cmake ninja-build pkg-config git ca-certificates openssl libssl-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libpg-query-dev libhyperscan-dev libsqlite3-dev sqlite3 libpq-dev libssh-dev libsodium-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libsimdjson-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev postgresql postgresql-client pgbouncer mariadb-server mariadb-client python3-pymysql openssh-server openssh-client sysbench clang-14 libclang-rt-14-dev clang-format procps python3
