@@ -1,0 +1,83 @@
+// Matching guardrail conditions against SSH commands, one simple command at a time.
+#include <algorithm>
+
+#include "policy/access.h"
+#include "policy/guardrails.h"
+#include "shell/glob_match.h"
+#include "shell/options.h"
+#include "shell/paths.h"
+#include "shell/program_entry.h"
+
+namespace portcullis::policy {
+namespace {
+
+bool names_sql_conditions(const config::GuardrailWhen& when) {
+  return !when.statements.empty() || !when.functions.empty() || !when.tables.empty() ||
+         when.where != config::WhereCondition::any || when.rows_over.has_value();
+}
+
+bool has_glob_characters(std::string_view text) {
+  return text.find_first_of("*?[") != std::string_view::npos;
+}
+
+bool options_match(const config::GuardrailWhen& when, const shell::SimpleCommand& simple) {
+  std::optional<shell::CommandOptions> options;
+  for (const auto& entry : when.options) {
+    if (!shell::program_matches(entry.program, simple)) continue;
+    if (!options) options = shell::options_of(simple);
+    for (const auto& option : entry.options)
+      if (shell::has_option(*options, option)) return true;
+  }
+  return false;
+}
+
+bool paths_match(const config::GuardrailWhen& when, const ShellCommand& command,
+                 const shell::SimpleCommand* simple) {
+  std::vector<std::string> paths = command.paths;
+  if (simple) {
+    auto named = shell::paths_of(*simple);
+    paths.insert(paths.end(), std::make_move_iterator(named.begin()),
+                 std::make_move_iterator(named.end()));
+  }
+  for (const auto& glob : when.paths)
+    for (const auto& path : paths)
+      if (path_matches(glob, path)) return true;
+  return false;
+}
+
+bool what_matches(const config::GuardrailWhen& when, const ShellCommand& command,
+                  const shell::SimpleCommand* simple) {
+  const bool any_stated = !when.programs.empty() || !when.paths.empty() || !when.options.empty() ||
+                          !when.classes.empty();
+  if (!any_stated) return true;
+  if (std::any_of(when.classes.begin(), when.classes.end(),
+                  [&](const std::string& name) { return command.needs(name); }))
+    return true;
+  if (simple &&
+      std::any_of(when.programs.begin(), when.programs.end(),
+                  [&](const std::string& entry) { return shell::program_matches(entry, *simple); }))
+    return true;
+  if (simple && options_match(when, *simple)) return true;
+  return paths_match(when, command, simple);
+}
+
+}  // namespace
+
+bool path_matches(std::string_view glob, std::string_view path) {
+  if (shell::glob_match(glob, path)) return true;
+  // The shell expands `path` on the target: refuse what it could expand to.
+  return has_glob_characters(path) && !has_glob_characters(glob) && shell::glob_match(path, glob);
+}
+
+bool guardrail_matches(const config::GuardrailWhen& when, const ShellCommand& command,
+                       const shell::SimpleCommand* simple, std::string_view connection,
+                       const identity::Identity& identity) {
+  if (names_sql_conditions(when)) return false;
+  if (!when.connections.empty() && std::find(when.connections.begin(), when.connections.end(),
+                                             connection) == when.connections.end())
+    return false;
+  if (!who_matches(when.who, identity)) return false;
+  return what_matches(when, command, simple);
+}
+
+}  // namespace portcullis::policy
