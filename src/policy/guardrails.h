@@ -38,7 +38,10 @@ bool guardrail_matches(const config::GuardrailWhen& when, const ShellCommand& co
 
 // Whether a `paths` glob matches a path a command names. A path that is itself a pattern (an
 // unquoted glob the shell expands on the target, `/etc/sha*`) matches when it could name a
-// file the glob names: the glob is a plain path that the pattern matches.
+// file the glob names: the glob is a plain path that the pattern matches. A relative path
+// (`shadow`, `../../etc/shadow`, `~/.ssh/authorized_keys`) matches when the glob ends, after
+// its last wildcard, with `/` and that path (its leading `../` and `~` dropped): the line may
+// have changed to any directory first, and the gateway does not follow it.
 bool path_matches(std::string_view glob, std::string_view path);
 
 // Whether the statement writes rows: insert, update, delete or merge, itself or nested.

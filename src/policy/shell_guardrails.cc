@@ -66,7 +66,24 @@ bool what_matches(const config::GuardrailWhen& when, const ShellCommand& command
 bool path_matches(std::string_view glob, std::string_view path) {
   if (shell::glob_match(glob, path)) return true;
   // The shell expands `path` on the target: refuse what it could expand to.
-  return has_glob_characters(path) && !has_glob_characters(glob) && shell::glob_match(path, glob);
+  if (has_glob_characters(path)) return !has_glob_characters(glob) && shell::glob_match(path, glob);
+  if (path.empty() || path.front() == '/') return false;
+  // A relative path names a file below a directory the line may have changed to (`cd /etc;
+  // cat shadow`, `cat ../../etc/shadow`): it matches a glob whose plain ending is that path.
+  // A home directory (`~/`, `~root/`) is a directory like any other here.
+  std::string_view rest = path;
+  if (rest.front() == '~') {
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos) return false;
+    rest.remove_prefix(slash + 1);
+  }
+  while (rest.starts_with("../")) rest.remove_prefix(3);
+  if (rest.empty() || rest == "." || rest == "..") return false;
+  const auto last_special = glob.find_last_of("*?[]\\");
+  const auto plain_from = last_special == std::string_view::npos ? 0 : last_special + 1;
+  const std::string_view plain = glob.substr(plain_from);
+  return plain.size() > rest.size() && plain.ends_with(rest) &&
+         plain[plain.size() - rest.size() - 1] == '/';
 }
 
 bool guardrail_matches(const config::GuardrailWhen& when, const ShellCommand& command,

@@ -309,6 +309,12 @@ std::vector<Row> rows() {
   add(line("PathInAnOptionValue", "dd if=/etc/shadow of=/dev/null")
           .guarded_by(no_shadow())
           .denied_by("no-shadow"));
+  add(line("RelativePathAfterCd", "cd /etc && cat shadow")
+          .guarded_by(no_shadow())
+          .denied_by("no-shadow"));
+  add(line("RelativePathUpwards", "cat ../../../etc/shadow")
+          .guarded_by(no_shadow())
+          .denied_by("no-shadow"));
   add(line("OtherPath", "cat /etc/passwd").guarded_by(no_shadow()));
   add(line("PathGlobOverATree", "tail /etc/ssh/sshd_config")
           .guarded_by(deny("no-etc", on_paths({"/etc/*"})))
@@ -528,6 +534,18 @@ TEST(PathMatchesTest, AGlobInTheLineMatchesThePlainPathItCouldName) {
   EXPECT_TRUE(path_matches("/etc/shadow", "/e*/shadow"));
   EXPECT_FALSE(path_matches("/etc/shadow", "/etc/pass*"));
   EXPECT_FALSE(path_matches("/etc/*", "/tmp/*"));
+}
+
+TEST(PathMatchesTest, ARelativePathMatchesTheEndingOfAGlob) {
+  EXPECT_TRUE(path_matches("/etc/shadow", "shadow"));
+  EXPECT_TRUE(path_matches("/etc/shadow", "../../etc/shadow"));
+  EXPECT_TRUE(path_matches("/etc/shadow", "etc/shadow"));
+  EXPECT_TRUE(path_matches("/home/*/.ssh/authorized_keys", "~/.ssh/authorized_keys"));
+  EXPECT_FALSE(path_matches("/etc/shadow", "adow"));
+  EXPECT_FALSE(path_matches("/etc/shadow", "x/shadow"));
+  EXPECT_FALSE(path_matches("/etc/*", "shadow")) << "a wildcard ending says nothing of the name";
+  EXPECT_FALSE(path_matches("/etc/shadow", ".."));
+  EXPECT_FALSE(path_matches("/etc/shadow", "~"));
 }
 
 }  // namespace
