@@ -101,9 +101,14 @@ std::string lockdown_message(const Grant& grant) {
                      grant.connection->name);
 }
 
-// What a shell guardrail matched, as the caller is told: the program, or the operation.
+// What a shell guardrail matched, as the caller is told: the program (and the outermost
+// wrapper that runs it, which may be what the guardrail is about), or the operation.
 std::string shell_subject(const ShellCommand& command, const shell::SimpleCommand* simple) {
-  if (simple && !simple->argv.empty()) return fmt::format("running {:?}", simple->program());
+  if (simple && !simple->argv.empty()) {
+    if (simple->wrappers.empty()) return fmt::format("running {:?}", simple->program());
+    return fmt::format("running {:?} through {:?}", simple->program(),
+                       simple->wrappers.front().program);
+  }
   if (command.line) return "this command line";
   if (command.kind == "shell") return "opening an interactive shell";
   if (command.kind == "sftp_write") return "writing files over sftp";

@@ -26,12 +26,12 @@ bool guardrail_matches(const config::GuardrailWhen& when, const sql::Statement& 
 // the `rm`. `simple` is null for an operation that is not a command line, or a line in which
 // nothing runs (one that does not parse). "What" criteria, any of which may hold (none stated:
 // any command): `programs` (an entry matches the simple command, as an access rule's
-// `programs` entry would), `paths` (a glob matches one of its arguments or redirection
-// targets, normalised, or one of the operation's paths), `options` (the program matches and
-// has one of the options), `classes` (the command as a whole needs one of them: exec, shell,
-// file_write, sftp, forward, unknown). Qualifiers `connections` and `who` must hold too. A
-// guardrail that states a condition on SQL statements (statements, functions, tables, where,
-// rows_over) never matches a shell command.
+// `programs` entry would, or one of its wrappers: `sudo` matches `sudo rm x`), `paths` (a glob
+// matches one of its arguments or redirection targets, normalised, or one of the operation's
+// paths), `options` (the program, or a wrapper, matches and has one of the options), `classes` (the
+// command as a whole needs one of them: exec, shell, file_write, sftp, forward, unknown).
+// Qualifiers `connections` and `who` must hold too. A guardrail that states a condition on SQL
+// statements (statements, functions, tables, where, rows_over) never matches a shell command.
 bool guardrail_matches(const config::GuardrailWhen& when, const ShellCommand& command,
                        const shell::SimpleCommand* simple, std::string_view connection,
                        const identity::Identity& identity);

@@ -45,6 +45,23 @@ bool paths_match(const config::GuardrailWhen& when, const ShellCommand& command,
   return false;
 }
 
+bool program_or_options_match(const config::GuardrailWhen& when,
+                              const shell::SimpleCommand& simple) {
+  return std::any_of(
+             when.programs.begin(), when.programs.end(),
+             [&](const std::string& entry) { return shell::program_matches(entry, simple); }) ||
+         options_match(when, simple);
+}
+
+// A wrapper as a command of its own (its words up to the command it runs), so that a guardrail
+// on `sudo` or `sudo -u` refuses `sudo -u root rm x`, whose command is rm.
+shell::SimpleCommand as_command(const shell::Wrapper& wrapper) {
+  shell::SimpleCommand command;
+  for (const auto& word : wrapper.words)
+    command.argv.push_back(shell::Word{.value = word, .raw = word, .is_static = true});
+  return command;
+}
+
 bool what_matches(const config::GuardrailWhen& when, const ShellCommand& command,
                   const shell::SimpleCommand* simple) {
   const bool any_stated = !when.programs.empty() || !when.paths.empty() || !when.options.empty() ||
@@ -53,11 +70,11 @@ bool what_matches(const config::GuardrailWhen& when, const ShellCommand& command
   if (std::any_of(when.classes.begin(), when.classes.end(),
                   [&](const std::string& name) { return command.needs(name); }))
     return true;
-  if (simple &&
-      std::any_of(when.programs.begin(), when.programs.end(),
-                  [&](const std::string& entry) { return shell::program_matches(entry, *simple); }))
-    return true;
-  if (simple && options_match(when, *simple)) return true;
+  if (simple && (!when.programs.empty() || !when.options.empty())) {
+    if (program_or_options_match(when, *simple)) return true;
+    for (const auto& wrapper : simple->wrappers)
+      if (program_or_options_match(when, as_command(wrapper))) return true;
+  }
   return paths_match(when, command, simple);
 }
 

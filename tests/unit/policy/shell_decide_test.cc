@@ -211,6 +211,13 @@ std::vector<Row> rows() {
           .guarded_by(no_rm())
           .denied_by("no-rm"));
   add(line("FindExec", "find / -name core -exec rm {} \\;").guarded_by(no_rm()).denied_by("no-rm"));
+  add(line("GuardrailOnTheWrapperItself", "sudo -u root ls /root")
+          .guarded_by(deny("no-sudo", on_programs({"sudo"})))
+          .denied_by("no-sudo")
+          .saying("running \"ls\" through \"sudo\" matches a guardrail that refuses it"));
+  add(line("GuardrailOnAWrappersOption", "nice -n -20 ls")
+          .guarded_by(deny("no-priority", on_options("nice", {"-n"})))
+          .denied_by("no-priority"));
   add(line("WrapperAroundAListedProgram", "nice -n 10 tail -n 50 /var/log/syslog")
           .programs(readers));
   add(line("WrapperAroundAnUnlistedProgram", "timeout 5 rm x")
