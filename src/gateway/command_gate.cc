@@ -263,6 +263,15 @@ asio::awaitable<std::optional<Refusal>> CommandGate::wait_for_commits() {
 }
 
 std::string CommandGate::approval_binding(const policy::Command& command) {
+  if (const auto* shell = command.shell()) {
+    // A command line is its text; a file operation is bound to its paths as well, whatever
+    // text its front end shows for it.
+    if (shell->paths.empty()) return command.text;
+    std::string binding = fmt::format("{}:{}", command.text.size(), command.text);
+    for (const auto& path : shell->paths)
+      fmt::format_to(std::back_inserter(binding), "|{}:{}", path.size(), path);
+    return binding;
+  }
   const auto* sql = command.sql();
   if (!sql || sql->params.empty()) return command.text;
   // Length-prefixed, so that no text and values can be read as another text and values.

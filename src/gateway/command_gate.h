@@ -124,7 +124,7 @@ class CommandGate {
   bool commit_failed() const { return journal_failed_; }
 
   // What an approval is bound to: the text and, for bound values, the values, so that an
-  // approval for (5, false) does not run (5, true).
+  // approval for (5, false) does not run (5, true); for an SSH file operation, its paths.
   static std::string approval_binding(const policy::Command& command);
 
  private:

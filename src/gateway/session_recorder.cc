@@ -171,6 +171,18 @@ std::size_t SessionRecorder::decided(const policy::Command& command,
   }
   const bool allowed = review ? review->runs : decision.verdict == policy::Verdict::allow;
   std::size_t waited = 0;
+  if (const auto* shell = command.shell()) {
+    // One event for the whole line, as the target's shell runs it as one: its kind, then the
+    // programs it runs, so that a search finds every line that ran a program.
+    auto event = base_event(audit::kEventStatement);
+    event.command = command.text;
+    event.kinds.push_back(shell->kind);
+    for (auto& program : policy::programs_run(*shell)) event.kinds.push_back(std::move(program));
+    event.classes = shell->classes;
+    return append_decided(std::move(event), decision, allowed, forwarded, serial, on_commit, review)
+               ? 1
+               : 0;
+  }
   static const std::vector<sql::Statement> kNone;
   const auto& statements = sql && sql->classification ? sql->classification->statements : kNone;
   const std::size_t count = std::max<std::size_t>(statements.size(), 1);
@@ -191,34 +203,41 @@ std::size_t SessionRecorder::decided(const policy::Command& command,
       event.params = std::move(params);
     else
       event.params = params;
-    event.rule = decision.rule;
-    if (review) {
-      event.verdict = review->verdict;
-      event.reviewer = review->reviewer;
-      event.statement = review->review_id;
-      event.error = review->error;
-    } else {
-      event.verdict = allowed ? "allow" : "deny";
-      if (!allowed) event.error = error_text(RefusalReason::denied, decision.message);
-    }
-    if (allowed && forwarded)
-      open_.push_back(Open{.id = event.id,
-                           .serial = serial,
-                           .started = std::chrono::steady_clock::now(),
-                           .bytes_out = 0,
-                           .rows = {},
-                           .binary = {},
-                           .kept_bytes = 0,
-                           .kept = {},
-                           .keeping = false});
-    if (allowed && forwarded && on_commit) {
-      journal_->append(std::move(event), on_commit);
+    if (append_decided(std::move(event), decision, allowed, forwarded, serial, on_commit, review))
       ++waited;
-    } else {
-      journal_->append(std::move(event));
-    }
   }
   return waited;
+}
+
+bool SessionRecorder::append_decided(audit::Event event, const policy::Decision& decision,
+                                     bool allowed, bool forwarded, uint64_t serial,
+                                     const Completion& on_commit, const ReviewStep* review) {
+  event.rule = decision.rule;
+  if (review) {
+    event.verdict = review->verdict;
+    event.reviewer = review->reviewer;
+    event.statement = review->review_id;
+    event.error = review->error;
+  } else {
+    event.verdict = allowed ? "allow" : "deny";
+    if (!allowed) event.error = error_text(RefusalReason::denied, decision.message);
+  }
+  if (allowed && forwarded)
+    open_.push_back(Open{.id = event.id,
+                         .serial = serial,
+                         .started = std::chrono::steady_clock::now(),
+                         .bytes_out = 0,
+                         .rows = {},
+                         .binary = {},
+                         .kept_bytes = 0,
+                         .kept = {},
+                         .keeping = false});
+  if (allowed && forwarded && on_commit) {
+    journal_->append(std::move(event), on_commit);
+    return true;
+  }
+  journal_->append(std::move(event));
+  return false;
 }
 
 void SessionRecorder::prepared(const policy::Command& command, const policy::Decision& decision) {

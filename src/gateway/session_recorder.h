@@ -135,6 +135,11 @@ class SessionRecorder {
   };
 
   audit::Event base_event(std::string_view type);
+  // Appends a decided command's event with its verdict, keeping it open when it is forwarded;
+  // true when it is appended with `on_commit`.
+  bool append_decided(audit::Event event, const policy::Decision& decision, bool allowed,
+                      bool forwarded, uint64_t serial, const Completion& on_commit,
+                      const ReviewStep* review);
   std::string next_id();
   void complete_front(std::string error);
   std::map<std::string, uint64_t> masked_since_last();

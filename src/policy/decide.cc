@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 
 #include "policy/guardrails.h"
+#include "shell/program_entry.h"
 
 namespace portcullis::policy {
 namespace {
@@ -23,6 +25,25 @@ Decision refuse(const std::string& rule, std::string message) {
   return decision;
 }
 
+// The decision of a guardrail that matched, with its message or the default ones.
+Decision guardrail_decision(const config::GuardrailConfig& guardrail, std::string refused,
+                            std::string held) {
+  Decision decision;
+  decision.rule = guardrail.name;
+  decision.message = guardrail.message.empty() ? std::move(refused) : guardrail.message;
+  if (guardrail.action == config::GuardrailAction::review) {
+    decision.verdict = Verdict::review;
+    decision.reviewer_groups = guardrail.reviewers.groups;
+    decision.reviewer_subjects = guardrail.reviewers.subjects;
+    decision.min_approvals = guardrail.min_approvals;
+    decision.wait = guardrail.wait;
+    if (guardrail.message.empty()) decision.message = std::move(held);
+  } else {
+    decision.verdict = Verdict::deny;
+  }
+  return decision;
+}
+
 std::optional<Decision> check_guardrails(const config::Config& config,
                                          const identity::Identity& identity, const Grant& grant,
                                          const sql::Statement& statement,
@@ -32,24 +53,10 @@ std::optional<Decision> check_guardrails(const config::Config& config,
                            estimated_rows))
       continue;
     if (guardrail.action == config::GuardrailAction::allow) return std::nullopt;
-    Decision decision;
-    decision.rule = guardrail.name;
-    decision.message =
-        guardrail.message.empty()
-            ? fmt::format("this {} statement matches a guardrail that refuses it", statement.kind)
-            : guardrail.message;
-    if (guardrail.action == config::GuardrailAction::review) {
-      decision.verdict = Verdict::review;
-      decision.reviewer_groups = guardrail.reviewers.groups;
-      decision.reviewer_subjects = guardrail.reviewers.subjects;
-      decision.min_approvals = guardrail.min_approvals;
-      decision.wait = guardrail.wait;
-      if (guardrail.message.empty())
-        decision.message = fmt::format("{} needs a reviewer's approval", statement.kind);
-    } else {
-      decision.verdict = Verdict::deny;
-    }
-    return decision;
+    return guardrail_decision(
+        guardrail,
+        fmt::format("this {} statement matches a guardrail that refuses it", statement.kind),
+        fmt::format("{} needs a reviewer's approval", statement.kind));
   }
   return std::nullopt;
 }
@@ -89,6 +96,162 @@ bool is_admin(const config::Config& config, const identity::Identity& identity) 
   return false;
 }
 
+std::string lockdown_message(const Grant& grant) {
+  return fmt::format("connection \"{}\" is locked down: only administrators may run commands",
+                     grant.connection->name);
+}
+
+// What a shell guardrail matched, as the caller is told: the program (and the outermost
+// wrapper that runs it, which may be what the guardrail is about), or the operation.
+std::string shell_subject(const ShellCommand& command, const shell::SimpleCommand* simple) {
+  if (simple && !simple->argv.empty()) {
+    if (simple->wrappers.empty()) return fmt::format("running {:?}", simple->program());
+    return fmt::format("running {:?} through {:?}", simple->program(),
+                       simple->wrappers.front().program);
+  }
+  if (command.line) return "this command line";
+  if (command.kind == "shell") return "opening an interactive shell";
+  if (command.kind == "sftp_write") return "writing files over sftp";
+  if (command.kind == "sftp_read") return "reading files over sftp";
+  if (command.kind == "forward") return "port forwarding";
+  return fmt::format("this {} request", command.kind);
+}
+
+// The first guardrail that matches one simple command (or the operation) decides for it.
+std::optional<Decision> check_guardrails(const config::Config& config,
+                                         const identity::Identity& identity, const Grant& grant,
+                                         const ShellCommand& command,
+                                         const shell::SimpleCommand* simple) {
+  for (const auto& guardrail : config.guardrails) {
+    if (!guardrail_matches(guardrail.when, command, simple, grant.connection->name, identity))
+      continue;
+    if (guardrail.action == config::GuardrailAction::allow) return std::nullopt;
+    const auto subject = shell_subject(command, simple);
+    return guardrail_decision(guardrail,
+                              fmt::format("{} matches a guardrail that refuses it", subject),
+                              fmt::format("{} needs a reviewer's approval", subject));
+  }
+  return std::nullopt;
+}
+
+// The target of the first redirection of this kind in the line, as written.
+std::optional<std::string> first_redirection(const ShellCommand& command,
+                                             shell::RedirectionKind kind) {
+  if (!command.line) return std::nullopt;
+  for (const auto& simple : command.line->commands)
+    for (const auto& redirection : simple.redirections)
+      if (redirection.kind == kind) return redirection.target.raw;
+  return std::nullopt;
+}
+
+// Why the grant refuses a class the command needs, in the caller's terms.
+std::string class_refusal(const ShellCommand& command, std::string_view name) {
+  if (name == "exec") return "running commands is not allowed for this access";
+  if (name == "shell") return "interactive shells are not allowed for this access";
+  if (name == "sftp") return "file transfers (sftp, scp) are not allowed for this access";
+  if (name == "file_write") {
+    if (auto target = first_redirection(command, shell::RedirectionKind::output))
+      return fmt::format(
+          "this command line writes to the file {:?}; writing files is not allowed for this "
+          "access",
+          *target);
+    if (!command.paths.empty())
+      return fmt::format("writing files ({:?}) is not allowed for this access",
+                         command.paths.front());
+    return "writing files is not allowed for this access";
+  }
+  if (name == "forward") {
+    if (auto target = first_redirection(command, shell::RedirectionKind::network))
+      return fmt::format(
+          "this command line opens a network connection to {:?}, as a port forward would; "
+          "forwarding is not allowed for this access",
+          *target);
+    return "port forwarding is not allowed for this access";
+  }
+  if (name == "unknown" && command.line)
+    return fmt::format("the gateway cannot tell what this command line runs: {}",
+                       command.line->unknown_reason);
+  return fmt::format("{} is not allowed for this access", name);
+}
+
+// The program as a refusal names it: with its first argument when the grant lists the
+// program only with given leading words ("systemctl restart" where "systemctl status" is
+// listed), so that the caller sees what was compared.
+std::string shown_program(const Grant& grant, const shell::SimpleCommand& simple) {
+  std::string shown(simple.program());
+  const auto name = shell::program_name(shown);
+  if (name.empty() || simple.argv.size() < 2) return shown;
+  const bool listed_with_words =
+      std::any_of(grant.programs.begin(), grant.programs.end(), [&](const std::string& entry) {
+        return entry.size() > name.size() && entry.starts_with(name) &&
+               (entry[name.size()] == ' ' || entry[name.size()] == '\t');
+      });
+  if (listed_with_words) fmt::format_to(std::back_inserter(shown), " {}", simple.argv[1].value);
+  return shown;
+}
+
+std::optional<Decision> check_grant(const Grant& grant, const ShellCommand& command) {
+  // The operation first, then what the line does beyond it: the first refusal a caller can
+  // act on.
+  static constexpr std::string_view kOrder[] = {"exec",    "shell",      "sftp",
+                                                "forward", "file_write", "unknown"};
+  auto allowed = [&](std::string_view name) {
+    return std::find(grant.allow.begin(), grant.allow.end(), name) != grant.allow.end();
+  };
+  for (const auto name : kOrder)
+    if (command.needs(name) && !allowed(name))
+      return refuse(grant.rule, class_refusal(command, name));
+  for (const auto& name : command.classes)
+    if (!allowed(name)) return refuse(grant.rule, class_refusal(command, name));
+  if (grant.programs.empty() || !command.line) return std::nullopt;
+  // An allow-list of programs holds only if the gateway knows every program: a line it cannot
+  // read through (unknown, even where the grant allows unknown) matches no entry.
+  const auto& line = *command.line;
+  if (line.unknown())
+    return refuse(grant.rule, fmt::format("the gateway cannot tell what this command line runs: "
+                                          "{}; this access allows only listed programs",
+                                          line.unknown_reason));
+  for (const auto& simple : line.commands) {
+    if (simple.argv.empty()) continue;  // assignments or redirections only: no program runs
+    const bool listed = std::any_of(
+        grant.programs.begin(), grant.programs.end(),
+        [&](const std::string& entry) { return shell::program_matches(entry, simple); });
+    if (!listed)
+      return refuse(grant.rule,
+                    fmt::format("the program {:?} is not among the programs this access allows",
+                                shown_program(grant, simple)));
+  }
+  return std::nullopt;
+}
+
+Decision decide_shell(const config::Config& config, const identity::Identity& identity,
+                      const Grant& grant, const ShellCommand& command) {
+  if (command.classes.empty() || (command.kind == "exec" && !command.line))
+    return refuse(grant.rule, "the command could not be classified");
+  if (grant.connection->lockdown && !is_admin(config, identity))
+    return refuse("lockdown", lockdown_message(grant));
+  // As for statements: a refusal anywhere wins over a review, and a review is given only to
+  // what the grant allows.
+  std::optional<Decision> review;
+  auto check = [&](const shell::SimpleCommand* simple) -> std::optional<Decision> {
+    auto guardrail = check_guardrails(config, identity, grant, command, simple);
+    if (guardrail && guardrail->verdict == Verdict::deny) return guardrail;
+    if (guardrail && !review) review = std::move(guardrail);
+    return std::nullopt;
+  };
+  if (command.line && !command.line->commands.empty()) {
+    for (const auto& simple : command.line->commands)
+      if (auto refused = check(&simple)) return *refused;
+  } else if (auto refused = check(nullptr)) {
+    return *refused;
+  }
+  if (auto refused = check_grant(grant, command)) return *refused;
+  if (review) return *review;
+  Decision allowed;
+  allowed.rule = grant.rule;
+  return allowed;
+}
+
 }  // namespace
 
 std::vector<bool> statements_to_estimate(const config::Config& config,
@@ -120,6 +283,8 @@ std::vector<bool> statements_to_estimate(const config::Config& config,
 
 Decision decide(const config::Config& config, const identity::Identity& identity,
                 const Grant& grant, const Command& command) {
+  if (const ShellCommand* shell = command.shell())
+    return decide_shell(config, identity, grant, *shell);
   const SqlCommand* sql = command.sql();
   if (!sql || !sql->classification)
     return refuse(grant.rule, "the command could not be classified");
@@ -128,11 +293,7 @@ Decision decide(const config::Config& config, const identity::Identity& identity
     // Incident response: nothing runs but a rollback, which only undoes. A COMMIT could
     // make writes done before the lockdown stick.
     for (const auto& statement : classification.statements)
-      if (statement.kind != "rollback")
-        return refuse("lockdown",
-                      fmt::format("connection \"{}\" is locked down: only administrators may "
-                                  "run commands",
-                                  grant.connection->name));
+      if (statement.kind != "rollback") return refuse("lockdown", lockdown_message(grant));
   }
   // A refusal by a guardrail or by the grant wins over a review anywhere in the text: a
   // reviewer is never asked to approve what the grant would refuse anyway, and a statement

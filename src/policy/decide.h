@@ -24,6 +24,11 @@ std::vector<bool> statements_to_estimate(const config::Config& config,
 // (transaction and session always pass; unknown only where named), then, for a read-only
 // grant, anything that would lift read-only. A refusal anywhere wins over a review; a review
 // is given only to what the grant allows. A command without a classification is refused.
+// An SSH command (Command::shell()) is decided the same way, one simple command of its line
+// at a time for guardrails; then the grant: every class it needs must be allowed (unknown
+// refused with the reader's reason), and with the grant's `programs`, every simple command
+// that runs a program must match an entry. On a locked-down connection only administrators
+// run anything.
 Decision decide(const config::Config& config, const identity::Identity& identity,
                 const Grant& grant, const Command& command);
 

@@ -190,5 +190,31 @@ TEST_F(SessionRecorderTest, DisconnectEndsStatementsTheBackendNeverAnswered) {
             "E-connection_lost: the connection ended before the statement did");
 }
 
+TEST_F(SessionRecorderTest, ShellCommandIsOneEventWithItsKindProgramsAndClasses) {
+  recorder_.connected(alice_, "web-1");
+  policy::Command line;
+  line.protocol = "ssh";
+  line.connection = "web-1";
+  line.text = "sudo rm -rf /tmp/x > /tmp/log; ls | grep y";
+  line.detail = policy::read_shell_command(line.text);
+  recorder_.decided(line, decision(policy::Verdict::deny, "no-rm", "no"), false, 1, {});
+  policy::Command upload;
+  upload.protocol = "ssh";
+  upload.connection = "web-1";
+  upload.text = "sftp write /srv/app/data.csv";
+  upload.detail = policy::transfer_files(true, {"/srv/app/data.csv"});
+  recorder_.decided(upload, decision(policy::Verdict::allow, "oncall"), true, 2, {});
+  const auto all = records();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(field(all[1], Field::command), line.text);
+  EXPECT_EQ(field(all[1], Field::kinds), R"(["exec","sudo","rm","ls","grep"])");
+  EXPECT_EQ(field(all[1], Field::classes), R"(["exec","file_write"])");
+  EXPECT_EQ(field(all[1], Field::verdict), "deny");
+  EXPECT_EQ(field(all[1], Field::error), "E-denied: no");
+  EXPECT_EQ(field(all[2], Field::kinds), R"(["sftp_write"])");
+  EXPECT_EQ(field(all[2], Field::classes), R"(["file_write","sftp"])");
+  EXPECT_EQ(field(all[2], Field::verdict), "allow");
+}
+
 }  // namespace
 }  // namespace portcullis::gateway
