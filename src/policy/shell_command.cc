@@ -1,6 +1,7 @@
 // Building the SSH part of a Command: the classes an operation or a command line needs, read
 // once so that the decision point and the journal agree on them.
 #include <algorithm>
+#include <functional>
 #include <utility>
 
 #include "policy/command.h"

@@ -1,5 +1,9 @@
 // Matching guardrail conditions against SSH commands, one simple command at a time.
 #include <algorithm>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "policy/access.h"
 #include "policy/guardrails.h"

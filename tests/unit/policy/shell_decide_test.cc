@@ -139,6 +139,7 @@ struct Row {
   Verdict verdict = Verdict::allow;
   std::string rule = "oncall";
   std::string message_holds;  // a part of the message, when it matters
+  bool lockdown = false;      // the connection is locked down (the caller is no administrator)
 
   Row allow(std::vector<std::string> classes) && {
     allowed = std::move(classes);
@@ -160,6 +161,10 @@ struct Row {
   Row held_by(std::string by) && {
     verdict = Verdict::review;
     rule = std::move(by);
+    return std::move(*this);
+  }
+  Row locked_down() && {
+    lockdown = true;
     return std::move(*this);
   }
   Row saying(std::string part) && {
@@ -389,6 +394,12 @@ std::vector<Row> rows() {
   auto elsewhere = on_programs({"rm"});
   elsewhere.connections = {"app-db"};
   add(line("GuardrailForOtherConnections", "rm x").guarded_by(deny("db-only", elsewhere)));
+  // Lockdown comes before everything, an allow guardrail included.
+  add(line("LockedDown", "uptime")
+          .guarded_by(allow("uptime-is-fine", on_programs({"uptime"})))
+          .locked_down()
+          .denied_by("lockdown")
+          .saying("connection \"web-1\" is locked down: only administrators may run commands"));
   add(line("ExecNotAllowed", "ls")
           .allow({"shell"})
           .denied_by()
@@ -400,7 +411,7 @@ class ShellDecisionTest : public ::testing::TestWithParam<Row> {};
 
 TEST_P(ShellDecisionTest, Decides) {
   const Row& row = GetParam();
-  const Target setup(row.allowed, row.listed, row.guardrails);
+  const Target setup(row.allowed, row.listed, row.guardrails, row.lockdown);
   const Decision decision = setup.decide_line(row.text);
   EXPECT_EQ(decision.verdict, row.verdict)
       << row.text << " -> " << decision.rule << ": " << decision.message;
