@@ -172,7 +172,18 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
   reviews->start_expiry();
   auto live_sessions = std::make_shared<gateway::LiveSessions>();
   auto metrics = std::make_shared<GatewayMetrics>();
-  const gateway::GatewayServices services{*journal, reviews, live_sessions, metrics};
+  // The SSH user CA: its key is created on first start, like the token signing key. A key
+  // that cannot be read leaves certificates unavailable (the API and the SSH listener say
+  // so), nothing else.
+  std::shared_ptr<const identity::SshCertificateAuthority> ssh_ca;
+  if (config->listen.http || listen_endpoint(*config, "ssh")) {
+    if (auto loaded = identity::SshCertificateAuthority::load(config->identity.ssh.ca_key_file))
+      ssh_ca = std::make_shared<const identity::SshCertificateAuthority>(std::move(*loaded));
+    else
+      spdlog::error("event=ssh_ca_unavailable file={} reason=\"{}\"",
+                    config->identity.ssh.ca_key_file.string(), loaded.error().message);
+  }
+  const gateway::GatewayServices services{*journal, reviews, live_sessions, metrics, ssh_ca};
 
   auto snapshot = build_snapshot(config, **store, services);
   if (!snapshot) {
@@ -211,18 +222,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
             .threads = threads, .context = snapshot->gateway, .session_cap = session_room})});
   }
   // Listening before the front ends say they are: whoever waits for that may call it.
-  // The SSH user CA: its key is created on first start, like the token signing key. A key
-  // that cannot be read leaves certificates unavailable (the API says so), nothing else.
-  // Declared before the API server, which uses it until it is destroyed.
-  std::optional<identity::SshCertificateAuthority> ssh_ca;
   std::unique_ptr<api::ApiServer> api_server;
-  if (config->listen.http) {
-    if (auto loaded = identity::SshCertificateAuthority::load(config->identity.ssh.ca_key_file))
-      ssh_ca.emplace(std::move(*loaded));
-    else
-      spdlog::error("event=ssh_ca_unavailable file={} reason=\"{}\"",
-                    config->identity.ssh.ca_key_file.string(), loaded.error().message);
-  }
   if (config->listen.http) {
     api::ApiServerOptions api_options;
     api_options.journal = *journal;
@@ -233,7 +233,7 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     api_options.reviews = reviews.get();
     api_options.live_sessions = live_sessions.get();
     api_options.metrics = metrics.get();
-    api_options.ssh_ca = ssh_ca ? &*ssh_ca : nullptr;
+    api_options.ssh_ca = ssh_ca.get();
     auto started =
         api::ApiServer::start(*config->listen.http, snapshot->api, std::move(api_options));
     if (!started) {

@@ -61,8 +61,15 @@ std::variant<Admitted, Refusal> admit(const GatewayContext& context, SessionReco
                    .rule = {},
                    .message = "authentication failed: " + identity.error().message};
   }
-  auto grant = policy::select_grant(*context.config, *identity, connection,
-                                    access_request_check(context, *identity, connection));
+  return admit_identity(context, recorder, caller, std::move(*identity), connection);
+}
+
+std::variant<Admitted, Refusal> admit_identity(const GatewayContext& context,
+                                               SessionRecorder& recorder, const Caller& caller,
+                                               identity::Identity identity,
+                                               std::string_view connection) {
+  auto grant = policy::select_grant(*context.config, identity, connection,
+                                    access_request_check(context, identity, connection));
   if (grant && !caller.kinds.empty() &&
       std::find(caller.kinds.begin(), caller.kinds.end(),
                 config::to_string(grant->connection->kind)) == caller.kinds.end()) {
@@ -74,9 +81,9 @@ std::variant<Admitted, Refusal> admit(const GatewayContext& context, SessionReco
   if (!grant) {
     spdlog::info(
         "event=access_denied session={} client={} subject={:?} connection={:?} reason={:?}",
-        caller.session, caller.client_address, identity->subject, connection,
+        caller.session, caller.client_address, identity.subject, connection,
         grant.error().message);
-    recorder.connect_refused(identity->subject, connection,
+    recorder.connect_refused(identity.subject, connection,
                              "access denied: " + grant.error().message);
     return Refusal{.reason = RefusalReason::access_denied,
                    .rule = {},
@@ -87,16 +94,16 @@ std::variant<Admitted, Refusal> admit(const GatewayContext& context, SessionReco
     spdlog::warn(
         "event=connection_refused session={} subject={:?} reason=\"audit journal "
         "unavailable\"",
-        caller.session, identity->subject);
+        caller.session, identity.subject);
     // Kept in memory until the journal takes writes again (audit.md, Durability).
-    recorder.connect_refused(identity->subject, connection, "the audit journal cannot be written");
+    recorder.connect_refused(identity.subject, connection, "the audit journal cannot be written");
     return Refusal{.reason = RefusalReason::not_ready,
                    .rule = {},
                    .message =
                        "the audit journal cannot be written; connections are refused "
                        "until it can (see the gateway's log)"};
   }
-  return Admitted{.identity = std::move(*identity), .grant = std::move(*grant)};
+  return Admitted{.identity = std::move(identity), .grant = std::move(*grant)};
 }
 
 }  // namespace portcullis::gateway

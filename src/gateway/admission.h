@@ -48,6 +48,13 @@ std::variant<Admitted, Refusal> admit(const GatewayContext& context, SessionReco
                                       std::string_view claimed_subject,
                                       std::string_view connection);
 
+// The same for an identity proven without a credential the authenticator reads (an SSH
+// certificate the gateway issued): its grant for `connection` and the journal's health.
+std::variant<Admitted, Refusal> admit_identity(const GatewayContext& context,
+                                               SessionRecorder& recorder, const Caller& caller,
+                                               identity::Identity identity,
+                                               std::string_view connection);
+
 // How select_grant learns of approved just-in-time access (nothing without reviews).
 policy::AccessRequestCheck access_request_check(const GatewayContext& context,
                                                 const identity::Identity& who,

@@ -15,6 +15,7 @@ Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
   context->journal = std::move(services.journal);
   context->reviews = std::move(services.reviews);
   context->live_sessions = std::move(services.live_sessions);
+  context->ssh_ca = std::move(services.ssh_ca);
   context->metrics =
       services.metrics ? std::move(services.metrics) : std::make_shared<GatewayMetrics>();
   if (config->tls) {

@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "gateway/live_sessions.h"
 #include "identity/authenticator.h"
+#include "identity/ssh_certificate_authority.h"
 #include "masking/masker.h"
 #include "policy/access.h"
 #include "policy/command.h"
@@ -46,6 +47,8 @@ struct GatewayContext {
   std::shared_ptr<review::Reviews> reviews;
   std::shared_ptr<gateway::LiveSessions> live_sessions;
   std::shared_ptr<GatewayMetrics> metrics;  // never null
+  // The SSH user CA whose certificates the SSH listener accepts; null when unavailable.
+  std::shared_ptr<const identity::SshCertificateAuthority> ssh_ca;
 
   const masking::Masker* masker(std::string_view profile) const {
     const auto it = maskers.find(profile);
@@ -60,6 +63,7 @@ struct GatewayServices {
   std::shared_ptr<review::Reviews> reviews;
   std::shared_ptr<gateway::LiveSessions> live_sessions;
   std::shared_ptr<GatewayMetrics> metrics;  // made when not given
+  std::shared_ptr<const identity::SshCertificateAuthority> ssh_ca;
 };
 
 // Where a session finds the snapshot in force: front ends swap it on reload, sessions re-read

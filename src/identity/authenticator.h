@@ -21,11 +21,17 @@ class Authenticator {
  public:
   virtual ~Authenticator() = default;
 
-  // Verifies `credential` and checks that it names `claimed_subject` (the startup `user`).
+  // Verifies `credential` and checks that it names `claimed_subject` (the startup `user`);
+  // an empty claim accepts the subject the credential names (SSH, whose user name is the
+  // connection).
   // The error message is the reason, fit to show the caller ("token expired", ...); it never
   // contains the credential.
   virtual Result<Identity> authenticate(const Secret& credential, std::string_view claimed_subject,
                                         std::chrono::system_clock::time_point now) const = 0;
+
+  // Whether an identity proven some other way (an SSH certificate this gateway issued) still
+  // stands: its subject's credentials were not revoked after it was issued.
+  virtual Result<void> check_revocation(const Identity& identity) const = 0;
 };
 
 // Builds the authenticator for a configuration snapshot: loads the signing key (creating it,

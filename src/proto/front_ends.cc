@@ -3,6 +3,7 @@
 
 #include "proto/mysql/server.h"
 #include "proto/postgres/server.h"
+#include "proto/ssh/server.h"
 
 namespace portcullis::proto {
 namespace {
@@ -10,6 +11,7 @@ namespace {
 constexpr gateway::FrontEndEntry kFrontEnds[] = {
     {.protocol = "postgres", .make = &postgres::make_front_end},
     {.protocol = "mysql", .make = &mysql::make_front_end},
+    {.protocol = "ssh", .make = &ssh::make_front_end},
 };
 
 }  // namespace

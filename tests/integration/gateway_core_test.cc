@@ -138,7 +138,11 @@ class GatewayCoreTest : public ::testing::Test {
     auto context = gateway::make_gateway_context(
         config_, std::shared_ptr<const identity::Authenticator>(std::move(*authenticator)),
         gateway::GatewayServices{
-            .journal = journal_, .reviews = reviews_, .live_sessions = live_, .metrics = nullptr});
+            .journal = journal_,
+            .reviews = reviews_,
+            .live_sessions = live_,
+            .metrics = nullptr,
+            .ssh_ca = nullptr});
     ASSERT_TRUE(context.ok()) << context.error().message;
     threads_ = std::make_unique<net::IoThreads>(1);
     front_end_ = std::make_unique<testing::LineFrontEnd>(*threads_, *context);

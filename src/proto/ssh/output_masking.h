@@ -1,0 +1,43 @@
+// OutputMasking: masks a command's output stream (stdout or stderr) with the grant's masking
+// profile on its way to the client. Values are found line by line: what arrives is held until
+// its line ends, then every complete line so far is masked in one pass, so a value split
+// across two packets is still found. A line longer than kMaxHeldLine is masked as it stands
+// (a value astride that cut can escape; such lines are not text a person reads). Pure: no I/O.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "masking/masker.h"
+
+namespace portcullis::proto::ssh {
+
+class OutputMasking {
+ public:
+  static constexpr std::size_t kMaxHeldLine = 64 * 1024;
+  // What replaces output a `null` strategy withholds.
+  static constexpr std::string_view kWithheld = "[withheld]";
+
+  // `masker` null: output passes unchanged. The others must outlive this.
+  OutputMasking(const masking::Masker* masker, masking::Scratch* scratch,
+                masking::MaskCounts* counts);
+
+  // Appends to `out` what of `bytes` (after what was held) can be sent now, masked.
+  void feed(std::string_view bytes, std::string& out);
+  // The stream ended: the held rest, masked.
+  void finish(std::string& out);
+  std::size_t held() const { return held_.size(); }
+
+ private:
+  void mask_into(std::string_view text, std::string& out);
+
+  const masking::Masker* masker_;
+  masking::Scratch* scratch_;
+  masking::MaskCounts* counts_;
+  masking::ColumnPlan plan_;
+  masking::MaskResult result_;
+  std::string held_;
+};
+
+}  // namespace portcullis::proto::ssh

@@ -1,0 +1,105 @@
+// Session: one SSH client connection through the gateway. The client logs in with a user
+// certificate from the gateway's CA (or an API key typed as a password), names the connection
+// as its user name, and the gateway opens its own SSH connection to that host with the
+// credential profile's key. Every exec request is decided by the core's CommandGate before it
+// reaches the host; its output comes back masked, its exit status passed on.
+//
+// libssh does the protocol on both sides, in non-blocking mode: one coroutine (the pump)
+// waits for either socket with Asio and lets libssh read, its callbacks only note what
+// arrived, and service() then moves bytes and advances each channel. Decisions, which may
+// wait for a review or the journal, run in coroutines of their own and kick the pump.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/accept_loop.h"
+#include "gateway/admission.h"
+#include "gateway/command_gate.h"
+#include "proto/ssh/host_keys.h"
+#include "proto/ssh/libssh_handles.h"
+#include "proto/ssh/target_connection.h"
+
+#include <libssh/callbacks.h>
+
+namespace portcullis::proto::ssh {
+
+struct SessionChannel;
+
+class Session final : public gateway::ServedSession, public std::enable_shared_from_this<Session> {
+ public:
+  Session(gateway::AcceptedConnection connection, std::shared_ptr<HostKeys> host_keys);
+  ~Session() override;
+
+  boost::asio::awaitable<void> run() override;
+  void shut_down() override;
+  // Ends the session: every running command's client is told why, both connections close.
+  void end(const gateway::Refusal& why);
+
+ private:
+  friend struct SessionCallbacks;
+
+  // Login (session_login.cc).
+  int authenticate_certificate(const char* user, ssh_key key, char signature_state);
+  int authenticate_password(const char* user, const char* password);
+  void admitted(gateway::Admitted admitted, std::string_view connection);
+  void refuse_login(const gateway::Refusal& refusal);
+  gateway::Caller caller() const;
+
+  // The connection to the target host, once the caller is admitted.
+  boost::asio::awaitable<void> open_target(std::string connection);
+
+  // Channels (session_channels.cc).
+  ssh_channel open_channel();
+  boost::asio::awaitable<void> decide_exec(std::shared_ptr<SessionChannel> channel);
+  void refuse_channel(SessionChannel& channel, const gateway::Refusal& refusal, int status);
+  void service();
+  void service_channel(SessionChannel& channel);
+  void finish_channel(SessionChannel& channel);
+
+  // The pump: waits for either socket (or a kick), lets libssh read and write, services.
+  boost::asio::awaitable<void> pump();
+  boost::asio::awaitable<bool> key_exchange();
+  void kick();
+  bool wants_write(ssh_session session) const;
+
+  gateway::CommandGate gate_;
+  std::shared_ptr<HostKeys> host_keys_;
+  std::function<void()> handshake_listener_;
+  bool loopback_listener_ = false;
+  std::string id_;
+  std::string client_address_;
+  std::chrono::steady_clock::time_point started_;
+
+  SessionHandle client_;
+  EventHandle event_;
+  // A duplicate of the client socket for Asio to wait on; libssh owns the original.
+  std::unique_ptr<boost::asio::posix::stream_descriptor> client_waiter_;
+  ssh_server_callbacks_struct server_callbacks_{};
+  std::unique_ptr<TargetConnection> target_;
+  boost::asio::steady_timer kick_;
+  bool kicked_ = false;
+
+  std::list<std::shared_ptr<SessionChannel>> channels_;
+  uint64_t next_batch_ = 0;
+  bool deciding_ = false;  // one command at a time is decided (the gate holds one review)
+
+  std::optional<gateway::Admitted> admitted_;
+  std::string connection_;
+  bool target_failed_ = false;
+  std::string target_error_;
+  bool logged_in_ = false;
+  bool ending_ = false;
+  bool client_gone_ = false;
+  uint64_t bytes_in_ = 0;
+  uint64_t bytes_out_ = 0;
+};
+
+}  // namespace portcullis::proto::ssh

@@ -1,0 +1,66 @@
+// SessionChannel: one session channel of an SSH client and, once its command is allowed, the
+// channel the gateway opened for it on the target host. What libssh's callbacks note (data,
+// end of file, exit status) waits here until the session's pump moves it on.
+#pragma once
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "proto/ssh/output_masking.h"
+
+namespace portcullis::proto::ssh {
+
+class Session;
+
+struct SessionChannel {
+  enum class State {
+    waiting,    // opened; no exec request yet
+    deciding,   // the command is being decided (or held for a review)
+    opening,    // allowed: opening the channel on the target
+    starting,   // asking the target to run the command
+    running,    // bytes flow both ways
+    finishing,  // the target's side closed: the last output, the exit status, the close
+    closed,
+  };
+
+  // Bytes held per direction before the gateway stops reading that side (flow control).
+  static constexpr std::size_t kMaxQueued = 256 * 1024;
+
+  Session* session = nullptr;
+  ssh_channel client = nullptr;
+  ssh_channel target = nullptr;
+  ssh_channel_callbacks_struct client_callbacks{};
+  ssh_channel_callbacks_struct target_callbacks{};
+  State state = State::waiting;
+
+  std::string command;  // the exec request's text, byte for byte
+  bool pty = false;
+  std::string term;
+  int columns = 80, rows = 24;
+  uint64_t batch = 0;
+  std::chrono::steady_clock::time_point started;
+
+  std::string to_target;  // the client's stdin, not yet written to the target
+  // libssh holds bytes a callback could not take (a queue was full): read them when there is
+  // room again. No other data arrives meanwhile: the peer's window is closed.
+  bool client_backlog = false;
+  bool target_backlog[2] = {false, false};  // stdout, stderr
+  bool client_eof = false;
+  bool target_eof_sent = false;
+  std::optional<OutputMasking> out_masking, err_masking;
+  std::string to_client_out, to_client_err;  // masked, not yet written to the client
+  bool target_eof = false;
+  bool target_closed = false;
+  std::optional<int> exit_status;
+  std::string exit_signal;
+  uint64_t output_bytes = 0;  // from the target, before masking
+  bool client_closed = false;
+  bool recorded = false;  // its outcome is in the journal
+};
+
+}  // namespace portcullis::proto::ssh

@@ -1,0 +1,411 @@
+// Channels: an exec request is decided (and maybe held for a review) before the gateway opens
+// a channel on the host and runs the same command line there, byte for byte; then stdin goes
+// to the host, stdout and stderr come back masked, and the exit status is passed on. A refused
+// command never reaches the host: the client reads why on stderr and exits with 126.
+//
+// Commands of one session run one at a time: the journal records each one's outcome in order,
+// and the gate holds one command for review at a time.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "policy/command.h"
+#include "proto/ssh/session.h"
+#include "proto/ssh/session_channel.h"
+
+namespace portcullis::proto::ssh {
+namespace asio = boost::asio;
+using State = SessionChannel::State;
+
+namespace {
+
+// Channels one client connection may have open at once (OpenSSH's multiplexing opens one per
+// command).
+constexpr std::size_t kMaxChannels = 16;
+// The exit status of a command the gateway refused, as a shell reports a command it cannot
+// run; 255, as ssh reports its own errors, when the host could not be reached.
+constexpr int kRefusedStatus = 126;
+constexpr int kUnavailableStatus = 255;
+constexpr uint32_t kReadChunk = 32 * 1024;
+
+SessionChannel* of(void* userdata) {
+  return static_cast<SessionChannel*>(userdata);
+}
+
+// The gate's refusals already name their rule ("blocked by rule \"r\": ...").
+std::string refusal_line(const gateway::Refusal& refusal) {
+  return fmt::format("portcullis: {}\n", refusal.message);
+}
+
+// Writes as much of `queue` as the channel's window takes.
+void write_queued(ssh_channel channel, std::string& queue, bool is_stderr) {
+  while (!queue.empty()) {
+    const uint32_t window = ssh_channel_window_size(channel);
+    if (window == 0) return;
+    const auto n = static_cast<uint32_t>(std::min<std::size_t>(queue.size(), window));
+    const int written = is_stderr ? ssh_channel_write_stderr(channel, queue.data(), n)
+                                  : ssh_channel_write(channel, queue.data(), n);
+    if (written <= 0) return;
+    queue.erase(0, static_cast<std::size_t>(written));
+  }
+}
+
+}  // namespace
+
+ssh_channel Session::open_channel() {
+  if (ending_ || !logged_in_ || channels_.size() >= kMaxChannels) return nullptr;
+  ssh_channel client = ssh_channel_new(client_.get());
+  if (!client) return nullptr;
+  auto channel = std::make_shared<SessionChannel>();
+  channel->session = this;
+  channel->client = client;
+  auto& cb = channel->client_callbacks;
+  cb.userdata = channel.get();
+  cb.channel_data_function = [](ssh_session, ssh_channel, void* data, uint32_t len, int,
+                                void* userdata) -> int {
+    auto& c = *of(userdata);
+    // Stdin before the command runs waits here too; a refused command never sees it.
+    const std::size_t room =
+        c.to_target.size() < SessionChannel::kMaxQueued ? SessionChannel::kMaxQueued - c.to_target.size() : 0;
+    const auto taken = std::min<std::size_t>(room, len);
+    if (taken < len) c.client_backlog = true;
+    c.to_target.append(static_cast<const char*>(data), taken);
+    c.session->bytes_in_ += taken;
+    c.session->kick();
+    return static_cast<int>(taken);
+  };
+  cb.channel_eof_function = [](ssh_session, ssh_channel, void* userdata) {
+    of(userdata)->client_eof = true;
+    of(userdata)->session->kick();
+  };
+  cb.channel_close_function = [](ssh_session, ssh_channel, void* userdata) {
+    of(userdata)->client_closed = true;
+    of(userdata)->session->kick();
+  };
+  cb.channel_pty_request_function = [](ssh_session, ssh_channel, const char* term, int width,
+                                       int height, int, int, void* userdata) -> int {
+    auto& c = *of(userdata);
+    if (c.state != State::waiting) return SSH_ERROR;
+    c.pty = true;
+    c.term = term ? term : "xterm";
+    c.columns = width;
+    c.rows = height;
+    return SSH_OK;
+  };
+  cb.channel_pty_window_change_function = [](ssh_session, ssh_channel, int width, int height, int,
+                                             int, void* userdata) -> int {
+    auto& c = *of(userdata);
+    c.columns = width;
+    c.rows = height;
+    if (c.target && c.state == State::running) ssh_channel_change_pty_size(c.target, width, height);
+    return SSH_OK;
+  };
+  cb.channel_exec_request_function = [](ssh_session, ssh_channel, const char* command,
+                                        void* userdata) -> int {
+    auto& c = *of(userdata);
+    if (c.state != State::waiting || !command) return SSH_ERROR;
+    c.command = command;
+    c.state = State::deciding;
+    c.batch = 0;  // not yet started: service() starts it when the session is free
+    c.session->kick();
+    return SSH_OK;
+  };
+  // Interactive shells and subsystems (sftp) are refused for now: they would run commands the
+  // gateway does not see one by one. A refused request makes the client say so and stop.
+  cb.channel_shell_request_function = [](ssh_session, ssh_channel, void* userdata) -> int {
+    auto& c = *of(userdata);
+    if (c.state != State::waiting) return SSH_ERROR;
+    c.command.clear();
+    c.state = State::deciding;
+    c.batch = 0;
+    c.session->kick();
+    return SSH_OK;
+  };
+  ssh_callbacks_init(&cb);
+  ssh_set_channel_callbacks(client, &cb);
+  channels_.push_back(std::move(channel));
+  return client;
+}
+
+void Session::refuse_channel(SessionChannel& channel, const gateway::Refusal& refusal,
+                             int status) {
+  if (channel.state == State::closed) return;
+  if (channel.state == State::waiting || channel.state == State::deciding) {
+    // Never forwarded: the gate recorded what it decided, if it decided.
+    channel.recorded = true;
+  } else if (!channel.recorded && channel.state != State::finishing) {
+    gate_.recorder().on_streamed_data(channel.output_bytes);
+    gate_.recorder().on_error(refusal.message);
+    channel.recorded = true;
+    deciding_ = false;
+  }
+  if (channel.target) {
+    ssh_remove_channel_callbacks(channel.target, &channel.target_callbacks);
+    ssh_channel_close(channel.target);
+    ssh_channel_free(channel.target);
+    channel.target = nullptr;
+  }
+  channel.to_client_err += refusal_line(refusal);
+  channel.exit_status = status;
+  channel.target_closed = true;
+  channel.state = State::finishing;
+  channel.out_masking.reset();
+  channel.err_masking.reset();
+  kick();
+}
+
+asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> channel) {
+  auto self = shared_from_this();
+  deciding_ = true;
+  const bool shell = channel->command.empty();
+  if (!gate_.refresh()) co_return;
+  gate_.count_command();
+  policy::Command command;
+  command.text = channel->command;
+  command.via = shell ? "shell" : "exec";
+  command.detail = shell ? policy::open_shell() : policy::read_shell_command(command.text);
+  channel->batch = ++next_batch_;
+  auto outcome = gate_.decide(command, channel->batch);
+  if (outcome.next == gateway::CommandGate::Next::hold) {
+    const auto notice = gate_.hold_notice();
+    channel->to_client_err += fmt::format("portcullis: {}\n", notice.message);
+    if (!notice.detail.empty()) channel->to_client_err += fmt::format("  {}\n", notice.detail);
+    kick();
+    outcome = co_await gate_.wait_for_review(channel->batch);
+  }
+  if (ending_ || channel->state == State::closed) {
+    deciding_ = false;
+    co_return;
+  }
+  if (outcome.next == gateway::CommandGate::Next::refuse) {
+    refuse_channel(*channel, outcome.refusal, kRefusedStatus);  // the gate recorded it
+    deciding_ = false;
+    co_return;
+  }
+  if (auto failed = co_await gate_.wait_for_commits()) {
+    refuse_channel(*channel, *failed, kRefusedStatus);
+    end(*failed);
+    co_return;
+  }
+  if (shell) {
+    // Allowed by the grant, but the gateway cannot yet decide what is typed at a prompt.
+    refuse_channel(*channel,
+                   {.reason = gateway::RefusalReason::denied,
+                    .rule = {},
+                    .message = "interactive shells are not available through the gateway yet; "
+                               "run a command: ssh CONNECTION@GATEWAY 'COMMAND'"},
+                   kRefusedStatus);
+    gate_.recorder().on_error("126: interactive shells are not available");
+    deciding_ = false;
+    co_return;
+  }
+  channel->state = State::opening;
+  channel->started = std::chrono::steady_clock::now();
+  kick();
+}
+
+void Session::service() {
+  if (target_failed_ || (ending_ && !target_)) {
+    for (auto& channel : channels_) {
+      if (channel->state == State::closed || channel->state == State::finishing) continue;
+      refuse_channel(*channel,
+                     {.reason = gateway::RefusalReason::connection_lost,
+                      .rule = {},
+                      .message = target_error_.empty() ? "the session is ending" : target_error_},
+                     kUnavailableStatus);
+    }
+  }
+  // The next command waiting for a decision, once the host is reachable and none runs.
+  if (!deciding_ && target_ && gate_.is_open() && !ending_) {
+    for (auto& channel : channels_) {
+      if (channel->state != State::deciding || channel->batch != 0) continue;
+      asio::co_spawn(kick_.get_executor(), decide_exec(channel), asio::detached);
+      break;
+    }
+  }
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    service_channel(**it);
+    if ((*it)->state == State::closed) {
+      it = channels_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Session::service_channel(SessionChannel& c) {
+  if (c.client_closed && c.state != State::closed && c.state != State::finishing) {
+    // The client went away: the command on the host is ended with its channel.
+    if (c.state == State::deciding && gate_.holding()) gate_.cancel_hold();
+    if (c.state == State::running || c.state == State::opening || c.state == State::starting) {
+      gate_.recorder().on_streamed_data(c.output_bytes);
+      gate_.recorder().on_error("the client closed the channel before the command ended");
+      c.recorded = true;
+      deciding_ = false;
+    }
+    finish_channel(c);
+    return;
+  }
+  switch (c.state) {
+    case State::waiting:
+    case State::deciding:
+    case State::closed:
+      return;
+    case State::opening: {
+      if (!c.target) {
+        c.target = ssh_channel_new(target_->session());
+        if (!c.target) break;
+        auto& cb = c.target_callbacks;
+        cb.userdata = &c;
+        cb.channel_data_function = [](ssh_session, ssh_channel, void* data, uint32_t len,
+                                      int is_stderr, void* userdata) -> int {
+          auto& ch = *of(userdata);
+          std::string& queue = is_stderr ? ch.to_client_err : ch.to_client_out;
+          if (queue.size() >= SessionChannel::kMaxQueued) {
+            ch.target_backlog[is_stderr ? 1 : 0] = true;
+            return 0;
+          }
+          auto& masking = is_stderr ? ch.err_masking : ch.out_masking;
+          const std::string_view bytes(static_cast<const char*>(data), len);
+          if (masking) masking->feed(bytes, queue);
+          else queue.append(bytes);
+          ch.output_bytes += len;
+          ch.session->kick();
+          return static_cast<int>(len);
+        };
+        cb.channel_eof_function = [](ssh_session, ssh_channel, void* userdata) {
+          of(userdata)->target_eof = true;
+          of(userdata)->session->kick();
+        };
+        cb.channel_close_function = [](ssh_session, ssh_channel, void* userdata) {
+          of(userdata)->target_closed = true;
+          of(userdata)->session->kick();
+        };
+        cb.channel_exit_status_function = [](ssh_session, ssh_channel, int status,
+                                             void* userdata) {
+          of(userdata)->exit_status = status;
+        };
+        cb.channel_exit_signal_function = [](ssh_session, ssh_channel, const char* signal, int,
+                                             const char*, const char*, void* userdata) {
+          of(userdata)->exit_signal = signal ? signal : "";
+        };
+        ssh_callbacks_init(&cb);
+      }
+      const int rc = ssh_channel_open_session(c.target);
+      if (rc == SSH_AGAIN) return;
+      if (rc != SSH_OK) break;
+      ssh_set_channel_callbacks(c.target, &c.target_callbacks);
+      c.state = State::starting;
+      [[fallthrough]];
+    }
+    case State::starting: {
+      if (c.pty && !c.term.empty()) {
+        const int rc = ssh_channel_request_pty_size(c.target, c.term.c_str(), c.columns, c.rows);
+        if (rc == SSH_AGAIN) return;
+        if (rc != SSH_OK) break;
+        c.term.clear();  // requested
+      }
+      const int rc = ssh_channel_request_exec(c.target, c.command.c_str());
+      if (rc == SSH_AGAIN) return;
+      if (rc != SSH_OK) break;
+      c.out_masking.emplace(gate_.masker(), gate_.mask_scratch(), &gate_.mask_counts());
+      c.err_masking.emplace(gate_.masker(), gate_.mask_scratch(), &gate_.mask_counts());
+      c.state = State::running;
+      [[fallthrough]];
+    }
+    case State::running: {
+      // Stdin to the host, then its end.
+      write_queued(c.target, c.to_target, false);
+      if (c.client_backlog && c.to_target.size() < SessionChannel::kMaxQueued) {
+        char buffer[kReadChunk];
+        const int n = ssh_channel_read_nonblocking(c.client, buffer, sizeof buffer, 0);
+        if (n > 0) {
+          c.to_target.append(buffer, static_cast<std::size_t>(n));
+          bytes_in_ += static_cast<uint64_t>(n);
+        }
+        if (n < static_cast<int>(sizeof buffer)) c.client_backlog = false;
+        if (c.client_backlog) kick();  // more is held: come back once this is written
+      }
+      if (c.to_target.empty() && c.client_eof && !c.target_eof_sent && !c.target_closed) {
+        ssh_channel_send_eof(c.target);
+        c.target_eof_sent = true;
+      }
+      // Output the host sent while the client's side was full.
+      for (const int is_stderr : {0, 1}) {
+        std::string& queue = is_stderr ? c.to_client_err : c.to_client_out;
+        if (!c.target_backlog[is_stderr] || queue.size() >= SessionChannel::kMaxQueued) continue;
+        char buffer[kReadChunk];
+        const int n = ssh_channel_read_nonblocking(c.target, buffer, sizeof buffer, is_stderr);
+        if (n < static_cast<int>(sizeof buffer)) c.target_backlog[is_stderr] = false;
+        if (c.target_backlog[is_stderr]) kick();
+        if (n <= 0) continue;
+        auto& masking = is_stderr ? c.err_masking : c.out_masking;
+        masking->feed(std::string_view(buffer, static_cast<std::size_t>(n)), queue);
+        c.output_bytes += static_cast<uint64_t>(n);
+      }
+      if (c.target_closed || (c.target_eof && c.exit_status)) {
+        if (c.target_backlog[0] || c.target_backlog[1]) break;
+        c.out_masking->finish(c.to_client_out);
+        c.err_masking->finish(c.to_client_err);
+        c.state = State::finishing;
+      }
+      break;
+    }
+    case State::finishing:
+      break;
+  }
+  if (c.state == State::opening || c.state == State::starting) {
+    // The host refused the channel or the command.
+    const std::string why =
+        fmt::format("the host of connection \"{}\" refused to run the command: {}", connection_,
+                    ssh_get_error(target_->session()));
+    refuse_channel(c, {.reason = gateway::RefusalReason::connection_lost, .rule = {}, .message = why},
+                   kUnavailableStatus);
+  }
+  write_queued(c.client, c.to_client_out, false);
+  write_queued(c.client, c.to_client_err, true);
+  if (c.state == State::finishing && c.to_client_out.empty() && c.to_client_err.empty()) {
+    bytes_out_ += c.output_bytes;
+    if (!c.recorded) {
+      gate_.recorder().on_streamed_data(c.output_bytes);
+      if (!c.exit_signal.empty())
+        gate_.recorder().on_error(fmt::format("killed by signal {}", c.exit_signal));
+      else if (c.exit_status.value_or(0) != 0)
+        gate_.recorder().on_error(fmt::format("exit status {}", *c.exit_status));
+      else
+        gate_.recorder().on_complete(std::nullopt);
+      c.recorded = true;
+      deciding_ = false;
+    }
+    if (!c.exit_signal.empty())
+      ssh_channel_request_send_exit_signal(c.client, c.exit_signal.c_str(), 0, "", "");
+    else
+      ssh_channel_request_send_exit_status(c.client, c.exit_status.value_or(kUnavailableStatus));
+    finish_channel(c);
+  }
+}
+
+void Session::finish_channel(SessionChannel& c) {
+  if (c.state == State::closed) return;
+  if (c.target) {
+    ssh_remove_channel_callbacks(c.target, &c.target_callbacks);
+    ssh_channel_close(c.target);
+    ssh_channel_free(c.target);
+    c.target = nullptr;
+  }
+  if (c.client) {
+    ssh_remove_channel_callbacks(c.client, &c.client_callbacks);
+    if (!c.client_closed) {
+      ssh_channel_send_eof(c.client);
+      ssh_channel_close(c.client);
+    }
+    ssh_channel_free(c.client);
+    c.client = nullptr;
+  }
+  c.state = State::closed;
+}
+
+}  // namespace portcullis::proto::ssh

@@ -1,0 +1,81 @@
+// SshGateway: the gateway binary with an SSH listener in front of a test sshd (SshdServer),
+// its REST API on (for `portcullis ssh login`), and helpers to log in and run `ssh` through it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/sshd_server.h"
+#include "support/temp_dir.h"
+
+namespace portcullis::testing {
+
+struct SshGatewayOptions {
+  std::string access_section;      // replaces the default (below)
+  std::string guardrails_section;  // a whole `guardrails:` section, or empty
+  std::string masking_section;     // replaces the default (below)
+  std::string host_key;            // the pinned host key; empty: the sshd's own
+  std::string extra_sections;      // whole top-level sections appended
+};
+
+// The default access: group `ops` may run commands (class exec) on connection `web`, output
+// masked with profile `pii`.
+inline constexpr const char* kSshDefaultAccess =
+    "access:\n"
+    "  - name: ops\n"
+    "    who: { groups: [ops] }\n"
+    "    connections: [web]\n"
+    "    allow: [exec]\n"
+    "    masking: pii\n";
+
+inline constexpr const char* kSshDefaultMasking =
+    "masking:\n"
+    "  profiles:\n"
+    "    pii:\n"
+    "      detectors: [email, us_ssn]\n";
+
+class SshGateway {
+ public:
+  SshGateway(const SshdServer& sshd, SshGatewayOptions options = {});
+  ~SshGateway();
+
+  uint16_t port() const { return port_; }
+  uint16_t http_port() const { return http_port_; }
+  ChildProcess& process() { return *process_; }
+
+  // The portcullis CLI with this gateway's configuration.
+  RunResult cli(std::vector<std::string> args) const;
+  std::string token_for(const std::string& subject, const std::string& group) const;
+  // `portcullis ssh login` for a token: the key it wrote (its certificate beside it).
+  std::filesystem::path login(const std::string& token, const std::string& name) const;
+
+  // `ssh -p PORT CONNECTION@127.0.0.1 COMMAND` with `key` and its certificate; the gateway's
+  // host key pinned.
+  RunResult ssh(const std::filesystem::path& key, const std::string& command,
+                const std::string& connection = "web", const std::string& stdin_data = {},
+                const std::vector<std::string>& extra_options = {}) const;
+  // The journal's statements as JSON lines (`portcullis audit search --json`), once one holds
+  // `awaited` (or after 15 s).
+  std::string journal(const std::string& awaited = {}) const;
+
+  void stop();
+  void start();
+
+ private:
+  std::string render(const SshGatewayOptions& options) const;
+
+  TempDir dir_{"portcullis-ssh-gateway"};
+  uint16_t port_ = 0;
+  uint16_t http_port_ = 0;
+  const SshdServer& sshd_;
+  std::filesystem::path config_file_;
+  std::string host_key_line_;  // the gateway's, as it logged it
+  std::optional<ChildProcess> process_;
+};
+
+}  // namespace portcullis::testing

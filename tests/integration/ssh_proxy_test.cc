@@ -1,0 +1,166 @@
+// The SSH front end end to end: the real ssh client, through the gateway, to a real OpenSSH
+// sshd whose command recorder shows what reached the host.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "ssh_gateway.h"
+#include "support/sshd_server.h"
+
+namespace portcullis::testing {
+namespace {
+
+bool contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+class SshProxyTest : public ::testing::Test {
+ protected:
+  SshdServer sshd_;
+};
+
+TEST_F(SshProxyTest, RunsACommandWithItsOutputAndExitStatus) {
+  SshGateway gateway(sshd_);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  const std::string command = "sh -c 'echo out; echo err >&2; exit 3'";
+  auto result = gateway.ssh(key, command);
+  EXPECT_EQ(result.exit_code, 3) << result.describe();
+  EXPECT_EQ(result.stdout_text, "out\n");
+  EXPECT_NE(result.stderr_text.find("err\n"), std::string::npos) << result.stderr_text;
+  // The host got the command line byte for byte.
+  EXPECT_TRUE(contains(sshd_.received_commands(), command));
+
+  const auto journal = gateway.journal("exit status 3");
+  EXPECT_NE(journal.find("\"protocol\":\"ssh\""), std::string::npos) << journal;
+  EXPECT_NE(journal.find("exit status 3"), std::string::npos) << journal;
+  EXPECT_NE(journal.find("\"subject\":\"alice\""), std::string::npos) << journal;
+}
+
+TEST_F(SshProxyTest, StdinReachesTheCommand) {
+  SshGateway gateway(sshd_);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  std::string input;
+  for (int i = 0; i < 20000; ++i) input += "line " + std::to_string(i) + "\n";
+  auto result = gateway.ssh(key, "wc -l", "web", input);
+  EXPECT_EQ(result.exit_code, 0) << result.describe();
+  EXPECT_EQ(result.stdout_text, "20000\n");
+}
+
+TEST_F(SshProxyTest, OutputIsMaskedOnItsWayBack) {
+  SshGateway gateway(sshd_);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  // Printed in two writes, the value split between them.
+  auto result = gateway.ssh(key, "printf 'ssn 123-45-'; sleep 0.2; printf '6789 ok\\n'");
+  EXPECT_EQ(result.exit_code, 0) << result.describe();
+  EXPECT_EQ(result.stdout_text.find("123-45-6789"), std::string::npos) << result.stdout_text;
+  EXPECT_NE(result.stdout_text.find(" ok\n"), std::string::npos) << result.stdout_text;
+}
+
+TEST_F(SshProxyTest, ARefusedCommandNeverReachesTheHost) {
+  SshGatewayOptions options;
+  options.guardrails_section =
+      "guardrails:\n"
+      "  - name: no-rm\n"
+      "    when: { programs: [rm] }\n"
+      "    action: deny\n"
+      "    message: removing files is not allowed here\n";
+  SshGateway gateway(sshd_, options);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  for (const std::string command :
+       {"rm -rf /tmp/x", "sh -c 'r''m -rf /tmp/x'", "env FOO=1 \\rm -f /tmp/x",
+        "find /tmp -name x -exec rm {} +"}) {
+    auto result = gateway.ssh(key, command);
+    EXPECT_EQ(result.exit_code, 126) << command << ": " << result.describe();
+    EXPECT_NE(result.stderr_text.find(
+                  "portcullis: blocked by rule \"no-rm\": removing files is not allowed here"),
+              std::string::npos)
+        << result.stderr_text;
+    EXPECT_FALSE(contains(sshd_.received_commands(), command)) << command;
+  }
+  EXPECT_TRUE(sshd_.received_commands().empty());
+  // Another command on the same gateway still runs.
+  auto allowed = gateway.ssh(key, "echo fine");
+  EXPECT_EQ(allowed.stdout_text, "fine\n") << allowed.describe();
+}
+
+TEST_F(SshProxyTest, AProgramsAllowListRefusesEverythingElse) {
+  SshGatewayOptions options;
+  options.access_section =
+      "access:\n"
+      "  - name: ops\n"
+      "    who: { groups: [ops] }\n"
+      "    connections: [web]\n"
+      "    allow: [exec]\n"
+      "    programs: [echo, \"uname -a\"]\n";
+  SshGateway gateway(sshd_, options);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  EXPECT_EQ(gateway.ssh(key, "echo hi").stdout_text, "hi\n");
+  for (const std::string command :
+       {"uname -r", "echo hi; id", "echo $(id)", "echo aWQ= | base64 -d | sh", "$SHELL"}) {
+    auto result = gateway.ssh(key, command);
+    EXPECT_EQ(result.exit_code, 126) << command << ": " << result.describe();
+    EXPECT_FALSE(contains(sshd_.received_commands(), command)) << command;
+  }
+}
+
+TEST_F(SshProxyTest, AHostPresentingAnotherKeyIsRefused) {
+  SshGatewayOptions options;
+  // A key of the right type that the host does not have.
+  options.host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+  SshGateway gateway(sshd_, options);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  auto result = gateway.ssh(key, "echo hi");
+  EXPECT_EQ(result.exit_code, 255) << result.describe();
+  EXPECT_NE(result.stderr_text.find("pinned host_key"), std::string::npos) << result.stderr_text;
+  EXPECT_TRUE(sshd_.received_commands().empty());
+}
+
+TEST_F(SshProxyTest, LoginNeedsACertificateFromTheGatewaysCa) {
+  SshGateway gateway(sshd_);
+  // A plain key (the sshd's own client key, never certified by the gateway).
+  auto plain = gateway.ssh(sshd_.client_key_file(), "echo hi");
+  EXPECT_EQ(plain.exit_code, 255) << plain.describe();
+  EXPECT_NE(plain.stderr_text.find("Permission denied"), std::string::npos) << plain.stderr_text;
+
+  // A certificate from another gateway's CA.
+  SshGateway other(sshd_);
+  const auto foreign = other.login(other.token_for("alice", "ops"), "alice");
+  auto refused = gateway.ssh(foreign, "echo hi");
+  EXPECT_EQ(refused.exit_code, 255) << refused.describe();
+
+  // No rule grants group `dev` the connection: the caller is told so.
+  const auto dev = gateway.login(gateway.token_for("bob", "dev"), "bob");
+  auto denied = gateway.ssh(dev, "echo hi");
+  EXPECT_EQ(denied.exit_code, 255) << denied.describe();
+  EXPECT_NE(denied.stderr_text.find("access denied"), std::string::npos) << denied.stderr_text;
+  EXPECT_TRUE(sshd_.received_commands().empty());
+}
+
+TEST_F(SshProxyTest, RevokingTheSubjectInvalidatesItsCertificates) {
+  SshGatewayOptions options;
+  options.extra_sections = "api:\n  admin_groups: [platform-admins]\n";
+  SshGateway gateway(sshd_, options);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  ASSERT_EQ(gateway.ssh(key, "echo before").stdout_text, "before\n");
+  auto revoked = gateway.cli({"revoke", "--subject", "alice", "--api",
+                              "http://127.0.0.1:" + std::to_string(gateway.http_port()),
+                              "--token", gateway.token_for("root", "platform-admins")});
+  ASSERT_TRUE(revoked.ok()) << revoked.describe();
+  auto after = gateway.ssh(key, "echo after");
+  EXPECT_EQ(after.exit_code, 255) << after.describe();
+  EXPECT_NE(after.stderr_text.find("revoked"), std::string::npos) << after.stderr_text;
+}
+
+TEST_F(SshProxyTest, ForwardingAndSubsystemsAreRefused) {
+  SshGateway gateway(sshd_);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  // -W asks the gateway to open a TCP connection (direct-tcpip): refused.
+  auto forward = gateway.ssh(key, "", "web", "", {"-W", "127.0.0.1:" + std::to_string(sshd_.port())});
+  EXPECT_NE(forward.exit_code, 0) << forward.describe();
+  auto sftp = gateway.ssh(key, "sftp", "web", "", {"-s"});
+  EXPECT_NE(sftp.exit_code, 0) << sftp.describe();
+  EXPECT_TRUE(sshd_.received_commands().empty());
+}
+
+}  // namespace
+}  // namespace portcullis::testing

@@ -1,0 +1,84 @@
+// Masking a command's output as it streams: values split across packets, long lines, the
+// end of the stream, the null strategy.
+#include "proto/ssh/output_masking.h"
+
+#include <gtest/gtest.h>
+
+namespace portcullis::proto::ssh {
+namespace {
+
+std::shared_ptr<const masking::Masker> make_masker(std::vector<std::string> detectors,
+                                                   std::string strategy = "redact") {
+  config::MaskingProfileConfig profile;
+  profile.name = "p";
+  profile.detectors = std::move(detectors);
+  profile.strategy = std::move(strategy);
+  auto masker = masking::Masker::build(profile, Secret("test-key"));
+  EXPECT_TRUE(masker.ok());
+  return *masker;
+}
+
+class OutputMaskingTest : public ::testing::Test {
+ protected:
+  // Feeds `chunks` one by one, then ends the stream; returns everything sent.
+  std::string stream(const masking::Masker* masker, const std::vector<std::string>& chunks) {
+    OutputMasking masking(masker, &scratch_, &counts_);
+    std::string out;
+    for (const auto& chunk : chunks) masking.feed(chunk, out);
+    masking.finish(out);
+    return out;
+  }
+
+  masking::Scratch scratch_;
+  masking::MaskCounts counts_;
+};
+
+TEST_F(OutputMaskingTest, WithoutAMaskerOutputPassesUnchanged) {
+  EXPECT_EQ(stream(nullptr, {"a@example.com\n", "partial"}), "a@example.com\npartial");
+}
+
+TEST_F(OutputMaskingTest, MasksAValueSplitAcrossChunks) {
+  auto masker = make_masker({"email", "us_ssn"});
+  EXPECT_EQ(stream(masker.get(), {"ssn 123-45-", "6789 and ali", "ce@example.com\nnext\n"}),
+            "ssn [us_ssn] and [email]\nnext\n");
+  EXPECT_EQ(counts_.total(), 2u);
+}
+
+TEST_F(OutputMaskingTest, HoldsAnIncompleteLineUntilItEnds) {
+  auto masker = make_masker({"email"});
+  OutputMasking masking(masker.get(), &scratch_, &counts_);
+  std::string out;
+  masking.feed("first a@example.com\nsecond b@exa", out);
+  EXPECT_EQ(out, "first [email]\n");
+  EXPECT_EQ(masking.held(), std::string("second b@exa").size());
+  masking.feed("mple.com", out);
+  EXPECT_EQ(out, "first [email]\n");
+  masking.finish(out);
+  EXPECT_EQ(out, "first [email]\nsecond [email]");
+}
+
+TEST_F(OutputMaskingTest, ALongLineIsMaskedWhenTheHoldIsFull) {
+  auto masker = make_masker({"email"});
+  OutputMasking masking(masker.get(), &scratch_, &counts_);
+  std::string out;
+  const std::string filler(OutputMasking::kMaxHeldLine, 'x');
+  masking.feed("a@example.com " + filler, out);
+  EXPECT_EQ(masking.held(), 0u);
+  EXPECT_EQ(out, "[email] " + filler);
+}
+
+TEST_F(OutputMaskingTest, TheNullStrategyWithholdsTheLines) {
+  auto masker = make_masker({"email"}, "null");
+  EXPECT_EQ(stream(masker.get(), {"a@example.com\n", "plain\n"}),
+            std::string(OutputMasking::kWithheld) + "\nplain\n");
+}
+
+TEST_F(OutputMaskingTest, BinaryOutputWithoutValuesIsUnchanged) {
+  auto masker = make_masker({"email", "us_ssn"});
+  std::string binary;
+  for (int i = 0; i < 256; ++i) binary.push_back(static_cast<char>(i));
+  EXPECT_EQ(stream(masker.get(), {binary, binary}), binary + binary);
+}
+
+}  // namespace
+}  // namespace portcullis::proto::ssh
