@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Quick start: installs what Portcullis needs, builds it, starts a demo PostgreSQL and a demo
-# MariaDB with synthetic customer data in var/demo/, issues a token and runs the gateway in
-# front of both.
+# MariaDB with synthetic customer data and a demo SSH host in var/demo/, issues a token and runs
+# the gateway in front of them.
 #
 #   scripts/demo.sh           set up (or reuse) everything, then run the gateway in the foreground
-#   scripts/demo.sh prepare   only set up the demo database, secrets and config; no build, no serve
-#   scripts/demo.sh stop      stop the demo PostgreSQL and MariaDB
-#   scripts/demo.sh reset     stop it and delete var/demo/, so that the next run starts afresh
+#   scripts/demo.sh prepare   only set up the demo servers, secrets and config; no build, no serve
+#   scripts/demo.sh stop      stop the demo PostgreSQL, MariaDB and sshd
+#   scripts/demo.sh reset     stop them and delete var/demo/ (and the demo SSH account), so that
+#                             the next run starts afresh
 #   scripts/demo.sh portcullis ARGS...
 #                             run portcullis with the demo's config and secrets, for example
 #                             `scripts/demo.sh portcullis audit search` or `... audit verify`
@@ -15,6 +16,8 @@
 #   DEMO_PG_PORT=54329        port of the demo PostgreSQL (127.0.0.1 only)
 #   DEMO_MARIADB=0            leave the MariaDB out (PostgreSQL only)
 #   DEMO_MARIADB_PORT=33069   port of the demo MariaDB (127.0.0.1 only)
+#   DEMO_SSH=0                leave the SSH host out
+#   DEMO_SSH_PORT=22229       port of the demo sshd (127.0.0.1 only)
 #   DEMO_SKIP_SETUP=1         do not run scripts/setup.sh (packages already installed)
 #   DEMO_SKIP_BUILD=1         use the existing build/ as it is
 set -euo pipefail
@@ -27,6 +30,8 @@ PG_PORT=${DEMO_PG_PORT:-54329}
 MARIADB_PORT=${DEMO_MARIADB_PORT:-33069}
 GATEWAY_LISTEN=127.0.0.1:15432
 GATEWAY_LISTEN_MYSQL=127.0.0.1:13306
+GATEWAY_LISTEN_SSH=127.0.0.1:2222
+GATEWAY_LISTEN_HTTP=127.0.0.1:18080
 SECRETS=$DEMO_DIR/secrets.env
 CONFIG=$DEMO_DIR/portcullis.yaml
 PORTCULLIS=./build/src/cli/portcullis
@@ -410,6 +415,201 @@ prepare_mariadb() {
   create_mariadb_database
 }
 
+# --- The demo SSH host ------------------------------------------------------------------------
+# A target for the SSH front end: an OpenSSH sshd of its own on 127.0.0.1:$SSH_PORT (config,
+# host key, pid and log in var/demo/sshd/) that lets in one throw-away account, portcullis-demo,
+# with one key, the gateway's (sshd/gateway_ed25519). The account's home holds customers.csv,
+# the first demo customers, so that `cat customers.csv` through the gateway shows the masking.
+# sshd must run as root to switch to the account: as another user the privileged steps go
+# through sudo, and SSH is left out when sudo cannot be used. DEMO_SSH=0 leaves it out;
+# DEMO_SSH_PORT=22229 moves it (127.0.0.1 only).
+SSH_PORT=${DEMO_SSH_PORT:-22229}
+SSH_USER=portcullis-demo
+SSH_USER_HOME=/var/lib/$SSH_USER
+# The account's comment marks it as this script's: reset deletes only an account made here.
+SSH_USER_COMMENT="Portcullis demo SSH host (scripts/demo.sh)"
+SSHD=/usr/sbin/sshd
+SSHD_DIR=$REPO/$DEMO_DIR/sshd
+SSHD_CONFIG=$SSHD_DIR/sshd_config
+SSHD_HOST_KEY=$SSHD_DIR/ssh_host_ed25519_key
+SSHD_PID=$SSHD_DIR/sshd.pid
+SSHD_LOG=$SSHD_DIR/sshd.log
+SSHD_AUTHORIZED_KEYS=$SSHD_DIR/authorized_keys
+# The key the gateway logs in to the demo host with; portcullis.yaml names it.
+SSH_GATEWAY_KEY=$SSHD_DIR/gateway_ed25519
+
+ssh_enabled() { [ "${DEMO_SSH:-1}" = 1 ]; }
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root() { "$@"; }
+else
+  as_root() { sudo -- "$@"; }
+fi
+
+# Root, or sudo that needs no password or has a terminal to ask for one on (as scripts/setup.sh).
+can_be_root() {
+  [ "$(id -u)" -eq 0 ] && return 0
+  command -v sudo >/dev/null 2>&1 || return 1
+  sudo -n true 2>/dev/null || [ -t 0 ]
+}
+
+# The pid file alone could name a process that has since ended and whose number was reused:
+# the process must be an sshd running this config (its title keeps the command line).
+sshd_running() {
+  local pid
+  pid=$(cat "$SSHD_PID" 2>/dev/null) || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$SSHD -f $SSHD_CONFIG "
+}
+
+stop_sshd() {
+  sshd_running || return 0
+  say "Stopping the demo sshd"
+  local pid waited=0
+  pid=$(cat "$SSHD_PID")
+  # SIGTERM stops the listener; a session still open ends on its own.
+  as_root kill "$pid"
+  while [ -d "/proc/$pid" ]; do
+    [ "$waited" -lt 100 ] || die "the demo sshd ($pid) did not stop within 10s"
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  rm -f "$SSHD_PID" 2>/dev/null || true
+}
+
+# Made once and kept, so that the pinned host key and the authorised key stay valid.
+make_ssh_keys() {
+  install -d -m 0755 "$SSHD_DIR"
+  if [ ! -f "$SSHD_HOST_KEY" ]; then
+    say "Making the demo sshd's host key in $DEMO_DIR/sshd"
+    ssh-keygen -q -t ed25519 -N '' -C portcullis-demo-sshd -f "$SSHD_HOST_KEY"
+  fi
+  if [ ! -f "$SSH_GATEWAY_KEY" ]; then
+    say "Making the gateway's key for the demo SSH host in $DEMO_DIR/sshd/gateway_ed25519"
+    ssh-keygen -q -t ed25519 -N '' -C portcullis-gateway -f "$SSH_GATEWAY_KEY"
+  fi
+  if [ ! -f "$SSH_GATEWAY_KEY.pub" ]; then
+    ssh-keygen -y -f "$SSH_GATEWAY_KEY" >"$SSH_GATEWAY_KEY.pub"
+  fi
+  # World-readable: sshd reads it as the demo account. Only the gateway's key gets in.
+  install -m 0644 "$SSH_GATEWAY_KEY.pub" "$SSHD_AUTHORIZED_KEYS"
+}
+
+# The account the gateway logs in as, and the file with PII in its home.
+prepare_ssh_user() {
+  if ! id "$SSH_USER" >/dev/null 2>&1; then
+    say "Creating the throw-away account $SSH_USER (home $SSH_USER_HOME) for the demo SSH host"
+    # Password '*': no password opens the account, yet it is not locked, which sshd without PAM
+    # would refuse (useradd's default '!' locks it).
+    as_root useradd --system --user-group --create-home --home-dir "$SSH_USER_HOME" \
+      --shell /bin/sh --comment "$SSH_USER_COMMENT" --password '*' "$SSH_USER"
+  fi
+  local home
+  home=$(getent passwd "$SSH_USER" | cut -d: -f6)
+  as_root runuser -u "$SSH_USER" -- test -r "$SSHD_AUTHORIZED_KEYS" ||
+    die "user $SSH_USER cannot read $SSHD_AUTHORIZED_KEYS; make its parent folders world-traversable (chmod o+x) or move the checkout"
+  if ! as_root runuser -u "$SSH_USER" -- test -e "$home/customers.csv"; then
+    say "Putting synthetic customers into $home/customers.csv"
+    # Written by the account itself, not by root into a folder another user owns.
+    as_root runuser -u "$SSH_USER" -- tee "$home/customers.csv" <examples/demo/customers.csv >/dev/null
+  else
+    say "Reusing $home/customers.csv (scripts/demo.sh reset starts afresh)"
+  fi
+}
+
+# Only the account and key above get in, and only to run commands, a shell or sftp: no
+# passwords, no forwarding. StrictModes is off because the files sit in the checkout, which
+# belongs to whoever cloned it, not to the account.
+write_sshd_config() {
+  cat >"$SSHD_CONFIG.tmp" <<CONF
+# Written by scripts/demo.sh on every run.
+ListenAddress 127.0.0.1:$SSH_PORT
+HostKey "$SSHD_HOST_KEY"
+PidFile "$SSHD_PID"
+AuthorizedKeysFile "$SSHD_AUTHORIZED_KEYS"
+AllowUsers $SSH_USER
+PermitRootLogin no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowTcpForwarding no
+AllowAgentForwarding no
+X11Forwarding no
+PrintMotd no
+LogLevel VERBOSE
+Subsystem sftp /usr/lib/openssh/sftp-server
+CONF
+}
+
+start_sshd() {
+  if sshd_running; then
+    if cmp -s "$SSHD_CONFIG.tmp" "$SSHD_CONFIG"; then
+      rm -f "$SSHD_CONFIG.tmp"
+      say "Reusing the running demo sshd on 127.0.0.1:$SSH_PORT"
+      return
+    fi
+    say "Restarting the demo sshd for its new settings"
+    stop_sshd
+  fi
+  mv "$SSHD_CONFIG.tmp" "$SSHD_CONFIG"
+  if port_in_use "$SSH_PORT"; then
+    die "port $SSH_PORT is taken by another program; choose another with DEMO_SSH_PORT=…"
+  fi
+  # sshd's privilege separation folder, which systemd makes for the packaged service.
+  if [ ! -d /run/sshd ]; then as_root install -d -m 0755 /run/sshd; fi
+  as_root "$SSHD" -t -f "$SSHD_CONFIG" || die "sshd refuses $SSHD_CONFIG"
+  say "Starting the demo sshd on 127.0.0.1:$SSH_PORT"
+  # Made here so that it is the caller's to read: sshd -E appends to it. sshd detaches into its
+  # own session, so that Ctrl-C on the gateway in the foreground leaves it running.
+  touch "$SSHD_LOG"
+  as_root "$SSHD" -f "$SSHD_CONFIG" -E "$SSHD_LOG" </dev/null || {
+    tail -n 30 "$SSHD_LOG" >&2 || true
+    die "sshd did not start (log: $SSHD_LOG)"
+  }
+  local waited=0
+  until sshd_running && port_in_use "$SSH_PORT"; do
+    if [ "$waited" -ge 100 ]; then
+      tail -n 30 "$SSHD_LOG" >&2 || true
+      die "sshd did not start (log: $SSHD_LOG)"
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
+# Deletes the account only when this script made it, with its home (customers.csv).
+remove_ssh_user() {
+  id "$SSH_USER" >/dev/null 2>&1 || return 0
+  [ "$(getent passwd "$SSH_USER" | cut -d: -f5)" = "$SSH_USER_COMMENT" ] || return 0
+  if ! can_be_root; then
+    echo "Leaving the account $SSH_USER: deleting it needs root (userdel --remove $SSH_USER)." >&2
+    return 0
+  fi
+  say "Deleting the account $SSH_USER and its home"
+  as_root userdel --remove "$SSH_USER" 2>/dev/null ||
+    echo "Could not delete the account $SSH_USER (is a session of it still open?)." >&2
+}
+
+prepare_ssh() {
+  if ! can_be_root; then
+    say "Leaving the demo SSH host out: its sshd must run as root, and sudo cannot be used here (run as root, or with DEMO_SSH=0 to leave it out quietly)"
+    DEMO_SSH=0
+    return
+  fi
+  if [ ! -x "$SSHD" ] || ! command -v ssh-keygen >/dev/null; then
+    die "OpenSSH server not found (run scripts/setup.sh)"
+  fi
+  install -d -m 0755 "$DEMO_DIR"
+  make_ssh_keys
+  prepare_ssh_user
+  write_sshd_config
+  start_sshd
+  # The pinned host key: type and key, without the comment.
+  SSH_HOST_KEY_LINE=$(cut -d' ' -f1,2 "$SSHD_HOST_KEY.pub")
+}
+
 write_config() {
   say "Writing $CONFIG"
   install -d -m 0700 "$DEMO_DIR/state"
@@ -418,11 +618,20 @@ write_config() {
   if mariadb_enabled; then
     mariadb_lines=(-e 's/ *# @MARIADB@$//' -e 's/@SHOP@/, shop/g')
   fi
+  # Likewise @SSH@ for the SSH host's. The host key's base64 may hold '/', hence the '|'.
+  local ssh_lines=(-e '/# @SSH@$/d')
+  if ssh_enabled; then
+    ssh_lines=(-e 's/ *# @SSH@$//' -e "s/@LISTEN_SSH@/$GATEWAY_LISTEN_SSH/g"
+      -e "s/@SSH_PORT@/$SSH_PORT/g" -e "s/@SSH_USER@/$SSH_USER/g"
+      -e "s|@SSH_HOST_KEY@|$SSH_HOST_KEY_LINE|g")
+  fi
   sed -e "s/@PG_PORT@/$PG_PORT/g" \
     -e "s/@LISTEN_POSTGRES@/$GATEWAY_LISTEN/g" \
     -e "s/@LISTEN_MYSQL@/$GATEWAY_LISTEN_MYSQL/g" \
+    -e "s/@LISTEN_HTTP@/$GATEWAY_LISTEN_HTTP/g" \
     -e "s/@MARIADB_PORT@/$MARIADB_PORT/g" \
     "${mariadb_lines[@]}" \
+    "${ssh_lines[@]}" \
     examples/demo/portcullis.yaml.in >"$CONFIG.tmp"
   mv "$CONFIG.tmp" "$CONFIG"
 }
@@ -440,6 +649,9 @@ prepare() {
   if mariadb_enabled; then
     prepare_mariadb
   fi
+  if ssh_enabled; then
+    prepare_ssh
+  fi
   write_config
 }
 
@@ -451,7 +663,7 @@ build() {
 
 print_instructions() {
   local token=$1
-  local mariadb_backend= mariadb_try=
+  local mariadb_backend='' mariadb_try='' ssh_backend='' ssh_try=''
   if mariadb_enabled; then
     mariadb_backend="
   gateway        mysql://$GATEWAY_LISTEN_MYSQL (database shop)
@@ -467,12 +679,30 @@ token off the command line):
   /*!50000 DELETE FROM orders */;           -- refused too: executable comments are code
 "
   fi
+  if ssh_enabled; then
+    ssh_backend="
+  gateway        ssh://$GATEWAY_LISTEN_SSH (connection web)
+  backend        sshd on 127.0.0.1:$SSH_PORT, account $SSH_USER, the gateway's key in $DEMO_DIR/sshd/"
+    # The gateway makes its SSH host key on its first start, so there is nothing to pin before:
+    # ssh learns it on first use (accept-new), into a known_hosts file of the demo's own, which
+    # reset deletes with the key; the user's ~/.ssh/known_hosts never holds a stale entry.
+    ssh_try="
+Over SSH: a certificate for alice from her token (through the REST API), then a command on the
+demo host through the gateway; its customers.csv comes back masked like the tables:
+
+  PORTCULLIS_TOKEN=\"\$(cat $DEMO_DIR/alice.token)\" $PORTCULLIS ssh login --api http://$GATEWAY_LISTEN_HTTP --out $DEMO_DIR/ssh
+  ssh -p ${GATEWAY_LISTEN_SSH##*:} -i $DEMO_DIR/ssh/id_ed25519 -o CertificateFile=$DEMO_DIR/ssh/id_ed25519-cert.pub \\
+    -o UserKnownHostsFile=$DEMO_DIR/ssh/known_hosts -o StrictHostKeyChecking=accept-new \\
+    web@${GATEWAY_LISTEN_SSH%:*} 'cat customers.csv'
+"
+  fi
   cat <<TEXT
 
 Portcullis demo
   gateway        postgres://$GATEWAY_LISTEN (dbname=demo)
   backend        PostgreSQL on 127.0.0.1:$PG_PORT, database app, roles app_rw / app_ro$mariadb_backend
-                 (their passwords are in $SECRETS; callers never see them)
+                 (their passwords are in $SECRETS; callers never see them)$ssh_backend
+  REST API       http://$GATEWAY_LISTEN_HTTP
 
 Token for alice (group engineering: connects as the read-only role app_ro, sees PII masked,
 valid 8h), also in $DEMO_DIR/alice.token:
@@ -493,13 +723,13 @@ and try:
    GROUP BY c.id ORDER BY orders DESC LIMIT 5;
   DELETE FROM orders WHERE id = 1;   -- refused: alice's access allows reads only
   SELECT pg_read_file('/etc/passwd'); -- refused by the no-server-files guardrail
-$mariadb_try
+$mariadb_try$ssh_try
 A DBA token (connects as app_rw, sees data unmasked, may write; DROP and TRUNCATE are refused, and a DELETE or
 UPDATE without WHERE is refused until approvals arrive):
   $PORTCULLIS token issue --config $CONFIG --subject bob --group dba --ttl 1h
 
-The gateway runs below; Ctrl-C stops it. The demo databases keep running:
-stop it with scripts/demo.sh stop, or delete everything with scripts/demo.sh reset.
+The gateway runs below; Ctrl-C stops it. The demo servers keep running:
+stop them with scripts/demo.sh stop, or delete everything with scripts/demo.sh reset.
 
 TEXT
 }
@@ -523,9 +753,14 @@ run_demo() {
   )
   print_instructions "$token"
 
-  if port_in_use "${GATEWAY_LISTEN##*:}"; then
-    die "port ${GATEWAY_LISTEN##*:} is already in use: is another gateway still running?"
-  fi
+  local listen listeners=("$GATEWAY_LISTEN" "$GATEWAY_LISTEN_HTTP")
+  if mariadb_enabled; then listeners+=("$GATEWAY_LISTEN_MYSQL"); fi
+  if ssh_enabled; then listeners+=("$GATEWAY_LISTEN_SSH"); fi
+  for listen in "${listeners[@]}"; do
+    if port_in_use "${listen##*:}"; then
+      die "port ${listen##*:} is already in use: is another gateway still running?"
+    fi
+  done
   exec "$PORTCULLIS" serve --config "$CONFIG"
 }
 
@@ -535,10 +770,13 @@ case "${1:-run}" in
   stop)
     stop_postgres
     stop_mariadb
+    stop_sshd
     ;;
   reset)
     stop_postgres
     stop_mariadb
+    stop_sshd
+    remove_ssh_user
     say "Deleting $DEMO_DIR"
     rm -rf "$DEMO_DIR" "/tmp/portcullis-demo-$PG_PORT" "/tmp/portcullis-demo-mariadb-$MARIADB_PORT"
     ;;
@@ -550,6 +788,6 @@ case "${1:-run}" in
     if mariadb_enabled; then load_or_make_mariadb_secrets; fi
     exec "$PORTCULLIS" --config "$CONFIG" "$@"
     ;;
-  -h | --help | help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h | --help | help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command '$1' (try: scripts/demo.sh help)" ;;
 esac
