@@ -694,6 +694,9 @@ demo host through the gateway; its customers.csv comes back masked like the tabl
   ssh -p ${GATEWAY_LISTEN_SSH##*:} -i $DEMO_DIR/ssh/id_ed25519 -o CertificateFile=$DEMO_DIR/ssh/id_ed25519-cert.pub \\
     -o UserKnownHostsFile=$DEMO_DIR/ssh/known_hosts -o StrictHostKeyChecking=accept-new \\
     web@${GATEWAY_LISTEN_SSH%:*} 'cat customers.csv'
+
+  The same with 'rm customers.csv' or 'cat customers.csv | sh' is refused (exit status 126): alice's
+  access names the programs she may run, and the command never reaches the host.
 "
   fi
   cat <<TEXT
