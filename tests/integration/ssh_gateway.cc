@@ -115,9 +115,9 @@ std::filesystem::path SshGateway::login(const std::string& token, const std::str
   return out / "id_ed25519";
 }
 
-RunResult SshGateway::ssh(const std::filesystem::path& key, const std::string& command,
-                          const std::string& connection, const std::string& stdin_data,
-                          const std::vector<std::string>& extra_options) const {
+ChildOptions SshGateway::ssh_child(const std::filesystem::path& key, const std::string& command,
+                                   const std::string& connection, const std::string& stdin_data,
+                                   const std::vector<std::string>& extra_options) const {
   // The gateway's host key as a client pins it: the line the gateway logs when it starts.
   const auto known_hosts = dir_.path() / "known_hosts";
   std::ofstream(known_hosts) << fmt::format("[127.0.0.1]:{} {}\n", port_, host_key_line_);
@@ -147,7 +147,19 @@ RunResult SshGateway::ssh(const std::filesystem::path& key, const std::string& c
   child.argv.push_back(connection + "@127.0.0.1");
   child.argv.push_back(command);
   child.stdin_data = stdin_data;
-  return run_command(std::move(child), std::chrono::seconds(60));
+  return child;
+}
+
+RunResult SshGateway::ssh(const std::filesystem::path& key, const std::string& command,
+                          const std::string& connection, const std::string& stdin_data,
+                          const std::vector<std::string>& extra_options) const {
+  return run_command(ssh_child(key, command, connection, stdin_data, extra_options),
+                     std::chrono::seconds(60));
+}
+
+ChildProcess SshGateway::start_ssh(const std::filesystem::path& key,
+                                   const std::string& command) const {
+  return ChildProcess(ssh_child(key, command, "web", {}, {}));
 }
 
 std::string SshGateway::journal(const std::string& awaited) const {

@@ -46,6 +46,7 @@ class SshGateway {
 
   uint16_t port() const { return port_; }
   uint16_t http_port() const { return http_port_; }
+  std::string api_url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
   ChildProcess& process() { return *process_; }
 
   // The portcullis CLI with this gateway's configuration.
@@ -59,6 +60,8 @@ class SshGateway {
   RunResult ssh(const std::filesystem::path& key, const std::string& command,
                 const std::string& connection = "web", const std::string& stdin_data = {},
                 const std::vector<std::string>& extra_options = {}) const;
+  // The same in the background (a held command, a session to kill).
+  ChildProcess start_ssh(const std::filesystem::path& key, const std::string& command) const;
   // The journal's statements as JSON lines (`portcullis audit search --json`), once one holds
   // `awaited` (or after 15 s).
   std::string journal(const std::string& awaited = {}) const;
@@ -68,6 +71,9 @@ class SshGateway {
 
  private:
   std::string render(const SshGatewayOptions& options) const;
+  ChildOptions ssh_child(const std::filesystem::path& key, const std::string& command,
+                         const std::string& connection, const std::string& stdin_data,
+                         const std::vector<std::string>& extra_options) const;
 
   TempDir dir_{"portcullis-ssh-gateway"};
   uint16_t port_ = 0;

@@ -63,6 +63,7 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   void service();
   void service_channel(SessionChannel& channel);
   void finish_channel(SessionChannel& channel);
+  void close_target(SessionChannel& channel);
 
   // The pump: waits for either socket (or a kick), lets libssh read and write, services.
   boost::asio::awaitable<void> pump();

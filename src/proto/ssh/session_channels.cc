@@ -142,12 +142,7 @@ void Session::refuse_channel(SessionChannel& channel, const gateway::Refusal& re
     channel.recorded = true;
     deciding_ = false;
   }
-  if (channel.target) {
-    ssh_remove_channel_callbacks(channel.target, &channel.target_callbacks);
-    ssh_channel_close(channel.target);
-    ssh_channel_free(channel.target);
-    channel.target = nullptr;
-  }
+  close_target(channel);
   channel.to_client_err += refusal_line(refusal);
   channel.exit_status = status;
   channel.target_closed = true;
@@ -388,14 +383,21 @@ void Session::service_channel(SessionChannel& c) {
   }
 }
 
+void Session::close_target(SessionChannel& c) {
+  if (!c.target) return;
+  // A command still running on the host is ended with its channel: OpenSSH's sshd signals
+  // the process it started (without it, a command with no terminal would run on to its end).
+  if (!c.target_closed && c.state == State::running)
+    ssh_channel_request_send_signal(c.target, "TERM");
+  ssh_remove_channel_callbacks(c.target, &c.target_callbacks);
+  ssh_channel_close(c.target);
+  ssh_channel_free(c.target);
+  c.target = nullptr;
+}
+
 void Session::finish_channel(SessionChannel& c) {
   if (c.state == State::closed) return;
-  if (c.target) {
-    ssh_remove_channel_callbacks(c.target, &c.target_callbacks);
-    ssh_channel_close(c.target);
-    ssh_channel_free(c.target);
-    c.target = nullptr;
-  }
+  close_target(c);
   if (c.client) {
     ssh_remove_channel_callbacks(c.client, &c.client_callbacks);
     if (!c.client_closed) {
