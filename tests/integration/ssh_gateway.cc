@@ -157,6 +157,41 @@ RunResult SshGateway::ssh(const std::filesystem::path& key, const std::string& c
                      std::chrono::seconds(60));
 }
 
+RunResult SshGateway::ssh_with_password(const std::string& password,
+                                        const std::string& command) const {
+  // OpenSSH reads a password only from a terminal or SSH_ASKPASS: a script that prints it.
+  const auto askpass = dir_.path() / "askpass.sh";
+  const auto secret = dir_.path() / "askpass.secret";
+  std::ofstream(secret) << password << "\n";
+  std::ofstream(askpass) << "#!/bin/sh\ncat '" << secret.string() << "'\n";
+  std::filesystem::permissions(askpass, std::filesystem::perms::owner_all);
+  const auto known_hosts = dir_.path() / "known_hosts";
+  std::ofstream(known_hosts) << fmt::format("[127.0.0.1]:{} {}\n", port_, host_key_line_);
+  ChildOptions child;
+  child.argv = {"ssh",
+                "-F",
+                "/dev/null",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "UserKnownHostsFile=" + known_hosts.string(),
+                "-o",
+                "PreferredAuthentications=password",
+                "-o",
+                "PubkeyAuthentication=no",
+                "-o",
+                "NumberOfPasswordPrompts=1",
+                "-o",
+                "ConnectTimeout=10",
+                "-p",
+                std::to_string(port_),
+                "web@127.0.0.1",
+                command};
+  child.env = {{"SSH_ASKPASS", askpass.string()}, {"SSH_ASKPASS_REQUIRE", "force"},
+               {"DISPLAY", ":0"}};
+  return run_command(std::move(child), std::chrono::seconds(60));
+}
+
 ChildProcess SshGateway::start_ssh(const std::filesystem::path& key,
                                    const std::string& command) const {
   return ChildProcess(ssh_child(key, command, "web", {}, {}));

@@ -60,6 +60,8 @@ class SshGateway {
   RunResult ssh(const std::filesystem::path& key, const std::string& command,
                 const std::string& connection = "web", const std::string& stdin_data = {},
                 const std::vector<std::string>& extra_options = {}) const;
+  // `ssh` logging in with a password (an API key) instead of a certificate.
+  RunResult ssh_with_password(const std::string& password, const std::string& command) const;
   // The same in the background (a held command, a session to kill).
   ChildProcess start_ssh(const std::filesystem::path& key, const std::string& command) const;
   // The journal's statements as JSON lines (`portcullis audit search --json`), once one holds

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include "ssh_gateway.h"
 #include "support/sshd_server.h"
@@ -136,6 +137,20 @@ TEST_F(SshProxyTest, LoginNeedsACertificateFromTheGatewaysCa) {
   EXPECT_TRUE(sshd_.received_commands().empty());
 }
 
+TEST_F(SshProxyTest, ACertificateEndsWithItsToken) {
+  SshGateway gateway(sshd_);
+  auto issued = gateway.cli({"token", "issue", "--subject", "alice", "--group", "ops", "--ttl", "3s"});
+  ASSERT_TRUE(issued.ok()) << issued.describe();
+  std::string token = issued.stdout_text;
+  token.erase(token.find_last_not_of("\r\n") + 1);
+  const auto key = gateway.login(token, "short");
+  ASSERT_EQ(gateway.ssh(key, "echo in-time").stdout_text, "in-time\n");
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  auto late = gateway.ssh(key, "echo too-late");
+  EXPECT_EQ(late.exit_code, 255) << late.describe();
+  EXPECT_EQ(sshd_.received_commands(), std::vector<std::string>{"echo in-time"});
+}
+
 TEST_F(SshProxyTest, RevokingTheSubjectInvalidatesItsCertificates) {
   SshGatewayOptions options;
   options.extra_sections = "api:\n  admin_groups: [platform-admins]\n";
@@ -149,6 +164,34 @@ TEST_F(SshProxyTest, RevokingTheSubjectInvalidatesItsCertificates) {
   auto after = gateway.ssh(key, "echo after");
   EXPECT_EQ(after.exit_code, 255) << after.describe();
   EXPECT_NE(after.stderr_text.find("revoked"), std::string::npos) << after.stderr_text;
+}
+
+TEST_F(SshProxyTest, AnApiKeyWorksAsThePassword) {
+  SshGatewayOptions options;
+  options.access_section =
+      "access:\n"
+      "  - name: bots\n"
+      "    who: { groups: [deployers] }\n"
+      "    connections: [web]\n"
+      "    allow: [exec]\n";
+  SshGateway gateway(sshd_, options);
+  auto created = gateway.cli({"apikey", "create", "--name", "deploy-bot", "--group", "deployers"});
+  ASSERT_TRUE(created.ok()) << created.describe();
+  std::string key = created.stdout_text;
+  key.erase(key.find_last_not_of("\r\n") + 1);
+  auto result = gateway.ssh_with_password(key, "echo from-bot");
+  EXPECT_EQ(result.exit_code, 0) << result.describe();
+  EXPECT_EQ(result.stdout_text, "from-bot\n");
+  EXPECT_NE(gateway.journal("deploy-bot").find("\"subject\":\"deploy-bot\""), std::string::npos);
+
+  // A wrong key, and a revoked one, open nothing.
+  auto wrong = gateway.ssh_with_password("pcs_not-a-key", "echo no");
+  EXPECT_EQ(wrong.exit_code, 255) << wrong.describe();
+  ASSERT_TRUE(gateway.cli({"apikey", "revoke", "deploy-bot"}).ok());
+  auto revoked = gateway.ssh_with_password(key, "echo no");
+  EXPECT_EQ(revoked.exit_code, 255) << revoked.describe();
+  EXPECT_NE(revoked.stderr_text.find("revoked"), std::string::npos) << revoked.stderr_text;
+  EXPECT_EQ(sshd_.received_commands(), std::vector<std::string>{"echo from-bot"});
 }
 
 TEST_F(SshProxyTest, ForwardingAndSubsystemsAreRefused) {
