@@ -81,8 +81,7 @@ std::variant<Admitted, Refusal> admit_identity(const GatewayContext& context,
   if (!grant) {
     spdlog::info(
         "event=access_denied session={} client={} subject={:?} connection={:?} reason={:?}",
-        caller.session, caller.client_address, identity.subject, connection,
-        grant.error().message);
+        caller.session, caller.client_address, identity.subject, connection, grant.error().message);
     recorder.connect_refused(identity.subject, connection,
                              "access denied: " + grant.error().message);
     return Refusal{.reason = RefusalReason::access_denied,

@@ -43,7 +43,8 @@ Result<Secret> create_api_key(store::StateStore& store, const ApiKeyRequest& req
                               TimePoint now);
 
 // Looks the key up by hash; refuses unknown, revoked and expired keys and a key whose name is
-// not `claimed_subject` (the startup user; empty: any name); records the use only when all of that passed.
+// not `claimed_subject` (the startup user; empty: any name); records the use only when all of that
+// passed.
 Result<Identity> verify_api_key(store::StateStore& store, const Secret& key,
                                 std::string_view claimed_subject, TimePoint now);
 

@@ -137,12 +137,11 @@ class GatewayCoreTest : public ::testing::Test {
     live_ = std::make_shared<gateway::LiveSessions>();
     auto context = gateway::make_gateway_context(
         config_, std::shared_ptr<const identity::Authenticator>(std::move(*authenticator)),
-        gateway::GatewayServices{
-            .journal = journal_,
-            .reviews = reviews_,
-            .live_sessions = live_,
-            .metrics = nullptr,
-            .ssh_ca = nullptr});
+        gateway::GatewayServices{.journal = journal_,
+                                 .reviews = reviews_,
+                                 .live_sessions = live_,
+                                 .metrics = nullptr,
+                                 .ssh_ca = nullptr});
     ASSERT_TRUE(context.ok()) << context.error().message;
     threads_ = std::make_unique<net::IoThreads>(1);
     front_end_ = std::make_unique<testing::LineFrontEnd>(*threads_, *context);

@@ -106,9 +106,13 @@ std::string SshGateway::token_for(const std::string& subject, const std::string&
 std::filesystem::path SshGateway::login(const std::string& token, const std::string& name) const {
   const auto out = dir_.path() / ("keys-" + name);
   ChildOptions child;
-  child.argv = {portcullis_binary().string(), "ssh",        "login",
-                "--api",                      fmt::format("http://127.0.0.1:{}", http_port_),
-                "--out",                      out.string()};
+  child.argv = {portcullis_binary().string(),
+                "ssh",
+                "login",
+                "--api",
+                fmt::format("http://127.0.0.1:{}", http_port_),
+                "--out",
+                out.string()};
   child.env = {{"PORTCULLIS_TOKEN", token}};
   auto result = run_command(std::move(child), std::chrono::seconds(60));
   EXPECT_TRUE(result.ok()) << result.describe();
@@ -187,8 +191,8 @@ RunResult SshGateway::ssh_with_password(const std::string& password,
                 std::to_string(port_),
                 "web@127.0.0.1",
                 command};
-  child.env = {{"SSH_ASKPASS", askpass.string()}, {"SSH_ASKPASS_REQUIRE", "force"},
-               {"DISPLAY", ":0"}};
+  child.env = {
+      {"SSH_ASKPASS", askpass.string()}, {"SSH_ASKPASS_REQUIRE", "force"}, {"DISPLAY", ":0"}};
   return run_command(std::move(child), std::chrono::seconds(60));
 }
 

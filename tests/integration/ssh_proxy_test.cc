@@ -107,7 +107,8 @@ TEST_F(SshProxyTest, AProgramsAllowListRefusesEverythingElse) {
 TEST_F(SshProxyTest, AHostPresentingAnotherKeyIsRefused) {
   SshGatewayOptions options;
   // A key of the right type that the host does not have.
-  options.host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+  options.host_key =
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
   SshGateway gateway(sshd_, options);
   const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
   auto result = gateway.ssh(key, "echo hi");
@@ -139,7 +140,8 @@ TEST_F(SshProxyTest, LoginNeedsACertificateFromTheGatewaysCa) {
 
 TEST_F(SshProxyTest, ACertificateEndsWithItsToken) {
   SshGateway gateway(sshd_);
-  auto issued = gateway.cli({"token", "issue", "--subject", "alice", "--group", "ops", "--ttl", "3s"});
+  auto issued =
+      gateway.cli({"token", "issue", "--subject", "alice", "--group", "ops", "--ttl", "3s"});
   ASSERT_TRUE(issued.ok()) << issued.describe();
   std::string token = issued.stdout_text;
   token.erase(token.find_last_not_of("\r\n") + 1);
@@ -158,8 +160,8 @@ TEST_F(SshProxyTest, RevokingTheSubjectInvalidatesItsCertificates) {
   const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
   ASSERT_EQ(gateway.ssh(key, "echo before").stdout_text, "before\n");
   auto revoked = gateway.cli({"revoke", "--subject", "alice", "--api",
-                              "http://127.0.0.1:" + std::to_string(gateway.http_port()),
-                              "--token", gateway.token_for("root", "platform-admins")});
+                              "http://127.0.0.1:" + std::to_string(gateway.http_port()), "--token",
+                              gateway.token_for("root", "platform-admins")});
   ASSERT_TRUE(revoked.ok()) << revoked.describe();
   auto after = gateway.ssh(key, "echo after");
   EXPECT_EQ(after.exit_code, 255) << after.describe();
@@ -198,7 +200,8 @@ TEST_F(SshProxyTest, ForwardingAndSubsystemsAreRefused) {
   SshGateway gateway(sshd_);
   const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
   // -W asks the gateway to open a TCP connection (direct-tcpip): refused.
-  auto forward = gateway.ssh(key, "", "web", "", {"-W", "127.0.0.1:" + std::to_string(sshd_.port())});
+  auto forward =
+      gateway.ssh(key, "", "web", "", {"-W", "127.0.0.1:" + std::to_string(sshd_.port())});
   EXPECT_NE(forward.exit_code, 0) << forward.describe();
   auto sftp = gateway.ssh(key, "sftp", "web", "", {"-s"});
   EXPECT_NE(sftp.exit_code, 0) << sftp.describe();

@@ -18,7 +18,8 @@ Result<std::shared_ptr<HostKeys>> HostKeys::load(const std::filesystem::path& fi
   if (!blob) return make_error(fmt::format("ssh host key: {}", blob.error().message));
 
   auto keys = std::make_shared<HostKeys>();
-  keys->public_key_line_ = identity::ssh::public_key_line({std::string(identity::ssh::kEd25519), *blob});
+  keys->public_key_line_ =
+      identity::ssh::public_key_line({std::string(identity::ssh::kEd25519), *blob});
   keys->bind_.reset(ssh_bind_new());
   if (!keys->bind_) return make_error("ssh host key: out of memory");
   // Nothing of the machine's own libssh server settings applies.
@@ -31,8 +32,8 @@ Result<std::shared_ptr<HostKeys>> HostKeys::load(const std::filesystem::path& fi
   auto text = identity::ssh::openssh_private_key(key->pkey(), "portcullis host key", check);
   if (!text) return make_error(fmt::format("ssh host key: {}", text.error().message));
   ssh_key imported = nullptr;
-  if (ssh_pki_import_privkey_base64(text->reveal().c_str(), nullptr, nullptr, nullptr,
-                                    &imported) != SSH_OK)
+  if (ssh_pki_import_privkey_base64(text->reveal().c_str(), nullptr, nullptr, nullptr, &imported) !=
+      SSH_OK)
     return make_error(fmt::format("ssh host key {}: libssh cannot read it", file.string()));
   // The bind owns the key from here.
   if (ssh_bind_options_set(keys->bind_.get(), SSH_BIND_OPTIONS_IMPORT_KEY, imported) != SSH_OK) {

@@ -164,10 +164,9 @@ asio::awaitable<void> Session::run() {
     const auto elapsed = std::chrono::steady_clock::now() - started_;
     gate_.recorder().disconnected(bytes_in_, bytes_out_, elapsed);
     spdlog::info(
-        "event=session_end session={} subject={:?} connection={:?} duration_ms={} commands={}",
-        id_, gate_.identity().subject, gate_.grant().connection->name,
-        std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(),
-        gate_.commands());
+        "event=session_end session={} subject={:?} connection={:?} duration_ms={} commands={}", id_,
+        gate_.identity().subject, gate_.grant().connection->name,
+        std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), gate_.commands());
   }
 }
 
@@ -187,8 +186,7 @@ asio::awaitable<void> Session::pump() {
     if (target_ && !target_failed_) {
       auto target_wait = target_->waiter().async_wait(
           wants_write(target_->session()) ? Waiter::wait_write : Waiter::wait_read, use_nothrow);
-      co_await (std::move(client_wait) || std::move(target_wait) ||
-                kick_.async_wait(use_nothrow));
+      co_await (std::move(client_wait) || std::move(target_wait) || kick_.async_wait(use_nothrow));
     } else {
       co_await (std::move(client_wait) || kick_.async_wait(use_nothrow));
     }
@@ -218,6 +216,12 @@ void Session::end(const gateway::Refusal& why) {
   if (ending_) return;
   ending_ = true;
   gate_.interrupt();
+  if (!logged_in_ && client_waiter_) {
+    // Still in the key exchange or login: stop waiting for the client.
+    client_gone_ = true;
+    boost::system::error_code ignored;
+    client_waiter_->cancel(ignored);
+  }
   for (auto& channel : channels_) {
     if (channel->state == SessionChannel::State::closed) continue;
     refuse_channel(*channel, why, 255);

@@ -10,6 +10,8 @@
 // wait for a review or the journal, run in coroutines of their own and kick the pump.
 #pragma once
 
+#include <libssh/callbacks.h>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -26,8 +28,6 @@
 #include "proto/ssh/host_keys.h"
 #include "proto/ssh/libssh_handles.h"
 #include "proto/ssh/target_connection.h"
-
-#include <libssh/callbacks.h>
 
 namespace portcullis::proto::ssh {
 
@@ -51,6 +51,7 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   int authenticate_password(const char* user, const char* password);
   void admitted(gateway::Admitted admitted, std::string_view connection);
   void refuse_login(const gateway::Refusal& refusal);
+  bool too_many_attempts();
   gateway::Caller caller() const;
 
   // The connection to the target host, once the caller is admitted.
@@ -97,6 +98,7 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   bool target_failed_ = false;
   std::string target_error_;
   bool logged_in_ = false;
+  int login_attempts_ = 0;
   bool ending_ = false;
   bool client_gone_ = false;
   uint64_t bytes_in_ = 0;

@@ -68,8 +68,9 @@ ssh_channel Session::open_channel() {
                                 void* userdata) -> int {
     auto& c = *of(userdata);
     // Stdin before the command runs waits here too; a refused command never sees it.
-    const std::size_t room =
-        c.to_target.size() < SessionChannel::kMaxQueued ? SessionChannel::kMaxQueued - c.to_target.size() : 0;
+    const std::size_t room = c.to_target.size() < SessionChannel::kMaxQueued
+                                 ? SessionChannel::kMaxQueued - c.to_target.size()
+                                 : 0;
     const auto taken = std::min<std::size_t>(room, len);
     if (taken < len) c.client_backlog = true;
     c.to_target.append(static_cast<const char*>(data), taken);
@@ -130,8 +131,7 @@ ssh_channel Session::open_channel() {
   return client;
 }
 
-void Session::refuse_channel(SessionChannel& channel, const gateway::Refusal& refusal,
-                             int status) {
+void Session::refuse_channel(SessionChannel& channel, const gateway::Refusal& refusal, int status) {
   if (channel.state == State::closed) return;
   if (channel.state == State::waiting || channel.state == State::deciding) {
     // Never forwarded: the gate recorded what it decided, if it decided.
@@ -265,8 +265,10 @@ void Session::service_channel(SessionChannel& c) {
           }
           auto& masking = is_stderr ? ch.err_masking : ch.out_masking;
           const std::string_view bytes(static_cast<const char*>(data), len);
-          if (masking) masking->feed(bytes, queue);
-          else queue.append(bytes);
+          if (masking)
+            masking->feed(bytes, queue);
+          else
+            queue.append(bytes);
           ch.output_bytes += len;
           ch.session->kick();
           return static_cast<int>(len);
@@ -279,8 +281,7 @@ void Session::service_channel(SessionChannel& c) {
           of(userdata)->target_closed = true;
           of(userdata)->session->kick();
         };
-        cb.channel_exit_status_function = [](ssh_session, ssh_channel, int status,
-                                             void* userdata) {
+        cb.channel_exit_status_function = [](ssh_session, ssh_channel, int status, void* userdata) {
           of(userdata)->exit_status = status;
         };
         cb.channel_exit_signal_function = [](ssh_session, ssh_channel, const char* signal, int,
@@ -357,7 +358,8 @@ void Session::service_channel(SessionChannel& c) {
     const std::string why =
         fmt::format("the host of connection \"{}\" refused to run the command: {}", connection_,
                     ssh_get_error(target_->session()));
-    refuse_channel(c, {.reason = gateway::RefusalReason::connection_lost, .rule = {}, .message = why},
+    refuse_channel(c,
+                   {.reason = gateway::RefusalReason::connection_lost, .rule = {}, .message = why},
                    kUnavailableStatus);
   }
   write_queued(c.client, c.to_client_out, false);

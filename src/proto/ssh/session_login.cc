@@ -17,6 +17,9 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::string_view kKinds[] = {"ssh"};
+// Login attempts one connection may make (OpenSSH's MaxAuthTries is 6; a client offering a
+// certificate asks about it before it signs): then it is disconnected.
+constexpr int kMaxLoginAttempts = 12;
 
 // The certificate blob of a key libssh read from a client, if the key is a certificate.
 std::optional<std::string> certificate_blob(ssh_key key) {
@@ -51,8 +54,16 @@ gateway::Caller Session::caller() const {
           .loopback_listener = loopback_listener_};
 }
 
+bool Session::too_many_attempts() {
+  if (++login_attempts_ <= kMaxLoginAttempts) return false;
+  spdlog::info("event=ssh_login_attempts_exceeded session={} client={}", id_, client_address_);
+  client_gone_ = true;
+  kick();
+  return true;
+}
+
 int Session::authenticate_certificate(const char* user, ssh_key key, char signature_state) {
-  if (logged_in_ || !user) return SSH_AUTH_DENIED;
+  if (logged_in_ || !user || too_many_attempts()) return SSH_AUTH_DENIED;
   const auto& context = gate_.context();
   auto blob = certificate_blob(key);
   // Plain keys are not accepted: a key means something only once the CA certified it.
@@ -80,8 +91,8 @@ int Session::authenticate_certificate(const char* user, ssh_key key, char signat
                                      "authentication failed: " + valid.error().message);
     return SSH_AUTH_DENIED;
   }
-  auto outcome =
-      gateway::admit_identity(context, gate_.recorder(), caller(), std::move(*identity), connection);
+  auto outcome = gateway::admit_identity(context, gate_.recorder(), caller(), std::move(*identity),
+                                         connection);
   if (auto* refusal = std::get_if<gateway::Refusal>(&outcome)) {
     refuse_login(*refusal);
     return SSH_AUTH_DENIED;
@@ -91,7 +102,7 @@ int Session::authenticate_certificate(const char* user, ssh_key key, char signat
 }
 
 int Session::authenticate_password(const char* user, const char* password) {
-  if (logged_in_ || !user || !password) return SSH_AUTH_DENIED;
+  if (logged_in_ || !user || !password || too_many_attempts()) return SSH_AUTH_DENIED;
   // OpenSSH cuts passwords at 1023 bytes: no token fits, an API key does.
   const std::string_view connection = user;
   auto outcome = gateway::admit(gate_.context(), gate_.recorder(), caller(), Secret(password),
@@ -135,8 +146,8 @@ void Session::admitted(gateway::Admitted admitted, std::string_view connection) 
 
 asio::awaitable<void> Session::open_target(std::string connection) {
   const auto& grant = admitted_->grant;
-  auto target = co_await TargetConnection::open(
-      *grant.connection, *grant.credentials, gate_.context().config->limits.handshake_timeout);
+  auto target = co_await TargetConnection::open(*grant.connection, *grant.credentials,
+                                                gate_.context().config->limits.handshake_timeout);
   if (ending_) co_return;
   if (!target) {
     target_failed_ = true;

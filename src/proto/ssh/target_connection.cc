@@ -52,8 +52,8 @@ asio::awaitable<Result<std::unique_ptr<TargetConnection>>> TargetConnection::ope
   auto executor = co_await asio::this_coro::executor;
   const auto& address = connection.target.address;
   auto fail = [&](std::string_view why) -> Result<std::unique_ptr<TargetConnection>> {
-    return make_error(fmt::format("cannot reach host of connection \"{}\": {}", connection.name,
-                                  why));
+    return make_error(
+        fmt::format("cannot reach host of connection \"{}\": {}", connection.name, why));
   };
 
   // One deadline for the whole set-up: on expiry the socket closes, failing the pending wait.
@@ -122,8 +122,8 @@ asio::awaitable<Result<std::unique_ptr<TargetConnection>>> TargetConnection::ope
     if (!host_key_matches(presented, connection.host_key.line))
       co_return fail("the host presented a key other than the pinned host_key (refused)");
   } else if (ssh_session_is_known_server(session) != SSH_KNOWN_HOSTS_OK) {
-    co_return fail(fmt::format("the host's key is not the one {} lists for it (refused)",
-                               known_hosts));
+    co_return fail(
+        fmt::format("the host's key is not the one {} lists for it (refused)", known_hosts));
   }
 
   ssh_key private_key = nullptr;
