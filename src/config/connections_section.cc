@@ -32,7 +32,17 @@ CredentialProfile read_ssh_credential(Reader& r, const Value& v) {
   CredentialProfile profile;
   r.require_name(f, "user", profile.user);
   if (const Value* x = f.find("key_file")) {
-    if (auto p = r.read_existing_file(*x)) profile.key_file = *p;
+    if (auto p = r.read_existing_file(*x)) {
+      profile.key_file = *p;
+      // As ssh itself: a private key others can read is no longer only the gateway's.
+      std::error_code ec;
+      const auto perms = std::filesystem::status(*p, ec).permissions();
+      using std::filesystem::perms;
+      if (!ec && (perms & (perms::group_all | perms::others_all)) != perms::none)
+        r.problem(*x, fmt::format("{}: the private key file {} may be read by other users "
+                                  "(mode {:o}); chmod 600 it",
+                                  f.path(), p->string(), static_cast<unsigned>(perms) & 0777));
+    }
   } else {
     r.problem(f.line(), fmt::format("{}: missing required key \"key_file\"", f.path()));
   }

@@ -48,7 +48,11 @@ void check_listeners(Reader& r, const Config& config, const Value* listen, const
                                 "(cert_file, key_file) is required",
                                 name, endpoint.host));
   };
-  for (const auto& [name, endpoint] : config.listen.front_ends) check(name, endpoint);
+  for (const auto& [name, endpoint] : config.listen.front_ends) {
+    // SSH encrypts itself: its listener needs no TLS section.
+    if (name == "ssh") continue;
+    check(name, endpoint);
+  }
   if (config.listen.http) check("http", *config.listen.http);
 }
 

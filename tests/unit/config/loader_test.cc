@@ -591,11 +591,32 @@ TEST_F(ConfigLoaderTest, ReportsDatabaseSettingsOnAnSshConnection) {
       problems(yaml), at(5) + "connections[0]: database is only used with kind postgres or mysql"));
 }
 
+TEST_F(ConfigLoaderTest, RefusesAnSshKeyFileOthersMayRead) {
+  write("keys/deploy_ed25519", "key");
+  std::filesystem::permissions(dir_ / "keys/deploy_ed25519",
+                               std::filesystem::perms::owner_read |
+                                   std::filesystem::perms::group_read |
+                                   std::filesystem::perms::others_read);
+  const std::string yaml =
+      "connections:\n"
+      "  - name: web\n"
+      "    kind: ssh\n"
+      "    address: 10.0.0.5:22\n"
+      "    host_key: \"ssh-ed25519 "
+      "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\"\n"
+      "    credentials:\n"
+      "      ops: { user: deploy, key_file: keys/deploy_ed25519 }\n";
+  const auto report = problems(yaml);
+  EXPECT_NE(report.find("may be read by other users (mode 444); chmod 600 it"), std::string::npos)
+      << report;
+}
+
 constexpr std::string_view kHostKey =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
 
 TEST_F(ConfigLoaderTest, ReadsSshTargetsCredentialsProgramsAndShellGuardrails) {
   write("keys/deploy_ed25519", "key");
+  std::filesystem::permissions(dir_ / "keys/deploy_ed25519", std::filesystem::perms::owner_read);
   write("known_hosts", "");
   auto result = parse(fmt::format(R"yaml(connections:
   - name: web-1
@@ -856,6 +877,8 @@ TEST_F(ConfigLoaderTest, RequiresTlsForNonLoopbackListeners) {
                        at(2) + "listen.postgres: 0.0.0.0 is not a loopback address, so a tls "
                                "section (cert_file, key_file) is required"));
   EXPECT_TRUE(parse("listen: { postgres: \"[::1]:15432\", http: localhost:8080 }\n").ok());
+  // SSH encrypts itself.
+  EXPECT_TRUE(parse("listen: { ssh: 0.0.0.0:2222 }\n").ok());
 }
 
 TEST_F(ConfigLoaderTest, ReportsYamlSyntaxErrorWithItsLine) {
