@@ -154,7 +154,6 @@ void Session::refuse_channel(SessionChannel& channel, const gateway::Refusal& re
 
 asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> channel) {
   auto self = shared_from_this();
-  deciding_ = true;
   const bool shell = channel->command.empty();
   if (!gate_.refresh()) co_return;
   gate_.count_command();
@@ -162,7 +161,6 @@ asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> chann
   command.text = channel->command;
   command.via = shell ? "shell" : "exec";
   command.detail = shell ? policy::open_shell() : policy::read_shell_command(command.text);
-  channel->batch = ++next_batch_;
   auto outcome = gate_.decide(command, channel->batch);
   if (outcome.next == gateway::CommandGate::Next::hold) {
     const auto notice = gate_.hold_notice();
@@ -217,6 +215,10 @@ void Session::service() {
   if (!deciding_ && target_ && gate_.is_open() && !ending_) {
     for (auto& channel : channels_) {
       if (channel->state != State::deciding || channel->batch != 0) continue;
+      // Taken now, not when the coroutine first runs: the next service() must not start it
+      // again.
+      deciding_ = true;
+      channel->batch = ++next_batch_;
       asio::co_spawn(kick_.get_executor(), decide_exec(channel), asio::detached);
       break;
     }
