@@ -1149,7 +1149,7 @@ def main():
     # needs them.
     run_postgres = any(w.get("protocol", "postgres") == "postgres" for w in workload_list)
     run_mysql = any(w.get("protocol") == "mysql" for w in workload_list)
-    run_ssh = any(w.get("protocol") == "ssh" for w in workload_list)
+    with_ssh = any(w.get("protocol") == "ssh" for w in workload_list)
     if args.warmup > 0:
         say(f"==> Warming up every target ({args.warmup} s each)")
         for name in (STANDARD_TARGETS + ["gw-mask"]) if run_postgres else []:
@@ -1165,7 +1165,7 @@ def main():
             if "error" in result:
                 fail(f"warm-up through {targets[name]['label']} (MySQL) failed: "
                      f"{result['error']}")
-        if run_ssh:
+        if with_ssh:
             for name in SSH_TARGETS:
                 check_alive(targets[name])
                 warm = {"name": "ssh-connect", "args": ["true"]}
@@ -1179,7 +1179,7 @@ def main():
             if "error" in result:
                 fail(f"warm-up of the PII workload failed: {result['error']}")
 
-    if run_ssh:
+    if with_ssh:
         setup["ssh"]["masking_check"] = check_ssh_masking(setup, targets)
         say(f"==> SSH masking check: {setup['ssh']['masking_check']}")
 
@@ -1266,7 +1266,7 @@ def main():
         "group_commit": limits,
         "errors": errors,
     }
-    if run_ssh:
+    if with_ssh:
         report["ssh"] = setup["ssh"]
     protocols = {w.get("protocol", "postgres") for w in workload_list}
     report["goals"] = check_goals(summary, all_workloads, idle,
