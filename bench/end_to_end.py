@@ -50,9 +50,11 @@ REFERENCES_POSTGRES = {"direct": "direct", "relay": "relay", "pgbouncer": "pgbou
 REFERENCES_MYSQL = {"direct": "my-direct", "relay": "my-relay"}
 # What --only mysql stands for.
 MYSQL_FAMILY = "mysql"
-# The SSH targets: the private sshd itself, logged in to with the key the gateway uses, and the
-# gateway in front of it (exec allowed, output masked). What --only ssh stands for.
-SSH_TARGETS = ["ssh-direct", "ssh-gw"]
+# The SSH targets: the private sshd itself, logged in to with the key the gateway uses (with
+# OpenSSH's default key exchange, sntrup761x25519-sha512, and with curve25519-sha256, the one
+# the gateway negotiates with a client and with the sshd), and the gateway in front of it
+# (exec allowed, output masked). What --only ssh stands for.
+SSH_TARGETS = ["ssh-direct", "ssh-direct-x25519", "ssh-gw"]
 SSH_FAMILY = "ssh"
 # The gateways take the token through mysql_clear_password, which Debian's libmariadb (that
 # sysbench links) keeps in a plugin file loaded on first use; when sysbench's threads connect
@@ -595,15 +597,18 @@ def ssh_summary(runs, workload):
             row.update({"transfers": len(rates), "mb_per_s": summarize(rates),
                         "mb_per_s_mean": round(statistics.fmean(rates), 2)})
         rows[name] = row
-    direct, gateway = rows.get("ssh-direct"), rows.get("ssh-gw")
-    if direct and gateway:
-        if workload["name"] == "ssh-connect":
-            for key in ("connect_mean_ms", "connect_p50_ms", "connect_p95_ms"):
-                gateway[key.replace("connect_", "connect_vs_direct_").replace("_ms", "")] = (
-                    round(gateway[key] / direct[key], 3))
-        else:
-            gateway["mb_per_s_vs_direct"] = round(
-                gateway["mb_per_s"]["median"] / direct["mb_per_s"]["median"], 3)
+    for reference, suffix in (("ssh-direct", ""), ("ssh-direct-x25519", "_x25519")):
+        direct = rows.get(reference)
+        for name, row in rows.items():
+            if not direct or name == reference or (suffix and name != "ssh-gw"):
+                continue
+            if workload["name"] == "ssh-connect":
+                for key in ("connect_mean_ms", "connect_p50_ms", "connect_p95_ms"):
+                    row[key.replace("connect_", f"connect_vs_direct{suffix}_")
+                        .replace("_ms", "")] = round(row[key] / direct[key], 3)
+            else:
+                row[f"mb_per_s_vs_direct{suffix}"] = round(
+                    row["mb_per_s"]["median"] / direct["mb_per_s"]["median"], 3)
     return rows
 
 
@@ -881,8 +886,10 @@ def markdown(report):
     out = []
     quick = meta["mode"] == "quick"
     kind = "QUICK-MODE VALIDATION, not a measurement" if quick else "full run"
+    timed = any(w.get("protocol", "postgres") != "ssh" for w in report["workloads"])
     out.append(f"Run of {meta['date']} ({kind}): "
-               f"{meta['duration_s']} s per run, {meta['repeats']} repeats interleaved, medians "
+               + (f"{meta['duration_s']} s per run, " if timed else "")
+               + f"{meta['repeats']} repeats interleaved, medians "
                f"with min–max; {meta['machine']['description']}; commit {meta['commit']}.")
     out.append("")
     postgres = [w for w in report["workloads"] if w.get("protocol", "postgres") == "postgres"]
@@ -951,8 +958,8 @@ def ssh_table(report, workload_list, labels):
            f"{ssh.get('transfers')} transfers per target and repeat; the gateway's CPU per "
            f"session from /proc):", "",
            "| workload | target | mean (ms) | p50 (ms) | p95 (ms) | MB/s | × direct | "
-           "gateway CPU s / session |",
-           "|---|---|---|---|---|---|---|---|"]
+           "× direct, curve25519 | gateway CPU s / session |",
+           "|---|---|---|---|---|---|---|---|---|"]
 
     def ms(value):
         return "—" if value is None else f"{value:.1f}"
@@ -961,9 +968,10 @@ def ssh_table(report, workload_list, labels):
         for name in workload["targets"]:
             row = rows.get(name)
             if not row:
-                out.append(f"| {workload['title']} | {labels[name]} | failed | | | | | |")
+                out.append(f"| {workload['title']} | {labels[name]} | failed | | | | | | |")
                 continue
             if workload["name"] == "ssh-connect":
+                x25519 = row.get("connect_vs_direct_x25519_mean")
                 ratio = row.get("connect_vs_direct_mean")
                 ratio_text = (f"{ratio:.2f} (p50 {row['connect_vs_direct_p50']:.2f}, "
                               f"p95 {row['connect_vs_direct_p95']:.2f})"
@@ -971,12 +979,15 @@ def ssh_table(report, workload_list, labels):
                 out.append(f"| {workload['title']} | {labels[name]} | "
                            f"{ms(row['connect_mean_ms'])} | {ms(row['connect_p50_ms'])} | "
                            f"{ms(row['connect_p95_ms'])} | — | {ratio_text} | "
+                           f"{fmt_ratio(x25519) if x25519 is not None else '—'} | "
                            f"{fmt_range(row['proxy_cpu_s_per_session'], 4)} |")
             else:
                 ratio = row.get("mb_per_s_vs_direct")
+                x25519 = row.get("mb_per_s_vs_direct_x25519")
                 out.append(f"| {workload['title']} | {labels[name]} | — | — | — | "
                            f"{fmt_range(row['mb_per_s'], 1)} | "
                            f"{fmt_ratio(ratio) if ratio is not None else '1.00'} | "
+                           f"{fmt_ratio(x25519) if x25519 is not None else '—'} | "
                            f"{fmt_range(row['proxy_cpu_s_per_session'], 2)} |")
     if ssh.get("masking_check"):
         check = ssh["masking_check"]
@@ -984,6 +995,10 @@ def ssh_table(report, workload_list, labels):
         out.append(f"Masking check, first MB of the file: "
                    f"{check['ssh-direct']['emails']} e-mail addresses directly, "
                    f"{check['ssh-gw']['emails']} through the gateway.")
+    out.append("")
+    out.append("OpenSSH's client and sshd agree on sntrup761x25519-sha512 by default; the gateway "
+               "offers curve25519-sha256 to the client and uses it with the sshd, as the second "
+               "direct target does.")
     out.append("")
     return out
 

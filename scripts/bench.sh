@@ -986,6 +986,9 @@ write_targets() {
       "$(printf '    {"name": "ssh-direct", "label": "direct", "port": %s, "user": "%s", "pid": %s, "log": "%s", "description": "%s", "proxy": false, "ssh": %s}' \
         "$SSHD_PORT" "$SSH_LOGIN" "$SSHD_PID" "$WORK/sshd/sshd.log" "OpenSSH sshd itself, logged in to with the key the gateway uses" \
         "$(ssh_argv_json "$WORK/sshd/known_hosts" "$SSHD_PORT" "$SSH_LOGIN@127.0.0.1" -i "$WORK/sshd/gateway_ed25519")")"
+      "$(printf '    {"name": "ssh-direct-x25519", "label": "direct, curve25519-sha256", "port": %s, "user": "%s", "pid": %s, "log": "%s", "description": "%s", "proxy": false, "ssh": %s}' \
+        "$SSHD_PORT" "$SSH_LOGIN" "$SSHD_PID" "$WORK/sshd/sshd.log" "as direct, with the key exchange that the gateway negotiates (curve25519-sha256) instead of the default sntrup761x25519-sha512" \
+        "$(ssh_argv_json "$WORK/sshd/known_hosts" "$SSHD_PORT" "$SSH_LOGIN@127.0.0.1" -i "$WORK/sshd/gateway_ed25519" -o KexAlgorithms=curve25519-sha256)")"
       "$(printf '    {"name": "ssh-gw", "label": "gateway, exec + masking", "port": %s, "user": "bench", "pid": %s, "log": "%s", "description": "%s", "proxy": true, "ssh": %s}' \
         "$GW_SSH_PORT" "$GW_SSH_PID" "$WORK/gw-ssh/gateway.log" "SSH listener, a certificate from portcullis ssh login, exec grant, output masked (nine detectors), batched audit" \
         "$(ssh_argv_json "$WORK/gw-ssh/known_hosts" "$GW_SSH_PORT" "bench@127.0.0.1" -i "$WORK/gw-ssh/client/id_ed25519" -o "CertificateFile=$WORK/gw-ssh/client/id_ed25519-cert.pub")")"
