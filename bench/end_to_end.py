@@ -2,15 +2,18 @@
 
 Every workload runs against every target in turn, repeat after repeat, so that the ratios
 compare figures taken minutes apart under the same load on the machine. PostgreSQL workloads
-run pgbench, MySQL ones (named my-*) sysbench against MariaDB. Reports TPS, mean and p99
-latency, ratios against direct / the bare relay / PgBouncer, the proxy's CPU seconds per
+run pgbench, MySQL ones (named my-*) sysbench against MariaDB, SSH ones (named ssh-*) the
+OpenSSH client against a private sshd, directly and through the gateway. Reports TPS, mean and
+p99 latency, ratios against direct / the bare relay / PgBouncer, the proxy's CPU seconds per
 1000 transactions, its RSS per idle client connection, the fdatasync latency of the disk that
-holds the strict journal and the group-commit limit derived from it; checks the performance
-goals; writes a JSON report and prints a Markdown one. Python 3 standard library only.
+holds the strict journal and the group-commit limit derived from it; for SSH, the time per
+connection and the throughput of a large `cat`; checks the performance goals; writes a JSON
+report and prints a Markdown one. Python 3 standard library only.
 
     python3 bench/end_to_end.py --targets TARGETS.json --json OUT.json --markdown OUT.md \
         [--duration 15] [--repeats 2] [--warmup 3] [--idle-connections 1000] [--mode full] \
-        [--fsync-dir DIR] [--fsync-samples 300] [--only W1,W2]
+        [--fsync-dir DIR] [--fsync-samples 300] [--only W1,W2] [--ssh-connections 30] \
+        [--ssh-transfers 3]
 """
 
 import argparse
@@ -47,6 +50,12 @@ REFERENCES_POSTGRES = {"direct": "direct", "relay": "relay", "pgbouncer": "pgbou
 REFERENCES_MYSQL = {"direct": "my-direct", "relay": "my-relay"}
 # What --only mysql stands for.
 MYSQL_FAMILY = "mysql"
+# The SSH targets: the private sshd itself, logged in to with the key the gateway uses (with
+# OpenSSH's default key exchange, sntrup761x25519-sha512, and with curve25519-sha256, the one
+# the gateway negotiates with a client and with the sshd), and the gateway in front of it
+# (exec allowed, output masked). What --only ssh stands for.
+SSH_TARGETS = ["ssh-direct", "ssh-direct-x25519", "ssh-gw"]
+SSH_FAMILY = "ssh"
 # The gateways take the token through mysql_clear_password, which Debian's libmariadb (that
 # sysbench links) keeps in a plugin file loaded on first use; when sysbench's threads connect
 # at once, every thread but the first can fail with "Plugin mysql_clear_password could not be
@@ -67,6 +76,8 @@ GOAL_PASS_LATENCY_VS_RELAY = 1.1     # 4. gw-pass single-client mean latency vs 
 GOAL_IDLE_KIB = 16.0                 # 5. RSS per idle client connection, TLS included
 GOAL_CPU_VS_PGBOUNCER = 1.0          # 6. gw-full CPU per transaction vs PgBouncer
 GOAL_MYSQL_FULL_VS_RELAY = 0.9       # 7. MySQL gw-full TPS vs the relay, sysbench (issue 16)
+GOAL_SSH_CONNECT_VS_DIRECT = 1.2     # 8. SSH: mean time per connection vs direct, at most
+GOAL_SSH_THROUGHPUT_VS_DIRECT = 0.8  # 9. SSH: `cat` throughput with masking vs direct, at least
 MULTI_CLIENTS = (8, 32)
 # Gateways whose memory per idle connection goal 5 bounds.
 IDLE_GOAL_TARGETS = ["gw-pass", "gw-full", "gw-tls"]
@@ -76,8 +87,42 @@ FSYNC_FILE_BYTES = 4 << 20
 FSYNC_BLOCK_BYTES = 4096
 
 
-def workloads(pii_script):
-    return postgres_workloads(pii_script) + mysql_workloads()
+def workloads(pii_script, ssh=None):
+    return postgres_workloads(pii_script) + mysql_workloads() + ssh_workloads(ssh or {})
+
+
+def ssh_workloads(ssh):
+    """Connection set-up and bulk output, through OpenSSH's client, one session at a time.
+
+    ssh-connect runs `ssh … true` --ssh-connections times in a row per target and repeat (key
+    exchange, authentication, one exec request, exit status, close); ssh-throughput runs
+    `ssh … 'cat FILE'` --ssh-transfers times, the output to /dev/null, FILE being a text file
+    with PII-like lines in the sshd user's home (scripts/bench.sh makes it).
+    """
+    file = ssh.get("file", "FILE")
+    size_mb = ssh.get("file_bytes", 0) / 1e6
+    return [
+        {
+            "name": "ssh-connect",
+            "family": "ssh-connect",
+            "protocol": "ssh",
+            "tool": "ssh",
+            "title": "`ssh … true`, one connection after another",
+            "args": ["true"],
+            "clients": 1,
+            "targets": SSH_TARGETS,
+        },
+        {
+            "name": "ssh-throughput",
+            "family": "ssh-throughput",
+            "protocol": "ssh",
+            "tool": "ssh",
+            "title": f"`ssh … 'cat FILE'`, {size_mb:.0f} MB of text with PII, to /dev/null",
+            "args": [f"cat {file}"],
+            "clients": 1,
+            "targets": SSH_TARGETS,
+        },
+    ]
 
 
 def mysql_workloads():
@@ -366,7 +411,72 @@ def run_sysbench(setup, target, workload, duration):
     return result
 
 
+def ssh_command(target, command):
+    return [*target["ssh"], command]
+
+
+def run_ssh(setup, target, workload, count):
+    """COUNT sessions of `ssh … COMMAND` in a row; the wall time of each, in seconds.
+
+    Output goes to /dev/null; a session that exits non-zero (or says anything on stderr, with
+    LogLevel=ERROR) fails the run. CPU of the proxy process, when the target has one.
+    """
+    pid = target.get("pid") if target.get("proxy") else None
+    cpu_before = cpu_seconds(pid) if pid else None
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(ssh_command(target, workload["args"][0]),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, timeout=600)
+        except subprocess.TimeoutExpired:
+            return {"error": "ssh did not finish within 600 s"}
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0 or done.stderr.strip():
+            text = done.stderr.decode(errors="replace").strip().splitlines()
+            return {"error": f"ssh exited with {done.returncode}: " + " | ".join(text[-4:])}
+        times.append(elapsed)
+    cpu_after = cpu_seconds(pid) if pid and alive(pid) else None
+    result = {"sessions": count, "wall_s": round(sum(times), 3)}
+    if workload["name"] == "ssh-connect":
+        result["connect_ms"] = [round(t * 1000, 3) for t in times]
+        result["connect_mean_ms"] = round(statistics.fmean(times) * 1000, 3)
+    else:
+        size = setup["ssh"]["file_bytes"]
+        result["file_bytes"] = size
+        result["mb_per_s"] = [round(size / 1e6 / t, 2) for t in times]
+    if cpu_before is not None and cpu_after is not None:
+        result["proxy_cpu_s"] = round(cpu_after - cpu_before, 3)
+        result["proxy_cpu_s_per_session"] = round((cpu_after - cpu_before) / count, 4)
+    return result
+
+
+def check_ssh_masking(setup, targets):
+    """The first megabyte of the PII file, directly and through the gateway: the gateway's
+    copy must have lost the e-mail addresses that the direct one shows (masking is on)."""
+    command = f"head -c 1000000 {setup['ssh']['file']}"
+    pattern = re.compile(rb"[a-z0-9.]+@example\.(?:com|org|net)")
+    counts = {}
+    for name in SSH_TARGETS:
+        done = subprocess.run(ssh_command(targets[name], command), stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=120)
+        if done.returncode != 0:
+            fail(f"ssh through {targets[name]['label']} failed: "
+                 f"{done.stderr.decode(errors='replace').strip()}")
+        counts[name] = {"bytes": len(done.stdout), "emails": len(pattern.findall(done.stdout))}
+    if counts["ssh-direct"]["emails"] == 0:
+        fail("the SSH benchmark file holds no e-mail address: nothing for masking to do")
+    if counts["ssh-gw"]["emails"] >= counts["ssh-direct"]["emails"]:
+        fail(f"the gateway did not mask the SSH output: {counts}")
+    return counts
+
+
 def run_workload(setup, target, workload, duration, log_dir, sampling=None):
+    if workload.get("tool") == "ssh":
+        count = (setup["ssh"]["connections"] if workload["name"] == "ssh-connect"
+                 else setup["ssh"]["transfers"])
+        return run_ssh(setup, target, workload, count)
     if workload.get("tool") == "sysbench":
         return run_sysbench(setup, target, workload, duration)
     return run_pgbench(setup, target, workload, duration, log_dir, sampling=sampling)
@@ -463,9 +573,51 @@ def summarize(values):
             "max": max(values)}
 
 
+def ssh_summary(runs, workload):
+    """Every session of every repeat pooled: mean, p50 and p95 per connection; the median
+    throughput with min–max; ratios against ssh-direct."""
+    rows = {}
+    for name in workload["targets"]:
+        mine = [r for r in runs if r["workload"] == workload["name"] and r["target"] == name
+                and "error" not in r]
+        if not mine:
+            continue
+        row = {"repeats": len(mine)}
+        cpu = [r["proxy_cpu_s_per_session"] for r in mine if "proxy_cpu_s_per_session" in r]
+        row["proxy_cpu_s_per_session"] = summarize(cpu)
+        if workload["name"] == "ssh-connect":
+            times = sorted(t for r in mine for t in r["connect_ms"])
+            row.update({"connections": len(times),
+                        "connect_mean_ms": round(statistics.fmean(times), 3),
+                        "connect_p50_ms": round(statistics.median(times), 3),
+                        "connect_p95_ms": percentile(times, 0.95),
+                        "connect_min_ms": times[0], "connect_max_ms": times[-1]})
+        else:
+            rates = [m for r in mine for m in r["mb_per_s"]]
+            row.update({"transfers": len(rates), "mb_per_s": summarize(rates),
+                        "mb_per_s_mean": round(statistics.fmean(rates), 2)})
+        rows[name] = row
+    for reference, suffix in (("ssh-direct", ""), ("ssh-direct-x25519", "_x25519")):
+        direct = rows.get(reference)
+        for name, row in rows.items():
+            if not direct or name == reference or (suffix and name != "ssh-gw"):
+                continue
+            if workload["name"] == "ssh-connect":
+                for key in ("connect_mean_ms", "connect_p50_ms", "connect_p95_ms"):
+                    row[key.replace("connect_", f"connect_vs_direct{suffix}_")
+                        .replace("_ms", "")] = round(row[key] / direct[key], 3)
+            else:
+                row[f"mb_per_s_vs_direct{suffix}"] = round(
+                    row["mb_per_s"]["median"] / direct["mb_per_s"]["median"], 3)
+    return rows
+
+
 def build_summary(runs, workload_list):
     summary = {}
     for workload in workload_list:
+        if workload.get("protocol") == "ssh":
+            summary[workload["name"]] = ssh_summary(runs, workload)
+            continue
         rows = {}
         for name in workload["targets"]:
             mine = [r for r in runs if r["workload"] == workload["name"] and r["target"] == name
@@ -678,6 +830,40 @@ def check_goals(summary, all_workloads, idle, fsync, limits, protocols):
         workload_parts(lambda w: "my-gw-full" in w["targets"] and "my-relay" in w["targets"],
                        tps_ratio("my-gw-full", "my-relay", GOAL_MYSQL_FULL_VS_RELAY)),
         protocol="mysql"))
+
+    def ssh_part(key, describe, passes):
+        def part(w):
+            if w["name"] not in summary:
+                return not_run(w)
+            row = summary[w["name"]].get("ssh-gw", {})
+            ratio = row.get(key)
+            if ratio is None:
+                return {"workload": w["name"], "measured": f"{w['name']}: not measured",
+                        "met": None}
+            return {"workload": w["name"], "ratio": ratio,
+                    "measured": f"{w['name']}: {ratio:.2f}× "
+                                f"({describe(row, summary[w['name']]['ssh-direct'])})",
+                    "met": passes(ratio)}
+        return part
+
+    goals.append(goal(
+        f"8. SSH: mean time per connection through the gateway ≤ "
+        f"{GOAL_SSH_CONNECT_VS_DIRECT:.1f}× direct, `ssh … true`",
+        workload_parts(lambda w: w["name"] == "ssh-connect",
+                       ssh_part("connect_vs_direct_mean",
+                                lambda g, d: f"{g['connect_mean_ms']:.1f} vs "
+                                             f"{d['connect_mean_ms']:.1f} ms",
+                                lambda ratio: ratio <= GOAL_SSH_CONNECT_VS_DIRECT)),
+        protocol="ssh"))
+    goals.append(goal(
+        f"9. SSH: `cat` throughput through the gateway, masking on, ≥ "
+        f"{GOAL_SSH_THROUGHPUT_VS_DIRECT:.1f}× direct",
+        workload_parts(lambda w: w["name"] == "ssh-throughput",
+                       ssh_part("mb_per_s_vs_direct",
+                                lambda g, d: f"{g['mb_per_s']['median']:.1f} vs "
+                                             f"{d['mb_per_s']['median']:.1f} MB/s",
+                                lambda ratio: ratio >= GOAL_SSH_THROUGHPUT_VS_DIRECT)),
+        protocol="ssh"))
     return [g for g in goals if g["protocol"] in protocols]
 
 
@@ -700,16 +886,21 @@ def markdown(report):
     out = []
     quick = meta["mode"] == "quick"
     kind = "QUICK-MODE VALIDATION, not a measurement" if quick else "full run"
+    timed = any(w.get("protocol", "postgres") != "ssh" for w in report["workloads"])
     out.append(f"Run of {meta['date']} ({kind}): "
-               f"{meta['duration_s']} s per run, {meta['repeats']} repeats interleaved, medians "
+               + (f"{meta['duration_s']} s per run, " if timed else "")
+               + f"{meta['repeats']} repeats interleaved, medians "
                f"with min–max; {meta['machine']['description']}; commit {meta['commit']}.")
     out.append("")
     postgres = [w for w in report["workloads"] if w.get("protocol", "postgres") == "postgres"]
     mysql = [w for w in report["workloads"] if w.get("protocol") == "mysql"]
+    ssh = [w for w in report["workloads"] if w.get("protocol") == "ssh"]
     if postgres:
         out += postgres_table(report, postgres, labels)
     if mysql:
         out += mysql_table(report, mysql, labels)
+    if ssh:
+        out += ssh_table(report, ssh, labels)
     out += markdown_rest(report, labels)
     return "\n".join(out) + "\n"
 
@@ -755,6 +946,59 @@ def mysql_table(report, workload_list, labels):
                 f"{fmt_range(row['latency_p99_ms'], 2)} | {fmt_ratio(row['tps_vs_direct'])} | "
                 f"{fmt_ratio(row['tps_vs_relay'])} | "
                 f"{fmt_range(row['proxy_cpu_s_per_1000_tx'], 3)} |")
+    out.append("")
+    return out
+
+
+def ssh_table(report, workload_list, labels):
+    """Per connection: mean, p50 and p95 over every connection of every repeat; throughput:
+    the median transfer with min–max. × direct: the gateway's figure over direct's."""
+    ssh = report.get("ssh", {})
+    out = [f"SSH (OpenSSH client and a private sshd; {ssh.get('connections')} connections and "
+           f"{ssh.get('transfers')} transfers per target and repeat; the gateway's CPU per "
+           f"session from /proc):", "",
+           "| workload | target | mean (ms) | p50 (ms) | p95 (ms) | MB/s | × direct | "
+           "× direct, curve25519 | gateway CPU s / session |",
+           "|---|---|---|---|---|---|---|---|---|"]
+
+    def ms(value):
+        return "—" if value is None else f"{value:.1f}"
+    for workload in workload_list:
+        rows = report["summary"].get(workload["name"], {})
+        for name in workload["targets"]:
+            row = rows.get(name)
+            if not row:
+                out.append(f"| {workload['title']} | {labels[name]} | failed | | | | | | |")
+                continue
+            if workload["name"] == "ssh-connect":
+                x25519 = row.get("connect_vs_direct_x25519_mean")
+                ratio = row.get("connect_vs_direct_mean")
+                ratio_text = (f"{ratio:.2f} (p50 {row['connect_vs_direct_p50']:.2f}, "
+                              f"p95 {row['connect_vs_direct_p95']:.2f})"
+                              if ratio is not None else "1.00")
+                out.append(f"| {workload['title']} | {labels[name]} | "
+                           f"{ms(row['connect_mean_ms'])} | {ms(row['connect_p50_ms'])} | "
+                           f"{ms(row['connect_p95_ms'])} | — | {ratio_text} | "
+                           f"{fmt_ratio(x25519) if x25519 is not None else '—'} | "
+                           f"{fmt_range(row['proxy_cpu_s_per_session'], 4)} |")
+            else:
+                ratio = row.get("mb_per_s_vs_direct")
+                x25519 = row.get("mb_per_s_vs_direct_x25519")
+                out.append(f"| {workload['title']} | {labels[name]} | — | — | — | "
+                           f"{fmt_range(row['mb_per_s'], 1)} | "
+                           f"{fmt_ratio(ratio) if ratio is not None else '1.00'} | "
+                           f"{fmt_ratio(x25519) if x25519 is not None else '—'} | "
+                           f"{fmt_range(row['proxy_cpu_s_per_session'], 2)} |")
+    if ssh.get("masking_check"):
+        check = ssh["masking_check"]
+        out.append("")
+        out.append(f"Masking check, first MB of the file: "
+                   f"{check['ssh-direct']['emails']} e-mail addresses directly, "
+                   f"{check['ssh-gw']['emails']} through the gateway.")
+    out.append("")
+    out.append("OpenSSH's client and sshd agree on sntrup761x25519-sha512 by default; the gateway "
+               "offers curve25519-sha256 to the client and uses it with the sshd, as the second "
+               "direct target does.")
     out.append("")
     return out
 
@@ -854,6 +1098,11 @@ def main():
                              "latency (default: the scratch folder of the targets file)")
     parser.add_argument("--fsync-samples", type=int, default=300,
                         help="pwrite + fdatasync samples per repeat (0: skip)")
+    parser.add_argument("--ssh-connections", type=int, default=30,
+                        help="sessions of `ssh … true` per target and repeat (ssh-connect)")
+    parser.add_argument("--ssh-transfers", type=int, default=3,
+                        help="sessions of `ssh … cat FILE` per target and repeat "
+                             "(ssh-throughput)")
     args = parser.parse_args()
     if args.repeats < 1 or args.duration < 1:
         fail("--repeats and --duration must be at least 1")
@@ -863,13 +1112,19 @@ def main():
     with open(args.targets) as f:
         setup = json.load(f)
     targets = {t["name"]: t for t in setup["targets"]}
-    all_workloads = workloads(setup["pii_script"])
+    if "ssh" in setup:
+        setup["ssh"]["connections"] = args.ssh_connections
+        setup["ssh"]["transfers"] = args.ssh_transfers
+    all_workloads = workloads(setup["pii_script"], setup.get("ssh"))
     workload_list = list(all_workloads)
     if args.only:
         wanted = set(args.only.split(","))
         if MYSQL_FAMILY in wanted:
             wanted.discard(MYSQL_FAMILY)
             wanted |= {w["name"] for w in all_workloads if w.get("protocol") == "mysql"}
+        if SSH_FAMILY in wanted:
+            wanted.discard(SSH_FAMILY)
+            wanted |= {w["name"] for w in all_workloads if w.get("protocol") == "ssh"}
         known = all_workloads + round_trip_workloads(all_workloads)
         unknown = wanted - {w["name"] for w in known}
         if unknown:
@@ -909,6 +1164,7 @@ def main():
     # needs them.
     run_postgres = any(w.get("protocol", "postgres") == "postgres" for w in workload_list)
     run_mysql = any(w.get("protocol") == "mysql" for w in workload_list)
+    with_ssh = any(w.get("protocol") == "ssh" for w in workload_list)
     if args.warmup > 0:
         say(f"==> Warming up every target ({args.warmup} s each)")
         for name in (STANDARD_TARGETS + ["gw-mask"]) if run_postgres else []:
@@ -924,11 +1180,23 @@ def main():
             if "error" in result:
                 fail(f"warm-up through {targets[name]['label']} (MySQL) failed: "
                      f"{result['error']}")
+        if with_ssh:
+            for name in SSH_TARGETS:
+                check_alive(targets[name])
+                warm = {"name": "ssh-connect", "args": ["true"]}
+                result = run_ssh(setup, targets[name], warm, 3)
+                if "error" in result:
+                    fail(f"warm-up through {targets[name]['label']} (SSH) failed: "
+                         f"{result['error']}")
         pii = next((w for w in workload_list if w["name"].startswith("pii")), None)
         if pii:
             result = run_pgbench(setup, targets["direct"], pii, args.warmup, log_dir)
             if "error" in result:
                 fail(f"warm-up of the PII workload failed: {result['error']}")
+
+    if with_ssh:
+        setup["ssh"]["masking_check"] = check_ssh_masking(setup, targets)
+        say(f"==> SSH masking check: {setup['ssh']['masking_check']}")
 
     runs = []
     fsync_latencies = []
@@ -937,7 +1205,8 @@ def main():
     done = 0
     for repeat in range(1, args.repeats + 1):
         # The disk's fdatasync latency, once per repeat, interleaved with the runs like them.
-        if args.fsync_samples > 0 and fsync_error is None:
+        # Only the PostgreSQL and MySQL goals need it.
+        if args.fsync_samples > 0 and fsync_error is None and (run_postgres or run_mysql):
             try:
                 latencies = measure_fsync(fsync_dir, args.fsync_samples)
                 fsync_latencies += latencies
@@ -959,6 +1228,17 @@ def main():
                                       sampling=workload.get("sampling"))
                 result.update({"workload": workload["name"], "target": name, "repeat": repeat})
                 runs.append(result)
+                if "connect_ms" in result:
+                    say(f"[{done}/{total}] repeat {repeat} {workload['name']:18} {name:15} "
+                        f"{result['connect_mean_ms']:9.1f} ms mean over {result['sessions']} "
+                        f"connections"
+                        + (f"  {result['proxy_cpu_s_per_session'] * 1000:.1f} cpu-ms/connection"
+                           if "proxy_cpu_s_per_session" in result else ""))
+                if "mb_per_s" in result:
+                    say(f"[{done}/{total}] repeat {repeat} {workload['name']:18} {name:15} "
+                        f"{' '.join(f'{m:.1f}' for m in result['mb_per_s'])} MB/s"
+                        + (f"  {result['proxy_cpu_s_per_session']:.2f} cpu-s/transfer"
+                           if "proxy_cpu_s_per_session" in result else ""))
                 if "tps" in result and result.get("tps") is not None:
                     say(f"[{done}/{total}] repeat {repeat} {workload['name']:18} "
                         f"{name:15} {result['tps']:9.0f} tps  {result['latency_mean_ms']:7.3f} ms "
@@ -1001,6 +1281,8 @@ def main():
         "group_commit": limits,
         "errors": errors,
     }
+    if with_ssh:
+        report["ssh"] = setup["ssh"]
     protocols = {w.get("protocol", "postgres") for w in workload_list}
     report["goals"] = check_goals(summary, all_workloads, idle,
                                   fsync if fsync and "error" not in fsync else None, limits,

@@ -4,32 +4,38 @@
 # the gateway in four configurations (pass-through; full controls with the strict journal; the
 # same with the batched journal; masking-heavy) and a fifth, over TLS, for idle memory; then a
 # private MariaDB (sysbench tables) with its own relay and gateways (pass-through; full
-# controls, strict and batched); runs bench/end_to_end.py against all of them interleaved (it
-# also times fdatasync on the disk of the strict journal), and writes a JSON report and a
-# Markdown table with the performance goals, met or not. Everything it starts is stopped on
-# exit.
+# controls, strict and batched); then a private OpenSSH sshd with a throw-away login user and a
+# gateway with an SSH listener in front of it (exec allowed, output masked); runs
+# bench/end_to_end.py against all of them interleaved (it also times fdatasync on the disk of
+# the strict journal), and writes a JSON report and a Markdown table with the performance
+# goals, met or not. Everything it starts is stopped on exit, and the login user removed.
 #
 #   scripts/bench.sh           full run: 15 s per run, 2 repeats (about 35 minutes, plus the build)
 #   scripts/bench.sh --quick   3 s per run: checks that everything works; figures are noise
 #   scripts/bench.sh --only mysql   the MySQL/MariaDB workloads alone (sysbench)
+#   scripts/bench.sh --only ssh     the SSH workloads alone (ssh-connect, ssh-throughput)
 #
 # Options:
 #   --duration S          seconds per pgbench or sysbench run (default 15; --quick: 3)
 #   --repeats N           interleaved repeats (default 2)
 #   --idle-connections N  idle clients held open for the memory figure (default 1000; 0: skip)
 #   --only W1,W2          only these workloads (names as in the JSON report; `mysql` stands for
-#                         every my-* workload); PostgreSQL or MariaDB is started only if needed
+#                         every my-* workload, `ssh` for every ssh-* one); PostgreSQL, MariaDB
+#                         or sshd is started only if needed
+#   --ssh-connections N   sessions of `ssh … true` per target and repeat (default 30; --quick: 10)
+#   --ssh-transfers N     sessions of `ssh … cat` (100 MB) per target and repeat (default 3)
 #   --json PATH           JSON report (default docs/benchmarks.json;
 #                         --quick: var/bench/benchmarks-quick.json)
 #   --threads N           I/O threads of the gateway and the relay (default: nproc)
 #   --build-dir DIR       where to build (default build-bench/, RelWithDebInfo)
 #   --no-build            use the binaries already in the build folder
-#   --port-base P         first of thirteen loopback ports used (default 25430)
+#   --port-base P         first of sixteen loopback ports used (default 25430)
 #   --keep                keep the scratch folder (PostgreSQL data, configs) after the run
 #
 # Needs only what scripts/setup.sh installs (and python3, standard library only); installs
-# nothing itself. The Markdown table is written to var/bench/report-MODE.md, the logs of the
-# last run to var/bench/logs/.
+# nothing itself (the SSH workloads need openssh-server and openssh-client, and root to start
+# sshd with a login user of its own). The Markdown table is written to
+# var/bench/report-MODE.md, the logs of the last run to var/bench/logs/.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,6 +65,12 @@ MY_TABLE_SIZE=100000
 SUBJECT=bench
 # MariaDB's benchmark user, which direct and relay runs log in as and the gateways use.
 MY_USER=sbtest
+# SSH: sessions per target and repeat, the size of the file that ssh-throughput cats, and the
+# login user that the bench sshd's sessions run as (made for the run, removed after it).
+SSH_CONNECTIONS=30
+SSH_TRANSFERS=3
+SSH_FILE_BYTES=100000000
+SSH_OS_USER=portcullis-bench-ssh
 
 say() {
   if [ -t 2 ]; then printf '\033[1m==> %s\033[0m\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi
@@ -67,14 +79,16 @@ die() {
   printf 'bench: %s\n' "$*" >&2
   exit 1
 }
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) MODE=quick DURATION=3 WARMUP=1 ;;
+    --quick) MODE=quick DURATION=3 WARMUP=1 SSH_CONNECTIONS=10 ;;
     --duration) DURATION=${2:?--duration needs seconds}; shift ;;
     --repeats) REPEATS=${2:?--repeats needs a number}; shift ;;
     --idle-connections) IDLE=${2:?--idle-connections needs a number}; shift ;;
+    --ssh-connections) SSH_CONNECTIONS=${2:?--ssh-connections needs a number}; shift ;;
+    --ssh-transfers) SSH_TRANSFERS=${2:?--ssh-transfers needs a number}; shift ;;
     --only) ONLY=${2:?--only needs workload names}; shift ;;
     --json) JSON=${2:?--json needs a path}; shift ;;
     --threads) THREADS=${2:?--threads needs a number}; shift ;;
@@ -87,7 +101,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-for n in "$DURATION" "$REPEATS" "$IDLE" "$THREADS" "$PORT_BASE"; do
+for n in "$DURATION" "$REPEATS" "$IDLE" "$THREADS" "$PORT_BASE" "$SSH_CONNECTIONS" "$SSH_TRANSFERS"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "'$n' is not a whole number"
 done
 if [ -z "$JSON" ]; then
@@ -95,16 +109,18 @@ if [ -z "$JSON" ]; then
 fi
 case "$JSON" in /*) ;; *) JSON=$PWD/$JSON ;; esac
 # Which backends the chosen workloads need: MySQL workloads are named my-*, `mysql` stands for
-# all of them; every other name is a PostgreSQL workload.
+# all of them; SSH ones ssh-*, `ssh` for all of them; every other name is a PostgreSQL workload.
 RUN_PG=
 RUN_MY=
+RUN_SSH=
 if [ -z "$ONLY" ]; then
-  RUN_PG=1 RUN_MY=1
+  RUN_PG=1 RUN_MY=1 RUN_SSH=1
 else
   IFS=, read -r -a only_names <<<"$ONLY"
   for name in "${only_names[@]}"; do
     case "$name" in
       my-* | mysql) RUN_MY=1 ;;
+      ssh-* | ssh) RUN_SSH=1 ;;
       *) RUN_PG=1 ;;
     esac
   done
@@ -127,6 +143,9 @@ MY_RELAY_PORT=$((PORT_BASE + 9))
 MY_GW_PASS_PORT=$((PORT_BASE + 10))
 MY_GW_FULL_PORT=$((PORT_BASE + 11))
 MY_GW_FULL_BATCHED_PORT=$((PORT_BASE + 12))
+SSHD_PORT=$((PORT_BASE + 13))
+GW_SSH_PORT=$((PORT_BASE + 14))
+GW_SSH_HTTP_PORT=$((PORT_BASE + 15))
 PORTCULLIS=$BUILD_DIR/src/cli/portcullis
 RELAY=$BUILD_DIR/bench/tcp_relay
 
@@ -135,6 +154,7 @@ WORK=
 PIDS=()
 PG_STARTED=
 RUNNER_PID=
+SSH_USER_CREATED=
 
 # PostgreSQL (and PgBouncer) refuse to run as root: as root, run them as the `postgres` account
 # that Debian's package creates, as scripts/demo.sh does.
@@ -168,6 +188,10 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   done
+  # After sshd and its sessions have stopped: userdel refuses a user with processes.
+  if [ -n "$SSH_USER_CREATED" ]; then
+    userdel "$SSH_OS_USER" 2>/dev/null || echo "bench: could not remove user $SSH_OS_USER (userdel $SSH_OS_USER)" >&2
+  fi
   if [ -n "$PG_STARTED" ]; then
     as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
       as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate -w stop >/dev/null 2>&1
@@ -258,6 +282,18 @@ check_tools() {
       id "$MY_OS_USER" >/dev/null 2>&1 || die "user $MY_OS_USER missing (install the mariadb-server package: scripts/setup.sh)"
     fi
   fi
+  if [ -n "$RUN_SSH" ]; then
+    [ -x /usr/sbin/sshd ] || die "/usr/sbin/sshd not found (apt-get install openssh-server)"
+    for tool in ssh ssh-keygen; do
+      command -v "$tool" >/dev/null || die "$tool not found (apt-get install openssh-client)"
+    done
+    if [ "$(id -u)" -eq 0 ]; then
+      command -v useradd >/dev/null || die "useradd not found (passwd package)"
+      if id "$SSH_OS_USER" >/dev/null 2>&1; then
+        die "user $SSH_OS_USER exists already (left by an interrupted run? userdel $SSH_OS_USER)"
+      fi
+    fi
+  fi
 }
 
 # Every idle client costs the gateway two descriptors (client and backend sockets).
@@ -278,6 +314,9 @@ check_ports() {
   fi
   if [ -n "$RUN_MY" ]; then
     ports+=("$MY_PORT" "$MY_RELAY_PORT" "$MY_GW_PASS_PORT" "$MY_GW_FULL_PORT" "$MY_GW_FULL_BATCHED_PORT")
+  fi
+  if [ -n "$RUN_SSH" ]; then
+    ports+=("$SSHD_PORT" "$GW_SSH_PORT" "$GW_SSH_HTTP_PORT")
   fi
   for port in "${ports[@]}"; do
     if port_in_use "$port"; then
@@ -462,6 +501,203 @@ SQL
     die "sysbench prepare failed"
   }
   my_admin_sql -e "ANALYZE TABLE $(seq -s, -f 'bench.sbtest%g' 1 "$MY_TABLES")" >/dev/null
+}
+
+# --- OpenSSH ------------------------------------------------------------------------------
+
+# A private sshd on loopback, as tests/support/sshd_server.cc starts one: its own host key,
+# configuration and authorised key (the key that the gateway logs in with, which direct runs
+# use too), public-key authentication only, no PAM. As root it needs a login user to switch
+# to: a throw-away system account whose home is in the scratch folder (removed by cleanup).
+# Not as root, sshd can log in only the user it runs as. Sets SSHD_PID, SSH_LOGIN,
+# SSHD_HOST_KEY (the pinned "TYPE BASE64") and SSH_FILE (the file that ssh-throughput cats).
+start_sshd() {
+  local dir=$WORK/sshd
+  say "Starting OpenSSH's sshd ($(ssh -V 2>&1 | sed 's/,.*//')) on 127.0.0.1:$SSHD_PORT"
+  install -d -m 0755 "$dir"
+  if [ "$(id -u)" -eq 0 ]; then
+    useradd --system --user-group --no-create-home --home-dir "$dir/home" --shell /bin/sh \
+      --password '*' "$SSH_OS_USER" >"$dir/useradd.log" 2>&1 || {
+      cat "$dir/useradd.log" >&2
+      die "could not create user $SSH_OS_USER"
+    }
+    SSH_USER_CREATED=1
+    SSH_LOGIN=$SSH_OS_USER
+    install -d -m 0700 -o "$SSH_OS_USER" -g "$SSH_OS_USER" "$dir/home"
+    # sshd, as root, chroots its pre-authentication children here; a machine where the
+    # service never ran lacks it.
+    install -d -m 0755 /run/sshd
+  else
+    SSH_LOGIN=$(id -un)
+    install -d -m 0700 "$dir/home"
+  fi
+  ssh-keygen -q -t ed25519 -N '' -C portcullis-bench-host -f "$dir/ssh_host_ed25519_key" ||
+    die "ssh-keygen failed"
+  ssh-keygen -q -t ed25519 -N '' -C portcullis-bench-gateway -f "$dir/gateway_ed25519" ||
+    die "ssh-keygen failed"
+  SSHD_HOST_KEY=$(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")
+  install -m 0644 "$dir/gateway_ed25519.pub" "$dir/authorized_keys"
+  printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" "$SSHD_HOST_KEY" >"$dir/known_hosts"
+  cat >"$dir/sshd_config" <<CONF
+# Written by scripts/bench.sh: a private sshd on loopback for the SSH workloads.
+ListenAddress 127.0.0.1
+Port $SSHD_PORT
+AddressFamily inet
+HostKey $dir/ssh_host_ed25519_key
+PidFile $dir/sshd.pid
+UsePAM no
+PubkeyAuthentication yes
+AuthenticationMethods publickey
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+HostbasedAuthentication no
+AuthorizedKeysFile $dir/authorized_keys
+# The keys live in the scratch folder, which sshd's ownership checks would refuse.
+StrictModes no
+AllowUsers $SSH_LOGIN
+PermitRootLogin no
+PermitUserEnvironment no
+AllowTcpForwarding no
+AllowAgentForwarding no
+X11Forwarding no
+PermitTunnel no
+PrintMotd no
+PrintLastLog no
+Banner none
+UseDNS no
+# ssh-connect opens connections back to back; the default (10:30:100) could drop one.
+MaxStartups 100
+LogLevel INFO
+CONF
+  /usr/sbin/sshd -t -f "$dir/sshd_config" >"$dir/sshd-check.log" 2>&1 || {
+    cat "$dir/sshd-check.log" >&2
+    die "sshd refuses its configuration"
+  }
+  # -D: in the foreground, a child of this script; -e: log to stderr. Sessions get a clean
+  # environment, not this script's.
+  env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C /usr/sbin/sshd -D -e -f "$dir/sshd_config" \
+    </dev/null >/dev/null 2>"$dir/sshd.log" &
+  PIDS+=($!)
+  SSHD_PID=$!
+  wait_for_port sshd "$SSHD_PID" "$SSHD_PORT" "$dir/sshd.log"
+  make_ssh_file "$dir/home/pii.txt"
+  if [ -n "$SSH_USER_CREATED" ]; then chown "$SSH_OS_USER:" "$dir/home/pii.txt"; fi
+  SSH_FILE=$dir/home/pii.txt
+}
+
+# SSH_FILE_BYTES of log-like text, one line in four with PII (e-mail addresses, SSNs, card
+# numbers with valid Luhn digits, phone numbers, IPv4 addresses), the rest without.
+make_ssh_file() {
+  say "Writing $((SSH_FILE_BYTES / 1000000)) MB of text with PII for ssh-throughput"
+  python3 - "$1" "$SSH_FILE_BYTES" <<'PY'
+import random, sys
+path, size = sys.argv[1], int(sys.argv[2])
+rng = random.Random(7)
+words = ("request served status ok latency cache miss worker queue retry upstream session "
+         "user login logout order shipped invoice payment refund account updated").split()
+def luhn(prefix, length=16):
+    digits = [int(c) for c in prefix] + [rng.randrange(10) for _ in range(length - len(prefix) - 1)]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        total += (d * 2 - 9 if d * 2 > 9 else d * 2) if i % 2 == 0 else d
+    return "".join(map(str, digits)) + str((10 - total % 10) % 10)
+lines = []
+for i in range(20000):
+    text = " ".join(rng.choice(words) for _ in range(rng.randrange(6, 14)))
+    stamp = f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z"
+    kind = i % 16
+    if kind == 0:
+        text += f" contact={rng.choice(['ann', 'bob', 'carla', 'dev.ops'])}{i}@example.{rng.choice(['com', 'org', 'net'])}"
+    elif kind == 4:
+        text += f" ssn={rng.randrange(100, 665):03d}-{rng.randrange(10, 99):02d}-{rng.randrange(1000, 9999):04d}"
+    elif kind == 8:
+        card = luhn(rng.choice(["4", "51", "37"]), 15 if i % 3 == 0 else 16)
+        text += f" card={card}"
+    elif kind == 12:
+        text += f" phone=+1-202-555-{rng.randrange(100, 199):04d} client=10.{i % 250}.{i % 200}.{i % 100}"
+    lines.append(f"{stamp} app[{i % 97}]: {text}\n")
+block = "".join(lines).encode()
+with open(path, "wb") as f:
+    written = 0
+    while written + len(block) <= size:
+        f.write(block)
+        written += len(block)
+    rest = block[: size - written]
+    f.write(rest[: rest.rfind(b"\n") + 1] if b"\n" in rest else b"")
+PY
+}
+
+# The gateway in front of the sshd: an SSH listener (and the HTTP API, for `portcullis ssh
+# login`), the connection pinned to the sshd's host key, an exec grant with output masked by a
+# profile of the nine detectors of the PostgreSQL gateways' default one, batched journal.
+write_ssh_gateway_config() {
+  local name=$1 port=$2 dir=$WORK/$1
+  install -d -m 0700 "$dir" "$dir/state"
+  cat >"$dir/portcullis.yaml" <<YAML
+# Written by scripts/bench.sh: gateway configuration "$name".
+listen:
+  ssh: 127.0.0.1:$port
+  http: 127.0.0.1:$GW_SSH_HTTP_PORT
+state:
+  url: sqlite://state/portcullis.db
+identity:
+  signing_key_file: state/signing.key
+  ssh:
+    host_key_file: state/ssh_host_ed25519
+    ca_key_file: state/ssh_user_ca
+connections:
+  - name: bench
+    kind: ssh
+    address: 127.0.0.1:$SSHD_PORT
+    host_key: "$SSHD_HOST_KEY"
+    credentials:
+      default: { user: $SSH_LOGIN, key_file: $WORK/sshd/gateway_ed25519 }
+access:
+  - name: bench
+    who: { groups: [bench] }
+    connections: [bench]
+    allow: [exec]
+    masking: pii
+masking:
+  profiles:
+    pii:
+      detectors: [email, credit_card, us_ssn, phone, iban, ipv4, aws_access_key, jwt, private_key]
+audit:
+  durability: batched
+YAML
+  "$PORTCULLIS" --config "$dir/portcullis.yaml" check-config >"$dir/check-config.log" 2>&1 || {
+    cat "$dir/check-config.log" >&2
+    die "configuration $name is not valid"
+  }
+}
+
+# A client certificate from the SSH gateway (`portcullis ssh login` with its token) and the
+# gateway's host key, which it logs at start, for the client's known_hosts.
+ssh_login() {
+  local dir=$WORK/gw-ssh
+  PORTCULLIS_TOKEN=$GW_SSH_TOKEN "$PORTCULLIS" ssh login --api "http://127.0.0.1:$GW_SSH_HTTP_PORT" \
+    --out "$dir/client" >"$dir/ssh-login.log" 2>&1 || {
+    cat "$dir/ssh-login.log" >&2
+    die "portcullis ssh login failed"
+  }
+  [ -f "$dir/client/id_ed25519-cert.pub" ] || die "portcullis ssh login wrote no certificate (log: $dir/ssh-login.log)"
+  local key
+  key=$(sed -n 's/.*event=ssh_host_key key="\([^"]*\)".*/\1/p' "$dir/gateway.log" | head -n 1)
+  [ -n "$key" ] || die "no event=ssh_host_key in $dir/gateway.log"
+  printf '[127.0.0.1]:%s %s\n' "$GW_SSH_PORT" "$key" >"$dir/known_hosts"
+}
+
+# The OpenSSH client's options, as a JSON array for targets.json: no user configuration, no
+# agent, the server's host key pinned, errors only on stderr. Default ciphers on both sides.
+ssh_argv_json() {
+  local known_hosts=$1 port=$2 destination=$3
+  shift 3
+  local args=(ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes
+    -o "UserKnownHostsFile=$known_hosts" -o GlobalKnownHostsFile=/dev/null -o IdentitiesOnly=yes
+    -o IdentityAgent=none -o ConnectTimeout=10 -o LogLevel=ERROR "$@" -p "$port" "$destination")
+  local out='' arg
+  for arg in "${args[@]}"; do out+="\"$arg\", "; done
+  printf '[%s]' "${out%, }"
 }
 
 # The gateway configurations; config syntax as in docs/configuration.md. gw-full and
@@ -656,8 +892,14 @@ YAML
 start_gateway() {
   local name=$1 port=$2 dir=$WORK/$1
   say "Starting the gateway ($name) on 127.0.0.1:$port"
+  # The listener the gateway is started for: the SSH one logs after the HTTP API's.
+  local ready='event=listening'
   case "$name" in
     my-*) write_mysql_gateway_config "$name" "$port" ;;
+    gw-ssh)
+      write_ssh_gateway_config "$name" "$port"
+      ready='event=listening protocol=ssh'
+      ;;
     *) write_gateway_config "$name" "$port" ;;
   esac
   # BENCH_MYSQL_PASSWORD: the MariaDB user's password, for the MySQL gateways' credentials.
@@ -666,14 +908,14 @@ start_gateway() {
   PIDS+=($!)
   GATEWAY_PID=$!
   for _ in $(seq 300); do
-    grep -q 'event=listening' "$dir/gateway.log" 2>/dev/null && break
+    grep -q "$ready" "$dir/gateway.log" 2>/dev/null && break
     if ! kill -0 "$GATEWAY_PID" 2>/dev/null; then
       tail -n 20 "$dir/gateway.log" >&2
       die "the gateway ($name) exited during start-up (log: $dir/gateway.log)"
     fi
     sleep 0.1
   done
-  grep -q 'event=listening' "$dir/gateway.log" || {
+  grep -q "$ready" "$dir/gateway.log" || {
     tail -n 20 "$dir/gateway.log" >&2
     die "the gateway ($name) did not start within 30 s (log: $dir/gateway.log)"
   }
@@ -700,7 +942,9 @@ make_certificate() {
 }
 
 write_targets() {
-  local commit entries=() meta=()
+  local commit entries=() meta=() build_type
+  # What the build folder was configured as (--no-build may point at another one).
+  build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null)
   commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
   if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
   if [ -n "$RUN_PG" ]; then
@@ -733,6 +977,24 @@ write_targets() {
       "$(target_json my-gw-full-batched "gateway, full controls, batched audit" "$MY_GW_FULL_BATCHED_PORT" "$MY_GW_FULL_BATCHED_PID" "\"$MY_GW_FULL_BATCHED_TOKEN\"" "$WORK/my-gw-full-batched/gateway.log" "as gateway, full controls, but batched audit")"
     )
   fi
+  local ssh_setup=
+  if [ -n "$RUN_SSH" ]; then
+    meta+=("\"openssh\": \"$(ssh -V 2>&1)\","
+      "\"ssh_settings\": \"private sshd on loopback, ed25519 keys, default ciphers on every leg, UsePAM no; gateway: exec grant, masking profile of nine detectors, batched audit\",")
+    # The sshd's pid stands for direct (checked alive; no proxy CPU there).
+    entries+=(
+      "$(printf '    {"name": "ssh-direct", "label": "direct", "port": %s, "user": "%s", "pid": %s, "log": "%s", "description": "%s", "proxy": false, "ssh": %s}' \
+        "$SSHD_PORT" "$SSH_LOGIN" "$SSHD_PID" "$WORK/sshd/sshd.log" "OpenSSH sshd itself, logged in to with the key the gateway uses" \
+        "$(ssh_argv_json "$WORK/sshd/known_hosts" "$SSHD_PORT" "$SSH_LOGIN@127.0.0.1" -i "$WORK/sshd/gateway_ed25519")")"
+      "$(printf '    {"name": "ssh-direct-x25519", "label": "direct, curve25519-sha256", "port": %s, "user": "%s", "pid": %s, "log": "%s", "description": "%s", "proxy": false, "ssh": %s}' \
+        "$SSHD_PORT" "$SSH_LOGIN" "$SSHD_PID" "$WORK/sshd/sshd.log" "as direct, with the key exchange that the gateway negotiates (curve25519-sha256) instead of the default sntrup761x25519-sha512" \
+        "$(ssh_argv_json "$WORK/sshd/known_hosts" "$SSHD_PORT" "$SSH_LOGIN@127.0.0.1" -i "$WORK/sshd/gateway_ed25519" -o KexAlgorithms=curve25519-sha256)")"
+      "$(printf '    {"name": "ssh-gw", "label": "gateway, exec + masking", "port": %s, "user": "bench", "pid": %s, "log": "%s", "description": "%s", "proxy": true, "ssh": %s}' \
+        "$GW_SSH_PORT" "$GW_SSH_PID" "$WORK/gw-ssh/gateway.log" "SSH listener, a certificate from portcullis ssh login, exec grant, output masked (nine detectors), batched audit" \
+        "$(ssh_argv_json "$WORK/gw-ssh/known_hosts" "$GW_SSH_PORT" "bench@127.0.0.1" -i "$WORK/gw-ssh/client/id_ed25519" -o "CertificateFile=$WORK/gw-ssh/client/id_ed25519-cert.pub")")"
+    )
+    ssh_setup="\"ssh\": {\"file\": \"$SSH_FILE\", \"file_bytes\": $(stat -c %s "$SSH_FILE")},"
+  fi
   local joined
   joined=$(printf '%s,\n' "${entries[@]}")
   cat >"$WORK/targets.json" <<JSON
@@ -742,10 +1004,11 @@ write_targets() {
   "pgbench": "${PGBENCH:-}",
   "pii_script": "$WORK/pii_1000_rows.sql",
   "sysbench": "${SYSBENCH:-}",
+  $ssh_setup
   "meta": {
     "commit": "$commit",
 $(printf '    %s\n' "${meta[@]}")
-    "build": "RelWithDebInfo",
+    "build": "$build_type",
     "threads": $THREADS
   },
   "targets": [
@@ -762,7 +1025,10 @@ main() {
   check_ports
   if [ -n "$BUILD" ]; then build; fi
   [ -x "$PORTCULLIS" ] || die "$PORTCULLIS not found (drop --no-build)"
-  [ -x "$RELAY" ] || die "$RELAY not found (drop --no-build)"
+  # The relay is a PostgreSQL and MySQL target only.
+  if [ -n "$RUN_PG" ] || [ -n "$RUN_MY" ]; then
+    [ -x "$RELAY" ] || die "$RELAY not found (drop --no-build)"
+  fi
 
   # A scratch folder on disk (strict audit fsyncs its journal there), reachable by the users
   # PostgreSQL and MariaDB run as; a new one every run.
@@ -801,6 +1067,14 @@ main() {
     # The same disk as gw-full's; this one is there when PostgreSQL is not.
     fsync_dir=${fsync_dir:-$WORK/my-gw-full/state}
   fi
+  if [ -n "$RUN_SSH" ]; then
+    start_sshd
+    start_gateway gw-ssh "$GW_SSH_PORT"
+    GW_SSH_PID=$GATEWAY_PID GW_SSH_TOKEN=$GATEWAY_TOKEN
+    ssh_login
+    # Not timed when no PostgreSQL or MySQL workload runs; the folder is there all the same.
+    fsync_dir=${fsync_dir:-$WORK/gw-ssh/state}
+  fi
   write_targets
 
   mkdir -p "$(dirname "$JSON")"
@@ -811,7 +1085,8 @@ main() {
   # timed in the folder of a strict gateway's state store, where its journal is written.
   python3 "$REPO/bench/end_to_end.py" --targets "$WORK/targets.json" --json "$JSON" \
     --markdown "$MARKDOWN" --duration "$DURATION" --repeats "$REPEATS" --warmup "$WARMUP" \
-    --idle-connections "$IDLE" --mode "$MODE" --fsync-dir "$fsync_dir" "${only[@]}" &
+    --idle-connections "$IDLE" --mode "$MODE" --fsync-dir "$fsync_dir" \
+    --ssh-connections "$SSH_CONNECTIONS" --ssh-transfers "$SSH_TRANSFERS" "${only[@]}" &
   RUNNER_PID=$!
   local status=0
   wait "$RUNNER_PID" || status=$?
