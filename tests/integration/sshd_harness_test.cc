@@ -2,6 +2,7 @@
 // and sftp clients and no gateway: commands run with their output and exit status, the recorder
 // sees each request byte for byte, only authorised keys log in, files go up and down, and the
 // host key a client sees is the one the harness pins.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -162,8 +163,8 @@ TEST_F(SshdServerTest, ClientRefusesTheServerUnderAnotherPinnedKey) {
   SshdServer other;
   TempDir dir("portcullis-sshd-client-");
   const std::filesystem::path wrong_known_hosts = dir / "known_hosts";
-  write_binary(wrong_known_hosts, "[" + server_.host() + "]:" + std::to_string(server_.port()) +
-                                      " " + other.host_public_key() + "\n");
+  write_binary(wrong_known_hosts, fmt::format("[{}]:{} {}\n", server_.host(), server_.port(),
+                                              other.host_public_key()));
   std::vector<std::string> options = server_.client_options();
   for (auto& option : options) {
     if (option.starts_with("UserKnownHostsFile=")) {
