@@ -47,6 +47,18 @@ TEST_F(SshProxyTest, StdinReachesTheCommand) {
   EXPECT_EQ(result.stdout_text, "20000\n");
 }
 
+TEST_F(SshProxyTest, LargeOutputArrivesWholeOnBothStreams) {
+  SshGateway gateway(sshd_);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  // 8.5 MB on stdout and 1.7 MB on stderr, far beyond the windows and the gateway's queues.
+  auto result = gateway.ssh(
+      key, "yes 0123456789abcdef | head -n 500000; yes err-line-0123 | head -n 120000 >&2");
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text.substr(0, 200);
+  EXPECT_EQ(result.stdout_text.size(), 500000u * 17);
+  EXPECT_EQ(result.stdout_text.substr(result.stdout_text.size() - 17), "0123456789abcdef\n");
+  EXPECT_EQ(result.stderr_text.size(), 120000u * 14);
+}
+
 TEST_F(SshProxyTest, OutputIsMaskedOnItsWayBack) {
   SshGateway gateway(sshd_);
   const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");

@@ -190,10 +190,11 @@ asio::awaitable<void> Session::pump() {
     } else {
       co_await (std::move(client_wait) || kick_.async_wait(use_nothrow));
     }
-    kicked_ = false;
     if (client_gone_) break;
-    if (ssh_event_dopoll(event_.get(), 0) == SSH_ERROR ||
-        ssh_get_status(client_.get()) & (SSH_CLOSED | SSH_CLOSED_ERROR)) {
+    const int polled = ssh_event_dopoll(event_.get(), 0);
+    // What the callbacks just noted is serviced at the top of the loop: no second poll.
+    kicked_ = false;
+    if (polled == SSH_ERROR || ssh_get_status(client_.get()) & (SSH_CLOSED | SSH_CLOSED_ERROR)) {
       client_gone_ = true;
       break;
     }
