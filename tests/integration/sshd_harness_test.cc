@@ -108,9 +108,9 @@ TEST_F(SshdServerTest, RecordsAnInteractiveShell) {
   EXPECT_EQ(result.stdout_text, "from-shell\n/bin/sh\n");
   EXPECT_EQ(server_.received_commands(),
             std::vector<std::string>{std::string(SshdServer::kShellMarker)});
-  std::vector<ReceivedRequest> requests = server_.received_requests();
+  std::vector<SshRequest> requests = server_.received_requests();
   ASSERT_EQ(requests.size(), 1u);
-  EXPECT_EQ(requests[0].kind, ReceivedRequest::Kind::shell);
+  EXPECT_EQ(requests[0].kind, SshRequest::Kind::shell);
 }
 
 TEST_F(SshdServerTest, TellsAnExecOfAMarkerFromTheMarker) {
@@ -118,11 +118,11 @@ TEST_F(SshdServerTest, TellsAnExecOfAMarkerFromTheMarker) {
   // "<shell>" is a syntax error for the shell; only its record matters here.
   server_.ssh(SshdServer::kShellMarker);
   ASSERT_TRUE(server_.ssh(command).ok());
-  std::vector<ReceivedRequest> requests = server_.received_requests();
+  std::vector<SshRequest> requests = server_.received_requests();
   ASSERT_EQ(requests.size(), 2u);
-  EXPECT_EQ(requests[0].kind, ReceivedRequest::Kind::exec);
+  EXPECT_EQ(requests[0].kind, SshRequest::Kind::exec);
   EXPECT_EQ(requests[0].text, SshdServer::kShellMarker);
-  EXPECT_EQ(requests[1].kind, ReceivedRequest::Kind::exec);
+  EXPECT_EQ(requests[1].kind, SshRequest::Kind::exec);
   EXPECT_EQ(requests[1].text, command);
 }
 
@@ -225,9 +225,9 @@ TEST_F(SshdServerTest, SftpPutsAndGetsWithABatchFile) {
   EXPECT_TRUE(contains(result.stdout_text, "sftp.bin")) << result.stdout_text;
   EXPECT_EQ(server_.received_commands(),
             std::vector<std::string>{std::string(SshdServer::kSftpMarker)});
-  std::vector<ReceivedRequest> requests = server_.received_requests();
+  std::vector<SshRequest> requests = server_.received_requests();
   ASSERT_EQ(requests.size(), 1u);
-  EXPECT_EQ(requests[0].kind, ReceivedRequest::Kind::subsystem);
+  EXPECT_EQ(requests[0].kind, SshRequest::Kind::subsystem);
   EXPECT_EQ(requests[0].text, "sftp");
 }
 

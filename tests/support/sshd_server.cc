@@ -346,9 +346,9 @@ bool SshdServer::running() {
   return server_ && server_->running();
 }
 
-std::vector<ReceivedRequest> SshdServer::received_requests() const {
+std::vector<SshRequest> SshdServer::received_requests() const {
   const std::string records = read_text_file(records_file_);
-  std::vector<ReceivedRequest> requests;
+  std::vector<SshRequest> requests;
   std::size_t start = 0;
   // A record without its NUL is still being written by a session: not there yet.
   for (auto end = records.find('\0'); end != std::string::npos;
@@ -356,12 +356,12 @@ std::vector<ReceivedRequest> SshdServer::received_requests() const {
     std::string_view record(records.data() + start, end - start);
     if (record.starts_with(kExecRecord)) {
       record.remove_prefix(kExecRecord.size());
-      requests.push_back({.kind = ReceivedRequest::Kind::exec, .text = std::string(record)});
+      requests.push_back({.kind = SshRequest::Kind::exec, .text = std::string(record)});
     } else if (record == kShellRecord) {
-      requests.push_back({.kind = ReceivedRequest::Kind::shell, .text = {}});
+      requests.push_back({.kind = SshRequest::Kind::shell, .text = {}});
     } else if (record.starts_with(kSubsystemRecord)) {
       record.remove_prefix(kSubsystemRecord.size());
-      requests.push_back({.kind = ReceivedRequest::Kind::subsystem, .text = std::string(record)});
+      requests.push_back({.kind = SshRequest::Kind::subsystem, .text = std::string(record)});
     } else {
       throw std::runtime_error(
           fmt::format("unknown record in {}: {}", records_file_.string(), std::string(record)));
@@ -374,13 +374,13 @@ std::vector<std::string> SshdServer::received_commands() const {
   std::vector<std::string> commands;
   for (auto& request : received_requests()) {
     switch (request.kind) {
-      case ReceivedRequest::Kind::exec:
+      case SshRequest::Kind::exec:
         commands.push_back(std::move(request.text));
         break;
-      case ReceivedRequest::Kind::shell:
+      case SshRequest::Kind::shell:
         commands.emplace_back(kShellMarker);
         break;
-      case ReceivedRequest::Kind::subsystem:
+      case SshRequest::Kind::subsystem:
         commands.emplace_back(kSftpMarker);
         break;
     }

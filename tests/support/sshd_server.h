@@ -30,7 +30,7 @@ struct SshdOptions {
 };
 
 // What a client asked the host for, as the recorder saw it.
-struct ReceivedRequest {
+struct SshRequest {
   enum class Kind { exec, shell, subsystem };
   Kind kind = Kind::exec;
   // exec: the command byte for byte; subsystem: its name ("sftp"); shell: empty.
@@ -75,7 +75,7 @@ class SshdServer {
   std::vector<std::string> received_commands() const;
   // The same with the kind of each request, for a test that must tell an exec of a command
   // that reads like a marker from the marker.
-  std::vector<ReceivedRequest> received_requests() const;
+  std::vector<SshRequest> received_requests() const;
   static constexpr std::string_view kShellMarker = "<shell>";
   static constexpr std::string_view kSftpMarker = "<subsystem sftp>";
 
