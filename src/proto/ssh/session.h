@@ -44,8 +44,6 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   void end(const gateway::Refusal& why);
 
  private:
-  friend struct SessionCallbacks;
-
   // Login (session_login.cc).
   int authenticate_certificate(const char* user, ssh_key key, char signature_state);
   int authenticate_password(const char* user, const char* password);
