@@ -208,6 +208,58 @@ TEST_F(SshProxyTest, AnApiKeyWorksAsThePassword) {
   EXPECT_EQ(sshd_.received_commands(), std::vector<std::string>{"echo from-bot"});
 }
 
+// A client other than OpenSSH's (paramiko, as a hostile script would use it) sending requests
+// in orders ssh never does: a second exec on a channel that already has one (before the first
+// is decided) and a shell request after it.
+TEST_F(SshProxyTest, ExtraRequestsOnAChannelRunNothing) {
+  SshGateway gateway(sshd_);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  const std::string script = R"py(
+import sys, paramiko
+key = paramiko.Ed25519Key.from_private_key_file(sys.argv[1])
+key.load_certificate(sys.argv[1] + "-cert.pub")
+transport = paramiko.Transport(("127.0.0.1", int(sys.argv[2])))
+transport.connect()
+transport.auth_publickey("web", key)
+channel = transport.open_session()
+channel.exec_command("echo first")
+for request in ("exec", "shell"):
+    try:
+        if request == "exec":
+            channel.exec_command("touch second-exec.txt")
+        else:
+            channel.invoke_shell()
+        print("accepted", request)
+    except paramiko.SSHException:
+        print("refused", request)
+# paramiko closes a channel whose request failed: the connection goes on with another.
+channel = transport.open_session()
+channel.exec_command("echo after")
+out = b""
+while True:
+    data = channel.recv(65536)
+    if not data:
+        break
+    out += data
+print("status", channel.recv_exit_status())
+print("out", out.decode().strip())
+transport.close()
+)py";
+  ChildOptions child;
+  child.argv = {"/usr/bin/python3", "-c", script, key.string(), std::to_string(gateway.port())};
+  auto result = run_command(std::move(child), std::chrono::seconds(60));
+  ASSERT_TRUE(result.ok()) << result.describe();
+  EXPECT_NE(result.stdout_text.find("refused exec"), std::string::npos) << result.stdout_text;
+  EXPECT_NE(result.stdout_text.find("refused shell"), std::string::npos) << result.stdout_text;
+  EXPECT_NE(result.stdout_text.find("status 0"), std::string::npos) << result.stdout_text;
+  EXPECT_NE(result.stdout_text.find("out after"), std::string::npos) << result.stdout_text;
+  // The first command may or may not have started before its channel closed; the extra
+  // requests never reached the host.
+  for (const auto& command : sshd_.received_commands())
+    EXPECT_TRUE(command == "echo first" || command == "echo after") << command;
+  EXPECT_FALSE(std::filesystem::exists(sshd_.home_dir() / "second-exec.txt"));
+}
+
 TEST_F(SshProxyTest, ForwardingAndSubsystemsAreRefused) {
   SshGateway gateway(sshd_);
   const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
