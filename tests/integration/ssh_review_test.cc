@@ -124,7 +124,8 @@ TEST_F(SshReviewTest, KillingTheSessionEndsTheCommand) {
       const auto parsed = json::parse(listed.stdout_text);
       for (const auto& s : parsed.at("sessions").as_array())
         if (s.as_object().at("protocol").as_string() == "ssh" &&
-            s.as_object().at("subject").as_string() == "dan")
+            s.as_object().at("subject").as_string() == "dan" &&
+            s.as_object().at("bytes_out").to_number<int64_t>() > 0)  // "started\n" came back
           session = std::string(s.as_object().at("id").as_string());
     }
     if (session.empty()) std::this_thread::sleep_for(100ms);

@@ -79,6 +79,15 @@ bool Session::wants_write(ssh_session session) const {
   return (ssh_get_poll_flags(session) & SSH_WRITE_PENDING) != 0;
 }
 
+void Session::count_bytes(uint64_t in, uint64_t out) {
+  bytes_in_ += in;
+  bytes_out_ += out;
+  if (auto* live = gate_.live()) {
+    live->bytes_in += in;
+    live->bytes_out += out;
+  }
+}
+
 void Session::kick() {
   kicked_ = true;
   kick_.cancel();

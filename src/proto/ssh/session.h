@@ -68,6 +68,8 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   boost::asio::awaitable<void> pump();
   boost::asio::awaitable<bool> key_exchange();
   void kick();
+  // Bytes from the client and from the host, for the journal and the live-session view.
+  void count_bytes(uint64_t in, uint64_t out);
   bool wants_write(ssh_session session) const;
 
   gateway::CommandGate gate_;

@@ -74,7 +74,7 @@ ssh_channel Session::open_channel() {
     const auto taken = std::min<std::size_t>(room, len);
     if (taken < len) c.client_backlog = true;
     c.to_target.append(static_cast<const char*>(data), taken);
-    c.session->bytes_in_ += taken;
+    c.session->count_bytes(taken, 0);
     c.session->kick();
     return static_cast<int>(taken);
   };
@@ -272,6 +272,7 @@ void Session::service_channel(SessionChannel& c) {
           else
             queue.append(bytes);
           ch.output_bytes += len;
+          ch.session->count_bytes(0, len);
           ch.session->kick();
           return static_cast<int>(len);
         };
@@ -322,7 +323,7 @@ void Session::service_channel(SessionChannel& c) {
         const int n = ssh_channel_read_nonblocking(c.client, buffer, sizeof buffer, 0);
         if (n > 0) {
           c.to_target.append(buffer, static_cast<std::size_t>(n));
-          bytes_in_ += static_cast<uint64_t>(n);
+          count_bytes(static_cast<uint64_t>(n), 0);
         }
         if (n < static_cast<int>(sizeof buffer)) c.client_backlog = false;
         if (c.client_backlog) kick();  // more is held: come back once this is written
@@ -343,6 +344,7 @@ void Session::service_channel(SessionChannel& c) {
         auto& masking = is_stderr ? c.err_masking : c.out_masking;
         masking->feed(std::string_view(buffer, static_cast<std::size_t>(n)), queue);
         c.output_bytes += static_cast<uint64_t>(n);
+        count_bytes(0, static_cast<uint64_t>(n));
       }
       if (c.target_closed || (c.target_eof && c.exit_status)) {
         if (c.target_backlog[0] || c.target_backlog[1]) break;
@@ -367,7 +369,6 @@ void Session::service_channel(SessionChannel& c) {
   write_queued(c.client, c.to_client_out, false);
   write_queued(c.client, c.to_client_err, true);
   if (c.state == State::finishing && c.to_client_out.empty() && c.to_client_err.empty()) {
-    bytes_out_ += c.output_bytes;
     if (!c.recorded) {
       gate_.recorder().on_streamed_data(c.output_bytes);
       if (!c.exit_signal.empty())
