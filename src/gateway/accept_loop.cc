@@ -56,6 +56,15 @@ AcceptLoop::AcceptLoop(std::string_view protocol, net::IoThreads& threads,
 
 AcceptLoop::~AcceptLoop() = default;
 
+void AcceptLoop::refuse(boost::asio::ip::tcp::socket& socket, const Refusal& refusal) const {
+  const std::string words = refuse_(refusal);
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.send(boost::asio::buffer(words), 0, ignored);
+  socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
 void AcceptLoop::replace_context(std::shared_ptr<const GatewayContext> context) {
   const auto& limits = context->config->limits;
   pending_->set_caps(unauthenticated_caps(limits));
@@ -108,9 +117,9 @@ asio::awaitable<void> AcceptLoop::accept_loop(Slot& slot) {
             "event=connection_refused protocol={} reason=max_connections limit={} "
             "suppressed={}",
             protocol_, max_connections, suppressed);
-      refuse_(socket, Refusal{.reason = RefusalReason::busy,
-                              .rule = {},
-                              .message = "sorry, too many clients already"});
+      refuse(socket, Refusal{.reason = RefusalReason::busy,
+                             .rule = {},
+                             .message = "sorry, too many clients already"});
       continue;
     }
     boost::system::error_code remote_ec;
@@ -130,9 +139,9 @@ asio::awaitable<void> AcceptLoop::accept_loop(Slot& slot) {
             refused_by == "total" ? limits.max_unauthenticated
                                   : limits.max_unauthenticated_per_address,
             suppressed);
-      refuse_(socket, Refusal{.reason = RefusalReason::busy,
-                              .rule = {},
-                              .message = "too many connections are logging in at once; try again"});
+      refuse(socket, Refusal{.reason = RefusalReason::busy,
+                             .rule = {},
+                             .message = "too many connections are logging in at once; try again"});
       continue;
     }
     // The place is given back when the handshake ends, or with the session.

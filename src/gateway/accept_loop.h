@@ -50,9 +50,9 @@ struct AcceptedConnection {
 class AcceptLoop {
  public:
   using MakeSession = std::function<std::shared_ptr<ServedSession>(AcceptedConnection)>;
-  // Writes the protocol's refusal to a connection the gateway will not serve; must not wait
-  // (the socket's send buffer takes it at once on a new connection).
-  using Refuse = std::function<void(boost::asio::ip::tcp::socket&, const Refusal&)>;
+  // The protocol's words for a refusal of a connection the gateway will not serve: the loop
+  // sends them without waiting (a new connection's send buffer takes them at once) and closes.
+  using Refuse = std::function<std::string(const Refusal&)>;
 
   AcceptLoop(std::string_view protocol, net::IoThreads& threads,
              std::shared_ptr<const GatewayContext> context, MakeSession make, Refuse refuse);
@@ -80,6 +80,7 @@ class AcceptLoop {
   ContextSource context_;
   MakeSession make_;
   Refuse refuse_;
+  void refuse(boost::asio::ip::tcp::socket& socket, const Refusal& refusal) const;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<std::size_t> active_sessions_{0};
   std::size_t descriptor_cap_ = SIZE_MAX;

@@ -260,6 +260,23 @@ transport.close()
   EXPECT_FALSE(std::filesystem::exists(sshd_.home_dir() / "second-exec.txt"));
 }
 
+TEST_F(SshProxyTest, AConnectionOverTheLimitIsRefusedAtOnce) {
+  SshGatewayOptions options;
+  options.extra_sections = "limits:\n  max_connections: 1\n";
+  SshGateway gateway(sshd_, options);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  auto first = gateway.start_ssh(key, "echo holding; sleep 5");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (first.stdout_text().find("holding") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto second = gateway.ssh(key, "echo second");
+  EXPECT_EQ(second.exit_code, 255) << second.describe();
+  EXPECT_EQ(second.stdout_text, "");
+  first.wait(std::chrono::seconds(20));
+  EXPECT_EQ(sshd_.received_commands(), std::vector<std::string>{"echo holding; sleep 5"});
+}
+
 TEST_F(SshProxyTest, ForwardingAndSubsystemsAreRefused) {
   SshGateway gateway(sshd_);
   const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");

@@ -157,12 +157,8 @@ class LineSession final : public gateway::ServedSession,
   bool ended_ = false;
 };
 
-void refuse_connection(asio::ip::tcp::socket& socket, const gateway::Refusal& refusal) {
-  const auto line = fmt::format("ERR {} {}\n", gateway::to_string(refusal.reason), refusal.message);
-  boost::system::error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.send(asio::buffer(line), 0, ignored);
-  socket.close(ignored);
+std::string refuse_connection(const gateway::Refusal& refusal) {
+  return fmt::format("ERR {} {}\n", gateway::to_string(refusal.reason), refusal.message);
 }
 
 }  // namespace

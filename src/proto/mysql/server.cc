@@ -11,9 +11,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Closes a connection the gateway will not serve with an ERR packet in place of the greeting,
-// as a server does when it is full; never waits.
-void refuse_connection(asio::ip::tcp::socket& socket, const gateway::Refusal& refusal) {
+// A connection the gateway will not serve gets an ERR packet in place of the greeting, as from
+// a server that is full.
+std::string refuse_connection(const gateway::Refusal& refusal) {
   const auto code = error_code_of(refusal.reason);
   std::string bytes;
   append_packet(bytes,
@@ -21,11 +21,7 @@ void refuse_connection(asio::ip::tcp::socket& socket, const gateway::Refusal& re
                             .sql_state = std::string(code.sql_state),
                             .message = "portcullis: " + refusal.message}),
                 0);
-  boost::system::error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.send(asio::buffer(bytes), 0, ignored);
-  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket.close(ignored);
+  return bytes;
 }
 
 }  // namespace

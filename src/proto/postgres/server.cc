@@ -10,9 +10,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Closes a connection the gateway will not serve, with a FATAL error when it fits the
-// socket's send buffer at once (it always does on a new connection); never waits.
-void refuse_connection(asio::ip::tcp::socket& socket, const gateway::Refusal& refusal) {
+// A connection the gateway will not serve gets a FATAL error.
+std::string refuse_connection(const gateway::Refusal& refusal) {
   std::string bytes;
   const std::string message = "portcullis: " + refusal.message;
   append_error_response(bytes, {.severity = Severity::fatal,
@@ -20,11 +19,7 @@ void refuse_connection(asio::ip::tcp::socket& socket, const gateway::Refusal& re
                                 .message = message,
                                 .detail = {},
                                 .hint = {}});
-  boost::system::error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.send(asio::buffer(bytes), 0, ignored);
-  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket.close(ignored);
+  return bytes;
 }
 
 }  // namespace

@@ -3,8 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/write.hpp>
-
 #include "proto/ssh/session.h"
 
 namespace portcullis::proto::ssh {
@@ -12,16 +10,11 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Closes a connection the gateway will not serve. SSH has no way to say why before the key
-// exchange but the identification line's preamble, which OpenSSH prints: the reason goes
-// there. Never waits.
-void refuse_connection(asio::ip::tcp::socket& socket, const gateway::Refusal& refusal) {
-  const std::string line = "portcullis: " + refusal.message + "\r\n";
-  boost::system::error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.send(asio::buffer(line), 0, ignored);
-  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket.close(ignored);
+// A connection the gateway will not serve is told why in a line before the identification
+// string, the only place SSH allows before the key exchange (OpenSSH's client does not print
+// it; it reports the closed connection, exit status 255). The gateway logs the refusal.
+std::string refuse_connection(const gateway::Refusal& refusal) {
+  return "portcullis: " + refusal.message + "\r\n";
 }
 
 }  // namespace
