@@ -25,34 +25,54 @@ void OutputMasking::mask_into(std::string_view text, std::string& out) {
   if (text.back() == '\n') out.push_back('\n');
 }
 
+namespace {
+
+// Whether `text` opens a PEM private key block it does not close: its detector would mask from
+// BEGIN to the end of the text, and the key's further lines, in the next packet, would pass.
+bool opens_private_key(std::string_view text) {
+  const auto begin = text.rfind("-----BEGIN ");
+  if (begin == std::string_view::npos) return false;
+  const auto header_end = text.find('\n', begin);
+  const auto header = text.substr(
+      begin, header_end == std::string_view::npos ? std::string_view::npos : header_end - begin);
+  return header.find("PRIVATE KEY") != std::string_view::npos &&
+         text.find("-----END ", begin) == std::string_view::npos;
+}
+
+}  // namespace
+
+std::string_view OutputMasking::withhold_private_key(std::string_view bytes, std::string& out) {
+  const auto end_marker = bytes.find("-----END ");
+  if (end_marker == std::string_view::npos) return {};  // all of it is the key's
+  const auto line_end = bytes.find('\n', end_marker);
+  const auto after = line_end == std::string_view::npos ? bytes.size() : line_end + 1;
+  out.append(kWithheld);
+  if (line_end != std::string_view::npos) out.push_back('\n');
+  in_private_key_ = false;
+  return bytes.substr(after);
+}
+
 void OutputMasking::feed(std::string_view bytes, std::string& out) {
   if (!masker_) {
     out.append(bytes);
     return;
   }
-  const auto last_newline = bytes.rfind('\n');
-  if (last_newline == std::string_view::npos) {
-    held_.append(bytes);
-    if (held_.size() >= kMaxHeldLine) {
-      mask_into(held_, out);
-      held_.clear();
-    }
-    return;
+  if (in_private_key_) bytes = withhold_private_key(bytes, out);
+  held_.append(bytes);
+  const auto last_newline = held_.rfind('\n');
+  std::size_t ready = last_newline == std::string::npos ? 0 : last_newline + 1;
+  if (opens_private_key(held_)) {
+    // Held whole until its END line, so that the key is masked as one value. Past the limit,
+    // what is held is masked (the detector takes it all) and the rest of the key withheld.
+    if (held_.size() < kMaxHeldLine) return;
+    ready = held_.size();
+    in_private_key_ = true;
+  } else if (ready == 0 && held_.size() >= kMaxHeldLine) {
+    ready = held_.size();
   }
-  const std::string_view complete = bytes.substr(0, last_newline + 1);
-  const std::string_view rest = bytes.substr(last_newline + 1);
-  if (held_.empty()) {
-    mask_into(complete, out);
-  } else {
-    held_.append(complete);
-    mask_into(held_, out);
-    held_.clear();
-  }
-  held_.append(rest);
-  if (held_.size() >= kMaxHeldLine) {
-    mask_into(held_, out);
-    held_.clear();
-  }
+  if (ready == 0) return;
+  mask_into(std::string_view(held_).substr(0, ready), out);
+  held_.erase(0, ready);
 }
 
 void OutputMasking::finish(std::string& out) {

@@ -2,7 +2,10 @@
 // profile on its way to the client. Values are found line by line: what arrives is held until
 // its line ends, then every complete line so far is masked in one pass, so a value split
 // across two packets is still found. A line longer than kMaxHeldLine is masked as it stands
-// (a value astride that cut can escape; such lines are not text a person reads). Pure: no I/O.
+// (a value astride that cut can escape; such lines are not text a person reads). A PEM private
+// key block, which spans lines, is held from its BEGIN line to its END line and masked whole;
+// one longer than kMaxHeldLine is masked up to there and withheld to its END line. Pure: no
+// I/O.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +34,8 @@ class OutputMasking {
 
  private:
   void mask_into(std::string_view text, std::string& out);
+  // Inside a private key that was cut: `bytes` up to its END line are withheld; the rest.
+  std::string_view withhold_private_key(std::string_view bytes, std::string& out);
 
   const masking::Masker* masker_;
   masking::Scratch* scratch_;
@@ -38,6 +43,7 @@ class OutputMasking {
   masking::ColumnPlan plan_;
   masking::MaskResult result_;
   std::string held_;
+  bool in_private_key_ = false;
 };
 
 }  // namespace portcullis::proto::ssh

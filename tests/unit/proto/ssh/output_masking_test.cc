@@ -67,6 +67,39 @@ TEST_F(OutputMaskingTest, ALongLineIsMaskedWhenTheHoldIsFull) {
   EXPECT_EQ(out, "[email] " + filler);
 }
 
+// A private key in the output, as `cat ~/.ssh/id_ed25519` prints it, whatever the packets.
+constexpr std::string_view kPrivateKey =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+    "QyNTUxOQAAACDV0v3fM4m6IhFVl1QkJxNyb4s2w9p0eQ2hQ1c5v0XwAAAAJjV8W9Z1fFv\n"
+    "WQAAAAtzc2gtZWQyNTUxOQAAACDV0v3fM4m6IhFVl1QkJxNyb4s2w9p0eQ2hQ1c5v0XwAA\n"
+    "-----END OPENSSH PRIVATE KEY-----\n";
+
+TEST_F(OutputMaskingTest, APrivateKeySplitAcrossPacketsIsMaskedWhole) {
+  auto masker = make_masker({"private_key"});
+  const std::string text = "before\n" + std::string(kPrivateKey) + "after\n";
+  for (std::size_t cut = 1; cut < text.size(); ++cut) {
+    const std::string out = stream(masker.get(), {text.substr(0, cut), text.substr(cut)});
+    EXPECT_EQ(out.find("b3BlbnNzaC1rZXkt"), std::string::npos) << "cut at " << cut << ": " << out;
+    EXPECT_EQ(out.find("WQAAAAtzc2gtZWQy"), std::string::npos) << "cut at " << cut << ": " << out;
+    EXPECT_NE(out.find("after\n"), std::string::npos) << "cut at " << cut << ": " << out;
+  }
+}
+
+TEST_F(OutputMaskingTest, APrivateKeyLongerThanTheHoldIsWithheldToItsEnd) {
+  auto masker = make_masker({"private_key"});
+  std::string body;
+  while (body.size() < OutputMasking::kMaxHeldLine + 1000)
+    body += "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY\n";
+  const std::vector<std::string> chunks = {"-----BEGIN RSA PRIVATE KEY-----\n",
+                                           body.substr(0, 50000), body.substr(50000),
+                                           "-----END RSA PRIVATE KEY-----\nafter\n"};
+  const std::string out = stream(masker.get(), chunks);
+  EXPECT_EQ(out.find("QUJDREVGR0hJSktM"), std::string::npos) << out.substr(0, 300);
+  EXPECT_NE(out.find("after\n"), std::string::npos) << out.substr(0, 300);
+  EXPECT_LT(out.size(), 200u);
+}
+
 TEST_F(OutputMaskingTest, TheNullStrategyWithholdsTheLines) {
   auto masker = make_masker({"email"}, "null");
   EXPECT_EQ(stream(masker.get(), {"a@example.com\n", "plain\n"}),
