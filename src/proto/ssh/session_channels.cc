@@ -169,10 +169,16 @@ asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> chann
     kick();
     outcome = co_await gate_.wait_for_review(channel->batch);
   }
-  if (ending_ || channel->state == State::closed) {
+  // The client closed the channel, or the session ends, while the decision was made: a command
+  // recorded to run did not.
+  const auto withdrawn = [&] {
+    if (!ending_ && channel->state != State::closed) return false;
+    if (outcome.next == gateway::CommandGate::Next::run)
+      gate_.recorder().on_error("the client closed the channel before the command ran");
     deciding_ = false;
-    co_return;
-  }
+    return true;
+  };
+  if (withdrawn()) co_return;
   if (outcome.next == gateway::CommandGate::Next::refuse) {
     refuse_channel(*channel, outcome.refusal, kRefusedStatus);  // the gate recorded it
     deciding_ = false;
@@ -183,6 +189,7 @@ asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> chann
     end(*failed);
     co_return;
   }
+  if (withdrawn()) co_return;
   if (shell) {
     // Allowed by the grant, but the gateway cannot yet decide what is typed at a prompt.
     refuse_channel(*channel,
