@@ -18,21 +18,26 @@ constexpr std::size_t kMaxSegmentSize = 1u << 30;
 }  // namespace
 
 void default_journal_dir(Reader& r, std::string_view state_url, AuditConfig& audit) {
-  if (!audit.journal_dir.empty()) return;
-  constexpr std::string_view kSqlite = "sqlite://";
-  if (state_url.starts_with(kSqlite)) {
-    audit.journal_dir =
-        std::filesystem::path(state_url.substr(kSqlite.size())).parent_path() / "journal";
-    return;
+  if (audit.journal_dir.empty()) {
+    constexpr std::string_view kSqlite = "sqlite://";
+    if (state_url.starts_with(kSqlite))
+      audit.journal_dir =
+          std::filesystem::path(state_url.substr(kSqlite.size())).parent_path() / "journal";
+    else
+      audit.journal_dir = r.resolve("var/journal");
   }
-  audit.journal_dir = r.resolve("var/journal");
+  if (audit.recordings_dir.empty())
+    audit.recordings_dir = audit.journal_dir.parent_path() / "recordings";
 }
 
 void read_audit(Reader& r, const Value& v, AuditConfig& audit) {
   Fields f = r.fields(v, {"durability", "record_results", "checkpoint_every", "exporters",
-                          "journal_dir", "segment_size"});
+                          "journal_dir", "recordings_dir", "segment_size"});
   if (const Value* x = f.find("journal_dir")) {
     if (auto p = r.read_path(*x)) audit.journal_dir = *p;
+  }
+  if (const Value* x = f.find("recordings_dir")) {
+    if (auto p = r.read_path(*x)) audit.recordings_dir = *p;
   }
   if (const Value* x = f.find("segment_size")) {
     if (auto n = r.read_size(*x)) {

@@ -301,6 +301,9 @@ struct AuditConfig {
   // The segment files: by default `journal` beside the SQLite state file (var/journal with a
   // PostgreSQL state store).
   std::filesystem::path journal_dir;
+  // Recordings of interactive SSH shells (asciicast v2, masked): by default `recordings` beside
+  // the journal folder.
+  std::filesystem::path recordings_dir;
   std::uint64_t segment_size = 64ull << 20;
 };
 

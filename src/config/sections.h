@@ -58,7 +58,8 @@ const ConnectionConfig* check_connection_name(Reader& r, const Config& config, c
 void read_access(Reader& r, const Value& v, RuleNames& names, Config& config);
 void read_guardrails(Reader& r, const Value& v, RuleNames& names, Config& config);
 void read_audit(Reader& r, const Value& v, AuditConfig& audit);
-// audit.journal_dir when the configuration names none: beside the SQLite state file.
+// audit.journal_dir when the configuration names none: beside the SQLite state file; and
+// audit.recordings_dir: beside the journal folder.
 void default_journal_dir(Reader& r, std::string_view state_url, AuditConfig& audit);
 void read_reviews(Reader& r, const Value& v, ReviewsConfig& reviews);
 void read_notifications(Reader& r, const Value& v, NotificationsConfig& notifications);
