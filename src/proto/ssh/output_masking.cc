@@ -75,6 +75,12 @@ void OutputMasking::feed(std::string_view bytes, std::string& out) {
   held_.erase(0, ready);
 }
 
+void OutputMasking::flush(std::string& out) {
+  if (!masker_ || held_.empty() || in_private_key_ || opens_private_key(held_)) return;
+  mask_into(held_, out);
+  held_.clear();
+}
+
 void OutputMasking::finish(std::string& out) {
   if (masker_ && !held_.empty()) mask_into(held_, out);
   held_.clear();

@@ -30,6 +30,9 @@ class OutputMasking {
   void feed(std::string_view bytes, std::string& out);
   // The stream ended: the held rest, masked.
   void finish(std::string& out);
+  // The stream paused: what is held is masked and sent as it stands (a prompt, which has no
+  // newline), unless it is inside a private key. A value astride the pause can escape.
+  void flush(std::string& out);
   std::size_t held() const { return held_.size(); }
 
  private:

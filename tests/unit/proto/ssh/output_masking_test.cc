@@ -115,3 +115,33 @@ TEST_F(OutputMaskingTest, BinaryOutputWithoutValuesIsUnchanged) {
 
 }  // namespace
 }  // namespace portcullis::proto::ssh
+
+namespace portcullis::proto::ssh {
+namespace {
+
+TEST_F(OutputMaskingTest, FlushSendsAHeldPromptMasked) {
+  auto masker = make_masker({"email"});
+  OutputMasking masking(masker.get(), &scratch_, &counts_);
+  std::string out;
+  masking.feed("mail bob@example.com? ", out);
+  EXPECT_EQ(out, "");
+  masking.flush(out);
+  EXPECT_EQ(out, "mail [email]? ");
+  EXPECT_EQ(masking.held(), 0u);
+  masking.feed("y\n", out);
+  EXPECT_EQ(out, "mail [email]? y\n");
+}
+
+TEST_F(OutputMaskingTest, FlushKeepsHoldingAnOpenPrivateKey) {
+  auto masker = make_masker({"private_key"});
+  OutputMasking masking(masker.get(), &scratch_, &counts_);
+  std::string out;
+  masking.feed("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n", out);
+  masking.flush(out);
+  EXPECT_EQ(out, "");
+  masking.feed("-----END OPENSSH PRIVATE KEY-----\n", out);
+  EXPECT_EQ(out.find("b3BlbnNzaC1rZXktdjEAAAAA"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace portcullis::proto::ssh
