@@ -34,6 +34,9 @@ boost::asio::awaitable<std::optional<Response>> post_access_request(Call& call);
 // GET /api/v1/sessions, POST /api/v1/sessions/{id}/kill (sessions.cc).
 boost::asio::awaitable<std::optional<Response>> get_sessions(Call& call);
 boost::asio::awaitable<std::optional<Response>> post_session_kill(Call& call);
+// GET /api/v1/sessions/{id}/recording[?part=N]: the asciicast recording of the session's
+// (N-th) interactive shell (session_recordings.cc).
+boost::asio::awaitable<std::optional<Response>> get_session_recording(Call& call);
 // POST /api/v1/revocations {"subject", "reason"}: revoke a subject now.
 boost::asio::awaitable<std::optional<Response>> post_revocation(Call& call);
 

@@ -179,6 +179,23 @@ constexpr std::string_view kOpenApi = R"json({
         }
       }
     },
+    "/api/v1/sessions/{id}/recording": {
+      "get": {
+        "operationId": "getSessionRecording",
+        "summary": "The asciicast v2 recording (masked output) of an SSH session's interactive shell (audit readers)",
+        "parameters": [
+          {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+          {"name": "part", "in": "query", "required": false, "description": "The shell's number in its session, from 1", "schema": {"type": "integer", "minimum": 1}}
+        ],
+        "responses": {
+          "200": {"description": "The recording", "content": {"application/x-asciicast": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
     "/api/v1/revocations": {
       "post": {
         "operationId": "revokeSubject",

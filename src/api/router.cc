@@ -53,6 +53,8 @@ constexpr std::array kRoutes{
     Route{"/api/v1/access-requests", http::verb::post, Access::authenticated, &post_access_request},
     Route{"/api/v1/sessions", http::verb::get, Access::admins, &get_sessions},
     Route{"/api/v1/sessions/{id}/kill", http::verb::post, Access::admins, &post_session_kill},
+    Route{"/api/v1/sessions/{id}/recording", http::verb::get, Access::journal_readers,
+          &get_session_recording},
     Route{"/api/v1/revocations", http::verb::post, Access::admins, &post_revocation},
     Route{"/api/v1/ssh/certificates", http::verb::post, Access::authenticated,
           &post_ssh_certificate},

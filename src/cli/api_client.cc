@@ -48,12 +48,6 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-[[noreturn]] void fail(int status, const std::string& message) {
-  std::fflush(stdout);
-  fmt::print(stderr, "portcullis: {}\n", message);
-  throw CommandExit{status};
-}
-
 bool is_ip_address(const std::string& host) {
   error_code ec;
   asio::ip::make_address(host, ec);
@@ -61,8 +55,10 @@ bool is_ip_address(const std::string& host) {
 }
 
 // The answer as the commands see it: the JSON of a 2xx, the API's own message for a refusal.
+// `text`: a 2xx answer is text (a recording), kept whole as a JSON string.
 ApiResult interpret(unsigned status, std::string_view reason, const std::string& body,
-                    const std::string& where) {
+                    const std::string& where, bool text) {
+  if (text && status >= 200 && status < 300) return json::value(json::string(body));
   error_code ec;
   json::value value = body.empty() ? json::value() : json::parse(body, ec);
   if (status >= 200 && status < 300) {
@@ -101,7 +97,8 @@ ApiError unreachable(const std::string& where, const error_code& ec,
 
 template <class Stream>
 asio::awaitable<ApiResult> exchange(Stream& stream, http::request<http::string_body>& request,
-                                    const std::string& where, std::chrono::milliseconds timeout) {
+                                    const std::string& where, std::chrono::milliseconds timeout,
+                                    bool text) {
   auto [write_ec, written] = co_await http::async_write(stream, request, use_nothrow);
   if (write_ec) co_return unreachable(where, write_ec, timeout);
   beast::flat_buffer buffer;
@@ -110,7 +107,7 @@ asio::awaitable<ApiResult> exchange(Stream& stream, http::request<http::string_b
   auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, use_nothrow);
   if (read_ec) co_return unreachable(where, read_ec, timeout);
   const auto& response = parser.get();
-  co_return interpret(response.result_int(), response.reason(), response.body(), where);
+  co_return interpret(response.result_int(), response.reason(), response.body(), where, text);
 }
 
 // Code points, for column widths and cuts.
@@ -151,19 +148,23 @@ Result<ApiClient> ApiClient::create(ApiClientOptions options) {
 }
 
 ApiResult ApiClient::get(std::string_view path) const {
-  return request(false, path, {});
+  return request(false, path, {}, false);
+}
+
+ApiResult ApiClient::get_text(std::string_view path) const {
+  return request(false, path, {}, true);
 }
 
 ApiResult ApiClient::post(std::string_view path, const boost::json::object& body) const {
-  return request(true, path, json::serialize(body));
+  return request(true, path, json::serialize(body), false);
 }
 
-ApiResult ApiClient::request(bool post, std::string_view path, std::string body) const {
+ApiResult ApiClient::request(bool post, std::string_view path, std::string body, bool text) const {
   http::request<http::string_body> request{post ? http::verb::post : http::verb::get,
                                            base_path_ + std::string(path), 11};
   request.set(http::field::host, host_header_);
   request.set(http::field::user_agent, "portcullis-cli");
-  request.set(http::field::accept, "application/json");
+  request.set(http::field::accept, text ? "*/*" : "application/json");
   request.set(http::field::authorization, "Bearer " + options_.token.reveal());
   request.set(http::field::connection, "close");
   if (post) {
@@ -197,7 +198,7 @@ ApiResult ApiClient::request(bool post, std::string_view path, std::string body)
       co_return;
     }
     if (!tls_) {
-      result = co_await exchange(stream, request, where_, options_.timeout);
+      result = co_await exchange(stream, request, where_, options_.timeout, text);
       stream.close();
       co_return;
     }
@@ -219,7 +220,7 @@ ApiResult ApiClient::request(bool post, std::string_view path, std::string body)
             fmt::format("TLS with the API at {} failed: {}", where_, handshake_ec.message())};
       co_return;
     }
-    result = co_await exchange(tls, request, where_, options_.timeout);
+    result = co_await exchange(tls, request, where_, options_.timeout, text);
     beast::get_lowest_layer(tls).close();
   };
   asio::co_spawn(io, run, [&](std::exception_ptr error) {
@@ -239,6 +240,12 @@ std::string path_segment(std::string_view text) {
 }
 
 // ---- For the commands
+
+void fail(int status, const std::string& message) {
+  std::fflush(stdout);
+  fmt::print(stderr, "portcullis: {}\n", message);
+  throw CommandExit{status};
+}
 
 void add_api_options(CLI::App& command, ApiOptions& options) {
   command.add_option("--api", options.url, "Base URL of the gateway's REST API")

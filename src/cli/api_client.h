@@ -73,11 +73,13 @@ class ApiClient {
 
   // `path` starts with "/api/v1/"; its variable parts already encoded (path_segment).
   ApiResult get(std::string_view path) const;
+  // A GET whose answer is not JSON (a recording): its body, as a JSON string.
+  ApiResult get_text(std::string_view path) const;
   ApiResult post(std::string_view path, const boost::json::object& body) const;
 
  private:
   ApiClient() = default;
-  ApiResult request(bool post, std::string_view path, std::string body) const;
+  ApiResult request(bool post, std::string_view path, std::string body, bool text) const;
 
   ApiClientOptions options_;
   bool tls_ = false;
@@ -102,6 +104,9 @@ struct ApiOptions {
 };
 
 void add_api_options(CLI::App& command, ApiOptions& options);
+
+// `portcullis: MESSAGE` on stderr, and the command exits with `status`.
+[[noreturn]] void fail(int status, const std::string& message);
 
 // The client, or exit 2 with the reason on stderr.
 ApiClient connect_api_or_exit(const ApiOptions& options);
