@@ -696,7 +696,11 @@ demo host through the gateway; its customers.csv comes back masked like the tabl
     web@${GATEWAY_LISTEN_SSH%:*} 'cat customers.csv'
 
   The same with 'rm customers.csv' or 'cat customers.csv | sh' is refused (exit status 126): alice's
-  access names the programs she may run, and the command never reaches the host.
+  access names the programs she may run, and the command never reaches the host. Without a
+  command, ssh opens a shell on the host: each line is decided when Enter is pressed, and the
+  shell is recorded (masked); play it back with its session id from the journal:
+  $PORTCULLIS sessions replay SESSION --api http://$GATEWAY_LISTEN_HTTP \\
+    --token \"\$($PORTCULLIS token issue --config $CONFIG --subject sam --group security --ttl 1h)\"
 "
   fi
   cat <<TEXT

@@ -196,6 +196,42 @@ RunResult SshGateway::ssh_with_password(const std::string& password,
   return run_command(std::move(child), std::chrono::seconds(60));
 }
 
+namespace {
+
+// `text` quoted for sh: the bytes as they are, control characters included.
+std::string sh_quoted(std::string_view text) {
+  std::string quoted = "'";
+  for (const char c : text) {
+    if (c == '\'')
+      quoted += "'\\''";
+    else
+      quoted.push_back(c);
+  }
+  quoted.push_back('\'');
+  return quoted;
+}
+
+}  // namespace
+
+RunResult SshGateway::shell(const std::filesystem::path& key,
+                            const std::vector<TypedKeys>& steps) const {
+  // A script types the keys into ssh's stdin with pauses between them; ssh forwards them as a
+  // terminal would (-tt: a terminal on the host though stdin is a pipe).
+  std::string typing;
+  for (const auto& step : steps)
+    typing += fmt::format("printf '%s' {}; sleep {}\n", sh_quoted(step.keys), step.pause_seconds);
+  const auto script = dir_.path() / fmt::format("typing-{}.sh", typing_scripts_++);
+  std::ofstream(script) << typing;
+  ChildOptions ssh = ssh_child(key, "", "web", {}, {"-tt"});
+  ssh.argv.pop_back();  // no command: a shell
+  std::string pipeline = "sh " + sh_quoted(script.string()) + " | exec";
+  for (const auto& arg : ssh.argv) pipeline += " " + sh_quoted(arg);
+  ChildOptions child;
+  child.argv = {"sh", "-c", pipeline};
+  child.env = {{"TERM", "xterm"}};
+  return run_command(std::move(child), std::chrono::seconds(60));
+}
+
 ChildProcess SshGateway::start_ssh(const std::filesystem::path& key,
                                    const std::string& command) const {
   return ChildProcess(ssh_child(key, command, "web", {}, {}));

@@ -62,6 +62,13 @@ class SshGateway {
                 const std::vector<std::string>& extra_options = {}) const;
   // `ssh` logging in with a password (an API key) instead of a certificate.
   RunResult ssh_with_password(const std::string& password, const std::string& command) const;
+  // An interactive shell (`ssh -tt`, TERM=xterm), typed at: each step's keys, then a pause
+  // (the time a person reads the screen). The result holds what the terminal showed.
+  struct TypedKeys {
+    std::string keys;
+    double pause_seconds = 0.8;
+  };
+  RunResult shell(const std::filesystem::path& key, const std::vector<TypedKeys>& steps) const;
   // The same in the background (a held command, a session to kill).
   ChildProcess start_ssh(const std::filesystem::path& key, const std::string& command) const;
   // The journal's statements as JSON lines (`portcullis audit search --json`), once one holds
@@ -83,6 +90,7 @@ class SshGateway {
   const SshdServer& sshd_;
   std::filesystem::path config_file_;
   std::string host_key_line_;  // the gateway's, as it logged it
+  mutable int typing_scripts_ = 0;
   std::optional<ChildProcess> process_;
 };
 

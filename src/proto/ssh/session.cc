@@ -93,6 +93,10 @@ void Session::kick() {
   kick_.cancel();
 }
 
+void Session::wake_at(std::chrono::steady_clock::time_point when) {
+  if (!wake_at_ || when < *wake_at_) wake_at_ = when;
+}
+
 asio::awaitable<bool> Session::key_exchange() {
   ssh_set_blocking(client_.get(), 0);
   int rc;
@@ -189,7 +193,7 @@ asio::awaitable<void> Session::pump() {
       ssh_event_dopoll(event_.get(), 0);
       continue;
     }
-    kick_.expires_at(asio::steady_timer::time_point::max());
+    kick_.expires_at(wake_at_.value_or(asio::steady_timer::time_point::max()));
     auto client_wait = client_waiter_->async_wait(
         wants_write(client_.get()) ? Waiter::wait_write : Waiter::wait_read, use_nothrow);
     if (target_ && !target_failed_) {

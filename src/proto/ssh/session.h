@@ -58,6 +58,17 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   // Channels (session_channels.cc).
   ssh_channel open_channel();
   boost::asio::awaitable<void> decide_exec(std::shared_ptr<SessionChannel> channel);
+  // Interactive shells (session_shell.cc).
+  bool start_recording(SessionChannel& channel);
+  void pass_typed_keys(const std::shared_ptr<SessionChannel>& channel);
+  boost::asio::awaitable<void> decide_line(std::shared_ptr<SessionChannel> channel, bool echoed);
+  void send_line(SessionChannel& channel);
+  void drop_line(SessionChannel& channel);
+  void shell_notice(SessionChannel& channel, std::string_view text);
+  void flush_quiet_output(SessionChannel& channel);
+  void record_output(SessionChannel& channel, const std::string& queue, std::size_t from);
+  // The pump wakes by `when` even if nothing arrives (a pause in a shell's output).
+  void wake_at(std::chrono::steady_clock::time_point when);
   void refuse_channel(SessionChannel& channel, const gateway::Refusal& refusal, int status);
   void service();
   void service_channel(SessionChannel& channel);
@@ -88,9 +99,11 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   std::unique_ptr<TargetConnection> target_;
   boost::asio::steady_timer kick_;
   bool kicked_ = false;
+  std::optional<std::chrono::steady_clock::time_point> wake_at_;
 
   std::list<std::shared_ptr<SessionChannel>> channels_;
   uint64_t next_batch_ = 0;
+  int shells_ = 0;         // interactive shells opened, for their recordings' names
   bool deciding_ = false;  // one command at a time is decided (the gate holds one review)
 
   std::optional<gateway::Admitted> admitted_;

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "proto/ssh/output_masking.h"
+#include "proto/ssh/shell_recording.h"
+#include "proto/ssh/typed_line.h"
 
 namespace portcullis::proto::ssh {
 
@@ -39,7 +41,21 @@ struct SessionChannel {
   State state = State::waiting;
 
   std::string command;  // the exec request's text, byte for byte
+  // An interactive shell (a shell request rather than exec): each line typed is decided when
+  // Enter is pressed, before the shell sees the Enter, and the masked output is recorded.
+  bool shell = false;
+  bool shell_running = false;  // started: the session's turn is this shell's until it ends
+  TypedLine typed;
+  bool line_deciding = false;  // the line ended by the Enter at the front of to_target
+  // The Enter came before any output since the line began: the decision waits a moment for the
+  // echo, which tells a typed command from input the terminal does not show (a password).
+  std::optional<std::chrono::steady_clock::time_point> echo_deadline;
+  uint64_t output_since_line = 0;
+  std::string to_shell;  // keys cleared to go to the shell, not yet written
+  std::unique_ptr<ShellRecording> recording;
+  std::chrono::steady_clock::time_point last_output;
   bool pty = false;
+  bool pty_requested = false;  // on the target
   std::string term;
   int columns = 80, rows = 24;
   uint64_t batch = 0;

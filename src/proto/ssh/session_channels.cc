@@ -1,7 +1,9 @@
 // Channels: an exec request is decided (and maybe held for a review) before the gateway opens
 // a channel on the host and runs the same command line there, byte for byte; then stdin goes
 // to the host, stdout and stderr come back masked, and the exit status is passed on. A refused
-// command never reaches the host: the client reads why on stderr and exits with 126.
+// command never reaches the host: the client reads why on stderr and exits with 126. A shell
+// request is decided the same way (class shell); what is typed at it, line by line, is
+// decided in session_shell.cc.
 //
 // Commands of one session run one at a time: the journal records each one's outcome in order,
 // and the gate holds one command for review at a time.
@@ -102,6 +104,7 @@ ssh_channel Session::open_channel() {
     c.columns = width;
     c.rows = height;
     if (c.target && c.state == State::running) ssh_channel_change_pty_size(c.target, width, height);
+    if (c.recording) c.recording->resize(width, height);
     return SSH_OK;
   };
   cb.channel_exec_request_function = [](ssh_session, ssh_channel, const char* command,
@@ -114,11 +117,10 @@ ssh_channel Session::open_channel() {
     c.session->kick();
     return SSH_OK;
   };
-  // Interactive shells and subsystems (sftp) are refused for now: they would run commands the
-  // gateway does not see one by one. A refused request makes the client say so and stop.
   cb.channel_shell_request_function = [](ssh_session, ssh_channel, void* userdata) -> int {
     auto& c = *of(userdata);
     if (c.state != State::waiting) return SSH_ERROR;
+    c.shell = true;
     c.command.clear();
     c.state = State::deciding;
     c.batch = 0;
@@ -154,7 +156,7 @@ void Session::refuse_channel(SessionChannel& channel, const gateway::Refusal& re
 
 asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> channel) {
   auto self = shared_from_this();
-  const bool shell = channel->command.empty();
+  const bool shell = channel->shell;
   if (!gate_.refresh()) co_return;
   gate_.count_command();
   policy::Command command;
@@ -190,15 +192,14 @@ asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> chann
     co_return;
   }
   if (withdrawn()) co_return;
-  if (shell) {
-    // Allowed by the grant, but the gateway cannot yet decide what is typed at a prompt.
+  if (shell && !start_recording(*channel)) {
+    // A shell the journal would see only in part, and its recording not at all, is not opened.
     refuse_channel(*channel,
                    {.reason = gateway::RefusalReason::denied,
                     .rule = {},
-                    .message = "interactive shells are not available through the gateway yet; "
-                               "run a command: ssh CONNECTION@GATEWAY 'COMMAND'"},
+                    .message = "the gateway cannot record this shell, so it is not opened"},
                    kRefusedStatus);
-    gate_.recorder().on_error("126: interactive shells are not available");
+    gate_.recorder().on_error("126: the shell could not be recorded");
     deciding_ = false;
     co_return;
   }
@@ -208,6 +209,7 @@ asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> chann
 }
 
 void Session::service() {
+  wake_at_.reset();
   if (target_failed_ || (ending_ && !target_)) {
     for (auto& channel : channels_) {
       if (channel->state == State::closed || channel->state == State::finishing) continue;
@@ -243,8 +245,9 @@ void Session::service() {
 void Session::service_channel(SessionChannel& c) {
   if (c.client_closed && c.state != State::closed && c.state != State::finishing) {
     // The client went away: the command on the host is ended with its channel.
-    if (c.state == State::deciding && gate_.holding()) gate_.cancel_hold();
-    if (c.state == State::running || c.state == State::opening || c.state == State::starting) {
+    if ((c.state == State::deciding || c.line_deciding) && gate_.holding()) gate_.cancel_hold();
+    if (!c.recorded &&
+        (c.state == State::running || c.state == State::opening || c.state == State::starting)) {
       gate_.recorder().on_streamed_data(c.output_bytes);
       gate_.recorder().on_error("the client closed the channel before the command ended");
       c.recorded = true;
@@ -274,10 +277,16 @@ void Session::service_channel(SessionChannel& c) {
           }
           auto& masking = is_stderr ? ch.err_masking : ch.out_masking;
           const std::string_view bytes(static_cast<const char*>(data), len);
+          const std::size_t from = queue.size();
           if (masking)
             masking->feed(bytes, queue);
           else
             queue.append(bytes);
+          if (ch.shell) {
+            ch.session->record_output(ch, queue, from);
+            ch.output_since_line += len;
+            ch.last_output = std::chrono::steady_clock::now();
+          }
           ch.output_bytes += len;
           ch.session->count_bytes(0, len);
           ch.session->kick();
@@ -308,23 +317,39 @@ void Session::service_channel(SessionChannel& c) {
       [[fallthrough]];
     }
     case State::starting: {
-      if (c.pty && !c.term.empty()) {
-        const int rc = ssh_channel_request_pty_size(c.target, c.term.c_str(), c.columns, c.rows);
+      if (c.pty && !c.pty_requested) {
+        const int rc = ssh_channel_request_pty_size(
+            c.target, c.term.empty() ? "dumb" : c.term.c_str(), c.columns, c.rows);
         if (rc == SSH_AGAIN) return;
         if (rc != SSH_OK) break;
-        c.term.clear();  // requested
+        c.pty_requested = true;
       }
-      const int rc = ssh_channel_request_exec(c.target, c.command.c_str());
+      const int rc = c.shell ? ssh_channel_request_shell(c.target)
+                             : ssh_channel_request_exec(c.target, c.command.c_str());
       if (rc == SSH_AGAIN) return;
       if (rc != SSH_OK) break;
       c.out_masking.emplace(gate_.masker(), gate_.mask_scratch(), &gate_.mask_counts());
       c.err_masking.emplace(gate_.masker(), gate_.mask_scratch(), &gate_.mask_counts());
       c.state = State::running;
+      if (c.shell) {
+        // The shell is open: its event is complete, and each line typed gets one of its own.
+        // The session's turn stays with the shell until it ends (finish_channel).
+        gate_.recorder().on_complete(std::nullopt);
+        c.recorded = true;
+        c.shell_running = true;
+      }
       [[fallthrough]];
     }
     case State::running: {
-      // Stdin to the host, then its end.
-      write_queued(c.target, c.to_target, false);
+      // Stdin to the host, then its end. A shell's keys pass once their line is decided.
+      if (c.shell) {
+        for (auto& channel : channels_)
+          if (channel.get() == &c) pass_typed_keys(channel);
+        write_queued(c.target, c.to_shell, false);
+        flush_quiet_output(c);
+      } else {
+        write_queued(c.target, c.to_target, false);
+      }
       if (c.client_backlog && c.to_target.size() < SessionChannel::kMaxQueued) {
         char buffer[kReadChunk];
         const int n = ssh_channel_read_nonblocking(c.client, buffer, sizeof buffer, 0);
@@ -335,7 +360,8 @@ void Session::service_channel(SessionChannel& c) {
         if (n < static_cast<int>(sizeof buffer)) c.client_backlog = false;
         if (c.client_backlog) kick();  // more is held: come back once this is written
       }
-      if (c.to_target.empty() && c.client_eof && !c.target_eof_sent && !c.target_closed) {
+      if (c.to_target.empty() && c.to_shell.empty() && c.client_eof && !c.target_eof_sent &&
+          !c.target_closed) {
         ssh_channel_send_eof(c.target);
         c.target_eof_sent = true;
       }
@@ -349,13 +375,21 @@ void Session::service_channel(SessionChannel& c) {
         if (c.target_backlog[is_stderr]) kick();
         if (n <= 0) continue;
         auto& masking = is_stderr ? c.err_masking : c.out_masking;
+        const std::size_t from = queue.size();
         masking->feed(std::string_view(buffer, static_cast<std::size_t>(n)), queue);
+        if (c.shell) {
+          record_output(c, queue, from);
+          c.output_since_line += static_cast<uint64_t>(n);
+          c.last_output = std::chrono::steady_clock::now();
+        }
         c.output_bytes += static_cast<uint64_t>(n);
         count_bytes(0, static_cast<uint64_t>(n));
       }
       if (c.target_closed || (c.target_eof && c.exit_status)) {
         if (c.target_backlog[0] || c.target_backlog[1]) break;
+        const std::size_t from = c.to_client_out.size();
         c.out_masking->finish(c.to_client_out);
+        record_output(c, c.to_client_out, from);
         c.err_masking->finish(c.to_client_err);
         c.state = State::finishing;
       }
@@ -410,6 +444,16 @@ void Session::close_target(SessionChannel& c) {
 void Session::finish_channel(SessionChannel& c) {
   if (c.state == State::closed) return;
   close_target(c);
+  if (c.shell_running) {
+    // The session's next command may now be decided.
+    c.shell_running = false;
+    deciding_ = false;
+  }
+  if (c.recording) {
+    spdlog::info("event=ssh_shell_recorded session={} recording={:?}", id_,
+                 c.recording->path().string());
+    c.recording.reset();
+  }
   if (c.client) {
     ssh_remove_channel_callbacks(c.client, &c.client_callbacks);
     if (!c.client_closed) {
