@@ -19,8 +19,8 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-// The session of the journal's first event whose statement is `statement`.
-std::string session_of(const std::string& journal, const std::string& statement) {
+// The session of the journal's first event whose command is `command`.
+std::string session_of(const std::string& journal, const std::string& command) {
   std::size_t start = 0;
   while (start < journal.size()) {
     auto end = journal.find('\n', start);
@@ -30,9 +30,9 @@ std::string session_of(const std::string& journal, const std::string& statement)
     boost::system::error_code ec;
     const auto value = json::parse(line, ec);
     if (ec || !value.is_object()) continue;
-    const auto* text = value.as_object().if_contains("statement");
+    const auto* text = value.as_object().if_contains("command");
     const auto* session = value.as_object().if_contains("session");
-    if (text && text->is_string() && text->as_string() == statement && session &&
+    if (text && text->is_string() && text->as_string() == command && session &&
         session->is_string())
       return std::string(session->as_string());
   }
@@ -73,7 +73,7 @@ TEST_F(SshShellTest, LinesRunMaskedJournaledAndRecorded) {
   const auto journal = gateway.journal("echo ssn 123-45-6789");
   const auto session = session_of(journal, "echo hello-$((6*7))");
   ASSERT_FALSE(session.empty()) << journal;
-  EXPECT_NE(journal.find("\"statement\":\"exit\""), std::string::npos) << journal;
+  EXPECT_NE(journal.find("\"command\":\"exit\""), std::string::npos) << journal;
 
   // The recording plays back what the terminal showed, masked.
   const auto admin = gateway.token_for("ada", "platform-admins");
