@@ -13,6 +13,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "policy/command.h"
+#include "proto/ssh/channel_writes.h"
 #include "proto/ssh/session.h"
 #include "proto/ssh/session_channel.h"
 
@@ -38,19 +39,6 @@ SessionChannel* of(void* userdata) {
 // The gate's refusals already name their rule ("blocked by rule \"r\": ...").
 std::string refusal_line(const gateway::Refusal& refusal) {
   return fmt::format("portcullis: {}\n", refusal.message);
-}
-
-// Writes as much of `queue` as the channel's window takes.
-void write_queued(ssh_channel channel, std::string& queue, bool is_stderr) {
-  while (!queue.empty()) {
-    const uint32_t window = ssh_channel_window_size(channel);
-    if (window == 0) return;
-    const auto n = static_cast<uint32_t>(std::min<std::size_t>(queue.size(), window));
-    const int written = is_stderr ? ssh_channel_write_stderr(channel, queue.data(), n)
-                                  : ssh_channel_write(channel, queue.data(), n);
-    if (written <= 0) return;
-    queue.erase(0, static_cast<std::size_t>(written));
-  }
 }
 
 }  // namespace
@@ -114,12 +102,26 @@ ssh_channel Session::open_channel() {
     c.session->kick();
     return SSH_OK;
   };
-  // Interactive shells and subsystems (sftp) are refused for now: they would run commands the
-  // gateway does not see one by one. A refused request makes the client say so and stop.
+  // Interactive shells are refused for now: they would run commands the gateway does not see
+  // one by one. A refused request makes the client say so and stop.
   cb.channel_shell_request_function = [](ssh_session, ssh_channel, void* userdata) -> int {
     auto& c = *of(userdata);
     if (c.state != State::waiting) return SSH_ERROR;
     c.command.clear();
+    c.state = State::deciding;
+    c.batch = 0;
+    c.session->kick();
+    return SSH_OK;
+  };
+  // The sftp subsystem (scp's too) is decided as a whole, then request by request
+  // (sftp_channel.cc); other subsystems are refused.
+  cb.channel_subsystem_request_function = [](ssh_session, ssh_channel, const char* subsystem,
+                                             void* userdata) -> int {
+    auto& c = *of(userdata);
+    if (c.state != State::waiting || !subsystem || std::string_view(subsystem) != "sftp")
+      return SSH_ERROR;
+    c.subsystem = subsystem;
+    c.sftp = std::make_unique<sftp::SftpRelay>();
     c.state = State::deciding;
     c.batch = 0;
     c.session->kick();
@@ -154,13 +156,16 @@ void Session::refuse_channel(SessionChannel& channel, const gateway::Refusal& re
 
 asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> channel) {
   auto self = shared_from_this();
-  const bool shell = channel->command.empty();
+  const bool sftp = channel->subsystem == "sftp";
+  const bool shell = channel->command.empty() && !sftp;
   if (!gate_.refresh()) co_return;
   gate_.count_command();
   policy::Command command;
-  command.text = channel->command;
-  command.via = shell ? "shell" : "exec";
-  command.detail = shell ? policy::open_shell() : policy::read_shell_command(command.text);
+  command.text = sftp ? "sftp" : channel->command;
+  command.via = sftp ? "sftp" : shell ? "shell" : "exec";
+  command.detail = sftp    ? policy::open_sftp()
+                   : shell ? policy::open_shell()
+                           : policy::read_shell_command(command.text);
   auto outcome = gate_.decide(command, channel->batch);
   if (outcome.next == gateway::CommandGate::Next::hold) {
     const auto notice = gate_.hold_notice();
@@ -244,7 +249,8 @@ void Session::service_channel(SessionChannel& c) {
   if (c.client_closed && c.state != State::closed && c.state != State::finishing) {
     // The client went away: the command on the host is ended with its channel.
     if (c.state == State::deciding && gate_.holding()) gate_.cancel_hold();
-    if (c.state == State::running || c.state == State::opening || c.state == State::starting) {
+    if (!c.recorded &&
+        (c.state == State::running || c.state == State::opening || c.state == State::starting)) {
       gate_.recorder().on_streamed_data(c.output_bytes);
       gate_.recorder().on_error("the client closed the channel before the command ended");
       c.recorded = true;
@@ -276,6 +282,8 @@ void Session::service_channel(SessionChannel& c) {
           const std::string_view bytes(static_cast<const char*>(data), len);
           if (masking)
             masking->feed(bytes, queue);
+          else if (ch.sftp && !is_stderr)
+            ch.sftp->from_host(bytes, queue);  // a stream it cannot follow: service_sftp stops
           else
             queue.append(bytes);
           ch.output_bytes += len;
@@ -314,6 +322,15 @@ void Session::service_channel(SessionChannel& c) {
         if (rc != SSH_OK) break;
         c.term.clear();  // requested
       }
+      if (c.sftp) {
+        const int rc = ssh_channel_request_subsystem(c.target, c.subsystem.c_str());
+        if (rc == SSH_AGAIN) return;
+        if (rc != SSH_OK) break;
+        start_sftp(c);
+        c.state = State::running;
+        service_sftp(c);
+        break;
+      }
       const int rc = ssh_channel_request_exec(c.target, c.command.c_str());
       if (rc == SSH_AGAIN) return;
       if (rc != SSH_OK) break;
@@ -323,6 +340,10 @@ void Session::service_channel(SessionChannel& c) {
       [[fallthrough]];
     }
     case State::running: {
+      if (c.sftp) {
+        service_sftp(c);
+        break;
+      }
       // Stdin to the host, then its end.
       write_queued(c.target, c.to_target, false);
       if (c.client_backlog && c.to_target.size() < SessionChannel::kMaxQueued) {
@@ -409,6 +430,7 @@ void Session::close_target(SessionChannel& c) {
 
 void Session::finish_channel(SessionChannel& c) {
   if (c.state == State::closed) return;
+  end_sftp(c);
   close_target(c);
   if (c.client) {
     ssh_remove_channel_callbacks(c.client, &c.client_callbacks);
