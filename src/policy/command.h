@@ -48,8 +48,8 @@ struct SqlCommand {
 // interactive shell, an sftp or scp file operation, a port forward). Built by the builders
 // below, which keep the classes true to the line; a front end only picks the builder.
 struct ShellCommand {
-  // What is asked, in the journal's words: "exec" (a command line), "shell", "sftp_read",
-  // "sftp_write", "forward".
+  // What is asked, in the journal's words: "exec" (a command line), "shell", "sftp" (opening
+  // an sftp session), "sftp_read", "sftp_write" (one of its file operations), "forward".
   std::string kind;
   // The command line as the shell reader found it; null for an operation that is not one.
   std::shared_ptr<const shell::CommandLine> line;
@@ -84,6 +84,10 @@ ShellCommand hidden_typed_line();
 // Opening an interactive shell: class shell. What is typed at its prompt is decided line by
 // line, best effort, with read_shell_command.
 ShellCommand open_shell();
+
+// Opening an sftp session (the subsystem scp uses too): class sftp. Each file operation in it
+// is decided on its own with transfer_files.
+ShellCommand open_sftp();
 
 // An sftp or scp file operation on `paths`: class sftp, and file_write when it writes
 // (creates, changes, renames or removes a file, or changes its attributes).

@@ -68,6 +68,10 @@ ShellCommand open_shell() {
   return operation("shell", {"shell"});
 }
 
+ShellCommand open_sftp() {
+  return operation("sftp", {"sftp"});
+}
+
 ShellCommand transfer_files(bool writes, std::vector<std::string> paths) {
   ShellCommand command =
       writes ? operation("sftp_write", {"sftp", "file_write"}) : operation("sftp_read", {"sftp"});

@@ -119,39 +119,57 @@ std::filesystem::path SshGateway::login(const std::string& token, const std::str
   return out / "id_ed25519";
 }
 
-ChildOptions SshGateway::ssh_child(const std::filesystem::path& key, const std::string& command,
-                                   const std::string& connection, const std::string& stdin_data,
-                                   const std::vector<std::string>& extra_options) const {
+std::vector<std::string> SshGateway::client_options(const std::filesystem::path& key) const {
   // The gateway's host key as a client pins it: the line the gateway logs when it starts.
   const auto known_hosts = dir_.path() / "known_hosts";
   std::ofstream(known_hosts) << fmt::format("[127.0.0.1]:{} {}\n", port_, host_key_line_);
+  return {"-F", "/dev/null",
+          "-o", "BatchMode=yes",
+          "-o", "StrictHostKeyChecking=yes",
+          "-o", "UserKnownHostsFile=" + known_hosts.string(),
+          "-o", "IdentitiesOnly=yes",
+          "-o", "IdentityAgent=none",
+          "-i", key.string(),
+          "-o", "CertificateFile=" + key.string() + "-cert.pub",
+          "-o", "ConnectTimeout=10"};
+}
+
+ChildOptions SshGateway::ssh_child(const std::filesystem::path& key, const std::string& command,
+                                   const std::string& connection, const std::string& stdin_data,
+                                   const std::vector<std::string>& extra_options) const {
   ChildOptions child;
-  child.argv = {"ssh",
-                "-F",
-                "/dev/null",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "StrictHostKeyChecking=yes",
-                "-o",
-                "UserKnownHostsFile=" + known_hosts.string(),
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "IdentityAgent=none",
-                "-i",
-                key.string(),
-                "-o",
-                "CertificateFile=" + key.string() + "-cert.pub",
-                "-o",
-                "ConnectTimeout=10",
-                "-p",
-                std::to_string(port_)};
+  child.argv = {"ssh"};
+  const auto options = client_options(key);
+  child.argv.insert(child.argv.end(), options.begin(), options.end());
+  child.argv.insert(child.argv.end(), {"-p", std::to_string(port_)});
   child.argv.insert(child.argv.end(), extra_options.begin(), extra_options.end());
   child.argv.push_back(connection + "@127.0.0.1");
   child.argv.push_back(command);
   child.stdin_data = stdin_data;
   return child;
+}
+
+ChildOptions SshGateway::file_client_child(const std::filesystem::path& key,
+                                           const std::string& program,
+                                           const std::vector<std::string>& arguments) const {
+  ChildOptions child;
+  child.argv = {program};
+  const auto options = client_options(key);
+  child.argv.insert(child.argv.end(), options.begin(), options.end());
+  child.argv.insert(child.argv.end(), {"-P", std::to_string(port_)});
+  child.argv.insert(child.argv.end(), arguments.begin(), arguments.end());
+  return child;
+}
+
+RunResult SshGateway::file_client(const std::filesystem::path& key, const std::string& program,
+                                  const std::vector<std::string>& arguments) const {
+  return run_command(file_client_child(key, program, arguments), std::chrono::seconds(60));
+}
+
+ChildProcess SshGateway::start_file_client(const std::filesystem::path& key,
+                                           const std::string& program,
+                                           const std::vector<std::string>& arguments) const {
+  return ChildProcess(file_client_child(key, program, arguments));
 }
 
 RunResult SshGateway::ssh(const std::filesystem::path& key, const std::string& command,

@@ -60,6 +60,16 @@ class SshGateway {
   RunResult ssh(const std::filesystem::path& key, const std::string& command,
                 const std::string& connection = "web", const std::string& stdin_data = {},
                 const std::vector<std::string>& extra_options = {}) const;
+  // `program` (sftp or scp) with `key` and its certificate, the gateway's host key pinned and
+  // its port, then `arguments`, which name the gateway as destination() does.
+  RunResult file_client(const std::filesystem::path& key, const std::string& program,
+                        const std::vector<std::string>& arguments) const;
+  // The same in the background (a held file operation).
+  ChildProcess start_file_client(const std::filesystem::path& key, const std::string& program,
+                                 const std::vector<std::string>& arguments) const;
+  static std::string destination(const std::string& connection = "web") {
+    return connection + "@127.0.0.1";
+  }
   // `ssh` logging in with a password (an API key) instead of a certificate.
   RunResult ssh_with_password(const std::string& password, const std::string& command) const;
   // An interactive shell (`ssh -tt`, TERM=xterm), typed at: each step's keys, then a pause
@@ -80,6 +90,11 @@ class SshGateway {
 
  private:
   std::string render(const SshGatewayOptions& options) const;
+  // The options every client is run with: no configuration of the machine's, `key` and its
+  // certificate only, the gateway's host key pinned.
+  std::vector<std::string> client_options(const std::filesystem::path& key) const;
+  ChildOptions file_client_child(const std::filesystem::path& key, const std::string& program,
+                                 const std::vector<std::string>& arguments) const;
   ChildOptions ssh_child(const std::filesystem::path& key, const std::string& command,
                          const std::string& connection, const std::string& stdin_data,
                          const std::vector<std::string>& extra_options) const;

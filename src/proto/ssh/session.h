@@ -2,7 +2,8 @@
 // certificate from the gateway's CA (or an API key typed as a password), names the connection
 // as its user name, and the gateway opens its own SSH connection to that host with the
 // credential profile's key. Every exec request is decided by the core's CommandGate before it
-// reaches the host; its output comes back masked, its exit status passed on.
+// reaches the host; its output comes back masked, its exit status passed on. An sftp subsystem
+// is decided as a whole, then each of its requests that names files.
 //
 // libssh does the protocol on both sides, in non-blocking mode: one coroutine (the pump)
 // waits for either socket with Asio and lets libssh read, its callbacks only note what
@@ -74,6 +75,17 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   void service_channel(SessionChannel& channel);
   void finish_channel(SessionChannel& channel);
   void close_target(SessionChannel& channel);
+
+  // The sftp subsystem (sftp_channel.cc): requests relayed, those that name files decided.
+  void start_sftp(SessionChannel& channel);
+  void service_sftp(SessionChannel& channel);
+  bool decide_sftp_request(SessionChannel& channel);
+  boost::asio::awaitable<void> await_sftp_decision(std::shared_ptr<SessionChannel> channel,
+                                                   gateway::CommandGate::Outcome outcome);
+  void refuse_sftp_request(SessionChannel& channel, const gateway::Refusal& refusal);
+  void stop_sftp(SessionChannel& channel, std::string_view why);
+  void drop_sftp_events(SessionChannel& channel, std::string_view why);
+  void end_sftp(SessionChannel& channel);
 
   // The pump: waits for either socket (or a kick), lets libssh read and write, services.
   boost::asio::awaitable<void> pump();

@@ -8,10 +8,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "proto/ssh/output_masking.h"
+#include "proto/ssh/sftp_relay.h"
 #include "proto/ssh/shell_recording.h"
 #include "proto/ssh/typed_line.h"
 
@@ -77,6 +79,14 @@ struct SessionChannel {
   uint64_t output_bytes = 0;  // from the target, before masking
   bool client_closed = false;
   bool recorded = false;  // its outcome is in the journal
+
+  // A subsystem request ("sftp") instead of a command. Its requests pass through the relay,
+  // each one that names files decided and journaled on its own (sftp_channel.cc).
+  std::string subsystem;
+  std::unique_ptr<sftp::SftpRelay> sftp;
+  bool sftp_running = false;   // the host's sftp-server runs: the channel holds the session's turn
+  bool sftp_deciding = false;  // a request waits for a review or the journal
+  std::size_t sftp_unanswered = 0;  // its requests' journal events still open
 };
 
 }  // namespace portcullis::proto::ssh

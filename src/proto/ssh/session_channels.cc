@@ -15,6 +15,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "policy/command.h"
+#include "proto/ssh/channel_writes.h"
 #include "proto/ssh/session.h"
 #include "proto/ssh/session_channel.h"
 
@@ -40,19 +41,6 @@ SessionChannel* of(void* userdata) {
 // The gate's refusals already name their rule ("blocked by rule \"r\": ...").
 std::string refusal_line(const gateway::Refusal& refusal) {
   return fmt::format("portcullis: {}\n", refusal.message);
-}
-
-// Writes as much of `queue` as the channel's window takes.
-void write_queued(ssh_channel channel, std::string& queue, bool is_stderr) {
-  while (!queue.empty()) {
-    const uint32_t window = ssh_channel_window_size(channel);
-    if (window == 0) return;
-    const auto n = static_cast<uint32_t>(std::min<std::size_t>(queue.size(), window));
-    const int written = is_stderr ? ssh_channel_write_stderr(channel, queue.data(), n)
-                                  : ssh_channel_write(channel, queue.data(), n);
-    if (written <= 0) return;
-    queue.erase(0, static_cast<std::size_t>(written));
-  }
 }
 
 }  // namespace
@@ -127,6 +115,20 @@ ssh_channel Session::open_channel() {
     c.session->kick();
     return SSH_OK;
   };
+  // The sftp subsystem (scp's too) is decided as a whole, then request by request
+  // (sftp_channel.cc); other subsystems are refused.
+  cb.channel_subsystem_request_function = [](ssh_session, ssh_channel, const char* subsystem,
+                                             void* userdata) -> int {
+    auto& c = *of(userdata);
+    if (c.state != State::waiting || !subsystem || std::string_view(subsystem) != "sftp")
+      return SSH_ERROR;
+    c.subsystem = subsystem;
+    c.sftp = std::make_unique<sftp::SftpRelay>();
+    c.state = State::deciding;
+    c.batch = 0;
+    c.session->kick();
+    return SSH_OK;
+  };
   ssh_callbacks_init(&cb);
   ssh_set_channel_callbacks(client, &cb);
   channels_.push_back(std::move(channel));
@@ -156,13 +158,16 @@ void Session::refuse_channel(SessionChannel& channel, const gateway::Refusal& re
 
 asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> channel) {
   auto self = shared_from_this();
+  const bool sftp = channel->subsystem == "sftp";
   const bool shell = channel->shell;
   if (!gate_.refresh()) co_return;
   gate_.count_command();
   policy::Command command;
-  command.text = channel->command;
-  command.via = shell ? "shell" : "exec";
-  command.detail = shell ? policy::open_shell() : policy::read_shell_command(command.text);
+  command.text = sftp ? "sftp" : channel->command;
+  command.via = sftp ? "sftp" : shell ? "shell" : "exec";
+  command.detail = sftp    ? policy::open_sftp()
+                   : shell ? policy::open_shell()
+                           : policy::read_shell_command(command.text);
   auto outcome = gate_.decide(command, channel->batch);
   if (outcome.next == gateway::CommandGate::Next::hold) {
     const auto notice = gate_.hold_notice();
@@ -280,6 +285,8 @@ void Session::service_channel(SessionChannel& c) {
           const std::size_t from = queue.size();
           if (masking)
             masking->feed(bytes, queue);
+          else if (ch.sftp && !is_stderr)
+            ch.sftp->from_host(bytes, queue);  // a stream it cannot follow: service_sftp stops
           else
             queue.append(bytes);
           if (ch.shell) {
@@ -324,6 +331,15 @@ void Session::service_channel(SessionChannel& c) {
         if (rc != SSH_OK) break;
         c.pty_requested = true;
       }
+      if (c.sftp) {
+        const int rc = ssh_channel_request_subsystem(c.target, c.subsystem.c_str());
+        if (rc == SSH_AGAIN) return;
+        if (rc != SSH_OK) break;
+        start_sftp(c);
+        c.state = State::running;
+        service_sftp(c);
+        break;
+      }
       const int rc = c.shell ? ssh_channel_request_shell(c.target)
                              : ssh_channel_request_exec(c.target, c.command.c_str());
       if (rc == SSH_AGAIN) return;
@@ -341,6 +357,10 @@ void Session::service_channel(SessionChannel& c) {
       [[fallthrough]];
     }
     case State::running: {
+      if (c.sftp) {
+        service_sftp(c);
+        break;
+      }
       // Stdin to the host, then its end. A shell's keys pass once their line is decided.
       if (c.shell) {
         for (auto& channel : channels_)
@@ -443,6 +463,7 @@ void Session::close_target(SessionChannel& c) {
 
 void Session::finish_channel(SessionChannel& c) {
   if (c.state == State::closed) return;
+  end_sftp(c);
   close_target(c);
   if (c.shell_running) {
     // The session's next command may now be decided.

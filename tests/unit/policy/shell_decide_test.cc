@@ -447,6 +447,10 @@ TEST(ShellCommandTest, BuildsOperationsThatAreNotCommandLines) {
   EXPECT_EQ(shell.kind, "shell");
   EXPECT_EQ(shell.classes, std::vector<std::string>{"shell"});
   EXPECT_EQ(shell.line, nullptr);
+  const auto session = open_sftp();
+  EXPECT_EQ(session.kind, "sftp");
+  EXPECT_EQ(session.classes, std::vector<std::string>{"sftp"});
+  EXPECT_TRUE(session.paths.empty());
   const auto read = transfer_files(false, {"/srv/app/config.yaml"});
   EXPECT_EQ(read.kind, "sftp_read");
   EXPECT_EQ(read.classes, std::vector<std::string>{"sftp"});
@@ -468,6 +472,9 @@ TEST(ShellOperationTest, EachNeedsItsClass) {
   auto shell = exec_only.decide(open_shell(), "shell");
   EXPECT_EQ(shell.verdict, Verdict::deny);
   EXPECT_EQ(shell.message, "interactive shells are not allowed for this access");
+  auto session = exec_only.decide(open_sftp(), "sftp");
+  EXPECT_EQ(session.verdict, Verdict::deny);
+  EXPECT_EQ(session.message, "file transfers (sftp, scp) are not allowed for this access");
   auto files = exec_only.decide(transfer_files(false, {"/tmp/x"}), "sftp read /tmp/x");
   EXPECT_EQ(files.verdict, Verdict::deny);
   EXPECT_EQ(files.message, "file transfers (sftp, scp) are not allowed for this access");
@@ -478,6 +485,7 @@ TEST(ShellOperationTest, EachNeedsItsClass) {
   const Target wide({"shell", "sftp"}, {"ls"}, {});
   // A grant's programs restrict command lines; an operation is governed by its class.
   EXPECT_EQ(wide.decide(open_shell(), "shell").verdict, Verdict::allow);
+  EXPECT_EQ(wide.decide(open_sftp(), "sftp").verdict, Verdict::allow);
   EXPECT_EQ(wide.decide(transfer_files(false, {"/tmp/x"})).verdict, Verdict::allow);
   auto write = wide.decide(transfer_files(true, {"/tmp/x"}));
   EXPECT_EQ(write.verdict, Verdict::deny);

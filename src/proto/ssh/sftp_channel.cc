@@ -1,0 +1,236 @@
+// The sftp subsystem through the gateway (sftp, and scp, which speaks sftp since OpenSSH 9).
+// Opening it is decided as a whole (class sftp); then every request that names files is
+// decided on its own under the same grant and guardrails (its paths, and file_write when it
+// changes anything), journaled, and forwarded byte for byte or answered by the gateway with a
+// PERMISSION_DENIED status that never reaches the host. Requests that move data of a handle
+// (READ, WRITE, CLOSE, FSTAT, READDIR) pass unjournaled: the OPEN that made the handle was
+// decided. File contents coming back are not masked: they are binary, cut anywhere, and a
+// masked byte would corrupt the file the client writes.
+//
+// While a request waits for a review or for a strict journal, the client's stream waits
+// behind it; replies to earlier requests still flow.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "policy/command.h"
+#include "proto/ssh/channel_writes.h"
+#include "proto/ssh/session.h"
+#include "proto/ssh/session_channel.h"
+
+namespace portcullis::proto::ssh {
+namespace asio = boost::asio;
+using State = SessionChannel::State;
+using Step = sftp::SftpRelay::Step;
+
+namespace {
+
+// As for a refused command (session_channels.cc): the status a shell gives a command it
+// cannot run.
+constexpr int kRefusedStatus = 126;
+constexpr uint32_t kReadChunk = 32 * 1024;
+
+policy::Command file_operation(const sftp::Request& request) {
+  policy::Command command;
+  command.text = fmt::format("sftp {}", sftp::describe(request));
+  command.via = "sftp";
+  command.detail = policy::transfer_files(request.writes, request.paths);
+  return command;
+}
+
+}  // namespace
+
+void Session::start_sftp(SessionChannel& c) {
+  // The session's event is complete once the host's sftp-server runs: the events of its
+  // requests follow it, each with its own outcome. The channel keeps the session's turn
+  // (deciding_) until it closes.
+  gate_.recorder().on_complete(std::nullopt);
+  c.recorded = true;
+  c.sftp_running = true;
+}
+
+void Session::service_sftp(SessionChannel& c) {
+  auto& relay = *c.sftp;
+  if (!relay.error().empty()) {
+    stop_sftp(c, relay.error());
+    return;
+  }
+  // The client's requests, while the client's side has room for the answers.
+  while (!c.sftp_deciding && c.to_client_out.size() < SessionChannel::kMaxQueued) {
+    const Step step = relay.from_client(c.to_target);
+    if (step == Step::wait) break;
+    if (step == Step::broken) {
+      stop_sftp(c, relay.error());
+      return;
+    }
+    if (step == Step::refuse) {
+      const auto refusal = gate_.refuse_undecided(
+          file_operation(relay.pending()).text, "sftp",
+          {.reason = gateway::RefusalReason::denied,
+           .rule = {},
+           .message = fmt::format("the gateway cannot decide the sftp request {}: refused",
+                                  relay.pending().operation)});
+      refuse_sftp_request(c, refusal);
+      continue;
+    }
+    if (!decide_sftp_request(c)) break;
+  }
+  relay.flush_replies(c.to_client_out);
+  write_queued(c.target, relay.to_host(), false);
+
+  // More of the client's bytes, held by libssh while the queue was full.
+  if (c.client_backlog && c.to_target.size() < SessionChannel::kMaxQueued) {
+    char buffer[kReadChunk];
+    const int n = ssh_channel_read_nonblocking(c.client, buffer, sizeof buffer, 0);
+    if (n > 0) {
+      c.to_target.append(buffer, static_cast<std::size_t>(n));
+      count_bytes(static_cast<uint64_t>(n), 0);
+    }
+    if (n < static_cast<int>(sizeof buffer)) c.client_backlog = false;
+    kick();  // what was read is taken at the next turn
+  }
+  // The client's end, once all it sent that can go has gone (a request cut short by it never
+  // goes).
+  if (c.client_eof && c.to_target.empty() && relay.to_host().empty() && !c.sftp_deciding &&
+      !c.target_eof_sent && !c.target_closed) {
+    ssh_channel_send_eof(c.target);
+    c.target_eof_sent = true;
+  }
+  // The host's bytes, held by libssh while the client's side was full.
+  for (const int is_stderr : {0, 1}) {
+    std::string& queue = is_stderr ? c.to_client_err : c.to_client_out;
+    if (!c.target_backlog[is_stderr] || queue.size() >= SessionChannel::kMaxQueued) continue;
+    char buffer[kReadChunk];
+    const int n = ssh_channel_read_nonblocking(c.target, buffer, sizeof buffer, is_stderr);
+    if (n < static_cast<int>(sizeof buffer)) c.target_backlog[is_stderr] = false;
+    if (c.target_backlog[is_stderr]) kick();
+    if (n <= 0) continue;
+    const std::string_view bytes(buffer, static_cast<std::size_t>(n));
+    if (is_stderr)
+      queue.append(bytes);
+    else
+      relay.from_host(bytes, queue);
+    c.output_bytes += static_cast<uint64_t>(n);
+    count_bytes(0, static_cast<uint64_t>(n));
+  }
+  // The host's answers to journaled requests, in the order they were journaled.
+  std::string error;
+  while (c.sftp_unanswered > 0 && relay.next_outcome(error)) {
+    if (error.empty())
+      gate_.recorder().on_complete(std::nullopt);
+    else
+      gate_.recorder().on_error(std::move(error));
+    --c.sftp_unanswered;
+  }
+  if (!relay.error().empty()) {
+    stop_sftp(c, relay.error());
+    return;
+  }
+  if (c.target_closed || (c.target_eof && c.exit_status)) {
+    if (c.target_backlog[0] || c.target_backlog[1]) return;
+    c.state = State::finishing;
+  }
+}
+
+// Decides the pending request now when it can be; false when a review or the journal must be
+// waited for (a coroutine of its own resumes the stream).
+bool Session::decide_sftp_request(SessionChannel& c) {
+  if (!gate_.refresh()) return false;  // the session ends
+  gate_.count_command();
+  auto command = file_operation(c.sftp->pending());
+  auto outcome = gate_.decide(command, c.batch);
+  if (outcome.next == gateway::CommandGate::Next::refuse) {
+    refuse_sftp_request(c, outcome.refusal);
+    return true;
+  }
+  if (outcome.next == gateway::CommandGate::Next::run) {
+    ++c.sftp_unanswered;  // its event is open in the journal until the host answers
+    if (!gate_.commits_pending()) {
+      c.sftp->allow(true);
+      return true;
+    }
+  }
+  for (auto& channel : channels_) {
+    if (channel.get() != &c) continue;
+    c.sftp_deciding = true;
+    asio::co_spawn(kick_.get_executor(), await_sftp_decision(channel, std::move(outcome)),
+                   asio::detached);
+    break;
+  }
+  return false;
+}
+
+asio::awaitable<void> Session::await_sftp_decision(std::shared_ptr<SessionChannel> channel,
+                                                   gateway::CommandGate::Outcome outcome) {
+  auto self = shared_from_this();
+  using Next = gateway::CommandGate::Next;
+  if (outcome.next == Next::hold) {
+    const auto notice = gate_.hold_notice();
+    channel->to_client_err += fmt::format("portcullis: {}\n", notice.message);
+    if (!notice.detail.empty()) channel->to_client_err += fmt::format("  {}\n", notice.detail);
+    kick();
+    outcome = co_await gate_.wait_for_review(channel->batch);
+    if (outcome.next == Next::run) ++channel->sftp_unanswered;
+  }
+  std::optional<gateway::Refusal> failed;
+  if (outcome.next == Next::run) failed = co_await gate_.wait_for_commits();
+  channel->sftp_deciding = false;
+  if (ending_ || channel->state == State::closed || channel->state == State::finishing) {
+    // The channel closed meanwhile: end_sftp ran, or will, without this request's event.
+    drop_sftp_events(*channel, "the client closed the channel before the request was sent");
+    if (channel->state == State::closed) deciding_ = false;
+    kick();
+    co_return;
+  }
+  if (failed) {
+    refuse_sftp_request(*channel, *failed);
+    end(*failed);
+    co_return;
+  }
+  if (outcome.next == Next::run)
+    channel->sftp->allow(true);
+  else
+    refuse_sftp_request(*channel, outcome.refusal);
+  kick();
+}
+
+void Session::refuse_sftp_request(SessionChannel& c, const gateway::Refusal& refusal) {
+  // The client's sftp prints only the status code ("Permission denied"): the reason goes to
+  // its stderr too, as for a refused command.
+  c.sftp->refuse(refusal.message);
+  c.sftp->flush_replies(c.to_client_out);
+  c.to_client_err += fmt::format("portcullis: {}\n", refusal.message);
+  kick();
+}
+
+void Session::stop_sftp(SessionChannel& c, std::string_view why) {
+  // A stream the gateway cannot follow cannot be decided: the channel closes (fail closed).
+  const auto refusal =
+      gate_.refuse_undecided("sftp", "sftp",
+                             {.reason = gateway::RefusalReason::denied,
+                              .rule = {},
+                              .message = fmt::format("the sftp session is closed: {}", why)});
+  spdlog::info("event=sftp_stopped session={} reason={:?}", id_, why);
+  drop_sftp_events(c, refusal.message);
+  refuse_channel(c, refusal, kRefusedStatus);
+}
+
+void Session::drop_sftp_events(SessionChannel& c, std::string_view why) {
+  for (; c.sftp_unanswered > 0; --c.sftp_unanswered) gate_.recorder().on_error(std::string(why));
+}
+
+void Session::end_sftp(SessionChannel& c) {
+  if (!c.sftp_running) return;
+  c.sftp_running = false;
+  drop_sftp_events(c, "the sftp channel closed before the host answered");
+  if (c.sftp_deciding) {
+    // The waiting decision lets go of the session's turn when it returns.
+    if (gate_.holding()) gate_.cancel_hold();
+    return;
+  }
+  deciding_ = false;
+}
+
+}  // namespace portcullis::proto::ssh
