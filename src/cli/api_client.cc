@@ -151,16 +151,23 @@ Result<ApiClient> ApiClient::create(ApiClientOptions options) {
 }
 
 ApiResult ApiClient::get(std::string_view path) const {
-  return request(false, path, {});
+  return request(Method::get, path, {});
 }
 
 ApiResult ApiClient::post(std::string_view path, const boost::json::object& body) const {
-  return request(true, path, json::serialize(body));
+  return request(Method::post, path, json::serialize(body));
 }
 
-ApiResult ApiClient::request(bool post, std::string_view path, std::string body) const {
-  http::request<http::string_body> request{post ? http::verb::post : http::verb::get,
-                                           base_path_ + std::string(path), 11};
+ApiResult ApiClient::remove(std::string_view path) const {
+  return request(Method::delete_, path, {});
+}
+
+ApiResult ApiClient::request(Method method, std::string_view path, std::string body) const {
+  const bool post = method == Method::post;
+  const http::verb verb = post                        ? http::verb::post
+                          : method == Method::delete_ ? http::verb::delete_
+                                                      : http::verb::get;
+  http::request<http::string_body> request{verb, base_path_ + std::string(path), 11};
   request.set(http::field::host, host_header_);
   request.set(http::field::user_agent, "portcullis-cli");
   request.set(http::field::accept, "application/json");

@@ -74,10 +74,12 @@ class ApiClient {
   // `path` starts with "/api/v1/"; its variable parts already encoded (path_segment).
   ApiResult get(std::string_view path) const;
   ApiResult post(std::string_view path, const boost::json::object& body) const;
+  ApiResult remove(std::string_view path) const;  // DELETE
 
  private:
+  enum class Method { get, post, delete_ };
   ApiClient() = default;
-  ApiResult request(bool post, std::string_view path, std::string body) const;
+  ApiResult request(Method method, std::string_view path, std::string body) const;
 
   ApiClientOptions options_;
   bool tls_ = false;
