@@ -157,8 +157,8 @@ TEST_F(SshKeysTest, AKeyWhoseGroupsReachNothingIsToldSo) {
 }
 
 TEST_F(SshKeysTest, AnExpiredKeyIsRefused) {
-  const auto key = make_key("brief");
-  ASSERT_FALSE(add(key, "brief-bot", {"--group", "deployers", "--expires-in", "3s"}).empty());
+  const auto key = make_key("short-lived");
+  ASSERT_FALSE(add(key, "short-lived-bot", {"--group", "deployers", "--expires-in", "3s"}).empty());
   ASSERT_EQ(gateway_.ssh(key, "echo in-time").stdout_text, "in-time\n");
   std::this_thread::sleep_for(4s);
   const auto late = gateway_.ssh(key, "echo too-late");
