@@ -44,6 +44,13 @@ boost::asio::awaitable<std::optional<Response>> post_revocation(Call& call);
 // (ssh_certificates.cc).
 boost::asio::awaitable<std::optional<Response>> post_ssh_certificate(Call& call);
 
+// POST /api/v1/ssh/keys {"subject", "groups", "public_key", "expires_in" | "expires_at"},
+// GET /api/v1/ssh/keys[?subject=], DELETE /api/v1/ssh/keys/{id}: public keys registered to
+// subjects for SSH logins (ssh_keys.cc).
+boost::asio::awaitable<std::optional<Response>> post_ssh_key(Call& call);
+boost::asio::awaitable<std::optional<Response>> get_ssh_keys(Call& call);
+boost::asio::awaitable<std::optional<Response>> delete_ssh_key(Call& call);
+
 // GET /metrics: Prometheus text format.
 boost::asio::awaitable<std::optional<Response>> get_metrics(Call& call);
 

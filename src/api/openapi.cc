@@ -223,6 +223,52 @@ constexpr std::string_view kOpenApi = R"json({
         }
       }
     },
+    "/api/v1/ssh/keys": {
+      "post": {
+        "operationId": "registerSshKey",
+        "summary": "Register a public key to a subject, for SSH logins as that subject with these groups (admin groups; portcullis ssh keys add)",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["subject", "public_key"], "properties": {
+          "subject": {"type": "string"},
+          "groups": {"type": "array", "items": {"type": "string"}},
+          "public_key": {"type": "string", "description": "the line of a .pub file: TYPE BASE64 [comment]; ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa of at least 2048 bits, not a certificate"},
+          "expires_in": {"type": "string", "description": "a duration such as 30d; not with expires_at"},
+          "expires_at": {"type": "string", "format": "date-time", "description": "not with expires_in"}}}}}},
+        "responses": {
+          "201": {"description": "Registered", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SshKey"}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "409": {"$ref": "#/components/responses/Error"},
+          "503": {"$ref": "#/components/responses/Error"}
+        }
+      },
+      "get": {
+        "operationId": "listSshKeys",
+        "summary": "Registered public keys, removed ones included, oldest first (admin groups; portcullis ssh keys list)",
+        "parameters": [{"name": "subject", "in": "query", "description": "Only this subject's keys", "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The keys", "content": {"application/json": {"schema": {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"$ref": "#/components/schemas/SshKey"}}}}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "503": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/ssh/keys/{id}": {
+      "delete": {
+        "operationId": "removeSshKey",
+        "summary": "Remove a registered key: it logs in no more (admin groups; portcullis ssh keys remove)",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "Removed", "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "string"}, "removed": {"type": "boolean"}}}}}},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"},
+          "503": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
     "/api/v1/openapi.json": {
       "get": {
         "operationId": "getOpenApi",
@@ -272,6 +318,23 @@ constexpr std::string_view kOpenApi = R"json({
         "type": "object",
         "required": ["status", "audit"],
         "properties": {"status": {"type": "string", "enum": ["ok"]}, "audit": {"type": "string", "enum": ["ok", "unavailable"]}}
+      },
+      "SshKey": {
+        "type": "object",
+        "description": "A public key registered to a subject. removed_at and removed_by are null while it is in force.",
+        "required": ["id", "subject", "groups", "public_key", "fingerprint", "created_at", "created_by"],
+        "properties": {
+          "id": {"type": "string"},
+          "subject": {"type": "string"},
+          "groups": {"type": "array", "items": {"type": "string"}},
+          "public_key": {"type": "string"},
+          "fingerprint": {"type": "string", "description": "SHA256:... as ssh-keygen -l prints it"},
+          "created_at": {"type": "string", "format": "date-time"},
+          "created_by": {"type": "string"},
+          "expires_at": {"type": "string", "format": "date-time", "nullable": true},
+          "removed_at": {"type": "string", "format": "date-time", "nullable": true},
+          "removed_by": {"type": "string", "nullable": true}
+        }
       },
       "EventType": {"type": "string", "enum": ["connect", "disconnect", "statement", "result", "review", "api"]},
       "Review": {

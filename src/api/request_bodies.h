@@ -3,8 +3,11 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "config/config.h"
@@ -43,5 +46,19 @@ struct SshCertificateBody {
   std::string public_key;
 };
 Result<SshCertificateBody> parse_ssh_certificate_body(std::string_view body);
+
+// POST /api/v1/ssh/keys: `{"subject": ..., "groups": [...], "public_key": "TYPE BASE64
+// [COMMENT]", "expires_in": "30d"}` or `"expires_at": "2027-01-01T00:00:00Z"` instead of
+// `expires_in`. The subject and the key are required non-empty strings, groups an optional
+// array of strings, the expiry optional (a duration in the configuration's notation, longer
+// than zero, or an RFC 3339 time); the key's form is checked when it is registered.
+struct SshKeyBody {
+  std::string subject;
+  std::vector<std::string> groups;
+  std::string public_key;
+  std::optional<config::Duration> expires_in;
+  std::optional<std::chrono::system_clock::time_point> expires_at;
+};
+Result<SshKeyBody> parse_ssh_key_body(std::string_view body);
 
 }  // namespace portcullis::api

@@ -58,6 +58,9 @@ constexpr std::array kRoutes{
     Route{"/api/v1/revocations", http::verb::post, Access::admins, &post_revocation},
     Route{"/api/v1/ssh/certificates", http::verb::post, Access::authenticated,
           &post_ssh_certificate},
+    Route{"/api/v1/ssh/keys", http::verb::post, Access::admins, &post_ssh_key},
+    Route{"/api/v1/ssh/keys", http::verb::get, Access::admins, &get_ssh_keys},
+    Route{"/api/v1/ssh/keys/{id}", http::verb::delete_, Access::admins, &delete_ssh_key},
     Route{"/metrics", http::verb::get, Access::metrics_readers, &get_metrics},
 };
 

@@ -132,6 +132,17 @@ bool looks_like_date(std::string_view text) {
 
 }  // namespace
 
+Result<TimePoint> parse_time(std::string_view text) {
+  constexpr std::string_view kTimeForm =
+      "expected an RFC 3339 time (2026-11-25T21:04:05Z, 2026-11-25T22:04:05+01:00) or a date "
+      "(2026-11-25)";
+  if (!looks_like_date(text)) return make_error(std::string(kTimeForm));
+  auto time = within_clock_years(parse_rfc3339(text));
+  // parse_rfc3339 names the forms --since takes; a time takes no duration.
+  if (!time && time.error().message == kSinceForm) return make_error(std::string(kTimeForm));
+  return time;
+}
+
 Result<TimePoint> parse_since(std::string_view text, TimePoint now) {
   if (text.empty()) return make_error(std::string(kSinceForm));
   if (looks_like_date(text)) return within_clock_years(parse_rfc3339(text));

@@ -15,4 +15,8 @@ namespace portcullis::audit {
 // A time without an offset is refused rather than guessed to be local or UTC.
 Result<TimePoint> parse_since(std::string_view text, TimePoint now);
 
+// A point in time as parse_since reads an RFC 3339 time or a date, without the durations: an
+// expiry given as a time.
+Result<TimePoint> parse_time(std::string_view text);
+
 }  // namespace portcullis::audit

@@ -148,20 +148,28 @@ Result<ApiClient> ApiClient::create(ApiClientOptions options) {
 }
 
 ApiResult ApiClient::get(std::string_view path) const {
-  return request(false, path, {}, false);
+  return request(Method::get, path, {}, false);
 }
 
 ApiResult ApiClient::get_text(std::string_view path) const {
-  return request(false, path, {}, true);
+  return request(Method::get, path, {}, true);
 }
 
 ApiResult ApiClient::post(std::string_view path, const boost::json::object& body) const {
-  return request(true, path, json::serialize(body), false);
+  return request(Method::post, path, json::serialize(body), false);
 }
 
-ApiResult ApiClient::request(bool post, std::string_view path, std::string body, bool text) const {
-  http::request<http::string_body> request{post ? http::verb::post : http::verb::get,
-                                           base_path_ + std::string(path), 11};
+ApiResult ApiClient::remove(std::string_view path) const {
+  return request(Method::delete_, path, {}, false);
+}
+
+ApiResult ApiClient::request(Method method, std::string_view path, std::string body,
+                             bool text) const {
+  const bool post = method == Method::post;
+  const http::verb verb = post                        ? http::verb::post
+                          : method == Method::delete_ ? http::verb::delete_
+                                                      : http::verb::get;
+  http::request<http::string_body> request{verb, base_path_ + std::string(path), 11};
   request.set(http::field::host, host_header_);
   request.set(http::field::user_agent, "portcullis-cli");
   request.set(http::field::accept, text ? "*/*" : "application/json");

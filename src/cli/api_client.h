@@ -76,10 +76,12 @@ class ApiClient {
   // A GET whose answer is not JSON (a recording): its body, as a JSON string.
   ApiResult get_text(std::string_view path) const;
   ApiResult post(std::string_view path, const boost::json::object& body) const;
+  ApiResult remove(std::string_view path) const;  // DELETE
 
  private:
+  enum class Method { get, post, delete_ };
   ApiClient() = default;
-  ApiResult request(bool post, std::string_view path, std::string body, bool text) const;
+  ApiResult request(Method method, std::string_view path, std::string body, bool text) const;
 
   ApiClientOptions options_;
   bool tls_ = false;

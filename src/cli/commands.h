@@ -39,5 +39,7 @@ void add_review_command(CLI::App& app);
 void add_sessions_command(CLI::App& app);
 void add_revoke_command(CLI::App& app);
 void add_ssh_command(CLI::App& app);
+// `ssh keys ...`, under the `ssh` command (ssh_keys_command.cc).
+void add_ssh_keys_command(CLI::App& ssh);
 
 }  // namespace portcullis::cli

@@ -117,6 +117,7 @@ void add_ssh_command(CLI::App& app) {
                     "(default ~/.ssh/portcullis)");
   add_api_options(*login, args->api);
   login->callback([args] { run_ssh_login(*args); });
+  add_ssh_keys_command(*ssh);
 }
 
 }  // namespace portcullis::cli

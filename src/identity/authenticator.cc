@@ -11,6 +11,7 @@
 #include "identity/gateway_token.h"
 #include "identity/jwt.h"
 #include "identity/oidc_verifier.h"
+#include "identity/registered_ssh_keys.h"
 #include "store/state_store.h"
 
 namespace portcullis::identity {
@@ -42,6 +43,11 @@ class TokenAuthenticator final : public Authenticator {
       return make_error(
           fmt::format("credentials of {} were revoked", quote_untrusted(identity.subject)));
     return {};
+  }
+
+  Result<Identity> identity_of_ssh_key(std::string_view public_key_blob,
+                                       std::chrono::system_clock::time_point now) const override {
+    return identity_of_registered_key(store_, public_key_blob, now);
   }
 
  private:

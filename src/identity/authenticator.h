@@ -1,5 +1,6 @@
-// Authenticator: turns the password a client presented (gateway token, OIDC JWT or API key)
-// into an Identity, or into the reason it was refused. Protocol front ends call only this.
+// Authenticator: turns the password a client presented (gateway token, OIDC JWT or API key),
+// or an SSH key registered to a subject, into an Identity, or into the reason it was refused.
+// Protocol front ends call only this.
 #pragma once
 
 #include <chrono>
@@ -32,6 +33,12 @@ class Authenticator {
   // Whether an identity proven some other way (an SSH certificate this gateway issued) still
   // stands: its subject's credentials were not revoked after it was issued.
   virtual Result<void> check_revocation(const Identity& identity) const = 0;
+
+  // Who a plain SSH public key (its wire blob) registered to a subject logs in as, when its
+  // registration is in force and not expired (error code "not_found": no registration in
+  // force); revocations are checked by check_revocation, as for certificates.
+  virtual Result<Identity> identity_of_ssh_key(std::string_view public_key_blob,
+                                               std::chrono::system_clock::time_point now) const = 0;
 };
 
 // Builds the authenticator for a configuration snapshot: loads the signing key (creating it,

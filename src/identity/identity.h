@@ -15,6 +15,7 @@ enum class AuthMethod {
   gateway_token,  // EdDSA JWT signed by this gateway (`portcullis token issue`)
   oidc,           // RS256/ES256 JWT from a configured OIDC issuer
   api_key,        // service-account API key (`portcullis apikey create`)
+  ssh_key,        // SSH public key registered to a subject (`portcullis ssh keys add`)
 };
 
 struct Identity {
@@ -22,8 +23,8 @@ struct Identity {
   SubjectKind kind = SubjectKind::user;
   std::vector<std::string> groups;
   AuthMethod method = AuthMethod::gateway_token;
-  std::string issuer;    // `iss` of a JWT; "apikey" for API keys
-  std::string token_id;  // `jti`, or the API key's name: what a revocation names
+  std::string issuer;    // `iss` of a JWT; "apikey" for API keys, "ssh_key" for SSH keys
+  std::string token_id;  // `jti`, the API key's name or the SSH key's id
   std::chrono::system_clock::time_point expires_at;
   // When the credential was issued (`iat`, the API key's creation); the epoch when the token
   // does not say, so that a revocation covers it.
@@ -42,6 +43,8 @@ inline std::string_view to_string(AuthMethod method) {
       return "oidc";
     case AuthMethod::api_key:
       return "api_key";
+    case AuthMethod::ssh_key:
+      return "ssh_key";
   }
   return "unknown";
 }

@@ -12,7 +12,7 @@ namespace portcullis::store {
 namespace {
 
 // Times are INTEGER milliseconds since the Unix epoch (UTC); groups a JSON array of strings.
-constexpr std::array<Migration, 5> kMigrations{{
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "create api_keys", R"sql(
 CREATE TABLE api_keys (
   name         TEXT PRIMARY KEY,
@@ -138,6 +138,25 @@ CREATE INDEX audit_events_session_start ON audit_events (session, seq) WHERE eve
     {5, "record the protocol of held statements", R"sql(
 ALTER TABLE reviews ADD COLUMN protocol TEXT;
 UPDATE reviews SET protocol = 'postgres' WHERE kind = 'statement';
+)sql"},
+    // SSH public keys registered to subjects (#17). A key logs in as one subject only: its
+    // fingerprint is unique among keys not removed; removed rows stay for account review.
+    {6, "create ssh_keys", R"sql(
+CREATE TABLE ssh_keys (
+  id          TEXT PRIMARY KEY,
+  subject     TEXT NOT NULL,
+  groups      TEXT NOT NULL DEFAULT '[]',
+  public_key  TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  created_by  TEXT NOT NULL,
+  expires_at  INTEGER,
+  removed_at  INTEGER,
+  removed_by  TEXT
+) STRICT;
+CREATE UNIQUE INDEX ssh_keys_fingerprint_in_force ON ssh_keys (fingerprint)
+  WHERE removed_at IS NULL;
+CREATE INDEX ssh_keys_subject ON ssh_keys (subject, created_at);
 )sql"},
 }};
 

@@ -71,6 +71,25 @@ ApiKeyRecord read_api_key(sqlite3_stmt* stmt) {
   return record;
 }
 
+constexpr const char* kSshKeyColumns =
+    "id, subject, groups, public_key, fingerprint, created_at, created_by, expires_at, "
+    "removed_at, removed_by";
+
+SshKeyRecord read_ssh_key(sqlite3_stmt* stmt) {
+  SshKeyRecord record;
+  record.id = column_text(stmt, 0);
+  record.subject = column_text(stmt, 1);
+  record.groups = groups_from_json(column_text(stmt, 2));
+  record.public_key = column_text(stmt, 3);
+  record.fingerprint = column_text(stmt, 4);
+  record.created_at = from_millis(sqlite3_column_int64(stmt, 5));
+  record.created_by = column_text(stmt, 6);
+  record.expires_at = column_optional_time(stmt, 7);
+  record.removed_at = column_optional_time(stmt, 8);
+  record.removed_by = column_text(stmt, 9);
+  return record;
+}
+
 constexpr const char* kReviewColumns =
     "id, kind, status, requester, requester_groups, session, connection, command, "
     "command_sha256, rule, reviewer_groups, reviewer_subjects, min_approvals, reason, "
@@ -157,6 +176,18 @@ class SqliteStore final : public StateStore {
          "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE name = ?"},
         {&touch_api_key_,
          "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE name = ?"},
+        {&insert_ssh_key_,
+         fmt::format("INSERT INTO ssh_keys ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                     kSshKeyColumns)},
+        {&find_ssh_key_, fmt::format("SELECT {} FROM ssh_keys WHERE fingerprint = ? AND "
+                                     "removed_at IS NULL",
+                                     kSshKeyColumns)},
+        {&list_ssh_keys_,
+         fmt::format("SELECT {} FROM ssh_keys WHERE (COALESCE(?1, '') = '' OR subject = ?1) "
+                     "ORDER BY created_at, id",
+                     kSshKeyColumns)},
+        {&remove_ssh_key_,
+         "UPDATE ssh_keys SET removed_at = ?, removed_by = ? WHERE id = ? AND removed_at IS NULL"},
         {&insert_review_, fmt::format("INSERT INTO reviews ({}) VALUES ({})", kReviewColumns,
                                       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                                       "?, ?, ?, ?")},
@@ -258,6 +289,57 @@ class SqliteStore final : public StateStore {
     bind_text(use.get(), 2, name);
     if (sqlite3_step(use.get()) != SQLITE_DONE) return failure("cannot record the API key's use");
     return {};
+  }
+
+  Result<void> insert_ssh_key(const SshKeyRecord& record) override {
+    std::lock_guard lock(mutex_);
+    StatementUse use(insert_ssh_key_.get());
+    bind_text(use.get(), 1, record.id);
+    bind_text(use.get(), 2, record.subject);
+    bind_text(use.get(), 3, groups_to_json(record.groups));
+    bind_text(use.get(), 4, record.public_key);
+    bind_text(use.get(), 5, record.fingerprint);
+    sqlite3_bind_int64(use.get(), 6, to_millis(record.created_at));
+    bind_text(use.get(), 7, record.created_by);
+    bind_optional_time(use.get(), 8, record.expires_at);
+    if (sqlite3_step(use.get()) == SQLITE_DONE) return {};
+    const int code = sqlite3_extended_errcode(db_.get());
+    if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY)
+      return make_error("conflict",
+                        fmt::format("the SSH key {} is registered already", record.fingerprint));
+    return failure("cannot store the SSH key");
+  }
+
+  Result<std::optional<SshKeyRecord>> find_ssh_key(std::string_view fingerprint) override {
+    std::lock_guard lock(mutex_);
+    StatementUse use(find_ssh_key_.get());
+    bind_text(use.get(), 1, fingerprint);
+    const int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_ROW) return std::optional<SshKeyRecord>(read_ssh_key(use.get()));
+    if (rc == SQLITE_DONE) return std::optional<SshKeyRecord>();
+    return failure("cannot look up the SSH key");
+  }
+
+  Result<std::vector<SshKeyRecord>> list_ssh_keys(std::string_view subject) override {
+    std::lock_guard lock(mutex_);
+    StatementUse use(list_ssh_keys_.get());
+    bind_text(use.get(), 1, subject);
+    std::vector<SshKeyRecord> records;
+    int rc;
+    while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) records.push_back(read_ssh_key(use.get()));
+    if (rc != SQLITE_DONE) return failure("cannot list SSH keys");
+    return records;
+  }
+
+  Result<bool> remove_ssh_key(std::string_view id, TimePoint removed_at,
+                              std::string_view removed_by) override {
+    std::lock_guard lock(mutex_);
+    StatementUse use(remove_ssh_key_.get());
+    sqlite3_bind_int64(use.get(), 1, to_millis(removed_at));
+    bind_text(use.get(), 2, removed_by);
+    bind_text(use.get(), 3, id);
+    if (sqlite3_step(use.get()) != SQLITE_DONE) return failure("cannot remove the SSH key");
+    return sqlite3_changes(db_.get()) > 0;
   }
 
   Result<void> insert_review(const ReviewRecord& review) override {
@@ -438,6 +520,10 @@ class SqliteStore final : public StateStore {
   SqliteStatement list_api_keys_;
   SqliteStatement revoke_api_key_;
   SqliteStatement touch_api_key_;
+  SqliteStatement insert_ssh_key_;
+  SqliteStatement find_ssh_key_;
+  SqliteStatement list_ssh_keys_;
+  SqliteStatement remove_ssh_key_;
   SqliteStatement insert_review_;
   SqliteStatement update_review_;
   SqliteStatement find_review_;

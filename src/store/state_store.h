@@ -1,5 +1,5 @@
-// StateStore: the gateway's durable state (API keys now; journal, reviews, grants and
-// revocations as they come). SQLite is the embedded default; a PostgreSQL store can follow
+// StateStore: the gateway's durable state: API keys, SSH keys registered to subjects,
+// reviews and revocations. SQLite is the embedded default; a PostgreSQL store can follow
 // behind the same interface for several gateway instances.
 #pragma once
 
@@ -29,6 +29,21 @@ struct ApiKeyRecord {
   bool revoked = false;
 };
 
+// An SSH public key registered to a subject (a service account): a login with it is that
+// subject with these groups, as an API key is. Removed keys are kept for account review.
+struct SshKeyRecord {
+  std::string id;  // "k-" and random letters, made when registered
+  std::string subject;
+  std::vector<std::string> groups;
+  std::string public_key;   // "TYPE BASE64 [COMMENT]", as the gateway normalised it
+  std::string fingerprint;  // "SHA256:..." of the key's blob, as ssh-keygen -l prints it
+  TimePoint created_at;
+  std::string created_by;
+  std::optional<TimePoint> expires_at;
+  std::optional<TimePoint> removed_at;
+  std::string removed_by;
+};
+
 // A subject whose credentials issued at or before `revoked_at` are refused.
 struct RevocationRecord {
   std::string subject;
@@ -46,6 +61,16 @@ class StateStore {
   virtual Result<std::vector<ApiKeyRecord>> list_api_keys() = 0;
   virtual Result<bool> revoke_api_key(std::string_view name) = 0;  // false: no such key
   virtual Result<void> touch_api_key(std::string_view name, TimePoint used_at) = 0;
+
+  // SSH keys. A fingerprint is registered at most once among keys not removed: error code
+  // "conflict" when it is. `find_ssh_key` gives the key in force (not removed) with that
+  // fingerprint; `list_ssh_keys` every key of `subject` (all subjects when empty), removed ones
+  // included, oldest first; `remove_ssh_key` is false when no key in force has that id.
+  virtual Result<void> insert_ssh_key(const SshKeyRecord& record) = 0;
+  virtual Result<std::optional<SshKeyRecord>> find_ssh_key(std::string_view fingerprint) = 0;
+  virtual Result<std::vector<SshKeyRecord>> list_ssh_keys(std::string_view subject) = 0;
+  virtual Result<bool> remove_ssh_key(std::string_view id, TimePoint removed_at,
+                                      std::string_view removed_by) = 0;
 
   // Reviews. `insert_review` stores a new one with its votes (normally none).
   virtual Result<void> insert_review(const ReviewRecord& review) = 0;

@@ -166,6 +166,15 @@ HttpResponse post(uint16_t port, const std::string& target, const std::string& b
   return client.read_response();
 }
 
+HttpResponse remove(uint16_t port, const std::string& target, const std::string& token) {
+  HttpClient client(port);
+  http::request<http::string_body> request{http::verb::delete_, target, 11};
+  request.set(http::field::host, "127.0.0.1");
+  if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+  client.send(request);
+  return client.read_response();
+}
+
 std::string header(const HttpResponse& response, http::field field) {
   const auto value = response[field];
   return std::string(value.data(), value.size());
@@ -420,10 +429,126 @@ TEST_F(ApiTest, OpenApiDocumentDescribesEveryEndpoint) {
   const auto document = json::parse(response.body());
   EXPECT_EQ(document.at("openapi"), "3.0.3");
   const auto& paths = document.at("paths").as_object();
-  for (const char* path :
-       {"/api/v1/health", "/api/v1/audit", "/api/v1/audit/verify", "/api/v1/audit/stream",
-        "/api/v1/openapi.json", "/metrics", "/api/v1/ssh/certificates"})
+  for (const char* path : {"/api/v1/health", "/api/v1/audit", "/api/v1/audit/verify",
+                           "/api/v1/audit/stream", "/api/v1/openapi.json", "/metrics",
+                           "/api/v1/ssh/certificates", "/api/v1/ssh/keys", "/api/v1/ssh/keys/{id}"})
     EXPECT_TRUE(paths.contains(path)) << path;
+}
+
+// A public key made by ssh-keygen: its .pub line, without the newline.
+std::string make_public_key(const TempDir& dir, const std::string& name,
+                            const std::vector<std::string>& type_options) {
+  std::vector<std::string> argv{"ssh-keygen", "-q",           "-N", "",
+                                "-C",         name + "@test", "-f", (dir.path() / name).string()};
+  argv.insert(argv.end(), type_options.begin(), type_options.end());
+  const auto made = run_command(argv);
+  EXPECT_EQ(made.exit_code, 0) << made.stderr_text;
+  std::string line = read_text_file(dir.path() / (name + ".pub"));
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  return line;
+}
+
+TEST_F(ApiTest, AdminsRegisterListAndRemoveSshKeys) {
+  TempDir dir;
+  const std::string admin = gateway_->token_for("root", "platform-admins");
+  const std::string line = make_public_key(dir, "bot", {"-t", "ed25519"});
+  const auto fingerprint =
+      run_command({"ssh-keygen", "-l", "-f", (dir.path() / "bot.pub").string()});
+  ASSERT_EQ(fingerprint.exit_code, 0) << fingerprint.stderr_text;
+  const std::string body = json::serialize(json::object{{"subject", "ci-bot"},
+                                                        {"groups", json::array{"deployers", "ci"}},
+                                                        {"public_key", line},
+                                                        {"expires_in", "30d"}});
+
+  // Only admin groups: an auditor is refused, and so is a caller without a token.
+  EXPECT_EQ(post(port(), "/api/v1/ssh/keys", body, *auditor_token_).result(),
+            http::status::forbidden);
+  EXPECT_EQ(post(port(), "/api/v1/ssh/keys", body, "").result(), http::status::unauthorized);
+  EXPECT_EQ(get(port(), "/api/v1/ssh/keys", *auditor_token_).result(), http::status::forbidden);
+
+  const auto created = post(port(), "/api/v1/ssh/keys", body, admin);
+  ASSERT_EQ(created.result(), http::status::created) << created.body();
+  const auto key = json::parse(created.body()).as_object();
+  const std::string id(key.at("id").as_string());
+  EXPECT_TRUE(id.starts_with("k-")) << id;
+  // The fingerprint is the one ssh-keygen prints for the key.
+  const std::string printed(key.at("fingerprint").as_string());
+  EXPECT_TRUE(printed.starts_with("SHA256:")) << printed;
+  EXPECT_NE(fingerprint.stdout_text.find(" " + printed + " "), std::string::npos)
+      << fingerprint.stdout_text << " vs " << printed;
+  EXPECT_EQ(key.at("subject"), "ci-bot");
+  EXPECT_EQ(key.at("groups").as_array(), (json::array{"deployers", "ci"}));
+  EXPECT_EQ(key.at("public_key").as_string(), line);
+  EXPECT_EQ(key.at("created_by"), "root");
+  EXPECT_TRUE(key.at("expires_at").is_string());
+  EXPECT_TRUE(key.at("removed_at").is_null());
+
+  // The same key again, whoever it would be for, is a conflict naming the registration.
+  const auto again =
+      post(port(), "/api/v1/ssh/keys",
+           json::serialize(json::object{{"subject", "other"}, {"public_key", line}}), admin);
+  EXPECT_EQ(again.result(), http::status::conflict) << again.body();
+  EXPECT_NE(again.body().find(id), std::string::npos) << again.body();
+
+  // Keys that are not plain keys of a registrable type and size, and malformed requests.
+  const std::string weak = make_public_key(dir, "weak", {"-t", "rsa", "-b", "1024"});
+  const std::string dsa_like = "ssh-dss " + line.substr(line.find(' ') + 1);
+  for (const auto& [bad, why] : std::vector<std::pair<std::string, std::string>>{
+           {json::serialize(json::object{{"subject", "ci-bot"}, {"public_key", weak}}), "2048"},
+           {json::serialize(json::object{{"subject", "ci-bot"}, {"public_key", dsa_like}}),
+            "holds another type"},
+           {json::serialize(json::object{{"subject", "ci-bot"}, {"public_key", "nonsense"}}),
+            "TYPE BASE64"},
+           {json::serialize(json::object{{"public_key", line}}), "subject"},
+           {json::serialize(
+                json::object{{"subject", "ci-bot"}, {"public_key", line}, {"expires_in", "0s"}}),
+            "longer than zero"},
+           {json::serialize(json::object{{"subject", "ci-bot"},
+                                         {"public_key", line},
+                                         {"expires_in", "1d"},
+                                         {"expires_at", "2030-01-01T00:00:00Z"}}),
+            "not both"},
+           {json::serialize(json::object{
+                {"subject", "ci-bot"}, {"public_key", line}, {"expires_at", "2001-01-01"}}),
+            "expire before"},
+       }) {
+    const auto refused = post(port(), "/api/v1/ssh/keys", bad, admin);
+    EXPECT_EQ(refused.result(), http::status::bad_request) << bad << " -> " << refused.body();
+    EXPECT_NE(refused.body().find(why), std::string::npos) << bad << " -> " << refused.body();
+  }
+
+  // Listing: every subject, or one; the public key is shown, it is no secret.
+  const auto listed = get(port(), "/api/v1/ssh/keys", admin);
+  ASSERT_EQ(listed.result(), http::status::ok) << listed.body();
+  const auto keys = json::parse(listed.body()).at("keys").as_array();
+  ASSERT_EQ(keys.size(), 1u) << listed.body();
+  EXPECT_EQ(keys[0].at("id").as_string(), id);
+  EXPECT_EQ(keys[0].at("public_key").as_string(), line);
+  EXPECT_EQ(json::parse(get(port(), "/api/v1/ssh/keys?subject=ci-bot", admin).body())
+                .at("keys")
+                .as_array()
+                .size(),
+            1u);
+  EXPECT_TRUE(json::parse(get(port(), "/api/v1/ssh/keys?subject=nobody", admin).body())
+                  .at("keys")
+                  .as_array()
+                  .empty());
+
+  // Removing: by an admin, once; the listing keeps it as removed.
+  EXPECT_EQ(remove(port(), "/api/v1/ssh/keys/" + id, *auditor_token_).result(),
+            http::status::forbidden);
+  const auto removed = remove(port(), "/api/v1/ssh/keys/" + id, admin);
+  ASSERT_EQ(removed.result(), http::status::ok) << removed.body();
+  EXPECT_EQ(json::parse(removed.body()).at("removed"), true);
+  const auto twice = remove(port(), "/api/v1/ssh/keys/" + id, admin);
+  EXPECT_EQ(twice.result(), http::status::not_found) << twice.body();
+  const auto after = json::parse(get(port(), "/api/v1/ssh/keys", admin).body()).at("keys");
+  ASSERT_EQ(after.as_array().size(), 1u);
+  EXPECT_TRUE(after.as_array()[0].at("removed_at").is_string());
+  EXPECT_EQ(after.as_array()[0].at("removed_by"), "root");
+
+  // Removed, the key may be registered again.
+  EXPECT_EQ(post(port(), "/api/v1/ssh/keys", body, admin).result(), http::status::created);
 }
 
 TEST_F(ApiTest, SshLoginWritesAKeyAndACertificateThatOpensshReads) {

@@ -142,7 +142,7 @@ asio::awaitable<void> Session::run() {
     server_callbacks_.userdata = this;
     server_callbacks_.auth_pubkey_function = [](ssh_session, const char* user, ssh_key key,
                                                 char state, void* self) {
-      return static_cast<Session*>(self)->authenticate_certificate(user, key, state);
+      return static_cast<Session*>(self)->authenticate_public_key(user, key, state);
     };
     server_callbacks_.auth_password_function = [](ssh_session, const char* user,
                                                   const char* password, void* self) {

@@ -1,9 +1,10 @@
 // Session: one SSH client connection through the gateway. The client logs in with a user
-// certificate from the gateway's CA (or an API key typed as a password), names the connection
-// as its user name, and the gateway opens its own SSH connection to that host with the
-// credential profile's key. Every exec request is decided by the core's CommandGate before it
-// reaches the host; its output comes back masked, its exit status passed on. An sftp subsystem
-// is decided as a whole, then each of its requests that names files.
+// certificate from the gateway's CA, a public key registered to a subject, or an API key typed
+// as a password, names the connection as its user name, and the gateway opens its own SSH
+// connection to that host with the credential profile's key. Every exec request is decided by
+// the core's CommandGate before it reaches the host; its output comes back masked, its exit
+// status passed on. An sftp subsystem is decided as a whole, then each of its requests that
+// names files; a shell, line by line as it is typed (session_shell.cc).
 //
 // libssh does the protocol on both sides, in non-blocking mode: one coroutine (the pump)
 // waits for either socket with Asio and lets libssh read, its callbacks only note what
@@ -46,7 +47,7 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
 
  private:
   // Login (session_login.cc).
-  int authenticate_certificate(const char* user, ssh_key key, char signature_state);
+  int authenticate_public_key(const char* user, ssh_key key, char signature_state);
   int authenticate_password(const char* user, const char* password);
   void admitted(gateway::Admitted admitted, std::string_view connection);
   void refuse_login(const gateway::Refusal& refusal);
@@ -123,6 +124,8 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   bool target_failed_ = false;
   std::string target_error_;
   bool logged_in_ = false;
+  // The registered key a login used (its fingerprint), for the log; empty for other logins.
+  std::string login_key_;
   int login_attempts_ = 0;
   bool ending_ = false;
   bool client_gone_ = false;

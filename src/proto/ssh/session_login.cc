@@ -1,6 +1,6 @@
-// Login: who the caller is (an SSH user certificate signed by the gateway's CA, or an API key
-// typed as a password), which connection they asked for (the SSH user name), whether a rule
-// grants it; then the gateway's own connection to that host.
+// Login: who the caller is (an SSH user certificate signed by the gateway's CA, a public key
+// registered to a subject, or an API key typed as a password), which connection they asked for (the
+// SSH user name), whether a rule grants it; then the gateway's own connection to that host.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "identity/ssh_keys.h"
+#include "identity/ssh_wire.h"
 #include "proto/ssh/session.h"
 #include "proto/ssh/session_channel.h"
 
@@ -21,26 +22,28 @@ constexpr std::string_view kKinds[] = {"ssh"};
 // certificate asks about it before it signs): then it is disconnected.
 constexpr int kMaxLoginAttempts = 12;
 
-// The certificate blob of a key libssh read from a client, if the key is a certificate.
-std::optional<std::string> certificate_blob(ssh_key key) {
+bool is_certificate(ssh_key key) {
   switch (ssh_key_type(key)) {
     case SSH_KEYTYPE_ED25519_CERT01:
     case SSH_KEYTYPE_RSA_CERT01:
     case SSH_KEYTYPE_ECDSA_P256_CERT01:
     case SSH_KEYTYPE_ECDSA_P384_CERT01:
     case SSH_KEYTYPE_ECDSA_P521_CERT01:
-      break;
+      return true;
     default:
-      return std::nullopt;
+      return false;
   }
+}
+
+// The SSH wire blob of a key libssh read from a client: a certificate's whole blob for a
+// certificate, the public key's for a plain key.
+std::optional<std::string> key_blob(ssh_key key) {
   char* base64 = nullptr;
   if (ssh_pki_export_pubkey_base64(key, &base64) != SSH_OK) return std::nullopt;
   LibsshString owned(base64);
-  const char* type = ssh_key_type_to_char(ssh_key_type(key));
-  if (!type) return std::nullopt;
-  auto parsed = identity::ssh::parse_public_key_line(fmt::format("{} {}", type, base64));
-  if (!parsed) return std::nullopt;
-  return std::move(parsed->blob);
+  auto blob = identity::ssh::base64_decode(base64);
+  if (!blob || blob->empty()) return std::nullopt;
+  return blob;
 }
 
 }  // namespace
@@ -62,41 +65,54 @@ bool Session::too_many_attempts() {
   return true;
 }
 
-int Session::authenticate_certificate(const char* user, ssh_key key, char signature_state) {
+int Session::authenticate_public_key(const char* user, ssh_key key, char signature_state) {
   if (logged_in_ || !user || too_many_attempts()) return SSH_AUTH_DENIED;
   const auto& context = gate_.context();
-  auto blob = certificate_blob(key);
-  // Plain keys are not accepted: a key means something only once the CA certified it.
-  if (!blob || !context.ssh_ca) return SSH_AUTH_DENIED;
-  auto identity = context.ssh_ca->identity_of(*blob, std::chrono::system_clock::now());
-  if (signature_state == SSH_PUBLICKEY_STATE_NONE) {
+  const auto now = std::chrono::system_clock::now();
+  const bool certificate = is_certificate(key);
+  auto blob = key_blob(key);
+  if (!blob) return SSH_AUTH_DENIED;
+  std::string registered_key;  // a plain key's fingerprint, for the log
+  Result<identity::Identity> identity = make_error("no SSH user certificate authority");
+  if (certificate) {
+    if (!context.ssh_ca) return SSH_AUTH_DENIED;
+    identity = context.ssh_ca->identity_of(*blob, now);
     // The client asks whether this key would do; it proves it holds the key next.
-    return identity ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
+    if (signature_state == SSH_PUBLICKEY_STATE_NONE)
+      return identity ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
+  } else {
+    // A plain key means something only when it is registered to a subject (#17); any other is
+    // refused without a word, as before there were registered keys.
+    identity = context.authenticator->identity_of_ssh_key(*blob, now);
+    if (!identity && identity.error().code == "not_found") return SSH_AUTH_DENIED;
+    // Registered: asked to sign even when expired or its subject revoked, so that the holder,
+    // once it proved it holds the key, learns why it is refused.
+    if (signature_state == SSH_PUBLICKEY_STATE_NONE) return SSH_AUTH_SUCCESS;
+    registered_key = identity::ssh::fingerprint(*blob);
   }
+  // Only a request whose signature libssh verified logs in.
   if (signature_state != SSH_PUBLICKEY_STATE_VALID) return SSH_AUTH_DENIED;
   const std::string_view connection = user;
-  if (!identity) {
+  const auto refuse = [&](std::string_view subject, const std::string& reason) {
+    spdlog::info(
+        "event=auth_failed session={} client={} user={:?} connection={:?} key={:?} reason={:?}",
+        id_, client_address_, subject, connection, registered_key, reason);
     refuse_login({.reason = gateway::RefusalReason::authentication_failed,
                   .rule = {},
-                  .message = "authentication failed: " + identity.error().message});
-    gate_.recorder().connect_refused({}, connection,
-                                     "authentication failed: " + identity.error().message);
+                  .message = "authentication failed: " + reason});
+    gate_.recorder().connect_refused(subject, connection, "authentication failed: " + reason);
     return SSH_AUTH_DENIED;
-  }
-  if (auto valid = context.authenticator->check_revocation(*identity); !valid) {
-    refuse_login({.reason = gateway::RefusalReason::authentication_failed,
-                  .rule = {},
-                  .message = "authentication failed: " + valid.error().message});
-    gate_.recorder().connect_refused(identity->subject, connection,
-                                     "authentication failed: " + valid.error().message);
-    return SSH_AUTH_DENIED;
-  }
+  };
+  if (!identity) return refuse({}, identity.error().message);
+  if (auto valid = context.authenticator->check_revocation(*identity); !valid)
+    return refuse(identity->subject, valid.error().message);
   auto outcome = gateway::admit_identity(context, gate_.recorder(), caller(), std::move(*identity),
                                          connection);
   if (auto* refusal = std::get_if<gateway::Refusal>(&outcome)) {
     refuse_login(*refusal);
     return SSH_AUTH_DENIED;
   }
+  login_key_ = std::move(registered_key);
   admitted(std::move(std::get<gateway::Admitted>(outcome)), connection);
   return SSH_AUTH_SUCCESS;
 }
@@ -134,8 +150,12 @@ void Session::admitted(gateway::Admitted admitted, std::string_view connection) 
   }
   connection_ = std::string(connection);
   admitted_ = std::move(admitted);
-  spdlog::info("event=ssh_login session={} client={} subject={:?} connection={:?}", id_,
-               client_address_, admitted_->identity.subject, connection_);
+  spdlog::info(
+      "event=ssh_login session={} client={} subject={:?} connection={:?} auth={} "
+      "key={:?} key_id={:?}",
+      id_, client_address_, admitted_->identity.subject, connection_,
+      identity::to_string(admitted_->identity.method), login_key_,
+      login_key_.empty() ? std::string() : admitted_->identity.token_id);
   asio::co_spawn(
       kick_.get_executor(),
       [self = shared_from_this(), connection = connection_]() -> asio::awaitable<void> {
