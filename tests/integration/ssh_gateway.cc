@@ -242,8 +242,8 @@ RunResult SshGateway::shell(const std::filesystem::path& key,
   std::ofstream(script) << typing;
   ChildOptions ssh = ssh_child(key, "", "web", {}, {"-tt"});
   ssh.argv.pop_back();  // no command: a shell
-  std::string pipeline = "sh " + sh_quoted(script.string()) + " | exec";
-  for (const auto& arg : ssh.argv) pipeline += " " + sh_quoted(arg);
+  std::string pipeline = fmt::format("sh {} | exec", sh_quoted(script.string()));
+  for (const auto& arg : ssh.argv) pipeline += fmt::format(" {}", sh_quoted(arg));
   ChildOptions child;
   child.argv = {"sh", "-c", pipeline};
   child.env = {{"TERM", "xterm"}};
