@@ -36,7 +36,8 @@ namespace {
 
 using namespace portcullis;
 
-// An empty store: API key and revocation look-ups find nothing, without touching a disk.
+// An empty store: API key, SSH key and revocation look-ups find nothing, without touching a
+// disk.
 class EmptyStore final : public store::StateStore {
  public:
   Result<void> insert_api_key(const store::ApiKeyRecord&) override { return {}; }
@@ -70,6 +71,16 @@ class EmptyStore final : public store::StateStore {
   Result<void> upsert_revocation(const store::RevocationRecord&) override { return {}; }
   Result<std::optional<store::RevocationRecord>> find_revocation(std::string_view) override {
     return std::optional<store::RevocationRecord>();
+  }
+  Result<void> insert_ssh_key(const store::SshKeyRecord&) override { return {}; }
+  Result<std::optional<store::SshKeyRecord>> find_ssh_key(std::string_view) override {
+    return std::optional<store::SshKeyRecord>();
+  }
+  Result<std::vector<store::SshKeyRecord>> list_ssh_keys(std::string_view) override {
+    return std::vector<store::SshKeyRecord>();
+  }
+  Result<bool> remove_ssh_key(std::string_view, store::TimePoint, std::string_view) override {
+    return false;
   }
 };
 
