@@ -104,11 +104,14 @@ TEST_F(SshShellTest, ARefusedLineNeverRunsAndTheShellGoesOn) {
   std::ofstream(marker) << "x";
   std::filesystem::permissions(marker, std::filesystem::perms::all);
   const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
-  // Quoting and a wrapper do not hide the program.
+  // Quoting and a wrapper do not hide the program, nor does ending the line with ESC Enter
+  // (sh on a terminal runs "rm … keep-me<ESC>") or with Ctrl-D twice (the terminal hands the
+  // text over, then the end of input: sh runs what it read, then exits).
   const auto result = gateway.shell(key, {{"r\"m\" -f keep-me\r"},
                                           {"env rm -f keep-me\r"},
+                                          {"rm -f keep-me \x1b\r"},
                                           {"echo still-$((1+1))\r"},
-                                          {"exit\r", 0.3}});
+                                          {"rm -f keep-me\x04\x04", 0.3}});
   EXPECT_EQ(result.exit_code, 0) << result.describe();
   EXPECT_TRUE(std::filesystem::exists(marker));
   EXPECT_NE(result.stdout_text.find("blocked by rule \"no-rm\""), std::string::npos)

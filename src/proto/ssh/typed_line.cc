@@ -12,8 +12,20 @@ constexpr unsigned char kCtrlC = 0x03;
 constexpr unsigned char kCtrlU = 0x15;
 constexpr unsigned char kCtrlW = 0x17;
 
-bool is_enter(char c) {
+constexpr unsigned char kCtrlD = 0x04;
+constexpr unsigned char kCtrlO = 0x0f;
+constexpr unsigned char kCtrlX = 0x18;
+
+bool is_enter(unsigned char c) {
   return c == '\r' || c == '\n';
+}
+
+// Keys that can make a shell run the line without an Enter: Ctrl-D on a line with text (the
+// terminal hands the text over, and a second Ctrl-D ends the input: sh runs what it read),
+// Ctrl-O (bash runs the line and fetches the next from history), Ctrl-X (bash's Ctrl-X Ctrl-E
+// runs the line after an editor).
+bool submits(unsigned char c) {
+  return c == kCtrlD || c == kCtrlO || c == kCtrlX;
 }
 
 }  // namespace
@@ -21,8 +33,23 @@ bool is_enter(char c) {
 std::size_t TypedLine::take(std::string_view input) {
   std::size_t i = 0;
   for (; i < input.size(); ++i) {
-    if (escape_ == Escape::none && is_enter(input[i])) return i;
-    key(static_cast<unsigned char>(input[i]));
+    const auto byte = static_cast<unsigned char>(input[i]);
+    if (is_enter(byte)) {
+      // An Enter ends the line wherever it comes, in an escape sequence too (ESC then Enter is
+      // an Enter to a terminal that has no line editor).
+      if (escape_ != Escape::none) {
+        escape_ = Escape::none;
+        followed_ = false;
+      }
+      return i;
+    }
+    if (submits(byte) && !(byte == kCtrlD && empty())) {
+      // Decided as an Enter is; what the shell then runs is not known.
+      escape_ = Escape::none;
+      followed_ = false;
+      return i;
+    }
+    key(byte);
   }
   return i;
 }
@@ -57,6 +84,8 @@ void TypedLine::key(unsigned char byte) {
       // The shell abandons the line and prints a new prompt.
       reset();
       return;
+    case kCtrlD:
+      return;  // on an empty line (take() ends a line with text here): the end of input
     default:
       break;
   }

@@ -19,14 +19,17 @@ class TypedLine {
   // Longest line followed; past it the line is unfollowed (and its text kept to this much).
   static constexpr std::size_t kMaxLine = 16 * 1024;
 
-  // Takes the keys in `input` up to the first Enter (CR or LF, which is not taken): returns
-  // how many bytes were taken. All of `input` when it holds no Enter.
+  // Takes the keys in `input` up to the first key that ends the line (not taken): returns how
+  // many bytes were taken, all of `input` when none ends it. Enter (CR or LF) ends a line; so
+  // do keys with which a shell can run it without one (Ctrl-D on a line with text, Ctrl-O,
+  // Ctrl-X), which leave it unfollowed. Ctrl-D on an empty line is the end of input, taken as
+  // any key.
   std::size_t take(std::string_view input);
 
   // The line so far, and whether every key since it began was followed.
   const std::string& text() const { return text_; }
   bool followed() const { return followed_; }
-  // Whether anything but Enter was typed since the line began.
+  // Whether nothing but the key that ends it was typed since the line began.
   bool empty() const { return text_.empty() && followed_; }
   // A new line begins (after Enter, or after the gateway refused the line).
   void reset();

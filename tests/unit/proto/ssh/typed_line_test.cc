@@ -75,11 +75,35 @@ TEST(TypedLineTest, KeysOnlyTheShellCanFollowMakeTheLineUnfollowed) {
   for (const char* keys : rows) EXPECT_FALSE(type(keys).followed) << keys;
 }
 
-TEST(TypedLineTest, AnEnterInsideAnEscapeSequenceDoesNotEndTheLine) {
+TEST(TypedLineTest, AnEnterInsideAnEscapeSequenceStillEndsTheLine) {
   TypedLine line;
-  // ESC then CR: not an Enter to decide (the sequence is broken, and the line unfollowed).
-  EXPECT_EQ(line.take("ls\x1b\r"), 4u);
+  // ESC then CR: a terminal without a line editor runs "rm -rf /<ESC>".
+  EXPECT_EQ(line.take("rm -rf /\x1b\r"), 9u);
+  EXPECT_EQ(line.text(), "rm -rf /");
   EXPECT_FALSE(line.followed());
+  line.reset();
+  EXPECT_EQ(line.take("ls\x1b[\n"), 4u);
+  EXPECT_FALSE(line.followed());
+}
+
+TEST(TypedLineTest, KeysThatRunALineWithoutAnEnterEndItUnfollowed) {
+  // Ctrl-D twice after text: the terminal hands the text over, then the end of input, and sh
+  // runs what it read. Ctrl-O and Ctrl-X Ctrl-E run the line in bash.
+  for (const std::string keys : {"rm -rf /\x04\x04", "rm -rf /\x0f", "rm -rf /\x18\x05"}) {
+    TypedLine line;
+    EXPECT_EQ(line.take(keys), 8u) << keys;
+    EXPECT_EQ(line.text(), "rm -rf /");
+    EXPECT_FALSE(line.followed()) << keys;
+    EXPECT_FALSE(line.empty()) << keys;
+  }
+  // Ctrl-O on an empty line runs the next line of history: decided too.
+  TypedLine history;
+  EXPECT_EQ(history.take("\x0f"), 0u);
+  EXPECT_FALSE(history.empty());
+  // Ctrl-D on an empty line ends the shell's input: a key like any other.
+  TypedLine end;
+  EXPECT_EQ(end.take("\x04"), 1u);
+  EXPECT_TRUE(end.empty());
 }
 
 TEST(TypedLineTest, ALineTooLongIsCutAndUnfollowed) {
