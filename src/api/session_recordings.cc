@@ -27,7 +27,7 @@ boost::asio::awaitable<std::optional<Response>> get_session_recording(Call& call
     co_return error_response(http::status::bad_request, "bad_request", "invalid session id");
   int part = 1;
   if (auto it = call.params.find("part"); it != call.params.end()) {
-    const std::string_view text = (*it).value;
+    const std::string text = (*it).value;  // a copy: the decoded parameter is a temporary
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), part);
     if (ec != std::errc() || end != text.data() + text.size() || part < 1 || part > kMaxPart)
       co_return error_response(http::status::bad_request, "bad_request",
