@@ -85,8 +85,8 @@ Result<SplitTarget> split_target(std::string_view target) {
   if (path.empty() || path.front() != '/')
     return make_error("the request target is not a path beginning with '/'");
   path.remove_prefix(1);
-  // One '/' at the end names what the path names without it (the API server trims it before
-  // reading the path); an empty segment anywhere else is refused.
+  // One '/' at the end names what the path names without it (RequestInfoFactory trims it
+  // before reading the path); an empty segment anywhere else is refused.
   if (!path.empty() && path.back() == '/') {
     split.trailing_slash = true;
     path.remove_suffix(1);
@@ -108,7 +108,7 @@ Result<SplitTarget> split_target(std::string_view target) {
     split.segments.push_back(std::move(decoded).value());
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash + 1);
-    // "a/" was cut to "a" above, so a segment after a '/' is never the end of the path.
+    // The final '/' was cut above: nothing after this one is a "//" at the end.
     if (path.empty()) return make_error("the path has an empty segment ('//')");
   }
   return split;
