@@ -7,6 +7,7 @@
 #include <array>
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -36,6 +37,11 @@ constexpr std::array<std::string_view, 11> kIdentityKeys = {"apiVersion",
 
 bool is_identity_key(std::string_view key) {
   return std::find(kIdentityKeys.begin(), kIdentityKeys.end(), key) != kIdentityKeys.end();
+}
+
+bool is_watch_event_type(std::string_view type) {
+  return type == "ADDED" || type == "MODIFIED" || type == "DELETED" || type == "BOOKMARK" ||
+         type == "ERROR";
 }
 
 std::string_view as_view(const json::string& s) {
@@ -135,7 +141,13 @@ class CountingHandler {
     stack.push_uint64(u);
     return true;
   }
-  bool on_double(double d, json::string_view, json::error_code&) {
+  bool on_double(double d, json::string_view, json::error_code& ec) {
+    // Boost.JSON 1.81 reads 1e400 as infinity and 0e400 as NaN, which it would write back as
+    // `Infinity` and `NaN`: not JSON. The API server sends no such number.
+    if (!std::isfinite(d)) {
+      ec = json::error::exponent_overflow;
+      return false;
+    }
     stack.push_double(d);
     return true;
   }
@@ -185,6 +197,10 @@ std::size_t count_members(const json::value& value) {
   return n;
 }
 
+// Walks the API objects of a document (the document itself, a list's items, a Table row's
+// object, a watch event's object) three times: Secrets are redacted and their values noted,
+// then copies of those values are redacted anywhere in the document, then the rest is masked.
+// Copies go before masking, which would cut a value that holds an email or the like.
 class BodyRewriter {
  public:
   BodyRewriter(const BodyRules& rules, masking::Scratch& scratch, BodyCounts& counts)
@@ -195,20 +211,32 @@ class BodyRewriter {
     if (masker_) plan_ = masker_->plan_text();
   }
 
+  void rewrite(json::value& root) {
+    if (rules_.redact_secrets) {
+      resource(root, false, Pass::redact_secrets);
+      std::erase_if(secret_values_,
+                    [](const std::string& v) { return v.size() < kMinEchoedValue; });
+      if (!secret_values_.empty()) resource(root, false, Pass::redact_copies);
+    }
+    if (masker_) resource(root, false, Pass::mask);
+  }
+
   bool changed() const { return changed_; }
 
-  // An object where an API object stands: the document, a list's item, a Table row's object,
-  // a watch event's object. `is_secret`: its container says it is a Secret. Returns the values
-  // of the Secret it was, for the Table row that holds it.
-  std::vector<std::string> resource(json::value& value, bool is_secret) {
+ private:
+  enum class Pass { redact_secrets, redact_copies, mask };
+
+  // An object where an API object stands. `is_secret`: its container says it is a Secret.
+  void resource(json::value& value, bool is_secret, Pass pass) {
     auto* object = value.if_object();
     if (!object) {
-      content(value);
-      return {};
+      if (pass == Pass::redact_copies) redact_copies(value);
+      if (pass == Pass::mask) content(value);
+      return;
     }
     const auto kind = string_member(*object, "kind");
     is_secret = is_secret || rules_.all_secrets || kind == "Secret";
-    std::vector<std::string_view> handled;  // members already masked as what they are
+    std::vector<std::string_view> handled;  // members that are not plain content
 
     auto* items = object->if_contains("items");
     auto* rows = object->if_contains("rows");
@@ -216,87 +244,86 @@ class BodyRewriter {
     if (kind.ends_with("List") && items && items->is_array()) {
       // A SecretList's items carry no kind of their own.
       const bool items_are_secrets = is_secret || kind == "SecretList";
-      for (auto& item : items->get_array()) resource(item, items_are_secrets);
+      for (auto& item : items->get_array()) resource(item, items_are_secrets, pass);
       handled.push_back("items");
     } else if (kind == "Table" && rows && rows->is_array()) {
-      for (auto& row : rows->get_array()) table_row(row, is_secret);
+      for (auto& row : rows->get_array()) table_row(row, is_secret, pass);
       handled.push_back("rows");
     } else if ((kind.empty() || kind == "WatchEvent") && event_object &&
                event_object->is_object() && !string_member(*object, "type").empty()) {
-      resource(*event_object, is_secret);
+      resource(*event_object, is_secret, pass);
       handled.push_back("object");
-      handled.push_back("type");  // ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
+      // A watch client needs the event's type as it is; only a type that is none of the
+      // protocol's words is looked at for copies of a Secret's value.
+      if (pass == Pass::mask || is_watch_event_type(string_member(*object, "type")))
+        handled.push_back("type");
     }
 
-    std::vector<std::string> secret_values;
     if (is_secret && rules_.redact_secrets) {
-      secret_values = redact_secret(*object);
+      if (pass == Pass::redact_secrets) redact_secret(*object);
       handled.push_back("data");
       handled.push_back("stringData");
     }
-    content_members(*object, handled);
-    return secret_values;
+    for (auto& member : *object) {
+      const std::string_view key = member.key();
+      if (std::find(handled.begin(), handled.end(), key) != handled.end()) continue;
+      if (member.value().is_string() && is_identity_key(key)) continue;
+      if (pass == Pass::redact_copies) redact_copies(member.value());
+      if (pass == Pass::mask) content(member.value());
+    }
   }
 
- private:
-  void table_row(json::value& row, bool is_secret) {
+  void table_row(json::value& row, bool is_secret, Pass pass) {
     auto* object = row.if_object();
     if (!object) {
-      content(row);
+      resource(row, is_secret, pass);
       return;
     }
-    std::vector<std::string_view> handled;
-    std::vector<std::string> secret_values;
     std::string_view row_name;
-    if (auto* row_object = object->if_contains("object")) {
-      secret_values = resource(*row_object, is_secret);
-      handled.push_back("object");
+    auto* row_object = object->if_contains("object");
+    if (row_object) {
+      resource(*row_object, is_secret, pass);
       if (const auto* o = row_object->if_object()) {
         if (const auto* metadata = o->if_contains("metadata"); metadata && metadata->is_object())
           row_name = string_member(metadata->get_object(), "name");
       }
     }
-    // The cells print fields of the object; a printer column may show a Secret's value. The
-    // cell that is the object's name is kept, as kubectl needs it.
-    if (auto* cells = object->if_contains("cells"); cells && !secret_values.empty()) {
-      if (auto* cell_array = cells->if_array()) {
-        for (auto& cell : *cell_array) {
-          if (cell.is_string() && as_view(cell.get_string()) == row_name) continue;
-          redact_echoes(cell, secret_values);
+    for (auto& member : *object) {
+      const std::string_view key = member.key();
+      if (key == "object") continue;
+      if (pass == Pass::redact_copies) {
+        // The cells print fields of the object, and a printer column may show a Secret's
+        // value; the cell that is the object's name stays, as kubectl needs it.
+        if (auto* cells = member.value().if_array(); cells && key == "cells") {
+          for (auto& cell : *cells) {
+            if (!cell.is_string() || as_view(cell.get_string()) != row_name) redact_copies(cell);
+          }
+          continue;
         }
+        redact_copies(member.value());
       }
+      if (pass == Pass::mask) content(member.value());
     }
-    content_members(*object, handled);
   }
 
-  // Redacts a Secret's values and their copies; returns the values found.
-  std::vector<std::string> redact_secret(json::object& secret) {
-    std::vector<std::string> values;
-    if (auto* data = secret.if_contains("data")) redact_values(*data, kRedactedBase64, values);
+  // Redacts a Secret's values and the annotations that hold them; notes the values.
+  void redact_secret(json::object& secret) {
+    if (auto* data = secret.if_contains("data")) redact_values(*data, kRedactedBase64);
     if (auto* string_data = secret.if_contains("stringData"))
-      redact_values(*string_data, kRedacted, values);
-    if (auto* metadata = secret.if_contains("metadata"); metadata && metadata->is_object()) {
-      if (auto* annotations = metadata->get_object().if_contains("annotations");
-          annotations && annotations->is_object()) {
-        for (auto& annotation : annotations->get_object()) {
-          const std::string_view key = annotation.key();
-          if (key == kLastAppliedAnnotation || holds_serialised_secret(annotation.value()))
-            redact(annotation.value(), kRedacted);
-        }
-      }
+      redact_values(*string_data, kRedacted);
+    auto* metadata = secret.if_contains("metadata");
+    auto* annotations = metadata && metadata->is_object()
+                            ? metadata->get_object().if_contains("annotations")
+                            : nullptr;
+    if (!annotations || !annotations->is_object()) return;
+    for (auto& annotation : annotations->get_object()) {
+      const std::string_view key = annotation.key();
+      if (key == kLastAppliedAnnotation || holds_serialised_object(annotation.value()))
+        redact(annotation.value(), kRedacted);
     }
-    std::erase_if(values, [](const std::string& v) { return v.size() < kMinEchoedValue; });
-    if (!values.empty()) {
-      for (auto& member : secret) {
-        const std::string_view key = member.key();
-        if (key == "data" || key == "stringData") continue;
-        redact_echoes(member.value(), values);
-      }
-    }
-    return values;
   }
 
-  static bool holds_serialised_secret(const json::value& annotation) {
+  static bool holds_serialised_object(const json::value& annotation) {
     if (!annotation.is_string()) return false;
     const auto text = as_view(annotation.get_string());
     return text.find("\"data\"") != std::string_view::npos ||
@@ -304,15 +331,14 @@ class BodyRewriter {
   }
 
   // Every value of `container` (an object's members, an array's elements, or itself) becomes
-  // `placeholder`; the strings it held are added to `values`, and their base64 decoding.
-  void redact_values(json::value& container, std::string_view placeholder,
-                     std::vector<std::string>& values) {
+  // `placeholder`; the strings it held are noted, with their base64 decoding.
+  void redact_values(json::value& container, std::string_view placeholder) {
     auto redact_one = [&](json::value& value) {
       if (value.is_string()) {
         const auto text = as_view(value.get_string());
         if (text == placeholder) return;
-        values.emplace_back(text);
-        if (auto decoded = decode_base64(text)) values.push_back(std::move(*decoded));
+        secret_values_.emplace_back(text);
+        if (auto decoded = decode_base64(text)) secret_values_.push_back(std::move(*decoded));
       }
       redact(value, placeholder);
     };
@@ -333,45 +359,38 @@ class BodyRewriter {
     changed_ = true;
   }
 
-  // Strings under `value` that contain one of `values` become kRedacted; names are kept.
-  void redact_echoes(json::value& value, const std::vector<std::string>& values) {
+  // Strings under `value` that contain a noted Secret value become kRedacted; names stay.
+  void redact_copies(json::value& value) {
     if (auto* text = value.if_string()) {
       const auto view = as_view(*text);
-      for (const auto& secret_value : values) {
+      for (const auto& secret_value : secret_values_) {
         if (view.find(secret_value) != std::string_view::npos) {
           redact(value, kRedacted);
           return;
         }
       }
     } else if (auto* array = value.if_array()) {
-      for (auto& element : *array) redact_echoes(element, values);
+      for (auto& element : *array) redact_copies(element);
     } else if (auto* object = value.if_object()) {
       for (auto& member : *object) {
         const std::string_view key = member.key();
         if (member.value().is_string() && is_identity_key(key)) continue;
-        redact_echoes(member.value(), values);
+        redact_copies(member.value());
       }
     }
   }
 
   void content(json::value& value) {
-    if (!masker_) return;
     if (value.is_string()) {
       mask_string(value);
     } else if (auto* array = value.if_array()) {
       for (auto& element : *array) content(element);
     } else if (auto* object = value.if_object()) {
-      content_members(*object, {});
-    }
-  }
-
-  void content_members(json::object& object, const std::vector<std::string_view>& handled) {
-    if (!masker_) return;
-    for (auto& member : object) {
-      const std::string_view key = member.key();
-      if (std::find(handled.begin(), handled.end(), key) != handled.end()) continue;
-      if (member.value().is_string() && is_identity_key(key)) continue;
-      content(member.value());
+      for (auto& member : *object) {
+        const std::string_view key = member.key();
+        if (member.value().is_string() && is_identity_key(key)) continue;
+        content(member.value());
+      }
     }
   }
 
@@ -392,6 +411,8 @@ class BodyRewriter {
   BodyCounts& counts_;
   masking::ColumnPlan plan_;
   masking::MaskResult result_;
+  // The values of the document's Secrets, in clear and in base64, to find their copies.
+  std::vector<std::string> secret_values_;
   bool changed_ = false;
 };
 
@@ -402,7 +423,8 @@ Result<std::string> mask_json_document(std::string_view json, const BodyRules& r
   auto parsed = parse_document(json);
   if (!parsed) return parsed.error();
   BodyRewriter rewriter(rules, scratch, counts);
-  rewriter.resource(parsed->root, false);
+  rewriter.rewrite(parsed->root);
+  // A document with a repeated key is written out as it was read, with one value per key.
   if (!rewriter.changed() && count_members(parsed->root) == parsed->members_in_text)
     return std::string(json);
   return boost::json::serialize(parsed->root);

@@ -8,16 +8,18 @@
 // - The annotation `kubectl.kubernetes.io/last-applied-configuration`, and any other annotation
 //   that holds a serialised object (a `"data"` or `"stringData"` member: tools such as kapp
 //   keep the original manifest there), become `[redacted]`.
-// - Any other string of the Secret (labels, annotations, anything) that contains one of its
-//   values of kMinEchoedValue bytes or more, in base64 or decoded, becomes `[redacted]`; so do
-//   the cells of a Table row whose object is that Secret.
+// - Any other string value of the document (the Secret's labels and annotations, a Table
+//   row's cells, a ConfigMap beside it in a List) that contains one of the document's Secret
+//   values of kMinEchoedValue bytes or more, in base64 or decoded, becomes `[redacted]`;
+//   except the strings kubectl needs to name objects (see the .cc), and a Table row's name.
 // Secrets are found as objects of kind `Secret`, items of a `SecretList`, and, when the request
 // was on the `secrets` resource, every object of the body (a Table's PartialObjectMetadata
 // rows carry the last-applied annotation too). Lists, Tables and watch events are recursed.
 //
-// Left out: a Secret's values quoted by something that is not a Secret (an Event's message, a
-// Status from an admission webhook, a Pod's env copied from a Secret by hand) are found only by
-// the masking profile; object keys (a Secret's data keys, label keys) are never changed.
+// Left out: a Secret's values in a response that holds no Secret (an Event's message, a Status
+// from an admission webhook, a Pod's env copied from a Secret by hand) are found only by the
+// masking profile; copies in another encoding (hex, URL escapes) are not looked for; object
+// keys (a Secret's data keys, label keys) are never changed.
 #pragma once
 
 #include <cstddef>

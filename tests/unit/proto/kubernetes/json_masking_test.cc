@@ -258,6 +258,19 @@ TEST_F(JsonMaskingTest, RedactsCopiesOfASecretsValueElsewhereInIt) {
   EXPECT_EQ(counts_.secret_values, 6u);
 }
 
+TEST_F(JsonMaskingTest, RedactsACopyOfASecretsValueInAnotherObjectOfTheDocument) {
+  // The password kept in clear in a ConfigMap beside its Secret; the ConfigMap's name, which
+  // kubectl needs, stays even where it holds the value.
+  const std::string list =
+      R"({"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db"},"data":{"password":"czNjcjN0LVBhc3N3MHJkIQ=="}},{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"s3cr3t-Passw0rd!"},"data":{"DATABASE_URL":"postgres://app:s3cr3t-Passw0rd!@db:5432/shop","mode":"fast"}}]})";
+  const auto doc = json::parse(mask(list, BodyRules{}));
+  const auto& config_map = doc.at("items").at(1);
+  EXPECT_EQ(config_map.at("data").at("DATABASE_URL"), as_json(kRedacted));
+  EXPECT_EQ(config_map.at("data").at("mode"), "fast");
+  EXPECT_EQ(config_map.at("metadata").at("name"), "s3cr3t-Passw0rd!");
+  EXPECT_EQ(counts_.secret_values, 2u);
+}
+
 TEST_F(JsonMaskingTest, RedactsATableCellThatShowsASecretsValue) {
   // A printer column showing a value; the name cell stays.
   const std::string table =
@@ -374,7 +387,10 @@ TEST_F(JsonMaskingTest, ARepeatedKeyIsNotPassedOnAsItCame) {
 
 TEST_F(JsonMaskingTest, RefusesWhatIsNotOneJsonDocument) {
   for (const std::string bad : {"", "{", "{\"kind\":\"Secret\"", "{} {}", "nul", "<html>",
-                                "{\"a\":1,}", "{\"a\":\"\xff\"}", "[1,2]x"}) {
+                                "{\"a\":1,}", "{\"a\":\"\xff\"}", "[1,2]x",
+                                // Numbers a double cannot hold, which would come out as
+                                // Infinity or NaN.
+                                "{\"n\":1e400}", "{\"n\":-1e400}", "[0.00e000000800]"}) {
     EXPECT_FALSE(mask_json_document(bad, BodyRules{}, scratch_, counts_).ok()) << bad;
   }
 }
