@@ -39,6 +39,16 @@ bool is_identity_key(std::string_view key) {
   return std::find(kIdentityKeys.begin(), kIdentityKeys.end(), key) != kIdentityKeys.end();
 }
 
+// Members whose keys are the user's words, not field names: a label or a ConfigMap entry
+// called `name` is content like any other.
+constexpr std::array<std::string_view, 8> kFreeFormMaps = {
+    "labels",     "annotations", "data",         "stringData",
+    "binaryData", "matchLabels", "nodeSelector", "selector"};
+
+bool is_free_form_map(std::string_view key) {
+  return std::find(kFreeFormMaps.begin(), kFreeFormMaps.end(), key) != kFreeFormMaps.end();
+}
+
 bool is_watch_event_type(std::string_view type) {
   return type == "ADDED" || type == "MODIFIED" || type == "DELETED" || type == "BOOKMARK" ||
          type == "ERROR";
@@ -268,8 +278,9 @@ class BodyRewriter {
       const std::string_view key = member.key();
       if (std::find(handled.begin(), handled.end(), key) != handled.end()) continue;
       if (member.value().is_string() && is_identity_key(key)) continue;
-      if (pass == Pass::redact_copies) redact_copies(member.value());
-      if (pass == Pass::mask) content(member.value());
+      const bool keys_are_fields = !is_free_form_map(key);
+      if (pass == Pass::redact_copies) redact_copies(member.value(), keys_are_fields);
+      if (pass == Pass::mask) content(member.value(), keys_are_fields);
     }
   }
 
@@ -360,7 +371,8 @@ class BodyRewriter {
   }
 
   // Strings under `value` that contain a noted Secret value become kRedacted; names stay.
-  void redact_copies(json::value& value) {
+  // `keys_are_fields`: an object's keys are field names, not the words of a map.
+  void redact_copies(json::value& value, bool keys_are_fields = true) {
     if (auto* text = value.if_string()) {
       const auto view = as_view(*text);
       for (const auto& secret_value : secret_values_) {
@@ -374,13 +386,13 @@ class BodyRewriter {
     } else if (auto* object = value.if_object()) {
       for (auto& member : *object) {
         const std::string_view key = member.key();
-        if (member.value().is_string() && is_identity_key(key)) continue;
-        redact_copies(member.value());
+        if (keys_are_fields && member.value().is_string() && is_identity_key(key)) continue;
+        redact_copies(member.value(), !is_free_form_map(key));
       }
     }
   }
 
-  void content(json::value& value) {
+  void content(json::value& value, bool keys_are_fields = true) {
     if (value.is_string()) {
       mask_string(value);
     } else if (auto* array = value.if_array()) {
@@ -388,8 +400,8 @@ class BodyRewriter {
     } else if (auto* object = value.if_object()) {
       for (auto& member : *object) {
         const std::string_view key = member.key();
-        if (member.value().is_string() && is_identity_key(key)) continue;
-        content(member.value());
+        if (keys_are_fields && member.value().is_string() && is_identity_key(key)) continue;
+        content(member.value(), !is_free_form_map(key));
       }
     }
   }

@@ -11,10 +11,15 @@
 // - Any other string value of the document (the Secret's labels and annotations, a Table
 //   row's cells, a ConfigMap beside it in a List) that contains one of the document's Secret
 //   values of kMinEchoedValue bytes or more, in base64 or decoded, becomes `[redacted]`;
-//   except the strings kubectl needs to name objects (see the .cc), and a Table row's name.
+//   except the names below, a Table row's name, and a watch event's type.
 // Secrets are found as objects of kind `Secret`, items of a `SecretList`, and, when the request
 // was on the `secrets` resource, every object of the body (a Table's PartialObjectMetadata
 // rows carry the last-applied annotation too). Lists, Tables and watch events are recursed.
+//
+// The masking profile sees every string value but the names kubectl needs unchanged: the
+// fields apiVersion, kind, name, namespace, uid, resourceVersion, creationTimestamp,
+// deletionTimestamp, generateName, selfLink, continue, and a watch event's type. A label,
+// annotation or ConfigMap entry called `name` is content: its key is the user's word.
 //
 // Left out: a Secret's values in a response that holds no Secret (an Event's message, a Status
 // from an admission webhook, a Pod's env copied from a Secret by hand) are found only by the

@@ -336,6 +336,25 @@ TEST_F(JsonMaskingTest, NamesAndIdentifiersAreNotMasked) {
   EXPECT_EQ(counts_.masked.total(), 1u);
 }
 
+TEST_F(JsonMaskingTest, ALabelOrEntryCalledNameIsContent) {
+  // Keys of labels, annotations and ConfigMap entries are the user's words, not field names.
+  const auto masker = make_masker({"email"});
+  const std::string config_map =
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"owners","labels":{"name":"bob@example.com"},"annotations":{"uid":"bob@example.com"}},"data":{"name":"alice@example.com","kind":"carol@example.com"}})";
+  const auto out = mask(config_map, BodyRules{.masker = masker.get()});
+  EXPECT_EQ(out.find("@example.com"), std::string::npos) << out;
+  EXPECT_EQ(json::parse(out).at("metadata").at("name"), "owners");
+  EXPECT_EQ(counts_.masked.total(), 4u);
+}
+
+TEST_F(JsonMaskingTest, ACopyInALabelCalledNameIsRedacted) {
+  const std::string secret =
+      R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"db","labels":{"name":"db-admin-user"}},"data":{"username":"ZGItYWRtaW4tdXNlcg=="}})";
+  const auto out = mask(secret, BodyRules{});
+  expect_no_secret_value(out);
+  EXPECT_EQ(json::parse(out).at("metadata").at("name"), "db");
+}
+
 TEST_F(JsonMaskingTest, TheWatchEventsTypeIsNotMaskedButOtherTypesAre) {
   config::MaskingProfileConfig profile;
   profile.name = "words";
