@@ -240,8 +240,7 @@ class BodyRewriter {
   void resource(json::value& value, bool is_secret, Pass pass) {
     auto* object = value.if_object();
     if (!object) {
-      if (pass == Pass::redact_copies) redact_copies(value);
-      if (pass == Pass::mask) content(value);
+      content_or_copies(value, pass);
       return;
     }
     const auto kind = string_member(*object, "kind");
@@ -302,19 +301,23 @@ class BodyRewriter {
     for (auto& member : *object) {
       const std::string_view key = member.key();
       if (key == "object") continue;
-      if (pass == Pass::redact_copies) {
-        // The cells print fields of the object, and a printer column may show a Secret's
-        // value; the cell that is the object's name stays, as kubectl needs it.
-        if (auto* cells = member.value().if_array(); cells && key == "cells") {
-          for (auto& cell : *cells) {
-            if (!cell.is_string() || as_view(cell.get_string()) != row_name) redact_copies(cell);
-          }
-          continue;
-        }
-        redact_copies(member.value());
+      // The cells print fields of the object, and a printer column may show a Secret's value
+      // or masked content; the cell that is the object's name stays, as its metadata does.
+      auto* cells = key == "cells" ? member.value().if_array() : nullptr;
+      if (!cells) {
+        content_or_copies(member.value(), pass);
+        continue;
       }
-      if (pass == Pass::mask) content(member.value());
+      for (auto& cell : *cells) {
+        if (!cell.is_string() || row_name.empty() || as_view(cell.get_string()) != row_name)
+          content_or_copies(cell, pass);
+      }
     }
+  }
+
+  void content_or_copies(json::value& value, Pass pass) {
+    if (pass == Pass::redact_copies) redact_copies(value);
+    if (pass == Pass::mask) content(value);
   }
 
   // Redacts a Secret's values and the annotations that hold them; notes the values.

@@ -355,6 +355,19 @@ TEST_F(JsonMaskingTest, ACopyInALabelCalledNameIsRedacted) {
   EXPECT_EQ(json::parse(out).at("metadata").at("name"), "db");
 }
 
+TEST_F(JsonMaskingTest, ATableRowsNameCellIsNotMaskedButItsOtherCellsAre) {
+  // A node named by its address, which the ipv4 detector finds.
+  const auto masker = make_masker({"ipv4"});
+  const std::string table =
+      R"({"kind":"Table","apiVersion":"meta.k8s.io/v1","columnDefinitions":[{"name":"Name","type":"string","format":"name"},{"name":"Internal-IP","type":"string","format":""}],"rows":[{"cells":["10.0.0.7","10.0.0.8"],"object":{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"10.0.0.7"}}}]})";
+  const auto doc = json::parse(mask(table, BodyRules{.masker = masker.get()}));
+  const auto& row = doc.at("rows").at(0);
+  EXPECT_EQ(row.at("cells").at(0), "10.0.0.7");
+  EXPECT_NE(row.at("cells").at(1), "10.0.0.8");
+  EXPECT_EQ(row.at("object").at("metadata").at("name"), "10.0.0.7");
+  EXPECT_EQ(counts_.masked.total(), 1u);
+}
+
 TEST_F(JsonMaskingTest, TheWatchEventsTypeIsNotMaskedButOtherTypesAre) {
   config::MaskingProfileConfig profile;
   profile.name = "words";
