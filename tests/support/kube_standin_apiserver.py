@@ -992,6 +992,158 @@ def log_line(text, timestamps):
 
 
 # ---------------------------------------------------------------------------------------------
+# Protobuf request bodies
+# ---------------------------------------------------------------------------------------------
+# kubectl's typed clients (create secret, create configmap, create namespace, create token,
+# create role...) send protobuf and do not fall back to JSON when refused, so the kinds they
+# create are decoded here: only the fields those commands fill in. Answers are always JSON,
+# which the same clients accept.
+
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+PROTOBUF_MAGIC = b"k8s\x00"
+
+# A message schema: field number -> (JSON name, type). A type is "string", "bytes" (base64 in
+# JSON), "int", "bool", another schema, ("map", value type) for map<string, ...> or
+# ("list", type) for repeated fields.
+OBJECT_META = {1: ("name", "string"), 2: ("generateName", "string"),
+               3: ("namespace", "string"), 11: ("labels", ("map", "string")),
+               12: ("annotations", ("map", "string")), 14: ("finalizers", ("list", "string"))}
+POLICY_RULE = {1: ("verbs", ("list", "string")), 2: ("apiGroups", ("list", "string")),
+               3: ("resources", ("list", "string")), 4: ("resourceNames", ("list", "string")),
+               5: ("nonResourceURLs", ("list", "string"))}
+SUBJECT = {1: ("kind", "string"), 2: ("apiGroup", "string"), 3: ("name", "string"),
+           4: ("namespace", "string")}
+ROLE_REF = {1: ("apiGroup", "string"), 2: ("kind", "string"), 3: ("name", "string")}
+BINDING = {1: ("metadata", OBJECT_META), 2: ("subjects", ("list", SUBJECT)),
+           3: ("roleRef", ROLE_REF)}
+CONTAINER = {1: ("name", "string"), 2: ("image", "string"), 3: ("command", ("list", "string")),
+             4: ("args", ("list", "string")), 5: ("workingDir", "string"),
+             6: ("ports", ("list", {1: ("name", "string"), 3: ("containerPort", "int"),
+                                    4: ("protocol", "string")})),
+             7: ("env", ("list", {1: ("name", "string"), 2: ("value", "string")}))}
+POD_SPEC = {2: ("containers", ("list", CONTAINER)), 3: ("restartPolicy", "string"),
+            8: ("serviceAccountName", "string"), 10: ("nodeName", "string")}
+
+SERVICE_PORT = {1: ("name", "string"), 2: ("protocol", "string"), 3: ("port", "int"),
+                4: ("targetPort", "intOrString"), 5: ("nodePort", "int")}
+
+PROTOBUF_KINDS = {
+    "Secret": {1: ("metadata", OBJECT_META), 2: ("data", ("map", "bytes")),
+               3: ("type", "string"), 4: ("stringData", ("map", "string")),
+               5: ("immutable", "bool")},
+    "ConfigMap": {1: ("metadata", OBJECT_META), 2: ("data", ("map", "string")),
+                  3: ("binaryData", ("map", "bytes")), 4: ("immutable", "bool")},
+    "Namespace": {1: ("metadata", OBJECT_META),
+                  2: ("spec", {1: ("finalizers", ("list", "string"))})},
+    "ServiceAccount": {1: ("metadata", OBJECT_META),
+                       4: ("automountServiceAccountToken", "bool")},
+    "TokenRequest": {1: ("metadata", OBJECT_META),
+                     2: ("spec", {1: ("audiences", ("list", "string")),
+                                  4: ("expirationSeconds", "int")})},
+    "Role": {1: ("metadata", OBJECT_META), 2: ("rules", ("list", POLICY_RULE))},
+    "ClusterRole": {1: ("metadata", OBJECT_META), 2: ("rules", ("list", POLICY_RULE))},
+    "RoleBinding": BINDING,
+    "ClusterRoleBinding": BINDING,
+    "Pod": {1: ("metadata", OBJECT_META), 2: ("spec", POD_SPEC)},
+    "Service": {1: ("metadata", OBJECT_META),
+                2: ("spec", {1: ("ports", ("list", SERVICE_PORT)),
+                             2: ("selector", ("map", "string")), 3: ("clusterIP", "string"),
+                             4: ("type", "string")})},
+    "Deployment": {1: ("metadata", OBJECT_META),
+                   2: ("spec", {1: ("replicas", "int"),
+                                2: ("selector", {1: ("matchLabels", ("map", "string"))}),
+                                3: ("template", {1: ("metadata", OBJECT_META),
+                                                 2: ("spec", POD_SPEC)})})},
+}
+
+
+def read_varint(data, pos):
+    value, shift = 0, 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def wire_fields(data):
+    """Yields (field number, value) for each field: an int for varints, bytes otherwise."""
+    pos = 0
+    while pos < len(data):
+        key, pos = read_varint(data, pos)
+        number, wire_type = key >> 3, key & 7
+        if wire_type == 0:
+            value, pos = read_varint(data, pos)
+        elif wire_type == 2:
+            length, pos = read_varint(data, pos)
+            value, pos = data[pos:pos + length], pos + length
+        elif wire_type in (1, 5):
+            size = 8 if wire_type == 1 else 4
+            value, pos = data[pos:pos + size], pos + size
+        else:
+            raise bad_request(f"protobuf wire type {wire_type} is not understood here")
+        yield number, value
+
+
+def decode_value(kind, value):
+    if kind == "string":
+        return bytes(value).decode("utf-8")
+    if kind == "bytes":
+        return base64.b64encode(value).decode()
+    if kind == "int":
+        return value - (1 << 64) if value >= 1 << 63 else value
+    if kind == "bool":
+        return bool(value)
+    if kind == "intOrString":
+        # IntOrString: type 0 is an int (intVal), type 1 a string (strVal).
+        fields = decode_message(value, {1: ("type", "int"), 2: ("intVal", "int"),
+                                        3: ("strVal", "string")})
+        return fields.get("strVal", "") if fields.get("type") == 1 else fields.get("intVal", 0)
+    return decode_message(value, kind)
+
+
+def decode_message(data, schema):
+    """Go's encoder writes every field, empty or not; empty ones are left out here, as its
+    JSON encoder would (omitempty), except in lists where "" means something (apiGroups)."""
+    out = {}
+    for number, value in wire_fields(data):
+        if number not in schema:
+            continue
+        name, kind = schema[number]
+        if isinstance(kind, tuple) and kind[0] == "list":
+            out.setdefault(name, []).append(decode_value(kind[1], value))
+        elif isinstance(kind, tuple) and kind[0] == "map":
+            entry = decode_message(value, {1: ("key", "string"), 2: ("value", kind[1])})
+            out.setdefault(name, {})[entry.get("key", "")] = entry.get("value", "")
+        else:
+            decoded = decode_value(kind, value)
+            if decoded not in ("", 0, False, {}):
+                out[name] = decoded
+    return out
+
+
+def decode_protobuf_object(body):
+    """A protobuf body is "k8s\0" and a runtime.Unknown: its type (apiVersion, kind) and the
+    object's own message."""
+    if not body.startswith(PROTOBUF_MAGIC):
+        raise bad_request("a protobuf body must start with the k8s magic number")
+    envelope = decode_message(body[len(PROTOBUF_MAGIC):], {
+        1: ("typeMeta", {1: ("apiVersion", "string"), 2: ("kind", "string")}),
+        2: ("raw", "bytes")})
+    type_meta = envelope.get("typeMeta", {})
+    schema = PROTOBUF_KINDS.get(type_meta.get("kind"))
+    if schema is None:
+        raise ApiError(415, "UnsupportedMediaType",
+                       f"this stand-in decodes protobuf only for {', '.join(PROTOBUF_KINDS)}; "
+                       f"send {type_meta.get('kind')} as application/json")
+    obj = decode_message(base64.b64decode(envelope.get("raw", "")), schema)
+    obj.update(type_meta)
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------
 # HTTP
 # ---------------------------------------------------------------------------------------------
 
@@ -1083,6 +1235,15 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def read_json(self):
+        kind = self.headers.get("Content-Type", "application/json").split(";")[0].strip()
+        if kind == PROTOBUF:
+            return decode_protobuf_object(self.read_body())
+        if kind not in ("application/json", "application/merge-patch+json",
+                        "application/strategic-merge-patch+json"):
+            self.read_body()
+            raise ApiError(415, "UnsupportedMediaType",
+                           f"the body of the request was in an unknown format - accepted "
+                           "media types include: application/json")
         body = self.read_body()
         try:
             value = json.loads(body or b"{}")
@@ -1260,6 +1421,15 @@ class Handler(BaseHTTPRequestHandler):
                                                     "restartCount": 0} for c in containers]}
         if rtype.plural == "namespaces":
             obj["status"] = {"phase": "Active"}
+        if rtype.plural == "services":
+            spec = obj.setdefault("spec", {})
+            spec.setdefault("type", "ClusterIP")
+            spec.setdefault("clusterIP", f"10.96.{random.randint(1, 254)}.{random.randint(1, 254)}")
+        if rtype.plural == "deployments":
+            # No controller either: the replicas are there at once.
+            replicas = obj.setdefault("spec", {}).setdefault("replicas", 1)
+            obj["status"] = {"replicas": replicas, "readyReplicas": replicas,
+                             "updatedReplicas": replicas, "availableReplicas": replicas}
         if self.param("dryRun"):
             return obj
         return store.create(rtype, obj)
