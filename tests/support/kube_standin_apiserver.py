@@ -91,8 +91,10 @@ ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "up
 class ResourceType:
     """One kind of object the server stores, as discovery describes it."""
 
-    def __init__(self, plural, kind, group, version, namespaced, short_names=(), verbs=None):
+    def __init__(self, plural, kind, group, version, namespaced, short_names=(), verbs=None,
+                 categories=()):
         self.plural = plural
+        self.categories = list(categories)
         self.kind = kind
         self.group = group
         self.version = version
@@ -118,6 +120,8 @@ class ResourceType:
         }
         if self.short_names:
             entry["shortNames"] = self.short_names
+        if self.categories:
+            entry["categories"] = self.categories  # "kubectl get all" lists these
         # kubectl uses the hash only to invalidate caches; any stable value will do.
         entry["storageVersionHash"] = base64.b64encode(
             hashlib.sha256(f"{self.group_version}/{self.kind}".encode()).digest()[:8]).decode()
@@ -128,14 +132,18 @@ RESOURCE_TYPES = [
     ResourceType("namespaces", "Namespace", "", "v1", False, ["ns"],
                  ["create", "delete", "get", "list", "patch", "update", "watch"]),
     ResourceType("nodes", "Node", "", "v1", False, ["no"]),
-    ResourceType("pods", "Pod", "", "v1", True, ["po"]),
+    ResourceType("pods", "Pod", "", "v1", True, ["po"], categories=["all"]),
     ResourceType("services", "Service", "", "v1", True, ["svc"],
-                 ["create", "delete", "get", "list", "patch", "update", "watch"]),
+                 ["create", "delete", "get", "list", "patch", "update", "watch"], ["all"]),
     ResourceType("configmaps", "ConfigMap", "", "v1", True, ["cm"]),
     ResourceType("secrets", "Secret", "", "v1", True),
     ResourceType("serviceaccounts", "ServiceAccount", "", "v1", True, ["sa"]),
     ResourceType("events", "Event", "", "v1", True, ["ev"]),
-    ResourceType("deployments", "Deployment", "apps", "v1", True, ["deploy"]),
+    ResourceType("deployments", "Deployment", "apps", "v1", True, ["deploy"],
+                 categories=["all"]),
+    # Not stored: every review is answered "allowed" (kubectl auth can-i).
+    ResourceType("selfsubjectaccessreviews", "SelfSubjectAccessReview",
+                 "authorization.k8s.io", "v1", False, verbs=["create"]),
     ResourceType("roles", "Role", "rbac.authorization.k8s.io", "v1", True),
     ResourceType("rolebindings", "RoleBinding", "rbac.authorization.k8s.io", "v1", True),
     ResourceType("clusterroles", "ClusterRole", "rbac.authorization.k8s.io", "v1", False),
@@ -165,7 +173,7 @@ SUBRESOURCES = {
     ],
 }
 
-API_GROUPS = ["apps", "rbac.authorization.k8s.io"]
+API_GROUPS = ["apps", "rbac.authorization.k8s.io", "authorization.k8s.io"]
 
 
 def find_type(group, version, plural):
@@ -1045,6 +1053,13 @@ PROTOBUF_KINDS = {
     "RoleBinding": BINDING,
     "ClusterRoleBinding": BINDING,
     "Pod": {1: ("metadata", OBJECT_META), 2: ("spec", POD_SPEC)},
+    "SelfSubjectAccessReview": {
+        1: ("metadata", OBJECT_META),
+        2: ("spec", {1: ("resourceAttributes", {
+            1: ("namespace", "string"), 2: ("verb", "string"), 3: ("group", "string"),
+            4: ("version", "string"), 5: ("resource", "string"), 6: ("subresource", "string"),
+            7: ("name", "string")}),
+            2: ("nonResourceAttributes", {1: ("path", "string"), 2: ("verb", "string")})})},
     "Service": {1: ("metadata", OBJECT_META),
                 2: ("spec", {1: ("ports", ("list", SERVICE_PORT)),
                              2: ("selector", ("map", "string")), 3: ("clusterIP", "string"),
@@ -1203,6 +1218,9 @@ class Handler(BaseHTTPRequestHandler):
         self.server.record(self)
         self.headers_sent = False
         try:
+            # Read the body before anything can fail: left unread on a kept-alive
+            # connection, it would be taken for the next request.
+            self.body = self.read_body()
             self.authenticate()
             self.dispatch([p for p in url.path.split("/") if p])
         except ApiError as err:
@@ -1224,6 +1242,7 @@ class Handler(BaseHTTPRequestHandler):
         return (self.param(name) or "").lower() in ("true", "1")
 
     def read_body(self):
+        """The request body, whole (bodies sent to an API server are small)."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             body = bytearray()
             while (size := int(self.rfile.readline().split(b";")[0], 16)) > 0:
@@ -1237,16 +1256,14 @@ class Handler(BaseHTTPRequestHandler):
     def read_json(self):
         kind = self.headers.get("Content-Type", "application/json").split(";")[0].strip()
         if kind == PROTOBUF:
-            return decode_protobuf_object(self.read_body())
+            return decode_protobuf_object(self.body)
         if kind not in ("application/json", "application/merge-patch+json",
                         "application/strategic-merge-patch+json"):
-            self.read_body()
             raise ApiError(415, "UnsupportedMediaType",
                            f"the body of the request was in an unknown format - accepted "
                            "media types include: application/json")
-        body = self.read_body()
         try:
-            value = json.loads(body or b"{}")
+            value = json.loads(self.body or b"{}")
         except ValueError as err:
             raise bad_request(f"the body is not JSON: {err}")
         if not isinstance(value, dict):
@@ -1310,8 +1327,8 @@ class Handler(BaseHTTPRequestHandler):
                                                "serverAddress": "127.0.0.1"}]})
         if parts == ["apis"]:
             return self.get_only(api_group_list)
-        if parts in (["api", "v1"], ["apis", "apps", "v1"],
-                     ["apis", "rbac.authorization.k8s.io", "v1"]):
+        if parts == ["api", "v1"] or (len(parts) == 3 and parts[0] == "apis"
+                                      and parts[1] in API_GROUPS and parts[2] == "v1"):
             group = "" if parts[0] == "api" else parts[1]
             return self.get_only(lambda: api_resource_list(group, "v1"))
         if len(parts) == 2 and parts[0] == "apis" and parts[1] in API_GROUPS:
@@ -1354,6 +1371,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self.watch(route)
             items, version = store.list(rtype, self.list_filter(route))
             return self.send_objects(rtype, items, version)
+        if self.command == "POST" and rtype.plural == "selfsubjectaccessreviews":
+            review = self.read_json()
+            review.update({"kind": rtype.kind, "apiVersion": rtype.api_version,
+                           "status": {"allowed": True, "reason": "the stand-in allows all"}})
+            return self.send_json(201, review)
         if self.command == "POST":
             obj = self.read_json()
             self.check_namespace(route, obj)
@@ -1379,7 +1401,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "PATCH":
             return self.send_json(200, store.patch(rtype, ns, name, self.read_patch()))
         if self.command == "DELETE":
-            self.read_body()  # DeleteOptions: propagation and grace do not matter here
+            # The DeleteOptions body (propagation, grace period) does not matter here.
             return self.send_json(200, store.delete(rtype, ns, name))
         raise method_not_allowed()
 
