@@ -76,6 +76,10 @@ SERVER_VERSION = {
 # Set by SIGTERM; long-running responses (watch, log -f, exec) end when they see it.
 STOPPING = threading.Event()
 
+# The commands exec is running, so that none outlives the server.
+RUNNING = set()
+RUNNING_LOCK = threading.Lock()
+
 
 def now_rfc3339():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -867,14 +871,19 @@ class ExecSession:
                          "code": 500,
                          "message": f'exec: "{self.argv[0]}": {err.strerror}'})
             return
+        with RUNNING_LOCK:
+            RUNNING.add(proc)
         try:
             self.pump(proc)
         except (OSError, ssl.SSLError):
             self.client_gone = True
-        if self.client_gone:
-            kill(proc)
-            return
-        self.finish(exec_status(proc.wait()))
+        finally:
+            if self.client_gone:
+                kill(proc)
+            with RUNNING_LOCK:
+                RUNNING.discard(proc)
+        if not self.client_gone:
+            self.finish(exec_status(proc.wait()))
 
     def pump(self, proc):
         outputs = {proc.stdout.fileno(): CH_STDOUT}
@@ -1782,6 +1791,9 @@ def main():
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever(poll_interval=0.2)
     server.server_close()
+    with RUNNING_LOCK:
+        for proc in list(RUNNING):
+            kill(proc)
 
 
 if __name__ == "__main__":
