@@ -42,19 +42,24 @@ import argparse
 import base64
 import copy
 import datetime
+import fcntl
 import hashlib
 import hmac
 import json
 import os
+import pty
 import queue
 import random
 import select
+import shutil
 import signal
 import socket
 import ssl
 import string
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 import uuid
@@ -852,6 +857,10 @@ class ExecSession:
         self.stdin_pending = bytearray()
         self.stdin_close_requested = False
         self.client_gone = False
+        self.master = None      # the pseudo-terminal's master side, with tty=true
+        self.stdin_fd = None
+        self.stdin_pipe = None  # the command's stdin, without a terminal
+        self.outputs = {}
 
     def send(self, opcode, payload):
         self.sock.sendall(ws_frame(opcode, payload))
@@ -859,13 +868,39 @@ class ExecSession:
     def send_channel(self, channel, data):
         self.send(OP_BINARY, bytes([channel]) + data)
 
-    def run(self):
-        try:
+    def start(self):
+        """Starts the command. Its stdin, stdout and stderr are pipes, or with tty=true one
+        pseudo-terminal, as a container's shell would have. Sets stdin_fd (None when the
+        client sends no input) and outputs (file descriptor -> channel)."""
+        if not self.tty:
             proc = subprocess.Popen(
                 self.argv, stdin=subprocess.PIPE if self.want_stdin else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT if self.tty else subprocess.PIPE,
-                start_new_session=True)
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+            self.stdin_pipe = proc.stdin
+            self.stdin_fd = proc.stdin.fileno() if proc.stdin else None
+            self.outputs = {proc.stdout.fileno(): CH_STDOUT, proc.stderr.fileno(): CH_STDERR}
+            return proc
+        master, slave = pty.openpty()
+        # setsid --ctty makes the terminal the command's controlling one (a shell then has job
+        # control and Ctrl-C reaches it); without the tool the command still gets the terminal.
+        setsid = shutil.which("setsid")
+        argv = [setsid, "--ctty", "--"] + self.argv if setsid else self.argv
+        try:
+            proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                                    start_new_session=not setsid)
+        except OSError:
+            os.close(master)
+            raise
+        finally:
+            os.close(slave)
+        self.master = master
+        self.stdin_fd = master if self.want_stdin else None
+        self.outputs = {master: CH_STDOUT}
+        return proc
+
+    def run(self):
+        try:
+            proc = self.start()
         except OSError as err:
             self.finish({"metadata": {}, "status": "Failure", "reason": "InternalError",
                          "code": 500,
@@ -874,7 +909,7 @@ class ExecSession:
         with RUNNING_LOCK:
             RUNNING.add(proc)
         try:
-            self.pump(proc)
+            self.pump()
         except (OSError, ssl.SSLError):
             self.client_gone = True
         finally:
@@ -882,35 +917,48 @@ class ExecSession:
                 kill(proc)
             with RUNNING_LOCK:
                 RUNNING.discard(proc)
+        returncode = proc.wait()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
+        if self.master is not None:
+            os.close(self.master)
         if not self.client_gone:
-            self.finish(exec_status(proc.wait()))
+            self.finish(exec_status(returncode))
 
-    def pump(self, proc):
-        outputs = {proc.stdout.fileno(): CH_STDOUT}
-        if proc.stderr is not None:
-            outputs[proc.stderr.fileno()] = CH_STDERR
-        if proc.stdin is not None:
-            os.set_blocking(proc.stdin.fileno(), False)
-        while outputs and not self.client_gone and not STOPPING.is_set():
-            want_write = [proc.stdin] if proc.stdin and self.stdin_pending else []
+    def pump(self):
+        """Moves bytes until the command has closed its output (or the client has gone)."""
+        if self.stdin_fd is not None:
+            os.set_blocking(self.stdin_fd, False)
+        while self.outputs and not self.client_gone and not STOPPING.is_set():
+            want_write = [self.stdin_fd] if self.stdin_fd is not None and self.stdin_pending \
+                else []
             # TLS may hold decrypted bytes that select() cannot see.
             timeout = 0 if self.sock.pending() else 1.0
-            readable, writable, _ = select.select([self.sock] + list(outputs), want_write, [],
-                                                  timeout)
+            readable, writable, _ = select.select([self.sock] + list(self.outputs), want_write,
+                                                  [], timeout)
             if self.sock in readable or self.sock.pending():
-                self.read_client(proc)
-            for fd in [f for f in readable if f in outputs]:
-                data = os.read(fd, 32768)
-                if data:
-                    self.send_channel(outputs[fd], data)
-                else:
-                    del outputs[fd]
+                self.read_client()
+            for fd in [f for f in readable if f in self.outputs]:
+                self.forward_output(fd)
             if writable:
-                self.write_stdin(proc)
+                self.write_stdin()
         if STOPPING.is_set():
             self.client_gone = True
 
-    def read_client(self, proc):
+    def forward_output(self, fd):
+        try:
+            data = os.read(fd, 32768)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""  # a terminal whose command has ended reads as EIO, not as end of file
+        if data:
+            self.send_channel(self.outputs[fd], data)
+        else:
+            del self.outputs[fd]
+
+    def read_client(self):
         try:
             data = self.sock.recv(65536)
         except ssl.SSLWantReadError:
@@ -920,9 +968,9 @@ class ExecSession:
             return
         self.parser.feed(data)
         for opcode, payload in self.parser.messages():
-            self.on_message(proc, opcode, payload)
+            self.on_message(opcode, payload)
 
-    def on_message(self, proc, opcode, payload):
+    def on_message(self, opcode, payload):
         if opcode == OP_PING:
             self.send(OP_PONG, payload)
         elif opcode == OP_CLOSE:
@@ -930,29 +978,48 @@ class ExecSession:
             self.client_gone = True
         elif opcode in (OP_BINARY, OP_TEXT) and payload:
             channel, data = payload[0], payload[1:]
-            if channel == CH_STDIN and proc.stdin is not None:
+            if channel == CH_STDIN and self.stdin_fd is not None:
                 self.stdin_pending += data
-                self.write_stdin(proc)
+                self.write_stdin()
             elif channel == CH_CLOSE and data[:1] == bytes([CH_STDIN]):
                 # v5: the client has no more input.
                 self.stdin_close_requested = True
-                self.write_stdin(proc)
-            # CH_RESIZE and anything else: there is no terminal here to resize.
+                self.write_stdin()
+            elif channel == CH_RESIZE and self.master is not None:
+                self.resize(data)
 
-    def write_stdin(self, proc):
-        if proc.stdin is None or proc.stdin.closed:
+    def resize(self, data):
+        try:
+            size = json.loads(data)
+            winsize = struct.pack("HHHH", int(size.get("Height", 0)), int(size.get("Width", 0)),
+                                  0, 0)
+            fcntl.ioctl(self.master, termios.TIOCSWINSZ, winsize)
+        except (ValueError, AttributeError, OSError):
+            pass  # a malformed resize changes nothing
+
+    def write_stdin(self):
+        if self.stdin_fd is None:
             self.stdin_pending.clear()
             return
         try:
             while self.stdin_pending:
-                written = os.write(proc.stdin.fileno(), self.stdin_pending[:65536])
+                written = os.write(self.stdin_fd, self.stdin_pending[:65536])
                 del self.stdin_pending[:written]
         except BlockingIOError:
             return
-        except BrokenPipeError:
+        except OSError:  # the command no longer reads
             self.stdin_pending.clear()
         if self.stdin_close_requested and not self.stdin_pending:
-            proc.stdin.close()
+            self.close_stdin()
+
+    def close_stdin(self):
+        if self.master is not None:
+            # A terminal is not closed: end of input there is Ctrl-D at the start of a line.
+            os.write(self.master, b"\x04")
+        else:
+            self.stdin_pipe.close()
+        self.stdin_fd = None
+        self.stdin_close_requested = False
 
     def finish(self, status):
         """Sends the Status on the error channel, then closes as the real server does."""
@@ -983,9 +1050,9 @@ class ExecSession:
 
 def kill(proc):
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, signal.SIGKILL)  # the command and whatever it started
     except OSError:
-        pass
+        proc.kill()  # not yet the leader of its own group
     proc.wait()
 
 

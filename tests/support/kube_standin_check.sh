@@ -201,6 +201,21 @@ check_exec() {
     || fail "kubectl did not use the WebSocket protocol v5"
   if grep -q '"Upgrade": "SPDY' "$WORK/requests.jsonl"; then fail "kubectl fell back to SPDY"; fi
   pass "exec used WebSocket (v5.channel.k8s.io), no SPDY"
+  check_exec_tty
+}
+
+# kubectl exec -it wants a terminal of its own: script(1) gives it one.
+check_exec_tty() {
+  if ! command -v script >/dev/null; then echo "skip exec -it (no script command)"; return; fi
+  local out rc=0
+  out=$( (sleep 1; printf 'echo $((6*7)); stty size\n'; sleep 0.5; printf 'exit 5\n'; sleep 0.5) |
+    timeout 10 script -qec "stty cols 100 rows 30; kubectl --kubeconfig '$WORK/kubeconfig' \
+      --cache-dir '$WORK/cache' exec -it web-5b7c8d9f4-x2k9p -n prod -- sh" /dev/null 2>&1) \
+    || rc=$?
+  [[ $rc == 5 ]] || fail "exec -it: exit status $rc, not 5:"$'\n'"$out"
+  grep -q '^42' <<<"$out" || fail "exec -it: the shell did not answer:"$'\n'"$out"
+  grep -q '^30 100' <<<"$out" || fail "exec -it: the terminal size did not arrive:"$'\n'"$out"
+  pass "exec -it (a terminal, its size, exit status 5)"
 }
 
 check_http() {
