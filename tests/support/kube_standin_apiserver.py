@@ -13,21 +13,30 @@ What it implements:
   * Discovery: /version, /api, /api/v1, /apis, /apis/apps/v1,
     /apis/rbac.authorization.k8s.io/v1. Aggregated discovery is never answered: a request for
     it gets the legacy kinds with Content-Type application/json, and kubectl falls back.
-    /openapi/v2 and /openapi/v3 answer 404.
+    /openapi/v2 answers 404; /openapi/v3 holds only what kubectl create and apply check (that
+    the server validates fields itself), without schemas.
   * In-memory objects with uid, resourceVersion (one global counter) and creationTimestamp:
     namespaces, nodes, pods, services, configmaps, secrets, serviceaccounts, events,
     deployments, roles, rolebindings, clusterroles, clusterrolebindings.
-  * Verbs: get, list (labelSelector and fieldSelector on metadata.name/metadata.namespace),
-    watch (chunked, one WatchEvent per line), create, update, patch (merge and strategic merge
-    patches are both applied as JSON merge patches; JSON patch and apply are refused with 415),
-    delete and deletecollection. Errors are Status objects as a real server sends them.
+  * Verbs: get, list (labelSelector; fieldSelector on metadata.name, metadata.namespace and a
+    few more), watch (chunked, one WatchEvent per line; from resourceVersion 0 the current
+    objects come first as ADDED, from a later one the changes since then), create, update,
+    patch (merge and strategic merge patches are both applied as JSON merge patches; JSON
+    patch and server-side apply are refused with 415), delete and deletecollection. Errors
+    are Status objects as a real server sends them.
+  * Request bodies in JSON, and in protobuf for the kinds "kubectl create <kind>" sends that
+    way (secret, configmap, namespace, serviceaccount, token, role, rolebinding, clusterrole,
+    clusterrolebinding, deployment, service, and pods from kubectl run).
+  * kubectl auth can-i: every SelfSubjectAccessReview is allowed.
   * Table output (Accept: ...;as=Table;v=v1;g=meta.k8s.io) with the columns of the real server
     for the common kinds, rows carrying PartialObjectMetadata or, with includeObject=Object,
     the whole object. Watches in Table form too.
   * pods/log, with tailLines, timestamps and follow (a new line every 200 ms for up to 30 s).
     The log holds PII-like text so that masking can be tested.
   * pods/exec and pods/attach over WebSocket (subprotocols v5.channel.k8s.io and
-    v4.channel.k8s.io): the command really runs here as a subprocess; attach runs "cat".
+    v4.channel.k8s.io; SPDY is refused): the command really runs here as a subprocess, on a
+    pseudo-terminal when kubectl asks for one (exec -it); attach runs "cat".
+    pods/portforward is refused with 400.
   * deployments/scale and serviceaccounts/token.
   * --log FILE: one JSON line per request received, so tests can check what reached the
     server (and what never did, such as an Impersonate-User header).
@@ -415,11 +424,10 @@ class Store:
             key = self._key(rtype, meta.get("namespace"), meta["name"])
             if key in self.objects[rtype]:
                 raise already_exists(rtype, meta["name"])
-            obj["kind"] = rtype.kind
-            obj["apiVersion"] = rtype.api_version
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = now_rfc3339()
             meta.pop("resourceVersion", None)
+            obj = typed(rtype, obj)
             self._bump(obj)
             self.objects[rtype][key] = obj
             self._record(rtype, "ADDED", obj)
@@ -441,8 +449,7 @@ class Store:
             for field in ("name", "namespace", "uid", "creationTimestamp"):
                 if field in old["metadata"]:
                     meta[field] = old["metadata"][field]
-            obj["kind"] = rtype.kind
-            obj["apiVersion"] = rtype.api_version
+            obj = typed(rtype, obj)
             self._bump(obj)
             self.objects[rtype][key] = obj
             self._record(rtype, "MODIFIED", obj)
@@ -496,6 +503,12 @@ class Store:
 
 
 NAMESPACES = find_type("", "v1", "namespaces")
+
+
+def typed(rtype, obj):
+    """The object with kind and apiVersion set, and first, as the real server writes them."""
+    rest = {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
+    return {"kind": rtype.kind, "apiVersion": rtype.api_version, **rest}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1670,9 +1683,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.headers_sent = True
         self.close_connection = True  # the connection is the WebSocket's from now on
-        ExecSession(self.connection, protocol, argv,
-                    self.flag("stdin") or route.subresource == "attach" and self.flag("stdin"),
-                    self.flag("tty")).run()
+        ExecSession(self.connection, protocol, argv, self.flag("stdin"), self.flag("tty")).run()
 
     # -- small subresources -----------------------------------------------------------------
 
