@@ -41,6 +41,23 @@ What it implements:
   * --log FILE: one JSON line per request received, so tests can check what reached the
     server (and what never did, such as an Impersonate-User header).
 
+Seeded objects (creationTimestamp is the start of the server):
+  namespaces  default, prod
+  nodes       standin-node-1
+  pods        default/hello-7d4b9c5f6-abcde, default/scratch (container "app");
+              prod/web-5b7c8d9f4-x2k9p, prod/web-5b7c8d9f4-q8m3z (container "app");
+              prod/db-0 (containers "postgres", the default, and "metrics")
+  deployments default/hello (1 replica), prod/web (2)
+  services    default/kubernetes
+  configmaps  prod/app-config (customer.yaml: alice@example.com, SSN 123-45-6789, card
+              4111 1111 1111 1111; log_level), prod/kube-root-ca.crt, default/settings
+  secrets     prod/db-credentials (Opaque: username "app", password "s3cr3t-passw0rd"),
+              prod/api-token (Opaque: token), default/tls-cert (kubernetes.io/tls)
+  serviceaccounts  default/default, prod/default
+  rbac        role prod/pod-reader, rolebinding prod/read-pods, clusterroles view and
+              cluster-admin, clusterrolebinding admins
+Every pod's log holds the same PII-like lines (LOG_LINES below).
+
 Usage:
   kube_standin_apiserver.py --cert server.pem --key server.key --token TOKEN
                             [--client-ca ca.pem] [--log requests.jsonl] [--port 0]
@@ -124,10 +141,6 @@ class ResourceType:
     def api_version(self):
         return f"{self.group}/{self.version}" if self.group else self.version
 
-    @property
-    def group_version(self):
-        return self.api_version
-
     def discovery_entry(self):
         entry = {
             "name": self.plural,
@@ -142,7 +155,7 @@ class ResourceType:
             entry["categories"] = self.categories  # "kubectl get all" lists these
         # kubectl uses the hash only to invalidate caches; any stable value will do.
         entry["storageVersionHash"] = base64.b64encode(
-            hashlib.sha256(f"{self.group_version}/{self.kind}".encode()).digest()[:8]).decode()
+            hashlib.sha256(f"{self.api_version}/{self.kind}".encode()).digest()[:8]).decode()
         return entry
 
 
@@ -564,7 +577,7 @@ def deployment(namespace, name, replicas):
 
 
 def seed(store):
-    """The objects the tests rely on; see the report in the check script for the list."""
+    """The objects the tests rely on (listed in this file's header)."""
     t = {r.plural: r for r in RESOURCE_TYPES}
     for ns in ("default", "prod"):
         store.create(t["namespaces"], {"metadata": {"name": ns},
