@@ -3,7 +3,8 @@
 # makes a throw-away CA and server certificate, starts the stand-in on a free port, writes a
 # kubeconfig with a bearer token, and runs the kubectl commands the gateway's Kubernetes front
 # end will be tested with. Exits 1 at the first output that is not what a real API server
-# would give. Takes a few seconds; needs kubectl, openssl, curl and python3.
+# would give, or when the stand-in wrote anything to stderr (a traceback). Takes about 15
+# seconds; needs kubectl, openssl, curl, python3, and script(1) for the exec -it check.
 #
 #   tests/support/kube_standin_check.sh            run all checks
 #   KEEP=1 tests/support/kube_standin_check.sh     keep the temporary directory (and its
@@ -197,6 +198,19 @@ check_exec() {
   out=$(k exec db-0 -n prod -- sh -c 'echo out; echo err >&2' 2>/dev/null)
   [[ $out == out ]] || fail "exec stdout and stderr apart: got '$out'"
   pass "exec stdout and stderr apart"
+  out=$(k exec db-0 -n prod -- head -c 5000000 /dev/zero | wc -c)
+  [[ $out == 5000000 ]] || fail "exec with 5 MB of output: got $out bytes"
+  head -c 3000000 /dev/urandom >"$WORK/random.bin"
+  out=$(k exec -i db-0 -n prod -- sha256sum <"$WORK/random.bin")
+  [[ ${out%% *} == $(sha256sum <"$WORK/random.bin" | cut -d' ' -f1) ]] \
+    || fail "exec with 3 MB of input: the command read something else"
+  pass "exec with 5 MB out and 3 MB in"
+  # kubectl cp runs tar through exec; the "pod" here is this machine.
+  echo "copied" >"$WORK/to-copy.txt"
+  k cp "$WORK/to-copy.txt" "prod/db-0:$WORK/copied-in.txt" >/dev/null 2>&1 \
+    || fail "kubectl cp into the pod"
+  [[ $(cat "$WORK/copied-in.txt" 2>/dev/null) == copied ]] || fail "kubectl cp into the pod"
+  pass "cp (tar through exec)"
   grep -q '"Sec-WebSocket-Protocol": "v5.channel.k8s.io' "$WORK/requests.jsonl" \
     || fail "kubectl did not use the WebSocket protocol v5"
   if grep -q '"Upgrade": "SPDY' "$WORK/requests.jsonl"; then fail "kubectl fell back to SPDY"; fi
@@ -302,6 +316,8 @@ check_stop() {
   PID=""
   [[ $rc == 0 ]] || fail "the stand-in exited with $rc on SIGTERM"
   pass "SIGTERM stops it"
+  [[ ! -s "$WORK/standin.err" ]] || fail "the stand-in wrote to stderr"
+  pass "nothing on the stand-in's stderr"
 }
 
 main() {
