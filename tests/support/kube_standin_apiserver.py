@@ -1326,7 +1326,10 @@ class Handler(BaseHTTPRequestHandler):
             self.authenticate()
             self.dispatch([p for p in url.path.split("/") if p])
         except ApiError as err:
-            self.send_json(err.code, err.status())
+            if self.headers_sent:  # too late for a Status: the answer has begun
+                self.close_connection = True
+            else:
+                self.send_json(err.code, err.status())
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
         except Exception as err:  # a bug here must not hang the client
@@ -1535,25 +1538,7 @@ class Handler(BaseHTTPRequestHandler):
             meta["namespace"] = route.namespace
 
     def prepare_new(self, rtype, obj, store):
-        obj = normalise(rtype, obj)
-        if rtype.plural == "pods":
-            # There is no kubelet: a new pod is running at once.
-            obj.setdefault("spec", {}).setdefault("nodeName", "standin-node-1")
-            containers = obj["spec"].get("containers", [])
-            obj["status"] = {"phase": "Running", "podIP": "10.244.0.99",
-                             "containerStatuses": [{"name": c.get("name"), "ready": True,
-                                                    "restartCount": 0} for c in containers]}
-        if rtype.plural == "namespaces":
-            obj["status"] = {"phase": "Active"}
-        if rtype.plural == "services":
-            spec = obj.setdefault("spec", {})
-            spec.setdefault("type", "ClusterIP")
-            spec.setdefault("clusterIP", f"10.96.{random.randint(1, 254)}.{random.randint(1, 254)}")
-        if rtype.plural == "deployments":
-            # No controller either: the replicas are there at once.
-            replicas = obj.setdefault("spec", {}).setdefault("replicas", 1)
-            obj["status"] = {"replicas": replicas, "readyReplicas": replicas,
-                             "updatedReplicas": replicas, "availableReplicas": replicas}
+        obj = as_if_controllers_ran(rtype, normalise(rtype, obj))
         if self.param("dryRun"):
             return obj
         return store.create(rtype, obj)
@@ -1742,6 +1727,28 @@ def normalise(rtype, obj):
         for key, value in string_data.items():
             data[key] = b64(value)
         obj.setdefault("type", "Opaque")
+    return obj
+
+
+def as_if_controllers_ran(rtype, obj):
+    """There is no kubelet and no controller here: a new pod runs at once, a deployment has
+    all its replicas, a service its cluster IP."""
+    if rtype.plural == "pods":
+        obj.setdefault("spec", {}).setdefault("nodeName", "standin-node-1")
+        containers = obj["spec"].get("containers", [])
+        obj["status"] = {"phase": "Running", "podIP": "10.244.0.99",
+                         "containerStatuses": [{"name": c.get("name"), "ready": True,
+                                                "restartCount": 0} for c in containers]}
+    elif rtype.plural == "namespaces":
+        obj["status"] = {"phase": "Active"}
+    elif rtype.plural == "services":
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("type", "ClusterIP")
+        spec.setdefault("clusterIP", f"10.96.{random.randint(1, 254)}.{random.randint(1, 254)}")
+    elif rtype.plural == "deployments":
+        replicas = obj.setdefault("spec", {}).setdefault("replicas", 1)
+        obj["status"] = {"replicas": replicas, "readyReplicas": replicas,
+                         "updatedReplicas": replicas, "availableReplicas": replicas}
     return obj
 
 

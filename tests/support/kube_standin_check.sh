@@ -24,7 +24,10 @@ trap cleanup EXIT
 
 fail() {
   echo "FAIL: $*" >&2
-  if [[ -s "$WORK/standin.err" ]]; then echo "--- stand-in stderr:" >&2; cat "$WORK/standin.err" >&2; fi
+  if [[ -s "$WORK/standin.err" ]]; then
+    echo "--- stand-in stderr:" >&2
+    cat "$WORK/standin.err" >&2
+  fi
   exit 1
 }
 
@@ -158,7 +161,8 @@ EOF
   expect_output "create namespace (protobuf)" 'created' k create namespace staging
   expect_output "create role (protobuf)" 'created' \
     k create role reader -n staging --verb=get,list --resource=pods
-  expect_output "role rules" '"apiGroups":\[""\]' k get role reader -n staging -o jsonpath='{.rules}'
+  expect_output "role rules" '"apiGroups":\[""\]' \
+    k get role reader -n staging -o jsonpath='{.rules}'
   expect_output "delete namespace" 'deleted' k delete namespace staging
   expect_failure "namespace contents gone" 1 'NotFound' k get role reader -n staging
 }
