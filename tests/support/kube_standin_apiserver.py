@@ -1343,6 +1343,13 @@ class Handler(BaseHTTPRequestHandler):
     def param(self, name, default=None):
         return self.query.get(name, [default])[0]
 
+    def int_param(self, name, default):
+        """A whole-number parameter; absent or empty means the default."""
+        try:
+            return int(self.param(name) or default)
+        except ValueError:
+            raise bad_request(f"{name}: not a whole number: {self.param(name)!r}")
+
     def flag(self, name):
         return (self.param(name) or "").lower() in ("true", "1")
 
@@ -1578,14 +1585,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def watch(self, route):
         store, rtype = self.server.store, route.rtype
-        since = self.param("resourceVersion") or "0"
-        send_initial = since == "0" or self.flag("sendInitialEvents")
-        try:
-            since_version = int(since)
-        except ValueError:
-            raise bad_request(f"invalid resourceVersion {since!r}")
-        timeout = float(self.param("timeoutSeconds") or 1800)
-        deadline = time.monotonic() + timeout
+        since_version = self.int_param("resourceVersion", "0")
+        send_initial = since_version == 0 or self.flag("sendInitialEvents")
+        deadline = time.monotonic() + self.int_param("timeoutSeconds", "1800")
         watcher, initial, version = store.watch(rtype, self.list_filter(route), since_version,
                                                 send_initial)
         try:
@@ -1627,7 +1629,7 @@ class Handler(BaseHTTPRequestHandler):
         timestamps = self.flag("timestamps")
         lines = LOG_LINES
         if self.param("tailLines") is not None:
-            tail = int(self.param("tailLines"))
+            tail = self.int_param("tailLines", "0")
             lines = lines[-tail:] if tail > 0 else []
         self.start_chunked("text/plain")
         for text in lines:
