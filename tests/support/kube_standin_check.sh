@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# Checks the stand-in Kubernetes API server (kube_standin_apiserver.py) with the real kubectl:
+# makes a throw-away CA and server certificate, starts the stand-in on a free port, writes a
+# kubeconfig with a bearer token, and runs the kubectl commands the gateway's Kubernetes front
+# end will be tested with. Exits 1 at the first output that is not what a real API server
+# would give, or when the stand-in wrote anything to stderr (a traceback). Takes about 15
+# seconds; needs kubectl, openssl, curl, python3, and script(1) for the exec -it check.
+#
+#   tests/support/kube_standin_check.sh            run all checks
+#   KEEP=1 tests/support/kube_standin_check.sh     keep the temporary directory (and its
+#                                                  request log) for a look afterwards
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+STANDIN="$HERE/kube_standin_apiserver.py"
+WORK=$(mktemp -d)
+PID=""
+
+cleanup() {
+  if [[ -n "$PID" ]]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  if [[ -n "${KEEP:-}" ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  if [[ -s "$WORK/standin.err" ]]; then
+    echo "--- stand-in stderr:" >&2
+    cat "$WORK/standin.err" >&2
+  fi
+  exit 1
+}
+
+pass() { echo "ok   $*"; }
+
+# -- certificates ---------------------------------------------------------------------------
+
+make_certificates() {
+  cd "$WORK"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 \
+    -subj /CN=kube-standin-ca 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+    -subj /CN=kube-standin 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem \
+    -days 1 -extfile server.ext 2>/dev/null
+  # A client certificate from the same CA, for the --client-ca check.
+  openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr \
+    -subj "/CN=alice/O=admins" 2>/dev/null
+  openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem \
+    -days 1 2>/dev/null
+  cd - >/dev/null
+}
+
+# -- the stand-in ---------------------------------------------------------------------------
+
+TOKEN="standin-token-$RANDOM$RANDOM"
+
+start_standin() {
+  python3 "$STANDIN" --cert "$WORK/server.pem" --key "$WORK/server.key" --token "$TOKEN" \
+    --client-ca "$WORK/ca.pem" --log "$WORK/requests.jsonl" --port 0 \
+    >"$WORK/standin.out" 2>"$WORK/standin.err" &
+  PID=$!
+  for _ in $(seq 50); do
+    if grep -q '^PORT ' "$WORK/standin.out" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  PORT=$(awk '/^PORT /{print $2}' "$WORK/standin.out")
+  [[ -n "$PORT" ]] || fail "the stand-in did not print its port"
+}
+
+write_kubeconfig() {
+  cat >"$WORK/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: standin
+  cluster:
+    server: https://127.0.0.1:$PORT
+    certificate-authority-data: $(base64 -w0 "$WORK/ca.pem")
+users:
+- name: tester
+  user:
+    token: $TOKEN
+contexts:
+- name: standin
+  context: {cluster: standin, user: tester}
+current-context: standin
+EOF
+}
+
+# kubectl against the stand-in, with its own discovery cache so no earlier run is reused.
+k() { kubectl --kubeconfig "$WORK/kubeconfig" --cache-dir "$WORK/cache" "$@"; }
+
+# expect_output NAME PATTERN COMMAND...: the command succeeds and its output matches PATTERN.
+expect_output() {
+  local name=$1 pattern=$2 out
+  shift 2
+  out=$("$@" 2>&1) || fail "$name: exit status $?: $out"
+  grep -Eq -- "$pattern" <<<"$out" || fail "$name: no match for /$pattern/ in:"$'\n'"$out"
+  pass "$name"
+}
+
+# expect_failure NAME STATUS PATTERN COMMAND...: the command exits with STATUS, says PATTERN.
+expect_failure() {
+  local name=$1 status=$2 pattern=$3 out rc=0
+  shift 3
+  out=$("$@" 2>&1) || rc=$?
+  [[ $rc == "$status" ]] || fail "$name: exit status $rc, not $status: $out"
+  grep -Eq -- "$pattern" <<<"$out" || fail "$name: no match for /$pattern/ in:"$'\n'"$out"
+  pass "$name"
+}
+
+# -- checks ---------------------------------------------------------------------------------
+
+check_reads() {
+  expect_output "version" 'Server Version: v1\.32' k version
+  expect_output "get ns" '^prod +Active' k get ns
+  expect_output "get pods -n prod" '^web-5b7c8d9f4-x2k9p +1/1 +Running +0' k get pods -n prod
+  expect_output "get pods -A" '^default +hello-7d4b9c5f6-abcde +1/1 +Running' k get pods -A
+  expect_output "get pod -o yaml" 'podIP: 10\.244\.0\.21' \
+    k get pod web-5b7c8d9f4-x2k9p -n prod -o yaml
+  expect_output "get pods -o wide" 'standin-node-1' k get pods -n prod -o wide
+  expect_output "get secrets" '^db-credentials +Opaque +2 ' k get secrets -n prod
+  expect_output "get secrets -o yaml" 'password: czNjcjN0LXBhc3N3MHJk' \
+    k get secrets -n prod -o yaml
+  expect_output "get secret -o json" '"username": "YXBw"' \
+    k get secret db-credentials -n prod -o json
+  expect_output "get configmaps -o json" '123-45-6789' k get configmaps -n prod -o json
+  expect_output "get deploy" '^web +2/2 +2 +2 ' k get deploy -n prod
+  expect_output "get clusterroles" '^cluster-admin' k get clusterroles
+  expect_output "label selector" '^web-5b7c8d9f4' k get pods -n prod -l app=web
+  expect_failure "get missing pod" 1 'pods "nope" not found' k get pod nope -n prod
+}
+
+check_writes() {
+  expect_output "delete pod" 'pod "scratch" deleted' k delete pod scratch -n default
+  expect_failure "deleted pod is gone" 1 'NotFound' k get pod scratch -n default
+  cat >"$WORK/configmap.yaml" <<EOF
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: created-by-check
+  namespace: default
+data:
+  colour: blue
+EOF
+  expect_output "create -f" 'configmap/created-by-check created' \
+    k create -f "$WORK/configmap.yaml"
+  expect_failure "create -f again" 1 'AlreadyExists' k create -f "$WORK/configmap.yaml"
+  sed -i 's/blue/green/' "$WORK/configmap.yaml"
+  expect_output "apply -f" 'configured' k apply -f "$WORK/configmap.yaml"
+  expect_output "applied" 'green' k get configmap created-by-check -o jsonpath='{.data.colour}'
+  expect_output "label" 'labeled' k label configmap created-by-check checked=yes
+  expect_output "scale" 'scaled' k scale deployment web -n prod --replicas=3
+  expect_output "scaled" '^web +3/3' k get deploy web -n prod
+  # kubectl create <kind> sends protobuf bodies, not JSON.
+  expect_output "create secret (protobuf)" 'created' \
+    k create secret generic made -n prod --from-literal=key=value
+  expect_output "secret data" 'dmFsdWU=' k get secret made -n prod -o jsonpath='{.data.key}'
+  expect_output "create namespace (protobuf)" 'created' k create namespace staging
+  expect_output "create role (protobuf)" 'created' \
+    k create role reader -n staging --verb=get,list --resource=pods
+  expect_output "role rules" '"apiGroups":\[""\]' \
+    k get role reader -n staging -o jsonpath='{.rules}'
+  expect_output "delete namespace" 'deleted' k delete namespace staging
+  expect_failure "namespace contents gone" 1 'NotFound' k get role reader -n staging
+}
+
+check_logs() {
+  expect_output "logs" 'user alice@example.com logged in' k logs web-5b7c8d9f4-x2k9p -n prod
+  expect_output "logs --tail" '^user bob@example.org logged out$' k logs db-0 -n prod --tail=1
+  local out lines
+  out=$(timeout 2 kubectl --kubeconfig "$WORK/kubeconfig" --cache-dir "$WORK/cache" \
+    logs -f web-5b7c8d9f4-x2k9p -n prod 2>&1) || true
+  lines=$(grep -c '^tick ' <<<"$out" || true)
+  ((lines >= 3)) || fail "logs -f: only $lines new lines in 2 s:"$'\n'"$out"
+  pass "logs -f ($lines new lines in 2 s)"
+}
+
+check_watch() {
+  local out changer
+  (sleep 0.8 && k label pod web-5b7c8d9f4-q8m3z -n prod watched=yes >/dev/null) &
+  changer=$!
+  out=$(timeout 2 kubectl --kubeconfig "$WORK/kubeconfig" --cache-dir "$WORK/cache" \
+    get pods -n prod -w 2>&1) || true
+  wait "$changer" || fail "get pods -w: the change meanwhile failed"
+  # The pod is listed once at the start and once more for the change.
+  [[ $(grep -c '^web-5b7c8d9f4-q8m3z ' <<<"$out") == 2 ]] \
+    || fail "get pods -w: the change was not seen:"$'\n'"$out"
+  pass "get pods -w"
+}
+
+check_exec() {
+  expect_output "exec echo" '^hi$' k exec web-5b7c8d9f4-x2k9p -n prod -- echo hi
+  expect_failure "exec exit 3" 3 '' k exec web-5b7c8d9f4-x2k9p -n prod -- sh -c 'exit 3'
+  local out
+  out=$(echo data | k exec -i web-5b7c8d9f4-x2k9p -n prod -- cat 2>&1) \
+    || fail "exec -i: $out"
+  [[ $out == data ]] || fail "exec -i: got '$out'"
+  pass "exec -i (stdin)"
+  out=$(k exec db-0 -n prod -- sh -c 'echo out; echo err >&2' 2>/dev/null)
+  [[ $out == out ]] || fail "exec stdout and stderr apart: got '$out'"
+  pass "exec stdout and stderr apart"
+  out=$(k exec db-0 -n prod -- head -c 5000000 /dev/zero | wc -c)
+  [[ $out == 5000000 ]] || fail "exec with 5 MB of output: got $out bytes"
+  head -c 3000000 /dev/urandom >"$WORK/random.bin"
+  out=$(k exec -i db-0 -n prod -- sha256sum <"$WORK/random.bin")
+  [[ ${out%% *} == $(sha256sum <"$WORK/random.bin" | cut -d' ' -f1) ]] \
+    || fail "exec with 3 MB of input: the command read something else"
+  pass "exec with 5 MB out and 3 MB in"
+  # kubectl cp runs tar through exec; the "pod" here is this machine.
+  echo "copied" >"$WORK/to-copy.txt"
+  k cp "$WORK/to-copy.txt" "prod/db-0:$WORK/copied-in.txt" >/dev/null 2>&1 \
+    || fail "kubectl cp into the pod"
+  [[ $(cat "$WORK/copied-in.txt" 2>/dev/null) == copied ]] || fail "kubectl cp into the pod"
+  pass "cp (tar through exec)"
+  grep -q '"Sec-WebSocket-Protocol": "v5.channel.k8s.io' "$WORK/requests.jsonl" \
+    || fail "kubectl did not use the WebSocket protocol v5"
+  if grep -q '"Upgrade": "SPDY' "$WORK/requests.jsonl"; then fail "kubectl fell back to SPDY"; fi
+  pass "exec used WebSocket (v5.channel.k8s.io), no SPDY"
+  check_exec_tty
+}
+
+# kubectl exec -it wants a terminal of its own: script(1) gives it one.
+check_exec_tty() {
+  if ! command -v script >/dev/null; then echo "skip exec -it (no script command)"; return; fi
+  local out rc=0
+  out=$( (sleep 1; printf 'echo $((6*7)); stty size\n'; sleep 0.5; printf 'exit 5\n'; sleep 0.5) |
+    timeout 10 script -qec "stty cols 100 rows 30; kubectl --kubeconfig '$WORK/kubeconfig' \
+      --cache-dir '$WORK/cache' exec -it web-5b7c8d9f4-x2k9p -n prod -- sh" /dev/null 2>&1) \
+    || rc=$?
+  [[ $rc == 5 ]] || fail "exec -it: exit status $rc, not 5:"$'\n'"$out"
+  grep -q '^42' <<<"$out" || fail "exec -it: the shell did not answer:"$'\n'"$out"
+  grep -q '^30 100' <<<"$out" || fail "exec -it: the terminal size did not arrive:"$'\n'"$out"
+  pass "exec -it (a terminal, its size, exit status 5)"
+}
+
+check_http() {
+  local url="https://127.0.0.1:$PORT"
+  expect_output "no token: 401 Status" '"code": 401' curl -s --cacert "$WORK/ca.pem" "$url/api"
+  expect_output "client certificate accepted" '"kind": "APIVersions"' \
+    curl -s --cacert "$WORK/ca.pem" --cert "$WORK/client.pem" --key "$WORK/client.key" "$url/api"
+  expect_output "table with objects" '"kind": "Secret"' \
+    curl -s --cacert "$WORK/ca.pem" -H "Authorization: Bearer $TOKEN" \
+    -H 'Accept: application/json;as=Table;v=v1;g=meta.k8s.io' \
+    "$url/api/v1/namespaces/prod/secrets?includeObject=Object"
+  expect_output "json patch refused" '"code": 415' \
+    curl -s --cacert "$WORK/ca.pem" -H "Authorization: Bearer $TOKEN" -X PATCH \
+    -H 'Content-Type: application/json-patch+json' -d '[]' \
+    "$url/api/v1/namespaces/prod/pods/db-0"
+  expect_output "request log" '"Authorization": "Bearer '"$TOKEN"'"' \
+    head -1 "$WORK/requests.jsonl"
+  expect_output "WebSocket framing (v4, fragments, ping)" '^websocket ok$' websocket_check
+}
+
+# What kubectl does not exercise: the v4 subprotocol, a message split into fragments with a
+# ping between them, and the masked frames of a client written by hand.
+websocket_check() {
+  python3 - "$PORT" "$WORK/ca.pem" "$TOKEN" <<'EOF'
+import base64, json, os, socket, ssl, sys
+
+port, ca, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+context = ssl.create_default_context(cafile=ca)
+sock = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                           server_hostname="127.0.0.1")
+key = base64.b64encode(os.urandom(16)).decode()
+sock.sendall((f"GET /api/v1/namespaces/prod/pods/db-0/exec?command=head&command=-n1"
+              f"&stdin=true&stdout=true&stderr=true HTTP/1.1\r\nHost: x\r\n"
+              f"Authorization: Bearer {token}\r\nConnection: Upgrade\r\n"
+              f"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+              f"Sec-WebSocket-Key: {key}\r\n"
+              f"Sec-WebSocket-Protocol: v4.channel.k8s.io\r\n\r\n").encode())
+reader = sock.makefile("rb")
+head = b""
+while not head.endswith(b"\r\n\r\n"):
+    head += reader.read(1)
+assert head.startswith(b"HTTP/1.1 101"), head
+assert b"Sec-WebSocket-Protocol: v4.channel.k8s.io" in head, head
+
+def frame(opcode, payload, fin=True):
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([(0x80 if fin else 0) | opcode, 0x80 | len(payload)]) + mask + masked
+
+def read_frame():
+    first, second = reader.read(2)
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(reader.read(2), "big")
+    elif length == 127:
+        length = int.from_bytes(reader.read(8), "big")
+    return first & 0x0F, reader.read(length)
+
+sock.sendall(frame(2, b"\x00hel", fin=False) + frame(9, b"are you there")
+             + frame(0, b"lo\n"))
+got = {}
+while True:
+    opcode, payload = read_frame()
+    if opcode == 10:
+        assert payload == b"are you there", payload
+        got["pong"] = True
+    elif opcode == 2:
+        got.setdefault(payload[0], b"")
+        got[payload[0]] += payload[1:]
+    elif opcode == 8:
+        break
+assert got.get("pong"), got
+assert got.get(1) == b"hello\n", got
+assert json.loads(got[3])["status"] == "Success", got
+print("websocket ok")
+EOF
+}
+
+check_stop() {
+  kill -TERM "$PID"
+  local rc=0
+  timeout 5 tail --pid="$PID" -f /dev/null || fail "the stand-in did not stop on SIGTERM"
+  wait "$PID" || rc=$?
+  PID=""
+  [[ $rc == 0 ]] || fail "the stand-in exited with $rc on SIGTERM"
+  pass "SIGTERM stops it"
+  [[ ! -s "$WORK/standin.err" ]] || fail "the stand-in wrote to stderr"
+  pass "nothing on the stand-in's stderr"
+}
+
+main() {
+  make_certificates
+  start_standin
+  write_kubeconfig
+  check_reads
+  check_writes
+  check_logs
+  check_watch
+  check_exec
+  check_http
+  check_stop
+  echo "all checks passed"
+}
+
+main
