@@ -5,6 +5,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <new>
 
 #include "masking/column_glob.h"
@@ -24,6 +25,19 @@ constexpr std::size_t kPartialWholeMin = 8;
 constexpr int kMaxRescans = 4;
 
 constexpr std::string_view kColumnRuleName = "column";
+
+// Hyperscan 5.4's AVX-512 VBMI engines load whole vectors and may read up to a vector past the
+// end of the data (vectorscan issue 322, fat Teddy): harmless inside a page, a crash when the
+// value ends just before an unmapped page. Such a value is scanned from a padded copy.
+constexpr std::uintptr_t kPageSize = 4096;  // the smallest page; larger ones are multiples
+constexpr std::uintptr_t kScanOverread = 64;
+
+bool near_page_edge(std::string_view in) {
+  const auto begin = reinterpret_cast<std::uintptr_t>(in.data());
+  const auto end = begin + in.size();
+  const std::uintptr_t to_next_page = (kPageSize - end % kPageSize) % kPageSize;
+  return begin % kPageSize < kScanOverread || to_next_page < kScanOverread;
+}
 
 struct MatchContext {
   const std::vector<CustomPattern>* patterns;
@@ -247,8 +261,15 @@ void Masker::find_spans(std::string_view in, Scratch& scratch) const {
   if (hs_alloc_scratch(db_, &scratch.hs_) != HS_SUCCESS) throw std::bad_alloc();
   scratch.custom_.clear();
   MatchContext ctx{&patterns_, &scratch.custom_};
-  if (hs_scan(db_, in.data(), static_cast<unsigned int>(in.size()), 0, scratch.hs_, on_custom_match,
-              &ctx) != HS_SUCCESS) {
+  std::string_view scanned = in;
+  if (near_page_edge(in)) {
+    scratch.padded_.assign(kScanOverread, '\0');
+    scratch.padded_.append(in);
+    scratch.padded_.append(kScanOverread, '\0');
+    scanned = std::string_view(scratch.padded_).substr(kScanOverread, in.size());
+  }
+  if (hs_scan(db_, scanned.data(), static_cast<unsigned int>(in.size()), 0, scratch.hs_,
+              on_custom_match, &ctx) != HS_SUCCESS) {
     // Fail closed: a value the custom detectors could not read is masked whole.
     scratch.spans_.assign(
         1, Span{0, static_cast<uint32_t>(in.size()), static_cast<uint16_t>(column_rule_index())});

@@ -88,6 +88,7 @@ class Scratch {
   std::vector<Span> spans_;
   std::vector<Span> custom_;
   std::string rescan_;  // the previous round's masked text
+  std::string padded_;  // a value near a page edge, copied with room for Hyperscan's over-read
   EVP_MD_CTX* md_ = nullptr;
 };
 
