@@ -19,7 +19,13 @@ QUICK=0
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 JOBS=${JOBS:-$(nproc)}
 
-say() { printf '\n==> %s\n' "$*"; }
+# Each stage says how long the one before it took, so that CI's log shows where its time goes.
+STAGE_START=$SECONDS
+say() {
+  printf '\n==> %s (%ds since the last stage began, %ds in all)\n' "$*" \
+    "$((SECONDS - STAGE_START))" "$SECONDS"
+  STAGE_START=$SECONDS
+}
 
 if [ "${SKIP_SETUP:-0}" != 1 ]; then
   say "Installing packages (scripts/setup.sh)"
@@ -75,7 +81,7 @@ wait
 failed=()
 for target in build-fuzz/fuzz/*_fuzz; do
   name=$(basename "$target")
-  say "$name"
+  printf '\n==> %s\n' "$name"
   grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|INFO: seed corpus|==[0-9]+==|SUMMARY)' \
     "build-fuzz/$name.log" || true
   status=$(cat "build-fuzz/$name.status")
