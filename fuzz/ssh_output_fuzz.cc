@@ -9,7 +9,7 @@
 
 #include "masking/detector.h"
 #include "masking/masker.h"
-#include "proto/ssh/output_masking.h"
+#include "masking/output_masking.h"
 
 namespace {
 
@@ -25,7 +25,7 @@ std::shared_ptr<const masking::Masker> make() {
 std::string stream(const masking::Masker* masker, std::string_view in, std::size_t packet) {
   static masking::Scratch scratch;
   masking::MaskCounts counts;
-  proto::ssh::OutputMasking masking(masker, &scratch, &counts);
+  masking::OutputMasking masking(masker, &scratch, &counts);
   std::string out;
   for (std::size_t at = 0; at < in.size(); at += packet) masking.feed(in.substr(at, packet), out);
   masking.finish(out);

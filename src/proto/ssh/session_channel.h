@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "proto/ssh/output_masking.h"
+#include "masking/output_masking.h"
 #include "proto/ssh/sftp_relay.h"
 #include "proto/ssh/shell_recording.h"
 #include "proto/ssh/typed_line.h"
@@ -70,7 +70,7 @@ struct SessionChannel {
   bool target_backlog[2] = {false, false};  // stdout, stderr
   bool client_eof = false;
   bool target_eof_sent = false;
-  std::optional<OutputMasking> out_masking, err_masking;
+  std::optional<masking::OutputMasking> out_masking, err_masking;
   std::string to_client_out, to_client_err;  // masked, not yet written to the client
   bool target_eof = false;
   bool target_closed = false;

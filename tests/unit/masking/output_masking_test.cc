@@ -1,10 +1,10 @@
 // Masking a command's output as it streams: values split across packets, long lines, the
 // end of the stream, the null strategy.
-#include "proto/ssh/output_masking.h"
+#include "masking/output_masking.h"
 
 #include <gtest/gtest.h>
 
-namespace portcullis::proto::ssh {
+namespace portcullis::masking {
 namespace {
 
 std::shared_ptr<const masking::Masker> make_masker(std::vector<std::string> detectors,
@@ -114,9 +114,9 @@ TEST_F(OutputMaskingTest, BinaryOutputWithoutValuesIsUnchanged) {
 }
 
 }  // namespace
-}  // namespace portcullis::proto::ssh
+}  // namespace portcullis::masking
 
-namespace portcullis::proto::ssh {
+namespace portcullis::masking {
 namespace {
 
 TEST_F(OutputMaskingTest, FlushSendsAHeldPromptMasked) {
@@ -144,4 +144,4 @@ TEST_F(OutputMaskingTest, FlushKeepsHoldingAnOpenPrivateKey) {
 }
 
 }  // namespace
-}  // namespace portcullis::proto::ssh
+}  // namespace portcullis::masking

@@ -1,10 +1,10 @@
-// OutputMasking: masks a command's output stream (stdout or stderr) with the grant's masking
-// profile on its way to the client. Values are found line by line: what arrives is held until
-// its line ends, then every complete line so far is masked in one pass, so a value split
-// across two packets is still found. A line longer than kMaxHeldLine is masked as it stands
-// (a value astride that cut can escape; such lines are not text a person reads). A PEM private
-// key block, which spans lines, is held from its BEGIN line to its END line and masked whole;
-// one longer than kMaxHeldLine is masked up to there and withheld to its END line. Pure: no
+// OutputMasking: masks a text stream (an SSH command's stdout or stderr, a Kubernetes pod's
+// log) with the grant's masking profile on its way to the client. Values are found line by line:
+// what arrives is held until its line ends, then every complete line so far is masked in one pass,
+// so a value split across two packets is still found. A line longer than kMaxHeldLine is masked as
+// it stands (a value astride that cut can escape; such lines are not text a person reads). A PEM
+// private key block, which spans lines, is held from its BEGIN line to its END line and masked
+// whole; one longer than kMaxHeldLine is masked up to there and withheld to its END line. Pure: no
 // I/O.
 #pragma once
 
@@ -14,7 +14,7 @@
 
 #include "masking/masker.h"
 
-namespace portcullis::proto::ssh {
+namespace portcullis::masking {
 
 class OutputMasking {
  public:
@@ -23,8 +23,7 @@ class OutputMasking {
   static constexpr std::string_view kWithheld = "[withheld]";
 
   // `masker` null: output passes unchanged. The others must outlive this.
-  OutputMasking(const masking::Masker* masker, masking::Scratch* scratch,
-                masking::MaskCounts* counts);
+  OutputMasking(const Masker* masker, Scratch* scratch, MaskCounts* counts);
 
   // Appends to `out` what of `bytes` (after what was held) can be sent now, masked.
   void feed(std::string_view bytes, std::string& out);
@@ -40,13 +39,13 @@ class OutputMasking {
   // Inside a private key that was cut: `bytes` up to its END line are withheld; the rest.
   std::string_view withhold_private_key(std::string_view bytes, std::string& out);
 
-  const masking::Masker* masker_;
-  masking::Scratch* scratch_;
-  masking::MaskCounts* counts_;
-  masking::ColumnPlan plan_;
-  masking::MaskResult result_;
+  const Masker* masker_;
+  Scratch* scratch_;
+  MaskCounts* counts_;
+  ColumnPlan plan_;
+  MaskResult result_;
   std::string held_;
   bool in_private_key_ = false;
 };
 
-}  // namespace portcullis::proto::ssh
+}  // namespace portcullis::masking

@@ -1,10 +1,9 @@
 // Line-wise masking of a command's output.
-#include "proto/ssh/output_masking.h"
+#include "masking/output_masking.h"
 
-namespace portcullis::proto::ssh {
+namespace portcullis::masking {
 
-OutputMasking::OutputMasking(const masking::Masker* masker, masking::Scratch* scratch,
-                             masking::MaskCounts* counts)
+OutputMasking::OutputMasking(const Masker* masker, Scratch* scratch, MaskCounts* counts)
     : masker_(masker && masker->active() ? masker : nullptr), scratch_(scratch), counts_(counts) {
   if (masker_) plan_ = masker_->plan_text();
 }
@@ -15,7 +14,7 @@ void OutputMasking::mask_into(std::string_view text, std::string& out) {
     out.append(text);
     return;
   }
-  if (result_.kind == masking::MaskResult::Kind::replaced) {
+  if (result_.kind == MaskResult::Kind::replaced) {
     out.append(result_.bytes);
     return;
   }
@@ -86,4 +85,4 @@ void OutputMasking::finish(std::string& out) {
   held_.clear();
 }
 
-}  // namespace portcullis::proto::ssh
+}  // namespace portcullis::masking
