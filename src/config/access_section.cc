@@ -10,9 +10,9 @@ namespace portcullis::config {
 
 void read_access(Reader& r, const Value& v, RuleNames& names, Config& config) {
   r.for_each_item(v, [&](const Value& item) {
-    Fields f =
-        r.fields(item, {"name", "who", "connections", "credentials", "allow", "masking", "programs",
-                        "requires_request", "reviewers", "min_approvals", "max_duration"});
+    Fields f = r.fields(
+        item, {"name", "who", "connections", "credentials", "allow", "masking", "programs",
+               "resources", "requires_request", "reviewers", "min_approvals", "max_duration"});
     AccessRuleConfig rule;
     rule.line = f.line();
     bool ok = r.require_name(f, "name", rule.name);
@@ -68,15 +68,27 @@ void read_access(Reader& r, const Value& v, RuleNames& names, Config& config) {
       rule.programs = r.read_string_list(*x);
       // An allow-list of programs says nothing to a database: a rule that reaches only
       // databases would look restricted and be not.
-      const bool reaches_ssh = std::any_of(targets.begin(), targets.end(),
-                                           [](auto* c) { return c->kind == ConnectionKind::ssh; });
-      if (!reaches_ssh)
-        r.problem(*x, fmt::format("{}: programs applies to ssh connections, and this rule names "
-                                  "none",
+      const bool runs_commands = std::any_of(targets.begin(), targets.end(), [](auto* c) {
+        return c->kind == ConnectionKind::ssh || c->kind == ConnectionKind::kubernetes;
+      });
+      if (!runs_commands)
+        r.problem(*x, fmt::format("{}: programs applies to ssh and kubernetes connections, and "
+                                  "this rule names neither",
                                   x->path));
       for (const auto& entry : rule.programs)
         if (entry.find_first_not_of(" \t") == std::string::npos)
           r.problem(*x, fmt::format("{}: an empty program entry", x->path));
+    }
+
+    if (const Value* x = f.find("resources")) {
+      rule.resources = read_kubernetes_resources(r, *x);
+      const bool reaches_kubernetes = std::any_of(targets.begin(), targets.end(), [](auto* c) {
+        return c->kind == ConnectionKind::kubernetes;
+      });
+      if (!reaches_kubernetes)
+        r.problem(*x, fmt::format("{}: resources applies to kubernetes connections, and this "
+                                  "rule names none",
+                                  x->path));
     }
 
     if (const Value* x = f.find("masking")) {

@@ -129,6 +129,13 @@ struct CredentialProfile {
   std::filesystem::path password_file;  // absolute; the file the password was read from, if any
   // ssh connections: the private key the gateway logs in to the target with (absolute).
   std::filesystem::path key_file;
+  // kubernetes connections: a bearer token (from `token_env` or `token_file`), or a client
+  // certificate and its key (absolute paths).
+  Secret token;
+  std::string token_env;
+  std::filesystem::path token_file;
+  std::filesystem::path client_cert_file;
+  std::filesystem::path client_key_file;
   int line = 0;
 };
 
@@ -151,13 +158,20 @@ struct SshHostKey {
   std::filesystem::path known_hosts_file;  // absolute; or this: OpenSSH's known_hosts format
 };
 
+// Where a kubernetes connection goes: the API server's HTTPS address (`address:
+// https://HOST:PORT`), checked against `ca_file` (the system's roots when empty).
+struct KubernetesTarget {
+  std::filesystem::path ca_file;  // absolute
+};
+
 struct ConnectionConfig {
   std::string name;
   ConnectionKind kind = ConnectionKind::postgres;
-  // Database kinds: address and database are required; ssh: the address and host key;
-  // kubernetes: only the address for now, its own settings come with its front end.
+  // Database kinds: address and database are required; ssh and kubernetes: the address (a
+  // kubernetes address is written as an https:// URL and kept here as host and port).
   DatabaseTarget target;
-  SshHostKey host_key;  // ssh only
+  KubernetesTarget kubernetes;  // kubernetes only
+  SshHostKey host_key;          // ssh only
   std::map<std::string, CredentialProfile> credentials;
   bool lockdown = false;
   int line = 0;
@@ -179,10 +193,14 @@ struct AccessRuleConfig {
   WhoConfig who;
   std::vector<std::string> connections;
   std::string credentials = "default";
-  std::vector<std::string> allow;  // statement classes, and ssh command classes
-  // ssh: when given, every simple command (after unwrapping) must match one entry: a program
-  // name, optionally followed by its leading words ("systemctl status").
+  std::vector<std::string> allow;  // statement classes, ssh and kubernetes classes
+  // ssh, and kubernetes exec: when given, every simple command (after unwrapping) must match
+  // one entry: a program name, optionally followed by its leading words ("systemctl status").
   std::vector<std::string> programs;
+  // kubernetes: when given, the resources a request may name: "pods", "pods/log",
+  // "deployments" (a subresource is listed on its own, except exec and attach, which `pods`
+  // covers); empty: any resource the classes allow.
+  std::vector<std::string> resources;
   std::string masking;  // profile name as written; empty or "none": no masking
   // Just-in-time access: the rule grants nothing until a request for it is approved, and then
   // only for the duration approved (at most `max_duration`).
@@ -223,9 +241,23 @@ struct GuardrailWhen {
     std::vector<std::string> options;  // "-delete", "-exec", "--force", "-r"
   };
   std::vector<ProgramOptions> options;
+  // kubernetes requests (a guardrail with any of these applies to kubernetes requests only):
+  // verbs (get, list, delete, exec, ...), resources ("pods", "pods/log", "secrets"),
+  // namespaces and object names (globs).
+  std::vector<std::string> verbs;
+  std::vector<std::string> resources;
+  std::vector<std::string> namespaces;
+  std::vector<std::string> names;
 
   bool names_ssh_conditions() const {
     return !programs.empty() || !paths.empty() || !options.empty();
+  }
+  bool names_sql_conditions() const {
+    return !statements.empty() || !functions.empty() || !tables.empty() ||
+           where != WhereCondition::any || rows_over.has_value();
+  }
+  bool names_kubernetes_conditions() const {
+    return !verbs.empty() || !resources.empty() || !namespaces.empty() || !names.empty();
   }
 };
 

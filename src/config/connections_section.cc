@@ -49,8 +49,45 @@ CredentialProfile read_ssh_credential(Reader& r, const Value& v) {
   return profile;
 }
 
+// kubernetes credentials: a bearer token (from a variable or a file, as a kubeconfig's token)
+// or a client certificate with its key. The caller never sees either.
+CredentialProfile read_kubernetes_credential(Reader& r, const Value& v) {
+  Fields f = r.fields(v, {"token_env", "token_file", "client_cert_file", "client_key_file"});
+  CredentialProfile profile;
+  const Value* env = f.find("token_env");
+  const Value* file = f.find("token_file");
+  const Value* cert = f.find("client_cert_file");
+  const Value* key = f.find("client_key_file");
+  const int given = (env != nullptr) + (file != nullptr) + (cert != nullptr || key != nullptr);
+  if (given != 1) {
+    r.problem(f.line(), fmt::format("{}: give one of token_env, token_file or client_cert_file "
+                                    "with client_key_file",
+                                    f.path()));
+    return profile;
+  }
+  if (env != nullptr) {
+    if (auto secret = r.read_env_secret(*env)) {
+      profile.token_env = secret->name;
+      if (secret->value) profile.token = std::move(*secret->value);
+    }
+  } else if (file != nullptr) {
+    if (auto path = r.read_path(*file)) {
+      profile.token_file = *path;
+      if (auto token = r.read_secret_file(*file, *path)) profile.token = std::move(*token);
+    }
+  } else if (cert == nullptr || key == nullptr) {
+    r.problem(f.line(),
+              fmt::format("{}: client_cert_file and client_key_file go together", f.path()));
+  } else {
+    if (auto p = r.read_existing_file(*cert)) profile.client_cert_file = *p;
+    if (auto p = r.read_existing_file(*key)) profile.client_key_file = *p;
+  }
+  return profile;
+}
+
 CredentialProfile read_credential(Reader& r, const Value& v, ConnectionKind kind) {
   if (kind == ConnectionKind::ssh) return read_ssh_credential(r, v);
+  if (kind == ConnectionKind::kubernetes) return read_kubernetes_credential(r, v);
   Fields f = r.fields(v, {"user", "password_env", "password_file"});
   CredentialProfile profile;
   r.require_name(f, "user", profile.user);
@@ -170,9 +207,42 @@ void read_ssh_target(Reader& r, const Fields& f, ConnectionConfig& c) {
   }
 }
 
+// address (https://HOST:PORT, the port 443 when not given) and ca_file: where a kubernetes
+// connection goes and how its certificate is checked.
+void read_kubernetes_target(Reader& r, const Fields& f, ConnectionConfig& c) {
+  const Value* x = f.find("address");
+  if (x == nullptr) {
+    r.problem(f.line(), fmt::format("{}: missing required key \"address\"", f.path()));
+  } else if (auto url = r.read_string(*x)) {
+    constexpr std::string_view kScheme = "https://";
+    std::string_view rest(*url);
+    if (!rest.starts_with(kScheme)) {
+      r.problem(*x, fmt::format("{}: a kubernetes address is an https:// URL "
+                                "(https://HOST:PORT), got {:?}",
+                                x->path, *url));
+    } else {
+      rest.remove_prefix(kScheme.size());
+      while (rest.ends_with('/')) rest.remove_suffix(1);
+      if (rest.find('/') != std::string_view::npos) {
+        r.problem(*x, fmt::format("{}: a kubernetes address has no path, got {:?}", x->path, *url));
+      } else {
+        // HOST:PORT as any other endpoint is written; HOST alone means port 443.
+        const bool has_port = rest.starts_with('[') ? rest.find("]:") != std::string_view::npos
+                                                    : rest.find(':') != std::string_view::npos;
+        YAML::Node written(has_port ? std::string(rest) : fmt::format("{}:443", rest));
+        if (auto e = r.read_endpoint(Value{written, x->line, x->path}, false))
+          c.target.address = *e;
+      }
+    }
+  }
+  if (const Value* ca = f.find("ca_file")) {
+    if (auto p = r.read_existing_file(*ca)) c.kubernetes.ca_file = *p;
+  }
+}
+
 ConnectionConfig read_connection(Reader& r, const Value& v) {
   Fields f = r.fields(v, {"name", "kind", "address", "database", "tls", "tls_ca_file", "host_key",
-                          "known_hosts_file", "credentials", "lockdown"});
+                          "known_hosts_file", "ca_file", "credentials", "lockdown"});
   ConnectionConfig c;
   c.line = f.line();
   r.require_name(f, "name", c.name);
@@ -184,10 +254,11 @@ ConnectionConfig read_connection(Reader& r, const Value& v) {
   } else if (c.kind == ConnectionKind::ssh) {
     read_ssh_target(r, f, c);
   } else {
-    // kubernetes settings come with its front end; an address is all it takes now.
-    if (const Value* x = f.find("address")) {
-      if (auto e = r.read_endpoint(*x, false)) c.target.address = *e;
-    }
+    read_kubernetes_target(r, f, c);
+  }
+  if (c.kind != ConnectionKind::kubernetes) {
+    if (const Value* x = f.find("ca_file"))
+      r.problem(*x, fmt::format("{}: ca_file is only used with kind kubernetes", f.path()));
   }
   if (!is_database(c.kind)) {
     for (std::string_view key : {"database", "tls", "tls_ca_file"}) {

@@ -43,8 +43,9 @@ std::vector<GuardrailWhen::ProgramOptions> read_program_options(Reader& r, const
 }
 
 GuardrailWhen read_when(Reader& r, const Value& v, const Config& config) {
-  Fields f = r.fields(v, {"statements", "classes", "functions", "tables", "where", "rows_over",
-                          "connections", "who", "programs", "paths", "options"});
+  Fields f = r.fields(
+      v, {"statements", "classes", "functions", "tables", "where", "rows_over", "connections",
+          "who", "programs", "paths", "options", "verbs", "resources", "namespaces", "names"});
   GuardrailWhen when;
   if (const Value* x = f.find("statements")) {
     when.statements = r.read_identifier_list(*x, "statement kind");
@@ -61,6 +62,21 @@ GuardrailWhen read_when(Reader& r, const Value& v, const Config& config) {
         r.problem(*x, fmt::format("{}: {} is a condition on SQL statements, and this guardrail "
                                   "names ssh conditions (programs, paths, options); write two "
                                   "guardrails",
+                                  f.path(), key));
+    }
+  }
+  if (const Value* x = f.find("verbs")) when.verbs = r.read_word_list(*x, kKubernetesVerbs);
+  if (const Value* x = f.find("resources")) when.resources = read_kubernetes_resources(r, *x);
+  if (const Value* x = f.find("namespaces")) when.namespaces = r.read_string_list(*x);
+  if (const Value* x = f.find("names")) when.names = r.read_string_list(*x);
+  // Likewise for kubernetes requests, which are neither statements nor command lines (an exec
+  // request's command is matched by the ssh conditions, so those may go with these).
+  if (when.names_kubernetes_conditions()) {
+    for (std::string_view key : {"statements", "functions", "tables", "where", "rows_over"}) {
+      if (const Value* x = f.find(key))
+        r.problem(*x, fmt::format("{}: {} is a condition on SQL statements, and this guardrail "
+                                  "names kubernetes conditions (verbs, resources, namespaces, "
+                                  "names); write two guardrails",
                                   f.path(), key));
     }
   }

@@ -46,4 +46,22 @@ const ConnectionConfig* check_connection_name(Reader& r, const Config& config, c
   return c;
 }
 
+std::vector<std::string> read_kubernetes_resources(Reader& r, const Value& v) {
+  std::vector<std::string> resources = r.read_string_list(v);
+  for (const auto& entry : resources) {
+    // As the API server names them: lower case; a resource, and a subresource after one slash.
+    const auto slash = entry.find('/');
+    const bool ok =
+        !entry.empty() && entry.front() != '/' && entry.back() != '/' &&
+        entry.find('/', slash == std::string::npos ? entry.size() : slash + 1) ==
+            std::string::npos &&
+        entry.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-./") == std::string::npos;
+    if (!ok)
+      r.problem(v, fmt::format("{}: {:?} is not a kubernetes resource (lower case, as in "
+                               "\"pods\" or \"pods/log\")",
+                               v.path, entry));
+  }
+  return resources;
+}
+
 }  // namespace portcullis::config

@@ -19,11 +19,19 @@ namespace portcullis::config {
 // `when.classes`.
 inline constexpr std::array<std::string_view, 8> kStatementClasses{
     "read", "write", "ddl", "dcl", "admin", "transaction", "session", "unknown"};
-// What an access rule may allow, or a guardrail match: statement classes, and the classes of
-// ssh commands and sessions.
-inline constexpr std::array<std::string_view, 13> kCommandClasses{
+// What an access rule may allow, or a guardrail match: statement classes, the classes of ssh
+// commands and sessions, and of kubernetes requests (which add `secrets`).
+inline constexpr std::array<std::string_view, 14> kCommandClasses{
     "read",    "write", "ddl",   "dcl",        "admin", "transaction", "session",
-    "unknown", "exec",  "shell", "file_write", "sftp",  "forward"};
+    "unknown", "exec",  "shell", "file_write", "sftp",  "forward",     "secrets"};
+
+// The verbs of kubernetes requests, for guardrails' `verbs`.
+inline constexpr std::array<std::string_view, 12> kKubernetesVerbs{
+    "get",  "list",   "watch",       "create", "update", "patch", "delete", "deletecollection",
+    "exec", "attach", "portforward", "proxy"};
+// A list of kubernetes resources ("pods", "pods/log", "deployments"): plural lower-case names,
+// a subresource after one slash.
+std::vector<std::string> read_kubernetes_resources(Reader& r, const Value& v);
 
 // `listen` may be absent: a PostgreSQL listener on loopback is the default.
 void read_listen(Reader& r, const Value* v, ListenConfig& listen);

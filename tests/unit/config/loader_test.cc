@@ -560,7 +560,7 @@ TEST_F(ConfigLoaderTest, ReadsEveryConnectionKind) {
   - { name: pg, kind: postgres, address: 127.0.0.1:5432, database: app }
   - { name: my, kind: mysql, address: 127.0.0.1:3306, database: app }
   - { name: host, kind: ssh, address: 10.0.0.5:22, host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl root@web" }
-  - { name: cluster, kind: kubernetes }
+  - { name: cluster, kind: kubernetes, address: "https://10.0.0.1:6443" }
 )yaml");
   ASSERT_TRUE(result.ok()) << result.error().message;
   const Config& c = **result;
@@ -704,13 +704,118 @@ TEST_F(ConfigLoaderTest, ReportsProgramsOnDatabaseRulesAndMixedGuardrails) {
       "    when: { options: [{ program: find, options: [delete] }] }\n"
       "    action: deny\n";
   const std::string report = problems(yaml);
-  EXPECT_TRUE(has_line(report, at(8) + "access[0].programs: programs applies to ssh connections, "
-                                       "and this rule names none"))
+  EXPECT_TRUE(has_line(report, at(8) + "access[0].programs: programs applies to ssh and "
+                                       "kubernetes connections, and this rule names neither"))
       << report;
   EXPECT_NE(report.find(at(11) + "guardrails[0].when: statements is a condition on SQL statements"),
             std::string::npos)
       << report;
   EXPECT_NE(report.find("\"delete\" is not an option (options start with -)"), std::string::npos)
+      << report;
+}
+
+TEST_F(ConfigLoaderTest, ReadsKubernetesTargetsCredentialsResourcesAndGuardrails) {
+  write("certs/prod-ca.crt", "ca");
+  write("certs/gw.crt", "cert");
+  write("certs/gw.key", "key");
+  write("tokens/viewer", "token-from-a-file\n");
+  ::setenv("PORTCULLIS_TEST_K8S_TOKEN", "token-from-env", 1);
+  auto result = parse(R"yaml(connections:
+  - name: prod-cluster
+    kind: kubernetes
+    address: https://10.0.0.1:6443
+    ca_file: certs/prod-ca.crt
+    credentials:
+      viewer: { token_env: PORTCULLIS_TEST_K8S_TOKEN }
+      filed: { token_file: tokens/viewer }
+      certified: { client_cert_file: certs/gw.crt, client_key_file: certs/gw.key }
+  - { name: named, kind: kubernetes, address: "https://kube.example.com/" }
+access:
+  - name: devs-prod
+    who: { groups: [devs] }
+    connections: [prod-cluster]
+    credentials: viewer
+    allow: [read, exec, secrets]
+    resources: [pods, pods/log, deployments]
+    programs: [ls, cat]
+guardrails:
+  - name: prod-deletes
+    when: { verbs: [delete, deletecollection], resources: [pods], namespaces: ["prod*"], names: ["web-*"] }
+    action: deny
+)yaml");
+  ::unsetenv("PORTCULLIS_TEST_K8S_TOKEN");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const Config& c = **result;
+  const auto& cluster = c.connections[0];
+  EXPECT_EQ(cluster.target.address.host, "10.0.0.1");
+  EXPECT_EQ(cluster.target.address.port, 6443);
+  EXPECT_EQ(cluster.kubernetes.ca_file, dir_ / "certs/prod-ca.crt");
+  EXPECT_EQ(cluster.credentials.at("viewer").token.reveal(), "token-from-env");
+  EXPECT_EQ(cluster.credentials.at("viewer").token_env, "PORTCULLIS_TEST_K8S_TOKEN");
+  EXPECT_EQ(cluster.credentials.at("filed").token.reveal(), "token-from-a-file");
+  EXPECT_EQ(cluster.credentials.at("certified").client_key_file, dir_ / "certs/gw.key");
+  // No port: HTTPS's own.
+  EXPECT_EQ(c.connections[1].target.address.host, "kube.example.com");
+  EXPECT_EQ(c.connections[1].target.address.port, 443);
+  EXPECT_EQ(c.access[0].resources, (std::vector<std::string>{"pods", "pods/log", "deployments"}));
+  EXPECT_EQ(c.access[0].allow, (std::vector<std::string>{"read", "exec", "secrets"}));
+  const GuardrailWhen& when = c.guardrails[0].when;
+  EXPECT_EQ(when.verbs, (std::vector<std::string>{"delete", "deletecollection"}));
+  EXPECT_EQ(when.namespaces, std::vector<std::string>{"prod*"});
+  EXPECT_EQ(when.names, std::vector<std::string>{"web-*"});
+  EXPECT_TRUE(when.names_kubernetes_conditions());
+  EXPECT_FALSE(when.names_ssh_conditions());
+}
+
+TEST_F(ConfigLoaderTest, ReportsKubernetesSettingsThatCannotWork) {
+  const std::string report = problems(R"yaml(connections:
+  - { name: a, kind: kubernetes, address: "10.0.0.1:6443" }
+  - { name: b, kind: kubernetes, address: "https://10.0.0.1:6443/api" }
+  - name: c
+    kind: kubernetes
+    address: https://10.0.0.1:6443
+    credentials:
+      both: { token_env: X, client_cert_file: a.crt, client_key_file: a.key }
+      half: { client_cert_file: a.crt }
+      none: {}
+  - { name: db, address: 127.0.0.1:5432, database: app, ca_file: x }
+access:
+  - { name: r, who: { groups: [x] }, connections: [db], resources: [pods] }
+  - { name: s, who: { groups: [x] }, connections: [a], resources: ["Pods", "pods/log/x"] }
+guardrails:
+  - { name: g, when: { verbs: [delete], tables: [t] }, action: deny }
+  - { name: h, when: { verbs: [erase] }, action: deny }
+)yaml");
+  EXPECT_NE(report.find(at(2) + "connections[0].address: a kubernetes address is an https:// URL"),
+            std::string::npos)
+      << report;
+  EXPECT_NE(report.find(at(3) + "connections[1].address: a kubernetes address has no path"),
+            std::string::npos)
+      << report;
+  EXPECT_NE(report.find("connections[2].credentials.both: give one of token_env, token_file or "
+                        "client_cert_file with client_key_file"),
+            std::string::npos)
+      << report;
+  EXPECT_NE(report.find("connections[2].credentials.half: client_cert_file and client_key_file "
+                        "go together"),
+            std::string::npos)
+      << report;
+  EXPECT_NE(report.find("connections[2].credentials.none: give one of"), std::string::npos)
+      << report;
+  EXPECT_NE(report.find("connections[3]: ca_file is only used with kind kubernetes"),
+            std::string::npos)
+      << report;
+  EXPECT_NE(report.find("access[0].resources: resources applies to kubernetes connections"),
+            std::string::npos)
+      << report;
+  EXPECT_NE(report.find("\"Pods\" is not a kubernetes resource"), std::string::npos) << report;
+  EXPECT_NE(report.find("\"pods/log/x\" is not a kubernetes resource"), std::string::npos)
+      << report;
+  EXPECT_NE(report.find("guardrails[0].when: tables is a condition on SQL statements, and this "
+                        "guardrail names kubernetes conditions"),
+            std::string::npos)
+      << report;
+  EXPECT_NE(report.find("guardrails[1].when.verbs[0]: unknown value \"erase\""), std::string::npos)
       << report;
 }
 
