@@ -272,6 +272,10 @@ std::string CommandGate::approval_binding(const policy::Command& command) {
       fmt::format_to(std::back_inserter(binding), "|{}:{}", path.size(), path);
     return binding;
   }
+  if (const auto* kube = command.kube()) {
+    if (kube->body_sha256.empty()) return command.text;
+    return fmt::format("{}:{}|body:{}", command.text.size(), command.text, kube->body_sha256);
+  }
   const auto* sql = command.sql();
   if (!sql || sql->params.empty()) return command.text;
   // Length-prefixed, so that no text and values can be read as another text and values.

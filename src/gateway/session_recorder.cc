@@ -183,6 +183,20 @@ std::size_t SessionRecorder::decided(const policy::Command& command,
                ? 1
                : 0;
   }
+  if (const auto* kube = command.kube()) {
+    // One event per request: its verb and resource, and for exec the programs it runs.
+    auto event = base_event(audit::kEventStatement);
+    event.command = command.text;
+    event.kinds.push_back(kube->discovery ? "discovery" : kube->verb);
+    if (!kube->resource.empty()) event.kinds.push_back(kube->resource_key());
+    if (kube->exec)
+      for (auto& program : policy::programs_run(*kube->exec))
+        event.kinds.push_back(std::move(program));
+    event.classes = kube->classes;
+    return append_decided(std::move(event), decision, allowed, forwarded, serial, on_commit, review)
+               ? 1
+               : 0;
+  }
   static const std::vector<sql::Statement> kNone;
   const auto& statements = sql && sql->classification ? sql->classification->statements : kNone;
   const std::size_t count = std::max<std::size_t>(statements.size(), 1);

@@ -67,6 +67,7 @@ Result<Grant> select_grant(const config::Config& config, const identity::Identit
                  .credentials = &profile->second,
                  .allow = rule.allow,
                  .programs = rule.programs,
+                 .resources = rule.resources,
                  .masking = rule.masking,
                  .expires_at = expires_at};
   }

@@ -24,6 +24,8 @@ struct Grant {
   // ssh: the programs every simple command of a command line must match, as the access rule
   // lists them ("ls", "systemctl status"); empty: any program.
   std::vector<std::string> programs;
+  // kubernetes: the resources a request may name ("pods", "pods/log"); empty: any.
+  std::vector<std::string> resources;
   std::string masking;  // masking profile, "" or "none" for none
   // Just-in-time access (the rule says requires_request): when the approved access ends.
   std::optional<std::chrono::system_clock::time_point> expires_at;

@@ -96,6 +96,47 @@ ShellCommand transfer_files(bool writes, std::vector<std::string> paths);
 // A port forward (local or remote, tcpip or streamlocal): class forward.
 ShellCommand forward_port();
 
+// The Kubernetes part: one API request, as its method, path and query say (the front end's
+// codec reads them), with the classes it needs. Built by read_kube_request.
+struct KubeCommand {
+  // get, list, watch, create, update, patch, delete, deletecollection, exec, attach,
+  // portforward, proxy.
+  std::string verb;
+  std::string group;           // the API group; empty for the core group
+  std::string resource;        // plural, lower case: pods, secrets, deployments
+  std::string subresource;     // log, exec, status, scale, token, ...; empty for the object
+  std::string namespace_name;  // empty for a cluster-scoped resource
+  std::string name;            // empty for a collection
+  // Discovery (/version, /api, /apis, /openapi/...): what kubectl reads before anything else,
+  // allowed to everyone the connection is granted to.
+  bool discovery = false;
+  // exec: the command it runs, read as an ssh exec command line is; null otherwise.
+  std::shared_ptr<const ShellCommand> exec;
+  // The SHA-256 of the request's body (hex), which an approval is bound to as well as the text
+  // (the journal may show the body shortened or with secrets redacted); empty without a body.
+  std::string body_sha256;
+  // What the request needs, sorted and without repeats: read, secrets, write, exec, forward,
+  // admin; plus, for exec, the command line's own classes beyond exec (file_write, forward,
+  // unknown). Empty for discovery.
+  std::vector<std::string> classes;
+
+  bool needs(std::string_view name) const;
+  // "pods", "pods/log": what an access rule's `resources` and a guardrail's `resources` list.
+  // exec and attach are governed by the resource itself ("pods").
+  std::string resource_key() const;
+};
+
+// Fills `request.classes` (and `request.exec` from `exec_line`, the exec command's words quoted
+// into one shell line) from what the codec read:
+// - admin: RBAC (rbac.authorization.k8s.io), certificate signing (certificates.k8s.io),
+//   admission webhooks (admissionregistration.k8s.io), nodes, service-account tokens
+//   (serviceaccounts/token), token and access reviews of other subjects;
+// - exec: exec and attach; forward: portforward and proxy;
+// - write: create, update, patch, delete, deletecollection;
+// - secrets: get, list, watch of secrets; read: any other get, list or watch (a caller's review
+//   of its own access, which kubectl auth can-i creates, is a read).
+KubeCommand read_kube_request(KubeCommand request, std::optional<std::string_view> exec_line);
+
 // The programs a shell command runs, each once in the order the line runs them, wrappers
 // (sudo, env, ...) included: a name as shell::program_name gives it, or the program word as
 // written when it has none (`./run.sh`, `$CMD`). For the journal; empty for an operation.
@@ -103,21 +144,22 @@ std::vector<std::string> programs_run(const ShellCommand& command);
 
 struct Command {
   // The common part every rule can match.
-  std::string_view protocol;  // the front end's name: "postgres", "ssh"
+  std::string_view protocol;  // the front end's name: "postgres", "ssh", "kubernetes"
   std::string connection;     // name of the connection in the configuration
   std::string text;           // the full text as the caller sent it
   // How it arrived, in the protocol's own words, for logs and tests: for PostgreSQL "query"
   // (simple protocol), "parse", "execute" (extended protocol), "function_call"; for SSH the
-  // request ("exec", "shell", "sftp", "forward").
+  // request ("exec", "shell", "sftp", "forward"); for Kubernetes the HTTP method.
   std::string_view via;
   Intent intent = Intent::run;
   // The protocol's part.
-  std::variant<SqlCommand, ShellCommand> detail;
+  std::variant<SqlCommand, ShellCommand, KubeCommand> detail;
 
   const SqlCommand* sql() const { return std::get_if<SqlCommand>(&detail); }
   SqlCommand* sql() { return std::get_if<SqlCommand>(&detail); }
   const ShellCommand* shell() const { return std::get_if<ShellCommand>(&detail); }
   ShellCommand* shell() { return std::get_if<ShellCommand>(&detail); }
+  const KubeCommand* kube() const { return std::get_if<KubeCommand>(&detail); }
 };
 
 }  // namespace portcullis::policy

@@ -256,6 +256,96 @@ Decision decide_shell(const config::Config& config, const identity::Identity& id
   return allowed;
 }
 
+// Why the grant refuses a class a Kubernetes request needs, in the caller's terms.
+std::string kube_class_refusal(const KubeCommand& request, std::string_view name) {
+  if (name == "secrets") return "reading secrets is not allowed for this access";
+  if (name == "write")
+    return fmt::format("changing objects ({} {}) is not allowed for this access", request.verb,
+                       request.resource_key());
+  if (name == "exec")
+    return fmt::format("running commands in containers ({}) is not allowed for this access",
+                       request.verb);
+  if (name == "forward")
+    return fmt::format("port forwarding and proxying ({}) are not allowed for this access",
+                       request.verb);
+  if (name == "admin")
+    return fmt::format("administration ({} {}{}) is not allowed for this access", request.verb,
+                       request.group.empty() ? "" : request.group + "/", request.resource_key());
+  if (name == "read")
+    return fmt::format("reading {} is not allowed for this access", request.resource_key());
+  if (request.exec) return class_refusal(*request.exec, name);
+  return fmt::format("{} is not allowed for this access", name);
+}
+
+std::optional<Decision> check_guardrails(const config::Config& config,
+                                         const identity::Identity& identity, const Grant& grant,
+                                         const KubeCommand& request,
+                                         const shell::SimpleCommand* simple) {
+  for (const auto& guardrail : config.guardrails) {
+    if (!guardrail_matches(guardrail.when, request, simple, grant.connection->name, identity))
+      continue;
+    if (guardrail.action == config::GuardrailAction::allow) return std::nullopt;
+    const auto subject = simple ? shell_subject(*request.exec, simple)
+                                : fmt::format("{} {}", request.verb, request.resource_key());
+    return guardrail_decision(guardrail,
+                              fmt::format("{} matches a guardrail that refuses it", subject),
+                              fmt::format("{} needs a reviewer's approval", subject));
+  }
+  return std::nullopt;
+}
+
+std::optional<Decision> check_grant(const Grant& grant, const KubeCommand& request) {
+  for (const auto& name : request.classes)
+    if (std::find(grant.allow.begin(), grant.allow.end(), name) == grant.allow.end())
+      return refuse(grant.rule, kube_class_refusal(request, name));
+  if (!grant.resources.empty() && std::find(grant.resources.begin(), grant.resources.end(),
+                                            request.resource_key()) == grant.resources.end())
+    return refuse(grant.rule,
+                  fmt::format("the resource {:?} is not among the resources this access allows",
+                              request.resource_key()));
+  if (grant.programs.empty()) return std::nullopt;
+  // An allow-list of programs holds only where the gateway sees the program: attach joins
+  // whatever the container runs.
+  if (!request.exec)
+    return request.needs("exec")
+               ? std::optional(
+                     refuse(grant.rule, fmt::format("{} has no command for the gateway to check; "
+                                                    "this access allows only listed programs",
+                                                    request.verb)))
+               : std::nullopt;
+  return check_grant(grant, *request.exec);
+}
+
+Decision decide_kube(const config::Config& config, const identity::Identity& identity,
+                     const Grant& grant, const KubeCommand& request) {
+  Decision allowed;
+  allowed.rule = grant.rule;
+  if (request.discovery) return allowed;
+  if (request.classes.empty() || request.verb.empty() || (request.verb == "exec" && !request.exec))
+    return refuse(grant.rule, "the request could not be classified");
+  if (grant.connection->lockdown && !is_admin(config, identity))
+    return refuse("lockdown", lockdown_message(grant));
+  // As for statements and command lines: a refusal anywhere wins over a review, and a review
+  // is given only to what the grant allows. An exec command's simple commands are checked one
+  // at a time, as over ssh.
+  std::optional<Decision> review;
+  auto check = [&](const shell::SimpleCommand* simple) -> std::optional<Decision> {
+    auto guardrail = check_guardrails(config, identity, grant, request, simple);
+    if (guardrail && guardrail->verdict == Verdict::deny) return guardrail;
+    if (guardrail && !review) review = std::move(guardrail);
+    return std::nullopt;
+  };
+  if (request.exec && request.exec->line && !request.exec->line->commands.empty()) {
+    for (const auto& simple : request.exec->line->commands)
+      if (auto refused = check(&simple)) return *refused;
+  } else if (auto refused = check(nullptr)) {
+    return *refused;
+  }
+  if (auto refused = check_grant(grant, request)) return *refused;
+  if (review) return *review;
+  return allowed;
+}
+
 }  // namespace
 
 std::vector<bool> statements_to_estimate(const config::Config& config,
@@ -289,6 +379,7 @@ Decision decide(const config::Config& config, const identity::Identity& identity
                 const Grant& grant, const Command& command) {
   if (const ShellCommand* shell = command.shell())
     return decide_shell(config, identity, grant, *shell);
+  if (const KubeCommand* kube = command.kube()) return decide_kube(config, identity, grant, *kube);
   const SqlCommand* sql = command.sql();
   if (!sql || !sql->classification)
     return refuse(grant.rule, "the command could not be classified");

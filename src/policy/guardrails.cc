@@ -92,8 +92,9 @@ bool writes_rows(const sql::Statement& statement) {
 bool guardrail_matches(const config::GuardrailWhen& when, const sql::Statement& statement,
                        std::string_view connection, const identity::Identity& identity,
                        std::optional<uint64_t> estimated_rows) {
-  // A guardrail on programs, paths or options is about ssh command lines, never a statement.
-  if (when.names_ssh_conditions()) return false;
+  // A guardrail on programs, paths or options is about ssh command lines, one on verbs,
+  // resources, namespaces or names about kubernetes requests: never a statement.
+  if (when.names_ssh_conditions() || when.names_kubernetes_conditions()) return false;
   if (!when.connections.empty() && !contains(when.connections, connection)) return false;
   if (when.rows_over) {
     if (!writes_rows(statement)) return false;

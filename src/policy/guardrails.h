@@ -36,6 +36,22 @@ bool guardrail_matches(const config::GuardrailWhen& when, const ShellCommand& co
                        const shell::SimpleCommand* simple, std::string_view connection,
                        const identity::Identity& identity);
 
+// Whether the ssh conditions of a guardrail (programs, paths, options) hold for one simple
+// command (null: none) of a command line.
+bool shell_conditions_match(const config::GuardrailWhen& when, const ShellCommand& command,
+                            const shell::SimpleCommand* simple);
+
+// The same for a Kubernetes request. Its conditions `verbs`, `resources` (an entry names the
+// resource, "pods", which covers its subresources, or one subresource, "pods/log"),
+// `namespaces` and `names` (globs; a cluster-scoped request has no namespace, a collection no
+// name) must each hold where stated, as `connections` and `who`; `classes`, where stated, must
+// name one the request needs; the ssh conditions (programs, paths, options), where stated, hold
+// only for an exec request whose command line's simple command `simple` matches them. A
+// guardrail that states a condition on SQL statements never matches.
+bool guardrail_matches(const config::GuardrailWhen& when, const KubeCommand& request,
+                       const shell::SimpleCommand* simple, std::string_view connection,
+                       const identity::Identity& identity);
+
 // Whether a `paths` glob matches a path a command names. A path that is itself a pattern (an
 // unquoted glob the shell expands on the target, `/etc/sha*`) matches when it could name a
 // file the glob names: the glob is a plain path that the pattern matches. A relative path

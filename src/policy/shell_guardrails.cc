@@ -15,11 +15,6 @@
 namespace portcullis::policy {
 namespace {
 
-bool names_sql_conditions(const config::GuardrailWhen& when) {
-  return !when.statements.empty() || !when.functions.empty() || !when.tables.empty() ||
-         when.where != config::WhereCondition::any || when.rows_over.has_value();
-}
-
 bool has_glob_characters(std::string_view text) {
   return text.find_first_of("*?[") != std::string_view::npos;
 }
@@ -74,6 +69,13 @@ bool what_matches(const config::GuardrailWhen& when, const ShellCommand& command
   if (std::any_of(when.classes.begin(), when.classes.end(),
                   [&](const std::string& name) { return command.needs(name); }))
     return true;
+  return shell_conditions_match(when, command, simple);
+}
+
+}  // namespace
+
+bool shell_conditions_match(const config::GuardrailWhen& when, const ShellCommand& command,
+                            const shell::SimpleCommand* simple) {
   if (simple && (!when.programs.empty() || !when.options.empty())) {
     if (program_or_options_match(when, *simple)) return true;
     for (const auto& wrapper : simple->wrappers)
@@ -81,8 +83,6 @@ bool what_matches(const config::GuardrailWhen& when, const ShellCommand& command
   }
   return paths_match(when, command, simple);
 }
-
-}  // namespace
 
 bool path_matches(std::string_view glob, std::string_view path) {
   if (shell::glob_match(glob, path)) return true;
@@ -110,7 +110,8 @@ bool path_matches(std::string_view glob, std::string_view path) {
 bool guardrail_matches(const config::GuardrailWhen& when, const ShellCommand& command,
                        const shell::SimpleCommand* simple, std::string_view connection,
                        const identity::Identity& identity) {
-  if (names_sql_conditions(when)) return false;
+  // A guardrail on SQL statements, or on kubernetes requests, is not about ssh commands.
+  if (when.names_sql_conditions() || when.names_kubernetes_conditions()) return false;
   if (!when.connections.empty() && std::find(when.connections.begin(), when.connections.end(),
                                              connection) == when.connections.end())
     return false;

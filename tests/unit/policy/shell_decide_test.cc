@@ -107,6 +107,7 @@ struct Target {
                   .credentials = &config.connections.front().credentials.at("ops"),
                   .allow = std::move(allow),
                   .programs = std::move(programs),
+                  .resources = {},
                   .masking = {},
                   .expires_at = {}};
   }
