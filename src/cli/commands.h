@@ -34,6 +34,7 @@ void add_check_config_command(CLI::App& app, GlobalOptions& options);
 void add_token_command(CLI::App& app, GlobalOptions& options);
 void add_apikey_command(CLI::App& app, GlobalOptions& options);
 void add_audit_command(CLI::App& app, GlobalOptions& options);
+void add_kubeconfig_command(CLI::App& app, GlobalOptions& options);
 // Through the REST API (--api, --token): no configuration file is read.
 void add_review_command(CLI::App& app);
 void add_sessions_command(CLI::App& app);

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   portcullis::cli::add_token_command(app, options);
   portcullis::cli::add_apikey_command(app, options);
   portcullis::cli::add_audit_command(app, options);
+  portcullis::cli::add_kubeconfig_command(app, options);
   portcullis::cli::add_review_command(app);
   portcullis::cli::add_sessions_command(app);
   portcullis::cli::add_revoke_command(app);

@@ -27,6 +27,21 @@ Result<std::shared_ptr<const GatewayContext>> make_gateway_context(
   // with the connection's CA.
   std::shared_ptr<boost::asio::ssl::context> unverified;
   for (const auto& connection : config->connections) {
+    if (connection.kind == config::ConnectionKind::kubernetes) {
+      for (const auto& [name, profile] : connection.credentials) {
+        auto tls = net::make_client_tls_context(true, connection.kubernetes.ca_file);
+        if (tls && !profile.client_cert_file.empty())
+          tls = net::use_client_certificate(std::move(*tls), profile.client_cert_file,
+                                            profile.client_key_file);
+        if (!tls)
+          return make_error(
+              fmt::format("connection \"{}\": {}", connection.name, tls.error().message));
+        context->kubernetes_tls.emplace(fmt::format("{}/{}", connection.name, name),
+                                        std::move(*tls));
+      }
+      continue;
+    }
+    if (!config::is_database(connection.kind)) continue;
     if (connection.target.tls == config::BackendTlsMode::disable) continue;
     if (connection.target.tls == config::BackendTlsMode::verify_full) {
       auto tls = net::make_client_tls_context(true, connection.target.tls_ca_file);

@@ -36,6 +36,9 @@ struct GatewayContext {
   std::shared_ptr<boost::asio::ssl::context> client_tls;
   // Toward backends, by connection name; absent for connections with `tls: disable`.
   std::map<std::string, std::shared_ptr<boost::asio::ssl::context>, std::less<>> backend_tls;
+  // Toward Kubernetes API servers, by "CONNECTION/PROFILE": the connection's CA, and the
+  // profile's client certificate when it logs in with one.
+  std::map<std::string, std::shared_ptr<boost::asio::ssl::context>, std::less<>> kubernetes_tls;
   DecideFunction decide;
   // A masker per masking profile that masks anything, by profile name.
   std::map<std::string, std::shared_ptr<const masking::Masker>, std::less<>> maskers;

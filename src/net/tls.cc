@@ -64,4 +64,20 @@ Result<std::shared_ptr<ssl::context>> make_client_tls_context(
   return context;
 }
 
+Result<std::shared_ptr<ssl::context>> use_client_certificate(
+    std::shared_ptr<ssl::context> context, const std::filesystem::path& cert_file,
+    const std::filesystem::path& key_file) {
+  SSL_CTX* native = context->native_handle();
+  if (SSL_CTX_use_certificate_chain_file(native, cert_file.c_str()) != 1)
+    return make_error(fmt::format("cannot load the client certificate {}: {}", cert_file.string(),
+                                  last_openssl_error()));
+  if (SSL_CTX_use_PrivateKey_file(native, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(native) != 1)
+    return make_error(
+        fmt::format("cannot load the client key {} (or it does not match the "
+                    "certificate): {}",
+                    key_file.string(), last_openssl_error()));
+  return context;
+}
+
 }  // namespace portcullis::net

@@ -19,4 +19,9 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_server_tls_context(
 Result<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(
     bool verify, const std::filesystem::path& ca_file);
 
+// The same context, presenting a client certificate (a Kubernetes credential).
+Result<std::shared_ptr<boost::asio::ssl::context>> use_client_certificate(
+    std::shared_ptr<boost::asio::ssl::context> context, const std::filesystem::path& cert_file,
+    const std::filesystem::path& key_file);
+
 }  // namespace portcullis::net

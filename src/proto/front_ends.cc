@@ -1,6 +1,7 @@
 // The table of front ends: a new protocol is a folder under src/proto/ and one line here.
 #include "proto/front_ends.h"
 
+#include "proto/kubernetes/server.h"
 #include "proto/mysql/server.h"
 #include "proto/postgres/server.h"
 #include "proto/ssh/server.h"
@@ -12,6 +13,7 @@ constexpr gateway::FrontEndEntry kFrontEnds[] = {
     {.protocol = "postgres", .make = &postgres::make_front_end},
     {.protocol = "mysql", .make = &mysql::make_front_end},
     {.protocol = "ssh", .make = &ssh::make_front_end},
+    {.protocol = "kubernetes", .make = &kubernetes::make_front_end},
 };
 
 }  // namespace

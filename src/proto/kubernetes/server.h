@@ -1,0 +1,38 @@
+// Server: the Kubernetes front end. An HTTPS listener on the gateway's accept loop that kubectl
+// and the client libraries use unchanged (a kubeconfig whose server is
+// https://GATEWAY:16443/k8s/CONNECTION and whose token is the caller's); a Session per client
+// connection.
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+
+#include "gateway/accept_loop.h"
+#include "gateway/front_end.h"
+
+namespace portcullis::proto::kubernetes {
+
+class Server final : public gateway::FrontEnd {
+ public:
+  Server(net::IoThreads& threads, std::shared_ptr<const gateway::GatewayContext> context);
+  ~Server() override;
+
+  Result<void> start(const config::Endpoint& listen) override;
+  void stop() override;
+  void replace_context(std::shared_ptr<const gateway::GatewayContext> context) override {
+    loop_.replace_context(std::move(context));
+  }
+  std::size_t active_sessions() const override { return loop_.active_sessions(); }
+  void cap_sessions(std::size_t sessions) { loop_.cap_sessions(sessions); }
+
+ private:
+  // The listener's TLS: the `tls` section's certificate, or the gateway's own
+  // (listener_certificate.h). Set in start(), before the first connection.
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  gateway::AcceptLoop loop_;
+};
+
+// The front end's entry in the table of src/proto/front_ends.cc.
+std::unique_ptr<gateway::FrontEnd> make_front_end(const gateway::FrontEndSetup& setup);
+
+}  // namespace portcullis::proto::kubernetes
