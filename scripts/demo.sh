@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Quick start: installs what Portcullis needs, builds it, starts a demo PostgreSQL and a demo
-# MariaDB with synthetic customer data and a demo SSH host in var/demo/, issues a token and runs
-# the gateway in front of them.
+# MariaDB with synthetic customer data, a demo SSH host and a stand-in Kubernetes API server in
+# var/demo/, issues a token and runs the gateway in front of them.
 #
 #   scripts/demo.sh           set up (or reuse) everything, then run the gateway in the foreground
 #   scripts/demo.sh prepare   only set up the demo servers, secrets and config; no build, no serve
-#   scripts/demo.sh stop      stop the demo PostgreSQL, MariaDB and sshd
+#   scripts/demo.sh stop      stop the demo PostgreSQL, MariaDB, sshd and Kubernetes stand-in
 #   scripts/demo.sh reset     stop them and delete var/demo/ (and the demo SSH account), so that
 #                             the next run starts afresh
 #   scripts/demo.sh portcullis ARGS...
@@ -18,6 +18,8 @@
 #   DEMO_MARIADB_PORT=33069   port of the demo MariaDB (127.0.0.1 only)
 #   DEMO_SSH=0                leave the SSH host out
 #   DEMO_SSH_PORT=22229       port of the demo sshd (127.0.0.1 only)
+#   DEMO_KUBE=0               leave the Kubernetes stand-in out
+#   DEMO_KUBE_PORT=26443      port of the stand-in Kubernetes API server (127.0.0.1 only)
 #   DEMO_SKIP_SETUP=1         do not run scripts/setup.sh (packages already installed)
 #   DEMO_SKIP_BUILD=1         use the existing build/ as it is
 set -euo pipefail
@@ -31,6 +33,7 @@ MARIADB_PORT=${DEMO_MARIADB_PORT:-33069}
 GATEWAY_LISTEN=127.0.0.1:15432
 GATEWAY_LISTEN_MYSQL=127.0.0.1:13306
 GATEWAY_LISTEN_SSH=127.0.0.1:2222
+GATEWAY_LISTEN_KUBE=127.0.0.1:16443
 GATEWAY_LISTEN_HTTP=127.0.0.1:18080
 SECRETS=$DEMO_DIR/secrets.env
 CONFIG=$DEMO_DIR/portcullis.yaml
@@ -610,6 +613,74 @@ prepare_ssh() {
   SSH_HOST_KEY_LINE=$(cut -d' ' -f1,2 "$SSHD_HOST_KEY.pub")
 }
 
+# --- The demo Kubernetes cluster: a stand-in --------------------------------------------------
+# No Kubernetes API server is packaged for Debian, so the demo's cluster is the stand-in the
+# tests use (tests/support/kube_standin_apiserver.py, Python's standard library only): an HTTPS
+# API server on 127.0.0.1:$KUBE_PORT with a few namespaces, pods, config maps and secrets, enough
+# for kubectl. Its certificate, token, pid and log are in var/demo/kube/. DEMO_KUBE=0 leaves it
+# out; DEMO_KUBE_PORT=26443 moves it.
+KUBE_PORT=${DEMO_KUBE_PORT:-26443}
+KUBE_DIR=$REPO/$DEMO_DIR/kube
+KUBE_STANDIN=$REPO/tests/support/kube_standin_apiserver.py
+KUBE_PID=$KUBE_DIR/standin.pid
+KUBE_LOG=$KUBE_DIR/standin.log
+
+kube_enabled() { [ "${DEMO_KUBE:-1}" = 1 ]; }
+
+kube_standin_running() {
+  local pid
+  pid=$(cat "$KUBE_PID" 2>/dev/null) || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$KUBE_STANDIN "
+}
+
+stop_kube_standin() {
+  kube_standin_running || return 0
+  say "Stopping the Kubernetes stand-in"
+  local pid waited=0
+  pid=$(cat "$KUBE_PID")
+  kill "$pid"
+  while [ -d "/proc/$pid" ]; do
+    [ "$waited" -lt 100 ] || die "the Kubernetes stand-in ($pid) did not stop within 10s"
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  rm -f "$KUBE_PID"
+}
+
+prepare_kube() {
+  install -d -m 0700 "$KUBE_DIR"
+  if [ ! -f "$KUBE_DIR/standin.crt" ]; then
+    say "Making the Kubernetes stand-in's certificate and token in $DEMO_DIR/kube"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+      -subj /CN=kubernetes-standin -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+      -keyout "$KUBE_DIR/standin.key" -out "$KUBE_DIR/standin.crt" 2>/dev/null
+    (umask 077 && openssl rand -hex 24 >"$KUBE_DIR/token")
+  fi
+  if kube_standin_running; then
+    say "Reusing the running Kubernetes stand-in on 127.0.0.1:$KUBE_PORT"
+    return
+  fi
+  if port_in_use "$KUBE_PORT"; then
+    die "port $KUBE_PORT is taken by another program; choose another with DEMO_KUBE_PORT=…"
+  fi
+  say "Starting the Kubernetes stand-in (not a real cluster) on 127.0.0.1:$KUBE_PORT"
+  # Its own session, so that Ctrl-C on the gateway in the foreground leaves it running.
+  setsid python3 "$KUBE_STANDIN" --cert "$KUBE_DIR/standin.crt" --key "$KUBE_DIR/standin.key" \
+    --token "$(cat "$KUBE_DIR/token")" --port "$KUBE_PORT" --log "$KUBE_DIR/requests.jsonl" \
+    </dev/null >"$KUBE_LOG" 2>&1 &
+  echo $! >"$KUBE_PID"
+  local waited=0
+  until port_in_use "$KUBE_PORT"; do
+    if [ "$waited" -ge 100 ] || ! kube_standin_running; then
+      tail -n 30 "$KUBE_LOG" >&2 || true
+      die "the Kubernetes stand-in did not start (log: $KUBE_LOG)"
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
 write_config() {
   say "Writing $CONFIG"
   install -d -m 0700 "$DEMO_DIR/state"
@@ -625,6 +696,12 @@ write_config() {
       -e "s/@SSH_PORT@/$SSH_PORT/g" -e "s/@SSH_USER@/$SSH_USER/g"
       -e "s|@SSH_HOST_KEY@|$SSH_HOST_KEY_LINE|g")
   fi
+  # And @KUBE@ for the Kubernetes stand-in's.
+  local kube_lines=(-e '/# @KUBE@$/d')
+  if kube_enabled; then
+    kube_lines=(-e 's/ *# @KUBE@$//' -e "s/@LISTEN_KUBE@/$GATEWAY_LISTEN_KUBE/g"
+      -e "s/@KUBE_PORT@/$KUBE_PORT/g")
+  fi
   sed -e "s/@PG_PORT@/$PG_PORT/g" \
     -e "s/@LISTEN_POSTGRES@/$GATEWAY_LISTEN/g" \
     -e "s/@LISTEN_MYSQL@/$GATEWAY_LISTEN_MYSQL/g" \
@@ -632,6 +709,7 @@ write_config() {
     -e "s/@MARIADB_PORT@/$MARIADB_PORT/g" \
     "${mariadb_lines[@]}" \
     "${ssh_lines[@]}" \
+    "${kube_lines[@]}" \
     examples/demo/portcullis.yaml.in >"$CONFIG.tmp"
   mv "$CONFIG.tmp" "$CONFIG"
 }
@@ -652,6 +730,9 @@ prepare() {
   if ssh_enabled; then
     prepare_ssh
   fi
+  if kube_enabled; then
+    prepare_kube
+  fi
   write_config
 }
 
@@ -663,7 +744,7 @@ build() {
 
 print_instructions() {
   local token=$1
-  local mariadb_backend='' mariadb_try='' ssh_backend='' ssh_try=''
+  local mariadb_backend='' mariadb_try='' ssh_backend='' ssh_try='' kube_backend='' kube_try=''
   if mariadb_enabled; then
     mariadb_backend="
   gateway        mysql://$GATEWAY_LISTEN_MYSQL (database shop)
@@ -703,12 +784,28 @@ demo host through the gateway; its customers.csv comes back masked like the tabl
     --token \"\$($PORTCULLIS token issue --config $CONFIG --subject sam --group security --ttl 1h)\"
 "
   fi
+  if kube_enabled; then
+    kube_backend="
+  gateway        https://$GATEWAY_LISTEN_KUBE/k8s/demo-cluster (kubectl)
+  backend        a stand-in Kubernetes API server on 127.0.0.1:$KUBE_PORT (not a real cluster:
+                 tests/support/kube_standin_apiserver.py), its token in $DEMO_DIR/kube/"
+    kube_try="
+With kubectl: a kubeconfig for alice (her token, the gateway's own certificate as the CA), then
+requests to the stand-in cluster through the gateway; the config map's PII comes back masked:
+
+  $PORTCULLIS kubeconfig --config $CONFIG --connection demo-cluster --token \"\$TOKEN\" > $DEMO_DIR/alice.kubeconfig
+  kubectl --kubeconfig $DEMO_DIR/alice.kubeconfig get pods -n prod
+  kubectl --kubeconfig $DEMO_DIR/alice.kubeconfig get configmap app-config -n prod -o yaml
+  kubectl --kubeconfig $DEMO_DIR/alice.kubeconfig get secrets -n prod       # refused: no class secrets
+  kubectl --kubeconfig $DEMO_DIR/alice.kubeconfig delete pod -n prod db-0   # refused: reads only
+"
+  fi
   cat <<TEXT
 
 Portcullis demo
   gateway        postgres://$GATEWAY_LISTEN (dbname=demo)
   backend        PostgreSQL on 127.0.0.1:$PG_PORT, database app, roles app_rw / app_ro$mariadb_backend
-                 (their passwords are in $SECRETS; callers never see them)$ssh_backend
+                 (their passwords are in $SECRETS; callers never see them)$ssh_backend$kube_backend
   REST API       http://$GATEWAY_LISTEN_HTTP
 
 Token for alice (group engineering: connects as the read-only role app_ro, sees PII masked,
@@ -730,7 +827,7 @@ and try:
    GROUP BY c.id ORDER BY orders DESC LIMIT 5;
   DELETE FROM orders WHERE id = 1;   -- refused: alice's access allows reads only
   SELECT pg_read_file('/etc/passwd'); -- refused by the no-server-files guardrail
-$mariadb_try$ssh_try
+$mariadb_try$ssh_try$kube_try
 A DBA token (connects as app_rw, sees data unmasked, may write; DROP and TRUNCATE are refused, and a DELETE or
 UPDATE without WHERE is refused until approvals arrive):
   $PORTCULLIS token issue --config $CONFIG --subject bob --group dba --ttl 1h
@@ -763,6 +860,7 @@ run_demo() {
   local listen listeners=("$GATEWAY_LISTEN" "$GATEWAY_LISTEN_HTTP")
   if mariadb_enabled; then listeners+=("$GATEWAY_LISTEN_MYSQL"); fi
   if ssh_enabled; then listeners+=("$GATEWAY_LISTEN_SSH"); fi
+  if kube_enabled; then listeners+=("$GATEWAY_LISTEN_KUBE"); fi
   for listen in "${listeners[@]}"; do
     if port_in_use "${listen##*:}"; then
       die "port ${listen##*:} is already in use: is another gateway still running?"
@@ -778,11 +876,13 @@ case "${1:-run}" in
     stop_postgres
     stop_mariadb
     stop_sshd
+    stop_kube_standin
     ;;
   reset)
     stop_postgres
     stop_mariadb
     stop_sshd
+    stop_kube_standin
     remove_ssh_user
     say "Deleting $DEMO_DIR"
     rm -rf "$DEMO_DIR" "/tmp/portcullis-demo-$PG_PORT" "/tmp/portcullis-demo-mariadb-$MARIADB_PORT"
