@@ -9,14 +9,14 @@
 #
 #   scripts/test.sh                 everything
 #   scripts/test.sh --quick         stage 1 only
-# Environment: FUZZ_SECONDS (default 30) per fuzz target; SKIP_SETUP=1 to skip apt-get.
+# Environment: FUZZ_SECONDS (default 20) per fuzz target; SKIP_SETUP=1 to skip apt-get.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 JOBS=${JOBS:-$(nproc)}
 
 # Each stage says how long the one before it took, so that CI's log shows where its time goes.
@@ -50,7 +50,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPORTCULLIS_SANITIZE
 cmake --build build-asan -j "$JOBS"
 say "Running the tests under the sanitizers"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan -j "$JOBS" --output-on-failure --timeout 1800
+  ctest --test-dir build-asan -j "$((JOBS + 1))" --output-on-failure --timeout 1800
 
 say "Building the fuzz targets (build-fuzz, clang)"
 # RelWithDebInfo: optimised like a release, with line numbers in the stacks of a crash.
