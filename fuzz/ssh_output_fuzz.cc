@@ -1,4 +1,4 @@
-// libFuzzer target for the masking of a command's output stream (proto/ssh/output_masking):
+// libFuzzer target for the masking of a command's output stream (masking/output_masking):
 // the host's output is untrusted bytes cut into packets anywhere. The first byte chooses the
 // packet size. Checked: without a masker the stream is passed unchanged; with every built-in
 // detector, the output holds no private key block's BEGIN line.
