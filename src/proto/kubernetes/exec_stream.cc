@@ -1,0 +1,220 @@
+// ExecStream: frames read whole each way, stdout and stderr masked, stdin recorded, the Status
+// read for the exit code.
+#include "proto/kubernetes/exec_stream.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <utility>
+
+namespace portcullis::proto::kubernetes {
+
+namespace {
+
+bool is_output(uint8_t channel) {
+  return channel == static_cast<uint8_t>(ExecChannel::stdout_data) ||
+         channel == static_cast<uint8_t>(ExecChannel::stderr_data);
+}
+
+// Appends to a bounded copy kept for the journal; `cut` tells that some did not fit.
+void keep(std::string& kept, bool& cut, std::size_t limit, std::string_view bytes) {
+  const std::size_t room = limit - std::min(limit, kept.size());
+  if (bytes.size() > room) cut = true;
+  kept.append(bytes.substr(0, room));
+}
+
+std::string_view string_at(const boost::json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr || !value->is_string()) return {};
+  const auto& text = value->get_string();
+  return {text.data(), text.size()};
+}
+
+// The exit code in a NonZeroExitCode Status: details.causes[] has {"reason": "ExitCode",
+// "message": "N"} (k8s.io/kubelet's exec handler, remotecommand's writeStatus).
+std::optional<int> exit_code_cause(const boost::json::object& status) {
+  const auto* details = status.if_contains("details");
+  if (details == nullptr || !details->is_object()) return std::nullopt;
+  const auto* causes = details->get_object().if_contains("causes");
+  if (causes == nullptr || !causes->is_array()) return std::nullopt;
+  for (const auto& cause : causes->get_array()) {
+    if (!cause.is_object() || string_at(cause.get_object(), "reason") != "ExitCode") continue;
+    const std::string_view text = string_at(cause.get_object(), "message");
+    int code = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), code);
+    if (error == std::errc() && end == text.data() + text.size() && !text.empty()) return code;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ExecStream::ExecStream(const masking::Masker* masker, masking::Scratch* scratch,
+                       masking::MaskCounts* counts,
+                       std::function<std::array<uint8_t, 4>()> mask_key_source,
+                       ExecStreamLimits limits)
+    : stdout_masking_(masker, scratch, counts),
+      stderr_masking_(masker, scratch, counts),
+      mask_key_source_(std::move(mask_key_source)),
+      limits_(limits),
+      client_reader_(Sender::client, limits.max_frame),
+      server_reader_(Sender::server, limits.max_frame) {}
+
+masking::OutputMasking& ExecStream::masking_of(ExecChannel channel) {
+  return channel == ExecChannel::stdout_data ? stdout_masking_ : stderr_masking_;
+}
+
+Result<void> ExecStream::from_client(std::string_view bytes, std::string& to_server) {
+  client_reader_.feed(bytes);
+  for (;;) {
+    auto next = client_reader_.next();
+    if (!next) return next.error();
+    if (!*next) return {};
+    Frame& frame = **next;
+    if (is_control(frame.opcode)) {
+      if (frame.opcode == Opcode::close) client_closed_ = true;
+      to_server += write_frame(frame.opcode, true, frame.payload, mask_key_source_());
+      continue;
+    }
+    // RFC 6455 section 5.5.1: no data frame after a close frame.
+    if (client_closed_) return make_error("websocket data frame from the client after its close");
+    if (frame.opcode != Opcode::continuation) client_opcode_ = frame.opcode;
+    if (frame.fin && client_message_.empty()) {
+      if (auto sent = client_message(client_opcode_, frame.payload, to_server); !sent) return sent;
+      continue;
+    }
+    client_message_ += frame.payload;
+    if (!frame.fin) continue;
+    auto sent = client_message(client_opcode_, client_message_, to_server);
+    client_message_.clear();
+    if (!sent) return sent;
+  }
+}
+
+Result<void> ExecStream::client_message(Opcode opcode, std::string_view payload,
+                                        std::string& to_server) {
+  if (!payload.empty() &&
+      static_cast<uint8_t>(payload[0]) == static_cast<uint8_t>(ExecChannel::stdin_data)) {
+    const std::string_view data = payload.substr(1);
+    input_bytes_ += data.size();
+    keep(input_seen_, input_cut_, limits_.kept_input, data);
+  }
+  to_server += write_frame(opcode, true, payload, mask_key_source_());
+  return {};
+}
+
+Result<void> ExecStream::from_server(std::string_view bytes, std::string& to_client) {
+  server_reader_.feed(bytes);
+  for (;;) {
+    auto next = server_reader_.next();
+    if (!next) return next.error();
+    if (!*next) return {};
+    Frame& frame = **next;
+    if (is_control(frame.opcode)) {
+      if (frame.opcode == Opcode::close) {
+        // Nothing follows a close: what is held goes out before it.
+        finish(to_client);
+        server_closed_ = true;
+      }
+      to_client += write_frame(frame.opcode, true, frame.payload, std::nullopt);
+      continue;
+    }
+    if (server_closed_) return make_error("websocket data frame from the server after its close");
+    if (frame.opcode != Opcode::continuation) server_opcode_ = frame.opcode;
+    // Fragments are put together before the channel byte is read: only the first carries it,
+    // and output is masked as one stream per channel whatever its framing.
+    if (frame.fin && server_message_.empty()) {
+      if (auto sent = server_message(server_opcode_, frame.payload, to_client); !sent) return sent;
+      continue;
+    }
+    server_message_ += frame.payload;
+    if (!frame.fin) continue;
+    auto sent = server_message(server_opcode_, server_message_, to_client);
+    server_message_.clear();
+    if (!sent) return sent;
+  }
+}
+
+Result<void> ExecStream::server_message(Opcode opcode, std::string_view payload,
+                                        std::string& to_client) {
+  if (payload.empty()) {
+    to_client += write_frame(opcode, true, payload, std::nullopt);
+    return {};
+  }
+  const auto channel = static_cast<uint8_t>(payload[0]);
+  if (is_output(channel)) {
+    const auto output = static_cast<ExecChannel>(channel);
+    masked_.clear();
+    masking_of(output).feed(payload.substr(1), masked_);
+    if (!masked_.empty()) {
+      send_output(output, masked_, to_client);
+    } else if (payload.size() == 1) {
+      // A message with the channel byte alone (a stream opening) carries nothing to mask.
+      to_client += write_frame(Opcode::binary, true, payload, std::nullopt);
+    }
+    return {};
+  }
+  if (channel == static_cast<uint8_t>(ExecChannel::status)) {
+    // The Status ends the command: no more output comes, so what is held goes out first.
+    finish(to_client);
+    if (status_.size() + payload.size() - 1 <= kMaxStatusSize) {
+      status_.append(payload.substr(1));
+      read_status(status_);
+    }
+  } else if (channel == static_cast<uint8_t>(ExecChannel::close) && payload.size() >= 2 &&
+             is_output(static_cast<uint8_t>(payload[1]))) {
+    finish_channel(static_cast<ExecChannel>(payload[1]), to_client);
+  }
+  to_client += write_frame(opcode, true, payload, std::nullopt);
+  return {};
+}
+
+void ExecStream::send_output(ExecChannel channel, std::string_view masked, std::string& to_client) {
+  std::string payload;
+  payload.reserve(masked.size() + 1);
+  payload += static_cast<char>(channel);
+  payload.append(masked);
+  to_client += write_frame(Opcode::binary, true, payload, std::nullopt);
+  output_bytes_ += masked.size();
+  keep(output_seen_, output_cut_, limits_.kept_output, masked);
+}
+
+void ExecStream::finish_channel(ExecChannel channel, std::string& to_client) {
+  masked_.clear();
+  masking_of(channel).finish(masked_);
+  if (!masked_.empty()) send_output(channel, masked_, to_client);
+}
+
+void ExecStream::flush(std::string& to_client) {
+  for (const auto channel : {ExecChannel::stdout_data, ExecChannel::stderr_data}) {
+    masked_.clear();
+    masking_of(channel).flush(masked_);
+    if (!masked_.empty()) send_output(channel, masked_, to_client);
+  }
+}
+
+void ExecStream::finish(std::string& to_client) {
+  finish_channel(ExecChannel::stdout_data, to_client);
+  finish_channel(ExecChannel::stderr_data, to_client);
+}
+
+void ExecStream::read_status(std::string_view json) {
+  boost::system::error_code error;
+  const boost::json::value value = boost::json::parse(json, error);
+  // Not (yet) a whole JSON object: the Status may still be arriving in another message.
+  if (error || !value.is_object()) return;
+  const auto& status = value.get_object();
+  const std::string_view state = string_at(status, "status");
+  exit_code_.reset();
+  status_message_.clear();
+  if (state == "Success") {
+    exit_code_ = 0;
+    return;
+  }
+  if (string_at(status, "reason") == "NonZeroExitCode") exit_code_ = exit_code_cause(status);
+  if (exit_code_) return;
+  status_message_ = string_at(status, "message");
+  if (status_message_.empty()) status_message_ = string_at(status, "reason");
+  if (status_message_.empty()) status_message_ = state;
+}
+
+}  // namespace portcullis::proto::kubernetes
