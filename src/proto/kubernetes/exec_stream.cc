@@ -2,6 +2,9 @@
 // read for the exit code.
 #include "proto/kubernetes/exec_stream.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <utility>
@@ -141,6 +144,11 @@ Result<void> ExecStream::server_message(Opcode opcode, std::string_view payload,
     return {};
   }
   const auto channel = static_cast<uint8_t>(payload[0]);
+  // Output on a channel kubectl might read otherwise would pass unmasked: only the channels of
+  // the subprotocol go through.
+  if (channel > static_cast<uint8_t>(ExecChannel::resize) &&
+      channel != static_cast<uint8_t>(ExecChannel::close))
+    return make_error(fmt::format("exec stream message on the unknown channel {}", channel));
   if (is_output(channel)) {
     const auto output = static_cast<ExecChannel>(channel);
     masked_.clear();

@@ -33,6 +33,12 @@ enum class ExecChannel : uint8_t {
   close = 255,  // v5: closes the channel its second byte names
 };
 
+// The subprotocols this relay reads, most preferred first. The caller offers the API server no
+// other: the base64 ones (base64.channel.k8s.io, v4.base64.channel.k8s.io) write the channel as
+// a digit and the data in base64, which masking cannot read; v1 to v3 send no Status.
+inline constexpr std::array<std::string_view, 2> kExecSubprotocols{"v5.channel.k8s.io",
+                                                                   "v4.channel.k8s.io"};
+
 // The Status on the status channel is a small JSON object; more than this is not one.
 inline constexpr std::size_t kMaxStatusSize = 64 * 1024;
 
@@ -56,8 +62,9 @@ class ExecStream {
   Result<void> from_client(std::string_view bytes, std::string& to_server);
   // Bytes from the API server: appends to `to_client` the frames to send on: stdout and stderr
   // masked and written again as one binary frame per masked piece, the rest as it came. A line
-  // not yet ended is held (see flush). An error leaves the stream unusable: the caller closes
-  // it, and nothing unmasked was appended.
+  // not yet ended is held (see flush). Refused besides bad frames: a message on a channel the
+  // subprotocol does not have (a base64 subprotocol's digit among them). An error leaves the
+  // stream unusable: the caller closes it, and nothing unmasked was appended.
   Result<void> from_server(std::string_view bytes, std::string& to_client);
   // The output paused (the caller's choice of pause, e.g. 20 ms): what is held of stdout and
   // stderr is masked and sent as it stands, as masking::OutputMasking::flush does; a prompt has

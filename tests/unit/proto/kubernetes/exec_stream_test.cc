@@ -357,6 +357,19 @@ TEST_F(ExecStreamTest, RefusesAnOversizeMessageWithoutSendingIt) {
   EXPECT_TRUE(to_client.empty());
 }
 
+TEST_F(ExecStreamTest, RefusesOutputOnAChannelTheSubprotocolDoesNotHave) {
+  // A base64 subprotocol's stdout: the channel as the digit '1', the data in base64.
+  auto stream = make(masker_.get());
+  std::string to_client;
+  EXPECT_FALSE(stream.from_server(
+      write_frame(Opcode::text, true, "1bGVvQGV4YW1wbGUuY29tCg==", std::nullopt), to_client));
+  EXPECT_TRUE(to_client.empty());
+  auto other = make(masker_.get());
+  EXPECT_FALSE(other.from_server(
+      write_frame(Opcode::binary, true, std::string("\x05x", 2), std::nullopt), to_client));
+  EXPECT_TRUE(to_client.empty());
+}
+
 TEST_F(ExecStreamTest, PassesEmptyAndChannelOnlyMessages) {
   auto stream = make(masker_.get());
   std::string to_client;
