@@ -35,7 +35,8 @@ enum class ExecChannel : uint8_t {
 
 // The subprotocols this relay reads, most preferred first. The caller offers the API server no
 // other: the base64 ones (base64.channel.k8s.io, v4.base64.channel.k8s.io) write the channel as
-// a digit and the data in base64, which masking cannot read; v1 to v3 send no Status.
+// a digit and the data in base64, which masking cannot read; v1 to v3 write the error channel
+// as plain text, not a Status.
 inline constexpr std::array<std::string_view, 2> kExecSubprotocols{"v5.channel.k8s.io",
                                                                    "v4.channel.k8s.io"};
 
@@ -61,7 +62,8 @@ class ExecStream {
   // client writes them) leaves the stream unusable: the caller closes it.
   Result<void> from_client(std::string_view bytes, std::string& to_server);
   // Bytes from the API server: appends to `to_client` the frames to send on: stdout and stderr
-  // masked and written again as one binary frame per masked piece, the rest as it came. A line
+  // masked and written again as one binary frame per masked piece, the rest as it came (the
+  // Status too: the kubelet's words on how the command ended, not its output). A line
   // not yet ended is held (see flush). Refused besides bad frames: a message on a channel the
   // subprotocol does not have (a base64 subprotocol's digit among them). An error leaves the
   // stream unusable: the caller closes it, and nothing unmasked was appended.
