@@ -40,6 +40,12 @@ class KubernetesTest : public ::testing::Test {
         "    connections: [cluster]\n"
         "    allow: [read, write]\n"
         "    masking: pii\n"
+        "  - name: operators\n"
+        "    who: { groups: [operators] }\n"
+        "    connections: [cluster]\n"
+        "    allow: [read, exec]\n"
+        "    programs: [echo, cat, sh, exit]\n"
+        "    masking: pii\n"
         "  - name: keepers\n"
         "    who: { groups: [keepers] }\n"
         "    connections: [cluster]\n"
@@ -55,10 +61,12 @@ class KubernetesTest : public ::testing::Test {
     viewer_ = new std::string(gateway_->token_for("vic", "viewers"));
     dev_ = new std::string(gateway_->token_for("dana", "devs"));
     keeper_ = new std::string(gateway_->token_for("kim", "keepers"));
+    operator_ = new std::string(gateway_->token_for("otto", "operators"));
     lead_ = new std::string(gateway_->token_for("lee", "leads"));
   }
   static void TearDownTestSuite() {
     delete lead_;
+    delete operator_;
     delete keeper_;
     delete dev_;
     delete viewer_;
@@ -94,6 +102,7 @@ class KubernetesTest : public ::testing::Test {
   static std::string* viewer_;
   static std::string* dev_;
   static std::string* keeper_;
+  static std::string* operator_;
   static std::string* lead_;
 };
 
@@ -101,6 +110,7 @@ KubeGateway* KubernetesTest::gateway_ = nullptr;
 std::string* KubernetesTest::viewer_ = nullptr;
 std::string* KubernetesTest::dev_ = nullptr;
 std::string* KubernetesTest::keeper_ = nullptr;
+std::string* KubernetesTest::operator_ = nullptr;
 std::string* KubernetesTest::lead_ = nullptr;
 
 TEST_F(KubernetesTest, KubectlReadsThroughTheGatewayAndEachRequestIsJournaled) {
@@ -228,6 +238,41 @@ TEST_F(KubernetesTest, AWatchStreamsEventsAsTheyHappen) {
   ASSERT_TRUE(created.ok()) << created.describe();
   EXPECT_TRUE(watch.wait_for_output("fresh", 30s)) << watch.stdout_text() << watch.stderr_text();
   watch.terminate();
+}
+
+TEST_F(KubernetesTest, ExecRunsListedProgramsWithTheirOutputMaskedAndExitStatusKept) {
+  const std::string pod = "web-5b7c8d9f4-x2k9p";
+  auto echoed =
+      gateway_->kubectl(*operator_, {"exec", pod, "--", "echo", "mail alice@example.com"});
+  ASSERT_TRUE(echoed.ok()) << echoed.describe();
+  EXPECT_EQ(echoed.stdout_text, "mail [email]\n");
+  // stdin reaches the command; what comes back is masked too.
+  auto piped =
+      gateway_->kubectl(*operator_, {"exec", "-i", pod, "--", "cat"}, "ssn 123-45-6789\nplain\n");
+  ASSERT_TRUE(piped.ok()) << piped.describe();
+  EXPECT_EQ(piped.stdout_text, "ssn [us_ssn]\nplain\n");
+  auto failed = gateway_->kubectl(*operator_, {"exec", pod, "--", "sh", "-c", "exit 3"});
+  EXPECT_EQ(failed.exit_code, 3) << failed.describe();
+  // A program the access does not list never reaches the API server, however it is wrapped.
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"rm", "-rf", "/tmp/x"},
+        std::vector<std::string>{"sh", "-c", "echo ok; r\"m\" -rf /tmp/x"}}) {
+    std::vector<std::string> args{"exec", pod, "--"};
+    args.insert(args.end(), command.begin(), command.end());
+    auto refused = gateway_->kubectl(*operator_, args);
+    EXPECT_FALSE(refused.ok());
+    EXPECT_TRUE(contains(refused.stderr_text, "the program \"rm\" is not among the programs"))
+        << refused.stderr_text;
+  }
+  // Without the class, no exec at all.
+  auto viewer = gateway_->kubectl(*viewer_, {"exec", pod, "--", "echo", "hi"});
+  EXPECT_FALSE(viewer.ok());
+  EXPECT_TRUE(contains(viewer.stderr_text, "running commands in containers")) << viewer.stderr_text;
+  EXPECT_FALSE(contains(gateway_->upstream_requests(), "command=rm"))
+      << gateway_->upstream_requests();
+  const auto journal = gateway_->journal("exit status 3");
+  EXPECT_TRUE(contains(journal, "-- echo 'mail alice@example.com'")) << journal;
+  EXPECT_TRUE(contains(journal, "exit status 3")) << journal;
 }
 
 }  // namespace

@@ -225,4 +225,22 @@ void ExecStream::read_status(std::string_view json) {
   if (status_message_.empty()) status_message_ = state;
 }
 
+std::string readable_exec_subprotocols(std::string_view offered) {
+  std::string kept;
+  while (!offered.empty()) {
+    const auto comma = offered.find(',');
+    std::string_view entry = offered.substr(0, comma);
+    offered = comma == std::string_view::npos ? std::string_view() : offered.substr(comma + 1);
+    while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t'))
+      entry.remove_prefix(1);
+    while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
+    if (std::find(kExecSubprotocols.begin(), kExecSubprotocols.end(), entry) ==
+        kExecSubprotocols.end())
+      continue;
+    if (!kept.empty()) kept += ", ";
+    kept += entry;
+  }
+  return kept;
+}
+
 }  // namespace portcullis::proto::kubernetes

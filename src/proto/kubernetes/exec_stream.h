@@ -40,6 +40,10 @@ enum class ExecChannel : uint8_t {
 inline constexpr std::array<std::string_view, 2> kExecSubprotocols{"v5.channel.k8s.io",
                                                                    "v4.channel.k8s.io"};
 
+// Of the subprotocols a client offers (its Sec-WebSocket-Protocol header), those this relay
+// reads, in the client's order, comma-separated; empty when there is none.
+std::string readable_exec_subprotocols(std::string_view offered);
+
 // The Status on the status channel is a small JSON object; more than this is not one.
 inline constexpr std::size_t kMaxStatusSize = 64 * 1024;
 

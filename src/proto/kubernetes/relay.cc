@@ -21,6 +21,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "masking/output_masking.h"
+#include "proto/kubernetes/exec_stream.h"
 #include "proto/kubernetes/json_lines.h"
 #include "proto/kubernetes/json_masking.h"
 #include "proto/kubernetes/session.h"
@@ -99,6 +100,20 @@ enum class Relay {
   refuse,    // cannot be inspected: not passed on
 };
 
+// Whether the query sets a boolean parameter (`tty=true`, `tty=1`), as the API server reads it.
+bool has_query_flag(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    return value == "true" || value == "1";
+  }
+  return false;
+}
+
 std::string chunk(std::string_view data) {
   return fmt::format("{:x}\r\n{}\r\n", data.size(), data);
 }
@@ -133,6 +148,16 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
                          fmt::format("Bearer {}", grant.credentials->token.reveal()));
   upstream_request.body() = std::move(request.body());
   upstream_request.keep_alive(true);
+  // exec and attach ask the API server to switch to a WebSocket (the handshake's own headers,
+  // Sec-WebSocket-*, are passed on as they came).
+  const bool upgrade = command.verb == "exec" || command.verb == "attach";
+  if (upgrade) {
+    upstream_request.set(http::field::connection, "Upgrade");
+    upstream_request.set(http::field::upgrade, "websocket");
+    // Only the stream protocols whose frames the relay reads (exec_stream.h).
+    upstream_request.set(http::field::sec_websocket_protocol,
+                         readable_exec_subprotocols(request[http::field::sec_websocket_protocol]));
+  }
 
   // Written on the kept connection; once more on a new one if the API server had closed it.
   for (int attempt = 0;; ++attempt) {
@@ -182,6 +207,16 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
   }
   auto& head = parser.get();
   const unsigned status = head.result_int();
+  if (upgrade && status == 101) {
+    // Switched: the response head as the API server wrote it (its Upgrade, Connection and
+    // Sec-WebSocket-* headers included), then the stream.
+    std::string switched = fmt::format("HTTP/1.1 101 {}\r\n", std::string_view(head.reason()));
+    for (const auto& field : head)
+      fmt::format_to(std::back_inserter(switched), "{}: {}\r\n",
+                     std::string_view(field.name_string()), std::string_view(field.value()));
+    switched += "\r\n";
+    co_return co_await relay_exec_stream(std::move(switched), has_query_flag(target.query, "tty"));
+  }
   const std::string content_type(head[http::field::content_type]);
   const std::string content_encoding(head[http::field::content_encoding]);
 

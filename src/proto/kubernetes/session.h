@@ -50,6 +50,9 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   // The decided request forwarded and its response relayed (relay.cc).
   boost::asio::awaitable<bool> forward(Request& request, const ApiRequest& target,
                                        const policy::KubeCommand& command);
+  // exec and attach once switched to a WebSocket: the 101 sent, then frames relayed both ways
+  // until either side ends (exec_relay.cc). `tty`: the client's stdin is a terminal.
+  boost::asio::awaitable<bool> relay_exec_stream(std::string response_head, bool tty);
   boost::asio::awaitable<bool> reply_status(const Request& request, StatusCode code,
                                             std::string_view message);
   boost::asio::awaitable<bool> reply_refusal(const Request& request,
