@@ -57,12 +57,14 @@ class KubernetesTest : public ::testing::Test {
         "    action: review\n"
         "    reviewers: { groups: [leads] }\n"
         "    wait: 60s\n";
+    options.extra_sections = "api:\n  admin_groups: [admins]\n";
     gateway_ = new KubeGateway(options);
     viewer_ = new std::string(gateway_->token_for("vic", "viewers"));
     dev_ = new std::string(gateway_->token_for("dana", "devs"));
     keeper_ = new std::string(gateway_->token_for("kim", "keepers"));
     operator_ = new std::string(gateway_->token_for("otto", "operators"));
     lead_ = new std::string(gateway_->token_for("lee", "leads"));
+    admin_ = new std::string(gateway_->token_for("ada", "admins"));
   }
   static void TearDownTestSuite() {
     delete lead_;
@@ -104,6 +106,7 @@ class KubernetesTest : public ::testing::Test {
   static std::string* keeper_;
   static std::string* operator_;
   static std::string* lead_;
+  static std::string* admin_;
 };
 
 KubeGateway* KubernetesTest::gateway_ = nullptr;
@@ -112,6 +115,7 @@ std::string* KubernetesTest::dev_ = nullptr;
 std::string* KubernetesTest::keeper_ = nullptr;
 std::string* KubernetesTest::operator_ = nullptr;
 std::string* KubernetesTest::lead_ = nullptr;
+std::string* KubernetesTest::admin_ = nullptr;
 
 TEST_F(KubernetesTest, KubectlReadsThroughTheGatewayAndEachRequestIsJournaled) {
   auto version = gateway_->kubectl(*viewer_, {"version", "-o", "json"});
@@ -238,6 +242,25 @@ TEST_F(KubernetesTest, AWatchStreamsEventsAsTheyHappen) {
   ASSERT_TRUE(created.ok()) << created.describe();
   EXPECT_TRUE(watch.wait_for_output("fresh", 30s)) << watch.stdout_text() << watch.stderr_text();
   watch.terminate();
+}
+
+TEST_F(KubernetesTest, RevokingTheCallerEndsItsWatch) {
+  const auto wanda = gateway_->token_for("wanda", "devs");
+  auto watch = gateway_->start_kubectl(wanda, {"get", "pods", "-w", "-n", "default"});
+  ASSERT_TRUE(watch.wait_for_output("hello-7d4b9c5f6-abcde", 30s)) << watch.stderr_text();
+  auto revoked = gateway_->cli(
+      {"revoke", "--subject", "wanda", "--api", gateway_->api_url(), "--token", *admin_});
+  ASSERT_TRUE(revoked.ok()) << revoked.describe();
+  EXPECT_TRUE(contains(revoked.stdout_text, "revoked wanda")) << revoked.stdout_text;
+  // The watch's connection is closed at once (kubectl ends a closed watch as a finished one),
+  // and the token opens no new session.
+  const auto revoked_at = std::chrono::steady_clock::now();
+  watch.wait(30s);
+  EXPECT_LT(std::chrono::steady_clock::now() - revoked_at, 10s) << watch.stderr_text();
+  auto again = gateway_->kubectl(wanda, {"get", "pods"});
+  EXPECT_FALSE(again.ok()) << again.describe();
+  EXPECT_TRUE(contains(again.stderr_text, "credentials of \"wanda\" were revoked"))
+      << again.stderr_text;
 }
 
 TEST_F(KubernetesTest, ExecRunsListedProgramsWithTheirOutputMaskedAndExitStatusKept) {
