@@ -155,5 +155,25 @@ TEST_F(SshShellTest, TheGrantMustAllowShells) {
   EXPECT_FALSE(contains(sshd_.received_commands(), SshdServer::kShellMarker));
 }
 
+TEST_F(SshShellTest, AnIdleShellEndsAfterTheIdleTimeoutAndABusyCommandDoesNot) {
+  auto options = shell_access();
+  options.extra_sections += "limits:\n  idle_timeout: 1s\n";
+  SshGateway gateway(sshd_, options);
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  // A command that runs silently for longer than the timeout is busy, not idle.
+  const auto busy = gateway.ssh(key, "sleep 2; echo finished");
+  EXPECT_TRUE(busy.ok()) << busy.describe();
+  EXPECT_EQ(busy.stdout_text, "finished\n");
+  // A shell left at its prompt is ended, and told why; what was typed before still ran.
+  const auto idle = gateway.shell(key, {{"echo before-$((1+1))\r", 3.0}, {"echo after\r", 0.3}});
+  EXPECT_NE(idle.stdout_text.find("before-2"), std::string::npos) << idle.stdout_text;
+  EXPECT_NE((idle.stdout_text + idle.stderr_text)
+                .find("portcullis: the session ended after 1 s "
+                      "idle (limits.idle_timeout)"),
+            std::string::npos)
+      << idle.stdout_text << idle.stderr_text;
+  EXPECT_EQ(idle.stdout_text.find("\r\nafter"), std::string::npos) << idle.stdout_text;
+}
+
 }  // namespace
 }  // namespace portcullis::testing

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -82,6 +83,7 @@ bool Session::wants_write(ssh_session session) const {
 void Session::count_bytes(uint64_t in, uint64_t out) {
   bytes_in_ += in;
   bytes_out_ += out;
+  if (in + out > 0) last_activity_ = std::chrono::steady_clock::now();
   if (auto* live = gate_.live()) {
     live->bytes_in += in;
     live->bytes_out += out;
@@ -218,6 +220,33 @@ asio::awaitable<void> Session::pump() {
       kick();
     }
   }
+}
+
+void Session::check_idle() {
+  const auto timeout = gate_.context().config->limits.idle_timeout;
+  if (timeout <= std::chrono::milliseconds::zero() || !gate_.is_open() || ending_) return;
+  const auto now = std::chrono::steady_clock::now();
+  // A command or a transfer that runs silently is busy, not idle; so is a decision in progress
+  // or held for review. An interactive shell holds the session's turn all along: only a line
+  // being decided makes it busy.
+  const bool busy =
+      gate_.holding() || std::any_of(channels_.begin(), channels_.end(), [](const auto& channel) {
+        if (channel->shell) return channel->line_deciding;
+        return channel->state != SessionChannel::State::waiting &&
+               channel->state != SessionChannel::State::closed;
+      });
+  if (busy) {
+    last_activity_ = now;
+  } else if (now - last_activity_ >= timeout) {
+    spdlog::info("event=idle_timeout session={} subject={:?}", id_, gate_.identity().subject);
+    end({.reason = gateway::RefusalReason::session_ended,
+         .rule = {},
+         .message =
+             fmt::format("the session ended after {} s idle (limits.idle_timeout)",
+                         std::chrono::duration_cast<std::chrono::seconds>(timeout).count())});
+    return;
+  }
+  wake_at(last_activity_ + timeout);
 }
 
 void Session::shut_down() {

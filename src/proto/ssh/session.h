@@ -92,8 +92,12 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   boost::asio::awaitable<void> pump();
   boost::asio::awaitable<bool> key_exchange();
   void kick();
-  // Bytes from the client and from the host, for the journal and the live-session view.
+  // Bytes from the client and from the host, for the journal and the live-session view (and
+  // the idle timeout: bytes either way are activity).
   void count_bytes(uint64_t in, uint64_t out);
+  // limits.idle_timeout: a session with no bytes either way for that long, and no exec command
+  // or file transfer running (an interactive shell waiting at its prompt is idle), ends.
+  void check_idle();
   bool wants_write(ssh_session session) const;
 
   gateway::CommandGate gate_;
@@ -131,6 +135,7 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   bool client_gone_ = false;
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
+  std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace portcullis::proto::ssh

@@ -215,6 +215,7 @@ asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> chann
 
 void Session::service() {
   wake_at_.reset();
+  check_idle();
   if (target_failed_ || (ending_ && !target_)) {
     for (auto& channel : channels_) {
       if (channel->state == State::closed || channel->state == State::finishing) continue;
