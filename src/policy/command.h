@@ -106,7 +106,9 @@ struct KubeCommand {
   std::string resource;        // plural, lower case: pods, secrets, deployments
   std::string subresource;     // log, exec, status, scale, token, ...; empty for the object
   std::string namespace_name;  // empty for a cluster-scoped resource
-  std::string name;            // empty for a collection
+  // The object's name; for a collection request narrowed to one object by its field selector,
+  // that object's; empty for the whole collection.
+  std::string name;
   // Discovery (/version, /api, /apis, /openapi/...): what kubectl reads before anything else,
   // allowed to everyone the connection is granted to.
   bool discovery = false;

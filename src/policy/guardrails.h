@@ -43,8 +43,9 @@ bool shell_conditions_match(const config::GuardrailWhen& when, const ShellComman
 
 // The same for a Kubernetes request. Its conditions `verbs`, `resources` (an entry names the
 // resource, "pods", which covers its subresources, or one subresource, "pods/log"),
-// `namespaces` and `names` (globs; a cluster-scoped request has no namespace, a collection no
-// name) must each hold where stated, as `connections` and `who`; `classes`, where stated, must
+// `namespaces` and `names` (globs; a cluster-scoped request has no namespace; a request on the
+// whole collection, which can return or change objects of any name, matches any `names`) must
+// each hold where stated, as `connections` and `who`; `classes`, where stated, must
 // name one the request needs; the ssh conditions (programs, paths, options), where stated, hold
 // only for an exec request whose command line's simple command `simple` matches them. A
 // guardrail that states a condition on SQL statements never matches.

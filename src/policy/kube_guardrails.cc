@@ -33,7 +33,10 @@ bool guardrail_matches(const config::GuardrailWhen& when, const KubeCommand& req
     return false;
   if (!when.namespaces.empty() && !any_glob_matches(when.namespaces, request.namespace_name))
     return false;
-  if (!when.names.empty() && !any_glob_matches(when.names, request.name)) return false;
+  // A request on the whole collection (a list, a watch, a create, a deletecollection) can
+  // return or change objects of any name: it matches, unless narrowed to one name.
+  if (!when.names.empty() && !request.name.empty() && !any_glob_matches(when.names, request.name))
+    return false;
   if (!when.classes.empty() &&
       std::none_of(when.classes.begin(), when.classes.end(),
                    [&](const std::string& name) { return request.needs(name); }))

@@ -190,6 +190,21 @@ Result<bool> watch_requested(const std::vector<Parameter>& parameters) {
   return lower != "0" && lower != "false";
 }
 
+// The one object a collection request is narrowed to by its field selector, as the API server
+// reads ListOptions (the first fieldSelector value): `metadata.name=X` or `metadata.name==X`
+// alone; empty for any other selector, which can match many objects.
+std::string selected_name(const std::vector<Parameter>& parameters) {
+  const auto selector = std::find_if(parameters.begin(), parameters.end(),
+                                     [](const Parameter& p) { return p.key == "fieldSelector"; });
+  if (selector == parameters.end()) return {};
+  std::string_view value = selector->value;
+  constexpr std::string_view kName = "metadata.name=";
+  if (!value.starts_with(kName) || value.find(',') != std::string_view::npos) return {};
+  value.remove_prefix(kName.size());
+  if (value.starts_with('=')) value.remove_prefix(1);
+  return std::string(value);
+}
+
 Result<std::vector<std::string>> exec_command(const std::vector<Parameter>& parameters) {
   std::vector<std::string> command;
   for (const auto& parameter : parameters) {
@@ -329,6 +344,9 @@ Result<void> read_resource_path(Method method, Segments api, bool trailing_slash
       request.verb = *watch ? "watch" : "list";
     }
   }
+  if (request.name.empty() &&
+      (request.verb == "list" || request.verb == "watch" || request.verb == "deletecollection"))
+    request.selected_name = selected_name(parameters);
   if (request.subresource == "exec") {
     auto command = exec_command(parameters);
     if (!command) return command.error();

@@ -47,6 +47,9 @@ struct ApiRequest {
   std::string path = {};
   std::string query = {};  // the query to send upstream (without '?'), as received
 
+  // A list, watch or deletecollection narrowed to one object by `fieldSelector=metadata.name=X`
+  // (what `kubectl get pod X -w` sends): X; empty otherwise.
+  std::string selected_name = {};
   bool operator==(const ApiRequest&) const = default;
 };
 

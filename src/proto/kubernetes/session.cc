@@ -284,7 +284,7 @@ asio::awaitable<bool> Session::handle(Request& request) {
   facts.resource = target->resource;
   facts.subresource = target->subresource;
   facts.namespace_name = target->namespace_name;
-  facts.name = target->name;
+  facts.name = target->name.empty() ? target->selected_name : target->name;
   facts.discovery = target->discovery;
   if (!request.body().empty()) facts.body_sha256 = sha256_hex(request.body());
   std::optional<std::string> exec_line;

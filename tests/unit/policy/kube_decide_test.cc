@@ -200,6 +200,13 @@ TEST(KubeGuardrails, VerbsNamespacesAndNamesQualify) {
   EXPECT_EQ(c.decide(request("delete", "pods", "staging", "web-1")).verdict, Verdict::allow);
   EXPECT_EQ(c.decide(request("get", "secrets", "prod", "db-password")).verdict, Verdict::deny);
   EXPECT_EQ(c.decide(request("get", "secrets", "prod", "tls")).verdict, Verdict::allow);
+  // Listing, watching or creating in the whole collection could reach db-password as well: the
+  // guardrail on names holds for them, unless the request is narrowed to another name.
+  EXPECT_EQ(c.decide(request("list", "secrets", "prod")).verdict, Verdict::deny);
+  EXPECT_EQ(c.decide(request("watch", "secrets", "prod")).verdict, Verdict::deny);
+  EXPECT_EQ(c.decide(request("create", "secrets", "prod")).verdict, Verdict::deny);
+  EXPECT_EQ(c.decide(request("watch", "secrets", "prod", "db-password")).verdict, Verdict::deny);
+  EXPECT_EQ(c.decide(request("watch", "secrets", "prod", "tls")).verdict, Verdict::allow);
 }
 
 TEST(KubeGuardrails, ASubresourceEntryAndTheResourceEntry) {

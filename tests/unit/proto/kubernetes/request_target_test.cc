@@ -721,5 +721,36 @@ TEST(ReadRequestTargetMessageTest, QuotesRefusedTextEscapedAndShort) {
   for (const char c : message) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << message;
 }
 
+// kubectl get pod NAME -w lists the collection narrowed to one name by its field selector: the
+// name is known; any other selector leaves the whole collection.
+TEST(ReadRequestTargetSelectedNameTest, AFieldSelectorOnTheNameNamesTheObject) {
+  const std::string secrets = "/k8s/c/api/v1/namespaces/prod/secrets";
+  auto narrowed =
+      read_request_target("GET", secrets + "?fieldSelector=metadata.name%3Ddb-password&watch=1");
+  ASSERT_TRUE(narrowed.ok()) << narrowed.error().message;
+  EXPECT_EQ(narrowed->verb, "watch");
+  EXPECT_EQ(narrowed->name, "");
+  EXPECT_EQ(narrowed->selected_name, "db-password");
+  auto doubled = read_request_target("GET", secrets + "?fieldSelector=metadata.name%3D%3Ddb-x");
+  ASSERT_TRUE(doubled.ok());
+  EXPECT_EQ(doubled->selected_name, "db-x");
+  auto deleted = read_request_target("DELETE", secrets + "?fieldSelector=metadata.name=tls");
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->verb, "deletecollection");
+  EXPECT_EQ(deleted->selected_name, "tls");
+  for (const std::string query :
+       {"?fieldSelector=metadata.name!%3Dtls", "?fieldSelector=metadata.name%3Dtls,type%3DOpaque",
+        "?fieldSelector=metadata.namespace%3Dprod", "?labelSelector=a"}) {
+    auto wide = read_request_target("GET", secrets + query);
+    ASSERT_TRUE(wide.ok()) << query;
+    EXPECT_EQ(wide->selected_name, "") << query;
+  }
+  // A named object's GET is a get of that object, whatever its query says.
+  auto named = read_request_target("GET", secrets + "/tls?fieldSelector=metadata.name%3Ddb");
+  ASSERT_TRUE(named.ok());
+  EXPECT_EQ(named->name, "tls");
+  EXPECT_EQ(named->selected_name, "");
+}
+
 }  // namespace
 }  // namespace portcullis::proto::kubernetes
