@@ -7,23 +7,27 @@ OpenSSH client against a private sshd, directly and through the gateway. Reports
 p99 latency, ratios against direct / the bare relay / PgBouncer, the proxy's CPU seconds per
 1000 transactions, its RSS per idle client connection, the fdatasync latency of the disk that
 holds the strict journal and the group-commit limit derived from it; for SSH, the time per
-connection and the throughput of a large `cat`; checks the performance goals; writes a JSON
-report and prints a Markdown one. Python 3 standard library only.
+connection and the throughput of a large `cat`; Kubernetes ones (named kube-*) time kubectl
+and raw HTTP requests against the stand-in API server, directly and through the gateway;
+checks the performance goals; writes a JSON report and prints a Markdown one. Python 3
+standard library only.
 
     python3 bench/end_to_end.py --targets TARGETS.json --json OUT.json --markdown OUT.md \
         [--duration 15] [--repeats 2] [--warmup 3] [--idle-connections 1000] [--mode full] \
         [--fsync-dir DIR] [--fsync-samples 300] [--only W1,W2] [--ssh-connections 30] \
-        [--ssh-transfers 3]
+        [--ssh-transfers 3] [--kube-runs 20] [--kube-requests 50]
 """
 
 import argparse
 import datetime
 import glob
+import http.client
 import json
 import os
 import platform
 import re
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
@@ -56,6 +60,17 @@ MYSQL_FAMILY = "mysql"
 # (exec allowed, output masked). What --only ssh stands for.
 SSH_TARGETS = ["ssh-direct", "ssh-direct-x25519", "ssh-gw"]
 SSH_FAMILY = "ssh"
+# The Kubernetes targets: the stand-in API server (tests/support/kube_standin_apiserver.py)
+# with its own token and CA, and the gateway's Kubernetes listener in front of it (a read grant
+# with a masking profile, so that every response is read, redacted and masked). What
+# --only kubernetes stands for; kube-list stands for both list workloads.
+KUBE_TARGETS = ["kube-direct", "kube-gw"]
+KUBE_FAMILY = "kubernetes"
+KUBE_LIST_FAMILY = "kube-list"
+# What kubectl get asks for without -o (its Accept header), and with -o json.
+ACCEPT_TABLE = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
+                "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json")
+ACCEPT_JSON = "application/json"
 # The gateways take the token through mysql_clear_password, which Debian's libmariadb (that
 # sysbench links) keeps in a plugin file loaded on first use; when sysbench's threads connect
 # at once, every thread but the first can fail with "Plugin mysql_clear_password could not be
@@ -78,6 +93,7 @@ GOAL_CPU_VS_PGBOUNCER = 1.0          # 6. gw-full CPU per transaction vs PgBounc
 GOAL_MYSQL_FULL_VS_RELAY = 0.9       # 7. MySQL gw-full TPS vs the relay, sysbench (issue 16)
 GOAL_SSH_CONNECT_VS_DIRECT = 1.2     # 8. SSH: mean time per connection vs direct, at most
 GOAL_SSH_THROUGHPUT_VS_DIRECT = 0.8  # 9. SSH: `cat` throughput with masking vs direct, at least
+GOAL_KUBE_VS_DIRECT = 1.2            # 10, 11. Kubernetes: mean latency vs direct, at most
 MULTI_CLIENTS = (8, 32)
 # Gateways whose memory per idle connection goal 5 bounds.
 IDLE_GOAL_TARGETS = ["gw-pass", "gw-full", "gw-tls"]
@@ -87,8 +103,38 @@ FSYNC_FILE_BYTES = 4 << 20
 FSYNC_BLOCK_BYTES = 4096
 
 
-def workloads(pii_script, ssh=None):
-    return postgres_workloads(pii_script) + mysql_workloads() + ssh_workloads(ssh or {})
+def workloads(pii_script, ssh=None, kube=None):
+    return (postgres_workloads(pii_script) + mysql_workloads() + ssh_workloads(ssh or {})
+            + kube_workloads(kube or {}))
+
+
+def kube_workloads(kube):
+    """Kubernetes: each workload is timed two ways per target and repeat. `kubectl` runs the
+    command --kube-runs times in a row (process start to exit, so kubectl's own start-up,
+    kubeconfig, TLS handshake and decoding are in every figure, as a user sees them); `http`
+    sends the same request (the same path and Accept header as kubectl) --kube-requests times
+    over one kept-alive HTTPS connection with http.client and reads the whole body, which leaves
+    only the request's own latency."""
+    pods = kube.get("pods", 0)
+    return [
+        {"name": "kube-get", "family": "kube-get", "protocol": "kubernetes", "tool": "kubectl",
+         "title": "`kubectl get pods -n prod` (5 pods, Table)",
+         "args": ["get", "pods", "-n", "prod"],
+         "path": "/api/v1/namespaces/prod/pods", "accept": ACCEPT_TABLE,
+         "clients": 1, "targets": KUBE_TARGETS},
+        {"name": "kube-list-json", "family": "kube-list", "protocol": "kubernetes",
+         "tool": "kubectl",
+         "title": f"`kubectl get pods -n bench -o json` ({pods} pods, whole JSON list)",
+         "args": ["get", "pods", "-n", "bench", "-o", "json"],
+         "path": "/api/v1/namespaces/bench/pods", "accept": ACCEPT_JSON,
+         "clients": 1, "targets": KUBE_TARGETS},
+        {"name": "kube-list-table", "family": "kube-list", "protocol": "kubernetes",
+         "tool": "kubectl",
+         "title": f"`kubectl get pods -n bench` ({pods} pods, Table)",
+         "args": ["get", "pods", "-n", "bench"],
+         "path": "/api/v1/namespaces/bench/pods", "accept": ACCEPT_TABLE,
+         "clients": 1, "targets": KUBE_TARGETS},
+    ]
 
 
 def ssh_workloads(ssh):
@@ -472,7 +518,119 @@ def check_ssh_masking(setup, targets):
     return counts
 
 
+def kubectl_command(target, args):
+    kube = target["kube"]
+    return ["kubectl", "--kubeconfig", kube["kubeconfig"], "--cache-dir", kube["cache_dir"],
+            *args]
+
+
+def kubectl_environment(target):
+    """No user kubeconfig or cache: HOME is the target's own folder."""
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    env["HOME"] = target["kube"]["home"]
+    return env
+
+
+def kube_connection(target):
+    kube = target["kube"]
+    context = ssl.create_default_context(cafile=kube["ca_file"])
+    return http.client.HTTPSConnection(kube["host"], kube["port"], context=context, timeout=120)
+
+
+def kube_get(conn, target, workload):
+    """One request on CONN; the body, whole. Raises on anything but 200."""
+    kube = target["kube"]
+    conn.request("GET", kube["prefix"] + workload["path"],
+                 headers={"Authorization": f"Bearer {kube['token']}",
+                          "Accept": workload["accept"], "User-Agent": "portcullis-bench"})
+    response = conn.getresponse()
+    body = response.read()
+    if response.status != 200:
+        raise OSError(f"HTTP {response.status}: {body[:300].decode(errors='replace')}")
+    return body
+
+
+def run_kube(setup, target, workload, runs, requests):
+    """RUNS kubectl commands in a row, then REQUESTS raw requests over one connection (its
+    set-up, handshake and the gateway's admission of the session, is timed apart and left out of
+    the per-request figures). Wall time of each in ms, and the gateway's CPU for each part."""
+    pid = target.get("pid") if target.get("proxy") else None
+    result = {}
+    cpu_before = cpu_seconds(pid) if pid else None
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(kubectl_command(target, workload["args"]),
+                                  env=kubectl_environment(target), stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+        except subprocess.TimeoutExpired:
+            return {"error": "kubectl did not finish within 300 s"}
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            text = done.stderr.decode(errors="replace").strip().splitlines()
+            return {"error": f"kubectl exited with {done.returncode}: " + " | ".join(text[-4:])}
+        times.append(elapsed)
+    result["kubectl_ms"] = [round(t * 1000, 3) for t in times]
+    result["kubectl_mean_ms"] = round(statistics.fmean(times) * 1000, 3)
+    if cpu_before is not None and alive(pid):
+        result["proxy_cpu_ms_per_kubectl"] = round((cpu_seconds(pid) - cpu_before) / runs * 1000, 3)
+    cpu_before = cpu_seconds(pid) if pid else None
+    times = []
+    size = 0
+    try:
+        started = time.perf_counter()
+        conn = kube_connection(target)
+        conn.connect()
+        first = kube_get(conn, target, workload)
+        result["http_first_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        size = len(first)
+        for _ in range(requests):
+            started = time.perf_counter()
+            kube_get(conn, target, workload)
+            times.append(time.perf_counter() - started)
+        conn.close()
+    except (OSError, http.client.HTTPException) as e:
+        return {**result, "error": f"raw HTTP request failed: {e}"}
+    result["http_ms"] = [round(t * 1000, 3) for t in times]
+    result["http_mean_ms"] = round(statistics.fmean(times) * 1000, 3)
+    result["response_bytes"] = size
+    if cpu_before is not None and alive(pid):
+        result["proxy_cpu_ms_per_request"] = round(
+            (cpu_seconds(pid) - cpu_before) / (requests + 1) * 1000, 3)
+    return result
+
+
+def check_kube_masking(setup, targets):
+    """The JSON list of namespace bench, directly and through the gateway: the same number of
+    items, and the gateway's copy without the e-mail addresses that the direct one holds
+    (redaction and masking are on)."""
+    workload = next(w for w in kube_workloads(setup["kube"]) if w["name"] == "kube-list-json")
+    pattern = re.compile(rb"[a-z0-9.-]+@example\.(?:com|org|net)")
+    counts = {}
+    for name in KUBE_TARGETS:
+        conn = kube_connection(targets[name])
+        try:
+            body = kube_get(conn, targets[name], workload)
+        except (OSError, http.client.HTTPException) as e:
+            fail(f"listing pods through {targets[name]['label']} failed: {e}")
+        finally:
+            conn.close()
+        counts[name] = {"bytes": len(body), "items": len(json.loads(body)["items"]),
+                        "emails": len(pattern.findall(body))}
+    if counts["kube-direct"]["emails"] == 0:
+        fail("the bench pods hold no e-mail address: nothing for masking to do")
+    if counts["kube-gw"]["items"] != counts["kube-direct"]["items"]:
+        fail(f"the gateway's list has not the same pods as the direct one: {counts}")
+    if counts["kube-gw"]["emails"] != 0:
+        fail(f"the gateway did not mask the pod list: {counts}")
+    return counts
+
+
 def run_workload(setup, target, workload, duration, log_dir, sampling=None):
+    if workload.get("tool") == "kubectl":
+        return run_kube(setup, target, workload, setup["kube"]["runs"],
+                        setup["kube"]["requests"])
     if workload.get("tool") == "ssh":
         count = (setup["ssh"]["connections"] if workload["name"] == "ssh-connect"
                  else setup["ssh"]["transfers"])
@@ -612,9 +770,45 @@ def ssh_summary(runs, workload):
     return rows
 
 
+def kube_summary(runs, workload):
+    """Every kubectl run and every raw request of every repeat pooled: mean, p50 and p95 per
+    target; the gateway's over direct's for each."""
+    rows = {}
+    for name in workload["targets"]:
+        mine = [r for r in runs if r["workload"] == workload["name"] and r["target"] == name
+                and "error" not in r]
+        if not mine:
+            continue
+        row = {"repeats": len(mine), "response_bytes": mine[0].get("response_bytes")}
+        for mode in ("kubectl", "http"):
+            times = sorted(t for r in mine for t in r[f"{mode}_ms"])
+            row[mode] = {"count": len(times), "mean_ms": round(statistics.fmean(times), 3),
+                         "p50_ms": round(statistics.median(times), 3),
+                         "p95_ms": percentile(times, 0.95), "min_ms": times[0],
+                         "max_ms": times[-1]}
+        row["http_first_ms"] = summarize([r.get("http_first_ms") for r in mine])
+        row["proxy_cpu_ms_per_kubectl"] = summarize(
+            [r.get("proxy_cpu_ms_per_kubectl") for r in mine])
+        row["proxy_cpu_ms_per_request"] = summarize(
+            [r.get("proxy_cpu_ms_per_request") for r in mine])
+        rows[name] = row
+    direct = rows.get("kube-direct")
+    for name, row in rows.items():
+        if not direct or name == "kube-direct":
+            continue
+        for mode in ("kubectl", "http"):
+            for key in ("mean", "p50", "p95"):
+                row[mode][f"{key}_vs_direct"] = round(
+                    row[mode][f"{key}_ms"] / direct[mode][f"{key}_ms"], 3)
+    return rows
+
+
 def build_summary(runs, workload_list):
     summary = {}
     for workload in workload_list:
+        if workload.get("protocol") == "kubernetes":
+            summary[workload["name"]] = kube_summary(runs, workload)
+            continue
         if workload.get("protocol") == "ssh":
             summary[workload["name"]] = ssh_summary(runs, workload)
             continue
@@ -864,6 +1058,32 @@ def check_goals(summary, all_workloads, idle, fsync, limits, protocols):
                                              f"{d['mb_per_s']['median']:.1f} MB/s",
                                 lambda ratio: ratio >= GOAL_SSH_THROUGHPUT_VS_DIRECT)),
         protocol="ssh"))
+
+    def kube_part(mode):
+        def part(w):
+            if w["name"] not in summary:
+                return not_run(w)
+            row = summary[w["name"]].get("kube-gw", {}).get(mode, {})
+            ratio = row.get("mean_vs_direct")
+            if ratio is None:
+                return {"workload": w["name"], "measured": f"{w['name']}: failed",
+                        "met": False}
+            direct = summary[w["name"]]["kube-direct"][mode]
+            return {"workload": w["name"], "ratio": ratio,
+                    "measured": f"{w['name']}: {ratio:.2f}× ({row['mean_ms']:.1f} vs "
+                                f"{direct['mean_ms']:.1f} ms mean)",
+                    "met": ratio <= GOAL_KUBE_VS_DIRECT}
+        return part
+    goals.append(goal(
+        f"10. Kubernetes, kubectl end to end, read grant with redaction and masking: mean "
+        f"latency ≤ {GOAL_KUBE_VS_DIRECT:.1f}× direct",
+        workload_parts(lambda w: w.get("protocol") == "kubernetes", kube_part("kubectl")),
+        protocol="kubernetes"))
+    goals.append(goal(
+        f"11. Kubernetes, the same requests over one kept-alive connection (no kubectl "
+        f"start-up): mean latency ≤ {GOAL_KUBE_VS_DIRECT:.1f}× direct",
+        workload_parts(lambda w: w.get("protocol") == "kubernetes", kube_part("http")),
+        protocol="kubernetes"))
     return [g for g in goals if g["protocol"] in protocols]
 
 
@@ -886,7 +1106,8 @@ def markdown(report):
     out = []
     quick = meta["mode"] == "quick"
     kind = "QUICK-MODE VALIDATION, not a measurement" if quick else "full run"
-    timed = any(w.get("protocol", "postgres") != "ssh" for w in report["workloads"])
+    timed = any(w.get("protocol", "postgres") in ("postgres", "mysql")
+                for w in report["workloads"])
     out.append(f"Run of {meta['date']} ({kind}): "
                + (f"{meta['duration_s']} s per run, " if timed else "")
                + f"{meta['repeats']} repeats interleaved, medians "
@@ -895,12 +1116,15 @@ def markdown(report):
     postgres = [w for w in report["workloads"] if w.get("protocol", "postgres") == "postgres"]
     mysql = [w for w in report["workloads"] if w.get("protocol") == "mysql"]
     ssh = [w for w in report["workloads"] if w.get("protocol") == "ssh"]
+    kube = [w for w in report["workloads"] if w.get("protocol") == "kubernetes"]
     if postgres:
         out += postgres_table(report, postgres, labels)
     if mysql:
         out += mysql_table(report, mysql, labels)
     if ssh:
         out += ssh_table(report, ssh, labels)
+    if kube:
+        out += kube_table(report, kube, labels)
     out += markdown_rest(report, labels)
     return "\n".join(out) + "\n"
 
@@ -999,6 +1223,56 @@ def ssh_table(report, workload_list, labels):
     out.append("OpenSSH's client and sshd agree on sntrup761x25519-sha512 by default; the gateway "
                "offers curve25519-sha256 to the client and uses it with the sshd, as the second "
                "direct target does.")
+    out.append("")
+    return out
+
+
+def kube_table(report, workload_list, labels):
+    """kubectl runs and raw requests: mean, p50 and p95 over every one of every repeat;
+    × direct: the gateway's figure over direct's (mean, then p50 and p95)."""
+    kube = report.get("kubernetes", {})
+    out = [f"Kubernetes (kubectl {kube.get('kubectl_version', '?')} and the stand-in API server "
+           f"with {kube.get('pods')} pods in namespace bench; {kube.get('runs')} kubectl runs "
+           f"and {kube.get('requests')} raw requests over one kept-alive connection per target "
+           f"and repeat; the gateway's CPU from /proc):", "",
+           "| workload | target | response | kubectl mean (ms) | p50 | p95 | × direct "
+           "(p50, p95) | raw HTTP mean (ms) | p50 | p95 | × direct (p50, p95) | "
+           "gateway CPU ms / kubectl, / request |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def ms(value):
+        return "—" if value is None else f"{value:.1f}"
+
+    def ratio(row):
+        if "mean_vs_direct" not in row:
+            return "1.00"
+        return (f"{row['mean_vs_direct']:.2f} ({row['p50_vs_direct']:.2f}, "
+                f"{row['p95_vs_direct']:.2f})")
+    for workload in workload_list:
+        rows = report["summary"].get(workload["name"], {})
+        for name in workload["targets"]:
+            row = rows.get(name)
+            if not row:
+                out.append(f"| {workload['title']} | {labels[name]} | failed | | | | | | | | | |")
+                continue
+            k, h = row["kubectl"], row["http"]
+            cpu = "—"
+            if row.get("proxy_cpu_ms_per_kubectl"):
+                cpu = (f"{row['proxy_cpu_ms_per_kubectl']['median']:.1f}, "
+                       f"{row['proxy_cpu_ms_per_request']['median']:.1f}")
+            size = row.get("response_bytes") or 0
+            size_text = f"{size / 1e6:.2f} MB" if size >= 100000 else f"{size / 1e3:.1f} kB"
+            out.append(f"| {workload['title']} | {labels[name]} | "
+                       f"{size_text} | {ms(k['mean_ms'])} | {ms(k['p50_ms'])} | "
+                       f"{ms(k['p95_ms'])} | {ratio(k)} | {ms(h['mean_ms'])} | "
+                       f"{ms(h['p50_ms'])} | {ms(h['p95_ms'])} | {ratio(h)} | {cpu} |")
+    if kube.get("masking_check"):
+        check = kube["masking_check"]
+        out.append("")
+        out.append(f"Masking check, the JSON list of namespace bench: "
+                   f"{check['kube-direct']['emails']} e-mail addresses directly, "
+                   f"{check['kube-gw']['emails']} through the gateway "
+                   f"({check['kube-direct']['items']} and {check['kube-gw']['items']} pods).")
     out.append("")
     return out
 
@@ -1103,6 +1377,10 @@ def main():
     parser.add_argument("--ssh-transfers", type=int, default=3,
                         help="sessions of `ssh … cat FILE` per target and repeat "
                              "(ssh-throughput)")
+    parser.add_argument("--kube-runs", type=int, default=20,
+                        help="kubectl runs per Kubernetes workload, target and repeat")
+    parser.add_argument("--kube-requests", type=int, default=50,
+                        help="raw HTTP requests per Kubernetes workload, target and repeat")
     args = parser.parse_args()
     if args.repeats < 1 or args.duration < 1:
         fail("--repeats and --duration must be at least 1")
@@ -1115,7 +1393,12 @@ def main():
     if "ssh" in setup:
         setup["ssh"]["connections"] = args.ssh_connections
         setup["ssh"]["transfers"] = args.ssh_transfers
-    all_workloads = workloads(setup["pii_script"], setup.get("ssh"))
+    if "kube" in setup:
+        setup["kube"]["runs"] = args.kube_runs
+        setup["kube"]["requests"] = args.kube_requests
+    if args.kube_runs < 1 or args.kube_requests < 1:
+        fail("--kube-runs and --kube-requests must be at least 1")
+    all_workloads = workloads(setup["pii_script"], setup.get("ssh"), setup.get("kube"))
     workload_list = list(all_workloads)
     if args.only:
         wanted = set(args.only.split(","))
@@ -1125,6 +1408,12 @@ def main():
         if SSH_FAMILY in wanted:
             wanted.discard(SSH_FAMILY)
             wanted |= {w["name"] for w in all_workloads if w.get("protocol") == "ssh"}
+        if KUBE_FAMILY in wanted:
+            wanted.discard(KUBE_FAMILY)
+            wanted |= {w["name"] for w in all_workloads if w.get("protocol") == "kubernetes"}
+        if KUBE_LIST_FAMILY in wanted:
+            wanted.discard(KUBE_LIST_FAMILY)
+            wanted |= {w["name"] for w in all_workloads if w.get("family") == "kube-list"}
         known = all_workloads + round_trip_workloads(all_workloads)
         unknown = wanted - {w["name"] for w in known}
         if unknown:
@@ -1165,6 +1454,7 @@ def main():
     run_postgres = any(w.get("protocol", "postgres") == "postgres" for w in workload_list)
     run_mysql = any(w.get("protocol") == "mysql" for w in workload_list)
     with_ssh = any(w.get("protocol") == "ssh" for w in workload_list)
+    with_kube = any(w.get("protocol") == "kubernetes" for w in workload_list)
     if args.warmup > 0:
         say(f"==> Warming up every target ({args.warmup} s each)")
         for name in (STANDARD_TARGETS + ["gw-mask"]) if run_postgres else []:
@@ -1188,6 +1478,17 @@ def main():
                 if "error" in result:
                     fail(f"warm-up through {targets[name]['label']} (SSH) failed: "
                          f"{result['error']}")
+        # kubectl's first run fills its discovery cache; each workload once per target so that
+        # the gateway's and the stand-in's first answers are out of the figures too.
+        for name in KUBE_TARGETS if with_kube else []:
+            check_alive(targets[name])
+            for w in workload_list:
+                if w.get("protocol") != "kubernetes":
+                    continue
+                result = run_kube(setup, targets[name], w, 2, 2)
+                if "error" in result:
+                    fail(f"warm-up through {targets[name]['label']} (Kubernetes) failed: "
+                         f"{result['error']}")
         pii = next((w for w in workload_list if w["name"].startswith("pii")), None)
         if pii:
             result = run_pgbench(setup, targets["direct"], pii, args.warmup, log_dir)
@@ -1197,6 +1498,9 @@ def main():
     if with_ssh:
         setup["ssh"]["masking_check"] = check_ssh_masking(setup, targets)
         say(f"==> SSH masking check: {setup['ssh']['masking_check']}")
+    if with_kube:
+        setup["kube"]["masking_check"] = check_kube_masking(setup, targets)
+        say(f"==> Kubernetes masking check: {setup['kube']['masking_check']}")
 
     runs = []
     fsync_latencies = []
@@ -1239,6 +1543,12 @@ def main():
                         f"{' '.join(f'{m:.1f}' for m in result['mb_per_s'])} MB/s"
                         + (f"  {result['proxy_cpu_s_per_session']:.2f} cpu-s/transfer"
                            if "proxy_cpu_s_per_session" in result else ""))
+                if "http_ms" in result:
+                    say(f"[{done}/{total}] repeat {repeat} {workload['name']:18} {name:15} "
+                        f"kubectl {result['kubectl_mean_ms']:8.1f} ms mean, raw HTTP "
+                        f"{result['http_mean_ms']:8.1f} ms mean"
+                        + (f"  {result['proxy_cpu_ms_per_request']:.1f} cpu-ms/request"
+                           if "proxy_cpu_ms_per_request" in result else ""))
                 if "tps" in result and result.get("tps") is not None:
                     say(f"[{done}/{total}] repeat {repeat} {workload['name']:18} "
                         f"{name:15} {result['tps']:9.0f} tps  {result['latency_mean_ms']:7.3f} ms "
@@ -1283,6 +1593,8 @@ def main():
     }
     if with_ssh:
         report["ssh"] = setup["ssh"]
+    if with_kube:
+        report["kubernetes"] = setup["kube"]
     protocols = {w.get("protocol", "postgres") for w in workload_list}
     report["goals"] = check_goals(summary, all_workloads, idle,
                                   fsync if fsync and "error" not in fsync else None, limits,

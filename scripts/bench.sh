@@ -5,7 +5,9 @@
 # same with the batched journal; masking-heavy) and a fifth, over TLS, for idle memory; then a
 # private MariaDB (sysbench tables) with its own relay and gateways (pass-through; full
 # controls, strict and batched); then a private OpenSSH sshd with a throw-away login user and a
-# gateway with an SSH listener in front of it (exec allowed, output masked); runs
+# gateway with an SSH listener in front of it (exec allowed, output masked); then the
+# Kubernetes stand-in API server (tests/support/kube_standin_apiserver.py, 5 000 extra pods) and
+# a gateway with a Kubernetes listener in front of it (read grant, responses masked); runs
 # bench/end_to_end.py against all of them interleaved (it also times fdatasync on the disk of
 # the strict journal), and writes a JSON report and a Markdown table with the performance
 # goals, met or not. Everything it starts is stopped on exit, and the login user removed.
@@ -14,28 +16,34 @@
 #   scripts/bench.sh --quick   3 s per run: checks that everything works; figures are noise
 #   scripts/bench.sh --only mysql   the MySQL/MariaDB workloads alone (sysbench)
 #   scripts/bench.sh --only ssh     the SSH workloads alone (ssh-connect, ssh-throughput)
+#   scripts/bench.sh --only kubernetes   the Kubernetes workloads alone (kube-get, kube-list)
 #
 # Options:
 #   --duration S          seconds per pgbench or sysbench run (default 15; --quick: 3)
 #   --repeats N           interleaved repeats (default 2)
 #   --idle-connections N  idle clients held open for the memory figure (default 1000; 0: skip)
 #   --only W1,W2          only these workloads (names as in the JSON report; `mysql` stands for
-#                         every my-* workload, `ssh` for every ssh-* one); PostgreSQL, MariaDB
-#                         or sshd is started only if needed
+#                         every my-* workload, `ssh` for every ssh-* one, `kubernetes` for every
+#                         kube-* one, `kube-list` for kube-list-json and kube-list-table);
+#                         PostgreSQL, MariaDB, sshd or the stand-in is started only if needed
 #   --ssh-connections N   sessions of `ssh … true` per target and repeat (default 30; --quick: 10)
 #   --ssh-transfers N     sessions of `ssh … cat` (100 MB) per target and repeat (default 3)
+#   --kube-runs N         kubectl runs per Kubernetes workload, target and repeat (default 20;
+#                         --quick: 5)
+#   --kube-requests N     raw HTTP requests over one connection, likewise (default 50; --quick: 10)
+#   --kube-pods N         pods in the stand-in's namespace bench (default 5000)
 #   --json PATH           JSON report (default docs/benchmarks.json;
 #                         --quick: var/bench/benchmarks-quick.json)
 #   --threads N           I/O threads of the gateway and the relay (default: nproc)
 #   --build-dir DIR       where to build (default build-bench/, RelWithDebInfo)
 #   --no-build            use the binaries already in the build folder
-#   --port-base P         first of sixteen loopback ports used (default 25430)
+#   --port-base P         first of nineteen loopback ports used (default 25430)
 #   --keep                keep the scratch folder (PostgreSQL data, configs) after the run
 #
 # Needs only what scripts/setup.sh installs (and python3, standard library only); installs
 # nothing itself (the SSH workloads need openssh-server and openssh-client, and root to start
-# sshd with a login user of its own). The Markdown table is written to
-# var/bench/report-MODE.md, the logs of the last run to var/bench/logs/.
+# sshd with a login user of its own; the Kubernetes ones kubectl and openssl). The Markdown
+# table is written to var/bench/report-MODE.md, the logs of the last run to var/bench/logs/.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -71,6 +79,11 @@ SSH_CONNECTIONS=30
 SSH_TRANSFERS=3
 SSH_FILE_BYTES=100000000
 SSH_OS_USER=portcullis-bench-ssh
+# Kubernetes: kubectl runs and raw requests per workload, target and repeat, and the pods of
+# the stand-in's namespace bench (the issue's list of 5 000 objects, about 15 MB of JSON).
+KUBE_RUNS=20
+KUBE_REQUESTS=50
+KUBE_PODS=5000
 
 say() {
   if [ -t 2 ]; then printf '\033[1m==> %s\033[0m\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi
@@ -79,16 +92,19 @@ die() {
   printf 'bench: %s\n' "$*" >&2
   exit 1
 }
-usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) MODE=quick DURATION=3 WARMUP=1 SSH_CONNECTIONS=10 ;;
+    --quick) MODE=quick DURATION=3 WARMUP=1 SSH_CONNECTIONS=10 KUBE_RUNS=5 KUBE_REQUESTS=10 ;;
     --duration) DURATION=${2:?--duration needs seconds}; shift ;;
     --repeats) REPEATS=${2:?--repeats needs a number}; shift ;;
     --idle-connections) IDLE=${2:?--idle-connections needs a number}; shift ;;
     --ssh-connections) SSH_CONNECTIONS=${2:?--ssh-connections needs a number}; shift ;;
     --ssh-transfers) SSH_TRANSFERS=${2:?--ssh-transfers needs a number}; shift ;;
+    --kube-runs) KUBE_RUNS=${2:?--kube-runs needs a number}; shift ;;
+    --kube-requests) KUBE_REQUESTS=${2:?--kube-requests needs a number}; shift ;;
+    --kube-pods) KUBE_PODS=${2:?--kube-pods needs a number}; shift ;;
     --only) ONLY=${2:?--only needs workload names}; shift ;;
     --json) JSON=${2:?--json needs a path}; shift ;;
     --threads) THREADS=${2:?--threads needs a number}; shift ;;
@@ -101,7 +117,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-for n in "$DURATION" "$REPEATS" "$IDLE" "$THREADS" "$PORT_BASE" "$SSH_CONNECTIONS" "$SSH_TRANSFERS"; do
+for n in "$DURATION" "$REPEATS" "$IDLE" "$THREADS" "$PORT_BASE" "$SSH_CONNECTIONS" "$SSH_TRANSFERS" \
+  "$KUBE_RUNS" "$KUBE_REQUESTS" "$KUBE_PODS"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "'$n' is not a whole number"
 done
 if [ -z "$JSON" ]; then
@@ -109,18 +126,21 @@ if [ -z "$JSON" ]; then
 fi
 case "$JSON" in /*) ;; *) JSON=$PWD/$JSON ;; esac
 # Which backends the chosen workloads need: MySQL workloads are named my-*, `mysql` stands for
-# all of them; SSH ones ssh-*, `ssh` for all of them; every other name is a PostgreSQL workload.
+# all of them; SSH ones ssh-*, `ssh` for all of them; Kubernetes ones kube-*, `kubernetes` for
+# all of them; every other name is a PostgreSQL workload.
 RUN_PG=
 RUN_MY=
 RUN_SSH=
+RUN_KUBE=
 if [ -z "$ONLY" ]; then
-  RUN_PG=1 RUN_MY=1 RUN_SSH=1
+  RUN_PG=1 RUN_MY=1 RUN_SSH=1 RUN_KUBE=1
 else
   IFS=, read -r -a only_names <<<"$ONLY"
   for name in "${only_names[@]}"; do
     case "$name" in
       my-* | mysql) RUN_MY=1 ;;
       ssh-* | ssh) RUN_SSH=1 ;;
+      kube-* | kubernetes) RUN_KUBE=1 ;;
       *) RUN_PG=1 ;;
     esac
   done
@@ -146,6 +166,9 @@ MY_GW_FULL_BATCHED_PORT=$((PORT_BASE + 12))
 SSHD_PORT=$((PORT_BASE + 13))
 GW_SSH_PORT=$((PORT_BASE + 14))
 GW_SSH_HTTP_PORT=$((PORT_BASE + 15))
+KUBE_STANDIN_PORT=$((PORT_BASE + 16))
+GW_KUBE_PORT=$((PORT_BASE + 17))
+GW_KUBE_HTTP_PORT=$((PORT_BASE + 18))
 PORTCULLIS=$BUILD_DIR/src/cli/portcullis
 RELAY=$BUILD_DIR/bench/tcp_relay
 
@@ -294,6 +317,10 @@ check_tools() {
       fi
     fi
   fi
+  if [ -n "$RUN_KUBE" ]; then
+    command -v kubectl >/dev/null || die "kubectl not found (run scripts/setup.sh)"
+    command -v openssl >/dev/null || die "openssl not found (apt-get install openssl)"
+  fi
 }
 
 # Every idle client costs the gateway two descriptors (client and backend sockets).
@@ -317,6 +344,9 @@ check_ports() {
   fi
   if [ -n "$RUN_SSH" ]; then
     ports+=("$SSHD_PORT" "$GW_SSH_PORT" "$GW_SSH_HTTP_PORT")
+  fi
+  if [ -n "$RUN_KUBE" ]; then
+    ports+=("$KUBE_STANDIN_PORT" "$GW_KUBE_PORT" "$GW_KUBE_HTTP_PORT")
   fi
   for port in "${ports[@]}"; do
     if port_in_use "$port"; then
@@ -700,6 +730,112 @@ ssh_argv_json() {
   printf '[%s]' "${out%, }"
 }
 
+# The stand-in Kubernetes API server of the tests (no real one is packaged for Debian), on
+# loopback with a certificate of its own (kubectl and the gateway check that it names
+# 127.0.0.1), a bearer token, and --pods: namespace bench with KUBE_PODS pods whose annotation
+# and env values hold PII-like text. Sets KUBE_STANDIN_PID.
+start_kube_standin() {
+  local dir=$WORK/kube
+  say "Starting the stand-in Kubernetes API server on 127.0.0.1:$KUBE_STANDIN_PORT ($KUBE_PODS pods in namespace bench)"
+  install -d -m 0700 "$dir" "$dir/direct-home" "$dir/gw-home"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=kube-standin -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$dir/standin-key.pem" -out "$dir/standin-cert.pem" >"$dir/openssl.log" 2>&1 ||
+    die "openssl could not make the stand-in's certificate ($dir/openssl.log)"
+  KUBE_CLUSTER_TOKEN=bench-cluster-$(openssl rand -hex 16)
+  printf '%s' "$KUBE_CLUSTER_TOKEN" >"$dir/cluster-token"
+  python3 "$REPO/tests/support/kube_standin_apiserver.py" --cert "$dir/standin-cert.pem" \
+    --key "$dir/standin-key.pem" --token "$KUBE_CLUSTER_TOKEN" --port "$KUBE_STANDIN_PORT" \
+    --pods "$KUBE_PODS" </dev/null >"$dir/standin.out" 2>"$dir/standin.log" &
+  PIDS+=($!)
+  KUBE_STANDIN_PID=$!
+  wait_for_port "the stand-in API server" "$KUBE_STANDIN_PID" "$KUBE_STANDIN_PORT" "$dir/standin.log"
+}
+
+# A kubeconfig: SERVER, CA file, bearer token, and the target's own folder as HOME for kubectl.
+write_kubeconfig() {
+  local file=$1 server=$2 ca=$3 token=$4
+  cat >"$file" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: bench
+  cluster:
+    server: $server
+    certificate-authority: $ca
+users:
+- name: bench
+  user:
+    token: $token
+contexts:
+- name: bench
+  context: { cluster: bench, user: bench, namespace: prod }
+current-context: bench
+YAML
+  chmod 0600 "$file"
+}
+
+# The gateway in front of the stand-in: a Kubernetes listener (its own certificate, made on
+# first start), the stand-in's token as the cluster credential, a grant of `read` alone with a
+# masking profile, so that every response is read whole (or line by line) and Secrets redacted,
+# masked; batched journal, as the SSH gateway.
+write_kube_gateway_config() {
+  local name=$1 port=$2 dir=$WORK/$1
+  install -d -m 0700 "$dir" "$dir/state"
+  cat >"$dir/portcullis.yaml" <<YAML
+# Written by scripts/bench.sh: gateway configuration "$name".
+listen:
+  kubernetes: 127.0.0.1:$port
+  http: 127.0.0.1:$GW_KUBE_HTTP_PORT
+state:
+  url: sqlite://state/portcullis.db
+identity:
+  signing_key_file: state/signing.key
+connections:
+  - name: bench
+    kind: kubernetes
+    address: https://127.0.0.1:$KUBE_STANDIN_PORT
+    ca_file: $WORK/kube/standin-cert.pem
+    credentials:
+      default: { token_file: $WORK/kube/cluster-token }
+access:
+  - name: bench
+    who: { groups: [bench] }
+    connections: [bench]
+    allow: [read]
+    masking: pii
+masking:
+  profiles:
+    pii:
+      detectors: [email, credit_card, us_ssn]
+audit:
+  durability: batched
+YAML
+  "$PORTCULLIS" --config "$dir/portcullis.yaml" check-config >"$dir/check-config.log" 2>&1 || {
+    cat "$dir/check-config.log" >&2
+    die "configuration $name is not valid"
+  }
+}
+
+# The two kubeconfigs: direct, with the stand-in's token and certificate; through the gateway,
+# from `portcullis kubeconfig` (the caller's gateway token, the gateway's own listener
+# certificate as certificate-authority-data). Also the gateway's certificate alone, in a file,
+# for the raw HTTP client.
+write_kubeconfigs() {
+  local dir=$WORK/kube
+  write_kubeconfig "$dir/direct.kubeconfig" "https://127.0.0.1:$KUBE_STANDIN_PORT" \
+    "$dir/standin-cert.pem" "$KUBE_CLUSTER_TOKEN"
+  "$PORTCULLIS" --config "$WORK/gw-kube/portcullis.yaml" kubeconfig --connection bench \
+    --token "$GW_KUBE_TOKEN" >"$dir/gw.kubeconfig" 2>"$dir/kubeconfig.log" || {
+    cat "$dir/kubeconfig.log" >&2
+    die "portcullis kubeconfig failed"
+  }
+  chmod 0600 "$dir/gw.kubeconfig"
+  sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' \
+    "$WORK/gw-kube/state/kubernetes_listener.pem" >"$dir/gw-ca.pem"
+  [ -s "$dir/gw-ca.pem" ] || die "no certificate in $WORK/gw-kube/state/kubernetes_listener.pem"
+}
+
 # The gateway configurations; config syntax as in docs/configuration.md. gw-full and
 # gw-full-batched differ only in the journal's durability.
 write_gateway_config() {
@@ -900,6 +1036,10 @@ start_gateway() {
       write_ssh_gateway_config "$name" "$port"
       ready='event=listening protocol=ssh'
       ;;
+    gw-kube)
+      write_kube_gateway_config "$name" "$port"
+      ready='protocol=kubernetes'
+      ;;
     *) write_gateway_config "$name" "$port" ;;
   esac
   # BENCH_MYSQL_PASSWORD: the MariaDB user's password, for the MySQL gateways' credentials.
@@ -995,6 +1135,23 @@ write_targets() {
     )
     ssh_setup="\"ssh\": {\"file\": \"$SSH_FILE\", \"file_bytes\": $(stat -c %s "$SSH_FILE")},"
   fi
+  local kube_setup=
+  if [ -n "$RUN_KUBE" ]; then
+    local kubectl_version
+    kubectl_version=$(kubectl version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -n 1)
+    meta+=("\"kubectl\": \"${kubectl_version:-unknown}\","
+      "\"kubernetes_settings\": \"stand-in API server (tests/support/kube_standin_apiserver.py, Python, HTTPS, one thread per connection, encoded lists kept while unchanged) with $KUBE_PODS pods in namespace bench; gateway: Kubernetes listener with its own certificate, read grant, masking profile email, credit_card, us_ssn, batched audit\",")
+    # The stand-in's pid stands for direct (checked alive; no proxy CPU there).
+    entries+=(
+      "$(printf '    {"name": "kube-direct", "label": "direct", "port": %s, "pid": %s, "log": "%s", "description": "%s", "proxy": false, "kube": {"kubeconfig": "%s", "cache_dir": "%s", "home": "%s", "host": "127.0.0.1", "port": %s, "prefix": "", "ca_file": "%s", "token": "%s"}}' \
+        "$KUBE_STANDIN_PORT" "$KUBE_STANDIN_PID" "$WORK/kube/standin.log" "the stand-in API server itself, with its own token and certificate" \
+        "$WORK/kube/direct.kubeconfig" "$WORK/kube/direct-home/cache" "$WORK/kube/direct-home" "$KUBE_STANDIN_PORT" "$WORK/kube/standin-cert.pem" "$KUBE_CLUSTER_TOKEN")"
+      "$(printf '    {"name": "kube-gw", "label": "gateway, read + masking", "port": %s, "pid": %s, "log": "%s", "description": "%s", "proxy": true, "kube": {"kubeconfig": "%s", "cache_dir": "%s", "home": "%s", "host": "127.0.0.1", "port": %s, "prefix": "/k8s/bench", "ca_file": "%s", "token": "%s"}}' \
+        "$GW_KUBE_PORT" "$GW_KUBE_PID" "$WORK/gw-kube/gateway.log" "Kubernetes listener, kubeconfig from portcullis kubeconfig, read grant, responses masked (email, credit_card, us_ssn), batched audit" \
+        "$WORK/kube/gw.kubeconfig" "$WORK/kube/gw-home/cache" "$WORK/kube/gw-home" "$GW_KUBE_PORT" "$WORK/kube/gw-ca.pem" "$GW_KUBE_TOKEN")"
+    )
+    kube_setup="\"kube\": {\"pods\": $KUBE_PODS, \"kubectl_version\": \"${kubectl_version:-unknown}\"},"
+  fi
   local joined
   joined=$(printf '%s,\n' "${entries[@]}")
   cat >"$WORK/targets.json" <<JSON
@@ -1005,6 +1162,7 @@ write_targets() {
   "pii_script": "$WORK/pii_1000_rows.sql",
   "sysbench": "${SYSBENCH:-}",
   $ssh_setup
+  $kube_setup
   "meta": {
     "commit": "$commit",
 $(printf '    %s\n' "${meta[@]}")
@@ -1075,6 +1233,13 @@ main() {
     # Not timed when no PostgreSQL or MySQL workload runs; the folder is there all the same.
     fsync_dir=${fsync_dir:-$WORK/gw-ssh/state}
   fi
+  if [ -n "$RUN_KUBE" ]; then
+    start_kube_standin
+    start_gateway gw-kube "$GW_KUBE_PORT"
+    GW_KUBE_PID=$GATEWAY_PID GW_KUBE_TOKEN=$GATEWAY_TOKEN
+    write_kubeconfigs
+    fsync_dir=${fsync_dir:-$WORK/gw-kube/state}
+  fi
   write_targets
 
   mkdir -p "$(dirname "$JSON")"
@@ -1086,7 +1251,8 @@ main() {
   python3 "$REPO/bench/end_to_end.py" --targets "$WORK/targets.json" --json "$JSON" \
     --markdown "$MARKDOWN" --duration "$DURATION" --repeats "$REPEATS" --warmup "$WARMUP" \
     --idle-connections "$IDLE" --mode "$MODE" --fsync-dir "$fsync_dir" \
-    --ssh-connections "$SSH_CONNECTIONS" --ssh-transfers "$SSH_TRANSFERS" "${only[@]}" &
+    --ssh-connections "$SSH_CONNECTIONS" --ssh-transfers "$SSH_TRANSFERS" \
+    --kube-runs "$KUBE_RUNS" --kube-requests "$KUBE_REQUESTS" "${only[@]}" &
   RUNNER_PID=$!
   local status=0
   wait "$RUNNER_PID" || status=$?

@@ -58,9 +58,21 @@ Seeded objects (creationTimestamp is the start of the server):
               cluster-admin, clusterrolebinding admins
 Every pod's log holds the same PII-like lines (LOG_LINES below).
 
+With --pods N (for scripts/bench.sh), namespace "bench" is seeded too, with N pods
+(bench-pod-00000 ...) shaped as a deployment's pods are: labels, two containers with
+resources, env values and probes, status with conditions and container states, and an
+annotation of PII-like text (an e-mail address, an SSN-shaped and a card-shaped number) so
+that masking has work. With --pods, a list's serialised answer is also kept until the store
+changes (as a real API server's watch cache serves lists from memory), so that timing a list
+of thousands of objects measures the client and the gateway rather than Python's JSON
+encoder (a kept Table's AGE column is the one of its first encoding). Its sockets
+then have TCP_NODELAY, as a Go server's have (see Server.no_delay).
+Without --pods nothing of this is there.
+
 Usage:
   kube_standin_apiserver.py --cert server.pem --key server.key --token TOKEN
                             [--client-ca ca.pem] [--log requests.jsonl] [--port 0]
+                            [--pods N]
 When ready it prints "PORT <n>" on stdout. SIGTERM stops it.
 """
 
@@ -640,6 +652,74 @@ def seed(store):
                     "name": "cluster-admin"},
         "subjects": [{"kind": "Group", "name": "admins",
                       "apiGroup": "rbac.authorization.k8s.io"}]})
+
+
+BENCH_NAMESPACE = "bench"
+
+
+def bench_pod(i):
+    """Pod number I of namespace "bench": the size and shape of a real deployment's pod
+    (about 3 KB of JSON), with PII-like text in one annotation."""
+    app = ("checkout", "billing", "search", "profile", "ledger")[i % 5]
+    name = f"bench-pod-{i:05d}"
+    ip = f"10.{64 + i // 65536}.{i // 256 % 256}.{i % 256}"
+    containers = [
+        {"name": app, "image": f"registry.example/{app}:2.{i % 7}.{i % 3}",
+         "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+         "env": [{"name": "APP_ENV", "value": "production"},
+                 {"name": "DATABASE_HOST", "value": f"{app}-db.{BENCH_NAMESPACE}.svc"},
+                 {"name": "SUPPORT_CONTACT", "value": f"oncall-{i % 40}@example.com"},
+                 {"name": "LOG_LEVEL", "value": "info"}],
+         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
+                       "limits": {"cpu": "500m", "memory": "512Mi"}},
+         "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080},
+                            "periodSeconds": 10},
+         "terminationMessagePath": "/dev/termination-log",
+         "imagePullPolicy": "IfNotPresent"},
+        {"name": "log-shipper", "image": "registry.example/fluent-bit:3.1",
+         "env": [{"name": "OUTPUT", "value": "logs.example.net:24224"}],
+         "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}},
+         "terminationMessagePath": "/dev/termination-log",
+         "imagePullPolicy": "IfNotPresent"},
+    ]
+    obj = pod(BENCH_NAMESPACE, name, app, containers=(), ip=ip)
+    obj["metadata"]["labels"].update({"pod-template-hash": "5b7c8d9f4", "tier": "backend",
+                                      "team": f"team-{i % 12}"})
+    obj["metadata"]["annotations"] = {
+        "example.com/owner": (f"Customer ticket {100000 + i}: contact customer{i}@example.org, "
+                              f"SSN {100 + i % 800:03d}-{10 + i % 89:02d}-{1000 + i % 8999:04d}, "
+                              f"card 4111 1111 1111 {1000 + i % 8999:04d}"),
+        "kubectl.kubernetes.io/default-container": app}
+    obj["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                           "name": f"{app}-5b7c8d9f4", "controller": True,
+                                           "blockOwnerDeletion": True,
+                                           "uid": str(uuid.UUID(int=i % 5 + 1))}]
+    obj["spec"]["containers"] = containers
+    obj["spec"]["nodeName"] = f"standin-node-{i % 3 + 1}"
+    started = now_rfc3339()
+    obj["status"]["conditions"] = [
+        {"type": kind, "status": "True", "lastTransitionTime": started}
+        for kind in ("Initialized", "Ready", "ContainersReady", "PodScheduled")]
+    def digest(text):
+        return hashlib.sha256(text.encode()).hexdigest()
+    obj["status"]["containerStatuses"] = [
+        {"name": c["name"], "ready": True, "restartCount": i % 3 if c["name"] == app else 0,
+         "started": True, "image": c["image"],
+         "imageID": c["image"] + "@sha256:" + digest(c["image"]),
+         "containerID": "containerd://" + digest(name + "/" + c["name"]),
+         "state": {"running": {"startedAt": started}}} for c in containers]
+    obj["status"]["qosClass"] = "Burstable"
+    return obj
+
+
+def seed_bench(store, count):
+    """Namespace "bench" and COUNT pods in it (--pods)."""
+    t = {r.plural: r for r in RESOURCE_TYPES}
+    store.create(t["namespaces"], {"metadata": {"name": BENCH_NAMESPACE},
+                                   "spec": {"finalizers": ["kubernetes"]},
+                                   "status": {"phase": "Active"}})
+    for i in range(count):
+        store.create(t["pods"], bench_pod(i))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1383,7 +1463,9 @@ class Handler(BaseHTTPRequestHandler):
         return value
 
     def send_json(self, code, body, content_type="application/json"):
-        data = json.dumps(body).encode()
+        self.send_data(code, json.dumps(body).encode(), content_type)
+
+    def send_data(self, code, data, content_type="application/json"):
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -1481,8 +1563,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "GET":
             if self.flag("watch"):
                 return self.watch(route)
-            items, version = store.list(rtype, self.list_filter(route))
-            return self.send_objects(rtype, items, version)
+            return self.list_collection(route)
         if self.command == "POST" and rtype.plural == "selfsubjectaccessreviews":
             review = self.read_json()
             review.update({"kind": rtype.kind, "apiVersion": rtype.api_version,
@@ -1569,6 +1650,30 @@ class Handler(BaseHTTPRequestHandler):
     def list_body(self, rtype, items, version):
         return {"kind": rtype.kind + "List", "apiVersion": rtype.api_version,
                 "metadata": {"resourceVersion": version}, "items": items}
+
+    def list_collection(self, route):
+        """A list (or its Table). With --pods the encoded answer is kept while the store's
+        resourceVersion stays the same: every change bumps it, so a kept answer is never stale
+        but for a Table's AGE column. That one is left as it was rather than re-encoded every
+        minute: a re-encoding (about a second for 5 000 pods) would land in the figures of
+        whichever target asked at that moment."""
+        rtype, store, cache = route.rtype, self.server.store, self.server.list_cache
+        if cache is None:
+            items, version = store.list(rtype, self.list_filter(route))
+            return self.send_objects(rtype, items, version)
+        as_table = self.wants_table()
+        key = (rtype.plural, route.namespace, self.param("labelSelector", ""),
+               self.param("fieldSelector", ""), as_table, self.param("includeObject"))
+        with store.lock:
+            version = store.version
+            hit = cache.get(key)
+            if hit is None or hit[0] != version:
+                items, _ = store.list(rtype, self.list_filter(route))
+                body = (table(rtype, items, str(version), self.param("includeObject"))
+                        if as_table else self.list_body(rtype, items, str(version)))
+                hit = (version, json.dumps(body).encode())
+                cache[key] = hit
+        self.send_data(200, hit[1])
 
     def send_objects(self, rtype, items, version):
         if self.wants_table():
@@ -1813,8 +1918,15 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, context, store, token, client_ca, log_path):
+    def __init__(self, address, context, store, token, client_ca, log_path, list_cache=False):
         super().__init__(address, Handler)
+        # Encoded list answers by (resource, namespace, selectors, Table or not, includeObject):
+        # (resourceVersion, bytes). None: every list is encoded anew (the tests' default).
+        self.list_cache = {} if list_cache else None
+        # With --pods, TCP_NODELAY as Go's net/http has it: http.server writes the headers and
+        # the body apart, and a small body would otherwise wait for the client's delayed ACK
+        # (40 ms on Linux), which would be all that a benchmark of a small list measured.
+        self.no_delay = list_cache
         self.context = context
         self.store = store
         self.token = token
@@ -1825,6 +1937,8 @@ class Server(ThreadingHTTPServer):
     def finish_request(self, request, client_address):
         # The TLS handshake happens here, in the connection's own thread, so that a slow or
         # broken client never holds up accept().
+        if self.no_delay:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             request = self.context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
@@ -1874,12 +1988,19 @@ def main():
     parser.add_argument("--client-ca", help="accept client certificates this CA signed")
     parser.add_argument("--log", help="append one JSON line per request to this file")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--pods", type=int, default=0,
+                        help="seed namespace \"bench\" with this many pods, and keep encoded "
+                             "list answers between requests, with TCP_NODELAY (for benchmarks)")
     args = parser.parse_args()
+    if args.pods < 0:
+        parser.error("--pods must be 0 or more")
 
     store = Store()
     seed(store)
+    if args.pods:
+        seed_bench(store, args.pods)
     server = Server(("127.0.0.1", args.port), tls_context(args), store, args.token,
-                    args.client_ca, args.log)
+                    args.client_ca, args.log, list_cache=args.pods > 0)
 
     def stop(signum, frame):
         STOPPING.set()
