@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <string>
@@ -296,6 +297,27 @@ TEST_F(KubernetesTest, ExecRunsListedProgramsWithTheirOutputMaskedAndExitStatusK
   const auto journal = gateway_->journal("exit status 3");
   EXPECT_TRUE(contains(journal, "-- echo 'mail alice@example.com'")) << journal;
   EXPECT_TRUE(contains(journal, "exit status 3")) << journal;
+}
+
+TEST_F(KubernetesTest, ThePythonClientIsDecidedAndMaskedAsKubectlIs) {
+  // Debian's python3-kubernetes, under Debian's own interpreter.
+  const auto script =
+      std::string(PORTCULLIS_SOURCE_DIR) + "/tests/integration/kubernetes_python_client.py";
+  auto run = run_command({"/usr/bin/python3", script, gateway_->kubeconfig(*viewer_).string()});
+  ASSERT_TRUE(run.ok()) << run.describe();
+  const auto seen = json::parse(run.stdout_text).as_object();
+  const auto& pods = seen.at("pods").as_array();
+  EXPECT_NE(std::find(pods.begin(), pods.end(), json::value("db-0")), pods.end())
+      << run.stdout_text;
+  const std::string config(seen.at("config").as_object().at("customer.yaml").as_string());
+  EXPECT_FALSE(contains(config, "alice@example.com")) << config;
+  EXPECT_TRUE(contains(config, "[email]")) << config;
+  const auto& secret = seen.at("secret").as_object();
+  EXPECT_EQ(secret.at("status").as_int64(), 403);
+  EXPECT_TRUE(contains(std::string(secret.at("body").at("message").as_string()),
+                       "reading secrets is not allowed"))
+      << run.stdout_text;
+  EXPECT_EQ(seen.at("delete").at("status").as_int64(), 403) << run.stdout_text;
 }
 
 }  // namespace

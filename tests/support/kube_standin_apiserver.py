@@ -564,9 +564,15 @@ def pod(namespace, name, app, containers=("app",), node="standin-node-1", ip="10
             "hostIP": "192.168.0.10",
             "startTime": now_rfc3339(),
             "conditions": [{"type": "Ready", "status": "True"}],
+            # imageID and containerID, as a real kubelet reports them: typed clients (the
+            # Python client among them) refuse a container status without them.
             "containerStatuses": [
                 {"name": c, "ready": True, "restartCount": 0, "started": True,
                  "image": f"registry.example/{app}:1.0",
+                 "imageID": f"registry.example/{app}@sha256:" + hashlib.sha256(
+                     app.encode()).hexdigest(),
+                 "containerID": "containerd://" + hashlib.sha256(
+                     f"{namespace}/{name}/{c}".encode()).hexdigest(),
                  "state": {"running": {"startedAt": now_rfc3339()}}} for c in containers],
         },
     }
@@ -1844,8 +1850,14 @@ def as_if_controllers_ran(rtype, obj):
         obj.setdefault("spec", {}).setdefault("nodeName", "standin-node-1")
         containers = obj["spec"].get("containers", [])
         obj["status"] = {"phase": "Running", "podIP": "10.244.0.99",
-                         "containerStatuses": [{"name": c.get("name"), "ready": True,
-                                                "restartCount": 0} for c in containers]}
+                         "containerStatuses": [
+                             {"name": c.get("name"), "ready": True, "restartCount": 0,
+                              "image": c.get("image", ""),
+                              "imageID": c.get("image", "") + "@sha256:" + hashlib.sha256(
+                                  str(c.get("image")).encode()).hexdigest(),
+                              "containerID": "containerd://" + hashlib.sha256(
+                                  str(c.get("name")).encode()).hexdigest()}
+                             for c in containers]}
     elif rtype.plural == "namespaces":
         obj["status"] = {"phase": "Active"}
     elif rtype.plural == "services":
