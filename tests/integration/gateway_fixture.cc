@@ -17,6 +17,36 @@ std::filesystem::path portcullis_binary() {
   return PORTCULLIS_BINARY;
 }
 
+RunResult portcullis_cli(const std::filesystem::path& config_file, std::vector<std::string> args) {
+  ChildOptions child;
+  child.argv = {portcullis_binary().string(), "--config", config_file.string()};
+  child.argv.insert(child.argv.end(), args.begin(), args.end());
+  return run_command(std::move(child), std::chrono::seconds(60));
+}
+
+std::string gateway_token(const std::filesystem::path& config_file, const std::string& subject,
+                          const std::string& group) {
+  auto result =
+      portcullis_cli(config_file, {"token", "issue", "--subject", subject, "--group", group});
+  EXPECT_TRUE(result.ok()) << result.describe();
+  auto token = result.stdout_text;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  return token;
+}
+
+std::string journal_statements(const std::filesystem::path& config_file,
+                               const std::string& awaited) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  for (;;) {
+    auto result = portcullis_cli(config_file, {"audit", "search", "--json", "--limit", "0"});
+    EXPECT_TRUE(result.ok()) << result.describe();
+    if (awaited.empty() || result.stdout_text.find(awaited) != std::string::npos ||
+        std::chrono::steady_clock::now() > deadline)
+      return result.stdout_text;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 GatewayProcess::GatewayProcess(const PostgresServer& postgres, GatewayOptions options) {
   port_ = free_tcp_port();
   if (options.http_listener) {

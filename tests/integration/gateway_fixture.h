@@ -83,4 +83,15 @@ class GatewayProcess {
 // Path of the portcullis binary under test.
 std::filesystem::path portcullis_binary();
 
+// What the front ends' fixtures share, for a gateway started with `config_file`:
+// `portcullis --config FILE ARGS...`;
+RunResult portcullis_cli(const std::filesystem::path& config_file, std::vector<std::string> args);
+// a gateway token for `subject` in `group` alone;
+std::string gateway_token(const std::filesystem::path& config_file, const std::string& subject,
+                          const std::string& group);
+// the journal's statements as JSON lines (`audit search --json`), once one holds `awaited` (or
+// after 15 s: outcomes are recorded after the command ends, and committed shortly after).
+std::string journal_statements(const std::filesystem::path& config_file,
+                               const std::string& awaited);
+
 }  // namespace portcullis::testing

@@ -113,18 +113,11 @@ std::string KubeGateway::render(const KubeGatewayOptions& options) const {
 }
 
 RunResult KubeGateway::cli(std::vector<std::string> args) const {
-  ChildOptions child;
-  child.argv = {portcullis_binary().string(), "--config", config_file_.string()};
-  child.argv.insert(child.argv.end(), args.begin(), args.end());
-  return run_command(std::move(child), std::chrono::seconds(60));
+  return portcullis_cli(config_file_, std::move(args));
 }
 
 std::string KubeGateway::token_for(const std::string& subject, const std::string& group) const {
-  auto result = cli({"token", "issue", "--subject", subject, "--group", group});
-  EXPECT_TRUE(result.ok()) << result.describe();
-  auto token = result.stdout_text;
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-  return token;
+  return gateway_token(config_file_, subject, group);
 }
 
 std::filesystem::path KubeGateway::kubeconfig(const std::string& token,
@@ -175,15 +168,7 @@ ChildProcess KubeGateway::start_kubectl(const std::string& token,
 }
 
 std::string KubeGateway::journal(const std::string& awaited) const {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  for (;;) {
-    auto result = cli({"audit", "search", "--json", "--limit", "0"});
-    EXPECT_TRUE(result.ok()) << result.describe();
-    if (awaited.empty() || result.stdout_text.find(awaited) != std::string::npos ||
-        std::chrono::steady_clock::now() > deadline)
-      return result.stdout_text;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  return journal_statements(config_file_, awaited);
 }
 
 std::string KubeGateway::upstream_requests() const {
