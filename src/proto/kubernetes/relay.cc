@@ -19,6 +19,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <optional>
 
 #include "masking/output_masking.h"
 #include "proto/kubernetes/exec_stream.h"
@@ -159,8 +160,11 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
                          readable_exec_subprotocols(request[http::field::sec_websocket_protocol]));
   }
 
-  // Written on the kept connection; once more on a new one if the API server had closed it.
+  // Sent on the kept connection, and once more on a new one if the API server had closed it
+  // meanwhile: a write that fails, or (for a read, which may run twice) no answer at all.
+  std::optional<http::response_parser<http::buffer_body>> response;
   for (int attempt = 0;; ++attempt) {
+    const bool reused = upstream_ != nullptr;
     if (!upstream_) {
       const auto tls_key = fmt::format("{}/{}", grant.connection->name, grant.credentials->name);
       const auto tls = context.kubernetes_tls.find(tls_key);
@@ -180,31 +184,36 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
       }
       upstream_ = std::move(*opened);
     }
+    const bool may_retry = reused && attempt == 0 && !ending_;
     upstream_request.set(http::field::host, upstream_->host_header());
     upstream_request.prepare_payload();
     beast::get_lowest_layer(upstream_->stream()).expires_after(kWriteTimeout);
     auto [write_ec, written] =
         co_await http::async_write(upstream_->stream(), upstream_request, use_nothrow);
-    if (!write_ec) break;
-    upstream_->close();
-    upstream_.reset();
-    if (attempt > 0 || ending_)
+    if (write_ec) {
+      upstream_->close();
+      upstream_.reset();
+      if (may_retry) continue;
       co_return co_await fail(503, "ServiceUnavailable",
                               "the connection to the API server broke: " + write_ec.message());
-  }
-
-  http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);
-  auto& upstream_tcp = beast::get_lowest_layer(upstream_->stream());
-  upstream_tcp.expires_after(kResponseTimeout);
-  auto [header_ec, header_read] = co_await http::async_read_header(
-      upstream_->stream(), upstream_->buffer(), parser, use_nothrow);
-  if (header_ec) {
+    }
+    response.emplace();
+    response->body_limit(boost::none);
+    beast::get_lowest_layer(upstream_->stream()).expires_after(kResponseTimeout);
+    auto [header_ec, header_read] = co_await http::async_read_header(
+        upstream_->stream(), upstream_->buffer(), *response, use_nothrow);
+    if (!header_ec) break;
     upstream_->close();
     upstream_.reset();
+    const bool idempotent =
+        request.method() == http::verb::get || request.method() == http::verb::head;
+    if (may_retry && idempotent && !upgrade) continue;
     co_return co_await fail(502, "InternalError",
                             "the API server did not answer: " + header_ec.message());
   }
+  auto& parser = *response;
+  auto& upstream_tcp = beast::get_lowest_layer(upstream_->stream());
+
   auto& head = parser.get();
   const unsigned status = head.result_int();
   if (upgrade && status == 101) {
