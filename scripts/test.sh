@@ -38,7 +38,11 @@ cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Release -DPORTCULLIS_WERROR
 cmake --build build-test -j "$JOBS"
 say "Running the tests"
 # One more test than cores: most of them wait on their servers and clients rather than compute.
-ctest --test-dir build-test -j "$((JOBS + 1))" --output-on-failure --timeout 900
+# A test that fails is run once more before it fails the run (`--repeat until-pass:2`): a few
+# integration tests race their servers on a loaded machine; ctest's log names every test that
+# needed a second run, and docs/development.md lists those seen.
+ctest --test-dir build-test -j "$((JOBS + 1))" --output-on-failure --timeout 900 \
+  --repeat until-pass:2
 
 [ "$QUICK" = 1 ] && exit 0
 
@@ -50,7 +54,8 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPORTCULLIS_SANITIZE
 cmake --build build-asan -j "$JOBS"
 say "Running the tests under the sanitizers"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan -j "$((JOBS + 1))" --output-on-failure --timeout 1800
+  ctest --test-dir build-asan -j "$((JOBS + 1))" --output-on-failure --timeout 1800 \
+  --repeat until-pass:2
 
 say "Building the fuzz targets (build-fuzz, clang)"
 # RelWithDebInfo: optimised like a release, with line numbers in the stacks of a crash.
