@@ -245,6 +245,15 @@ TEST_F(KubernetesTest, AWatchStreamsEventsAsTheyHappen) {
   watch.terminate();
 }
 
+TEST_F(KubernetesTest, AClientLeavingAQuietWatchEndsItAtOnce) {
+  auto watch = gateway_->start_kubectl(*viewer_, {"get", "serviceaccounts", "-w", "-n", "prod"});
+  ASSERT_TRUE(watch.wait_for_output("default", 30s)) << watch.stderr_text();
+  watch.terminate();
+  // Nothing changes in the watched collection: only the client's leaving ends the stream.
+  const auto journal = gateway_->journal("the client left during the response");
+  EXPECT_TRUE(contains(journal, "the client left during the response")) << journal;
+}
+
 TEST_F(KubernetesTest, RevokingTheCallerEndsItsWatch) {
   const auto wanda = gateway_->token_for("wanda", "devs");
   auto watch = gateway_->start_kubectl(wanda, {"get", "pods", "-w", "-n", "default"});

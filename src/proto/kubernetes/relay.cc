@@ -348,10 +348,29 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
     masking::OutputMasking text(relay == Relay::text ? masker : nullptr, scratch,
                                 &gate.mask_counts());
     std::string pending;
+    // A client that leaves while nothing comes (a quiet watch, a log that waits) is noticed at
+    // once: the socket turning readable in the middle of a response (its FIN, its TLS
+    // close_notify, a reset; HTTP/1.1 clients send nothing else before the response ends) stops
+    // the stream, instead of holding the API server's watch until its next event.
+    struct Watch {
+      bool streaming = true;  // false once the response ended: a late wake-up does nothing
+      bool client_left = false;
+    };
+    auto watch = std::make_shared<Watch>();
+    std::weak_ptr<Session> weak = shared_from_this();
+    client_tcp.socket().async_wait(asio::ip::tcp::socket::wait_read,
+                                   [watch, weak](const boost::system::error_code& ec) {
+                                     if (ec || !watch->streaming) return;
+                                     watch->client_left = true;
+                                     if (auto session = weak.lock(); session && session->upstream_)
+                                       session->upstream_->close();
+                                   });
     while (client_ok && !ending_) {
       auto n = co_await read_piece();
       if (!n) {
-        error = ending_ ? "the session ended" : "the API server's response broke off";
+        error = ending_              ? "the session ended"
+                : watch->client_left ? "the client left during the response"
+                                     : "the API server's response broke off";
         break;
       }
       const std::string_view data(piece.data(), *n);
@@ -382,12 +401,17 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
       if (!pending.empty()) client_ok = co_await write_client(chunk(pending));
       if (parser.is_done()) break;
     }
+    // From here the client may send its next request as soon as it has the last chunk.
+    watch->streaming = false;
     if (client_ok && error.empty() && !ending_ && parser.is_done()) {
       if (relay == Relay::events) {
         if (auto finished = lines.finish(); !finished) error = finished.error().message;
       }
       client_ok = co_await write_client("0\r\n\r\n");
     }
+    // The wait ends with the response (its handler keeps only what it shares).
+    boost::system::error_code ignored;
+    client_tcp.socket().cancel(ignored);
   }
 
   const bool complete = parser.is_done() && error.empty();
