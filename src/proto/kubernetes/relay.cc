@@ -232,7 +232,9 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
   const bool redact_secrets =
       std::find(grant.allow.begin(), grant.allow.end(), "secrets") == grant.allow.end();
   const masking::Masker* masker = gate.masker();
-  const bool inspect = redact_secrets || masker != nullptr;
+  // Discovery answers describe the API (its groups, resources and schemas), never objects:
+  // they pass as they are, which spares masking kubectl's megabytes of OpenAPI on every apply.
+  const bool inspect = !command.discovery && (redact_secrets || masker != nullptr);
   Relay relay = Relay::as_is;
   if (inspect && !parser.is_done()) {
     if (!content_encoding.empty() && !beast::iequals(content_encoding, "identity"))
