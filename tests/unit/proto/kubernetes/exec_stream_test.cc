@@ -381,5 +381,18 @@ TEST_F(ExecStreamTest, PassesEmptyAndChannelOnlyMessages) {
   EXPECT_EQ(frames[1].payload, on_channel(ExecChannel::stdout_data, ""));
 }
 
+// The API server is offered only the subprotocols whose frames the relay reads: the base64
+// ones write data masking cannot read.
+TEST(ExecSubprotocols, OnlyTheChannelProtocolsTheRelayReadsAreOffered) {
+  EXPECT_EQ(readable_exec_subprotocols("v5.channel.k8s.io"), "v5.channel.k8s.io");
+  EXPECT_EQ(readable_exec_subprotocols(
+                "v5.channel.k8s.io, v4.channel.k8s.io,v4.base64.channel.k8s.io, channel.k8s.io"),
+            "v5.channel.k8s.io, v4.channel.k8s.io");
+  EXPECT_EQ(readable_exec_subprotocols(" v4.channel.k8s.io\t"), "v4.channel.k8s.io");
+  EXPECT_EQ(readable_exec_subprotocols("base64.channel.k8s.io, v4.base64.channel.k8s.io"), "");
+  EXPECT_EQ(readable_exec_subprotocols("V5.CHANNEL.K8S.IO"), "");
+  EXPECT_EQ(readable_exec_subprotocols(""), "");
+}
+
 }  // namespace
 }  // namespace portcullis::proto::kubernetes
