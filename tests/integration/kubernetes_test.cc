@@ -217,6 +217,34 @@ TEST_F(KubernetesTest, PathEvasionsAreReadAsTheServerWouldOrRefused) {
   EXPECT_TRUE(contains(anonymous.stdout_text, "HTTP 401")) << anonymous.stdout_text;
 }
 
+// Client libraries keep one connection per host: a request with another caller's token on the
+// same connection is that caller's, decided under its own grant, never the first one's.
+TEST_F(KubernetesTest, EachRequestOnAKeptConnectionIsItsOwnCallers) {
+  const std::string url =
+      fmt::format("https://127.0.0.1:{}/k8s/cluster/api/v1/namespaces/prod/secrets/db-credentials",
+                  gateway_->port());
+  // curl keeps the connection across --next: the second request rides the first's.
+  auto run = run_command({"curl", "-sS",
+                          "-k",   "-v",
+                          "-o",   "/dev/null",
+                          "-w",   "%{http_code}\n",
+                          "-H",   "Authorization: Bearer " + *keeper_,
+                          url,    "--next",
+                          "-sS",  "-k",
+                          "-o",   "/dev/null",
+                          "-w",   "%{http_code}\n",
+                          "-H",   "Authorization: Bearer " + *viewer_,
+                          url,    "--next",
+                          "-sS",  "-k",
+                          "-o",   "/dev/null",
+                          "-w",   "%{http_code}\n",
+                          "-H",   "Authorization: Bearer " + *keeper_,
+                          url});
+  ASSERT_TRUE(run.ok()) << run.describe();
+  EXPECT_EQ(run.stdout_text, "200\n403\n200\n");
+  EXPECT_TRUE(contains(run.stderr_text, "Re-using existing connection")) << run.stderr_text;
+}
+
 TEST_F(KubernetesTest, AHeldDeleteRunsOnceApproved) {
   auto client = gateway_->start_kubectl(*dev_, {"delete", "deployment", "web"});
   const auto id = wait_for_pending("DELETE /apis/apps/v1/namespaces/prod/deployments/web");
