@@ -9,6 +9,8 @@
 #include <charconv>
 #include <utility>
 
+#include "proto/kubernetes/header_list.h"
+
 namespace portcullis::proto::kubernetes {
 
 namespace {
@@ -226,21 +228,10 @@ void ExecStream::read_status(std::string_view json) {
 }
 
 std::string readable_exec_subprotocols(std::string_view offered) {
-  std::string kept;
-  while (!offered.empty()) {
-    const auto comma = offered.find(',');
-    std::string_view entry = offered.substr(0, comma);
-    offered = comma == std::string_view::npos ? std::string_view() : offered.substr(comma + 1);
-    while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t'))
-      entry.remove_prefix(1);
-    while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
-    if (std::find(kExecSubprotocols.begin(), kExecSubprotocols.end(), entry) ==
-        kExecSubprotocols.end())
-      continue;
-    if (!kept.empty()) kept += ", ";
-    kept += entry;
-  }
-  return kept;
+  return filter_header_list(offered, [](std::string_view entry) {
+    return std::find(kExecSubprotocols.begin(), kExecSubprotocols.end(), entry) !=
+           kExecSubprotocols.end();
+  });
 }
 
 }  // namespace portcullis::proto::kubernetes

@@ -23,6 +23,7 @@
 
 #include "masking/output_masking.h"
 #include "proto/kubernetes/exec_stream.h"
+#include "proto/kubernetes/header_list.h"
 #include "proto/kubernetes/json_lines.h"
 #include "proto/kubernetes/json_masking.h"
 #include "proto/kubernetes/session.h"
@@ -67,19 +68,11 @@ bool is_hop_header(std::string_view name) {
 // The client's Accept without the media types the gateway cannot read (protobuf, YAML): the API
 // server then answers in JSON, which every client accepts too.
 std::string readable_accept(std::string_view accept) {
-  std::string kept;
-  while (!accept.empty()) {
-    const auto comma = accept.find(',');
-    std::string_view entry = accept.substr(0, comma);
-    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
-    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
-    if (entry.empty() || entry.find("protobuf") != std::string_view::npos ||
-        entry.find("yaml") != std::string_view::npos ||
-        entry.find("cbor") != std::string_view::npos)
-      continue;
-    if (!kept.empty()) kept += ", ";
-    kept += entry;
-  }
+  const std::string kept = filter_header_list(accept, [](std::string_view entry) {
+    return entry.find("protobuf") == std::string_view::npos &&
+           entry.find("yaml") == std::string_view::npos &&
+           entry.find("cbor") == std::string_view::npos;
+  });
   return kept.empty() ? std::string("application/json, */*") : kept;
 }
 
