@@ -236,6 +236,51 @@ TEST_F(PostgresStoreTest, ATerminatedConnectionIsReplacedByTheNextCall) {
   EXPECT_EQ((*found)->last_used_at, kNow + 1h);
 }
 
+TEST_F(PostgresStoreTest, AVoteWhoseConnectionIsLostBeforeItsCommitRunsAgain) {
+  ASSERT_TRUE(store_->insert_review(pending_review("r-held", 2)));
+  // Another session holds the review's row, so that the vote waits in SELECT ... FOR UPDATE,
+  // sent and unanswered, while its connection is terminated.
+  std::thread holder([&] {
+    psql(server(), url_,
+         "BEGIN; SELECT id FROM reviews WHERE id = 'r-held' FOR UPDATE; "
+         "SELECT pg_sleep(2); COMMIT;");
+  });
+  const std::string waiting = fmt::format(
+      "FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'portcullis' "
+      "AND wait_event_type = 'Lock'",
+      database_of(url_));
+  std::atomic<int> changes = 0;
+  std::thread voter([&] {
+    // Until the holder has the row, the vote could take it first.
+    for (int i = 0; i < 500 && psql(server(), url_,
+                                    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a "
+                                    "USING (pid) WHERE a.application_name = 'psql' AND "
+                                    "l.locktype = 'transactionid'") == "0\n";
+         ++i)
+      std::this_thread::sleep_for(10ms);
+    auto updated = store_->update_review("r-held", [&](ReviewRecord& r) -> Result<void> {
+      ++changes;
+      r.votes.push_back(ReviewVote{"bob", true, "", kNow});
+      return {};
+    });
+    EXPECT_TRUE(updated) << updated.error().message;
+  });
+  bool terminated = false;
+  for (int i = 0; i < 500 && !terminated; ++i) {
+    terminated =
+        psql(server(), url_, "SELECT count(pg_terminate_backend(pid)) " + waiting) == "1\n";
+    if (!terminated) std::this_thread::sleep_for(10ms);
+  }
+  holder.join();
+  voter.join();
+  EXPECT_TRUE(terminated);
+  // The change ran only once the row was locked, on the new connection; one vote is stored.
+  EXPECT_EQ(changes, 1);
+  auto found = store_->find_review("r-held");
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->votes.size(), 1u);
+}
+
 TEST_F(PostgresStoreTest, ACallDuringAnOutageFailsAtOnceAndTheStoreRecoversAfterIt) {
   // A server of its own: the others' tests must not see it stop.
   testing::PostgresServer own;
