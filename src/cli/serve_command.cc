@@ -66,6 +66,7 @@ Result<std::shared_ptr<audit::Journal>> open_journal(const config::Config& confi
   if (!key) return key.error();
   store::JournalStoreOptions store_options;
   store_options.instance = config.instance;
+  store_options.appends_chain = true;
   auto store = store::open_journal_store(config.state_url, store_options);
   if (!store) return store.error();
   audit::JournalOptions options;

@@ -103,6 +103,10 @@ struct JournalStoreOptions {
   bool read_only = false;
   // The gateway instance whose chain this store appends to and reads (config `instance`).
   std::string instance;
+  // Set for the one store that appends the instance's chain (the journal's index): in a store
+  // shared by several instances it claims the chain's name, and is refused when another
+  // instance of that name holds it.
+  bool appends_chain = false;
 };
 
 // Opens the journal in the state store named by a normalised state URL (its own connection).

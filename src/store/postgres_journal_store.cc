@@ -22,6 +22,9 @@ namespace {
 
 // Held by each append transaction: "portcjnl" in ASCII, beside the migration lock's key.
 constexpr int64_t kAppendLockKey = 0x706f72746a6e6c00;
+// The first half of the two-key advisory locks that claim a chain (the second: a hash of its
+// instance name). Two-key locks live apart from one-key locks such as the two above.
+constexpr int32_t kChainLockSpace = 0x706f7274;
 // Records per INSERT: 64 rows of 33 parameters, far below PostgreSQL's 65535.
 constexpr std::size_t kRowsPerInsert = 64;
 // Records read per query while scanning a chain: bounds memory on a long journal.
@@ -60,8 +63,27 @@ int64_t seq_of(const JournalRecord& record) {
 
 class PostgresJournalStore final : public JournalStore {
  public:
-  PostgresJournalStore(PgConnection conn, std::string chain, std::string where)
-      : conn_(std::move(conn)), chain_(std::move(chain)), where_(std::move(where)) {}
+  PostgresJournalStore(PgConnection conn, std::string chain, std::string where, bool writer)
+      : conn_(std::move(conn)),
+        chain_(std::move(chain)),
+        where_(std::move(where)),
+        writer_(writer) {}
+
+  // A writer holds a session lock on its chain's name for as long as its connection lives:
+  // two instances given the same `instance` would append one chain twice over, each breaking
+  // the other's, so the second is refused instead.
+  Result<void> claim_chain() {
+    if (!writer_) return {};
+    auto claimed = run("SELECT pg_try_advisory_lock($1, hashtext($2))",
+                       {std::to_string(kChainLockSpace), chain_});
+    if (!claimed) return claimed.error();
+    if (pg_text(claimed->get(), 0, 0) != "t")
+      return make_error(fmt::format(
+          "audit journal {}: another gateway instance named \"{}\" is indexing into this state "
+          "store; give each instance its own `instance` name",
+          where_, chain_));
+    return {};
+  }
 
   Result<void> append(
       const std::function<Result<JournalBatch>(const JournalTail&)>& build) override {
@@ -303,7 +325,8 @@ class PostgresJournalStore final : public JournalStore {
   Result<void> usable() {
     if (PQstatus(conn_.get()) == CONNECTION_OK) return {};
     PQreset(conn_.get());
-    if (PQstatus(conn_.get()) == CONNECTION_OK) return {};
+    // A new connection: the chain's claim went with the old one.
+    if (PQstatus(conn_.get()) == CONNECTION_OK) return claim_chain();
     return make_error("unavailable",
                       fmt::format("audit journal {}: the state store cannot be reached: {}", where_,
                                   pg_error_message(conn_.get(), PgExecution{})));
@@ -322,6 +345,7 @@ class PostgresJournalStore final : public JournalStore {
   PgConnection conn_;
   const std::string chain_;
   const std::string where_;  // the URL with its password redacted, for messages
+  const bool writer_;        // appends its chain (JournalStoreOptions::appends_chain)
 };
 
 }  // namespace
@@ -332,8 +356,10 @@ Result<std::unique_ptr<JournalStore>> open_postgres_journal_store(
   if (!conn) return conn.error();
   if (!options.read_only)
     if (auto r = apply_postgres_migrations(conn->get()); !r) return r.error();
-  return std::unique_ptr<JournalStore>(std::make_unique<PostgresJournalStore>(
-      std::move(*conn), options.instance, redact_url_password(url)));
+  auto store = std::make_unique<PostgresJournalStore>(
+      std::move(*conn), options.instance, redact_url_password(url), options.appends_chain);
+  if (auto claimed = store->claim_chain(); !claimed) return claimed.error();
+  return std::unique_ptr<JournalStore>(std::move(store));
 }
 
 }  // namespace portcullis::store

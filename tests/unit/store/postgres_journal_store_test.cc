@@ -294,5 +294,27 @@ TEST_F(PostgresJournalStoreTest, ConcurrentAppendsGetCursorsInCommitOrder) {
   EXPECT_EQ(followed.size(), every->size());
 }
 
+// Two instances given one name would append one chain twice over: the second is refused, and
+// readers of the chain (search, verify, the API) are not.
+TEST_F(PostgresJournalStoreTest, OneInstanceNameAppendsOneChainAtATime) {
+  JournalStoreOptions options;
+  options.instance = "gw-a";
+  options.appends_chain = true;
+  auto first = open_journal_store(url_, options);
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = open_journal_store(url_, options);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find("another gateway instance named \"gw-a\""),
+            std::string::npos)
+      << second.error().message;
+  EXPECT_TRUE(open_chain(url_, "gw-a"));  // a reader
+  options.instance = "gw-b";
+  EXPECT_TRUE(open_journal_store(url_, options));
+  // Free again once the first is gone.
+  first->reset();
+  options.instance = "gw-a";
+  EXPECT_TRUE(open_journal_store(url_, options));
+}
+
 }  // namespace
 }  // namespace portcullis::store
