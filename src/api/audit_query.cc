@@ -48,6 +48,8 @@ Result<audit::SearchQuery> parse_audit_query(boost::urls::params_view params, bo
       query.filter.subject = value;
     } else if (key == "connection") {
       query.filter.connection = value;
+    } else if (key == "instance") {
+      query.filter.instance = value;
     } else if (key == "session") {
       query.filter.session = value;
     } else if (key == "contains") {

@@ -1,7 +1,8 @@
 // GET /api/v1/audit/stream: journal records as Server-Sent Events, as they are committed — the
 // live view `portcullis audit tail --follow` gives on a terminal. Each event is one record,
-// `id:` its seq and `data:` its JSON (the same as `audit export`), so that a client that
-// reconnects with Last-Event-ID resumes where it stopped, without a gap.
+// `id:` its cursor (the seq; with several instances, its place among every instance's records)
+// and `data:` its JSON (the same as `audit export`), so that a client that reconnects with
+// Last-Event-ID resumes where it stopped, without a gap.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -48,20 +49,18 @@ constexpr std::string_view kStreamHeader =
     "Connection: close\r\n"
     "\r\n";
 
-std::int64_t seq_of(const audit::Record& record) {
-  const auto& seq = record[audit::Field::seq];
-  return seq ? std::stoll(*seq) : 0;
-}
+// How long a new stream waits for this instance's committed records to reach the index.
+constexpr std::chrono::milliseconds kIndexWait{500};
 
-// The seq a reconnecting client saw last, or nullopt when it sent none (or something else).
+// The cursor (JournalRecord::cursor) a reconnecting client saw last, or nullopt when it sent none (or something else).
 std::optional<std::int64_t> last_event_id(const Request& request) {
   const auto it = request.find("Last-Event-ID");
   if (it == request.end()) return std::nullopt;
   const std::string_view text = it->value();
-  std::int64_t seq = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seq);
-  if (ec != std::errc() || end != text.data() + text.size() || seq < 0) return std::nullopt;
-  return seq;
+  std::int64_t cursor = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), cursor);
+  if (ec != std::errc() || end != text.data() + text.size() || cursor < 0) return std::nullopt;
+  return cursor;
 }
 
 // An `error` event, then the stream ends; a client reconnects with Last-Event-ID.
@@ -91,19 +90,21 @@ asio::awaitable<std::optional<Response>> get_audit_stream(Call& call) {
   // the current tail, read before the response starts so that whatever the client sees
   // committed after it has the headers is in the stream.
   if (auto seen = last_event_id(call.request)) {
-    filter.after_seq = *seen;
+    filter.after_cursor = *seen;
   } else if (filter.since.empty()) {
-    auto read_tail = reader.run(
-        [](store::JournalStore& store) -> Result<store::JournalTail> { return store.tail(); });
-    auto tail = co_await std::move(read_tail);
-    if (!tail)
+    // The index follows the journal by a few milliseconds: what this instance's journal has
+    // committed already is not "after" the stream opened either, so the end is read once the
+    // index has it.
+    audit::Journal* journal = call.services.journal.get();
+    auto read_end = reader.run([journal](store::JournalStore& store) -> Result<int64_t> {
+      if (journal != nullptr) journal->wait_indexed(kIndexWait);
+      return store.last_cursor();
+    });
+    auto end = co_await std::move(read_end);
+    if (!end)
       co_return error_response(http::status::internal_server_error, "journal_unavailable",
-                               tail.error().message);
-    filter.after_seq = tail->seq;
-    // The index follows the journal by a few milliseconds: what the journal has committed
-    // already is not "after" the stream opened either.
-    if (call.services.journal)
-      filter.after_seq = std::max(filter.after_seq, call.services.journal->stats().last_seq);
+                               end.error().message);
+    filter.after_cursor = *end;
   }
 
   const std::string header(kStreamHeader);
@@ -125,9 +126,9 @@ asio::awaitable<std::optional<Response>> get_audit_stream(Call& call) {
     if (!records->empty()) {
       std::string events;
       for (const auto& record : *records)
-        events += fmt::format("id: {}\ndata: {}\n\n", seq_of(record), audit::to_json(record));
+        events += fmt::format("id: {}\ndata: {}\n\n", record.cursor, audit::to_json(record));
       if (!co_await call.write(events)) co_return std::nullopt;
-      filter.after_seq = seq_of(records->back());
+      filter.after_cursor = records->back().cursor;
       last_write = Clock::now();
       if (records->size() == kPageSize) continue;  // behind: read on at once
     }

@@ -3,8 +3,11 @@
 
 namespace portcullis::api {
 
-Result<std::unique_ptr<JournalReader>> JournalReader::open(std::string_view state_url) {
-  auto store = store::open_journal_store(state_url, {});
+Result<std::unique_ptr<JournalReader>> JournalReader::open(std::string_view state_url,
+                                                          std::string instance) {
+  store::JournalStoreOptions options;
+  options.instance = std::move(instance);
+  auto store = store::open_journal_store(state_url, options);
   if (!store) return store.error();
   return std::unique_ptr<JournalReader>(new JournalReader(std::move(*store)));
 }

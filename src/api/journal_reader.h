@@ -20,7 +20,8 @@ namespace portcullis::api {
 
 class JournalReader {
  public:
-  static Result<std::unique_ptr<JournalReader>> open(std::string_view state_url);
+  // A journal store of its own, opened for `instance` (this gateway's chain).
+  static Result<std::unique_ptr<JournalReader>> open(std::string_view state_url, std::string instance);
   ~JournalReader();
   JournalReader(const JournalReader&) = delete;
   JournalReader& operator=(const JournalReader&) = delete;

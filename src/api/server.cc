@@ -55,6 +55,8 @@ ApiServer::ApiServer(std::shared_ptr<const ApiContext> context, ApiServerOptions
   services_.live_sessions = options.live_sessions;
   services_.metrics = options.metrics;
   services_.ssh_ca = options.ssh_ca;
+  services_.instances = options.instances;
+  services_.reload = std::move(options.reload);
   services_.api_connections = [this] { return connections_.load(); };
 }
 
@@ -64,7 +66,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const config::Endpoint& list
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(listen.host, ec);
   if (ec) return make_error(fmt::format("invalid listen address \"{}\"", listen.host));
-  auto reader = JournalReader::open(context->config->state_url);
+  auto reader = JournalReader::open(context->config->state_url, context->config->instance);
   if (!reader) return make_error("the API cannot open the journal: " + reader.error().message);
 
   std::unique_ptr<ApiServer> server(new ApiServer(std::move(context), std::move(options)));

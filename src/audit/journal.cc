@@ -14,6 +14,10 @@
 namespace portcullis::audit {
 namespace {
 
+// How soon a journal that requires its index notices the store gone (or back) between
+// records: within about a second, as the several-instances contract says.
+constexpr std::chrono::milliseconds kIndexProbeInterval{500};
+
 std::int64_t seq_of(const Record& record) {
   std::int64_t seq = 0;
   if (const auto& text = record[Field::seq])
@@ -87,8 +91,11 @@ Result<std::unique_ptr<Journal>> Journal::start(std::unique_ptr<store::JournalSt
             "the journal was rewritten; see docs/audit.md#when-the-journal-is-damaged",
             tail->seq, dir.string()));
     }
-    journal->index_ = std::make_unique<JournalIndex>(
-        std::move(index), JournalIndex::Options{.dir = dir}, journal->last_seq_);
+    JournalIndex::Options index_options;
+    index_options.dir = dir;
+    if (options.index_required) index_options.probe_interval = kIndexProbeInterval;
+    journal->index_ =
+        std::make_unique<JournalIndex>(std::move(index), index_options, journal->last_seq_);
   }
   journal->stats_.last_seq = journal->last_seq_;
   if (found.torn) {

@@ -46,6 +46,10 @@ struct JournalOptions {
   // Events kept in memory while the segments cannot be written; those beyond are counted and
   // the count recorded once they can.
   std::size_t outage_limit = 100000;
+  // The journal counts as unhealthy (commands and new sessions refused) also while its index
+  // cannot be written: set for a state store shared by several instances in strict mode,
+  // where the other instances and the auditors see a record only once it is there.
+  bool index_required = false;
 };
 
 struct JournalStats {
@@ -83,7 +87,10 @@ class Journal {
   }
 
   // False from a failed commit until the store takes writes again: commands must be refused.
-  bool healthy() const { return healthy_.load(std::memory_order_acquire); }
+  bool healthy() const {
+    return healthy_.load(std::memory_order_acquire) &&
+           (!options_.index_required || !index_ || index_->healthy());
+  }
   // True when appenders should wait for their commit rather than run ahead of the writer.
   bool backlogged() const {
     return backlog_.load(std::memory_order_relaxed) >= options_.backlog_limit;

@@ -96,7 +96,22 @@ void JournalIndex::run() {
         queued_entries_.empty() && queued_checkpoints_.empty() && catch_up_to_ <= indexed_seq_;
     if (idle) {
       if (stopping_) break;
-      wake_.wait(lock);
+      if (options_.probe_interval.count() == 0) {
+        wake_.wait(lock);
+        continue;
+      }
+      if (wake_.wait_for(lock, options_.probe_interval) == std::cv_status::no_timeout) continue;
+      lock.unlock();
+      const bool reachable = store_->probe().ok();
+      lock.lock();
+      if (reachable != healthy_.load()) {
+        if (reachable)
+          spdlog::info("event=audit_index_available");
+        else
+          spdlog::error("event=audit_index_failed error=\"the state store cannot be written\"");
+      }
+      healthy_.store(reachable, std::memory_order_release);
+      failing = !reachable;
       continue;
     }
     if (failing) {
@@ -132,10 +147,12 @@ void JournalIndex::run() {
             "takes writes; the journal itself is not affected)",
             done.error().message);
       failing = true;
+      healthy_.store(false, std::memory_order_release);
       continue;
     }
     if (failing) spdlog::info("event=audit_index_available");
     failing = false;
+    healthy_.store(true, std::memory_order_release);
     indexed_.notify_all();
   }
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -28,6 +29,10 @@ class JournalIndex {
     std::size_t backlog_limit = 1 << 16;
     std::chrono::milliseconds delay{50};  // lets records gather into larger transactions
     std::chrono::milliseconds retry_interval{1000};
+    // When set, the store is probed this often while there is nothing to index, so that
+    // healthy() also follows a store that went away between records (a shared store the
+    // journal requires, JournalOptions::index_required).
+    std::chrono::milliseconds probe_interval{0};
   };
 
   // Starts indexing from the store's tail: the records up to `journal_seq` the store lacks are
@@ -41,6 +46,8 @@ class JournalIndex {
   // Records committed to the segments, in seq order, and the checkpoints written with them.
   void add(std::vector<store::JournalEntry>&& entries,
            std::vector<store::JournalCheckpoint>&& checkpoints);
+  // False from a failed write to the store (or probe) until one succeeds again.
+  bool healthy() const { return healthy_.load(std::memory_order_acquire); }
   // The highest seq indexed.
   std::int64_t indexed_seq() const;
   // Waits until `seq` is indexed, or `timeout` passes.
@@ -68,6 +75,7 @@ class JournalIndex {
   std::int64_t indexed_seq_ = 0;
   std::int64_t last_checkpoint_seq_ = 0;  // the store's, the writer thread's
   bool stopping_ = false;
+  std::atomic<bool> healthy_{true};
   std::thread thread_;
 };
 

@@ -243,6 +243,7 @@ Result<void> JsonlExporter::resume() {
   if (!scanned) return scanned;
   if (found_record) {
     store::JournalFilter filter;
+    filter.own_chain = true;
     filter.after_seq = seq - 1;
     filter.limit = 1;
     auto records = store_->search(filter);
@@ -287,6 +288,7 @@ Result<void> JsonlExporter::load_checkpoints() {
 
 Result<void> JsonlExporter::poll(bool read_checkpoints) {
   store::JournalFilter filter;
+  filter.own_chain = true;
   filter.limit = options_.page_size;
   std::string lines;
   for (;;) {

@@ -62,6 +62,7 @@ Result<std::size_t> search_journal(store::JournalStore& store, const SearchQuery
                                    const std::function<void(const SearchHit&)>& visit) {
   store::JournalFilter filter = query.filter;
   if (filter.event.empty()) filter.event = kEventStatement;
+  filter.after_cursor = 0;
   filter.after_seq = 0;
   if (query.limit > 0) {
     filter.limit = query.limit;
@@ -80,7 +81,7 @@ Result<std::size_t> search_journal(store::JournalStore& store, const SearchQuery
     if (!records) return records.error();
     if (records->empty()) break;
     hits += records->size();
-    filter.after_seq = seq_of(records->back());
+    filter.after_cursor = records->back().cursor;
     const bool last_page = records->size() < kPageSize;
     if (auto r = join_and_visit(store, *records, visit); !r) return r.error();
     if (last_page) break;

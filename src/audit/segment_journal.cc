@@ -50,7 +50,15 @@ Result<std::vector<store::JournalCheckpoint>> SegmentJournal::checkpoints() {
   return out;
 }
 
+Result<std::vector<std::string>> SegmentJournal::instances() {
+  return make_error("the segment files hold one instance's chain: list instances in the index");
+}
+
 Result<std::vector<store::JournalRecord>> SegmentJournal::search(const store::JournalFilter&) {
+  return make_error("the segment files are not searchable: search the index");
+}
+
+Result<int64_t> SegmentJournal::last_cursor() {
   return make_error("the segment files are not searchable: search the index");
 }
 

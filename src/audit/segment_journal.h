@@ -20,7 +20,9 @@ class SegmentJournal final : public store::JournalStore {
   Result<void> scan(int64_t from_seq,
                     const std::function<bool(const store::JournalEntry&)>& visit) override;
   Result<std::vector<store::JournalCheckpoint>> checkpoints() override;
+  Result<std::vector<std::string>> instances() override;
   Result<std::vector<store::JournalRecord>> search(const store::JournalFilter& filter) override;
+  Result<int64_t> last_cursor() override;
   Result<std::vector<store::JournalRecord>> results_for(
       const std::vector<std::string>& ids) override;
   Result<std::optional<std::string>> result_rows(int64_t seq) override;

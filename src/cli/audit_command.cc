@@ -12,6 +12,9 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <vector>
 
 #include "audit/jsonl_exporter.h"
@@ -70,7 +73,9 @@ struct TailArgs {
 }
 
 std::unique_ptr<store::JournalStore> open_journal(const config::Config& config) {
-  auto store = store::open_journal_store(config.state_url, {});
+  store::JournalStoreOptions options;
+  options.instance = config.instance;
+  auto store = store::open_journal_store(config.state_url, options);
   if (!store) fail(1, store.error().message);
   return std::move(*store);
 }
@@ -135,6 +140,41 @@ std::string error_code(const std::string& error) {
 
 // ---- verify
 
+// The chains other instances sharing the store appended, each checked from the store (their
+// segment files are on their own machines): a line each, or a JSON object each with its
+// `instance`. False when one fails.
+bool verify_other_chains(const config::Config& config, store::JournalStore& index,
+                         EVP_PKEY* key, bool json) {
+  auto instances = index.instances();
+  if (!instances) fail(1, instances.error().message);
+  bool ok = true;
+  for (const auto& instance : *instances) {
+    if (instance == config.instance) continue;
+    store::JournalStoreOptions chain_options;
+    chain_options.instance = instance;
+    chain_options.read_only = true;
+    auto chain = store::open_journal_store(config.state_url, chain_options);
+    if (!chain) fail(1, chain.error().message);
+    auto report = audit::verify_journal(**chain, key);
+    if (!report) fail(1, report.error().message);
+    ok = ok && report->ok;
+    if (json) {
+      auto object = boost::json::parse(audit::verify_report_to_json(*report)).as_object();
+      object["instance"] = instance;
+      fmt::print("{}\n", boost::json::serialize(object));
+    } else if (!report->ok) {
+      fmt::print(stderr, "instance {}: journal verification failed at seq {}: {}\n",
+                 printable(instance), report->first_bad_seq, report->message);
+    } else {
+      fmt::print("instance {}: journal verified: {} records, {} signed checkpoints; the last pins "
+                 "seq {}\n",
+                 printable(instance), report->records_checked, report->checkpoints_checked,
+                 report->last_checkpoint_seq);
+    }
+  }
+  return ok;
+}
+
 void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
   std::vector<audit::Checkpoint> external;
   if (!args.checkpoints_file.empty()) {
@@ -159,7 +199,10 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
                report->message);
     throw CommandExit{1};
   }
-  if (args.json) return;
+  if (args.json) {
+    if (!verify_other_chains(*config, *index, key->pkey(), true)) throw CommandExit{1};
+    return;
+  }
   for (const auto& recovery : report->recoveries)
     fmt::print("warning: the journal restarted after a torn tail at {}\n", recovery);
   std::string checked = fmt::format("{} signed checkpoint{}", report->checkpoints_checked,
@@ -167,18 +210,18 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
   if (!args.checkpoints_file.empty())
     checked +=
         fmt::format(" and {} from {}", report->external_checkpoints_checked, args.checkpoints_file);
-  if (report->records_checked == 0) {
+  if (report->records_checked == 0)
     fmt::print("journal verified: no records, {}\n", checked);
-    return;
-  }
-  fmt::print("journal verified: {} records (seq 1 to {}), {}; the last pins seq {}\n",
-             report->records_checked, report->last_seq, checked, report->last_checkpoint_seq);
+  else
+    fmt::print("journal verified: {} records (seq 1 to {}), {}; the last pins seq {}\n",
+               report->records_checked, report->last_seq, checked, report->last_checkpoint_seq);
   if (report->unanchored_records > 0)
     fmt::print(
         "warning: {} record{} after seq {} not yet pinned by a signed checkpoint (the "
         "journal signs one every audit.checkpoint_every records and at shutdown)\n",
         report->unanchored_records, report->unanchored_records == 1 ? " is" : "s are",
         report->last_checkpoint_seq);
+  if (!verify_other_chains(*config, *index, key->pkey(), false)) throw CommandExit{1};
 }
 
 // ---- search
@@ -279,38 +322,28 @@ void run_search(const GlobalOptions& options, const SearchArgs& args) {
 
 // ---- export
 
-void run_export(const GlobalOptions& options, const ExportArgs& args) {
-  std::string since;
-  if (!args.since.empty()) since = since_time(args.since);
-  const config::ConfigPtr config = load_config_or_exit(options);
-  auto journal = open_journal(*config);
-
-  // From the first record at or after --since on, every record: times are taken when the
-  // event happens and may be a little out of seq order, and a SIEM wants the chain unbroken.
+// One instance's chain from the first record at or after `since` (RFC 3339; empty: the start)
+// on, every record, with the checkpoints that pin them: times are taken when the event happens
+// and may be a little out of seq order, and a SIEM wants the chain unbroken.
+void export_chain(store::JournalStore& journal, const std::string& since, std::FILE* out) {
   store::JournalFilter filter;
+  filter.own_chain = true;
   if (!since.empty()) {
-    store::JournalFilter first;
+    store::JournalFilter first = filter;
     first.since = since;
     first.limit = 1;
-    auto found = journal->search(first);
+    auto found = journal.search(first);
     if (!found) fail(1, found.error().message);
     if (found->empty()) return;
     filter.after_seq = seq_of(found->front()) - 1;
   }
-  auto checkpoints = journal->checkpoints();
+  auto checkpoints = journal.checkpoints();
   if (!checkpoints) fail(1, checkpoints.error().message);
   auto checkpoint = std::find_if(checkpoints->begin(), checkpoints->end(),
                                  [&](const auto& c) { return c.seq > filter.after_seq; });
-
-  std::FILE* out = stdout;
-  if (!args.output.empty()) {
-    out = std::fopen(args.output.c_str(), "w");
-    if (out == nullptr)
-      fail(1, fmt::format("cannot write {}: {}", args.output, std::strerror(errno)));
-  }
   filter.limit = kPageSize;
   for (;;) {
-    auto records = journal->search(filter);
+    auto records = journal.search(filter);
     if (!records) fail(1, records.error().message);
     for (const auto& record : *records) {
       fmt::print(out, "{}\n", audit::to_json(record));
@@ -320,6 +353,36 @@ void run_export(const GlobalOptions& options, const ExportArgs& args) {
     }
     if (records->size() < kPageSize) break;
     filter.after_seq = seq_of(records->back());
+  }
+}
+
+// Every instance's chain in turn (one, unless several instances share a PostgreSQL store),
+// each verifiable on its own.
+void run_export(const GlobalOptions& options, const ExportArgs& args) {
+  std::string since;
+  if (!args.since.empty()) since = since_time(args.since);
+  const config::ConfigPtr config = load_config_or_exit(options);
+  auto journal = open_journal(*config);
+  auto instances = journal->instances();
+  if (!instances) fail(1, instances.error().message);
+
+  std::FILE* out = stdout;
+  if (!args.output.empty()) {
+    out = std::fopen(args.output.c_str(), "w");
+    if (out == nullptr)
+      fail(1, fmt::format("cannot write {}: {}", args.output, std::strerror(errno)));
+  }
+  for (const auto& instance : *instances) {
+    if (instance == config->instance) {
+      export_chain(*journal, since, out);
+      continue;
+    }
+    store::JournalStoreOptions chain_options;
+    chain_options.instance = instance;
+    chain_options.read_only = true;
+    auto chain = store::open_journal_store(config->state_url, chain_options);
+    if (!chain) fail(1, chain.error().message);
+    export_chain(**chain, since, out);
   }
   const bool written = std::fflush(out) == 0 && std::ferror(out) == 0 &&
                        (out == stdout || ::fsync(fileno(out)) == 0);
@@ -373,7 +436,7 @@ void print_records(const std::vector<audit::Record>& records, bool json) {
 void run_tail(const GlobalOptions& options, const TailArgs& args) {
   const config::ConfigPtr config = load_config_or_exit(options);
   auto journal = open_journal(*config);
-  std::int64_t last_seq = 0;
+  std::int64_t last_cursor = 0;
   if (args.lines > 0) {
     store::JournalFilter newest;
     newest.limit = args.lines;
@@ -382,22 +445,22 @@ void run_tail(const GlobalOptions& options, const TailArgs& args) {
     if (!records) fail(1, records.error().message);
     std::reverse(records->begin(), records->end());
     print_records(*records, args.json);
-    if (!records->empty()) last_seq = seq_of(records->back());
+    if (!records->empty()) last_cursor = records->back().cursor;
   }
   if (!args.follow) return;
   if (args.lines == 0) {
-    auto tail = journal->tail();
-    if (!tail) fail(1, tail.error().message);
-    last_seq = tail->seq;
+    auto end = journal->last_cursor();
+    if (!end) fail(1, end.error().message);
+    last_cursor = *end;
   }
   store::JournalFilter next;
   next.limit = kPageSize;
   for (;;) {
-    next.after_seq = last_seq;
+    next.after_cursor = last_cursor;
     auto records = journal->search(next);
     if (!records) fail(1, records.error().message);
     print_records(*records, args.json);
-    if (!records->empty()) last_seq = seq_of(records->back());
+    if (!records->empty()) last_cursor = records->back().cursor;
     if (records->size() < kPageSize) std::this_thread::sleep_for(kFollowPollInterval);
   }
 }
@@ -421,6 +484,8 @@ void add_audit_command(CLI::App& app, GlobalOptions& options) {
       "search", "Statements (with their outcome) or other events that match every filter given");
   search->add_option("--subject", search_args->filter.subject, "Who ran it");
   search->add_option("--connection", search_args->filter.connection, "Which connection");
+  search->add_option("--instance", search_args->filter.instance,
+                     "Which gateway instance recorded it (several instances share a store)");
   search->add_option("--session", search_args->filter.session, "Which session (its id)");
   search->add_option("--verdict", search_args->filter.verdict, "allow, deny, review_pending, ...")
       ->check(CLI::IsMember(kVerdicts));

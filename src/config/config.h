@@ -375,6 +375,9 @@ struct Config {
   std::optional<TlsConfig> tls;
   LimitsConfig limits;
   std::string state_url;  // normalised: sqlite:///abs/path.db or postgresql://...
+  // Names this gateway in every journal record and checkpoint, and among the instances that
+  // share a PostgreSQL store (each appends its own chain). Default: the host name.
+  std::string instance;
   IdentityConfig identity;
   ApiConfig api;
   std::vector<ConnectionConfig> connections;

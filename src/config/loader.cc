@@ -32,12 +32,14 @@ void read_sections(Reader& r, const YAML::Node& root, const MaskingVocabulary& m
     return;
   }
   Fields top = r.fields(Value{root, 1, ""},
-                        {"listen", "tls", "limits", "state", "identity", "api", "connections",
-                         "access", "guardrails", "masking", "audit", "reviews", "notifications"});
+                        {"listen", "tls", "limits", "state", "instance", "identity", "api",
+                         "connections", "access", "guardrails", "masking", "audit", "reviews",
+                         "notifications"});
   read_listen(r, top.find("listen"), config.listen);
   if (const Value* v = top.find("tls")) config.tls = read_tls(r, *v);
   if (const Value* v = top.find("limits")) read_limits(r, *v, config.limits);
   read_state(r, top.find("state"), config.state_url);
+  read_instance(r, top.find("instance"), config.instance);
   read_identity(r, top.find("identity"), config.identity);
   if (const Value* v = top.find("api")) read_api(r, *v, config.api);
   if (const Value* v = top.find("connections")) read_connections(r, *v, config.connections);

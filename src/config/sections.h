@@ -40,6 +40,8 @@ void check_listeners(Reader& r, const Config& config, const Value* listen, const
 std::optional<TlsConfig> read_tls(Reader& r, const Value& v);
 void read_limits(Reader& r, const Value& v, LimitsConfig& limits);
 void read_state(Reader& r, const Value* v, std::string& state_url);
+// `instance`: this gateway's name; the host name when absent.
+void read_instance(Reader& r, const Value* v, std::string& instance);
 void read_identity(Reader& r, const Value* v, IdentityConfig& identity);
 void read_api(Reader& r, const Value& v, ApiConfig& api);
 void read_connections(Reader& r, const Value& v, std::vector<ConnectionConfig>& connections);

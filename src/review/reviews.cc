@@ -47,6 +47,10 @@ Reviews::Reviews(ReviewsWiring wiring) : wiring_(std::move(wiring)) {
 }
 
 Reviews::~Reviews() {
+  stop_expiry();
+}
+
+void Reviews::stop_expiry() {
   {
     std::lock_guard lock(expiry_mutex_);
     stopping_ = true;
@@ -119,6 +123,32 @@ void Reviews::unwatch(const std::string& id, std::uint64_t ticket) {
 }
 
 void Reviews::wake(const ReviewRecord& review) {
+  wake_watchers(review);
+  if (wiring_.decided) wiring_.decided(review);
+}
+
+void Reviews::refresh(const std::string& id) {
+  auto found = wiring_.store->find_review(id);
+  if (!found) {
+    (void)unavailable(found.error());
+    return;
+  }
+  count_pending();
+  if (*found && (*found)->status != ReviewStatus::pending) wake_watchers(**found);
+}
+
+void Reviews::refresh_watched() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(watchers_mutex_);
+    for (auto it = watchers_.begin(); it != watchers_.end(); it = watchers_.upper_bound(it->first))
+      ids.push_back(it->first);
+  }
+  for (const auto& id : ids) refresh(id);
+  if (ids.empty()) count_pending();
+}
+
+void Reviews::wake_watchers(const ReviewRecord& review) {
   std::vector<Watcher> woken;
   {
     std::lock_guard lock(watchers_mutex_);

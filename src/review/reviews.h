@@ -59,6 +59,9 @@ struct ReviewsWiring {
   std::function<void(Notification)> notify;
   // The configuration in force (reviews timings, access rules, notifications.api_url).
   std::function<config::ConfigPtr()> config;
+  // Told of every review this instance decides or expires, after its own watchers are woken:
+  // other instances sharing the store may hold its statement (InstanceEvents). Must not block.
+  std::function<void(const ReviewRecord&)> decided;
 };
 
 class Reviews {
@@ -70,8 +73,10 @@ class Reviews {
   Reviews(const Reviews&) = delete;
   Reviews& operator=(const Reviews&) = delete;
 
-  // Expires overdue pending reviews once a second on a thread of its own, until destroyed.
+  // Expires overdue pending reviews once a second on a thread of its own, until stopped or
+  // destroyed.
   void start_expiry();
+  void stop_expiry();
 
   // ---- held statements (called by sessions) --------------------------------------------
   Result<ReviewRecord> open_statement_review(const StatementHold& hold, TimePoint now);
@@ -85,6 +90,12 @@ class Reviews {
                                                                std::string_view connection,
                                                                std::string_view text,
                                                                TimePoint now);
+  // Another instance decided or expired review `id`: re-read from the store, and the
+  // sessions here waiting for it are woken once it is no longer pending.
+  void refresh(const std::string& id);
+  // After word from other instances may have been missed: every review watched here is
+  // re-read (as refresh does) and the pending count taken again.
+  void refresh_watched();
   // The statement of an approved review that a waiting session released is running.
   Result<void> mark_executed(const std::string& id, TimePoint now);
 
@@ -119,7 +130,9 @@ class Reviews {
   void record_step(const ReviewRecord& review, std::string_view verdict,
                    const identity::Identity* actor, std::string_view reviewer);
   void announce(std::string_view event, const ReviewRecord& review);
+  // Wakes this instance's watchers of `review`, then tells the other instances.
   void wake(const ReviewRecord& review);
+  void wake_watchers(const ReviewRecord& review);
   void count_pending();
   config::ConfigPtr config() const;
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +69,9 @@ struct JournalRecord {
   std::array<std::optional<std::string>, kFieldCount> fields;
   std::string prev_hash;  // hex SHA-256 of the record before, kGenesisHash for the first
   std::string hash;       // hex SHA-256 of canonical_form()
+  // Where the store placed the record among every instance's records (JournalStore::search);
+  // not part of the record itself, and 0 on records not read from a store.
+  int64_t cursor = 0;
 
   std::optional<std::string>& operator[](Field f) { return fields[static_cast<std::size_t>(f)]; }
   const std::optional<std::string>& operator[](Field f) const {

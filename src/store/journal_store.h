@@ -43,8 +43,10 @@ struct JournalBatch {
   std::vector<JournalCheckpoint> checkpoints;
 };
 
-// Search filters; empty ones match everything. Records come in seq order.
+// Search filters; empty ones match everything. Records come in cursor order (see
+// JournalStore::search).
 struct JournalFilter {
+  std::string instance;  // records of this gateway instance's chain only
   std::string subject;
   std::string connection;
   std::string session;
@@ -52,7 +54,12 @@ struct JournalFilter {
   std::string event;
   std::string since;     // RFC 3339: records at or after this time
   std::string contains;  // a substring of the command text or of its bound parameters
-  int64_t after_seq = 0;
+  // Only the chain the store was opened for (JournalStoreOptions::instance): what follows
+  // one chain by seq (after_seq) needs it. A store one instance has to itself holds one chain,
+  // whatever names its records carry.
+  bool own_chain = false;
+  int64_t after_cursor = 0;  // records whose cursor is greater (every instance's)
+  int64_t after_seq = 0;     // records whose seq is greater: a place in one chain
   std::size_t limit = 0;  // 0: no limit
   bool newest_first = false;
 };
@@ -69,18 +76,30 @@ class JournalStore {
   // A small durable write that succeeds only when appends would: the journal's health probe.
   virtual Result<void> probe() = 0;
 
+  // tail, scan, checkpoints and append concern the chain of the instance the store was opened
+  // for (JournalStoreOptions::instance); a store one instance has to itself holds one chain.
   virtual Result<JournalTail> tail() = 0;
   // Calls `visit` with every record from `from_seq` on in seq order, until it returns false.
   virtual Result<void> scan(int64_t from_seq,
                             const std::function<bool(const JournalEntry&)>& visit) = 0;
   virtual Result<std::vector<JournalCheckpoint>> checkpoints() = 0;
+  // The instances whose chains the store holds, for verifying each of them.
+  virtual Result<std::vector<std::string>> instances() = 0;
+
+  // Searches every instance's records. Each record found carries its cursor
+  // (JournalRecord::cursor): its place in the order the store took records in, across
+  // instances, which only grows. A store one instance has to itself uses the seq.
   virtual Result<std::vector<JournalRecord>> search(const JournalFilter& filter) = 0;
+  // The greatest cursor given so far (0: none): where a live tail of the journal starts.
+  virtual Result<int64_t> last_cursor() = 0;
   // The result record(s) that follow up on the statement records with these ids.
   virtual Result<std::vector<JournalRecord>> results_for(const std::vector<std::string>& ids) = 0;
   virtual Result<std::optional<std::string>> result_rows(int64_t seq) = 0;
 };
 
 struct JournalStoreOptions {
+  // The gateway instance whose chain this store appends to and reads (config `instance`).
+  std::string instance;
   // How long a write waits for another connection's lock before it fails.
   int busy_timeout_ms = 1000;
   bool read_only = false;

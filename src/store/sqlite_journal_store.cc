@@ -72,13 +72,15 @@ JournalRecord read_record(sqlite3_stmt* stmt) {
   }
   record.prev_hash = column_text(stmt, static_cast<int>(kFieldCount));
   record.hash = column_text(stmt, static_cast<int>(kFieldCount) + 1);
+  // One chain per file: the seq orders every record.
+  record.cursor = sqlite3_column_int64(stmt, static_cast<int>(Field::seq));
   return record;
 }
 
 class SqliteJournalStore final : public JournalStore {
  public:
-  SqliteJournalStore(SqliteDatabase db, std::filesystem::path file)
-      : db_(std::move(db)), file_(std::move(file)) {}
+  SqliteJournalStore(SqliteDatabase db, std::filesystem::path file, std::string instance)
+      : db_(std::move(db)), file_(std::move(file)), instance_(std::move(instance)) {}
 
   Result<void> prepare(bool read_only) {
     const std::string columns = record_columns();
@@ -191,6 +193,16 @@ class SqliteJournalStore final : public JournalStore {
     return {};
   }
 
+  Result<std::vector<std::string>> instances() override {
+    return std::vector<std::string>{instance_};
+  }
+
+  Result<int64_t> last_cursor() override {
+    auto tail = this->tail();
+    if (!tail) return tail.error();
+    return tail->seq;
+  }
+
   Result<std::vector<JournalCheckpoint>> checkpoints() override {
     std::lock_guard lock(mutex_);
     StatementUse use(checkpoints_.get());
@@ -211,7 +223,8 @@ class SqliteJournalStore final : public JournalStore {
   }
 
   Result<std::vector<JournalRecord>> search(const JournalFilter& filter) override {
-    int64_t after_seq = filter.after_seq;
+    // The cursor is the seq (read_record).
+    int64_t after_seq = std::max(filter.after_seq, filter.after_cursor);
     if (!filter.session.empty()) {
       // Only connect records are indexed by session (migration 4): a session's records are
       // read from its first connect record on, by seq, `session = ?` skipping the others. No
@@ -232,6 +245,7 @@ class SqliteJournalStore final : public JournalStore {
       sql += fmt::format(" AND {} = ?", column);
       texts.push_back(value);
     };
+    add_equal("instance", filter.instance);
     add_equal("subject", filter.subject);
     add_equal("connection", filter.connection);
     add_equal("session", filter.session);
@@ -416,6 +430,7 @@ class SqliteJournalStore final : public JournalStore {
   std::mutex mutex_;
   SqliteDatabase db_;
   std::filesystem::path file_;
+  std::string instance_;  // a file is one instance's: its one chain
   SqliteStatement tail_;
   SqliteStatement scan_;
   SqliteStatement checkpoints_;
@@ -442,7 +457,7 @@ Result<std::unique_ptr<JournalStore>> open_sqlite_journal_store(
     if (auto r = sqlite_exec(db->get(), "PRAGMA synchronous=NORMAL"); !r)
       return make_error(fmt::format("audit journal {}: {}", file.string(), r.error().message));
   }
-  auto store = std::make_unique<SqliteJournalStore>(std::move(*db), file);
+  auto store = std::make_unique<SqliteJournalStore>(std::move(*db), file, options.instance);
   if (auto r = store->prepare(options.read_only); !r) return r.error();
   return std::unique_ptr<JournalStore>(std::move(store));
 }

@@ -5,13 +5,11 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
-#include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <functional>
 #include <mutex>
 #include <system_error>
 
+#include "store/record_encoding.h"
 #include "store/sqlite_support.h"
 
 namespace portcullis::store {
@@ -19,14 +17,6 @@ namespace {
 
 // How long a statement waits for another process's write lock before failing.
 constexpr int kBusyTimeoutMs = 5000;
-
-int64_t to_millis(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-TimePoint from_millis(int64_t ms) {
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(ms)));
-}
 
 void bind_optional_time(sqlite3_stmt* stmt, int index, const std::optional<TimePoint>& t) {
   if (t)
@@ -38,22 +28,6 @@ void bind_optional_time(sqlite3_stmt* stmt, int index, const std::optional<TimeP
 std::optional<TimePoint> column_optional_time(sqlite3_stmt* stmt, int column) {
   if (sqlite3_column_type(stmt, column) == SQLITE_NULL) return std::nullopt;
   return from_millis(sqlite3_column_int64(stmt, column));
-}
-
-std::string groups_to_json(const std::vector<std::string>& groups) {
-  boost::json::array array;
-  for (const auto& group : groups) array.emplace_back(group);
-  return boost::json::serialize(array);
-}
-
-std::vector<std::string> groups_from_json(std::string_view text) {
-  std::vector<std::string> groups;
-  boost::system::error_code ec;
-  const auto value = boost::json::parse(text, ec);
-  if (ec || !value.is_array()) return groups;
-  for (const auto& item : value.get_array())
-    if (item.is_string()) groups.emplace_back(item.get_string());
-  return groups;
 }
 
 constexpr const char* kApiKeyColumns =

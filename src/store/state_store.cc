@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "store/journal_store.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_journal_store.h"
 #include "store/sqlite_store.h"
 
@@ -11,6 +12,10 @@ namespace portcullis::store {
 namespace {
 
 constexpr std::string_view kSqliteScheme = "sqlite://";
+
+bool is_postgres_url(std::string_view url) {
+  return url.starts_with("postgresql://") || url.starts_with("postgres://");
+}
 
 // The SQLite file a state URL names, or why it names none.
 Result<std::filesystem::path> sqlite_file(std::string_view url) {
@@ -23,8 +28,8 @@ Result<std::filesystem::path> sqlite_file(std::string_view url) {
           "state store URL \"{}\" must name an absolute path (sqlite:///abs/path.db)", url));
     return file;
   }
-  if (url.starts_with("postgresql://") || url.starts_with("postgres://"))
-    return make_error("the PostgreSQL state store is not supported yet; use sqlite://");
+  if (is_postgres_url(url))
+    return make_error("the audit journal is not kept in PostgreSQL yet; use sqlite://");
   return make_error(fmt::format("unknown state store URL \"{}\" (expected sqlite:///path.db)",
                                 url.substr(0, url.find("://"))));
 }
@@ -32,6 +37,7 @@ Result<std::filesystem::path> sqlite_file(std::string_view url) {
 }  // namespace
 
 Result<std::unique_ptr<StateStore>> open_state_store(std::string_view url) {
+  if (is_postgres_url(url)) return open_postgres_store(url);
   auto file = sqlite_file(url);
   if (!file) return file.error();
   return open_sqlite_store(*file);

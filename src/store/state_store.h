@@ -1,6 +1,6 @@
 // StateStore: the gateway's durable state: API keys, SSH keys registered to subjects,
-// reviews and revocations. SQLite is the embedded default; a PostgreSQL store can follow
-// behind the same interface for several gateway instances.
+// reviews and revocations. SQLite is the embedded default; PostgreSQL serves several gateway
+// instances behind the same interface.
 #pragma once
 
 #include <chrono>
@@ -98,7 +98,8 @@ class StateStore {
 };
 
 // Opens (creating and migrating as needed) the store named by a normalised state URL:
-// `sqlite:///abs/path.db`. Thread-safe: sessions on every I/O thread may call it.
+// `sqlite:///abs/path.db` or `postgresql://...` (`postgres://...`). Thread-safe: sessions on
+// every I/O thread may call it.
 Result<std::unique_ptr<StateStore>> open_state_store(std::string_view url);
 
 }  // namespace portcullis::store

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include <array>
@@ -963,6 +964,29 @@ TEST_F(ConfigLoaderTest, KeepsPostgresStateUrlAsWritten) {
   auto result = parse("state: { url: \"postgresql://gw@db/portcullis\" }\n");
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ((*result)->state_url, "postgresql://gw@db/portcullis");
+}
+
+TEST_F(ConfigLoaderTest, InstanceNameDefaultsToTheHostName) {
+  auto result = parse("");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+  EXPECT_EQ((*result)->instance, std::string(host).substr(0, 63));
+}
+
+TEST_F(ConfigLoaderTest, ReadsTheInstanceName) {
+  auto result = parse("instance: gw-a.eu_1\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ((*result)->instance, "gw-a.eu_1");
+}
+
+TEST_F(ConfigLoaderTest, RefusesAnInstanceNameThatIsNotALabel) {
+  // Names go into records, log lines and notifications between instances.
+  EXPECT_TRUE(has_line(problems("instance: \"gw a\"\n"),
+                       at(1) + "instance: \"gw a\" is not a name (letters, digits, '-', '_', "
+                               "'.'; at most 63 characters)"));
+  EXPECT_FALSE(parse("instance: " + std::string(64, 'a') + "\n").ok());
+  EXPECT_FALSE(parse("instance: [a]\n").ok());
 }
 
 TEST_F(ConfigLoaderTest, ReportsUnknownStateScheme) {

@@ -400,6 +400,56 @@ TEST_F(ReviewsTest, WatcherIsCalledOnceWhenApproved) {
   EXPECT_EQ(seen.size(), 1u);
 }
 
+// Two instances sharing one store: the one deciding tells the others (the `decided` hook), and
+// the one holding the statement wakes its watcher when it re-reads the review (refresh).
+TEST_F(ReviewsTest, AReviewDecidedOnAnotherInstanceWakesTheWatcherHere) {
+  std::vector<std::string> told;
+  ReviewsWiring other_wiring;
+  other_wiring.store = store_.get();
+  other_wiring.instance = "other";
+  other_wiring.config = [this]() -> config::ConfigPtr { return config_; };
+  other_wiring.decided = [&](const ReviewRecord& r) { told.push_back(r.id); };
+  Reviews other(std::move(other_wiring));
+
+  const ReviewRecord review = hold();
+  std::vector<ReviewStatus> seen;
+  reviews_->watch(review.id, [&](const ReviewRecord& r) { seen.push_back(r.status); });
+  reviews_->refresh(review.id);  // still pending: nobody woken
+  EXPECT_TRUE(seen.empty());
+
+  ASSERT_TRUE(other.vote(review.id, kBob, true, "ok", kNow + 1s));
+  EXPECT_EQ(told, std::vector<std::string>{review.id});
+  EXPECT_TRUE(seen.empty());  // the other instance's own watchers only
+  EXPECT_EQ(reviews_->pending(), 1);
+
+  reviews_->refresh(review.id);
+  EXPECT_EQ(seen, std::vector<ReviewStatus>{ReviewStatus::approved});
+  EXPECT_EQ(reviews_->pending(), 0);
+  reviews_->refresh(review.id);  // once only
+  EXPECT_EQ(seen.size(), 1u);
+}
+
+// Word missed while disconnected: every watched review is read again.
+TEST_F(ReviewsTest, RefreshWatchedWakesEveryWatcherOfADecidedReview) {
+  ReviewsWiring other_wiring;
+  other_wiring.store = store_.get();
+  other_wiring.config = [this]() -> config::ConfigPtr { return config_; };
+  Reviews other(std::move(other_wiring));
+  const ReviewRecord first = hold(1, "DELETE FROM a");
+  const ReviewRecord second = hold(1, "DELETE FROM b");
+  int first_calls = 0;
+  int second_calls = 0;
+  reviews_->watch(first.id, [&](const ReviewRecord&) { ++first_calls; });
+  reviews_->watch(first.id, [&](const ReviewRecord&) { ++first_calls; });
+  reviews_->watch(second.id, [&](const ReviewRecord&) { ++second_calls; });
+  ASSERT_TRUE(other.vote(first.id, kBob, false, "no", kNow + 1s));
+
+  reviews_->refresh_watched();
+  EXPECT_EQ(first_calls, 2);
+  EXPECT_EQ(second_calls, 0);
+  EXPECT_EQ(reviews_->pending(), 1);
+}
+
 TEST_F(ReviewsTest, WatcherIsCalledOnceWhenRejected) {
   const ReviewRecord review = hold(2);
   int calls = 0;

@@ -1,5 +1,6 @@
-// The state store's reviews and revocations against real SQLite files in a temporary folder:
-// what is stored reads back, the listings' filters and order, and update_review's transaction.
+// The state store's reviews and revocations against both stores (real SQLite files, real
+// PostgreSQL databases): what is stored reads back, the listings' filters and order, and
+// update_review's transaction.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "state_store_backends.h"
 #include "store/state_store.h"
 #include "support/temp_dir.h"
 
@@ -56,11 +58,12 @@ std::vector<std::string> ids(const std::vector<ReviewRecord>& reviews) {
   return out;
 }
 
-class ReviewStoreTest : public ::testing::Test {
+// Each test on a new, empty store of the kind its parameter names.
+class ReviewStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    file_ = dir_ / "state.db";
-    auto opened = open_state_store("sqlite://" + file_.string());
+    url_ = testing::fresh_state_url(GetParam(), dir_);
+    auto opened = open_state_store(url_);
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
   }
@@ -81,11 +84,14 @@ class ReviewStoreTest : public ::testing::Test {
   }
 
   testing::TempDir dir_{"portcullis-review-store-"};
-  std::filesystem::path file_;
+  std::string url_;
   std::unique_ptr<StateStore> store_;
 };
 
-TEST_F(ReviewStoreTest, InsertsAndFindsAReviewWithEveryField) {
+INSTANTIATE_TEST_SUITE_P(Stores, ReviewStoreTest, testing::state_store_backends(),
+                         testing::backend_test_name);
+
+TEST_P(ReviewStoreTest, InsertsAndFindsAReviewWithEveryField) {
   ReviewRecord r;
   r.id = "r-abcdefghijkm";
   r.kind = ReviewKind::access;
@@ -144,7 +150,7 @@ TEST_F(ReviewStoreTest, InsertsAndFindsAReviewWithEveryField) {
   EXPECT_EQ(found.votes[1].reviewer, "carol");
 }
 
-TEST_F(ReviewStoreTest, KeepsUnsetOptionalFieldsUnset) {
+TEST_P(ReviewStoreTest, KeepsUnsetOptionalFieldsUnset) {
   insert(pending_review("r-pending00001"));
   const ReviewRecord found = find("r-pending00001");
   EXPECT_EQ(found.status, ReviewStatus::pending);
@@ -157,21 +163,21 @@ TEST_F(ReviewStoreTest, KeepsUnsetOptionalFieldsUnset) {
   EXPECT_TRUE(found.votes.empty());
 }
 
-TEST_F(ReviewStoreTest, FindsNothingForAnUnknownId) {
+TEST_P(ReviewStoreTest, FindsNothingForAnUnknownId) {
   auto found = store_->find_review("r-nosuchreview");
   ASSERT_TRUE(found) << found.error().message;
   EXPECT_FALSE(*found);
 }
 
-TEST_F(ReviewStoreTest, RefusesASecondReviewWithTheSameId) {
+TEST_P(ReviewStoreTest, RefusesASecondReviewWithTheSameId) {
   insert(pending_review("r-duplicate001"));
   EXPECT_FALSE(store_->insert_review(pending_review("r-duplicate001")));
 }
 
-TEST_F(ReviewStoreTest, KeepsReviewsWhenReopened) {
+TEST_P(ReviewStoreTest, KeepsReviewsWhenReopened) {
   insert(approved_review("r-persistent01", kNow + 1h));
   store_.reset();
-  auto reopened = open_state_store("sqlite://" + file_.string());
+  auto reopened = open_state_store(url_);
   ASSERT_TRUE(reopened) << reopened.error().message;
   store_ = std::move(*reopened);
   const ReviewRecord found = find("r-persistent01");
@@ -180,7 +186,7 @@ TEST_F(ReviewStoreTest, KeepsReviewsWhenReopened) {
   EXPECT_EQ(found.votes[0].reviewer, "bob");
 }
 
-TEST_F(ReviewStoreTest, ListsNewestFirst) {
+TEST_P(ReviewStoreTest, ListsNewestFirst) {
   insert(pending_review("r-old", kNow));
   insert(pending_review("r-newest", kNow + 2min));
   insert(pending_review("r-middle", kNow + 1min));
@@ -189,7 +195,7 @@ TEST_F(ReviewStoreTest, ListsNewestFirst) {
   EXPECT_EQ(ids(*listed), (std::vector<std::string>{"r-newest", "r-middle", "r-old"}));
 }
 
-TEST_F(ReviewStoreTest, ListsOnlyTheStatusAsked) {
+TEST_P(ReviewStoreTest, ListsOnlyTheStatusAsked) {
   insert(pending_review("r-pending-1", kNow));
   ReviewRecord rejected = pending_review("r-rejected", kNow + 1min);
   rejected.status = ReviewStatus::rejected;
@@ -211,7 +217,7 @@ TEST_F(ReviewStoreTest, ListsOnlyTheStatusAsked) {
   EXPECT_EQ(all->size(), 3u);
 }
 
-TEST_F(ReviewStoreTest, ListsAtMostTheLimit) {
+TEST_P(ReviewStoreTest, ListsAtMostTheLimit) {
   for (int i = 0; i < 5; ++i)
     insert(pending_review("r-" + std::to_string(i), kNow + std::chrono::minutes(i)));
   auto listed = store_->list_reviews(std::nullopt, 2);
@@ -222,7 +228,7 @@ TEST_F(ReviewStoreTest, ListsAtMostTheLimit) {
   EXPECT_EQ(pending->size(), 3u);
 }
 
-TEST_F(ReviewStoreTest, ListedReviewsCarryTheirVotes) {
+TEST_P(ReviewStoreTest, ListedReviewsCarryTheirVotes) {
   insert(approved_review("r-with-vote", kNow + 1h));
   auto listed = store_->list_reviews(std::nullopt, 10);
   ASSERT_TRUE(listed) << listed.error().message;
@@ -231,7 +237,7 @@ TEST_F(ReviewStoreTest, ListedReviewsCarryTheirVotes) {
   EXPECT_EQ((*listed)[0].votes[0].reviewer, "bob");
 }
 
-TEST_F(ReviewStoreTest, UpdateWritesWhatTheChangeDidToStatusAndVotes) {
+TEST_P(ReviewStoreTest, UpdateWritesWhatTheChangeDidToStatusAndVotes) {
   insert(pending_review("r-update"));
   auto updated = store_->update_review("r-update", [](ReviewRecord& r) -> Result<void> {
     r.votes.push_back(ReviewVote{"bob", true, "ok", kNow + 1min});
@@ -257,7 +263,7 @@ TEST_F(ReviewStoreTest, UpdateWritesWhatTheChangeDidToStatusAndVotes) {
   EXPECT_EQ(found.votes[1].reviewer, "carol");
 }
 
-TEST_F(ReviewStoreTest, UpdateSeesTheVotesAlreadyCastAndCanRemoveThem) {
+TEST_P(ReviewStoreTest, UpdateSeesTheVotesAlreadyCastAndCanRemoveThem) {
   insert(approved_review("r-votes", kNow + 1h));
   std::size_t seen = 0;
   auto updated = store_->update_review("r-votes", [&](ReviewRecord& r) -> Result<void> {
@@ -270,7 +276,7 @@ TEST_F(ReviewStoreTest, UpdateSeesTheVotesAlreadyCastAndCanRemoveThem) {
   EXPECT_TRUE(find("r-votes").votes.empty());
 }
 
-TEST_F(ReviewStoreTest, UpdateRollsBackWhenTheChangeFails) {
+TEST_P(ReviewStoreTest, UpdateRollsBackWhenTheChangeFails) {
   insert(pending_review("r-rollback"));
   auto updated = store_->update_review("r-rollback", [](ReviewRecord& r) -> Result<void> {
     r.status = ReviewStatus::approved;
@@ -293,7 +299,7 @@ TEST_F(ReviewStoreTest, UpdateRollsBackWhenTheChangeFails) {
   EXPECT_EQ(find("r-rollback").status, ReviewStatus::rejected);
 }
 
-TEST_F(ReviewStoreTest, UpdateRollsBackTheReviewWhenItsVotesCannotBeWritten) {
+TEST_P(ReviewStoreTest, UpdateRollsBackTheReviewWhenItsVotesCannotBeWritten) {
   insert(pending_review("r-two-votes"));
   // One vote per reviewer: a second vote by the same reviewer fails the write of the votes,
   // after the review's own row was written in the same transaction.
@@ -309,7 +315,7 @@ TEST_F(ReviewStoreTest, UpdateRollsBackTheReviewWhenItsVotesCannotBeWritten) {
   EXPECT_TRUE(found.votes.empty());
 }
 
-TEST_F(ReviewStoreTest, UpdateOfAnUnknownIdIsNotFound) {
+TEST_P(ReviewStoreTest, UpdateOfAnUnknownIdIsNotFound) {
   bool called = false;
   auto updated = store_->update_review("r-nosuchreview", [&](ReviewRecord&) -> Result<void> {
     called = true;
@@ -320,7 +326,7 @@ TEST_F(ReviewStoreTest, UpdateOfAnUnknownIdIsNotFound) {
   EXPECT_FALSE(called);
 }
 
-TEST_F(ReviewStoreTest, ApprovedReviewsMatchKindRequesterConnectionAndRunningGrant) {
+TEST_P(ReviewStoreTest, ApprovedReviewsMatchKindRequesterConnectionAndRunningGrant) {
   insert(approved_review("r-match", kNow + 10min));
 
   ReviewRecord access = approved_review("r-access", kNow + 10min);
@@ -357,7 +363,7 @@ TEST_F(ReviewStoreTest, ApprovedReviewsMatchKindRequesterConnectionAndRunningGra
   EXPECT_EQ(ids(*bobs), std::vector<std::string>{"r-bob"});
 }
 
-TEST_F(ReviewStoreTest, ApprovedReviewsComeNewestDecisionFirst) {
+TEST_P(ReviewStoreTest, ApprovedReviewsComeNewestDecisionFirst) {
   ReviewRecord first = approved_review("r-first", kNow + 1h);
   first.decided_at = kNow;
   insert(first);
@@ -369,7 +375,7 @@ TEST_F(ReviewStoreTest, ApprovedReviewsComeNewestDecisionFirst) {
   EXPECT_EQ(ids(*approved), (std::vector<std::string>{"r-second", "r-first"}));
 }
 
-TEST_F(ReviewStoreTest, OverdueReviewsArePendingOnesAtOrPastTheirExpiry) {
+TEST_P(ReviewStoreTest, OverdueReviewsArePendingOnesAtOrPastTheirExpiry) {
   ReviewRecord past = pending_review("r-past");
   past.expires_at = kNow - 1min;
   insert(past);
@@ -389,7 +395,7 @@ TEST_F(ReviewStoreTest, OverdueReviewsArePendingOnesAtOrPastTheirExpiry) {
   EXPECT_EQ(ids(*overdue), (std::vector<std::string>{"r-past", "r-exactly"}));
 }
 
-TEST_F(ReviewStoreTest, RevocationKeepsTheLatestTime) {
+TEST_P(ReviewStoreTest, RevocationKeepsTheLatestTime) {
   auto first = store_->upsert_revocation(RevocationRecord{"alice", kNow, "admin", "laptop lost"});
   ASSERT_TRUE(first) << first.error().message;
   auto later =
@@ -405,7 +411,7 @@ TEST_F(ReviewStoreTest, RevocationKeepsTheLatestTime) {
   EXPECT_EQ((*found)->revoked_at, kNow + 1h);
 }
 
-TEST_F(ReviewStoreTest, RevocationKeepsWhoAndWhyOfTheLatestTime) {
+TEST_P(ReviewStoreTest, RevocationKeepsWhoAndWhyOfTheLatestTime) {
   auto later = store_->upsert_revocation(RevocationRecord{"alice", kNow + 1h, "sec", "stolen"});
   ASSERT_TRUE(later) << later.error().message;
   auto earlier = store_->upsert_revocation(RevocationRecord{"alice", kNow, "old", "lost"});
@@ -418,7 +424,7 @@ TEST_F(ReviewStoreTest, RevocationKeepsWhoAndWhyOfTheLatestTime) {
   EXPECT_EQ((*found)->reason, "stolen");
 }
 
-TEST_F(ReviewStoreTest, RevocationReadsBackWhoAndWhy) {
+TEST_P(ReviewStoreTest, RevocationReadsBackWhoAndWhy) {
   auto stored = store_->upsert_revocation(RevocationRecord{"bob", kNow, "admin", "left"});
   ASSERT_TRUE(stored) << stored.error().message;
   auto found = store_->find_revocation("bob");
@@ -429,7 +435,7 @@ TEST_F(ReviewStoreTest, RevocationReadsBackWhoAndWhy) {
   EXPECT_EQ((*found)->reason, "left");
 }
 
-TEST_F(ReviewStoreTest, FindsNoRevocationForAnotherSubject) {
+TEST_P(ReviewStoreTest, FindsNoRevocationForAnotherSubject) {
   auto stored = store_->upsert_revocation(RevocationRecord{"alice", kNow, "admin", ""});
   ASSERT_TRUE(stored) << stored.error().message;
   auto found = store_->find_revocation("alicia");

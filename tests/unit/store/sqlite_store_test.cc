@@ -1,4 +1,5 @@
-// The SQLite state store against real database files in a temporary folder.
+// API keys in the state store, against both stores: real SQLite files in a temporary folder
+// and real PostgreSQL databases; and what only the SQLite store does with its file.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "state_store_backends.h"
 #include "store/sqlite_migrations.h"
 #include "store/state_store.h"
 
@@ -76,6 +78,24 @@ class SqliteStoreTest : public ::testing::Test {
   std::unique_ptr<StateStore> store_;
 };
 
+// Each test on a new, empty store of the kind its parameter names.
+class ApiKeyStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    url_ = testing::fresh_state_url(GetParam(), dir_);
+    auto opened = open_state_store(url_);
+    ASSERT_TRUE(opened) << opened.error().message;
+    store_ = std::move(*opened);
+  }
+
+  testing::TempDir dir_{"portcullis-store-"};
+  std::string url_;
+  std::unique_ptr<StateStore> store_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, ApiKeyStoreTest, testing::state_store_backends(),
+                         testing::backend_test_name);
+
 TEST_F(SqliteStoreTest, CreatesTheDatabaseAndItsFolder) {
   EXPECT_TRUE(std::filesystem::exists(file_));
 }
@@ -110,6 +130,17 @@ TEST_F(SqliteStoreTest, MigrationsAreIdempotentWhenOpenedTwice) {
   EXPECT_EQ((*third)->list_api_keys()->size(), 1u);
 }
 
+TEST_P(ApiKeyStoreTest, KeepsKeysWhenOpenedAgain) {
+  ASSERT_TRUE(store_->insert_api_key(record("ci-bot", "h1")));
+  auto second = open_state_store(url_);
+  ASSERT_TRUE(second) << second.error().message;
+  auto third = open_state_store(url_);
+  ASSERT_TRUE(third) << third.error().message;
+  auto listed = (*third)->list_api_keys();
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ(listed->size(), 1u);
+}
+
 TEST_F(SqliteStoreTest, MigrationVersionsAreAscendingFromOne) {
   int expected = 1;
   for (const auto& migration : sqlite_migrations()) EXPECT_EQ(migration.version, expected++);
@@ -124,7 +155,7 @@ TEST_F(SqliteStoreTest, RefusesDatabaseWithNewerSchema) {
             std::string::npos);
 }
 
-TEST_F(SqliteStoreTest, InsertsAndFindsApiKeyByHash) {
+TEST_P(ApiKeyStoreTest, InsertsAndFindsApiKeyByHash) {
   ASSERT_TRUE(store_->insert_api_key(record("ci-bot", "h1")));
   auto found = store_->find_api_key_by_hash("h1");
   ASSERT_TRUE(found);
@@ -141,14 +172,14 @@ TEST_F(SqliteStoreTest, InsertsAndFindsApiKeyByHash) {
   EXPECT_FALSE(missing->has_value());
 }
 
-TEST_F(SqliteStoreTest, KeepsKeyWithoutExpiry) {
+TEST_P(ApiKeyStoreTest, KeepsKeyWithoutExpiry) {
   auto r = record("forever", "h1");
   r.expires_at.reset();
   ASSERT_TRUE(store_->insert_api_key(r));
   EXPECT_FALSE((*store_->find_api_key_by_hash("h1"))->expires_at);
 }
 
-TEST_F(SqliteStoreTest, RefusesDuplicateNameWithClearError) {
+TEST_P(ApiKeyStoreTest, RefusesDuplicateNameWithClearError) {
   ASSERT_TRUE(store_->insert_api_key(record("ci-bot", "h1")));
   auto again = store_->insert_api_key(record("ci-bot", "h2"));
   ASSERT_FALSE(again);
@@ -158,7 +189,7 @@ TEST_F(SqliteStoreTest, RefusesDuplicateNameWithClearError) {
   EXPECT_EQ(store_->list_api_keys()->size(), 1u);
 }
 
-TEST_F(SqliteStoreTest, ListsKeysByName) {
+TEST_P(ApiKeyStoreTest, ListsKeysByName) {
   ASSERT_TRUE(store_->insert_api_key(record("zeta", "h1")));
   ASSERT_TRUE(store_->insert_api_key(record("alpha", "h2")));
   auto all = store_->list_api_keys();
@@ -168,7 +199,7 @@ TEST_F(SqliteStoreTest, ListsKeysByName) {
   EXPECT_EQ((*all)[1].name, "zeta");
 }
 
-TEST_F(SqliteStoreTest, RevokesExistingKeyAndReportsUnknownName) {
+TEST_P(ApiKeyStoreTest, RevokesExistingKeyAndReportsUnknownName) {
   ASSERT_TRUE(store_->insert_api_key(record("ci-bot", "h1")));
   auto revoked = store_->revoke_api_key("ci-bot");
   ASSERT_TRUE(revoked);
@@ -180,7 +211,7 @@ TEST_F(SqliteStoreTest, RevokesExistingKeyAndReportsUnknownName) {
   EXPECT_FALSE(*unknown);
 }
 
-TEST_F(SqliteStoreTest, TouchRecordsLatestUse) {
+TEST_P(ApiKeyStoreTest, TouchRecordsLatestUse) {
   ASSERT_TRUE(store_->insert_api_key(record("ci-bot", "h1")));
   ASSERT_TRUE(store_->touch_api_key("ci-bot", kNow + 1h));
   EXPECT_EQ((*store_->find_api_key_by_hash("h1"))->last_used_at, kNow + 1h);
@@ -189,7 +220,7 @@ TEST_F(SqliteStoreTest, TouchRecordsLatestUse) {
   EXPECT_EQ((*store_->find_api_key_by_hash("h1"))->last_used_at, kNow + 1h);
 }
 
-TEST_F(SqliteStoreTest, IsSafeToUseFromSeveralThreads) {
+TEST_P(ApiKeyStoreTest, IsSafeToUseFromSeveralThreads) {
   ASSERT_TRUE(store_->insert_api_key(record("ci-bot", "h1")));
   std::vector<std::thread> threads;
   std::atomic<int> failures = 0;
@@ -212,13 +243,6 @@ TEST(OpenStateStore, RefusesRelativeSqlitePath) {
   auto opened = open_state_store("sqlite://var/state.db");
   ASSERT_FALSE(opened);
   EXPECT_NE(opened.error().message.find("must name an absolute path"), std::string::npos);
-}
-
-TEST(OpenStateStore, ReportsPostgresqlAsNotSupportedYet) {
-  auto opened = open_state_store("postgresql://user:pw@db/portcullis");
-  ASSERT_FALSE(opened);
-  EXPECT_EQ(opened.error().message,
-            "the PostgreSQL state store is not supported yet; use sqlite://");
 }
 
 TEST(OpenStateStore, RefusesUnknownScheme) {

@@ -1,5 +1,6 @@
-// SSH keys registered to subjects, in the state store against real SQLite files: what is
-// stored reads back, a fingerprint is in force at most once, removal, listing by subject.
+// SSH keys registered to subjects, in both state stores (real SQLite files, real PostgreSQL
+// databases): what is stored reads back, a fingerprint is in force at most once, removal,
+// listing by subject.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "state_store_backends.h"
 #include "store/state_store.h"
 #include "support/temp_dir.h"
 
@@ -33,19 +35,25 @@ SshKeyRecord key(std::string id, std::string subject, std::string fingerprint,
   return r;
 }
 
-class SshKeyStoreTest : public ::testing::Test {
+// Each test on a new, empty store of the kind its parameter names.
+class SshKeyStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto opened = open_state_store("sqlite://" + (dir_ / "state.db").string());
+    url_ = testing::fresh_state_url(GetParam(), dir_);
+    auto opened = open_state_store(url_);
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
   }
 
   testing::TempDir dir_;
+  std::string url_;
   std::unique_ptr<StateStore> store_;
 };
 
-TEST_F(SshKeyStoreTest, StoresAKeyAndFindsItByFingerprint) {
+INSTANTIATE_TEST_SUITE_P(Stores, SshKeyStoreTest, testing::state_store_backends(),
+                         testing::backend_test_name);
+
+TEST_P(SshKeyStoreTest, StoresAKeyAndFindsItByFingerprint) {
   ASSERT_TRUE(store_->insert_ssh_key(key("k-1", "ci-bot", "SHA256:one")));
   auto found = store_->find_ssh_key("SHA256:one");
   ASSERT_TRUE(found) << found.error().message;
@@ -66,7 +74,7 @@ TEST_F(SshKeyStoreTest, StoresAKeyAndFindsItByFingerprint) {
   EXPECT_FALSE(missing->has_value());
 }
 
-TEST_F(SshKeyStoreTest, KeepsAKeyWithoutExpiry) {
+TEST_P(SshKeyStoreTest, KeepsAKeyWithoutExpiry) {
   auto record = key("k-1", "ci-bot", "SHA256:one");
   record.expires_at.reset();
   ASSERT_TRUE(store_->insert_ssh_key(record));
@@ -75,7 +83,7 @@ TEST_F(SshKeyStoreTest, KeepsAKeyWithoutExpiry) {
   EXPECT_FALSE((*found)->expires_at);
 }
 
-TEST_F(SshKeyStoreTest, RefusesAFingerprintAlreadyInForce) {
+TEST_P(SshKeyStoreTest, RefusesAFingerprintAlreadyInForce) {
   ASSERT_TRUE(store_->insert_ssh_key(key("k-1", "ci-bot", "SHA256:one")));
   auto again = store_->insert_ssh_key(key("k-2", "other-bot", "SHA256:one"));
   ASSERT_FALSE(again);
@@ -87,7 +95,7 @@ TEST_F(SshKeyStoreTest, RefusesAFingerprintAlreadyInForce) {
   EXPECT_EQ((*found)->subject, "ci-bot");
 }
 
-TEST_F(SshKeyStoreTest, RemovedKeyIsNotFoundAndMayBeRegisteredAgain) {
+TEST_P(SshKeyStoreTest, RemovedKeyIsNotFoundAndMayBeRegisteredAgain) {
   ASSERT_TRUE(store_->insert_ssh_key(key("k-1", "ci-bot", "SHA256:one")));
   auto removed = store_->remove_ssh_key("k-1", kNow + 1h, "admin2");
   ASSERT_TRUE(removed) << removed.error().message;
@@ -119,7 +127,7 @@ TEST_F(SshKeyStoreTest, RemovedKeyIsNotFoundAndMayBeRegisteredAgain) {
   EXPECT_EQ((*again)->subject, "other-bot");
 }
 
-TEST_F(SshKeyStoreTest, ListsEverySubjectOrOneOldestFirst) {
+TEST_P(SshKeyStoreTest, ListsEverySubjectOrOneOldestFirst) {
   ASSERT_TRUE(store_->insert_ssh_key(key("k-b", "ci-bot", "SHA256:b", kNow + 2h)));
   ASSERT_TRUE(store_->insert_ssh_key(key("k-a", "ci-bot", "SHA256:a", kNow + 1h)));
   ASSERT_TRUE(store_->insert_ssh_key(key("k-c", "backup", "SHA256:c", kNow)));
@@ -141,10 +149,10 @@ TEST_F(SshKeyStoreTest, ListsEverySubjectOrOneOldestFirst) {
   EXPECT_TRUE(none->empty());
 }
 
-TEST_F(SshKeyStoreTest, KeysSurviveReopening) {
+TEST_P(SshKeyStoreTest, KeysSurviveReopening) {
   ASSERT_TRUE(store_->insert_ssh_key(key("k-1", "ci-bot", "SHA256:one")));
   store_.reset();
-  auto reopened = open_state_store("sqlite://" + (dir_ / "state.db").string());
+  auto reopened = open_state_store(url_);
   ASSERT_TRUE(reopened) << reopened.error().message;
   auto found = (*reopened)->find_ssh_key("SHA256:one");
   ASSERT_TRUE(found && found->has_value());
