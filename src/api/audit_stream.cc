@@ -52,7 +52,8 @@ constexpr std::string_view kStreamHeader =
 // How long a new stream waits for this instance's committed records to reach the index.
 constexpr std::chrono::milliseconds kIndexWait{500};
 
-// The cursor (JournalRecord::cursor) a reconnecting client saw last, or nullopt when it sent none (or something else).
+// The cursor (JournalRecord::cursor) a reconnecting client saw last, or nullopt when it sent none
+// (or something else).
 std::optional<std::int64_t> last_event_id(const Request& request) {
   const auto it = request.find("Last-Event-ID");
   if (it == request.end()) return std::nullopt;

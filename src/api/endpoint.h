@@ -17,6 +17,7 @@
 #include "api/response.h"
 #include "audit/journal.h"
 #include "common/gateway_metrics.h"
+#include "gateway/instance_events.h"
 #include "gateway/live_sessions.h"
 #include "identity/identity.h"
 #include "identity/ssh_certificate_authority.h"
@@ -42,6 +43,9 @@ struct Services {
   const GatewayMetrics* metrics = nullptr;
   // Signs SSH user certificates (null when it could not be loaded: the endpoint says so).
   const identity::SshCertificateAuthority* ssh_ca = nullptr;
+  // The other instances sharing the state store; null in tests of other parts.
+  gateway::InstanceEvents* instances = nullptr;
+  std::function<void()> reload;  // reloads this instance's configuration
 };
 
 // Writes bytes straight to the client (the body of a Server-Sent Events stream); false once

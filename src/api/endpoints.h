@@ -39,6 +39,8 @@ boost::asio::awaitable<std::optional<Response>> post_session_kill(Call& call);
 boost::asio::awaitable<std::optional<Response>> get_session_recording(Call& call);
 // POST /api/v1/revocations {"subject", "reason"}: revoke a subject now.
 boost::asio::awaitable<std::optional<Response>> post_revocation(Call& call);
+// POST /api/v1/reload: reload the configuration here and on the other instances (reload.cc).
+boost::asio::awaitable<std::optional<Response>> post_reload(Call& call);
 
 // POST /api/v1/ssh/certificates {"public_key"}: the caller's key certified for SSH logins
 // (ssh_certificates.cc).

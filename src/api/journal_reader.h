@@ -21,7 +21,8 @@ namespace portcullis::api {
 class JournalReader {
  public:
   // A journal store of its own, opened for `instance` (this gateway's chain).
-  static Result<std::unique_ptr<JournalReader>> open(std::string_view state_url, std::string instance);
+  static Result<std::unique_ptr<JournalReader>> open(std::string_view state_url,
+                                                     std::string instance);
   ~JournalReader();
   JournalReader(const JournalReader&) = delete;
   JournalReader& operator=(const JournalReader&) = delete;

@@ -35,6 +35,7 @@ constexpr std::string_view kOpenApi = R"json({
         "parameters": [
           {"$ref": "#/components/parameters/subject"},
           {"$ref": "#/components/parameters/connection"},
+          {"$ref": "#/components/parameters/instance"},
           {"$ref": "#/components/parameters/session"},
           {"$ref": "#/components/parameters/verdict"},
           {"name": "event", "in": "query", "description": "Which records; statements (joined with their result record) when absent", "schema": {"$ref": "#/components/schemas/EventType"}},
@@ -68,10 +69,11 @@ constexpr std::string_view kOpenApi = R"json({
       "get": {
         "operationId": "streamAudit",
         "summary": "Records as they are committed, as Server-Sent Events",
-        "description": "Requires an auditor or admin group. Each event has `id:` the record's seq and `data:` its JSON; every record type unless `event` is given. Starts after the current tail, from `since` when given, or after the seq in Last-Event-ID. A comment line is sent every 15 s while idle. An `error` event ends the stream when the journal cannot be read.",
+        "description": "Requires an auditor or admin group. Each event has `id:` the record's cursor (its seq; with several instances sharing a store, its place among every instance's records) and `data:` its JSON; every record type unless `event` is given. Starts after the current tail, from `since` when given, or after the cursor in Last-Event-ID. A comment line is sent every 15 s while idle. An `error` event ends the stream when the journal cannot be read.",
         "parameters": [
           {"$ref": "#/components/parameters/subject"},
           {"$ref": "#/components/parameters/connection"},
+          {"$ref": "#/components/parameters/instance"},
           {"$ref": "#/components/parameters/session"},
           {"$ref": "#/components/parameters/verdict"},
           {"name": "event", "in": "query", "description": "Which records; every type when absent", "schema": {"$ref": "#/components/schemas/EventType"}},
@@ -173,6 +175,7 @@ constexpr std::string_view kOpenApi = R"json({
         "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
         "responses": {
           "200": {"description": "Ended", "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "string"}, "killed": {"type": "boolean"}}}}}},
+          "202": {"description": "Not a session of this instance: asked of the others sharing the state store, whichever serves it ends it", "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "string"}, "killed": {"type": "boolean"}, "asked_instances": {"type": "boolean"}}}}}},
           "401": {"$ref": "#/components/responses/Error"},
           "403": {"$ref": "#/components/responses/Error"},
           "404": {"$ref": "#/components/responses/Error"}
@@ -202,8 +205,20 @@ constexpr std::string_view kOpenApi = R"json({
         "summary": "Refuse every credential of a subject issued up to now and end its live sessions (admin groups)",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["subject"], "properties": {"subject": {"type": "string"}, "reason": {"type": "string"}}}}}},
         "responses": {
-          "200": {"description": "Revoked", "content": {"application/json": {"schema": {"type": "object", "properties": {"subject": {"type": "string"}, "revoked_at": {"type": "string", "format": "date-time"}, "sessions_ended": {"type": "integer"}}}}}},
+          "200": {"description": "Revoked", "content": {"application/json": {"schema": {"type": "object", "properties": {"subject": {"type": "string"}, "revoked_at": {"type": "string", "format": "date-time"}, "sessions_ended": {"type": "integer", "description": "on this instance"}, "instances_told": {"type": "boolean", "description": "with several instances: whether the others were told to end theirs"}}}}}},
           "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "503": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/reload": {
+      "post": {
+        "operationId": "reloadConfiguration",
+        "summary": "Reload the configuration file, as SIGHUP does, on this instance and every other sharing the state store (admin groups); the gateway's log says how it went",
+        "responses": {
+          "202": {"description": "Asked", "content": {"application/json": {"schema": {"type": "object", "properties": {"reloading": {"type": "boolean"}, "instances_told": {"type": "boolean"}}}}}},
           "401": {"$ref": "#/components/responses/Error"},
           "403": {"$ref": "#/components/responses/Error"},
           "503": {"$ref": "#/components/responses/Error"}
@@ -298,6 +313,7 @@ constexpr std::string_view kOpenApi = R"json({
     "parameters": {
       "subject": {"name": "subject", "in": "query", "description": "Who acted", "schema": {"type": "string"}},
       "connection": {"name": "connection", "in": "query", "description": "Which connection", "schema": {"type": "string"}},
+      "instance": {"name": "instance", "in": "query", "description": "Which gateway instance recorded it (several instances sharing a store)", "schema": {"type": "string"}},
       "session": {"name": "session", "in": "query", "description": "Which session (its id)", "schema": {"type": "string"}},
       "verdict": {"name": "verdict", "in": "query", "schema": {"type": "string", "enum": ["allow", "deny", "prepared", "review_pending", "approved", "rejected", "expired"]}},
       "since": {"name": "since", "in": "query", "description": "Records at or after this time: RFC 3339 with an offset, a date (midnight UTC), or a duration back from now (15m, 2h, 1d)", "schema": {"type": "string"}},

@@ -56,6 +56,7 @@ constexpr std::array kRoutes{
     Route{"/api/v1/sessions/{id}/recording", http::verb::get, Access::journal_readers,
           &get_session_recording},
     Route{"/api/v1/revocations", http::verb::post, Access::admins, &post_revocation},
+    Route{"/api/v1/reload", http::verb::post, Access::admins, &post_reload},
     Route{"/api/v1/ssh/certificates", http::verb::post, Access::authenticated,
           &post_ssh_certificate},
     Route{"/api/v1/ssh/keys", http::verb::post, Access::admins, &post_ssh_key},

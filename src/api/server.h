@@ -41,6 +41,10 @@ struct ApiServerOptions {
   gateway::LiveSessions* live_sessions = nullptr;
   const GatewayMetrics* metrics = nullptr;
   const identity::SshCertificateAuthority* ssh_ca = nullptr;  // POST /api/v1/ssh/certificates
+  // The other instances sharing the state store (revocations, kills, reloads; health).
+  gateway::InstanceEvents* instances = nullptr;
+  // Reloads this instance's configuration (POST /api/v1/reload); null: not offered.
+  std::function<void()> reload;
 };
 
 class ApiServer {

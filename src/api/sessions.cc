@@ -1,4 +1,6 @@
-// Incident response: the live sessions, ending one, revoking a subject. Admins only.
+// Incident response: the live sessions, ending one, revoking a subject. Admins only. With
+// several instances sharing the store, a session this instance does not serve is asked of the
+// others, and a revocation ends the subject's sessions on every instance.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -26,6 +28,18 @@ boost::asio::awaitable<std::optional<Response>> post_session_kill(Call& call) {
   const bool ended = call.services.live_sessions->end(
       id, fmt::format("terminating connection: ended by {} through the REST API",
                       call.caller->subject));
+  if (!ended && call.services.instances && call.services.instances->shared()) {
+    // Another instance may serve it: the one that does ends it within a second.
+    if (auto asked = call.services.instances->end_elsewhere(id); !asked) {
+      journal_request(call, call.request.target(), id, "not found");
+      co_return error_response(http::status::service_unavailable, "unavailable",
+                               "the other instances cannot be reached: " + asked.error().message);
+    }
+    journal_request(call, call.request.target(), id, "asked of every instance");
+    co_return json_response(http::status::accepted,
+                            boost::json::serialize(boost::json::object{
+                                {"id", id}, {"killed", false}, {"asked_instances", true}}));
+  }
   journal_request(call, call.request.target(), id, ended ? "killed" : "not found");
   if (!ended) co_return error_response(http::status::not_found, "not_found", "no such session");
   co_return json_response(
@@ -57,12 +71,23 @@ boost::asio::awaitable<std::optional<Response>> post_revocation(Call& call) {
         revocation.subject,
         fmt::format("terminating connection: the credentials of {} were revoked",
                     revocation.subject));
+  // The other instances end theirs (a missed word is made up for from the store when their
+  // feed reconnects).
+  bool told = false;
+  if (call.services.instances && call.services.instances->shared()) {
+    auto sent = call.services.instances->subject_revoked(revocation.subject);
+    told = sent.ok();
+    if (!sent)
+      spdlog::error("event=revocation_unsent subject={:?} error=\"{}\"", revocation.subject,
+                    sent.error().message);
+  }
   spdlog::warn("event=subject_revoked subject={:?} by={:?} sessions_ended={} reason={:?}",
                revocation.subject, revocation.revoked_by, ended, reason);
   journal_request(call, call.request.target(), revocation.subject, "revoked");
   boost::json::object out{{"subject", revocation.subject},
                           {"revoked_at", audit::format_time(revocation.revoked_at)},
                           {"sessions_ended", ended}};
+  if (call.services.instances && call.services.instances->shared()) out["instances_told"] = told;
   co_return json_response(http::status::ok, boost::json::serialize(out));
 }
 

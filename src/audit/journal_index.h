@@ -5,8 +5,8 @@
 // crash, a store outage, or a backlog too large to keep in memory).
 #pragma once
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -12,9 +15,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <vector>
 
 #include "audit/jsonl_exporter.h"
@@ -143,8 +143,8 @@ std::string error_code(const std::string& error) {
 // The chains other instances sharing the store appended, each checked from the store (their
 // segment files are on their own machines): a line each, or a JSON object each with its
 // `instance`. False when one fails.
-bool verify_other_chains(const config::Config& config, store::JournalStore& index,
-                         EVP_PKEY* key, bool json) {
+bool verify_other_chains(const config::Config& config, store::JournalStore& index, EVP_PKEY* key,
+                         bool json) {
   auto instances = index.instances();
   if (!instances) fail(1, instances.error().message);
   bool ok = true;
@@ -166,10 +166,11 @@ bool verify_other_chains(const config::Config& config, store::JournalStore& inde
       fmt::print(stderr, "instance {}: journal verification failed at seq {}: {}\n",
                  printable(instance), report->first_bad_seq, report->message);
     } else {
-      fmt::print("instance {}: journal verified: {} records, {} signed checkpoints; the last pins "
-                 "seq {}\n",
-                 printable(instance), report->records_checked, report->checkpoints_checked,
-                 report->last_checkpoint_seq);
+      fmt::print(
+          "instance {}: journal verified: {} records, {} signed checkpoints; the last pins "
+          "seq {}\n",
+          printable(instance), report->records_checked, report->checkpoints_checked,
+          report->last_checkpoint_seq);
     }
   }
   return ok;

@@ -14,6 +14,7 @@
 #include "config/loader.h"
 #include "gateway/context.h"
 #include "gateway/front_end.h"
+#include "gateway/instance_events.h"
 #include "gateway/live_sessions.h"
 #include "identity/authenticator.h"
 #include "identity/ssh_certificate_authority.h"
@@ -63,15 +64,19 @@ Result<Snapshot> build_snapshot(config::ConfigPtr config, store::StateStore& sto
 Result<std::shared_ptr<audit::Journal>> open_journal(const config::Config& config) {
   auto key = identity::load_signing_key(config.identity.signing_key_file, /*create=*/true);
   if (!key) return key.error();
-  auto store = store::open_journal_store(config.state_url, {});
+  store::JournalStoreOptions store_options;
+  store_options.instance = config.instance;
+  auto store = store::open_journal_store(config.state_url, store_options);
   if (!store) return store.error();
   audit::JournalOptions options;
   options.dir = config.audit.journal_dir;
   options.segment_size = config.audit.segment_size;
   options.checkpoint_every = config.audit.checkpoint_every;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  options.instance = host;
+  options.instance = config.instance;
+  // A store shared by several instances in strict mode: a record counts once the others can
+  // see it, so commands are refused while the store cannot take it.
+  options.index_required = !config.state_url.starts_with("sqlite://") &&
+                           config.audit.durability == config::AuditDurability::strict;
   auto journal = audit::Journal::start(std::move(*store), std::move(*key), options);
   if (!journal) return journal.error();
   return std::shared_ptr<audit::Journal>(std::move(*journal));
@@ -84,7 +89,9 @@ Result<std::vector<std::unique_ptr<audit::JsonlExporter>>> start_exporters(
     const config::Config& config) {
   std::vector<std::unique_ptr<audit::JsonlExporter>> exporters;
   for (const auto& exporter : config.audit.exporters) {
-    auto store = store::open_journal_store(config.state_url, {});
+    store::JournalStoreOptions store_options;
+    store_options.instance = config.instance;
+    auto store = store::open_journal_store(config.state_url, store_options);
     if (!store) return store.error();
     audit::JsonlExporterOptions options;
     options.path = exporter.path;
@@ -121,6 +128,21 @@ std::size_t prepare_descriptors(const config::Config& config) {
 }
 
 int serve(const GlobalOptions& global, const ServeOptions& options) {
+  // Signals are taken synchronously by this thread alone: blocked before any other thread
+  // starts (the journal's, the reviews', the I/O threads), so that every thread inherits the
+  // mask. A thread without it could take a SIGHUP itself, whose default action ends the
+  // process.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit reached shows as a failed write the journal answers by refusing
+  // commands until it can write again, not as the process killed.
+  std::signal(SIGXFSZ, SIG_IGN);
+
   auto config = load_config_or_exit(global);
   bool listens = false;
   for (const auto& entry : proto::front_ends())
@@ -163,14 +185,33 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     return 1;
   }
   notifier->set_targets(config->notifications.webhooks);
+  // Other instances sharing the store are told of reviews decided here; set before anything
+  // can decide one (the expiry thread, the API).
+  std::unique_ptr<gateway::InstanceEvents> instance_events;
   review::ReviewsWiring wiring;
   wiring.store = store->get();
   wiring.journal = journal->get();
+  wiring.instance = config->instance;
   wiring.notify = [&notifier](review::Notification n) { notifier->notify(std::move(n)); };
   wiring.config = [&current_config] { return current_config.load(); };
+  wiring.decided = [&instance_events](const review::ReviewRecord& review) {
+    instance_events->review_decided(review);
+  };
   auto reviews = std::make_shared<review::Reviews>(std::move(wiring));
-  reviews->start_expiry();
   auto live_sessions = std::make_shared<gateway::LiveSessions>();
+  // A reload asked by another instance (or POST /api/v1/reload) is a SIGHUP to this process:
+  // the one reload path below.
+  auto reload = [] { ::kill(::getpid(), SIGHUP); };
+  auto started_events = gateway::InstanceEvents::start(
+      config->state_url, config->instance,
+      gateway::InstanceEventsWiring{store->get(), reviews.get(), live_sessions.get(), reload});
+  if (!started_events) {
+    std::cerr << "portcullis: cannot listen to the other instances: "
+              << started_events.error().message << "\n";
+    return 1;
+  }
+  instance_events = std::move(*started_events);
+  reviews->start_expiry();
   auto metrics = std::make_shared<GatewayMetrics>();
   // The SSH user CA: its key is created on first start, like the token signing key. A key
   // that cannot be read leaves certificates unavailable (the API and the SSH listener say
@@ -190,19 +231,6 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     std::cerr << "portcullis: " << snapshot.error().message << "\n";
     return 2;
   }
-
-  // Signals are taken synchronously by this thread alone: block them before the I/O
-  // threads start so that they inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-  // A file-size limit reached shows as a failed write the journal answers by refusing
-  // commands until it can write again, not as the process killed.
-  std::signal(SIGXFSZ, SIG_IGN);
 
   net::IoThreads threads(options.threads);
   // The front ends the configuration listens for, from the table of src/proto/front_ends.cc.
@@ -234,6 +262,8 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     api_options.live_sessions = live_sessions.get();
     api_options.metrics = metrics.get();
     api_options.ssh_ca = ssh_ca.get();
+    api_options.instances = instance_events.get();
+    api_options.reload = reload;
     auto started =
         api::ApiServer::start(*config->listen.http, snapshot->api, std::move(api_options));
     if (!started) {
@@ -281,6 +311,9 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
   for (auto& running : front_ends) running.front_end->stop();
   threads.release();
   threads.join();
+  // The expiry thread tells the other instances, and they tell the reviews: stopped in turn.
+  reviews->stop_expiry();
+  instance_events.reset();
   reviews.reset();  // its expiry thread journals: stopped before the journal closes
   // After the sessions, before the I/O contexts go: the last events and a signed checkpoint.
   (*journal)->close();

@@ -60,7 +60,7 @@ struct JournalFilter {
   bool own_chain = false;
   int64_t after_cursor = 0;  // records whose cursor is greater (every instance's)
   int64_t after_seq = 0;     // records whose seq is greater: a place in one chain
-  std::size_t limit = 0;  // 0: no limit
+  std::size_t limit = 0;     // 0: no limit
   bool newest_first = false;
 };
 
@@ -98,11 +98,11 @@ class JournalStore {
 };
 
 struct JournalStoreOptions {
-  // The gateway instance whose chain this store appends to and reads (config `instance`).
-  std::string instance;
   // How long a write waits for another connection's lock before it fails.
   int busy_timeout_ms = 1000;
   bool read_only = false;
+  // The gateway instance whose chain this store appends to and reads (config `instance`).
+  std::string instance;
 };
 
 // Opens the journal in the state store named by a normalised state URL (its own connection).

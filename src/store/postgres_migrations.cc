@@ -15,7 +15,7 @@ namespace {
 // The logical schema of the SQLite store (sqlite_migrations.cc), in PostgreSQL types. Times are
 // BIGINT milliseconds since the Unix epoch (UTC), as in SQLite, so that both stores compare and
 // order them the same way and keep the same precision; groups are JSONB arrays of strings.
-constexpr std::array<PostgresMigration, 3> kMigrations{{
+constexpr std::array<PostgresMigration, 4> kMigrations{{
     {1, "create api_keys", R"sql(
 CREATE TABLE api_keys (
   name         TEXT PRIMARY KEY,
@@ -94,7 +94,73 @@ CREATE UNIQUE INDEX ssh_keys_fingerprint_in_force ON ssh_keys (fingerprint)
   WHERE removed_at IS NULL;
 CREATE INDEX ssh_keys_subject ON ssh_keys (subject, created_at);
 )sql"},
-    // The audit journal's tables are not part of this store yet; they continue at version 4.
+    // The audit journal's index: each instance's chain (`chain` is the instance name it was
+    // opened for), and `position`, given in commit order across chains, for searches and
+    // live tails. Columns named and typed as the record's fields (store/journal_record.h).
+    {4, "create audit journal", R"sql(
+CREATE TABLE audit_events (
+  chain          text   NOT NULL,
+  position       bigint PRIMARY KEY,
+  seq            bigint NOT NULL,
+  id             text   NOT NULL,
+  "time"         text   NOT NULL,
+  instance       text,
+  session        text,
+  event          text   NOT NULL,
+  subject        text,
+  subject_kind   text,
+  "groups"       text,
+  auth           text,
+  client_addr    text,
+  connection     text,
+  protocol       text,
+  command        text,
+  params         text,
+  fingerprint    text,
+  kinds          text,
+  classes        text,
+  verdict        text,
+  rule           text,
+  reviewer       text,
+  statement      text,
+  "rows"         bigint,
+  bytes_in       bigint,
+  bytes_out      bigint,
+  masked         text,
+  duration_us    bigint,
+  error          text,
+  results_sha256 text,
+  prev_hash      text   NOT NULL,
+  hash           text   NOT NULL,
+  UNIQUE (chain, seq)
+);
+CREATE INDEX audit_events_subject ON audit_events (subject, position);
+CREATE INDEX audit_events_time ON audit_events ("time");
+CREATE INDEX audit_events_session ON audit_events (session, position);
+CREATE INDEX audit_events_statement ON audit_events (statement) WHERE statement IS NOT NULL;
+-- Masked result rows kept for a record, as JSON; the record holds their SHA-256.
+CREATE TABLE audit_results (
+  chain text   NOT NULL,
+  seq   bigint NOT NULL,
+  body  text   NOT NULL,
+  PRIMARY KEY (chain, seq)
+);
+CREATE TABLE audit_checkpoints (
+  chain     text   NOT NULL,
+  seq       bigint NOT NULL,
+  hash      text   NOT NULL,
+  "time"    text   NOT NULL,
+  instance  text,
+  key_id    text   NOT NULL,
+  signature text   NOT NULL,
+  PRIMARY KEY (chain, seq)
+);
+-- A row per instance its journal rewrites to prove the store takes writes.
+CREATE TABLE audit_probe (
+  chain text PRIMARY KEY,
+  at    timestamptz NOT NULL
+);
+)sql"},
 }};
 
 // Runs `sql`, which may hold several statements (the simple query protocol).

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "store/journal_store.h"
+#include "store/postgres_journal_store.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_journal_store.h"
 #include "store/sqlite_store.h"
@@ -28,8 +29,6 @@ Result<std::filesystem::path> sqlite_file(std::string_view url) {
           "state store URL \"{}\" must name an absolute path (sqlite:///abs/path.db)", url));
     return file;
   }
-  if (is_postgres_url(url))
-    return make_error("the audit journal is not kept in PostgreSQL yet; use sqlite://");
   return make_error(fmt::format("unknown state store URL \"{}\" (expected sqlite:///path.db)",
                                 url.substr(0, url.find("://"))));
 }
@@ -45,6 +44,7 @@ Result<std::unique_ptr<StateStore>> open_state_store(std::string_view url) {
 
 Result<std::unique_ptr<JournalStore>> open_journal_store(std::string_view url,
                                                          const JournalStoreOptions& options) {
+  if (is_postgres_url(url)) return open_postgres_journal_store(url, options);
   auto file = sqlite_file(url);
   if (!file) return file.error();
   return open_sqlite_journal_store(*file, options);

@@ -35,6 +35,14 @@
 namespace portcullis {
 namespace {
 
+// The journal as a reader opens it: read-only, waiting a second for the gateway's writes.
+store::JournalStoreOptions reading_options() {
+  store::JournalStoreOptions options;
+  options.busy_timeout_ms = 1000;
+  options.read_only = true;
+  return options;
+}
+
 using namespace std::chrono_literals;
 using portcullis::testing::free_tcp_port;
 using portcullis::testing::TempDir;
@@ -184,8 +192,7 @@ class GatewayCoreTest : public ::testing::Test {
     return texts;
   }
   std::vector<std::string> journaled_now(const std::string& verdict) {
-    auto store =
-        store::open_journal_store(config_->state_url, {.busy_timeout_ms = 1000, .read_only = true});
+    auto store = store::open_journal_store(config_->state_url, reading_options());
     store::JournalFilter filter;
     filter.event = "statement";
     filter.verdict = verdict;
@@ -322,8 +329,7 @@ TEST_F(GatewayCoreTest, StrictJournalRefusesCommandsWhileTheJournalIsUnwritable)
   // connection, and no outcome of the command that never ran.
   std::vector<store::JournalRecord> refused;
   for (int i = 0; i < 100 && refused.empty(); ++i) {
-    auto store =
-        store::open_journal_store(config_->state_url, {.busy_timeout_ms = 1000, .read_only = true});
+    auto store = store::open_journal_store(config_->state_url, reading_options());
     store::JournalFilter filter;
     filter.event = "connect";
     filter.verdict = "deny";
@@ -334,8 +340,7 @@ TEST_F(GatewayCoreTest, StrictJournalRefusesCommandsWhileTheJournalIsUnwritable)
   EXPECT_NE(refused[0][store::Field::error].value_or("").find("audit journal cannot be written"),
             std::string::npos);
   journal_->close();
-  auto store =
-      store::open_journal_store(config_->state_url, {.busy_timeout_ms = 1000, .read_only = true});
+  auto store = store::open_journal_store(config_->state_url, reading_options());
   std::set<std::string> statement_ids;
   std::vector<std::string> outcomes_of;
   auto all = (*store)->search({});

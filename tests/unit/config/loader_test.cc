@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>

@@ -88,7 +88,8 @@ class ReviewStoreTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<StateStore> store_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Stores, ReviewStoreTest, testing::state_store_backends(),
+INSTANTIATE_TEST_SUITE_P(Stores, ReviewStoreTest,
+                         ::testing::ValuesIn(testing::state_store_backends()),
                          testing::backend_test_name);
 
 TEST_P(ReviewStoreTest, InsertsAndFindsAReviewWithEveryField) {

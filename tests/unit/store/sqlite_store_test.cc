@@ -93,7 +93,8 @@ class ApiKeyStoreTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<StateStore> store_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Stores, ApiKeyStoreTest, testing::state_store_backends(),
+INSTANTIATE_TEST_SUITE_P(Stores, ApiKeyStoreTest,
+                         ::testing::ValuesIn(testing::state_store_backends()),
                          testing::backend_test_name);
 
 TEST_F(SqliteStoreTest, CreatesTheDatabaseAndItsFolder) {

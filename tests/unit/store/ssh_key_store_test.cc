@@ -50,7 +50,8 @@ class SshKeyStoreTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<StateStore> store_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Stores, SshKeyStoreTest, testing::state_store_backends(),
+INSTANTIATE_TEST_SUITE_P(Stores, SshKeyStoreTest,
+                         ::testing::ValuesIn(testing::state_store_backends()),
                          testing::backend_test_name);
 
 TEST_P(SshKeyStoreTest, StoresAKeyAndFindsItByFingerprint) {

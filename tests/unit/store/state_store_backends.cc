@@ -10,8 +10,8 @@
 
 namespace portcullis::testing {
 
-::testing::internal::ParamGenerator<std::string> state_store_backends() {
-  return ::testing::Values(std::string(kSqliteBackend), std::string(kPostgresBackend));
+std::vector<std::string> state_store_backends() {
+  return {std::string(kSqliteBackend), std::string(kPostgresBackend)};
 }
 
 std::string backend_test_name(const ::testing::TestParamInfo<std::string>& info) {

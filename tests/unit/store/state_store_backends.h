@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
@@ -16,8 +17,8 @@ namespace portcullis::testing {
 inline constexpr std::string_view kSqliteBackend = "sqlite";
 inline constexpr std::string_view kPostgresBackend = "postgres";
 
-// The values a test suite over both stores is instantiated with.
-::testing::internal::ParamGenerator<std::string> state_store_backends();
+// The values a test suite over both stores is instantiated with (::testing::ValuesIn).
+std::vector<std::string> state_store_backends();
 // "sqlite" or "postgres", the suffix of each instantiated test's name.
 std::string backend_test_name(const ::testing::TestParamInfo<std::string>& info);
 
