@@ -438,7 +438,9 @@ TEST_F(SeveralInstancesTest, KillOnAnInstanceNotServingTheSessionIsHandedToItsOw
   const auto status = psql.wait(10s);
   EXPECT_FALSE(status.timed_out) << "the session outlived the kill by 10 s";
   EXPECT_FALSE(status.success());
-  EXPECT_NE(psql.stderr_text().find("ended by ada"), std::string::npos) << psql.stderr_text();
+  // The owner says where the kill came from.
+  EXPECT_NE(psql.stderr_text().find("ended through the REST API"), std::string::npos)
+      << psql.stderr_text();
 }
 
 TEST_F(SeveralInstancesTest, ClientsCarryOnThroughTheOtherInstanceWhenOneIsKilled) {
