@@ -59,6 +59,7 @@ GatewayProcess::GatewayProcess(const PostgresServer& postgres, GatewayOptions op
   trust_user_ = postgres.trust_role().name;
   passwords_ = {{"PG_SCRAM_PASSWORD", postgres.scram_role().password},
                 {"PG_MD5_PASSWORD", postgres.md5_role().password}};
+  state_url_override_ = options.state_url;
   config_file_ = dir_.path() / "portcullis.yaml";
   std::ofstream(config_file_) << render(options);
   start();
@@ -124,15 +125,16 @@ std::string GatewayProcess::render(const GatewayOptions& options) const {
                                    "    credentials: default\n"
                                    "    allow: [read, write, ddl, dcl, admin]\n";
   return fmt::format(
+      "{instance}"
       "listen:\n"
       "  postgres: 127.0.0.1:{port}\n"
       "{http}"
       "{tls}"
       "{limits}"
       "state:\n"
-      "  url: sqlite://state/portcullis.db\n"
+      "  url: {state_url}\n"
       "identity:\n"
-      "  signing_key_file: state/signing.key\n"
+      "  signing_key_file: {signing_key_file}\n"
       "{identity}"
       "connections:\n"
       "{scram}{md5}{trust}"
@@ -141,6 +143,14 @@ std::string GatewayProcess::render(const GatewayOptions& options) const {
       "{audit}"
       "{api}"
       "{extra}",
+      fmt::arg("instance", options.instance.empty()
+                               ? std::string()
+                               : fmt::format("instance: {}\n", options.instance)),
+      fmt::arg("state_url",
+               options.state_url.empty() ? "sqlite://state/portcullis.db" : options.state_url),
+      fmt::arg("signing_key_file", options.signing_key_file.empty()
+                                       ? std::string("state/signing.key")
+                                       : options.signing_key_file.string()),
       fmt::arg("port", port_),
       fmt::arg("http", options.http_listener && http_port_ != 0
                            ? fmt::format("  http: 127.0.0.1:{}\n", http_port_)
@@ -184,6 +194,7 @@ bool GatewayProcess::reload(const GatewayOptions& options) {
 }
 
 std::string GatewayProcess::state_url() const {
+  if (!state_url_override_.empty()) return state_url_override_;
   return "sqlite://" + (dir_.path() / "state" / "portcullis.db").string();
 }
 

@@ -27,6 +27,14 @@ struct GatewayOptions {
   bool http_listener = false;      // `listen.http` on a loopback port of its own (http_port())
   std::string api_section;         // a whole `api:` section, or empty
   std::string extra_sections;      // whole top-level sections appended (reviews:, ...)
+  // `state.url`; empty: sqlite://state/portcullis.db beside the configuration. Instances
+  // sharing one store name the same postgresql:// URL.
+  std::string state_url;
+  // The top-level `instance:` name; empty: the key is left out.
+  std::string instance;
+  // `identity.signing_key_file`; empty: state/signing.key beside the configuration. Instances
+  // that must accept each other's tokens name the same file.
+  std::filesystem::path signing_key_file;
 };
 
 class GatewayProcess {
@@ -59,7 +67,8 @@ class GatewayProcess {
   void stop();
   // Starts the gateway again with the same configuration and state (after stop() or a kill).
   void start();
-  // The journal and the rest of the gateway's state: sqlite://.../state/portcullis.db.
+  // The journal and the rest of the gateway's state: sqlite://.../state/portcullis.db, or the
+  // URL the options named.
   std::string state_url() const;
   // Rewrites the configuration file with `options`, sends SIGHUP and waits (up to 20 s) until
   // the gateway logs that it reloaded. False if it did not, or refused the file.
@@ -76,6 +85,7 @@ class GatewayProcess {
   std::filesystem::path config_file_;
   uint16_t port_ = 0;
   uint16_t http_port_ = 0;
+  std::string state_url_override_;
   std::map<std::string, std::string> passwords_;
   std::optional<ChildProcess> process_;
 };
