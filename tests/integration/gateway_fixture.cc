@@ -193,6 +193,14 @@ bool GatewayProcess::reload(const GatewayOptions& options) {
   return false;
 }
 
+void GatewayProcess::rewrite_config(const GatewayOptions& options) {
+  std::ofstream(config_file_) << render(options);
+}
+
+std::size_t GatewayProcess::reloads() const {
+  return occurrences(process_->stderr_text(), "event=reloaded");
+}
+
 std::string GatewayProcess::state_url() const {
   if (!state_url_override_.empty()) return state_url_override_;
   return "sqlite://" + (dir_.path() / "state" / "portcullis.db").string();

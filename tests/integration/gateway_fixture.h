@@ -73,6 +73,11 @@ class GatewayProcess {
   // Rewrites the configuration file with `options`, sends SIGHUP and waits (up to 20 s) until
   // the gateway logs that it reloaded. False if it did not, or refused the file.
   [[nodiscard]] bool reload(const GatewayOptions& options);
+  // Rewrites the configuration file with `options` and nothing more: a reload asked some
+  // other way (POST /api/v1/reload, another instance) reads it.
+  void rewrite_config(const GatewayOptions& options);
+  // How often the gateway has logged that it reloaded.
+  std::size_t reloads() const;
 
  private:
   std::map<std::string, std::string> environment() const;

@@ -443,6 +443,38 @@ TEST_F(SeveralInstancesTest, KillOnAnInstanceNotServingTheSessionIsHandedToItsOw
       << psql.stderr_text();
 }
 
+// A guardrail added to every instance's file takes effect everywhere with one request, as a
+// connection's lockdown would.
+TEST_F(SeveralInstancesTest, AReloadAskedOfOneInstanceReloadsEveryInstance) {
+  GatewayOptions closed = options("gw-a");
+  closed.guardrails_section = std::string(kGuardrails) +
+                              "  - name: reads-closed\n"
+                              "    when: { statements: [select] }\n"
+                              "    action: deny\n"
+                              "    message: reads are closed for maintenance\n";
+  const std::size_t a_before = gw_a_->reloads();
+  const std::size_t b_before = gw_b_->reloads();
+  gw_a_->rewrite_config(closed);
+  closed.instance = "gw-b";
+  gw_b_->rewrite_config(closed);
+
+  auto asked = call_api(gw_b_->http_port(), http::verb::post, "/api/v1/reload", admin_);
+  ASSERT_EQ(asked.status, 202u) << asked.text;
+  EXPECT_EQ(asked.body.at("instances_told"), json::value(true)) << asked.text;
+  const auto give_up = Clock::now() + 10s;
+  while ((gw_a_->reloads() == a_before || gw_b_->reloads() == b_before) && Clock::now() < give_up)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_GT(gw_a_->reloads(), a_before) << "gw-a did not reload";
+  EXPECT_GT(gw_b_->reloads(), b_before) << "gw-b did not reload";
+
+  for (const auto* gateway : {gw_a_.get(), gw_b_.get()}) {
+    auto refused = psql_to(gateway->port(), "dan", dan_, "select 1");
+    EXPECT_FALSE(refused.ok()) << refused.describe();
+    EXPECT_NE(refused.stderr_text.find("reads are closed for maintenance"), std::string::npos)
+        << refused.stderr_text;
+  }
+}
+
 TEST_F(SeveralInstancesTest, ClientsCarryOnThroughTheOtherInstanceWhenOneIsKilled) {
   const auto role = backend_->scram_role().name;
   // The tables are made straight on the backend: what the journal must cover starts after.
