@@ -26,6 +26,7 @@
 
 #include "gateway_fixture.h"
 #include "support/haproxy_server.h"
+#include "support/pg_wire_client.h"
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
 
@@ -588,6 +589,10 @@ TEST_F(SeveralInstancesTest, ClientsCarryOnThroughTheOtherInstanceWhenOneIsKille
 TEST_F(SeveralInstancesTest, InstancesReportTheStoreGoneAndRecoverWhenItIsBack) {
   auto before = psql_to(gw_a_->port(), "dan", dan_, "select 'before'");
   ASSERT_TRUE(before.ok()) << before.describe();
+  // A session that stays open through the outage: in strict mode its commands are refused
+  // while the other instances cannot see their records.
+  PgWireClient live(gw_a_->port(), "dan", dan_, "app-db");
+  ASSERT_TRUE(live.ok()) << live.login_error();
 
   // From the start of the shutdown: it ends the store's connections before it returns.
   const auto stopping = Clock::now();
@@ -608,6 +613,13 @@ TEST_F(SeveralInstancesTest, InstancesReportTheStoreGoneAndRecoverWhenItIsBack) 
   // Both instances are out of the balancer while neither can record.
   EXPECT_TRUE(haproxy_->wait_for_state("gw-a", "DOWN", 10s)) << haproxy_->log_text();
   EXPECT_TRUE(haproxy_->wait_for_state("gw-b", "DOWN", 10s)) << haproxy_->log_text();
+  // By now (a second on) the journal has found its index out of reach too.
+  live.send(PgWireClient::query("select 'live while the store is down'"));
+  std::string live_error;
+  for (const auto& message : live.read_until_ready())
+    if (message.type == 'E') live_error = message.body;
+  EXPECT_NE(live_error.find("cannot be written"), std::string::npos)
+      << "a live session's command ran while the store was down: " << live_error;
 
   store_->start();
   const auto back = time_until_health(*gw_a_, 200, body, Clock::now());
@@ -623,6 +635,11 @@ TEST_F(SeveralInstancesTest, InstancesReportTheStoreGoneAndRecoverWhenItIsBack) 
   EXPECT_TRUE(balanced.ok()) << balanced.describe();
   EXPECT_EQ(backend_->log_text().find("while the store is down"), std::string::npos)
       << "a refused statement reached the backend";
+  // The live session goes on once the store is back.
+  live.send(PgWireClient::query("select 'live after'"));
+  bool rows = false;
+  for (const auto& message : live.read_until_ready()) rows = rows || message.type == 'D';
+  EXPECT_TRUE(rows) << "the live session did not recover";
 }
 
 }  // namespace
