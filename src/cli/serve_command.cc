@@ -186,32 +186,29 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     return 1;
   }
   notifier->set_targets(config->notifications.webhooks);
-  // Other instances sharing the store are told of reviews decided here; set before anything
-  // can decide one (the expiry thread, the API).
-  std::unique_ptr<gateway::InstanceEvents> instance_events;
   review::ReviewsWiring wiring;
   wiring.store = store->get();
   wiring.journal = journal->get();
   wiring.instance = config->instance;
   wiring.notify = [&notifier](review::Notification n) { notifier->notify(std::move(n)); };
   wiring.config = [&current_config] { return current_config.load(); };
-  wiring.decided = [&instance_events](const review::ReviewRecord& review) {
-    instance_events->review_decided(review);
-  };
   auto reviews = std::make_shared<review::Reviews>(std::move(wiring));
   auto live_sessions = std::make_shared<gateway::LiveSessions>();
   // A reload asked by another instance (or POST /api/v1/reload) is a SIGHUP to this process:
   // the one reload path below.
   auto reload = [] { ::kill(::getpid(), SIGHUP); };
+  // Other instances sharing the store are told of reviews decided here: started before
+  // anything can decide one (the expiry thread, the API), and destroyed before the reviews
+  // and sessions it holds on to.
   auto started_events = gateway::InstanceEvents::start(
       config->state_url, config->instance,
-      gateway::InstanceEventsWiring{store->get(), reviews.get(), live_sessions.get(), reload});
+      gateway::InstanceEventsWiring{store->get(), reviews, live_sessions, reload});
   if (!started_events) {
     std::cerr << "portcullis: cannot listen to the other instances: "
               << started_events.error().message << "\n";
     return 1;
   }
-  instance_events = std::move(*started_events);
+  std::unique_ptr<gateway::InstanceEvents> instance_events = std::move(*started_events);
   reviews->start_expiry();
   auto metrics = std::make_shared<GatewayMetrics>();
   // The SSH user CA: its key is created on first start, like the token signing key. A key

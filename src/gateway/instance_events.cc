@@ -19,11 +19,14 @@ Result<std::unique_ptr<InstanceEvents>> InstanceEvents::start(std::string_view s
       [self] { self->on_resync(); });
   if (!feed) return feed.error();
   events->feed_ = std::move(*feed);
+  events->wiring_.reviews->set_decided_hook(
+      [self](const review::ReviewRecord& review) { self->review_decided(review); });
   return events;
 }
 
 InstanceEvents::~InstanceEvents() {
-  feed_.reset();  // joins the feed's thread before the wiring goes
+  wiring_.reviews->set_decided_hook({});  // waits for a call in progress
+  feed_.reset();                          // joins the feed's thread before the wiring goes
 }
 
 void InstanceEvents::review_decided(const review::ReviewRecord& review) {

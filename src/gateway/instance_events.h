@@ -20,11 +20,12 @@
 
 namespace portcullis::gateway {
 
+// Kept alive by InstanceEvents while its feed's thread may use them.
 struct InstanceEventsWiring {
-  store::StateStore* store = nullptr;     // required: revocations are read from it
-  review::Reviews* reviews = nullptr;     // required
-  LiveSessions* live_sessions = nullptr;  // required
-  std::function<void()> reload;           // reloads this instance's configuration
+  store::StateStore* store = nullptr;           // required: revocations are read from it
+  std::shared_ptr<review::Reviews> reviews;     // required; its decided hook is set
+  std::shared_ptr<LiveSessions> live_sessions;  // required
+  std::function<void()> reload;                 // reloads this instance's configuration
 };
 
 class InstanceEvents {
@@ -34,6 +35,7 @@ class InstanceEvents {
   static Result<std::unique_ptr<InstanceEvents>> start(std::string_view state_url,
                                                        std::string instance,
                                                        InstanceEventsWiring wiring);
+  // Stops telling and listening before the reviews and sessions may go.
   ~InstanceEvents();
   InstanceEvents(const InstanceEvents&) = delete;
   InstanceEvents& operator=(const InstanceEvents&) = delete;
@@ -43,7 +45,8 @@ class InstanceEvents {
   // False while a shared store's feed is disconnected.
   bool listening() const { return feed_ == nullptr || feed_->listening(); }
 
-  // This instance decided or expired `review`: tell the others (Reviews' `decided` hook).
+  // This instance decided or expired `review`: tell the others (Reviews' decided hook, set by
+  // start()).
   void review_decided(const review::ReviewRecord& review);
   // `subject` was revoked (stored already) here: the others end its sessions.
   Result<void> subject_revoked(const std::string& subject);

@@ -124,7 +124,13 @@ void Reviews::unwatch(const std::string& id, std::uint64_t ticket) {
 
 void Reviews::wake(const ReviewRecord& review) {
   wake_watchers(review);
-  if (wiring_.decided) wiring_.decided(review);
+  std::lock_guard lock(decided_mutex_);
+  if (decided_hook_) decided_hook_(review);
+}
+
+void Reviews::set_decided_hook(std::function<void(const ReviewRecord&)> hook) {
+  std::lock_guard lock(decided_mutex_);
+  decided_hook_ = std::move(hook);
 }
 
 void Reviews::refresh(const std::string& id) {

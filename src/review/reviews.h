@@ -59,9 +59,6 @@ struct ReviewsWiring {
   std::function<void(Notification)> notify;
   // The configuration in force (reviews timings, access rules, notifications.api_url).
   std::function<config::ConfigPtr()> config;
-  // Told of every review this instance decides or expires, after its own watchers are woken:
-  // other instances sharing the store may hold its statement (InstanceEvents). Must not block.
-  std::function<void(const ReviewRecord&)> decided;
 };
 
 class Reviews {
@@ -90,6 +87,10 @@ class Reviews {
                                                                std::string_view connection,
                                                                std::string_view text,
                                                                TimePoint now);
+  // `hook` is told of every review this instance decides or expires, after its own watchers
+  // are woken: other instances sharing the store may hold its statement (InstanceEvents).
+  // Replaces the hook before; an empty one removes it, once a call in progress has returned.
+  void set_decided_hook(std::function<void(const ReviewRecord&)> hook);
   // Another instance decided or expired review `id`: re-read from the store, and the
   // sessions here waiting for it are woken once it is no longer pending.
   void refresh(const std::string& id);
@@ -141,6 +142,8 @@ class Reviews {
   std::multimap<std::string, std::pair<std::uint64_t, Watcher>, std::less<>> watchers_;
   std::uint64_t next_ticket_ = 1;
   std::atomic<std::int64_t> pending_{0};
+  std::mutex decided_mutex_;  // held while the hook runs, so that removing it waits for it
+  std::function<void(const ReviewRecord&)> decided_hook_;
 
   std::mutex expiry_mutex_;
   std::condition_variable expiry_wake_;

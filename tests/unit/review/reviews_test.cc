@@ -408,8 +408,8 @@ TEST_F(ReviewsTest, AReviewDecidedOnAnotherInstanceWakesTheWatcherHere) {
   other_wiring.store = store_.get();
   other_wiring.instance = "other";
   other_wiring.config = [this]() -> config::ConfigPtr { return config_; };
-  other_wiring.decided = [&](const ReviewRecord& r) { told.push_back(r.id); };
   Reviews other(std::move(other_wiring));
+  other.set_decided_hook([&](const ReviewRecord& r) { told.push_back(r.id); });
 
   const ReviewRecord review = hold();
   std::vector<ReviewStatus> seen;
