@@ -365,6 +365,25 @@ TEST_F(SeveralInstancesTest, ClientsThroughTheBalancerReachBothInstancesAndOneJo
   auto verify_b = gw_b_->cli({"audit", "verify"});
   EXPECT_TRUE(verify_b.ok()) << verify_b.describe();
   EXPECT_NE(verify_b.stdout_text.find("gw-a"), std::string::npos) << verify_b.stdout_text;
+
+  // The export writes each chain in turn: every record of one instance, then the other's, each
+  // chain's seqs from 1 without a gap.
+  auto exported = gw_b_->cli({"audit", "export", "--format", "jsonl"});
+  ASSERT_TRUE(exported.ok()) << exported.describe();
+  std::map<std::string, std::int64_t> last_seq;
+  std::vector<std::string> order;
+  std::istringstream lines(exported.stdout_text);
+  for (std::string line; std::getline(lines, line);) {
+    auto value = json::parse(line);
+    const auto& object = value.as_object();
+    if (!object.contains("event")) continue;  // a checkpoint
+    const std::string instance(object.at("instance").as_string());
+    const std::int64_t seq = object.at("seq").to_number<std::int64_t>();
+    EXPECT_EQ(seq, last_seq[instance] + 1) << instance << ": " << line;
+    last_seq[instance] = seq;
+    if (order.empty() || order.back() != instance) order.push_back(instance);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"gw-a", "gw-b"}));
 }
 
 TEST_F(SeveralInstancesTest, StatementHeldOnOneInstanceIsReleasedByAnApprovalOnTheOther) {
