@@ -384,6 +384,8 @@ TEST_F(SeveralInstancesTest, ClientsThroughTheBalancerReachBothInstancesAndOneJo
     if (order.empty() || order.back() != instance) order.push_back(instance);
   }
   EXPECT_EQ(order, (std::vector<std::string>{"gw-a", "gw-b"}));
+  // Every thread logs to stderr, the feed's too: stdout is for command output.
+  EXPECT_EQ(gw_a_->process().stdout_text(), "");
 }
 
 TEST_F(SeveralInstancesTest, StatementHeldOnOneInstanceIsReleasedByAnApprovalOnTheOther) {
