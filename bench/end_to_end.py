@@ -99,7 +99,7 @@ STORE_SAMPLE_TAIL = 0.1
 # After a run, the index is caught up once audit_events stops growing for this long (the
 # index thread gathers records for 50 ms per transaction), or this much time has passed.
 STORE_SETTLE_S = 2.0
-STORE_SETTLE_LIMIT_S = 30.0
+STORE_SETTLE_LIMIT_S = 60.0
 STORE_POLL_S = 0.25
 # What kubectl get asks for without -o (its Accept header), and with -o json.
 ACCEPT_TABLE = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
@@ -397,7 +397,9 @@ def store_sample(store):
     last report: PostgreSQL 15 flushes a busy backend's counters about once a second) and the
     journal records its index holds; with the time of the sample."""
     query = ("SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = "
-             "current_database()), (SELECT count(*) FROM audit_events)")
+             "current_database()), (SELECT count(*) FROM audit_events), "
+             "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+             "pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction'))")
     started = time.monotonic()
     done = subprocess.run([store["psql"], "-X", "-A", "-t", "-q", "-h", store["host"], "-p",
                            str(store["port"]), "-U", store["user"], "-d", store["state_db"],
@@ -405,8 +407,8 @@ def store_sample(store):
     at = (started + time.monotonic()) / 2
     if done.returncode != 0:
         raise OSError(f"psql on the state database: {done.stderr.strip()}")
-    commits, records = done.stdout.strip().split("|")
-    return {"at": at, "commits": int(commits), "records": int(records)}
+    commits, records, busy = done.stdout.strip().split("|")
+    return {"at": at, "commits": int(commits), "records": int(records), "busy": int(busy)}
 
 
 class StoreSampler:
@@ -433,18 +435,20 @@ class StoreSampler:
         self.thread.start()
 
     def settled(self):
-        """The sample at which audit_events reached the count it then kept for STORE_SETTLE_S
-        (the index had caught up), and the time it was taken."""
+        """The sample at which audit_events reached the count it then kept for STORE_SETTLE_S,
+        no other connection to the state database running a statement or inside a transaction
+        meanwhile (the index had caught up: a large batch can take longer than that to insert),
+        and whether that happened within STORE_SETTLE_LIMIT_S."""
         deadline = time.monotonic() + STORE_SETTLE_LIMIT_S
         first = store_sample(self.store)
         while time.monotonic() < deadline:
             time.sleep(STORE_POLL_S)
             now = store_sample(self.store)
-            if now["records"] != first["records"]:
+            if now["records"] != first["records"] or now["busy"] or first["busy"]:
                 first = now
             elif now["at"] - first["at"] >= STORE_SETTLE_S:
-                break
-        return first
+                return first, True
+        return first, False
 
     def run(self):
         try:
@@ -460,7 +464,7 @@ class StoreSampler:
         if self.error or len(self.samples) != 2:
             return {"store_error": self.error or "no samples"}
         try:
-            after = self.settled()
+            after, caught_up = self.settled()
         except (OSError, ValueError, subprocess.TimeoutExpired) as e:
             return {"store_error": str(e)}
         run_records = after["records"] - self.before["records"]
@@ -475,6 +479,7 @@ class StoreSampler:
             "store_records_per_tx": (round(run_records / transactions, 2)
                                      if transactions else None),
             "store_catch_up_s": round(catch_up, 1),
+            "store_caught_up": caught_up,
             "store_window_s": round(window, 2),
             "store_commits": commits,
             "store_records": records,
