@@ -90,8 +90,10 @@ INSTANCES_DESCRIPTION = (
     "just before it to when the index had caught up after it (audit_events unchanged for 2 s; "
     "the seconds after pgbench's end that took are the index's lag). Here the instances, HAProxy, the store, the bench's PostgreSQL and pgbench "
     "all share this machine's {cpus} CPU(s): on a 2-core machine a second instance cannot add "
-    "CPU, only a second process to schedule, so two/one near 1 or below is what to expect, "
-    "not what two instances on two machines would do.")
+    "CPU, only a second process to schedule, so two/one is expected near 1 or below where one "
+    "instance is bound by CPU; above 1, what bounds one instance is something else it waits "
+    "on by itself (such as its strict journal's fdatasync), and two instances on two "
+    "machines would add CPU as well.")
 # Where in a run through HAProxy the store is sampled: after this share of the run (the
 # clients connected, the journal's index steady) and this share before its end.
 STORE_SAMPLE_LEAD = 0.2
