@@ -8,9 +8,11 @@ p99 latency, ratios against direct / the bare relay / PgBouncer, the proxy's CPU
 1000 transactions, its RSS per idle client connection, the fdatasync latency of the disk that
 holds the strict journal and the group-commit limit derived from it; for SSH, the time per
 connection and the throughput of a large `cat`; Kubernetes ones (named kube-*) time kubectl
-and raw HTTP requests against the stand-in API server, directly and through the gateway;
-checks the performance goals; writes a JSON report and prints a Markdown one. Python 3
-standard library only.
+and raw HTTP requests against the stand-in API server, directly and through the gateway; the
+instances ones (named ha-*) run pgbench through HAProxy to one and to two gateway instances
+that share a PostgreSQL state store, and sample the store's commits and journal records per
+second during each run; checks the performance goals; writes a JSON report and prints a
+Markdown one. Python 3 standard library only.
 
     python3 bench/end_to_end.py --targets TARGETS.json --json OUT.json --markdown OUT.md \
         [--duration 15] [--repeats 2] [--warmup 3] [--idle-connections 1000] [--mode full] \
@@ -27,11 +29,13 @@ import os
 import platform
 import re
 import shutil
+import socket
 import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -67,6 +71,38 @@ SSH_FAMILY = "ssh"
 KUBE_TARGETS = ["kube-direct", "kube-gw"]
 KUBE_FAMILY = "kubernetes"
 KUBE_LIST_FAMILY = "kube-list"
+# Several instances: HAProxy in front of one gateway instance and in front of two, both with
+# gw-full's controls and their state in one PostgreSQL database; direct and gw-full (SQLite
+# state, no HAProxy) as references. What --only instances stands for.
+HA_TARGETS = ["ha-one", "ha-two"]
+INSTANCES_TARGETS = ["direct", "gw-full", "ha-one", "ha-two"]
+INSTANCES_FAMILY = "instances"
+INSTANCES_DESCRIPTION = (
+    "pgbench through HAProxy (mode tcp, balance leastconn, option httpchk GET /api/v1/health) "
+    "to one gateway instance (ha-one) and to two (ha-two), each with the controls of gateway, "
+    "full controls (strict journal, guardrails, masking) and its state and journal index in one "
+    "PostgreSQL database on the bench's PostgreSQL server; gateway, full controls (SQLite "
+    "state, no HAProxy) and direct as references. two/one is ha-two's TPS over ha-one's. The "
+    "store's commits per second (pg_stat_database.xact_commit of the state database, every "
+    "connection to it) and journal records per second (rows added to audit_events) are sampled "
+    "during each run through HAProxy, from a fifth of the run after its start to a tenth "
+    "before its end; records per pgbench transaction counts every row the run added, from "
+    "just before it to when the index had caught up after it (audit_events unchanged for 2 s; "
+    "the seconds after pgbench's end that took are the index's lag). Here the instances, HAProxy, the store, the bench's PostgreSQL and pgbench "
+    "all share this machine's {cpus} CPU(s): on a 2-core machine a second instance cannot add "
+    "CPU, only a second process to schedule, so two/one is expected near 1 or below where one "
+    "instance is bound by CPU; above 1, what bounds one instance is something else it waits "
+    "on by itself (such as its strict journal's fdatasync), and two instances on two "
+    "machines would add CPU as well.")
+# Where in a run through HAProxy the store is sampled: after this share of the run (the
+# clients connected, the journal's index steady) and this share before its end.
+STORE_SAMPLE_LEAD = 0.2
+STORE_SAMPLE_TAIL = 0.1
+# After a run, the index is caught up once audit_events stops growing for this long (the
+# index thread gathers records for 50 ms per transaction), or this much time has passed.
+STORE_SETTLE_S = 2.0
+STORE_SETTLE_LIMIT_S = 60.0
+STORE_POLL_S = 0.25
 # What kubectl get asks for without -o (its Accept header), and with -o json.
 ACCEPT_TABLE = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
                 "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json")
@@ -105,7 +141,41 @@ FSYNC_BLOCK_BYTES = 4096
 
 def workloads(pii_script, ssh=None, kube=None):
     return (postgres_workloads(pii_script) + mysql_workloads() + ssh_workloads(ssh or {})
-            + kube_workloads(kube or {}))
+            + kube_workloads(kube or {}) + instances_workloads())
+
+
+def instances_workloads():
+    """pgbench's select-only (prepared, 8 and 32 clients) and TPC-B (8 clients) through
+    HAProxy to one and to two instances; PostgreSQL workloads, reported apart."""
+    out = []
+    for clients in (8, 32):
+        out.append({
+            "name": f"ha-select-prepared-{clients}",
+            "family": "ha-select-prepared",
+            "group": INSTANCES_FAMILY,
+            "title": f"`-S -M prepared`, {clients} clients",
+            "args": ["-S", "-M", "prepared"],
+            "clients": clients,
+            "targets": INSTANCES_TARGETS,
+            "sampling": SAMPLING_FAST,
+        })
+    out.append({
+        "name": "ha-tpcb-8",
+        "family": "ha-tpcb",
+        "group": INSTANCES_FAMILY,
+        "title": "TPC-B (default script), 8 clients",
+        "args": [],
+        "clients": 8,
+        "targets": INSTANCES_TARGETS,
+        "sampling": SAMPLING_ALL,
+    })
+    return out
+
+
+def in_matrix(workload):
+    """The PostgreSQL matrix that the group-commit limit and the goals cover: every PostgreSQL
+    workload but the instances ones, which have goals of their own to none."""
+    return workload.get("group") != INSTANCES_FAMILY
 
 
 def kube_workloads(kube):
@@ -240,7 +310,7 @@ def round_trip_workloads(workload_list):
     have = {w["family"] for w in workload_list if w["clients"] == 1 and "direct" in w["targets"]}
     out = []
     for w in workload_list:
-        if (w["clients"] in MULTI_CLIENTS and "gw-full" in w["targets"]
+        if (w["clients"] in MULTI_CLIENTS and "gw-full" in w["targets"] and in_matrix(w)
                 and w["family"] not in have):
             have.add(w["family"])
             title = re.sub(r",? \d+ clients?$", "", w["title"])
@@ -278,6 +348,21 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / clock_ticks()
 
 
+def proxy_pids(target):
+    """The processes whose CPU a target's runs are charged: HAProxy and the instances behind
+    it (cpu_pids), else the one proxy process."""
+    if target.get("cpu_pids"):
+        return target["cpu_pids"]
+    return [target["pid"]] if target.get("pid") else []
+
+
+def proxy_cpu_seconds(target):
+    pids = proxy_pids(target)
+    if not pids or not all(alive(pid) for pid in pids):
+        return None
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -303,10 +388,107 @@ def tail(path, lines=20):
 
 
 def check_alive(target):
-    pid = target.get("pid")
-    if pid and not alive(pid):
-        log = target.get("log", "")
-        fail(f"{target['label']} (pid {pid}) has exited; last lines of {log}:\n{tail(log)}")
+    for pid in [target.get("pid"), *target.get("cpu_pids", [])]:
+        if pid and not alive(pid):
+            log = target.get("log", "")
+            fail(f"{target['label']} (pid {pid}) has exited; last lines of {log}:\n{tail(log)}")
+
+
+def store_sample(store):
+    """The state database's committed transactions (pg_stat_database, as of its backends'
+    last report: PostgreSQL 15 flushes a busy backend's counters about once a second) and the
+    journal records its index holds; with the time of the sample."""
+    query = ("SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = "
+             "current_database()), (SELECT count(*) FROM audit_events), "
+             "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+             "pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction'))")
+    started = time.monotonic()
+    done = subprocess.run([store["psql"], "-X", "-A", "-t", "-q", "-h", store["host"], "-p",
+                           str(store["port"]), "-U", store["user"], "-d", store["state_db"],
+                           "-c", query], capture_output=True, text=True, timeout=30)
+    at = (started + time.monotonic()) / 2
+    if done.returncode != 0:
+        raise OSError(f"psql on the state database: {done.stderr.strip()}")
+    commits, records, busy = done.stdout.strip().split("|")
+    return {"at": at, "commits": int(commits), "records": int(records), "busy": int(busy)}
+
+
+class StoreSampler:
+    """Samples the state store twice during a run of DURATION seconds, in a thread: a share
+    STORE_SAMPLE_LEAD into it and STORE_SAMPLE_TAIL before its end, so that neither the
+    clients' connecting nor the index's last flush after the run is in the window: the rates
+    the store took while the run went on. Also the journal records the whole run added, from
+    just before it to when the index has caught up after it."""
+
+    def __init__(self, store, duration):
+        self.store = store
+        self.duration = duration
+        self.samples = []
+        self.error = None
+        self.before = None
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self):
+        try:
+            self.before = store_sample(self.store)
+        except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+            self.error = str(e)
+        self.started = time.monotonic()
+        self.thread.start()
+
+    def settled(self):
+        """The sample at which audit_events reached the count it then kept for STORE_SETTLE_S,
+        no other connection to the state database running a statement or inside a transaction
+        meanwhile (the index had caught up: a large batch can take longer than that to insert),
+        and whether that happened within STORE_SETTLE_LIMIT_S."""
+        deadline = time.monotonic() + STORE_SETTLE_LIMIT_S
+        first = store_sample(self.store)
+        while time.monotonic() < deadline:
+            time.sleep(STORE_POLL_S)
+            now = store_sample(self.store)
+            if now["records"] != first["records"] or now["busy"] or first["busy"]:
+                first = now
+            elif now["at"] - first["at"] >= STORE_SETTLE_S:
+                return first, True
+        return first, False
+
+    def run(self):
+        try:
+            for offset in (self.duration * STORE_SAMPLE_LEAD,
+                           self.duration * (1 - STORE_SAMPLE_TAIL)):
+                time.sleep(max(0.0, self.started + offset - time.monotonic()))
+                self.samples.append(store_sample(self.store))
+        except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+            self.error = str(e)
+
+    def result(self, transactions, ended):
+        self.thread.join()
+        if self.error or len(self.samples) != 2:
+            return {"store_error": self.error or "no samples"}
+        try:
+            after, caught_up = self.settled()
+        except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+            return {"store_error": str(e)}
+        run_records = after["records"] - self.before["records"]
+        # 0 when the index had caught up by the first sample after the run.
+        catch_up = max(0.0, after["at"] - ended)
+        first, last = self.samples
+        window = last["at"] - first["at"]
+        commits = last["commits"] - first["commits"]
+        records = last["records"] - first["records"]
+        return {
+            "store_run_records": run_records,
+            "store_records_per_tx": (round(run_records / transactions, 2)
+                                     if transactions else None),
+            "store_catch_up_s": round(catch_up, 1),
+            "store_caught_up": caught_up,
+            "store_window_s": round(window, 2),
+            "store_commits": commits,
+            "store_records": records,
+            "store_commits_per_s": round(commits / window, 1),
+            "store_records_per_s": round(records / window, 1),
+            "store_records_per_commit": round(records / commits, 2) if commits else None,
+        }
 
 
 def conninfo(setup, target):
@@ -357,7 +539,7 @@ def parse_pgbench(text):
     }
 
 
-def run_pgbench(setup, target, workload, duration, log_dir, sampling=None):
+def run_pgbench(setup, target, workload, duration, log_dir, sampling=None, store=None):
     clients = workload["clients"]
     jobs = min(clients, os.cpu_count() or 1)
     prefix = os.path.join(log_dir, "tx")
@@ -370,18 +552,22 @@ def run_pgbench(setup, target, workload, duration, log_dir, sampling=None):
         if sampling < 1.0:
             command.append(f"--sampling-rate={sampling}")
     command.append(conninfo(setup, target))
-    pid = target.get("pid")
-    cpu_before = cpu_seconds(pid) if pid else None
+    cpu_before = proxy_cpu_seconds(target)
+    sampler = StoreSampler(store, duration) if store else None
     started = time.monotonic()
+    if sampler:
+        sampler.start()
     try:
         done = subprocess.run(command, env=environment(target), capture_output=True, text=True,
                               timeout=duration + 120)
     except subprocess.TimeoutExpired:
         return {"error": f"pgbench did not finish within {duration + 120} s"}
     elapsed = time.monotonic() - started
-    cpu_after = cpu_seconds(pid) if pid and alive(pid) else None
+    cpu_after = proxy_cpu_seconds(target) if cpu_before is not None else None
     result = parse_pgbench(done.stdout)
     result["wall_s"] = round(elapsed, 2)
+    if sampler:
+        result.update(sampler.result(result["transactions"], started + elapsed))
     if done.returncode != 0 or result["tps"] is None or not result["transactions"]:
         lines = (done.stderr.strip() or done.stdout.strip()).splitlines()
         return {"error": f"pgbench exited with {done.returncode}: " + " | ".join(lines[-4:])}
@@ -628,6 +814,9 @@ def check_kube_masking(setup, targets):
 
 
 def run_workload(setup, target, workload, duration, log_dir, sampling=None):
+    if target["name"] in HA_TARGETS and "instances" in setup:
+        return run_pgbench(setup, target, workload, duration, log_dir, sampling=sampling,
+                           store=setup["instances"])
     if workload.get("tool") == "kubectl":
         return run_kube(setup, target, workload, setup["kube"]["runs"],
                         setup["kube"]["requests"])
@@ -828,6 +1017,11 @@ def build_summary(runs, workload_list):
                     [r.get("proxy_cpu_s_per_1000_tx") for r in mine]),
                 "repeats": len(mine),
             }
+            if name in HA_TARGETS:
+                for key in ("store_commits_per_s", "store_records_per_s",
+                            "store_records_per_commit", "store_records_per_tx",
+                            "store_catch_up_s"):
+                    rows[name][key] = summarize([r.get(key) for r in mine])
         references = (REFERENCES_MYSQL if workload.get("protocol") == "mysql"
                       else REFERENCES_POSTGRES)
         for name, row in rows.items():
@@ -836,6 +1030,13 @@ def build_summary(runs, workload_list):
                 key = f"tps_vs_{reference}"
                 row[key] = (round(row["tps"]["median"] / ref["tps"]["median"], 3)
                             if ref and ref["tps"]["median"] else None)
+            if workload.get("group") == INSTANCES_FAMILY:
+                # Against the same controls without HAProxy, and against one instance.
+                for reference in ("gw-full", "ha-one"):
+                    ref = rows.get(reference)
+                    row[f"tps_vs_{reference.replace('-', '_')}"] = (
+                        round(row["tps"]["median"] / ref["tps"]["median"], 3)
+                        if ref and ref["tps"]["median"] else None)
         summary[workload["name"]] = rows
     return summary
 
@@ -868,7 +1069,7 @@ def group_commit_limits(summary, workload_list, fsync):
     rows = []
     fsync_s = fsync["mean_us"] / 1e6 if fsync else None
     for w in workload_list:
-        if w["clients"] not in MULTI_CLIENTS or "gw-full" not in w["targets"]:
+        if w["clients"] not in MULTI_CLIENTS or "gw-full" not in w["targets"] or not in_matrix(w):
             continue
         single = next((x["name"] for x in workload_list
                        if x["family"] == w["family"] and x["clients"] == 1
@@ -979,8 +1180,8 @@ def check_goals(summary, all_workloads, idle, fsync, limits, protocols):
     goals.append(goal(
         f"3. full controls, strict journal ≥ {GOAL_FULL_STRICT_VS_LIMIT:.1f}× the group-commit "
         f"limit clients ÷ (fsync + direct round trip), 8 and 32 clients",
-        workload_parts(lambda w: w["clients"] in MULTI_CLIENTS and "gw-full" in w["targets"],
-                       strict_part)))
+        workload_parts(lambda w: w["clients"] in MULTI_CLIENTS and "gw-full" in w["targets"]
+                       and in_matrix(w), strict_part)))
 
     latency_part = metric_ratio("gw-pass", "relay", "latency_mean_ms",
                                 lambda m, r: f"{m:.3f} vs {r:.3f} ms",
@@ -1087,6 +1288,58 @@ def check_goals(summary, all_workloads, idle, fsync, limits, protocols):
     return [g for g in goals if g["protocol"] in protocols]
 
 
+def haproxy_sessions(path):
+    """Sessions each HAProxy server took in all (stot of `show stat`) and its status: that
+    leastconn spread the clients over both instances, and that every health check passed."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(10)
+        s.connect(path)
+        s.sendall(b"show stat\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    lines = data.decode().splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    out = {}
+    for line in lines[1:]:
+        row = dict(zip(header, line.split(",")))
+        if line and row["svname"] not in ("FRONTEND", "BACKEND"):
+            out[row["svname"]] = {"backend": row["pxname"], "sessions": int(row["stot"] or 0),
+                                  "status": row["status"]}
+    return out
+
+
+def instances_report(setup, summary, workload_list):
+    """The instances section of the JSON report: what was measured, HAProxy's version and,
+    per workload, ha-two's TPS over ha-one's and the store's rates through each."""
+    instances = setup["instances"]
+    out = {"description": INSTANCES_DESCRIPTION.format(cpus=os.cpu_count()),
+           "haproxy": instances["haproxy"],
+           "balance": instances["balance"], "state_db": instances["state_db"],
+           "cpus": os.cpu_count(), "workloads": {}}
+    try:
+        out["haproxy_servers"] = haproxy_sessions(instances["admin_socket"])
+    except (OSError, KeyError, ValueError) as e:
+        out["haproxy_servers"] = {"error": str(e)}
+    for w in workload_list:
+        if in_matrix(w):
+            continue
+        rows = summary.get(w["name"], {})
+        one, two = rows.get("ha-one"), rows.get("ha-two")
+        entry = {"two_vs_one_tps": two.get("tps_vs_ha_one") if two else None}
+        for name, row in (("ha-one", one), ("ha-two", two)):
+            if row:
+                entry[name] = {"tps": row["tps"]["median"],
+                               "store_commits_per_s": (row["store_commits_per_s"] or {}).get(
+                                   "median"),
+                               "store_records_per_s": (row["store_records_per_s"] or {}).get(
+                                   "median"),
+                               "store_records_per_tx": (row["store_records_per_tx"] or {}).get(
+                                   "median")}
+        out["workloads"][w["name"]] = entry
+    return out
+
+
 def fmt_range(stat, digits):
     if not stat:
         return "—"
@@ -1113,7 +1366,9 @@ def markdown(report):
                + f"{meta['repeats']} repeats interleaved, medians "
                f"with min–max; {meta['machine']['description']}; commit {meta['commit']}.")
     out.append("")
-    postgres = [w for w in report["workloads"] if w.get("protocol", "postgres") == "postgres"]
+    postgres = [w for w in report["workloads"]
+                if w.get("protocol", "postgres") == "postgres" and in_matrix(w)]
+    instances = [w for w in report["workloads"] if not in_matrix(w)]
     mysql = [w for w in report["workloads"] if w.get("protocol") == "mysql"]
     ssh = [w for w in report["workloads"] if w.get("protocol") == "ssh"]
     kube = [w for w in report["workloads"] if w.get("protocol") == "kubernetes"]
@@ -1125,6 +1380,8 @@ def markdown(report):
         out += ssh_table(report, ssh, labels)
     if kube:
         out += kube_table(report, kube, labels)
+    if instances:
+        out += instances_table(report, instances, labels)
     out += markdown_rest(report, labels)
     return "\n".join(out) + "\n"
 
@@ -1277,6 +1534,51 @@ def kube_table(report, workload_list, labels):
     return out
 
 
+def instances_table(report, workload_list, labels):
+    """pgbench through HAProxy to one and two instances: PostgreSQL's columns, × gw-full and
+    × one instance, CPU of HAProxy and the instances together, the store's rates."""
+    instances = report.get("instances", {})
+    out = [f"Several instances ({instances.get('haproxy', 'HAProxy')}, mode tcp, balance "
+           f"{instances.get('balance', '?')}; the state in PostgreSQL database "
+           f"{instances.get('state_db', '?')}; proxy CPU is HAProxy's and the instances' "
+           f"together; the store's rates sampled during each run through HAProxy):", "",
+           "| workload | target | TPS | mean latency (ms) | p99 (ms) | × direct | "
+           "× full controls | × one instance | proxy CPU s / 1000 tx | store commits/s | "
+           "store records/s | records per commit | records per pgbench tx | index caught up "
+           "(s after the run) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for workload in workload_list:
+        rows = report["summary"].get(workload["name"], {})
+        for name in workload["targets"]:
+            row = rows.get(name)
+            if not row:
+                out.append(f"| {workload['title']} | {labels[name]} | failed "
+                           f"| | | | | | | | | | | |")
+                continue
+            out.append(
+                f"| {workload['title']} | {labels[name]} | {fmt_range(row['tps'], 0)} | "
+                f"{fmt_range(row['latency_mean_ms'], 3)} | {fmt_range(row['latency_p99_ms'], 2)} | "
+                f"{fmt_ratio(row['tps_vs_direct'])} | {fmt_ratio(row.get('tps_vs_gw_full'))} | "
+                f"{fmt_ratio(row.get('tps_vs_ha_one'))} | "
+                f"{fmt_range(row['proxy_cpu_s_per_1000_tx'], 3)} | "
+                f"{fmt_range(row.get('store_commits_per_s'), 0)} | "
+                f"{fmt_range(row.get('store_records_per_s'), 0)} | "
+                f"{fmt_range(row.get('store_records_per_commit'), 1)} | "
+                f"{fmt_range(row.get('store_records_per_tx'), 2)} | "
+                f"{fmt_range(row.get('store_catch_up_s'), 1)} |")
+    out.append("")
+    servers = instances.get("haproxy_servers", {})
+    if servers and "error" not in servers:
+        out.append("Sessions HAProxy gave each instance over the whole run (warm-up included): "
+                   + ", ".join(f"{name} {row['sessions']} ({row['status']})"
+                               for name, row in servers.items()) + ".")
+        out.append("")
+    if instances.get("description"):
+        out.append(instances["description"])
+        out.append("")
+    return out
+
+
 def markdown_rest(report, labels):
     """Idle memory, fdatasync, the group-commit limit and the goals."""
     out = []
@@ -1324,6 +1626,8 @@ def markdown_rest(report, labels):
                        f"{num(row['direct_round_trip_ms'], 3)} | {num(row['limit_tps'], 0)} | "
                        f"{num(row['gw_full_tps'], 0)} | {fmt_ratio(row['ratio'])} |")
         out.append("")
+    if not report["goals"]:
+        return out
     out.append("| goal | measured | met |")
     out.append("|---|---|---|")
     for check in report["goals"]:
@@ -1414,6 +1718,9 @@ def main():
         if KUBE_LIST_FAMILY in wanted:
             wanted.discard(KUBE_LIST_FAMILY)
             wanted |= {w["name"] for w in all_workloads if w.get("family") == "kube-list"}
+        if INSTANCES_FAMILY in wanted:
+            wanted.discard(INSTANCES_FAMILY)
+            wanted |= {w["name"] for w in all_workloads if w.get("group") == INSTANCES_FAMILY}
         known = all_workloads + round_trip_workloads(all_workloads)
         unknown = wanted - {w["name"] for w in known}
         if unknown:
@@ -1451,13 +1758,23 @@ def main():
 
     # scripts/bench.sh starts PostgreSQL's targets or MariaDB's only when a chosen workload
     # needs them.
-    run_postgres = any(w.get("protocol", "postgres") == "postgres" for w in workload_list)
+    run_postgres = any(w.get("protocol", "postgres") == "postgres" and in_matrix(w)
+                       for w in workload_list)
+    with_instances = any(not in_matrix(w) for w in workload_list)
     run_mysql = any(w.get("protocol") == "mysql" for w in workload_list)
     with_ssh = any(w.get("protocol") == "ssh" for w in workload_list)
     with_kube = any(w.get("protocol") == "kubernetes" for w in workload_list)
     if args.warmup > 0:
         say(f"==> Warming up every target ({args.warmup} s each)")
         for name in (STANDARD_TARGETS + ["gw-mask"]) if run_postgres else []:
+            check_alive(targets[name])
+            warm = {"args": ["-S", "-M", "prepared"], "clients": 2}
+            result = run_pgbench(setup, targets[name], warm, args.warmup, log_dir)
+            if "error" in result:
+                fail(f"warm-up through {targets[name]['label']} failed: {result['error']}")
+        # The references too when the PostgreSQL matrix did not warm them up.
+        for name in [] if not with_instances else (
+                HA_TARGETS if run_postgres else INSTANCES_TARGETS):
             check_alive(targets[name])
             warm = {"args": ["-S", "-M", "prepared"], "clients": 2}
             result = run_pgbench(setup, targets[name], warm, args.warmup, log_dir)
@@ -1510,7 +1827,8 @@ def main():
     for repeat in range(1, args.repeats + 1):
         # The disk's fdatasync latency, once per repeat, interleaved with the runs like them.
         # Only the PostgreSQL and MySQL goals need it.
-        if args.fsync_samples > 0 and fsync_error is None and (run_postgres or run_mysql):
+        if (args.fsync_samples > 0 and fsync_error is None
+                and (run_postgres or run_mysql or with_instances)):
             try:
                 latencies = measure_fsync(fsync_dir, args.fsync_samples)
                 fsync_latencies += latencies
@@ -1554,7 +1872,10 @@ def main():
                         f"{name:15} {result['tps']:9.0f} tps  {result['latency_mean_ms']:7.3f} ms "
                         f"mean  {result.get('latency_p99_ms') or 0:7.2f} ms p99"
                         + (f"  {result['proxy_cpu_s_per_1000_tx']:.3f} cpu-s/1000tx"
-                           if "proxy_cpu_s_per_1000_tx" in result else ""))
+                           if "proxy_cpu_s_per_1000_tx" in result else "")
+                        + (f"  store {result['store_commits_per_s']:.0f} commits/s "
+                           f"{result['store_records_per_s']:.0f} records/s"
+                           if "store_commits_per_s" in result else ""))
                 if "error" in result:
                     errors.append(f"{workload['name']} via {name}, repeat {repeat}: "
                                   f"{result['error']}")
@@ -1595,7 +1916,9 @@ def main():
         report["ssh"] = setup["ssh"]
     if with_kube:
         report["kubernetes"] = setup["kube"]
-    protocols = {w.get("protocol", "postgres") for w in workload_list}
+    if with_instances:
+        report["instances"] = instances_report(setup, summary, workload_list)
+    protocols = {w.get("protocol", "postgres") for w in workload_list if in_matrix(w)}
     report["goals"] = check_goals(summary, all_workloads, idle,
                                   fsync if fsync and "error" not in fsync else None, limits,
                                   protocols)

@@ -7,16 +7,21 @@
 # controls, strict and batched); then a private OpenSSH sshd with a throw-away login user and a
 # gateway with an SSH listener in front of it (exec allowed, output masked); then the
 # Kubernetes stand-in API server (tests/support/kube_standin_apiserver.py, 5 000 extra pods) and
-# a gateway with a Kubernetes listener in front of it (read grant, responses masked); runs
-# bench/end_to_end.py against all of them interleaved (it also times fdatasync on the disk of
-# the strict journal), and writes a JSON report and a Markdown table with the performance
-# goals, met or not. Everything it starts is stopped on exit, and the login user removed.
+# a gateway with a Kubernetes listener in front of it (read grant, responses masked); then
+# several instances: a state database in the bench's PostgreSQL, HAProxy (mode tcp, leastconn,
+# health checks on /api/v1/health) in front of one and of two gateway instances sharing it
+# (full controls, strict journal); runs bench/end_to_end.py against all of them interleaved (it
+# also times fdatasync on the disk of the strict journal, and the state database's commits and
+# journal records per second during the runs through HAProxy), and writes a JSON report and a
+# Markdown table with the performance goals, met or not. Everything it starts is stopped on
+# exit, and the login user removed.
 #
-#   scripts/bench.sh           full run: 15 s per run, 2 repeats (about 35 minutes, plus the build)
+#   scripts/bench.sh           full run: 15 s per run, 2 repeats (about 40 minutes, plus the build)
 #   scripts/bench.sh --quick   3 s per run: checks that everything works; figures are noise
 #   scripts/bench.sh --only mysql   the MySQL/MariaDB workloads alone (sysbench)
 #   scripts/bench.sh --only ssh     the SSH workloads alone (ssh-connect, ssh-throughput)
 #   scripts/bench.sh --only kubernetes   the Kubernetes workloads alone (kube-get, kube-list)
+#   scripts/bench.sh --only instances    HAProxy in front of one and two instances (ha-*)
 #
 # Options:
 #   --duration S          seconds per pgbench or sysbench run (default 15; --quick: 3)
@@ -24,8 +29,9 @@
 #   --idle-connections N  idle clients held open for the memory figure (default 1000; 0: skip)
 #   --only W1,W2          only these workloads (names as in the JSON report; `mysql` stands for
 #                         every my-* workload, `ssh` for every ssh-* one, `kubernetes` for every
-#                         kube-* one, `kube-list` for kube-list-json and kube-list-table);
-#                         PostgreSQL, MariaDB, sshd or the stand-in is started only if needed
+#                         kube-* one, `kube-list` for kube-list-json and kube-list-table,
+#                         `instances` for every ha-* one); PostgreSQL, MariaDB, sshd, the
+#                         stand-in or HAProxy is started only if needed
 #   --ssh-connections N   sessions of `ssh … true` per target and repeat (default 30; --quick: 10)
 #   --ssh-transfers N     sessions of `ssh … cat` (100 MB) per target and repeat (default 3)
 #   --kube-runs N         kubectl runs per Kubernetes workload, target and repeat (default 20;
@@ -37,13 +43,14 @@
 #   --threads N           I/O threads of the gateway and the relay (default: nproc)
 #   --build-dir DIR       where to build (default build-bench/, RelWithDebInfo)
 #   --no-build            use the binaries already in the build folder
-#   --port-base P         first of nineteen loopback ports used (default 25430)
+#   --port-base P         first of twenty-seven loopback ports used (default 25430)
 #   --keep                keep the scratch folder (PostgreSQL data, configs) after the run
 #
 # Needs only what scripts/setup.sh installs (and python3, standard library only); installs
 # nothing itself (the SSH workloads need openssh-server and openssh-client, and root to start
-# sshd with a login user of its own; the Kubernetes ones kubectl and openssl). The Markdown
-# table is written to var/bench/report-MODE.md, the logs of the last run to var/bench/logs/.
+# sshd with a login user of its own; the Kubernetes ones kubectl and openssl; the instances
+# ones haproxy). The Markdown table is written to var/bench/report-MODE.md, the logs of the
+# last run to var/bench/logs/.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -92,7 +99,7 @@ die() {
   printf 'bench: %s\n' "$*" >&2
   exit 1
 }
-usage() { sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -127,13 +134,15 @@ fi
 case "$JSON" in /*) ;; *) JSON=$PWD/$JSON ;; esac
 # Which backends the chosen workloads need: MySQL workloads are named my-*, `mysql` stands for
 # all of them; SSH ones ssh-*, `ssh` for all of them; Kubernetes ones kube-*, `kubernetes` for
-# all of them; every other name is a PostgreSQL workload.
+# all of them; the instances ones ha-*, `instances` for all of them (PostgreSQL, gw-full and
+# HAProxy's targets); every other name is a PostgreSQL workload.
 RUN_PG=
 RUN_MY=
 RUN_SSH=
 RUN_KUBE=
+RUN_HA=
 if [ -z "$ONLY" ]; then
-  RUN_PG=1 RUN_MY=1 RUN_SSH=1 RUN_KUBE=1
+  RUN_PG=1 RUN_MY=1 RUN_SSH=1 RUN_KUBE=1 RUN_HA=1
 else
   IFS=, read -r -a only_names <<<"$ONLY"
   for name in "${only_names[@]}"; do
@@ -141,6 +150,7 @@ else
       my-* | mysql) RUN_MY=1 ;;
       ssh-* | ssh) RUN_SSH=1 ;;
       kube-* | kubernetes) RUN_KUBE=1 ;;
+      ha-* | instances) RUN_HA=1 ;;
       *) RUN_PG=1 ;;
     esac
   done
@@ -169,6 +179,19 @@ GW_SSH_HTTP_PORT=$((PORT_BASE + 15))
 KUBE_STANDIN_PORT=$((PORT_BASE + 16))
 GW_KUBE_PORT=$((PORT_BASE + 17))
 GW_KUBE_HTTP_PORT=$((PORT_BASE + 18))
+# Several instances: HAProxy's two front ends, then each instance's PostgreSQL listener and
+# HTTP API (which HAProxy's health checks read).
+HA_ONE_PORT=$((PORT_BASE + 19))
+HA_TWO_PORT=$((PORT_BASE + 20))
+HA_ONE_A_PORT=$((PORT_BASE + 21))
+HA_ONE_A_HTTP_PORT=$((PORT_BASE + 22))
+HA_TWO_A_PORT=$((PORT_BASE + 23))
+HA_TWO_A_HTTP_PORT=$((PORT_BASE + 24))
+HA_TWO_B_PORT=$((PORT_BASE + 25))
+HA_TWO_B_HTTP_PORT=$((PORT_BASE + 26))
+# The state database the instances share, in the bench's PostgreSQL, and its owner.
+STATE_DB=portcullis_state
+STATE_ROLE=portcullis
 PORTCULLIS=$BUILD_DIR/src/cli/portcullis
 RELAY=$BUILD_DIR/bench/tcp_relay
 
@@ -284,16 +307,24 @@ check_tools() {
   for tool in python3 cmake ninja; do
     command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup.sh)"
   done
-  if [ -n "$RUN_PG" ]; then
-    for tool in pgbench pgbouncer psql; do
+  if [ -n "$RUN_PG" ] || [ -n "$RUN_HA" ]; then
+    for tool in pgbench psql; do
       command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup.sh)"
     done
     PG_BIN=$(find_pg_bin)
     PGBENCH=$(command -v pgbench)
-    PGBOUNCER=$(command -v pgbouncer)
+    PSQL=$(command -v psql)
     if [ "$(id -u)" -eq 0 ]; then
       id "$PG_OS_USER" >/dev/null 2>&1 || die "user $PG_OS_USER missing (install the postgresql package: scripts/setup.sh)"
     fi
+  fi
+  if [ -n "$RUN_PG" ]; then
+    command -v pgbouncer >/dev/null || die "pgbouncer not found (run scripts/setup.sh)"
+    PGBOUNCER=$(command -v pgbouncer)
+  fi
+  if [ -n "$RUN_HA" ]; then
+    HAPROXY=$(command -v haproxy || { [ -x /usr/sbin/haproxy ] && echo /usr/sbin/haproxy; }) ||
+      die "haproxy not found (run scripts/setup.sh)"
   fi
   if [ -n "$RUN_MY" ]; then
     command -v sysbench >/dev/null || die "sysbench not found (run scripts/setup.sh)"
@@ -347,6 +378,11 @@ check_ports() {
   fi
   if [ -n "$RUN_KUBE" ]; then
     ports+=("$KUBE_STANDIN_PORT" "$GW_KUBE_PORT" "$GW_KUBE_HTTP_PORT")
+  fi
+  if [ -n "$RUN_HA" ]; then
+    # PostgreSQL and gw-full too, when the PostgreSQL workloads do not start them.
+    ports+=("$PG_PORT" "$GW_FULL_PORT" "$HA_ONE_PORT" "$HA_TWO_PORT" "$HA_ONE_A_PORT" "$HA_ONE_A_HTTP_PORT"
+      "$HA_TWO_A_PORT" "$HA_TWO_A_HTTP_PORT" "$HA_TWO_B_PORT" "$HA_TWO_B_HTTP_PORT")
   fi
   for port in "${ports[@]}"; do
     if port_in_use "$port"; then
@@ -474,6 +510,102 @@ start_relay() {
   PIDS+=($!)
   RELAY_PID=$!
   wait_for_port "the relay" "$RELAY_PID" "$port" "$log"
+}
+
+# --- Several instances: a shared state database and HAProxy ------------------------------
+
+# The state database the instances share, in the bench's own PostgreSQL (fsync off, as the
+# bench database: the figures are the gateways' and the store's work, not the disk's), owned
+# by a role of its own that the first instance creates the schema as.
+create_state_store() {
+  say "Creating the state database $STATE_DB for the instances"
+  psql_admin -d postgres -c "CREATE ROLE $STATE_ROLE LOGIN" \
+    -c "CREATE DATABASE $STATE_DB OWNER $STATE_ROLE"
+  install -d -m 0700 "$WORK/ha"
+}
+
+# Reads HAProxy's admin socket until EXPECTED servers are UP (their health checks, GET
+# /api/v1/health on each instance's HTTP API, passed); dies after 30 s.
+wait_for_haproxy_servers() {
+  local socket=$1 expected=$2
+  python3 - "$socket" "$expected" <<'PY' || die "HAProxy did not see every instance UP within 30 s (log: $WORK/haproxy/haproxy.log)"
+import socket, sys, time
+path, expected = sys.argv[1], int(sys.argv[2])
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(path)
+            s.sendall(b"show stat\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        lines = data.decode().splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
+        up = [r for r in rows if r["svname"] not in ("FRONTEND", "BACKEND") and r["status"] == "UP"]
+        if len(up) >= expected:
+            sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.2)
+sys.exit(1)
+PY
+}
+
+# HAProxy (Debian's) in front of the instances, as docs/operations.md has it: mode tcp,
+# balance leastconn, health checks on each instance's /api/v1/health. Two front ends: ha-one
+# to one instance, ha-two to two. Sets HAPROXY_PID.
+start_haproxy() {
+  local dir=$WORK/haproxy
+  say "Starting HAProxy ($("$HAPROXY" -v | sed -n '1s/ - .*//p')) on 127.0.0.1:$HA_ONE_PORT (one instance) and :$HA_TWO_PORT (two)"
+  install -d -m 0700 "$dir"
+  cat >"$dir/haproxy.cfg" <<CFG
+# Written by scripts/bench.sh.
+global
+    maxconn 1000
+    stats socket $dir/admin.sock mode 600 level admin
+    log stderr format raw local0 notice
+
+defaults
+    mode tcp
+    log global
+    timeout connect 5s
+    timeout client 10m
+    timeout server 10m
+    timeout check 2s
+
+frontend ha-one
+    bind 127.0.0.1:$HA_ONE_PORT
+    default_backend ha-one
+
+frontend ha-two
+    bind 127.0.0.1:$HA_TWO_PORT
+    default_backend ha-two
+
+backend ha-one
+    balance leastconn
+    option httpchk GET /api/v1/health
+    default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+    server ha-one-a 127.0.0.1:$HA_ONE_A_PORT check port $HA_ONE_A_HTTP_PORT
+
+backend ha-two
+    balance leastconn
+    option httpchk GET /api/v1/health
+    default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+    server ha-two-a 127.0.0.1:$HA_TWO_A_PORT check port $HA_TWO_A_HTTP_PORT
+    server ha-two-b 127.0.0.1:$HA_TWO_B_PORT check port $HA_TWO_B_HTTP_PORT
+CFG
+  "$HAPROXY" -c -q -f "$dir/haproxy.cfg" >"$dir/check.log" 2>&1 || {
+    cat "$dir/check.log" >&2
+    die "HAProxy refuses its configuration"
+  }
+  # -db: in the foreground, a child of this script.
+  "$HAPROXY" -db -f "$dir/haproxy.cfg" </dev/null >/dev/null 2>"$dir/haproxy.log" &
+  PIDS+=($!)
+  HAPROXY_PID=$!
+  wait_for_port HAProxy "$HAPROXY_PID" "$HA_TWO_PORT" "$dir/haproxy.log"
+  wait_for_haproxy_servers "$dir/admin.sock" 3
 }
 
 # --- MariaDB and sysbench ----------------------------------------------------------------
@@ -837,21 +969,37 @@ write_kubeconfigs() {
 }
 
 # The gateway configurations; config syntax as in docs/configuration.md. gw-full and
-# gw-full-batched differ only in the journal's durability.
+# gw-full-batched differ only in the journal's durability. The instances behind HAProxy
+# (ha-*, HTTP_PORT their API's port) are gw-full with the state in the shared PostgreSQL
+# database, the signing key shared, and a name and a journal folder of their own.
 write_gateway_config() {
-  local name=$1 port=$2 dir=$WORK/$1
+  local name=$1 port=$2 http_port=${3:-} dir=$WORK/$1
   install -d -m 0700 "$dir" "$dir/state"
   {
-    cat <<YAML
-# Written by scripts/bench.sh: gateway configuration "$name".
-listen:
-  postgres: 127.0.0.1:$port
-limits:
-  max_connections: $((IDLE + 200))
+    printf '# Written by scripts/bench.sh: gateway configuration "%s".\n' "$name"
+    printf 'listen:\n  postgres: 127.0.0.1:%s\n' "$port"
+    if [ -n "$http_port" ]; then printf '  http: 127.0.0.1:%s\n' "$http_port"; fi
+    printf 'limits:\n  max_connections: %s\n' "$((IDLE + 200))"
+    case "$name" in
+      ha-*)
+        cat <<YAML
+instance: $name
+state:
+  url: postgresql://$STATE_ROLE@127.0.0.1:$PG_PORT/$STATE_DB
+identity:
+  signing_key_file: $WORK/ha/signing.key
+YAML
+        ;;
+      *)
+        cat <<'YAML'
 state:
   url: sqlite://state/portcullis.db
 identity:
   signing_key_file: state/signing.key
+YAML
+        ;;
+    esac
+    cat <<YAML
 connections:
   - name: bench
     kind: postgres
@@ -881,7 +1029,7 @@ audit:
   durability: batched
 YAML
         ;;
-      gw-full | gw-full-batched)
+      gw-full | gw-full-batched | ha-*)
         cat <<'YAML'
 access:
   - name: bench
@@ -903,11 +1051,11 @@ guardrails:
     when: { functions: [pg_read_file, pg_read_binary_file, pg_ls_dir, lo_import, lo_export], statements: [copy_program] }
     action: deny
 YAML
-        if [ "$name" = gw-full ]; then
-          printf 'audit:\n  durability: strict\n'
-        else
-          printf 'audit:\n  durability: batched\n'
-        fi
+        case "$name" in
+          gw-full) printf 'audit:\n  durability: strict\n' ;;
+          ha-*) printf 'audit:\n  durability: strict\n  journal_dir: %s\n' "$dir/journal" ;;
+          *) printf 'audit:\n  durability: batched\n' ;;
+        esac
         ;;
       gw-mask)
         cat <<'YAML'
@@ -1024,7 +1172,8 @@ YAML
   }
 }
 
-# Starts one gateway; sets GATEWAY_PID and GATEWAY_TOKEN.
+# Starts one gateway (an instance behind HAProxy takes its HTTP API's port third); sets
+# GATEWAY_PID and GATEWAY_TOKEN.
 start_gateway() {
   local name=$1 port=$2 dir=$WORK/$1
   say "Starting the gateway ($name) on 127.0.0.1:$port"
@@ -1039,6 +1188,11 @@ start_gateway() {
     gw-kube)
       write_kube_gateway_config "$name" "$port"
       ready='protocol=kubernetes'
+      ;;
+    ha-*)
+      # The third argument: the port of the instance's HTTP API.
+      write_gateway_config "$name" "$port" "$3"
+      ready='event=listening protocol=postgres'
       ;;
     *) write_gateway_config "$name" "$port" ;;
   esac
@@ -1087,11 +1241,13 @@ write_targets() {
   build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null)
   commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
   if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
-  if [ -n "$RUN_PG" ]; then
+  if [ -n "$RUN_PG" ] || [ -n "$RUN_HA" ]; then
     meta+=("\"postgres\": \"$("$PG_BIN/postgres" --version)\","
-      "\"pgbouncer\": \"$("$PGBOUNCER" --version | head -n 1)\","
       "\"scale\": $SCALE,"
       "\"postgres_settings\": \"fsync=off, shared_buffers=256MB, loopback TCP, trust authentication\",")
+  fi
+  if [ -n "$RUN_PG" ]; then
+    meta+=("\"pgbouncer\": \"$("$PGBOUNCER" --version | head -n 1)\",")
     entries+=(
       "$(target_json direct "direct" "$PG_PORT" null null "$WORK/pg/postgresql.log" "PostgreSQL itself, no hop")"
       "$(target_json pgbouncer "PgBouncer (session)" "$PGBOUNCER_PORT" "$PGBOUNCER_PID" null "$WORK/pgbouncer/pgbouncer.log" "PgBouncer from Debian, session mode, auth_type trust")"
@@ -1102,6 +1258,27 @@ write_targets() {
       "$(target_json gw-mask "gateway, masking-heavy" "$GW_MASK_PORT" "$GW_MASK_PID" "\"$GW_MASK_TOKEN\"" "$WORK/gw-mask/gateway.log" "pass-through with the default masking profile on")"
       "$(target_json gw-tls "gateway, pass-through over TLS" "$GW_TLS_PORT" "$GW_TLS_PID" "\"$GW_TLS_TOKEN\"" "$WORK/gw-tls/gateway.log" "pass-through with a TLS listener; clients use TLS 1.3 (idle memory only)" true)"
     )
+  elif [ -n "$RUN_HA" ]; then
+    entries+=(
+      "$(target_json direct "direct" "$PG_PORT" null null "$WORK/pg/postgresql.log" "PostgreSQL itself, no hop")"
+      "$(target_json gw-full "gateway, full controls" "$GW_FULL_PORT" "$GW_FULL_PID" "\"$GW_FULL_TOKEN\"" "$WORK/gw-full/gateway.log" "read+write grant, INTERFACE.md guardrails, default masking profile, strict audit")"
+    )
+  fi
+  local instances_setup=
+  if [ -n "$RUN_HA" ]; then
+    local haproxy_version
+    haproxy_version=$("$HAPROXY" -v | sed -n '1s/ - .*//p')
+    meta+=("\"haproxy\": \"$haproxy_version\",")
+    # pid: HAProxy's (checked alive); cpu_pids: every process the target's CPU is summed over.
+    entries+=(
+      "$(printf '    {"name": "ha-one", "label": "HAProxy, one instance", "port": %s, "user": "%s", "dbname": "bench", "pid": %s, "cpu_pids": [%s, %s], "password": "%s", "log": "%s", "description": "%s", "tls": false}' \
+        "$HA_ONE_PORT" "$SUBJECT" "$HAPROXY_PID" "$HAPROXY_PID" "$HA_ONE_A_PID" "$HA_ONE_TOKEN" "$WORK/ha-one-a/gateway.log" \
+        "HAProxy (mode tcp, leastconn, health checks on /api/v1/health) in front of one instance: the controls of gateway, full controls (strict audit), state in the shared PostgreSQL database")"
+      "$(printf '    {"name": "ha-two", "label": "HAProxy, two instances", "port": %s, "user": "%s", "dbname": "bench", "pid": %s, "cpu_pids": [%s, %s, %s], "password": "%s", "log": "%s", "description": "%s", "tls": false}' \
+        "$HA_TWO_PORT" "$SUBJECT" "$HAPROXY_PID" "$HAPROXY_PID" "$HA_TWO_A_PID" "$HA_TWO_B_PID" "$HA_TWO_TOKEN" "$WORK/ha-two-a/gateway.log" \
+        "the same HAProxy in front of two such instances (their own names, ports and journal folders; the signing key and the state database shared)")"
+    )
+    instances_setup="\"instances\": {\"haproxy\": \"$haproxy_version\", \"balance\": \"leastconn\", \"state_db\": \"$STATE_DB\", \"psql\": \"$PSQL\", \"host\": \"$WORK/pg/run\", \"port\": $PG_PORT, \"user\": \"postgres\", \"admin_socket\": \"$WORK/haproxy/admin.sock\", \"instance_pids\": {\"ha-one\": [$HA_ONE_A_PID], \"ha-two\": [$HA_TWO_A_PID, $HA_TWO_B_PID]}},"
   fi
   if [ -n "$RUN_MY" ]; then
     meta+=("\"mariadb\": \"$("$MARIADBD" --version)\","
@@ -1163,6 +1340,7 @@ write_targets() {
   "sysbench": "${SYSBENCH:-}",
   $ssh_setup
   $kube_setup
+  $instances_setup
   "meta": {
     "commit": "$commit",
 $(printf '    %s\n' "${meta[@]}")
@@ -1193,9 +1371,11 @@ main() {
   WORK=$(mktemp -d /var/tmp/portcullis-bench.XXXXXX)
   chmod 0755 "$WORK"
   local fsync_dir
-  if [ -n "$RUN_PG" ]; then
+  if [ -n "$RUN_PG" ] || [ -n "$RUN_HA" ]; then
     start_postgres
     load_data
+  fi
+  if [ -n "$RUN_PG" ]; then
     start_pgbouncer
     start_relay "$RELAY_PORT" "$PG_PORT" "$WORK/relay.log"
     start_gateway gw-pass "$GW_PASS_PORT"
@@ -1210,6 +1390,22 @@ main() {
     start_gateway gw-tls "$GW_TLS_PORT"
     GW_TLS_PID=$GATEWAY_PID GW_TLS_TOKEN=$GATEWAY_TOKEN
     fsync_dir=$WORK/gw-full/state
+  elif [ -n "$RUN_HA" ]; then
+    # The reference of the instances' workloads: the same controls, SQLite state, no HAProxy.
+    start_gateway gw-full "$GW_FULL_PORT"
+    GW_FULL_PID=$GATEWAY_PID GW_FULL_TOKEN=$GATEWAY_TOKEN
+    fsync_dir=$WORK/gw-full/state
+  fi
+  if [ -n "$RUN_HA" ]; then
+    create_state_store
+    # One after the other: the first creates the schema and the shared signing key.
+    start_gateway ha-one-a "$HA_ONE_A_PORT" "$HA_ONE_A_HTTP_PORT"
+    HA_ONE_A_PID=$GATEWAY_PID HA_ONE_TOKEN=$GATEWAY_TOKEN
+    start_gateway ha-two-a "$HA_TWO_A_PORT" "$HA_TWO_A_HTTP_PORT"
+    HA_TWO_A_PID=$GATEWAY_PID HA_TWO_TOKEN=$GATEWAY_TOKEN
+    start_gateway ha-two-b "$HA_TWO_B_PORT" "$HA_TWO_B_HTTP_PORT"
+    HA_TWO_B_PID=$GATEWAY_PID
+    start_haproxy
   fi
   if [ -n "$RUN_MY" ]; then
     start_mariadb
