@@ -198,7 +198,7 @@ TEST_F(PostgresJournalStoreTest, RecordsReadBackByteForByte) {
   auto a = open_chain(url_, "gw-a");
   ASSERT_TRUE(a);
   Chain chain("gw-a");
-  JournalEntry entry = chain.next("SELECT $1, 'é', E'\\x01'");
+  JournalEntry entry = chain.next("SELECT $1, 'é', E'\\x01'", "[[\"a\\tb\\\\\"],\n[null]]");
   JournalRecord& record = entry.record;
   record[Field::groups] = R"(["dba","engineering"])";
   record[Field::params] = R"(["42",null,"a\"b"])";
@@ -207,15 +207,21 @@ TEST_F(PostgresJournalStoreTest, RecordsReadBackByteForByte) {
   record[Field::rows] = "0";
   record[Field::bytes_in] = "9007199254740993";
   record[Field::duration_us] = "17";
-  record[Field::error] = "42501: permission denied\nDETAIL: x";
+  // Every character COPY's text format escapes, and its NULL marker as text.
+  record[Field::error] = "42501: permission denied\nDETAIL:\tx\r\\N \\. \\";
   const JournalRecord written = record;
+  const std::optional<std::string> entry_results = entry.results;
   ASSERT_TRUE(append(*a, {std::move(entry)}));
 
+  const std::optional<std::string> written_results = entry_results;
   std::optional<JournalRecord> read;
+  std::optional<std::string> read_results;
   ASSERT_TRUE(a->scan(1, [&](const JournalEntry& e) {
     read = e.record;
+    read_results = e.results;
     return false;
   }));
+  EXPECT_EQ(read_results, written_results);
   ASSERT_TRUE(read);
   for (std::size_t i = 0; i < kFieldCount; ++i)
     EXPECT_EQ(read->fields[i], written.fields[i]) << field_info(static_cast<Field>(i)).name;
