@@ -91,6 +91,8 @@ void check(boost::urls::params_view params, bool accept_limit) {
       if (f.subject != value) __builtin_trap();
     } else if (key == "connection") {
       if (f.connection != value) __builtin_trap();
+    } else if (key == "instance") {
+      if (f.instance != value) __builtin_trap();
     } else if (key == "session") {
       if (f.session != value) __builtin_trap();
     } else if (key == "contains") {
