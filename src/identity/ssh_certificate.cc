@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "identity/claims.h"
 #include "identity/ssh_keys.h"
 #include "identity/ssh_wire.h"
 
@@ -110,8 +111,9 @@ Result<Certificate> parse_certificate(std::string_view blob) {
   const std::string_view type = r.string();
   if (!r.ok()) return Error{"the certificate is malformed"};
   if (type != kEd25519Certificate)
-    return Error{fmt::format("certificates of type {:?} are not accepted (only {})", type,
-                             kEd25519Certificate)};
+    // Not fmt's {:?}: Debian's libfmt 9 asserts (and aborts) escaping some invalid UTF-8.
+    return Error{fmt::format("certificates of type {} are not accepted (only {})",
+                             quote_untrusted(type), kEd25519Certificate)};
   Certificate c;
   c.nonce = std::string(r.string());
   const std::string_view raw = r.string();
@@ -159,10 +161,8 @@ Result<Certificate> verify_user_certificate(std::string_view blob, std::string_v
   if (now < c->fields.valid_after) return Error{"the certificate is not valid yet"};
   if (now >= c->fields.valid_before) return Error{"the certificate has expired"};
   if (!c->fields.critical_options.empty())
-    return Error{
-        fmt::format("the certificate has a critical option the gateway does not know "
-                    "({:?})",
-                    c->fields.critical_options.front().first)};
+    return Error{fmt::format("the certificate has a critical option the gateway does not know ({})",
+                             quote_untrusted(c->fields.critical_options.front().first))};
   return c;
 }
 

@@ -6,6 +6,7 @@
 
 #include <array>
 
+#include "identity/claims.h"
 #include "identity/openssl_ptr.h"
 #include "identity/ssh_wire.h"
 
@@ -42,7 +43,8 @@ Result<PublicKey> parse_public_key_line(std::string_view line) {
   WireReader reader(*blob);
   const std::string_view inner = reader.string();
   if (!reader.ok() || inner != type)
-    return Error{fmt::format("the SSH public key says it is {:?} but holds another type", type)};
+    return Error{fmt::format("the SSH public key says it is {} but holds another type",
+                             quote_untrusted(type))};
   return PublicKey{.type = std::string(type), .blob = std::move(*blob)};
 }
 
