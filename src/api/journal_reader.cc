@@ -4,7 +4,7 @@
 namespace portcullis::api {
 
 Result<std::unique_ptr<JournalReader>> JournalReader::open(std::string_view state_url,
-                                                          std::string instance) {
+                                                           std::string instance) {
   store::JournalStoreOptions options;
   options.instance = std::move(instance);
   auto store = store::open_journal_store(state_url, options);

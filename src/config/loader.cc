@@ -31,10 +31,10 @@ void read_sections(Reader& r, const YAML::Node& root, const MaskingVocabulary& m
               fmt::format("expected a map of settings at the top level, got {}", kind_of(root)));
     return;
   }
-  Fields top = r.fields(Value{root, 1, ""},
-                        {"listen", "tls", "limits", "state", "instance", "identity", "api",
-                         "connections", "access", "guardrails", "masking", "audit", "reviews",
-                         "notifications"});
+  Fields top =
+      r.fields(Value{root, 1, ""},
+               {"listen", "tls", "limits", "state", "instance", "identity", "api", "connections",
+                "access", "guardrails", "masking", "audit", "reviews", "notifications"});
   read_listen(r, top.find("listen"), config.listen);
   if (const Value* v = top.find("tls")) config.tls = read_tls(r, *v);
   if (const Value* v = top.find("limits")) read_limits(r, *v, config.limits);
