@@ -1,6 +1,7 @@
-// The audit journal's SQLite store against real database files: searches give exactly the
-// records a plain filter over every record gives, a session's included (read from its connect
-// record on since migration 4), and a journal at migration 3 upgrades in place.
+// The audit journal's store against real databases: searches give exactly the records a plain
+// filter over every record gives, a session's included, in a SQLite file and in a PostgreSQL
+// database alike; SQLite's session index (connect records, since migration 4), and a journal at
+// migration 3 upgrading in place.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "state_store_backends.h"
 #include "store/journal_store.h"
 #include "store/sqlite_migrations.h"
 #include "support/temp_dir.h"
@@ -171,8 +173,11 @@ class Connection {
 
 class SqliteJournalStoreTest : public ::testing::Test {
  protected:
+  // The store searched: this file's, or (JournalSearchTest) a PostgreSQL database's.
+  virtual std::string url() const { return "sqlite://" + file_.string(); }
+
   std::unique_ptr<JournalStore> open() const {
-    auto store = open_journal_store("sqlite://" + file_.string(), {});
+    auto store = open_journal_store(url(), {});
     EXPECT_TRUE(store) << store.error().message;
     return store ? std::move(*store) : nullptr;
   }
@@ -229,6 +234,27 @@ class SqliteJournalStoreTest : public ::testing::Test {
   std::filesystem::path file_ = dir_ / "state.db";
 };
 
+// The searches, against both stores: a PostgreSQL store holds one chain the same way when one
+// instance writes it.
+class JournalSearchTest : public SqliteJournalStoreTest,
+                          public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == portcullis::testing::kPostgresBackend)
+      postgres_url_ =
+          portcullis::testing::fresh_postgres_url(portcullis::testing::shared_postgres_server());
+  }
+  std::string url() const override {
+    return postgres_url_.empty() ? SqliteJournalStoreTest::url() : postgres_url_;
+  }
+
+  std::string postgres_url_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, JournalSearchTest,
+                         ::testing::ValuesIn(portcullis::testing::state_store_backends()),
+                         portcullis::testing::backend_test_name);
+
 // Sessions of two subjects interleaved, one subject with two sessions, a review of session
 // s-a voted on by another subject after s-a ended, an API request without a session, a
 // session s-x without a connect record (begun before the others), a refused connection.
@@ -261,7 +287,7 @@ RecordList interleaved_sessions() {
   return list;
 }
 
-TEST_F(SqliteJournalStoreTest, SessionSearchFindsExactlyTheSessionsRecordsAmongOthers) {
+TEST_P(JournalSearchTest, SessionSearchFindsExactlyTheSessionsRecordsAmongOthers) {
   const RecordList list = interleaved_sessions();
   auto store = open();
   ASSERT_TRUE(store);
@@ -281,7 +307,7 @@ TEST_F(SqliteJournalStoreTest, SessionSearchFindsExactlyTheSessionsRecordsAmongO
   EXPECT_EQ((*reviews)[1][Field::verdict], "approved");
 }
 
-TEST_F(SqliteJournalStoreTest, EverySearchFindsWhatItsFiltersSay) {
+TEST_P(JournalSearchTest, EverySearchFindsWhatItsFiltersSay) {
   const RecordList list = interleaved_sessions();
   auto store = open();
   ASSERT_TRUE(store);
@@ -289,7 +315,7 @@ TEST_F(SqliteJournalStoreTest, EverySearchFindsWhatItsFiltersSay) {
   expect_every_search_exact(*store, list);
 }
 
-TEST_F(SqliteJournalStoreTest, PagesThroughASessionWithCursorsAndLimits) {
+TEST_P(JournalSearchTest, PagesThroughASessionWithCursorsAndLimits) {
   const RecordList list = interleaved_sessions();
   auto store = open();
   ASSERT_TRUE(store);
@@ -324,7 +350,7 @@ TEST_F(SqliteJournalStoreTest, PagesThroughASessionWithCursorsAndLimits) {
   EXPECT_EQ(search(*store, newest), std::vector<int64_t>(every.rbegin(), every.rend()));
 }
 
-TEST_F(SqliteJournalStoreTest, FindsTheRecordsOfASessionWithoutConnectRecord) {
+TEST_P(JournalSearchTest, FindsTheRecordsOfASessionWithoutConnectRecord) {
   const RecordList list = interleaved_sessions();
   auto store = open();
   ASSERT_TRUE(store);
