@@ -269,8 +269,15 @@ TEST_F(ReviewTest, HeldDeleteApprovedThroughTheCliCompletes) {
   EXPECT_EQ(count_items(), "0\n");
 
   // The journal has every step: held, the reviewer's approval, the statement run with its
-  // result.
+  // result. The searchable index follows the journal by a few tens of milliseconds: the search
+  // is repeated until the last step is there (or 15 s have passed).
+  const auto give_up = std::chrono::steady_clock::now() + 15s;
   auto search = gateway_->cli({"audit", "search", "--subject", "dan", "--json"});
+  while (search.ok() && search.stdout_text.find("\"reviewer\":\"lee\"") == std::string::npos &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(50ms);
+    search = gateway_->cli({"audit", "search", "--subject", "dan", "--json"});
+  }
   ASSERT_TRUE(search.ok()) << search.describe();
   EXPECT_NE(search.stdout_text.find("\"verdict\":\"review_pending\""), std::string::npos);
   EXPECT_NE(search.stdout_text.find("\"verdict\":\"approved\""), std::string::npos);
