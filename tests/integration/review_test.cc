@@ -20,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "api_call.h"
 #include "gateway_fixture.h"
 #include "http_receiver.h"
 #include "support/postgres_server.h"
@@ -31,39 +32,6 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-struct ApiResponse {
-  unsigned status = 0;
-  json::value body;
-};
-
-// One request to the gateway's REST API (blocking, with socket timeouts so a hang fails).
-ApiResponse call_api(uint16_t port, http::verb method, const std::string& target,
-                     const std::string& token, const std::string& body = {}) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::make_address("127.0.0.1"), port});
-  const timeval timeout{20, 0};
-  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  http::request<http::string_body> request{method, target, 11};
-  request.set(http::field::host, "127.0.0.1");
-  if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
-  if (!body.empty()) {
-    request.set(http::field::content_type, "application/json");
-    request.body() = body;
-  }
-  request.prepare_payload();
-  http::write(socket, request);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(socket, buffer, response);
-  ApiResponse out;
-  out.status = response.result_int();
-  boost::system::error_code ec;
-  out.body = json::parse(response.body(), ec);
-  if (ec) out.body = json::string(response.body());
-  return out;
-}
 
 constexpr const char* kAccess =
     "access:\n"

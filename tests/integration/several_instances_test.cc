@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "api_call.h"
 #include "gateway_fixture.h"
 #include "support/haproxy_server.h"
 #include "support/pg_wire_client.h"
@@ -68,44 +69,6 @@ constexpr const char* kGuardrails =
     "    action: review\n"
     "    reviewers: { groups: [leads] }\n"
     "    wait: 30s\n";
-
-struct ApiResponse {
-  unsigned status = 0;
-  json::value body;
-  std::string text;
-};
-
-// One request to an instance's REST API (blocking, with socket timeouts so a hang fails).
-ApiResponse call_api(uint16_t port, http::verb method, const std::string& target,
-                     const std::string& token, const std::string& body = {}) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  boost::system::error_code ec;
-  socket.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-  if (ec) return {.status = 0, .body = json::value(), .text = ec.message()};
-  const timeval timeout{20, 0};
-  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  http::request<http::string_body> request{method, target, 11};
-  request.set(http::field::host, "127.0.0.1");
-  if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
-  if (!body.empty()) {
-    request.set(http::field::content_type, "application/json");
-    request.body() = body;
-  }
-  request.prepare_payload();
-  http::write(socket, request, ec);
-  if (ec) return {.status = 0, .body = json::value(), .text = ec.message()};
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(socket, buffer, response, ec);
-  if (ec) return {.status = 0, .body = json::value(), .text = ec.message()};
-  ApiResponse out;
-  out.status = response.result_int();
-  out.text = response.body();
-  out.body = json::parse(response.body(), ec);
-  if (ec) out.body = json::string(response.body());
-  return out;
-}
 
 // The statement records of `audit search --json` (one object a line).
 std::vector<json::object> statement_records(const std::string& json_lines) {

@@ -1,0 +1,55 @@
+// One request to a gateway's REST API from a test.
+#include "api_call.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
+
+namespace portcullis::testing {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+// Errors (no connection, no answer in 20 s) are a status of 0, not exceptions.
+ApiResponse call_api(uint16_t port, http::verb method, const std::string& target,
+                     const std::string& token, const std::string& body) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  boost::system::error_code ec;
+  socket.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+  if (ec) return {.status = 0, .body = json::value(), .text = ec.message()};
+  const timeval timeout{20, 0};
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  http::request<http::string_body> request{method, target, 11};
+  request.set(http::field::host, "127.0.0.1");
+  if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+  if (!body.empty()) {
+    request.set(http::field::content_type, "application/json");
+    request.body() = body;
+  }
+  request.prepare_payload();
+  http::write(socket, request, ec);
+  if (ec) return {.status = 0, .body = json::value(), .text = ec.message()};
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response, ec);
+  if (ec) return {.status = 0, .body = json::value(), .text = ec.message()};
+  ApiResponse out;
+  out.status = response.result_int();
+  out.text = response.body();
+  out.body = json::parse(response.body(), ec);
+  if (ec) out.body = json::string(response.body());
+  return out;
+}
+
+}  // namespace portcullis::testing
