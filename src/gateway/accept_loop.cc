@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <future>
+#include <unistd.h>
 #include <unordered_map>
 
 #include "net/listener.h"
@@ -52,6 +53,10 @@ AcceptLoop::AcceptLoop(std::string_view protocol, net::IoThreads& threads,
   const auto& limits = context->config->limits;
   pending_ = net::PendingConnections::make(unauthenticated_caps(limits));
   budget_ = std::make_shared<net::MessageBudget>(limits.max_buffered_total);
+  // Made here rather than in start(): a front end that does not listen still serves the
+  // connections made inside the gateway (adopt()).
+  for (std::size_t i = 0; i < threads_.size(); ++i)
+    slots_.push_back(std::make_unique<Slot>(threads_.context(i)));
 }
 
 AcceptLoop::~AcceptLoop() = default;
@@ -77,12 +82,10 @@ Result<void> AcceptLoop::start(const std::string& host, uint16_t port) {
   const auto address = asio::ip::make_address(host, ec);
   if (ec) return make_error("invalid listen address \"" + host + "\"");
   loopback_ = net::is_loopback(address);
-  for (std::size_t i = 0; i < threads_.size(); ++i) {
-    auto slot = std::make_unique<Slot>(threads_.context(i));
+  for (auto& slot : slots_) {
     auto acceptor = net::open_listener(slot->context, host, port);
     if (!acceptor) return acceptor.error();
     slot->acceptor = std::move(*acceptor);
-    slots_.push_back(std::move(slot));
   }
   for (auto& slot : slots_) accept_on(*slot);
   spdlog::info("event=listening protocol={} address={}:{} threads={}", protocol_, host, port,
@@ -110,7 +113,7 @@ asio::awaitable<void> AcceptLoop::accept_loop(Slot& slot) {
     }
     auto context = context_.load();
     const auto& limits = context->config->limits;
-    const std::size_t max_connections = std::min(limits.max_connections, descriptor_cap_);
+    const std::size_t max_connections = connection_cap();
     if (active_sessions_.load() >= max_connections) {
       if (std::size_t suppressed = 0; refused_log_.allow(suppressed))
         spdlog::warn(
@@ -146,38 +149,76 @@ asio::awaitable<void> AcceptLoop::accept_loop(Slot& slot) {
     }
     // The place is given back when the handshake ends, or with the session.
     auto held = std::make_shared<net::PendingConnections::Ticket>(std::move(*ticket));
-    auto session = make_(AcceptedConnection{.socket = std::move(socket),
-                                            .context = std::move(context),
-                                            .context_source = &context_,
-                                            .loopback_listener = loopback_,
-                                            .handshake_done = [held] { held->release(); },
-                                            .message_budget = budget_});
-    slot.sessions.emplace(session.get(), session);
-    ++active_sessions_;
-    asio::co_spawn(
-        slot.context,
-        [this, &slot, session]() -> asio::awaitable<void> {
-          // Released however run() ends, an exception included.
-          struct Release {
-            AcceptLoop& loop;
-            Slot& slot;
-            ServedSession* session;
-            ~Release() {
-              slot.sessions.erase(session);
-              --loop.active_sessions_;
-            }
-          } release{*this, slot, session.get()};
-          co_await session->run();
-        },
-        [protocol = protocol_](std::exception_ptr error) {
-          if (!error) return;
-          try {
-            std::rethrow_exception(error);
-          } catch (const std::exception& e) {
-            spdlog::error("event=session_crashed protocol={} error=\"{}\"", protocol, e.what());
-          }
-        });
+    run_session(slot, AcceptedConnection{.socket = std::move(socket),
+                                         .context = std::move(context),
+                                         .context_source = &context_,
+                                         .loopback_listener = loopback_,
+                                         .handshake_done = [held] { held->release(); },
+                                         .message_budget = budget_,
+                                         .client_address = {},
+                                         .in_process = false});
   }
+}
+
+std::size_t AcceptLoop::connection_cap() const {
+  return std::min(context_.load()->config->limits.max_connections, descriptor_cap_);
+}
+
+void AcceptLoop::run_session(Slot& slot, AcceptedConnection connection) {
+  auto session = make_(std::move(connection));
+  slot.sessions.emplace(session.get(), session);
+  ++active_sessions_;
+  asio::co_spawn(
+      slot.context,
+      [this, &slot, session]() -> asio::awaitable<void> {
+        // Released however run() ends, an exception included.
+        struct Release {
+          AcceptLoop& loop;
+          Slot& slot;
+          ServedSession* session;
+          ~Release() {
+            slot.sessions.erase(session);
+            --loop.active_sessions_;
+          }
+        } release{*this, slot, session.get()};
+        co_await session->run();
+      },
+      [protocol = protocol_](std::exception_ptr error) {
+        if (!error) return;
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          spdlog::error("event=session_crashed protocol={} error=\"{}\"", protocol, e.what());
+        }
+      });
+}
+
+Result<void> AcceptLoop::adopt(InProcessConnection connection) {
+  if (slots_.empty() || active_sessions_.load() >= connection_cap()) {
+    ::close(connection.fd);
+    return make_error("sorry, too many clients already");
+  }
+  Slot& slot = *slots_[next_adopting_slot_++ % slots_.size()];
+  asio::post(slot.context, [this, &slot, connection = std::move(connection)]() mutable {
+    asio::ip::tcp::socket socket(slot.context);
+    boost::system::error_code ec;
+    // A socketpair's end: the session only reads and writes it (it asks for the peer's
+    // address and TCP_NODELAY, and takes the errors).
+    socket.assign(asio::ip::tcp::v4(), connection.fd, ec);
+    if (ec || slot.stopping) {
+      if (ec) ::close(connection.fd);
+      return;  // a socket that took the descriptor closes it
+    }
+    run_session(slot, AcceptedConnection{.socket = std::move(socket),
+                                         .context = context_.load(),
+                                         .context_source = &context_,
+                                         .loopback_listener = false,
+                                         .handshake_done = {},
+                                         .message_budget = budget_,
+                                         .client_address = std::move(connection.client_address),
+                                         .in_process = true});
+  });
+  return {};
 }
 
 void AcceptLoop::stop() {

@@ -45,6 +45,17 @@ struct AcceptedConnection {
   std::function<void()> handshake_done;
   // What buffers for large messages draw from (limits.max_buffered_total).
   std::shared_ptr<net::MessageBudget> message_budget;
+  // Set for a connection made inside the gateway (the MCP endpoint's): who the session
+  // records as its client ("mcp/10.0.0.7:51234"), and that the caller's transport was
+  // checked where the caller came in, so the in-process socket counts as encrypted.
+  std::string client_address;
+  bool in_process = false;
+};
+
+// A connection made inside the gateway, handed to a front end as if accepted.
+struct InProcessConnection {
+  int fd = -1;  // one end of a connected socketpair; the loop owns it from now on
+  std::string client_address;
 };
 
 class AcceptLoop {
@@ -64,6 +75,9 @@ class AcceptLoop {
   // New sessions (and the caps) follow `context` from now on.
   void replace_context(std::shared_ptr<const GatewayContext> context);
   void cap_sessions(std::size_t sessions) { descriptor_cap_ = sessions; }
+  // Serves `connection` on one of the I/O threads as if accepted (listening or not), under
+  // the same cap on live sessions; refused (and the descriptor closed) over it. Any thread.
+  Result<void> adopt(InProcessConnection connection);
 
   std::size_t active_sessions() const { return active_sessions_.load(); }
   std::size_t unauthenticated_sessions() const { return pending_->total(); }
@@ -74,6 +88,8 @@ class AcceptLoop {
   struct Slot;  // one I/O thread's acceptor and sessions
   void accept_on(Slot& slot);
   boost::asio::awaitable<void> accept_loop(Slot& slot);
+  std::size_t connection_cap() const;
+  void run_session(Slot& slot, AcceptedConnection connection);
 
   std::string protocol_;
   net::IoThreads& threads_;
@@ -90,6 +106,7 @@ class AcceptLoop {
   net::LogThrottle refused_log_;
   net::LogThrottle accept_failed_log_;
   bool loopback_ = false;
+  std::atomic<std::size_t> next_adopting_slot_{0};
 };
 
 }  // namespace portcullis::gateway

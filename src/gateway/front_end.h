@@ -6,9 +6,11 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <unistd.h>
 
 #include "common/result.h"
 #include "config/config.h"
+#include "gateway/accept_loop.h"
 #include "gateway/context.h"
 #include "net/io_threads.h"
 
@@ -25,6 +27,12 @@ class FrontEnd {
   // New commands and sessions use `context` from now on (a reload).
   virtual void replace_context(std::shared_ptr<const GatewayContext> context) = 0;
   virtual std::size_t active_sessions() const = 0;
+  // Serves a connection made inside the gateway (the MCP endpoint's) as if a client had
+  // connected; front ends that take none refuse. Any thread.
+  virtual Result<void> adopt(InProcessConnection connection) {
+    ::close(connection.fd);
+    return make_error("this front end takes no in-process connections");
+  }
 };
 
 // What every front end is made with.
@@ -39,6 +47,8 @@ struct FrontEndSetup {
 struct FrontEndEntry {
   std::string_view protocol;  // the `listen` key and the connections' `kind`
   std::unique_ptr<FrontEnd> (*make)(const FrontEndSetup& setup);
+  // The MCP endpoint's tools reach this front end's targets (FrontEnd::adopt).
+  bool serves_mcp = false;
 };
 
 }  // namespace portcullis::gateway

@@ -38,6 +38,7 @@ Session::Session(gateway::AcceptedConnection connection, std::shared_ptr<CancelR
       cancels_(std::move(cancels)),
       classifier_(std::move(classifier)),
       loopback_listener_(connection.loopback_listener),
+      in_process_(connection.in_process),
       id_(make_session_id()),
       started_(std::chrono::steady_clock::now()),
       client_write_lock_(connection.socket.get_executor()),
@@ -46,10 +47,14 @@ Session::Session(gateway::AcceptedConnection connection, std::shared_ptr<CancelR
       message_budget_(std::move(connection.message_budget)) {
   auto& client = connection.socket;
   net::error_code ec;
-  const auto remote = client.remote_endpoint(ec);
-  client_address_ =
-      ec ? "unknown" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
-  client.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (connection.in_process) {
+    client_address_ = std::move(connection.client_address);
+  } else {
+    const auto remote = client.remote_endpoint(ec);
+    client_address_ =
+        ec ? "unknown" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    client.set_option(asio::ip::tcp::no_delay(true), ec);
+  }
   client_ = std::make_shared<net::Stream>(std::move(client));
   last_client_activity_ = started_;
   gate_.attach_recorder(id_, client_address_, &journal_error_text);
@@ -143,7 +148,7 @@ gateway::Caller Session::caller() const {
                          .kinds = kKinds,
                          .session = id_,
                          .client_address = client_address_,
-                         .encrypted = client_->is_tls(),
+                         .encrypted = client_->is_tls() || in_process_,
                          .loopback_listener = loopback_listener_};
 }
 

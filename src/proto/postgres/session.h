@@ -177,6 +177,8 @@ class Session : public gateway::ServedSession, public std::enable_shared_from_th
   // A large text classified off the I/O thread just before its message is handled.
   std::optional<std::pair<std::string, std::shared_ptr<const sql::Classification>>> preclassified_;
   bool loopback_listener_;
+  // A connection made inside the gateway (AcceptedConnection::in_process).
+  bool in_process_;
   std::string id_;
   std::string client_address_;
   std::chrono::steady_clock::time_point started_;
