@@ -1,0 +1,128 @@
+// PostgresToolSession: the query tool's way to PostgreSQL. It is a client of the gateway's own
+// PostgreSQL front end, connected over a socketpair inside the process: the statement goes
+// through the very session code psql's statements go through (sign-in with the caller's
+// credential, the grant, the parser-based decision, review holds, the journal, result
+// masking, kill and revoke), and this side reads the already-masked answer. Nothing of the
+// decision or the masking is done here, so nothing can differ from psql's.
+//
+// One per MCP session and connection, kept between calls (a transaction a call opens stays
+// open for the next, as in psql). Runs on the MCP endpoint's thread.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/result.h"
+#include "common/secret.h"
+#include "gateway/accept_loop.h"
+#include "net/async_lock.h"
+#include "proto/postgres/message.h"
+
+namespace portcullis::proto::mcp {
+
+struct ToolColumn {
+  std::string name;
+  uint32_t type_oid = 0;
+};
+
+// One result of a statement: its columns and the rows kept (values as the text format has
+// them, masked; nullopt for NULL).
+struct ToolResult {
+  std::vector<ToolColumn> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  std::string command;        // the CommandComplete tag ("SELECT 3")
+  std::size_t rows_sent = 0;  // every row that came back, kept or not
+  bool truncated = false;
+};
+
+// An error from the gateway or the backend, as the PostgreSQL client would show it.
+struct ToolError {
+  std::string sqlstate;
+  std::string message;
+  std::string detail;
+};
+
+struct QueryAnswer {
+  std::vector<ToolResult> results;
+  std::optional<ToolError> error;  // the error that ended the statement(s), if one did
+  std::vector<std::string> notices;
+  // The review the statement was held for (empty when none): its status in the store says
+  // whether the statement ran in this call (executed) or still waits (pending).
+  std::string review;
+  char transaction = 'I';  // the session's transaction status afterwards (I, T, E)
+};
+
+struct QueryLimits {
+  std::size_t max_rows = 100;               // per result
+  std::size_t max_bytes = 4 * 1024 * 1024;  // of values, over all results
+  std::chrono::seconds wait{0};             // for a review's decision
+};
+
+class PostgresToolSession : public std::enable_shared_from_this<PostgresToolSession> {
+ public:
+  // Hands one end of a socketpair to the PostgreSQL front end.
+  using Adopt = std::function<Result<void>(gateway::InProcessConnection)>;
+
+  // Opens a session of the front end as `subject` on `connection`, signed in with
+  // `credential` (the caller's token or API key). A refusal (no access, revoked, journal
+  // unwritable) comes back as the front end words it.
+  static boost::asio::awaitable<std::variant<std::shared_ptr<PostgresToolSession>, ToolError>> open(
+      boost::asio::any_io_executor executor, Adopt adopt, std::string subject,
+      std::string connection, Secret credential, std::string client_address);
+
+  PostgresToolSession(boost::asio::any_io_executor executor, Adopt adopt,
+                      std::string client_address);
+  ~PostgresToolSession();
+
+  // Runs `sql` (a simple Query: several statements run as psql would run them); calls made
+  // at once run one after the other. A ToolError means the session is over (killed,
+  // revoked, the gateway stopping): ended() is then true.
+  boost::asio::awaitable<std::variant<QueryAnswer, ToolError>> run(std::string sql,
+                                                                   QueryLimits limits);
+
+  bool ended() const { return ended_; }
+  // Sends Terminate and closes: the front end records the session's end.
+  void close();
+
+ private:
+  struct Frame {
+    char type = 0;
+    std::string body;
+  };
+  boost::asio::awaitable<std::variant<QueryAnswer, ToolError>> run_alone(std::string sql,
+                                                                         QueryLimits limits);
+  boost::asio::awaitable<Result<Frame>> read_frame();
+  boost::asio::awaitable<bool> write(const std::string& bytes);
+  // Asks the front end to withdraw the held statement (a CancelRequest on a connection of its
+  // own, as psql's Ctrl-C): the review stays pending.
+  boost::asio::awaitable<void> cancel_hold();
+  boost::asio::awaitable<std::optional<ToolError>> sign_in(const std::string& subject,
+                                                           const std::string& connection,
+                                                           const Secret& credential);
+  ToolError end(std::string message);
+
+  boost::asio::any_io_executor executor_;
+  Adopt adopt_;
+  std::string client_address_;
+  boost::asio::local::stream_protocol::socket socket_;
+  net::AsyncLock busy_;
+  std::string input_;  // bytes read and not yet framed
+  postgres::BackendKeyData key_;
+  bool ended_ = false;
+};
+
+// The review id of the gateway's hold notice ("portcullis: approval required by rule "r";
+// review r-7f3a9c; waiting up to 60s"), or empty when the message is not one.
+std::string held_review_of_notice(std::string_view message);
+
+}  // namespace portcullis::proto::mcp

@@ -1,0 +1,94 @@
+// McpServer: the Model Context Protocol endpoint (`POST /mcp` on the http listener, the
+// streamable HTTP transport, JSON-RPC 2.0). The REST API authenticates the caller and hands
+// the request here; this checks the transport's rules (origin, session, protocol version),
+// answers initialize, ping and tools/list, and runs tools/call through the gateway's own
+// front ends, so that an agent's statement is decided, held, journaled and masked exactly as
+// a psql user's is. Runs on the API's thread.
+// Reference: https://modelcontextprotocol.io/specification/2025-06-18/basic/transports
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/secret.h"
+#include "gateway/accept_loop.h"
+#include "gateway/context.h"
+#include "identity/identity.h"
+#include "proto/mcp/session_table.h"
+#include "proto/mcp/tool_catalog.h"
+#include "review/reviews.h"
+
+namespace portcullis::proto::mcp {
+
+// One HTTP request to /mcp, as far as MCP reads it. The caller was authenticated by the API.
+struct McpRequest {
+  std::string_view method;  // GET, POST, DELETE
+  std::string_view body;
+  std::string_view accept;
+  std::string_view content_type;
+  std::string_view origin;            // empty when absent
+  std::string_view session_id;        // Mcp-Session-Id, empty when absent
+  std::string_view protocol_version;  // MCP-Protocol-Version, empty when absent
+  const identity::Identity* caller = nullptr;
+  Secret credential;  // the caller's token or API key, to sign in to the front ends
+  std::string client_address;
+};
+
+struct McpReply {
+  unsigned status = 200;
+  std::string content_type;  // empty: no body
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct McpWiring {
+  // Hands an in-process connection to the front end of `protocol` ("postgres").
+  std::function<Result<void>(std::string_view protocol, gateway::InProcessConnection)> adopt;
+  // The review store, for review_status and for telling a held call's outcome; may be null.
+  review::Reviews* reviews = nullptr;
+  SessionLimits limits;
+};
+
+// The protocol revisions this endpoint speaks, newest first.
+inline constexpr std::string_view kProtocolVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
+                                                         "2024-11-05"};
+
+class McpServer {
+ public:
+  explicit McpServer(McpWiring wiring);
+  ~McpServer();
+
+  boost::asio::awaitable<McpReply> handle(McpRequest request,
+                                          std::shared_ptr<const gateway::GatewayContext> context);
+  // Ends every session (the gateway stops).
+  void close_all();
+  std::size_t sessions() const { return sessions_.size(); }
+
+ private:
+  struct Call {
+    McpRequest& request;
+    const gateway::GatewayContext& context;
+    std::shared_ptr<McpSession> session;
+  };
+  // A tool's answer: the CallToolResult object.
+  using ToolAnswer = boost::json::object;
+
+  boost::asio::awaitable<McpReply> post_message(
+      McpRequest& request, std::shared_ptr<const gateway::GatewayContext> context);
+  boost::asio::awaitable<ToolAnswer> call_tool(Call& call, const ToolCall& tool);
+  ToolAnswer list_connections(Call& call);
+  boost::asio::awaitable<ToolAnswer> query(Call& call, const QueryCall& query);
+  ToolAnswer review_status(Call& call, const ReviewStatusCall& review);
+
+  McpWiring wiring_;
+  SessionTable sessions_;
+};
+
+}  // namespace portcullis::proto::mcp

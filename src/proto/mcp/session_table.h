@@ -1,0 +1,60 @@
+// SessionTable: the MCP sessions (Mcp-Session-Id) of the endpoint, bounded and expiring.
+// A session belongs to the subject that initialized it, holds its open connections (one
+// PostgreSQL session of the gateway per connection name), and ends when idle too long,
+// when its client deletes it, or when one of its connections is ended by a kill or a
+// revocation. Used on the MCP endpoint's thread only.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "proto/mcp/postgres_tool_session.h"
+
+namespace portcullis::proto::mcp {
+
+struct McpSession {
+  std::string id;
+  std::string subject;
+  std::string protocol_version;
+  std::chrono::steady_clock::time_point last_used;
+  // Calls running now: a session in use is never evicted as idle.
+  std::size_t calls = 0;
+  std::map<std::string, std::shared_ptr<PostgresToolSession>, std::less<>> connections;
+
+  void close();
+};
+
+struct SessionLimits {
+  std::size_t max_sessions = 1024;
+  std::size_t max_per_subject = 16;
+  std::chrono::seconds idle{30 * 60};
+};
+
+class SessionTable {
+ public:
+  explicit SessionTable(SessionLimits limits) : limits_(limits) {}
+  ~SessionTable() { close_all(); }
+
+  // A new session for `subject`. At the subject's cap its least recently used idle session
+  // is closed to make room (an agent restarted without deleting its session); at the
+  // table's cap, refused.
+  Result<std::shared_ptr<McpSession>> create(std::string subject, std::string protocol_version,
+                                             std::chrono::steady_clock::time_point now);
+  // The live session with this id, its idle clock restarted; null when unknown or expired.
+  std::shared_ptr<McpSession> find(std::string_view id, std::chrono::steady_clock::time_point now);
+  void remove(std::string_view id);
+  void close_all();
+  std::size_t size() const { return sessions_.size(); }
+
+ private:
+  void expire(std::chrono::steady_clock::time_point now);
+
+  SessionLimits limits_;
+  std::map<std::string, std::shared_ptr<McpSession>, std::less<>> sessions_;
+};
+
+}  // namespace portcullis::proto::mcp

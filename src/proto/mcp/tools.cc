@@ -1,0 +1,267 @@
+// The MCP tools: list_connections, query (through the PostgreSQL front end) and review_status.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "gateway/admission.h"
+#include "policy/access.h"
+#include "proto/mcp/server.h"
+
+namespace portcullis::proto::mcp {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// A CallToolResult: the structured answer, and the same as JSON text for clients that show
+// only text content.
+json::object tool_answer(json::object structured, bool is_error) {
+  json::object answer;
+  answer["content"] =
+      json::array{json::object{{"type", "text"}, {"text", json::serialize(structured)}}};
+  answer["structuredContent"] = std::move(structured);
+  answer["isError"] = is_error;
+  return answer;
+}
+
+json::object failed(std::string_view status, std::string message) {
+  return tool_answer(json::object{{"status", status}, {"message", std::move(message)}}, true);
+}
+
+// PostgreSQL's names for the types of common columns (pg_type.dat); others by number.
+std::string type_name(uint32_t oid) {
+  switch (oid) {
+    case 16:
+      return "boolean";
+    case 17:
+      return "bytea";
+    case 18:
+      return "char";
+    case 19:
+      return "name";
+    case 20:
+      return "bigint";
+    case 21:
+      return "smallint";
+    case 23:
+      return "integer";
+    case 25:
+      return "text";
+    case 26:
+      return "oid";
+    case 114:
+      return "json";
+    case 700:
+      return "real";
+    case 701:
+      return "double precision";
+    case 1042:
+      return "character";
+    case 1043:
+      return "character varying";
+    case 1082:
+      return "date";
+    case 1083:
+      return "time";
+    case 1114:
+      return "timestamp";
+    case 1184:
+      return "timestamptz";
+    case 1700:
+      return "numeric";
+    case 2950:
+      return "uuid";
+    case 3802:
+      return "jsonb";
+    default:
+      return fmt::format("oid {}", oid);
+  }
+}
+
+// A value as JSON: integers and booleans as themselves where the (masked) text still reads
+// as one, everything else as the text PostgreSQL sent (numerics keep their precision).
+json::value json_value(const std::optional<std::string>& value, uint32_t oid) {
+  if (!value) return nullptr;
+  const std::string& text = *value;
+  if (oid == 20 || oid == 21 || oid == 23 || oid == 26) {
+    int64_t number = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (ec == std::errc() && end == text.data() + text.size()) return number;
+  }
+  if (oid == 16 && (text == "t" || text == "f")) return text == "t";
+  return json::string(text);
+}
+
+std::string_view transaction_name(char status) {
+  switch (status) {
+    case 'T':
+      return "in_transaction";
+    case 'E':
+      return "failed_transaction";
+    default:
+      return "idle";
+  }
+}
+
+json::object error_json(const ToolError& error) {
+  json::object out{{"sqlstate", error.sqlstate}, {"message", error.message}};
+  if (!error.detail.empty()) out["detail"] = error.detail;
+  return out;
+}
+
+}  // namespace
+
+asio::awaitable<McpServer::ToolAnswer> McpServer::call_tool(Call& call, const ToolCall& tool) {
+  if (std::holds_alternative<ListConnectionsCall>(tool)) co_return list_connections(call);
+  if (const auto* review = std::get_if<ReviewStatusCall>(&tool))
+    co_return review_status(call, *review);
+  co_return co_await query(call, std::get<QueryCall>(tool));
+}
+
+McpServer::ToolAnswer McpServer::list_connections(Call& call) {
+  const auto& config = *call.context.config;
+  const auto& who = *call.request.caller;
+  json::array connections;
+  for (const auto& connection : config.connections) {
+    auto grant =
+        policy::select_grant(config, who, connection.name,
+                             gateway::access_request_check(call.context, who, connection.name));
+    if (!grant) continue;
+    json::object entry;
+    entry["name"] = connection.name;
+    entry["kind"] = config::to_string(connection.kind);
+    json::array allow;
+    for (const auto& item : grant->allow) allow.emplace_back(item);
+    entry["allow"] = std::move(allow);
+    entry["read_only"] = policy::is_read_only(*grant);
+    entry["masked"] = !grant->masking.empty() && grant->masking != "none";
+    json::array tools;
+    if (connection.kind == config::ConnectionKind::postgres) tools.emplace_back("query");
+    entry["tools"] = std::move(tools);
+    connections.push_back(std::move(entry));
+  }
+  return tool_answer(json::object{{"connections", std::move(connections)}}, false);
+}
+
+McpServer::ToolAnswer McpServer::review_status(Call& call, const ReviewStatusCall& asked) {
+  if (!wiring_.reviews) return failed("error", "reviews are not available on this gateway");
+  auto found = wiring_.reviews->find(asked.review);
+  if (!found) return failed("error", "the review store cannot be read (see the gateway's log)");
+  const auto& who = *call.request.caller;
+  // Only its requester and those who may decide it learn of a review.
+  if (!*found || ((*found)->requester != who.subject && !review::Reviews::may_decide(**found, who)))
+    return failed("error", fmt::format("no review {} of yours", asked.review));
+  const auto& review = **found;
+  json::object out{{"review", review.id},
+                   {"status", store::to_string(review.status)},
+                   {"connection", review.connection},
+                   {"rule", review.rule},
+                   {"requester", review.requester}};
+  if (!review.decided_by.empty()) out["decided_by"] = review.decided_by;
+  if (!review.comment.empty()) out["comment"] = review.comment;
+  if (review.status == store::ReviewStatus::approved)
+    out["next"] = "send the same call again (identical text) to run it once";
+  return tool_answer(std::move(out), false);
+}
+
+asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryCall& asked) {
+  auto& session = *call.session;
+  auto& connections = session.connections;
+  auto it = connections.find(asked.connection);
+  if (it == connections.end()) {
+    if (connections.size() >= 16)
+      co_return failed("error", "this MCP session has 16 connections open; end the session");
+    auto executor = co_await asio::this_coro::executor;
+    auto opened = co_await PostgresToolSession::open(
+        executor,
+        [adopt = wiring_.adopt](gateway::InProcessConnection connection) {
+          return adopt("postgres", std::move(connection));
+        },
+        call.request.caller->subject, asked.connection, call.request.credential,
+        "mcp/" + call.request.client_address);
+    if (auto* refused = std::get_if<ToolError>(&opened))
+      co_return tool_answer(json::object{{"status", "refused"},
+                                         {"connection", asked.connection},
+                                         {"error", error_json(*refused)}},
+                            true);
+    it = connections.emplace(asked.connection, std::get<0>(opened)).first;
+  }
+  auto tool_session = it->second;
+  auto ran =
+      co_await tool_session->run(asked.sql, QueryLimits{.max_rows = asked.max_rows,
+                                                        .max_bytes = kMaxResultBytes,
+                                                        .wait = std::min(asked.wait, kMaxWait)});
+  if (auto* ended = std::get_if<ToolError>(&ran)) {
+    // Killed, revoked, or the gateway stopping: the agent's whole MCP session ends with it,
+    // as a psql user's connection does.
+    spdlog::info("event=mcp_session_end session={} subject={:?} reason={:?}", session.id,
+                 session.subject, ended->message);
+    sessions_.remove(session.id);
+    co_return tool_answer(json::object{{"status", "session_ended"},
+                                       {"connection", asked.connection},
+                                       {"error", error_json(*ended)}},
+                          true);
+  }
+  auto& answer = std::get<QueryAnswer>(ran);
+  json::object out;
+  out["connection"] = asked.connection;
+  bool is_error = answer.error.has_value();
+  std::string status = is_error ? "error" : "ok";
+  if (!answer.review.empty()) {
+    out["review"] = answer.review;
+    std::optional<store::ReviewRecord> review;
+    if (wiring_.reviews)
+      if (auto found = wiring_.reviews->find(answer.review); found && *found) review = **found;
+    const auto state = review ? review->status : store::ReviewStatus::pending;
+    if (state == store::ReviewStatus::pending || state == store::ReviewStatus::approved) {
+      // Held and withdrawn when the wait ran out: nothing ran; the review stays open.
+      co_return tool_answer(
+          json::object{{"status", "pending_review"},
+                       {"connection", asked.connection},
+                       {"review", answer.review},
+                       {"rule", review ? review->rule : ""},
+                       {"message",
+                        fmt::format("approval required: review {} is {}; call review_status, and "
+                                    "once it is approved send the same query again to run it once",
+                                    answer.review, store::to_string(state))}},
+          false);
+    }
+    if (state == store::ReviewStatus::rejected) status = "rejected";
+    if (state == store::ReviewStatus::expired) status = "expired";
+  }
+  json::array results;
+  for (const auto& result : answer.results) {
+    json::array columns;
+    for (const auto& column : result.columns)
+      columns.push_back(json::object{{"name", column.name}, {"type", type_name(column.type_oid)}});
+    json::array rows;
+    for (const auto& row : result.rows) {
+      json::array values;
+      for (std::size_t i = 0; i < row.size(); ++i)
+        values.push_back(
+            json_value(row[i], i < result.columns.size() ? result.columns[i].type_oid : 0));
+      rows.push_back(std::move(values));
+    }
+    json::object entry{{"command", result.command},
+                       {"columns", std::move(columns)},
+                       {"rows", std::move(rows)},
+                       {"row_count", result.rows_sent},
+                       {"truncated", result.truncated}};
+    results.push_back(std::move(entry));
+  }
+  out["status"] = status;
+  out["results"] = std::move(results);
+  if (answer.error) out["error"] = error_json(*answer.error);
+  if (!answer.notices.empty()) {
+    json::array notices;
+    for (const auto& notice : answer.notices) notices.emplace_back(notice);
+    out["notices"] = std::move(notices);
+  }
+  out["transaction"] = transaction_name(answer.transaction);
+  co_return tool_answer(std::move(out), is_error);
+}
+
+}  // namespace portcullis::proto::mcp
