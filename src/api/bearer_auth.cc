@@ -44,6 +44,16 @@ std::string claimed_subject(const Secret& token, const config::Config& config,
 
 }  // namespace
 
+Secret bearer_credential(std::string_view authorization) {
+  if (authorization.size() <= kBearerScheme.size() ||
+      !boost::algorithm::istarts_with(authorization, kBearerScheme))
+    return Secret{};
+  std::string_view value = authorization.substr(kBearerScheme.size());
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return Secret{std::string(value)};
+}
+
 Result<identity::Identity> authenticate_bearer(std::string_view authorization,
                                                const ApiContext& context, store::StateStore& state,
                                                std::chrono::system_clock::time_point now) {
@@ -53,10 +63,7 @@ Result<identity::Identity> authenticate_bearer(std::string_view authorization,
   if (authorization.size() <= kBearerScheme.size() ||
       !boost::algorithm::istarts_with(authorization, kBearerScheme))
     return make_error("the Authorization header must be \"Bearer TOKEN\"");
-  std::string_view value = authorization.substr(kBearerScheme.size());
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  const Secret token{std::string(value)};
+  const Secret token = bearer_credential(authorization);
   const std::string subject = claimed_subject(token, *context.config, state);
   auto identity = context.authenticator->authenticate(token, subject, now);
   if (!identity) return make_error("authentication failed: " + identity.error().message);

@@ -3,6 +3,8 @@
 // API key is accepted or refused for the same reasons on both.
 #pragma once
 
+#include "common/secret.h"
+
 #include <chrono>
 #include <string_view>
 
@@ -18,5 +20,8 @@ namespace portcullis::api {
 Result<identity::Identity> authenticate_bearer(std::string_view authorization,
                                                const ApiContext& context, store::StateStore& state,
                                                std::chrono::system_clock::time_point now);
+
+// The credential of a "Bearer CREDENTIAL" header value; empty for any other.
+Secret bearer_credential(std::string_view authorization);
 
 }  // namespace portcullis::api

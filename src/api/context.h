@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "config/config.h"
+#include "gateway/context.h"
 #include "identity/authenticator.h"
 
 namespace portcullis::api {
@@ -17,6 +18,9 @@ struct ApiContext {
   std::shared_ptr<const identity::Authenticator> authenticator;
   // Null when the configuration has no `tls` section: the listener speaks plain HTTP only.
   std::shared_ptr<boost::asio::ssl::context> tls;
+  // The front ends' snapshot of the same configuration: what the MCP endpoint's tools decide
+  // and mask with. Null in tests of other parts.
+  std::shared_ptr<const gateway::GatewayContext> gateway;
 };
 
 // The current snapshot: each request reads it when it arrives, so a reload applies from the

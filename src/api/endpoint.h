@@ -21,6 +21,7 @@
 #include "gateway/live_sessions.h"
 #include "identity/identity.h"
 #include "identity/ssh_certificate_authority.h"
+#include "proto/mcp/server.h"
 #include "review/reviews.h"
 #include "store/state_store.h"
 
@@ -46,6 +47,8 @@ struct Services {
   // The other instances sharing the state store; null in tests of other parts.
   gateway::InstanceEvents* instances = nullptr;
   std::function<void()> reload;  // reloads this instance's configuration
+  // The MCP endpoint at /mcp; null where it is not served (tests of other parts).
+  proto::mcp::McpServer* mcp = nullptr;
 };
 
 // Writes bytes straight to the client (the body of a Server-Sent Events stream); false once
@@ -60,6 +63,7 @@ struct Call {
   std::vector<std::string> path_params;      // the {id} segments of the route, in order
   Services& services;
   RawWriter write;
+  std::string client_address;  // "10.0.0.7:51234"
 };
 
 // The response to send, or nullopt when the endpoint wrote its whole response through

@@ -55,6 +55,8 @@ boost::asio::awaitable<std::optional<Response>> delete_ssh_key(Call& call);
 
 // GET /metrics: Prometheus text format.
 boost::asio::awaitable<std::optional<Response>> get_metrics(Call& call);
+// POST, GET and DELETE /mcp: the Model Context Protocol endpoint (proto/mcp).
+boost::asio::awaitable<std::optional<Response>> handle_mcp(Call& call);
 
 // GET /api/v1/openapi.json: the OpenAPI 3.0 description of these endpoints.
 boost::asio::awaitable<std::optional<Response>> get_openapi(Call& call);

@@ -145,7 +145,11 @@ asio::awaitable<void> serve_requests(Stream& stream, beast::flat_buffer& buffer,
       response = error_response(http::status::bad_request, "tls_required",
                                 "this listener takes HTTPS only (tls.plaintext)");
     } else {
-      auto routed = route(request, services.context->load(), services, write);
+      boost::system::error_code peer_ec;
+      const auto peer = beast::get_lowest_layer(stream).socket().remote_endpoint(peer_ec);
+      auto routed = route(request, services.context->load(), services, write,
+                          peer_ec ? std::string("unknown")
+                                  : fmt::format("{}:{}", peer.address().to_string(), peer.port()));
       response = co_await std::move(routed);
       if (!response) {
         co_await close_connection(stream);  // a stream the endpoint ended

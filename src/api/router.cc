@@ -63,6 +63,9 @@ constexpr std::array kRoutes{
     Route{"/api/v1/ssh/keys", http::verb::get, Access::admins, &get_ssh_keys},
     Route{"/api/v1/ssh/keys/{id}", http::verb::delete_, Access::admins, &delete_ssh_key},
     Route{"/metrics", http::verb::get, Access::metrics_readers, &get_metrics},
+    Route{"/mcp", http::verb::post, Access::authenticated, &handle_mcp},
+    Route{"/mcp", http::verb::get, Access::authenticated, &handle_mcp},
+    Route{"/mcp", http::verb::delete_, Access::authenticated, &handle_mcp},
 };
 
 // Whether `path` fits `pattern`, where a `{id}` segment matches one non-empty segment of
@@ -143,7 +146,8 @@ std::string allowed_methods(std::string_view path) {
 
 boost::asio::awaitable<std::optional<Response>> route(const Request& request,
                                                       std::shared_ptr<const ApiContext> context,
-                                                      Services& services, RawWriter write) {
+                                                      Services& services, RawWriter write,
+                                                      std::string client_address) {
   auto target = boost::urls::parse_origin_form(request.target());
   if (!target)
     co_return error_response(http::status::bad_request, "bad_request",
@@ -166,8 +170,9 @@ boost::asio::awaitable<std::optional<Response>> route(const Request& request,
     co_return response;
   }
 
-  Call call{request,  target->params(), context, std::nullopt, std::move(path_params),
-            services, std::move(write)};
+  Call call{request,  target->params(), context,
+            std::nullopt, std::move(path_params), services,
+            std::move(write), std::move(client_address)};
   const bool open = found->access == Access::anyone ||
                     (found->access == Access::metrics_readers && services.loopback_listener);
   if (!open) {

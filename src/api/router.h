@@ -15,6 +15,7 @@ namespace portcullis::api {
 // The response to send, or nullopt when the endpoint wrote it whole itself (a stream).
 boost::asio::awaitable<std::optional<Response>> route(const Request& request,
                                                       std::shared_ptr<const ApiContext> context,
-                                                      Services& services, RawWriter write);
+                                                      Services& services, RawWriter write,
+                                                      std::string client_address);
 
 }  // namespace portcullis::api

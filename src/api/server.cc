@@ -57,6 +57,10 @@ ApiServer::ApiServer(std::shared_ptr<const ApiContext> context, ApiServerOptions
   services_.ssh_ca = options.ssh_ca;
   services_.instances = options.instances;
   services_.reload = std::move(options.reload);
+  if (options.mcp) {
+    mcp_ = std::make_unique<proto::mcp::McpServer>(std::move(*options.mcp));
+    services_.mcp = mcp_.get();
+  }
   services_.api_connections = [this] { return connections_.load(); };
 }
 
@@ -151,6 +155,7 @@ void ApiServer::stop() {
   // suspended in io_ is destroyed with it.
   io_.stop();
   if (thread_.joinable()) thread_.join();
+  if (mcp_) mcp_->close_all();
   // Work queued for the journal holds suspended requests: drop it while io_ (whose executor
   // they use) still exists. A read already running is waited for.
   journal_reader_.reset();

@@ -28,6 +28,7 @@
 #include "config/config.h"
 #include "net/log_throttle.h"
 #include "net/pending_connections.h"
+#include "proto/mcp/server.h"
 #include "store/state_store.h"
 
 namespace portcullis::api {
@@ -45,6 +46,8 @@ struct ApiServerOptions {
   gateway::InstanceEvents* instances = nullptr;
   // Reloads this instance's configuration (POST /api/v1/reload); null: not offered.
   std::function<void()> reload;
+  // The MCP endpoint at /mcp; absent: not offered.
+  std::optional<proto::mcp::McpWiring> mcp;
 };
 
 class ApiServer {
@@ -73,6 +76,8 @@ class ApiServer {
   ContextSource context_;
   std::unique_ptr<JournalReader> journal_reader_;
   Services services_;
+  // Its sessions' sockets run on io_: closed in stop(), while io_ still exists.
+  std::unique_ptr<proto::mcp::McpServer> mcp_;
   std::atomic<std::size_t> connections_{0};
   // Connections that have not sent a whole request yet, in all and per source address.
   std::shared_ptr<net::PendingConnections> pending_;

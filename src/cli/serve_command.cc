@@ -55,7 +55,7 @@ Result<Snapshot> build_snapshot(config::ConfigPtr config, store::StateStore& sto
   if (!gateway) return gateway.error();
   // The API takes tokens exactly as the front ends do, and presents the same certificate.
   auto api = std::make_shared<const api::ApiContext>(
-      api::ApiContext{config, std::move(shared_authenticator), (*gateway)->client_tls});
+      api::ApiContext{config, std::move(shared_authenticator), (*gateway)->client_tls, *gateway});
   return Snapshot{std::move(*gateway), std::move(api)};
 }
 
@@ -234,16 +234,19 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
   // The front ends the configuration listens for, from the table of src/proto/front_ends.cc.
   struct Running {
     std::string_view protocol;
-    config::Endpoint listen;
+    std::optional<config::Endpoint> listen;  // none: serves the MCP endpoint's tools only
     std::unique_ptr<gateway::FrontEnd> front_end;
   };
   std::vector<Running> front_ends;
   for (const auto& entry : proto::front_ends()) {
     auto listen = listen_endpoint(*config, entry.protocol);
-    if (!listen) continue;
+    // The MCP endpoint's tools reach targets through their front ends, which then run
+    // without a listener of their own when the configuration names none.
+    const bool for_mcp = entry.serves_mcp && config->listen.http;
+    if (!listen && !for_mcp) continue;
     front_ends.push_back(Running{
         .protocol = entry.protocol,
-        .listen = *listen,
+        .listen = listen,
         .front_end = entry.make(gateway::FrontEndSetup{
             .threads = threads, .context = snapshot->gateway, .session_cap = session_room})});
   }
@@ -262,6 +265,16 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     api_options.ssh_ca = ssh_ca.get();
     api_options.instances = instance_events.get();
     api_options.reload = reload;
+    proto::mcp::McpWiring mcp;
+    mcp.adopt = [&front_ends](std::string_view protocol, gateway::InProcessConnection connection)
+        -> Result<void> {
+      for (auto& running : front_ends)
+        if (running.protocol == protocol) return running.front_end->adopt(std::move(connection));
+      ::close(connection.fd);
+      return make_error(fmt::format("the {} front end does not run here", protocol));
+    };
+    mcp.reviews = reviews.get();
+    api_options.mcp = std::move(mcp);
     auto started =
         api::ApiServer::start(*config->listen.http, snapshot->api, std::move(api_options));
     if (!started) {
@@ -271,7 +284,8 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     api_server = std::move(*started);
   }
   for (auto& running : front_ends) {
-    if (auto started = running.front_end->start(running.listen); !started) {
+    if (!running.listen) continue;
+    if (auto started = running.front_end->start(*running.listen); !started) {
       std::cerr << "portcullis: " << running.protocol << ": " << started.error().message << "\n";
       return 1;
     }

@@ -117,6 +117,10 @@ struct IdentityConfig {
 struct ApiConfig {
   std::vector<std::string> admin_groups;
   std::vector<std::string> auditor_groups;
+  // Browser origins ("https://console.example.com") whose pages may call /mcp. A request
+  // that carries any other Origin is refused (DNS-rebinding protection); requests without
+  // one (agents, scripts) are not browsers' and are taken.
+  std::vector<std::string> allowed_origins;
 };
 
 enum class BackendTlsMode { disable, prefer, require, verify_full };
