@@ -22,7 +22,8 @@ namespace json = boost::json;
 
 // Errors (no connection, no answer in 20 s) are a status of 0, not exceptions.
 ApiResponse call_api(uint16_t port, http::verb method, const std::string& target,
-                     const std::string& token, const std::string& body) {
+                     const std::string& token, const std::string& body,
+                     const std::map<std::string, std::string>& headers) {
   asio::io_context io;
   asio::ip::tcp::socket socket(io);
   boost::system::error_code ec;
@@ -37,6 +38,7 @@ ApiResponse call_api(uint16_t port, http::verb method, const std::string& target
     request.set(http::field::content_type, "application/json");
     request.body() = body;
   }
+  for (const auto& [name, value] : headers) request.set(name, value);
   request.prepare_payload();
   http::write(socket, request, ec);
   if (ec) return {.status = 0, .body = json::value(), .text = ec.message()};
@@ -47,6 +49,11 @@ ApiResponse call_api(uint16_t port, http::verb method, const std::string& target
   ApiResponse out;
   out.status = response.result_int();
   out.text = response.body();
+  for (const auto& field : response) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(field.value());
+  }
   out.body = json::parse(response.body(), ec);
   if (ec) out.body = json::string(response.body());
   return out;

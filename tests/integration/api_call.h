@@ -5,6 +5,7 @@
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace portcullis::testing {
@@ -13,9 +14,13 @@ struct ApiResponse {
   unsigned status = 0;      // 0: no answer (`text` says why)
   boost::json::value body;  // the JSON body, or the body as a JSON string when it is not JSON
   std::string text;         // the body as received
+  std::map<std::string, std::string> headers;  // by lower-case name
 };
 
+// `headers` are added to (or replace) the request's: Content-Type is application/json when
+// there is a body, unless given here.
 ApiResponse call_api(uint16_t port, boost::beast::http::verb method, const std::string& target,
-                     const std::string& token, const std::string& body = {});
+                     const std::string& token, const std::string& body = {},
+                     const std::map<std::string, std::string>& headers = {});
 
 }  // namespace portcullis::testing
