@@ -17,3 +17,11 @@ apt-get install -y -q --no-install-recommends build-essential g++ cmake ninja-bu
 if ! command -v kubectl >/dev/null 2>&1; then
   apt-get install -y -q --no-install-recommends kubernetes-client
 fi
+# Node.js and npm for the MCP test client (tests/mcp_client): the machine's own when it has them,
+# otherwise Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  apt-get install -y -q --no-install-recommends nodejs npm
+fi
+# The client's packages, exactly as package-lock.json pins them (npm ci replaces node_modules).
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+npm ci --prefix "$REPO/tests/mcp_client" --no-audit --no-fund
