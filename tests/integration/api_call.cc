@@ -13,6 +13,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
+#include <chrono>
+#include <thread>
 
 namespace portcullis::testing {
 
@@ -28,7 +30,7 @@ ApiResponse call_api(uint16_t port, http::verb method, const std::string& target
   asio::ip::tcp::socket socket(io);
   boost::system::error_code ec;
   socket.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-  if (ec) return {.status = 0, .body = json::value(), .text = ec.message()};
+  if (ec) return {.status = 0, .body = json::value(), .text = ec.message(), .headers = {}};
   const timeval timeout{20, 0};
   setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   http::request<http::string_body> request{method, target, 11};
@@ -41,11 +43,11 @@ ApiResponse call_api(uint16_t port, http::verb method, const std::string& target
   for (const auto& [name, value] : headers) request.set(name, value);
   request.prepare_payload();
   http::write(socket, request, ec);
-  if (ec) return {.status = 0, .body = json::value(), .text = ec.message()};
+  if (ec) return {.status = 0, .body = json::value(), .text = ec.message(), .headers = {}};
   boost::beast::flat_buffer buffer;
   http::response<http::string_body> response;
   http::read(socket, buffer, response, ec);
-  if (ec) return {.status = 0, .body = json::value(), .text = ec.message()};
+  if (ec) return {.status = 0, .body = json::value(), .text = ec.message(), .headers = {}};
   ApiResponse out;
   out.status = response.result_int();
   out.text = response.body();
@@ -57,6 +59,23 @@ ApiResponse call_api(uint16_t port, http::verb method, const std::string& target
   out.body = json::parse(response.body(), ec);
   if (ec) out.body = json::string(response.body());
   return out;
+}
+
+std::string pending_review_id(uint16_t port, const std::string& reviewer_token,
+                              const std::string& requester, const std::string& text) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < give_up) {
+    auto listed = call_api(port, http::verb::get, "/api/v1/reviews?status=pending", reviewer_token);
+    if (listed.status == 200u && listed.body.is_object())
+      for (const auto& review : listed.body.at("reviews").as_array()) {
+        const auto& r = review.as_object();
+        if (r.at("requester").as_string() == requester &&
+            std::string(r.at("command").as_string()).find(text) != std::string::npos)
+          return std::string(r.at("id").as_string());
+      }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return {};
 }
 
 }  // namespace portcullis::testing

@@ -23,4 +23,9 @@ ApiResponse call_api(uint16_t port, boost::beast::http::verb method, const std::
                      const std::string& token, const std::string& body = {},
                      const std::map<std::string, std::string>& headers = {});
 
+// The id of the pending review of `requester` whose command contains `text`, as the API on
+// `port` shows it to `reviewer_token`; empty after 30 s.
+std::string pending_review_id(uint16_t port, const std::string& reviewer_token,
+                              const std::string& requester, const std::string& text);
+
 }  // namespace portcullis::testing

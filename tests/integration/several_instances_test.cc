@@ -226,20 +226,7 @@ class SeveralInstancesTest : public ::testing::Test {
   // API shows it to a reviewer; empty after 30 s.
   std::string wait_for_pending(const GatewayProcess& gateway, const std::string& requester,
                                const std::string& text) const {
-    const auto give_up = Clock::now() + 30s;
-    while (Clock::now() < give_up) {
-      auto listed =
-          call_api(gateway.http_port(), http::verb::get, "/api/v1/reviews?status=pending", lee_);
-      if (listed.status == 200u && listed.body.is_object())
-        for (const auto& review : listed.body.at("reviews").as_array()) {
-          const auto& r = review.as_object();
-          if (r.at("requester").as_string() == requester &&
-              std::string(r.at("command").as_string()).find(text) != std::string::npos)
-            return std::string(r.at("id").as_string());
-        }
-      std::this_thread::sleep_for(100ms);
-    }
-    return {};
+    return pending_review_id(gateway.http_port(), lee_, requester, text);
   }
 
   // The statement records of `gateway`'s `audit search`, once every text in `awaited` is in

@@ -10,6 +10,8 @@
 //   {"op":"connect"}                         a new client and session (initialize + initialized)
 //   {"op":"list_tools"}                      "tools": the tools/list result's tools
 //   {"op":"call","name":N,"arguments":{}}    "result": the CallToolResult
+//   {"op":"call","name":N,"arguments_file":P}  the same, its arguments read from the JSON file P
+//                                            when the step runs (values the test learns later)
 //   {"op":"ping"}
 //   {"op":"wait_file","path":P,"timeout_ms":30000}   waits until the file P exists
 //   {"op":"sleep","ms":N}
@@ -17,7 +19,7 @@
 //   {"op":"close"}                           closes the client
 // Bad usage or steps that are not such an array: a message on stderr and exit 2.
 
-import { existsSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -82,7 +84,8 @@ const ops = {
     return { tools: (await client.listTools()).tools };
   },
   async call(step) {
-    return { result: await client.callTool({ name: step.name, arguments: step.arguments ?? {} }) };
+    const args = step.arguments_file ? JSON.parse(readFileSync(step.arguments_file, 'utf8')) : step.arguments;
+    return { result: await client.callTool({ name: step.name, arguments: args ?? {} }) };
   },
   async ping() {
     await client.ping();

@@ -118,10 +118,14 @@ void Session::terminate(std::string_view sqlstate, std::string message) {
   auto self = shared_from_this();
   // A client that does not read cannot hold the session (or a shutdown) open: the sockets
   // are closed after a short grace whether the error got through or not.
+  // The timer holds the session weakly: a session whose error was written ends at once (and
+  // leaves the live-session list then, not when the grace is over).
   auto grace = std::make_shared<asio::steady_timer>(client_->get_executor(), kTerminateGrace);
-  grace->async_wait([self, grace](const net::error_code&) {
-    self->client_->close();
-    if (self->backend_) self->backend_->close();
+  grace->async_wait([weak = std::weak_ptr<Session>(self), grace](const net::error_code&) {
+    if (auto session = weak.lock()) {
+      session->client_->close();
+      if (session->backend_) session->backend_->close();
+    }
   });
   asio::co_spawn(
       client_->get_executor(),
