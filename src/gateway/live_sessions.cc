@@ -44,6 +44,13 @@ bool LiveSessions::end(const std::string& id, const std::string& reason) {
   return true;
 }
 
+std::string LiveSessions::held_review_of_client(std::string_view client_addr) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, entry] : sessions_)
+    if (entry.session->client_addr == client_addr) return entry.session->held_review();
+  return {};
+}
+
 std::size_t LiveSessions::end_subject(const std::string& subject, const std::string& reason) {
   std::vector<Ender> enders;
   {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace portcullis::gateway {
@@ -80,6 +81,10 @@ class LiveSessions {
   std::unique_ptr<Registration> add(std::shared_ptr<LiveSession> session, Ender end);
 
   std::vector<LiveSessionView> list() const;
+  // The review the live session with this client address waits for: empty when none (or no
+  // such session). How the MCP endpoint learns that a call it made inside the gateway is
+  // held, whatever the protocol; its client addresses are unique.
+  std::string held_review_of_client(std::string_view client_addr) const;
   // False when no such session is live.
   bool end(const std::string& id, const std::string& reason);
   // Ends every live session of `subject`; returns how many.

@@ -36,10 +36,10 @@ Result<std::pair<int, int>> make_socketpair() {
 }
 
 ToolError error_of(std::string_view body) {
-  ToolError error{.sqlstate = "XX000", .message = "unreadable error", .detail = {}};
+  ToolError error{.code = "XX000", .message = "unreadable error", .detail = {}};
   auto fields = pg::parse_error_fields(body);
   if (!fields) return error;
-  if (auto code = fields->field('C')) error.sqlstate = std::string(*code);
+  if (auto code = fields->field('C')) error.code = std::string(*code);
   if (auto message = fields->field('M')) error.message = std::string(*message);
   if (auto detail = fields->field('D')) error.detail = std::string(*detail);
   return error;
@@ -77,19 +77,19 @@ PostgresToolSession::open(asio::any_io_executor executor, Adopt adopt, std::stri
       std::make_shared<PostgresToolSession>(executor, std::move(adopt), std::move(client_address));
   auto pair = make_socketpair();
   if (!pair)
-    co_return ToolError{.sqlstate = "58000", .message = pair.error().message, .detail = {}};
+    co_return ToolError{.code = "58000", .message = pair.error().message, .detail = {}};
   boost::system::error_code ec;
   session->socket_.assign(asio::local::stream_protocol(), pair->first, ec);
   if (ec) {
     ::close(pair->first);
     ::close(pair->second);
-    co_return ToolError{.sqlstate = "58000", .message = ec.message(), .detail = {}};
+    co_return ToolError{.code = "58000", .message = ec.message(), .detail = {}};
   }
   if (auto adopted = session->adopt_(gateway::InProcessConnection{
           .fd = pair->second, .client_address = session->client_address_});
       !adopted) {
     session->ended_ = true;
-    co_return ToolError{.sqlstate = std::string(pg::kSqlTooManyConnections),
+    co_return ToolError{.code = std::string(pg::kSqlTooManyConnections),
                         .message = adopted.error().message,
                         .detail = {}};
   }
@@ -150,7 +150,7 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run(s
 asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_alone(
     std::string sql, QueryLimits limits) {
   if (ended_)
-    co_return ToolError{.sqlstate = std::string(pg::kSqlAdminShutdown),
+    co_return ToolError{.code = std::string(pg::kSqlAdminShutdown),
                         .message = "the session has ended",
                         .detail = {}};
   std::string out;
@@ -322,7 +322,7 @@ ToolError PostgresToolSession::end(std::string message) {
   ended_ = true;
   boost::system::error_code ignored;
   socket_.close(ignored);
-  return ToolError{.sqlstate = std::string(pg::kSqlConnectionFailure),
+  return ToolError{.code = std::string(pg::kSqlConnectionFailure),
                    .message = std::move(message),
                    .detail = {}};
 }

@@ -26,6 +26,7 @@
 #include "common/secret.h"
 #include "gateway/accept_loop.h"
 #include "net/async_lock.h"
+#include "proto/mcp/tool_session.h"
 #include "proto/postgres/message.h"
 
 namespace portcullis::proto::mcp {
@@ -43,13 +44,6 @@ struct ToolResult {
   std::string command;        // the CommandComplete tag ("SELECT 3")
   std::size_t rows_sent = 0;  // every row that came back, kept or not
   bool truncated = false;
-};
-
-// An error from the gateway or the backend, as the PostgreSQL client would show it.
-struct ToolError {
-  std::string sqlstate;
-  std::string message;
-  std::string detail;
 };
 
 struct QueryAnswer {
@@ -70,9 +64,6 @@ struct QueryLimits {
 
 class PostgresToolSession : public std::enable_shared_from_this<PostgresToolSession> {
  public:
-  // Hands one end of a socketpair to the PostgreSQL front end.
-  using Adopt = std::function<Result<void>(gateway::InProcessConnection)>;
-
   // Opens a session of the front end as `subject` on `connection`, signed in with
   // `credential` (the caller's token or API key). A refusal (no access, revoked, journal
   // unwritable) comes back as the front end words it.

@@ -87,8 +87,14 @@ class McpServer {
   boost::asio::awaitable<ToolAnswer> query(Call& call, const QueryCall& query);
   ToolAnswer review_status(Call& call, const ReviewStatusCall& review);
 
+  // "mcp/10.0.0.7:51234/12": the agent's address, then a number that tells this tool session
+  // from the agent's others (HoldProbe looks it up).
+  std::string tool_client_address(const McpRequest& request);
+  static HoldProbe hold_probe(const gateway::GatewayContext& context, std::string client_address);
+
   McpWiring wiring_;
   SessionTable sessions_;
+  uint64_t tool_sessions_ = 0;
 };
 
 }  // namespace portcullis::proto::mcp

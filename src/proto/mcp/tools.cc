@@ -106,13 +106,24 @@ std::string_view transaction_name(char status) {
   }
 }
 
-json::object error_json(const ToolError& error) {
-  json::object out{{"sqlstate", error.sqlstate}, {"message", error.message}};
+json::object sql_error_json(const ToolError& error) {
+  json::object out{{"sqlstate", error.code}, {"message", error.message}};
   if (!error.detail.empty()) out["detail"] = error.detail;
   return out;
 }
 
 }  // namespace
+
+std::string McpServer::tool_client_address(const McpRequest& request) {
+  return fmt::format("mcp/{}/{}", request.client_address, ++tool_sessions_);
+}
+
+HoldProbe McpServer::hold_probe(const gateway::GatewayContext& context,
+                                std::string client_address) {
+  return [live = context.live_sessions, address = std::move(client_address)] {
+    return live ? live->held_review_of_client(address) : std::string();
+  };
+}
 
 asio::awaitable<McpServer::ToolAnswer> McpServer::call_tool(Call& call, const ToolCall& tool) {
   if (std::holds_alternative<ListConnectionsCall>(tool)) co_return list_connections(call);
@@ -181,11 +192,11 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
           return adopt("postgres", std::move(connection));
         },
         call.request.caller->subject, asked.connection, call.request.credential,
-        "mcp/" + call.request.client_address);
+        tool_client_address(call.request));
     if (auto* refused = std::get_if<ToolError>(&opened))
       co_return tool_answer(json::object{{"status", "refused"},
                                          {"connection", asked.connection},
-                                         {"error", error_json(*refused)}},
+                                         {"error", sql_error_json(*refused)}},
                             true);
     it = connections.emplace(asked.connection, std::get<0>(opened)).first;
   }
@@ -202,7 +213,7 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
     sessions_.remove(session.id);
     co_return tool_answer(json::object{{"status", "session_ended"},
                                        {"connection", asked.connection},
-                                       {"error", error_json(*ended)}},
+                                       {"error", sql_error_json(*ended)}},
                           true);
   }
   auto& answer = std::get<QueryAnswer>(ran);
@@ -254,7 +265,7 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
   }
   out["status"] = status;
   out["results"] = std::move(results);
-  if (answer.error) out["error"] = error_json(*answer.error);
+  if (answer.error) out["error"] = sql_error_json(*answer.error);
   if (!answer.notices.empty()) {
     json::array notices;
     for (const auto& notice : answer.notices) notices.emplace_back(notice);
