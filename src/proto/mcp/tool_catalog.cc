@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <boost/json/parse.hpp>
+#include <cmath>
 #include <initializer_list>
 #include <string_view>
 
@@ -96,9 +97,13 @@ Result<int64_t> optional_integer(std::string_view tool, const json::object& argu
     number = value->get_uint64() > static_cast<uint64_t>(max)
                  ? max + 1
                  : static_cast<int64_t>(value->get_uint64());
-  } else if (value->is_double() && value->get_double() == static_cast<double>(static_cast<int64_t>(
-                                                              value->get_double()))) {
-    number = static_cast<int64_t>(value->get_double());
+  } else if (value->is_double() && std::trunc(value->get_double()) == value->get_double()) {
+    // Bounded before the conversion: a double beyond int64_t (1e300, or a 20-digit number
+    // the parser read as one) has no defined conversion.
+    const double whole = value->get_double();
+    if (whole < static_cast<double>(min) || whole > static_cast<double>(max))
+      return invalid(tool, fmt::format("\"{}\" must be between {} and {}", name, min, max));
+    number = static_cast<int64_t>(whole);
   } else {
     return invalid(tool, fmt::format("\"{}\" must be an integer", name));
   }
