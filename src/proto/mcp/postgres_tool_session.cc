@@ -2,8 +2,8 @@
 #include "proto/mcp/postgres_tool_session.h"
 
 #include <fmt/format.h>
-#include <sys/socket.h>
 #include <openssl/crypto.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -76,8 +76,7 @@ PostgresToolSession::open(asio::any_io_executor executor, Adopt adopt, std::stri
   auto session =
       std::make_shared<PostgresToolSession>(executor, std::move(adopt), std::move(client_address));
   auto pair = make_socketpair();
-  if (!pair)
-    co_return ToolError{.code = "58000", .message = pair.error().message, .detail = {}};
+  if (!pair) co_return ToolError{.code = "58000", .message = pair.error().message, .detail = {}};
   boost::system::error_code ec;
   session->socket_.assign(asio::local::stream_protocol(), pair->first, ec);
   if (ec) {
@@ -322,9 +321,8 @@ ToolError PostgresToolSession::end(std::string message) {
   ended_ = true;
   boost::system::error_code ignored;
   socket_.close(ignored);
-  return ToolError{.code = std::string(pg::kSqlConnectionFailure),
-                   .message = std::move(message),
-                   .detail = {}};
+  return ToolError{
+      .code = std::string(pg::kSqlConnectionFailure), .message = std::move(message), .detail = {}};
 }
 
 void PostgresToolSession::close() {

@@ -161,7 +161,7 @@ asio::awaitable<McpReply> McpServer::post_message(
     auto tool = read_tool_call(message.params);
     if (!tool)
       co_return json_reply(200, encode_error(message.id, kInvalidParams, tool.error().message));
-    Call call{request, *context, session};
+    Call call{request, *context, session, co_await asio::this_coro::executor};
     ++session->calls;
     struct Done {
       McpSession& session;

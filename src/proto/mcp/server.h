@@ -76,7 +76,10 @@ class McpServer {
     McpRequest& request;
     const gateway::GatewayContext& context;
     std::shared_ptr<McpSession> session;
+    boost::asio::any_io_executor executor;
   };
+  // The most connections one MCP session keeps open at once.
+  static constexpr std::size_t kMaxConnectionsPerSession = 16;
   // A tool's answer: the CallToolResult object.
   using ToolAnswer = boost::json::object;
 
@@ -85,6 +88,20 @@ class McpServer {
   boost::asio::awaitable<ToolAnswer> call_tool(Call& call, const ToolCall& tool);
   ToolAnswer list_connections(Call& call);
   boost::asio::awaitable<ToolAnswer> query(Call& call, const QueryCall& query);
+  boost::asio::awaitable<ToolAnswer> exec(Call& call, const ExecCall& exec);
+  boost::asio::awaitable<ToolAnswer> kubernetes(Call& call, const KubernetesCall& request);
+  // The session's open connection to `name` in `connections`, opened with `open` when there
+  // is none: null with `refusal` set when it cannot be.
+  template <typename ToolSession, typename Open>
+  boost::asio::awaitable<std::shared_ptr<ToolSession>> connection(
+      Call& call, std::map<std::string, std::shared_ptr<ToolSession>, std::less<>>& connections,
+      const std::string& name, Open open, std::optional<ToolError>& refusal);
+  // The call's connection ended under it (killed, revoked, the gateway stopping): the agent's
+  // whole MCP session ends with it, as a psql user's connection does.
+  ToolAnswer session_ended(Call& call, const std::string& connection, const ToolError& why);
+  ToolAnswer pending_review(const std::string& connection, const std::string& review);
+  // Hands in-process connections to the front end of `protocol`.
+  Adopt adopter(std::string protocol) const;
   ToolAnswer review_status(Call& call, const ReviewStatusCall& review);
 
   // "mcp/10.0.0.7:51234/12": the agent's address, then a number that tells this tool session

@@ -24,8 +24,12 @@ Result<std::string> new_session_id() {
 }  // namespace
 
 void McpSession::close() {
-  for (auto& [name, connection] : connections) connection->close();
-  connections.clear();
+  for (auto& [name, connection] : databases) connection->close();
+  for (auto& [name, connection] : hosts) connection->close();
+  for (auto& [name, connection] : clusters) connection->close();
+  databases.clear();
+  hosts.clear();
+  clusters.clear();
 }
 
 Result<std::shared_ptr<McpSession>> SessionTable::create(

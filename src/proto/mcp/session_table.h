@@ -1,6 +1,6 @@
 // SessionTable: the MCP sessions (Mcp-Session-Id) of the endpoint, bounded and expiring.
 // A session belongs to the subject that initialized it, holds its open connections (one
-// PostgreSQL session of the gateway per connection name), and ends when idle too long,
+// session of the gateway's front end per connection name), and ends when idle too long,
 // when its client deletes it, or when one of its connections is ended by a kill or a
 // revocation. Used on the MCP endpoint's thread only.
 #pragma once
@@ -12,7 +12,9 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "proto/mcp/kubernetes_tool_session.h"
 #include "proto/mcp/postgres_tool_session.h"
+#include "proto/mcp/ssh_tool_session.h"
 
 namespace portcullis::proto::mcp {
 
@@ -23,7 +25,12 @@ struct McpSession {
   std::chrono::steady_clock::time_point last_used;
   // Calls running now: a session in use is never evicted as idle.
   std::size_t calls = 0;
-  std::map<std::string, std::shared_ptr<PostgresToolSession>, std::less<>> connections;
+  // Open connections by name, one map per kind of tool session.
+  std::map<std::string, std::shared_ptr<PostgresToolSession>, std::less<>> databases;
+  std::map<std::string, std::shared_ptr<SshToolSession>, std::less<>> hosts;
+  std::map<std::string, std::shared_ptr<KubernetesToolSession>, std::less<>> clusters;
+
+  std::size_t open_connections() const { return databases.size() + hosts.size() + clusters.size(); }
 
   void close();
 };

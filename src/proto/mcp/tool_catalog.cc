@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <cmath>
 #include <initializer_list>
 #include <string_view>
@@ -30,12 +31,47 @@ constexpr std::string_view kDefinitions = R"json([
     "inputSchema": {
       "type": "object",
       "properties": {
-        "connection": {"type": "string", "minLength": 1, "description": "The connection's name, from list_connections."},
-        "sql": {"type": "string", "minLength": 1, "description": "The SQL text (PostgreSQL dialect)."},
+        "connection": {"type": "string", "minLength": 1, "maxLength": 256, "description": "The connection's name, from list_connections."},
+        "sql": {"type": "string", "minLength": 1, "maxLength": 1048576, "description": "The SQL text (PostgreSQL dialect)."},
         "max_rows": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100, "description": "The most rows returned per result; the answer says truncated when there were more."},
         "wait": {"type": "integer", "minimum": 0, "maximum": 300, "default": 0, "description": "Seconds to wait for a review's decision when the statement needs approval, before answering pending_review. 0 answers at once."}
       },
       "required": ["connection", "sql"],
+      "additionalProperties": false
+    },
+    "annotations": {"readOnlyHint": false, "destructiveHint": true, "idempotentHint": false, "openWorldHint": false}
+  },
+  {
+    "name": "exec",
+    "title": "Run a shell command",
+    "description": "Runs a shell command on an SSH connection (a host) through the gateway, exactly as `ssh HOST COMMAND` would: every program in the command line (pipelines, subshells, sh -c texts, find -exec ...) is decided under your access, the command is recorded in the audit journal, and its output is masked before you see it. Returns stdout, stderr and the exit status. A command that needs a person's approval returns status \"pending_review\" with a review id: once review_status says approved, send the same command again (identical text) to run it once.",
+    "inputSchema": {
+      "type": "object",
+      "properties": {
+        "connection": {"type": "string", "minLength": 1, "maxLength": 256, "description": "The connection's name, from list_connections."},
+        "command": {"type": "string", "minLength": 1, "maxLength": 65536, "description": "The command line, as a POSIX shell reads it."},
+        "wait": {"type": "integer", "minimum": 0, "maximum": 300, "default": 0, "description": "Seconds to wait for a review's decision when the command needs approval, before answering pending_review. 0 answers at once."}
+      },
+      "required": ["connection", "command"],
+      "additionalProperties": false
+    },
+    "annotations": {"readOnlyHint": false, "destructiveHint": true, "idempotentHint": false, "openWorldHint": false}
+  },
+  {
+    "name": "kubernetes",
+    "title": "Call the Kubernetes API",
+    "description": "Sends one request to a Kubernetes connection's API server through the gateway, exactly as kubectl would: it is decided under your access (verb, resource, namespace, name), recorded in the audit journal, Secret values are redacted unless your access allows secrets, and the response is masked. Returns the HTTP status and the JSON response. Paths are the API's own: /api/v1/namespaces/default/pods, /apis/apps/v1/namespaces/prod/deployments/web, with a query string where needed (?labelSelector=app%3Dweb). A request that needs a person's approval returns status \"pending_review\" with a review id: once review_status says approved, send the same request again to run it once.",
+    "inputSchema": {
+      "type": "object",
+      "properties": {
+        "connection": {"type": "string", "minLength": 1, "maxLength": 256, "description": "The connection's name, from list_connections."},
+        "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
+        "path": {"type": "string", "pattern": "^/", "minLength": 1, "maxLength": 4096, "description": "The API path, starting with /api or /apis, with its query string."},
+        "body": {"type": "object", "description": "The JSON body of a POST, PUT or PATCH."},
+        "patch_type": {"type": "string", "enum": ["merge", "strategic", "json"], "default": "merge", "description": "For PATCH: a JSON merge patch, a strategic merge patch, or a JSON patch (then body is {\"patch\": [...]})."},
+        "wait": {"type": "integer", "minimum": 0, "maximum": 300, "default": 0, "description": "Seconds to wait for a review's decision when the request needs approval, before answering pending_review. 0 answers at once."}
+      },
+      "required": ["connection", "method", "path"],
       "additionalProperties": false
     },
     "annotations": {"readOnlyHint": false, "destructiveHint": true, "idempotentHint": false, "openWorldHint": false}
@@ -47,7 +83,7 @@ constexpr std::string_view kDefinitions = R"json([
     "inputSchema": {
       "type": "object",
       "properties": {
-        "review": {"type": "string", "pattern": "^r-[A-Za-z0-9-]+$", "description": "The review id, such as r-7f3a9c."}
+        "review": {"type": "string", "pattern": "^r-[A-Za-z0-9-]+$", "maxLength": 64, "description": "The review id, such as r-7f3a9c."}
       },
       "required": ["review"],
       "additionalProperties": false
@@ -157,6 +193,77 @@ Result<ToolCall> read_tool_call(const json::object& params) {
                               .sql = std::move(*sql),
                               .max_rows = static_cast<std::size_t>(*rows),
                               .wait = std::chrono::seconds(*wait)}};
+  }
+  if (name == "exec") {
+    if (auto checked = only(name, *arguments, {"connection", "command", "wait"}); !checked)
+      return checked.error();
+    auto connection = required_string(name, *arguments, "connection", 256);
+    if (!connection) return connection.error();
+    auto command = required_string(name, *arguments, "command", kMaxCommandBytes);
+    if (!command) return command.error();
+    auto wait = optional_integer(name, *arguments, "wait", 0, kMaxWait.count(), 0);
+    if (!wait) return wait.error();
+    return ToolCall{ExecCall{.connection = std::move(*connection),
+                             .command = std::move(*command),
+                             .wait = std::chrono::seconds(*wait)}};
+  }
+  if (name == "kubernetes") {
+    if (auto checked =
+            only(name, *arguments, {"connection", "method", "path", "body", "patch_type", "wait"});
+        !checked)
+      return checked.error();
+    auto connection = required_string(name, *arguments, "connection", 256);
+    if (!connection) return connection.error();
+    auto method = required_string(name, *arguments, "method", 8);
+    if (!method) return method.error();
+    if (*method != "GET" && *method != "POST" && *method != "PUT" && *method != "PATCH" &&
+        *method != "DELETE")
+      return invalid(name, "\"method\" must be one of GET, POST, PUT, PATCH, DELETE");
+    auto path = required_string(name, *arguments, "path", 4096);
+    if (!path) return path.error();
+    if (!path->starts_with("/")) return invalid(name, "\"path\" must start with /");
+    std::optional<std::string> body;
+    if (const auto* given = arguments->if_contains("body")) {
+      if (!given->is_object()) return invalid(name, "\"body\" must be an object");
+      if (*method == "GET" || *method == "DELETE")
+        return invalid(name, "\"body\" is for POST, PUT and PATCH");
+      body = json::serialize(*given);
+    }
+    std::string content_type = "application/json";
+    if (*method == "PATCH") {
+      std::string patch = "merge";
+      if (const auto* given = arguments->if_contains("patch_type")) {
+        if (!given->is_string()) return invalid(name, "\"patch_type\" must be a string");
+        patch = std::string(given->get_string());
+      }
+      if (patch == "merge") {
+        content_type = "application/merge-patch+json";
+      } else if (patch == "strategic") {
+        content_type = "application/strategic-merge-patch+json";
+      } else if (patch == "json") {
+        content_type = "application/json-patch+json";
+        // A JSON patch is an array; the schema's body is an object that holds it.
+        if (body) {
+          const auto& holder = arguments->at("body").get_object();
+          const auto* operations = holder.if_contains("patch");
+          if (operations == nullptr || !operations->is_array() || holder.size() != 1)
+            return invalid(name, "a JSON patch's body is {\"patch\": [operations]}");
+          body = json::serialize(*operations);
+        }
+      } else {
+        return invalid(name, "\"patch_type\" must be merge, strategic or json");
+      }
+    } else if (arguments->contains("patch_type")) {
+      return invalid(name, "\"patch_type\" is for PATCH");
+    }
+    auto wait = optional_integer(name, *arguments, "wait", 0, kMaxWait.count(), 0);
+    if (!wait) return wait.error();
+    return ToolCall{KubernetesCall{.connection = std::move(*connection),
+                                   .method = std::move(*method),
+                                   .path = std::move(*path),
+                                   .body = std::move(body),
+                                   .content_type = std::move(content_type),
+                                   .wait = std::chrono::seconds(*wait)}};
   }
   if (name == "review_status") {
     if (auto checked = only(name, *arguments, {"review"}); !checked) return checked.error();

@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -24,6 +25,8 @@ inline constexpr std::chrono::seconds kMaxWait{300};
 // The longest statement text a call may send (a model's statements are short; the
 // PostgreSQL front end refuses larger ones anyway, under limits.max_message_size).
 inline constexpr std::size_t kMaxSqlBytes = 1024 * 1024;
+// The longest command line an exec call may send.
+inline constexpr std::size_t kMaxCommandBytes = 64 * 1024;
 
 struct ListConnectionsCall {};
 
@@ -34,11 +37,27 @@ struct QueryCall {
   std::chrono::seconds wait{0};
 };
 
+struct ExecCall {
+  std::string connection;
+  std::string command;
+  std::chrono::seconds wait{0};
+};
+
+struct KubernetesCall {
+  std::string connection;
+  std::string method;               // GET, POST, PUT, PATCH, DELETE
+  std::string path;                 // absolute, with its query string
+  std::optional<std::string> body;  // serialized JSON
+  std::string content_type;         // of the body
+  std::chrono::seconds wait{0};
+};
+
 struct ReviewStatusCall {
   std::string review;
 };
 
-using ToolCall = std::variant<ListConnectionsCall, QueryCall, ReviewStatusCall>;
+using ToolCall =
+    std::variant<ListConnectionsCall, QueryCall, ExecCall, KubernetesCall, ReviewStatusCall>;
 
 // tools/list's `tools`.
 boost::json::array tool_definitions();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/this_coro.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
@@ -114,6 +115,13 @@ json::object sql_error_json(const ToolError& error) {
 
 }  // namespace
 
+Adopt McpServer::adopter(std::string protocol) const {
+  return [adopt = wiring_.adopt,
+          protocol = std::move(protocol)](gateway::InProcessConnection connection) {
+    return adopt(protocol, std::move(connection));
+  };
+}
+
 std::string McpServer::tool_client_address(const McpRequest& request) {
   return fmt::format("mcp/{}/{}", request.client_address, ++tool_sessions_);
 }
@@ -129,6 +137,10 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::call_tool(Call& call, const To
   if (std::holds_alternative<ListConnectionsCall>(tool)) co_return list_connections(call);
   if (const auto* review = std::get_if<ReviewStatusCall>(&tool))
     co_return review_status(call, *review);
+  if (const auto* exec_call = std::get_if<ExecCall>(&tool))
+    co_return co_await exec(call, *exec_call);
+  if (const auto* request = std::get_if<KubernetesCall>(&tool))
+    co_return co_await kubernetes(call, *request);
   co_return co_await query(call, std::get<QueryCall>(tool));
 }
 
@@ -150,7 +162,19 @@ McpServer::ToolAnswer McpServer::list_connections(Call& call) {
     entry["read_only"] = policy::is_read_only(*grant);
     entry["masked"] = !grant->masking.empty() && grant->masking != "none";
     json::array tools;
-    if (connection.kind == config::ConnectionKind::postgres) tools.emplace_back("query");
+    switch (connection.kind) {
+      case config::ConnectionKind::postgres:
+        tools.emplace_back("query");
+        break;
+      case config::ConnectionKind::ssh:
+        tools.emplace_back("exec");
+        break;
+      case config::ConnectionKind::kubernetes:
+        tools.emplace_back("kubernetes");
+        break;
+      case config::ConnectionKind::mysql:
+        break;  // not offered to agents yet: use the mysql listener
+    }
     entry["tools"] = std::move(tools);
     connections.push_back(std::move(entry));
   }
@@ -178,44 +202,83 @@ McpServer::ToolAnswer McpServer::review_status(Call& call, const ReviewStatusCal
   return tool_answer(std::move(out), false);
 }
 
-asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryCall& asked) {
-  auto& session = *call.session;
-  auto& connections = session.connections;
-  auto it = connections.find(asked.connection);
-  if (it == connections.end()) {
-    if (connections.size() >= 16)
-      co_return failed("error", "this MCP session has 16 connections open; end the session");
-    auto executor = co_await asio::this_coro::executor;
-    auto opened = co_await PostgresToolSession::open(
-        executor,
-        [adopt = wiring_.adopt](gateway::InProcessConnection connection) {
-          return adopt("postgres", std::move(connection));
-        },
-        call.request.caller->subject, asked.connection, call.request.credential,
-        tool_client_address(call.request));
-    if (auto* refused = std::get_if<ToolError>(&opened))
-      co_return tool_answer(json::object{{"status", "refused"},
-                                         {"connection", asked.connection},
-                                         {"error", sql_error_json(*refused)}},
-                            true);
-    it = connections.emplace(asked.connection, std::get<0>(opened)).first;
+template <typename ToolSession, typename Open>
+asio::awaitable<std::shared_ptr<ToolSession>> McpServer::connection(
+    Call& call, std::map<std::string, std::shared_ptr<ToolSession>, std::less<>>& connections,
+    const std::string& name, Open open, std::optional<ToolError>& refusal) {
+  if (auto it = connections.find(name); it != connections.end()) {
+    if (!it->second->ended()) co_return it->second;
+    connections.erase(it);
   }
-  auto tool_session = it->second;
+  if (call.session->open_connections() >= kMaxConnectionsPerSession) {
+    refusal = ToolError{.code = {},
+                        .message = fmt::format("this MCP session has {} connections open; end "
+                                               "the session and start another",
+                                               kMaxConnectionsPerSession),
+                        .detail = {}};
+    co_return nullptr;
+  }
+  auto opened = co_await open();
+  if (auto* refused = std::get_if<ToolError>(&opened)) {
+    refusal = std::move(*refused);
+    co_return nullptr;
+  }
+  auto session = std::get<std::shared_ptr<ToolSession>>(std::move(opened));
+  connections.emplace(name, session);
+  co_return session;
+}
+
+McpServer::ToolAnswer McpServer::session_ended(Call& call, const std::string& connection,
+                                               const ToolError& why) {
+  spdlog::info("event=mcp_session_end session={} subject={:?} reason={:?}", call.session->id,
+               call.session->subject, why.message);
+  sessions_.remove(call.session->id);
+  return tool_answer(
+      json::object{
+          {"status", "session_ended"}, {"connection", connection}, {"message", why.message}},
+      true);
+}
+
+// Held and withdrawn when the call's wait ran out: nothing ran, the review stays open.
+McpServer::ToolAnswer McpServer::pending_review(const std::string& connection,
+                                                const std::string& review) {
+  std::optional<store::ReviewRecord> record;
+  if (wiring_.reviews)
+    if (auto found = wiring_.reviews->find(review); found && *found) record = **found;
+  const auto state = record ? record->status : store::ReviewStatus::pending;
+  return tool_answer(
+      json::object{{"status", "pending_review"},
+                   {"connection", connection},
+                   {"review", review},
+                   {"rule", record ? record->rule : ""},
+                   {"message", fmt::format("approval required: review {} is {}; call "
+                                           "review_status, and once it is approved send the same "
+                                           "call again to run it once",
+                                           review, store::to_string(state))}},
+      false);
+}
+
+asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryCall& asked) {
+  std::optional<ToolError> refusal;
+  auto tool_session = co_await connection(
+      call, call.session->databases, asked.connection,
+      [&]() {
+        return PostgresToolSession::open(
+            call.executor, adopter("postgres"), call.request.caller->subject, asked.connection,
+            call.request.credential, tool_client_address(call.request));
+      },
+      refusal);
+  if (!tool_session)
+    co_return tool_answer(json::object{{"status", "refused"},
+                                       {"connection", asked.connection},
+                                       {"error", sql_error_json(*refusal)}},
+                          true);
   auto ran =
       co_await tool_session->run(asked.sql, QueryLimits{.max_rows = asked.max_rows,
                                                         .max_bytes = kMaxResultBytes,
                                                         .wait = std::min(asked.wait, kMaxWait)});
-  if (auto* ended = std::get_if<ToolError>(&ran)) {
-    // Killed, revoked, or the gateway stopping: the agent's whole MCP session ends with it,
-    // as a psql user's connection does.
-    spdlog::info("event=mcp_session_end session={} subject={:?} reason={:?}", session.id,
-                 session.subject, ended->message);
-    sessions_.remove(session.id);
-    co_return tool_answer(json::object{{"status", "session_ended"},
-                                       {"connection", asked.connection},
-                                       {"error", sql_error_json(*ended)}},
-                          true);
-  }
+  if (auto* ended = std::get_if<ToolError>(&ran))
+    co_return session_ended(call, asked.connection, *ended);
   auto& answer = std::get<QueryAnswer>(ran);
   json::object out;
   out["connection"] = asked.connection;
@@ -227,19 +290,8 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
     if (wiring_.reviews)
       if (auto found = wiring_.reviews->find(answer.review); found && *found) review = **found;
     const auto state = review ? review->status : store::ReviewStatus::pending;
-    if (state == store::ReviewStatus::pending || state == store::ReviewStatus::approved) {
-      // Held and withdrawn when the wait ran out: nothing ran; the review stays open.
-      co_return tool_answer(
-          json::object{{"status", "pending_review"},
-                       {"connection", asked.connection},
-                       {"review", answer.review},
-                       {"rule", review ? review->rule : ""},
-                       {"message",
-                        fmt::format("approval required: review {} is {}; call review_status, and "
-                                    "once it is approved send the same query again to run it once",
-                                    answer.review, store::to_string(state))}},
-          false);
-    }
+    if (state == store::ReviewStatus::pending || state == store::ReviewStatus::approved)
+      co_return pending_review(asked.connection, answer.review);
     if (state == store::ReviewStatus::rejected) status = "rejected";
     if (state == store::ReviewStatus::expired) status = "expired";
   }
@@ -273,6 +325,88 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
   }
   out["transaction"] = transaction_name(answer.transaction);
   co_return tool_answer(std::move(out), is_error);
+}
+
+}  // namespace portcullis::proto::mcp
+
+namespace portcullis::proto::mcp {
+
+asio::awaitable<McpServer::ToolAnswer> McpServer::exec(Call& call, const ExecCall& asked) {
+  std::optional<ToolError> refusal;
+  const std::string address = tool_client_address(call.request);
+  auto host = co_await connection(
+      call, call.session->hosts, asked.connection,
+      [&]() {
+        return SshToolSession::open(call.executor, adopter("ssh"), asked.connection,
+                                    call.request.credential, address,
+                                    hold_probe(call.context, address));
+      },
+      refusal);
+  if (!host)
+    co_return tool_answer(
+        json::object{
+            {"status", "refused"}, {"connection", asked.connection}, {"message", refusal->message}},
+        true);
+  auto ran = co_await host->run(
+      ExecRequest{.command = asked.command, .wait = std::min(asked.wait, kMaxWait)},
+      kMaxResultBytes);
+  if (auto* ended = std::get_if<ToolError>(&ran))
+    co_return session_ended(call, asked.connection, *ended);
+  auto& answer = std::get<ExecAnswer>(ran);
+  if (!answer.review.empty()) co_return pending_review(asked.connection, answer.review);
+  json::object out{{"connection", asked.connection},
+                   {"status", answer.refusal.empty() ? "ok" : "refused"},
+                   {"stdout", answer.stdout_text},
+                   {"stderr", answer.stderr_text},
+                   {"truncated", answer.truncated}};
+  if (answer.exit_status) out["exit_status"] = *answer.exit_status;
+  if (!answer.refusal.empty()) out["message"] = answer.refusal;
+  co_return tool_answer(std::move(out), !answer.refusal.empty());
+}
+
+asio::awaitable<McpServer::ToolAnswer> McpServer::kubernetes(Call& call,
+                                                             const KubernetesCall& asked) {
+  std::optional<ToolError> refusal;
+  const std::string address = tool_client_address(call.request);
+  auto cluster = co_await connection(
+      call, call.session->clusters, asked.connection,
+      [&]() {
+        return KubernetesToolSession::open(call.executor, adopter("kubernetes"), address,
+                                           hold_probe(call.context, address));
+      },
+      refusal);
+  if (!cluster)
+    co_return tool_answer(
+        json::object{
+            {"status", "refused"}, {"connection", asked.connection}, {"message", refusal->message}},
+        true);
+  auto ran = co_await cluster->run(call.request.credential,
+                                   KubernetesRequest{.connection = asked.connection,
+                                                     .method = asked.method,
+                                                     .path = asked.path,
+                                                     .body = asked.body,
+                                                     .content_type = asked.content_type,
+                                                     .wait = std::min(asked.wait, kMaxWait)},
+                                   kMaxResultBytes);
+  if (auto* ended = std::get_if<ToolError>(&ran))
+    co_return session_ended(call, asked.connection, *ended);
+  auto& answer = std::get<KubernetesAnswer>(ran);
+  if (!answer.review.empty()) co_return pending_review(asked.connection, answer.review);
+  const bool ok = answer.status >= 200 && answer.status < 300;
+  json::object out{{"connection", asked.connection},
+                   {"status", ok ? "ok" : "error"},
+                   {"http_status", answer.status},
+                   {"truncated", answer.truncated}};
+  // The API server's JSON (an object, a list, a Status) as JSON; anything else as text.
+  boost::system::error_code ec;
+  json::value parsed;
+  if (!answer.truncated && answer.content_type.starts_with("application/json"))
+    parsed = json::parse(answer.body, ec);
+  if (!answer.truncated && !ec && !parsed.is_null())
+    out["body"] = std::move(parsed);
+  else
+    out["body_text"] = answer.body;
+  co_return tool_answer(std::move(out), !ok);
 }
 
 }  // namespace portcullis::proto::mcp
