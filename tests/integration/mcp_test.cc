@@ -231,7 +231,8 @@ TEST_F(McpTest, TransportRulesAndJsonRpcErrors) {
   std::vector<std::string> names;
   for (const auto& tool : tools.body.at("result").at("tools").as_array())
     names.emplace_back(tool.at("name").as_string());
-  EXPECT_EQ(names, (std::vector<std::string>{"list_connections", "query", "review_status"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"list_connections", "query", "exec", "kubernetes",
+                                              "review_status"}));
 
   // GET streams are not offered; DELETE ends the session.
   auto get = call_api(gateway_->http_port(), http::verb::get, "/mcp", *agent_, {},
@@ -456,7 +457,7 @@ TEST_F(McpTest, SdkClientHeldStatementApprovedThenRevoked) {
   ASSERT_GE(lines.size(), 3u);
   EXPECT_TRUE(lines[0].at("ok").as_bool()) << json::serialize(lines[0]);
   EXPECT_EQ(lines[0].at("serverVersion").at("name").as_string(), "portcullis");
-  EXPECT_EQ(lines[1].at("tools").as_array().size(), 3u);
+  EXPECT_EQ(lines[1].at("tools").as_array().size(), 5u);
   const auto connections = json::serialize(by_tag["connections"]);
   EXPECT_NE(connections.find("\"name\":\"app-db\""), std::string::npos) << connections;
   const auto masked = json::serialize(by_tag["masked"]);

@@ -161,7 +161,9 @@ asio::awaitable<McpReply> McpServer::post_message(
     auto tool = read_tool_call(message.params);
     if (!tool)
       co_return json_reply(200, encode_error(message.id, kInvalidParams, tool.error().message));
-    Call call{request, *context, session, co_await asio::this_coro::executor};
+    // Not awaited inside the braces: GCC 12 miscompiles co_await in an aggregate initializer.
+    auto executor = co_await asio::this_coro::executor;
+    Call call{request, *context, session, std::move(executor)};
     ++session->calls;
     struct Done {
       McpSession& session;

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 
@@ -47,6 +48,8 @@ Result<std::shared_ptr<McpSession>> SessionTable::create(
     if (!oldest)
       return make_error(fmt::format("{} MCP sessions of this subject are busy; end one first",
                                     limits_.max_per_subject));
+    spdlog::info("event=mcp_session_end session={} subject={:?} reason=\"replaced by a new one\"",
+                 oldest->id, oldest->subject);
     remove(oldest->id);
   }
   if (sessions_.size() >= limits_.max_sessions)
@@ -86,6 +89,8 @@ void SessionTable::close_all() {
 void SessionTable::expire(std::chrono::steady_clock::time_point now) {
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     if (it->second->calls == 0 && now - it->second->last_used > limits_.idle) {
+      spdlog::info("event=mcp_session_end session={} subject={:?} reason=\"idle for {}s\"",
+                   it->first, it->second->subject, limits_.idle.count());
       it->second->close();
       it = sessions_.erase(it);
     } else {
