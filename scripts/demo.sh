@@ -828,6 +828,13 @@ and try:
   DELETE FROM orders WHERE id = 1;   -- refused: alice's access allows reads only
   SELECT pg_read_file('/etc/passwd'); -- refused by the no-server-files guardrail
 $mariadb_try$ssh_try$kube_try
+For AI agents, the same controls over MCP at http://$GATEWAY_LISTEN_HTTP/mcp (docs/agents.md has
+client configurations); by hand, a session, then a query whose answer comes back masked:
+
+  MCP=(-H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -H 'Accept: application/json')
+  SID=\$(curl -s -D - -o /dev/null "\${MCP[@]}" http://$GATEWAY_LISTEN_HTTP/mcp -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}' | tr -d '\r' | sed -n 's/^mcp-session-id: //Ip')
+  curl -s "\${MCP[@]}" -H "Mcp-Session-Id: \$SID" http://$GATEWAY_LISTEN_HTTP/mcp -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"connection":"demo","sql":"SELECT full_name, email FROM customers LIMIT 3"}}}'
+
 A DBA token (connects as app_rw, sees data unmasked, may write; DROP and TRUNCATE are refused, and a DELETE or
 UPDATE without WHERE is refused until approvals arrive):
   $PORTCULLIS token issue --config $CONFIG --subject bob --group dba --ttl 1h
