@@ -45,6 +45,63 @@ ToolError error_of(std::string_view body) {
   return error;
 }
 
+// PostgreSQL's names for the types of common columns (pg_type.dat); others by number.
+std::string type_name(uint32_t oid) {
+  switch (oid) {
+    case 16:
+      return "boolean";
+    case 17:
+      return "bytea";
+    case 18:
+      return "char";
+    case 19:
+      return "name";
+    case 20:
+      return "bigint";
+    case 21:
+      return "smallint";
+    case 23:
+      return "integer";
+    case 25:
+      return "text";
+    case 26:
+      return "oid";
+    case 114:
+      return "json";
+    case 700:
+      return "real";
+    case 701:
+      return "double precision";
+    case 1042:
+      return "character";
+    case 1043:
+      return "character varying";
+    case 1082:
+      return "date";
+    case 1083:
+      return "time";
+    case 1114:
+      return "timestamp";
+    case 1184:
+      return "timestamptz";
+    case 1700:
+      return "numeric";
+    case 2950:
+      return "uuid";
+    case 3802:
+      return "jsonb";
+    default:
+      return fmt::format("oid {}", oid);
+  }
+}
+
+ToolColumn column_of(std::string_view name, uint32_t oid) {
+  ValueKind kind = ValueKind::text;
+  if (oid == 20 || oid == 21 || oid == 23 || oid == 26) kind = ValueKind::integer;
+  if (oid == 16) kind = ValueKind::boolean;
+  return ToolColumn{.name = std::string(name), .type = type_name(oid), .kind = kind};
+}
+
 }  // namespace
 
 std::string held_review_of_notice(std::string_view message) {
@@ -170,7 +227,7 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
         if (!fields) co_return end("unreadable row description");
         current = &answer.results.emplace_back();
         for (const auto& field : *fields)
-          current->columns.push_back(ToolColumn{std::string(field.name), field.type_oid});
+          current->columns.push_back(column_of(field.name, field.type_oid));
         break;
       }
       case pg::backend::kDataRow: {
@@ -198,7 +255,7 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
       case pg::backend::kCopyOutResponse:
         // COPY … TO STDOUT: its lines (masked by the front end) as rows of one column.
         current = &answer.results.emplace_back();
-        current->columns.push_back(ToolColumn{"copy", 25});
+        current->columns.push_back(column_of("copy", 25));
         break;
       case pg::backend::kCopyData:
         if (current == nullptr) break;

@@ -26,41 +26,11 @@
 #include "common/secret.h"
 #include "gateway/accept_loop.h"
 #include "net/async_lock.h"
+#include "proto/mcp/query_results.h"
 #include "proto/mcp/tool_session.h"
 #include "proto/postgres/message.h"
 
 namespace portcullis::proto::mcp {
-
-struct ToolColumn {
-  std::string name;
-  uint32_t type_oid = 0;
-};
-
-// One result of a statement: its columns and the rows kept (values as the text format has
-// them, masked; nullopt for NULL).
-struct ToolResult {
-  std::vector<ToolColumn> columns;
-  std::vector<std::vector<std::optional<std::string>>> rows;
-  std::string command;        // the CommandComplete tag ("SELECT 3")
-  std::size_t rows_sent = 0;  // every row that came back, kept or not
-  bool truncated = false;
-};
-
-struct QueryAnswer {
-  std::vector<ToolResult> results;
-  std::optional<ToolError> error;  // the error that ended the statement(s), if one did
-  std::vector<std::string> notices;
-  // The review the statement was held for (empty when none): its status in the store says
-  // whether the statement ran in this call (executed) or still waits (pending).
-  std::string review;
-  char transaction = 'I';  // the session's transaction status afterwards (I, T, E)
-};
-
-struct QueryLimits {
-  std::size_t max_rows = 100;               // per result
-  std::size_t max_bytes = 4 * 1024 * 1024;  // of values, over all results
-  std::chrono::seconds wait{0};             // for a review's decision
-};
 
 class PostgresToolSession : public std::enable_shared_from_this<PostgresToolSession> {
  public:

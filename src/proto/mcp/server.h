@@ -100,6 +100,8 @@ class McpServer {
   // whole MCP session ends with it, as a psql user's connection does.
   ToolAnswer session_ended(Call& call, const std::string& connection, const ToolError& why);
   ToolAnswer pending_review(const std::string& connection, const std::string& review);
+  // The front end refused to open the connection (no access, a revoked caller, ...).
+  static ToolAnswer refused(const std::string& connection, const ToolError& why);
   // Hands in-process connections to the front end of `protocol`.
   Adopt adopter(std::string protocol) const;
   ToolAnswer review_status(Call& call, const ReviewStatusCall& review);

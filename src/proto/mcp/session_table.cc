@@ -26,9 +26,11 @@ Result<std::string> new_session_id() {
 
 void McpSession::close() {
   for (auto& [name, connection] : databases) connection->close();
+  for (auto& [name, connection] : mysql_databases) connection->close();
   for (auto& [name, connection] : hosts) connection->close();
   for (auto& [name, connection] : clusters) connection->close();
   databases.clear();
+  mysql_databases.clear();
   hosts.clear();
   clusters.clear();
 }

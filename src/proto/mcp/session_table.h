@@ -13,6 +13,7 @@
 
 #include "common/result.h"
 #include "proto/mcp/kubernetes_tool_session.h"
+#include "proto/mcp/mysql_tool_session.h"
 #include "proto/mcp/postgres_tool_session.h"
 #include "proto/mcp/ssh_tool_session.h"
 
@@ -27,10 +28,13 @@ struct McpSession {
   std::size_t calls = 0;
   // Open connections by name, one map per kind of tool session.
   std::map<std::string, std::shared_ptr<PostgresToolSession>, std::less<>> databases;
+  std::map<std::string, std::shared_ptr<MysqlToolSession>, std::less<>> mysql_databases;
   std::map<std::string, std::shared_ptr<SshToolSession>, std::less<>> hosts;
   std::map<std::string, std::shared_ptr<KubernetesToolSession>, std::less<>> clusters;
 
-  std::size_t open_connections() const { return databases.size() + hosts.size() + clusters.size(); }
+  std::size_t open_connections() const {
+    return databases.size() + mysql_databases.size() + hosts.size() + clusters.size();
+  }
 
   void close();
 };

@@ -27,12 +27,12 @@ constexpr std::string_view kDefinitions = R"json([
   {
     "name": "query",
     "title": "Run a SQL statement",
-    "description": "Runs SQL on a PostgreSQL connection through the gateway, exactly as psql would: the statement is parsed and decided under your access (a read-only access refuses writes, whatever the text hides), recorded in the audit journal, and its results are masked (personal data and secrets) before you see them. Returns the columns and rows of each result. A statement that needs a person's approval returns status \"pending_review\" with a review id: call review_status with it, and once it is approved send the same query again (identical text) to run it once. Prefer one statement per call; add LIMIT to large reads.",
+    "description": "Runs SQL on a database connection (PostgreSQL, MySQL or MariaDB) through the gateway, exactly as psql or the mariadb client would: the statement is parsed and decided under your access (a read-only access refuses writes, whatever the text hides), recorded in the audit journal, and its results are masked (personal data and secrets) before you see them. Returns the columns and rows of each result. A statement that needs a person's approval returns status \"pending_review\" with a review id: call review_status with it, and once it is approved send the same query again (identical text) to run it once. Prefer one statement per call; add LIMIT to large reads.",
     "inputSchema": {
       "type": "object",
       "properties": {
         "connection": {"type": "string", "minLength": 1, "maxLength": 256, "description": "The connection's name, from list_connections."},
-        "sql": {"type": "string", "minLength": 1, "maxLength": 1048576, "description": "The SQL text (PostgreSQL dialect)."},
+        "sql": {"type": "string", "minLength": 1, "maxLength": 1048576, "description": "The SQL text, in the connection's dialect (list_connections gives its kind)."},
         "max_rows": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100, "description": "The most rows returned per result; the answer says truncated when there were more."},
         "wait": {"type": "integer", "minimum": 0, "maximum": 300, "default": 0, "description": "Seconds to wait for a review's decision when the statement needs approval, before answering pending_review. 0 answers at once."}
       },

@@ -32,67 +32,17 @@ json::object failed(std::string_view status, std::string message) {
   return tool_answer(json::object{{"status", status}, {"message", std::move(message)}}, true);
 }
 
-// PostgreSQL's names for the types of common columns (pg_type.dat); others by number.
-std::string type_name(uint32_t oid) {
-  switch (oid) {
-    case 16:
-      return "boolean";
-    case 17:
-      return "bytea";
-    case 18:
-      return "char";
-    case 19:
-      return "name";
-    case 20:
-      return "bigint";
-    case 21:
-      return "smallint";
-    case 23:
-      return "integer";
-    case 25:
-      return "text";
-    case 26:
-      return "oid";
-    case 114:
-      return "json";
-    case 700:
-      return "real";
-    case 701:
-      return "double precision";
-    case 1042:
-      return "character";
-    case 1043:
-      return "character varying";
-    case 1082:
-      return "date";
-    case 1083:
-      return "time";
-    case 1114:
-      return "timestamp";
-    case 1184:
-      return "timestamptz";
-    case 1700:
-      return "numeric";
-    case 2950:
-      return "uuid";
-    case 3802:
-      return "jsonb";
-    default:
-      return fmt::format("oid {}", oid);
-  }
-}
-
 // A value as JSON: integers and booleans as themselves where the (masked) text still reads
 // as one, everything else as the text PostgreSQL sent (numerics keep their precision).
-json::value json_value(const std::optional<std::string>& value, uint32_t oid) {
+json::value json_value(const std::optional<std::string>& value, ValueKind kind) {
   if (!value) return nullptr;
   const std::string& text = *value;
-  if (oid == 20 || oid == 21 || oid == 23 || oid == 26) {
+  if (kind == ValueKind::integer) {
     int64_t number = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
     if (ec == std::errc() && end == text.data() + text.size()) return number;
   }
-  if (oid == 16 && (text == "t" || text == "f")) return text == "t";
+  if (kind == ValueKind::boolean && (text == "t" || text == "f")) return text == "t";
   return json::string(text);
 }
 
@@ -108,7 +58,7 @@ std::string_view transaction_name(char status) {
 }
 
 json::object sql_error_json(const ToolError& error) {
-  json::object out{{"sqlstate", error.code}, {"message", error.message}};
+  json::object out{{"code", error.code}, {"message", error.message}};
   if (!error.detail.empty()) out["detail"] = error.detail;
   return out;
 }
@@ -173,7 +123,8 @@ McpServer::ToolAnswer McpServer::list_connections(Call& call) {
         tools.emplace_back("kubernetes");
         break;
       case config::ConnectionKind::mysql:
-        break;  // not offered to agents yet: use the mysql listener
+        tools.emplace_back("query");
+        break;
     }
     entry["tools"] = std::move(tools);
     connections.push_back(std::move(entry));
@@ -228,6 +179,12 @@ asio::awaitable<std::shared_ptr<ToolSession>> McpServer::connection(
   co_return session;
 }
 
+McpServer::ToolAnswer McpServer::refused(const std::string& connection, const ToolError& why) {
+  json::object out{{"status", "refused"}, {"connection", connection}, {"message", why.message}};
+  if (!why.code.empty()) out["code"] = why.code;
+  return tool_answer(std::move(out), true);
+}
+
 McpServer::ToolAnswer McpServer::session_ended(Call& call, const std::string& connection,
                                                const ToolError& why) {
   spdlog::info("event=mcp_session_end session={} subject={:?} reason={:?}", call.session->id,
@@ -260,23 +217,37 @@ McpServer::ToolAnswer McpServer::pending_review(const std::string& connection,
 
 asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryCall& asked) {
   std::optional<ToolError> refusal;
-  auto tool_session = co_await connection(
-      call, call.session->databases, asked.connection,
-      [&]() {
-        return PostgresToolSession::open(
-            call.executor, adopter("postgres"), call.request.caller->subject, asked.connection,
-            call.request.credential, tool_client_address(call.request));
-      },
-      refusal);
-  if (!tool_session)
-    co_return tool_answer(json::object{{"status", "refused"},
-                                       {"connection", asked.connection},
-                                       {"error", sql_error_json(*refusal)}},
-                          true);
-  auto ran =
-      co_await tool_session->run(asked.sql, QueryLimits{.max_rows = asked.max_rows,
-                                                        .max_bytes = kMaxResultBytes,
-                                                        .wait = std::min(asked.wait, kMaxWait)});
+  const QueryLimits limits{.max_rows = asked.max_rows,
+                           .max_bytes = kMaxResultBytes,
+                           .wait = std::min(asked.wait, kMaxWait)};
+  const std::string address = tool_client_address(call.request);
+  // A MySQL connection goes to the MySQL front end; anything else to PostgreSQL's, which
+  // refuses what is not one of its connections as it would refuse psql.
+  const auto* target = call.context.config->find_connection(asked.connection);
+  std::variant<QueryAnswer, ToolError> ran;
+  if (target != nullptr && target->kind == config::ConnectionKind::mysql) {
+    auto database = co_await connection(
+        call, call.session->mysql_databases, asked.connection,
+        [&]() {
+          return MysqlToolSession::open(
+              call.executor, adopter("mysql"), call.request.caller->subject, asked.connection,
+              call.request.credential, address, hold_probe(call.context, address));
+        },
+        refusal);
+    if (!database) co_return refused(asked.connection, *refusal);
+    ran = co_await database->run(asked.sql, limits);
+  } else {
+    auto database = co_await connection(
+        call, call.session->databases, asked.connection,
+        [&]() {
+          return PostgresToolSession::open(call.executor, adopter("postgres"),
+                                           call.request.caller->subject, asked.connection,
+                                           call.request.credential, address);
+        },
+        refusal);
+    if (!database) co_return refused(asked.connection, *refusal);
+    ran = co_await database->run(asked.sql, limits);
+  }
   if (auto* ended = std::get_if<ToolError>(&ran))
     co_return session_ended(call, asked.connection, *ended);
   auto& answer = std::get<QueryAnswer>(ran);
@@ -299,13 +270,13 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
   for (const auto& result : answer.results) {
     json::array columns;
     for (const auto& column : result.columns)
-      columns.push_back(json::object{{"name", column.name}, {"type", type_name(column.type_oid)}});
+      columns.push_back(json::object{{"name", column.name}, {"type", column.type}});
     json::array rows;
     for (const auto& row : result.rows) {
       json::array values;
       for (std::size_t i = 0; i < row.size(); ++i)
-        values.push_back(
-            json_value(row[i], i < result.columns.size() ? result.columns[i].type_oid : 0));
+        values.push_back(json_value(
+            row[i], i < result.columns.size() ? result.columns[i].kind : ValueKind::text));
       rows.push_back(std::move(values));
     }
     json::object entry{{"command", result.command},
@@ -313,6 +284,7 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
                        {"rows", std::move(rows)},
                        {"row_count", result.rows_sent},
                        {"truncated", result.truncated}};
+    if (result.affected_rows) entry["affected_rows"] = *result.affected_rows;
     results.push_back(std::move(entry));
   }
   out["status"] = status;

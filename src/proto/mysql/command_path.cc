@@ -3,6 +3,7 @@
 // database) or refused outright (replication, COM_CHANGE_USER, server administration).
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 
@@ -222,8 +223,10 @@ asio::awaitable<bool> Session::decide(policy::Command& command) {
   auto outcome = gate_.decide(command, ++batch_);
   // MySQL has no message for a client that waits: the client waits for its answer, and the
   // review's id is in the journal, the API and the notifications.
-  if (outcome.next == gateway::CommandGate::Next::hold)
+  if (outcome.next == gateway::CommandGate::Next::hold) {
+    watch_client_during_hold();
     outcome = co_await gate_.wait_for_review(batch_);
+  }
   if (ended_) co_return false;
   if (outcome.next == gateway::CommandGate::Next::refuse) {
     queue_refusal(outcome.refusal);
@@ -235,6 +238,32 @@ asio::awaitable<bool> Session::decide(policy::Command& command) {
     co_return false;
   }
   co_return !ended_;
+}
+
+void Session::watch_client_during_hold() {
+  // Only the client's leaving is acted on; anything else it sends stays in the socket for
+  // after the hold. A watch still pending after a hold serves the next one (cancelling it
+  // would cancel a write too), and ends when the client next sends anything.
+  if (client_watch_pending_) return;
+  client_watch_pending_ = true;
+  client_->stream().socket().async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [weak = std::weak_ptr<Session>(shared_from_this())](const net::error_code& ec) {
+        auto self = weak.lock();
+        if (!self) return;
+        self->client_watch_pending_ = false;
+        if (ec || !self->gate_.holding()) return;
+        // A COM_QUIT is five bytes: a length of 1, sequence 0, command 0x01.
+        char first[5] = {};
+        const auto n = ::recv(self->client_->stream().socket().native_handle(), first, sizeof first,
+                              MSG_PEEK | MSG_DONTWAIT);
+        const bool tls = self->client_->stream().is_tls();
+        const bool gone = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
+                          (!tls && n == 5 && first[0] == 1 && first[1] == 0 && first[2] == 0 &&
+                           first[4] == static_cast<char>(CommandCode::quit)) ||
+                          (tls && n >= 1 && first[0] == 21);  // TLS ContentType alert
+        if (gone) self->gate_.client_left();
+      });
 }
 
 asio::awaitable<bool> Session::handle_query(std::string_view payload) {

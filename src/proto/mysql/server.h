@@ -25,6 +25,9 @@ class Server final : public gateway::FrontEnd {
     loop_.replace_context(std::move(context));
   }
   std::size_t active_sessions() const override { return loop_.active_sessions(); }
+  Result<void> adopt(gateway::InProcessConnection connection) override {
+    return loop_.adopt(std::move(connection));
+  }
   void cap_sessions(std::size_t sessions) { loop_.cap_sessions(sessions); }
 
  private:

@@ -37,14 +37,19 @@ Session::Session(gateway::AcceptedConnection connection, std::shared_ptr<ThreadI
       thread_ids_(std::move(thread_ids)),
       handshake_listener_(std::move(connection.handshake_done)),
       loopback_listener_(connection.loopback_listener),
+      in_process_(connection.in_process),
       id_(make_session_id()),
       started_(std::chrono::steady_clock::now()) {
   auto& socket = connection.socket;
   net::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
-  client_address_ =
-      ec ? "unknown" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
-  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (connection.in_process) {
+    client_address_ = std::move(connection.client_address);
+  } else {
+    const auto remote = socket.remote_endpoint(ec);
+    client_address_ =
+        ec ? "unknown" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  }
   client_ = std::make_unique<PacketChannel>(std::make_shared<net::Stream>(std::move(socket)),
                                             gate_.context().config->limits.max_message_size);
   gate_.attach_recorder(id_, client_address_, &journal_error_text);
@@ -106,9 +111,13 @@ void Session::end(const gateway::Refusal& why) {
   // The error goes out as the answer the client waits for, or is read at its next command;
   // the sockets close after a short grace whether it got through or not.
   auto grace = std::make_shared<asio::steady_timer>(client_->stream().get_executor(), kEndGrace);
-  grace->async_wait([self, grace](const net::error_code&) {
-    self->client_->stream().close();
-    if (self->backend_) self->backend_->stream().close();
+  // Held weakly: a session whose error was written ends at once (and leaves the live-session
+  // list then, not when the grace is over).
+  grace->async_wait([weak = std::weak_ptr<Session>(self), grace](const net::error_code&) {
+    if (auto session = weak.lock()) {
+      session->client_->stream().close();
+      if (session->backend_) session->backend_->stream().close();
+    }
   });
   if (backend_) backend_->stream().close();
   const auto code = error_code_of(why.reason);
@@ -177,7 +186,7 @@ gateway::Caller Session::caller() const {
                          .kinds = kKinds,
                          .session = id_,
                          .client_address = client_address_,
-                         .encrypted = client_->stream_ptr()->is_tls(),
+                         .encrypted = client_->stream_ptr()->is_tls() || in_process_,
                          .loopback_listener = loopback_listener_};
 }
 

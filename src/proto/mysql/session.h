@@ -91,6 +91,9 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   // Decides `command` (held commands wait for their review here); true when it may be
   // forwarded, after the journal has what it must.
   boost::asio::awaitable<bool> decide(policy::Command& command);
+  // Watches the client's socket during a hold for its going away (EOF, COM_QUIT, a TLS
+  // alert): a statement whose client left is not run when its review is approved later.
+  void watch_client_during_hold();
   std::shared_ptr<const sql::Classification> classify(std::string_view text);
   // A statement KILL [QUERY|CONNECTION] n aimed at a session of this gateway: handled here.
   boost::asio::awaitable<std::optional<bool>> intercept_kill(const sql::Classification& c);
@@ -128,6 +131,9 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   std::unique_ptr<PacketChannel> backend_;
   std::function<void()> handshake_listener_;
   bool loopback_listener_ = false;
+  // A connection made inside the gateway (AcceptedConnection::in_process).
+  bool in_process_ = false;
+  bool client_watch_pending_ = false;
   std::string id_;
   std::string client_address_;
   std::chrono::steady_clock::time_point started_;
