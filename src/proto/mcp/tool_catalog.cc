@@ -32,7 +32,7 @@ constexpr std::string_view kDefinitions = R"json([
       "type": "object",
       "properties": {
         "connection": {"type": "string", "minLength": 1, "maxLength": 256, "description": "The connection's name, from list_connections."},
-        "sql": {"type": "string", "minLength": 1, "maxLength": 1048576, "description": "The SQL text, in the connection's dialect (list_connections gives its kind)."},
+        "sql": {"type": "string", "minLength": 1, "maxLength": 49152, "description": "The SQL text, in the connection's dialect (list_connections gives its kind)."},
         "max_rows": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100, "description": "The most rows returned per result; the answer says truncated when there were more."},
         "wait": {"type": "integer", "minimum": 0, "maximum": 300, "default": 0, "description": "Seconds to wait for a review's decision when the statement needs approval, before answering pending_review. 0 answers at once."}
       },
@@ -49,7 +49,7 @@ constexpr std::string_view kDefinitions = R"json([
       "type": "object",
       "properties": {
         "connection": {"type": "string", "minLength": 1, "maxLength": 256, "description": "The connection's name, from list_connections."},
-        "command": {"type": "string", "minLength": 1, "maxLength": 65536, "description": "The command line, as a POSIX shell reads it."},
+        "command": {"type": "string", "minLength": 1, "maxLength": 49152, "description": "The command line, as a POSIX shell reads it."},
         "wait": {"type": "integer", "minimum": 0, "maximum": 300, "default": 0, "description": "Seconds to wait for a review's decision when the command needs approval, before answering pending_review. 0 answers at once."}
       },
       "required": ["connection", "command"],

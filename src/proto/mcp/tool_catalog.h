@@ -22,11 +22,10 @@ inline constexpr std::size_t kMaxRows = 1000;
 inline constexpr std::size_t kMaxResultBytes = 4 * 1024 * 1024;
 // The longest a call may wait for a review's decision before it answers pending_review.
 inline constexpr std::chrono::seconds kMaxWait{300};
-// The longest statement text a call may send (a model's statements are short; the
-// PostgreSQL front end refuses larger ones anyway, under limits.max_message_size).
-inline constexpr std::size_t kMaxSqlBytes = 1024 * 1024;
-// The longest command line an exec call may send.
-inline constexpr std::size_t kMaxCommandBytes = 64 * 1024;
+// The longest statement text and command line a call may send: the API takes request bodies
+// of up to 64 KiB, JSON-RPC's envelope and escapes included.
+inline constexpr std::size_t kMaxSqlBytes = 48 * 1024;
+inline constexpr std::size_t kMaxCommandBytes = 48 * 1024;
 
 struct ListConnectionsCall {};
 
