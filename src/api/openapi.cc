@@ -352,7 +352,7 @@ constexpr std::string_view kOpenApi = R"json({
           "removed_by": {"type": "string", "nullable": true}
         }
       },
-      "EventType": {"type": "string", "enum": ["connect", "disconnect", "statement", "result", "review", "api"]},
+      "EventType": {"type": "string", "enum": ["connect", "disconnect", "statement", "result", "review", "api", "mcp"]},
       "Review": {
         "type": "object",
         "description": "A held statement (kind statement) or a just-in-time access request (kind access).",

@@ -28,6 +28,9 @@ inline constexpr std::string_view kEventResult = "result";
 inline constexpr std::string_view kEventReview = "review";
 // A state-changing REST API request (kill, revoke, ...).
 inline constexpr std::string_view kEventApi = "api";
+// An MCP request: a session started or ended, a tool called (what the tool ran on a target is
+// recorded by that target's front end, with the same client_addr).
+inline constexpr std::string_view kEventMcp = "mcp";
 // Written by the journal itself when it starts after a torn tail: `error` says what could not
 // be read and where its bytes were kept.
 inline constexpr std::string_view kEventRecovery = "recovery";

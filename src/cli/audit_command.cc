@@ -39,8 +39,8 @@ constexpr std::size_t kDefaultSearchLimit = 100;
 
 const std::vector<std::string> kVerdicts{"allow",    "deny",     "prepared", "review_pending",
                                          "approved", "rejected", "expired"};
-const std::vector<std::string> kEvents{"connect", "disconnect", "statement",
-                                       "result",  "review",     "api"};
+const std::vector<std::string> kEvents{"connect", "disconnect", "statement", "result",
+                                       "review",  "api",        "mcp"};
 
 struct VerifyArgs {
   std::string checkpoints_file;

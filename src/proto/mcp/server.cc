@@ -92,6 +92,8 @@ asio::awaitable<McpReply> McpServer::handle(
       co_return transport_error(404, kInvalidRequest, "no such MCP session");
     spdlog::info("event=mcp_session_end session={} subject={:?} reason=\"deleted by client\"",
                  session->id, session->subject);
+    journal(*context, request, session->id, "mcp/" + request.client_address, "DELETE", {},
+            "session ended");
     sessions_.remove(session->id);
     co_return McpReply{.status = 200, .content_type = {}, .body = {}, .headers = {}};
   }
@@ -123,6 +125,8 @@ asio::awaitable<McpReply> McpServer::post_message(
       co_return json_reply(503, encode_error(message.id, kInternalError, session.error().message));
     spdlog::info("event=mcp_session_start session={} subject={:?} client={} version={}",
                  (*session)->id, request.caller->subject, request.client_address, version);
+    journal(*context, request, (*session)->id, "mcp/" + request.client_address, "initialize", {},
+            "session started (" + version + ")");
     json::object result;
     result["protocolVersion"] = version;
     result["capabilities"] = json::object{{"tools", json::object{{"listChanged", false}}}};

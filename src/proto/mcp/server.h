@@ -85,7 +85,9 @@ class McpServer {
 
   boost::asio::awaitable<McpReply> post_message(
       McpRequest& request, std::shared_ptr<const gateway::GatewayContext> context);
+  // Runs the tool and journals the call.
   boost::asio::awaitable<ToolAnswer> call_tool(Call& call, const ToolCall& tool);
+  boost::asio::awaitable<ToolAnswer> run_tool(Call& call, const ToolCall& tool);
   ToolAnswer list_connections(Call& call);
   boost::asio::awaitable<ToolAnswer> query(Call& call, const QueryCall& query);
   boost::asio::awaitable<ToolAnswer> exec(Call& call, const ExecCall& exec);
@@ -95,13 +97,20 @@ class McpServer {
   template <typename ToolSession, typename Open>
   boost::asio::awaitable<std::shared_ptr<ToolSession>> connection(
       Call& call, std::map<std::string, std::shared_ptr<ToolSession>, std::less<>>& connections,
-      const std::string& name, Open open, std::optional<ToolError>& refusal);
+      const std::string& name, const std::string& address, Open open,
+      std::optional<ToolError>& refusal);
   // The call's connection ended under it (killed, revoked, the gateway stopping): the agent's
   // whole MCP session ends with it, as a psql user's connection does.
   ToolAnswer session_ended(Call& call, const std::string& connection, const ToolError& why);
   ToolAnswer pending_review(const std::string& connection, const std::string& review);
   // The front end refused to open the connection (no access, a revoked caller, ...).
   static ToolAnswer refused(const std::string& connection, const ToolError& why);
+  // Records an MCP request in the journal (event `mcp`): `command` ("initialize",
+  // "tools/call query"), the connection it reached, the outcome; `client_address` is the tool
+  // session's when the call reached a target, so that its front end's records match it.
+  static void journal(const gateway::GatewayContext& context, const McpRequest& request,
+                      std::string_view session, std::string client_address, std::string command,
+                      std::string connection, std::string outcome);
   // Hands in-process connections to the front end of `protocol`.
   Adopt adopter(std::string protocol) const;
   ToolAnswer review_status(Call& call, const ReviewStatusCall& review);

@@ -32,6 +32,9 @@ struct McpSession {
   std::map<std::string, std::shared_ptr<SshToolSession>, std::less<>> hosts;
   std::map<std::string, std::shared_ptr<KubernetesToolSession>, std::less<>> clusters;
 
+  // The client address of the tool session open to each connection (HoldProbe, the journal).
+  std::map<std::string, std::string, std::less<>> addresses;
+
   std::size_t open_connections() const {
     return databases.size() + mysql_databases.size() + hosts.size() + clusters.size();
   }

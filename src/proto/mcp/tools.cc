@@ -7,9 +7,11 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
+#include "audit/event.h"
 #include "gateway/admission.h"
 #include "policy/access.h"
 #include "proto/mcp/server.h"
+#include "review/reviews.h"
 
 namespace portcullis::proto::mcp {
 namespace asio = boost::asio;
@@ -83,7 +85,61 @@ HoldProbe McpServer::hold_probe(const gateway::GatewayContext& context,
   };
 }
 
+void McpServer::journal(const gateway::GatewayContext& context, const McpRequest& request,
+                        std::string_view session, std::string client_address, std::string command,
+                        std::string connection, std::string outcome) {
+  if (!context.journal) return;
+  const auto& caller = *request.caller;
+  audit::Event event;
+  event.event = std::string(audit::kEventMcp);
+  event.id = "mcp." + review::new_review_id().substr(2);
+  event.time = std::chrono::system_clock::now();
+  event.session = std::string(session);
+  event.subject = caller.subject;
+  event.subject_kind = std::string(identity::to_string(caller.kind));
+  event.groups = caller.groups;
+  event.auth = std::string(identity::to_string(caller.method));
+  event.client_addr = std::move(client_address);
+  event.connection = std::move(connection);
+  event.protocol = "mcp";
+  event.command = std::move(command);
+  event.verdict = std::move(outcome);
+  context.journal->append(std::move(event));
+}
+
 asio::awaitable<McpServer::ToolAnswer> McpServer::call_tool(Call& call, const ToolCall& tool) {
+  auto answer = co_await run_tool(call, tool);
+  // What the call reached and how it ended, beside the front end's own records of it.
+  std::string name = "list_connections";
+  std::string connection;
+  std::visit(
+      [&](const auto& asked) {
+        using Asked = std::decay_t<decltype(asked)>;
+        if constexpr (std::is_same_v<Asked, QueryCall>) name = "query";
+        if constexpr (std::is_same_v<Asked, ExecCall>) name = "exec";
+        if constexpr (std::is_same_v<Asked, KubernetesCall>) name = "kubernetes";
+        if constexpr (std::is_same_v<Asked, ReviewStatusCall>) {
+          name = "review_status";
+          connection = asked.review;
+        } else if constexpr (!std::is_same_v<Asked, ListConnectionsCall>) {
+          connection = asked.connection;
+        }
+      },
+      tool);
+  std::string outcome = "ok";
+  if (const auto* structured = answer.if_contains("structuredContent"))
+    if (const auto* status = structured->as_object().if_contains("status");
+        status && status->is_string())
+      outcome = std::string(status->get_string());
+  std::string address = "mcp/" + call.request.client_address;
+  if (auto it = call.session->addresses.find(connection); it != call.session->addresses.end())
+    address = it->second;
+  journal(call.context, call.request, call.session->id, std::move(address), "tools/call " + name,
+          name == "review_status" ? std::string() : connection, std::move(outcome));
+  co_return answer;
+}
+
+asio::awaitable<McpServer::ToolAnswer> McpServer::run_tool(Call& call, const ToolCall& tool) {
   if (std::holds_alternative<ListConnectionsCall>(tool)) co_return list_connections(call);
   if (const auto* review = std::get_if<ReviewStatusCall>(&tool))
     co_return review_status(call, *review);
@@ -156,7 +212,8 @@ McpServer::ToolAnswer McpServer::review_status(Call& call, const ReviewStatusCal
 template <typename ToolSession, typename Open>
 asio::awaitable<std::shared_ptr<ToolSession>> McpServer::connection(
     Call& call, std::map<std::string, std::shared_ptr<ToolSession>, std::less<>>& connections,
-    const std::string& name, Open open, std::optional<ToolError>& refusal) {
+    const std::string& name, const std::string& address, Open open,
+    std::optional<ToolError>& refusal) {
   if (auto it = connections.find(name); it != connections.end()) {
     if (!it->second->ended()) co_return it->second;
     connections.erase(it);
@@ -176,6 +233,7 @@ asio::awaitable<std::shared_ptr<ToolSession>> McpServer::connection(
   }
   auto session = std::get<std::shared_ptr<ToolSession>>(std::move(opened));
   connections.emplace(name, session);
+  call.session->addresses[name] = address;
   co_return session;
 }
 
@@ -227,7 +285,7 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
   std::variant<QueryAnswer, ToolError> ran;
   if (target != nullptr && target->kind == config::ConnectionKind::mysql) {
     auto database = co_await connection(
-        call, call.session->mysql_databases, asked.connection,
+        call, call.session->mysql_databases, asked.connection, address,
         [&]() {
           return MysqlToolSession::open(
               call.executor, adopter("mysql"), call.request.caller->subject, asked.connection,
@@ -238,7 +296,7 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
     ran = co_await database->run(asked.sql, limits);
   } else {
     auto database = co_await connection(
-        call, call.session->databases, asked.connection,
+        call, call.session->databases, asked.connection, address,
         [&]() {
           return PostgresToolSession::open(call.executor, adopter("postgres"),
                                            call.request.caller->subject, asked.connection,
@@ -307,7 +365,7 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::exec(Call& call, const ExecCal
   std::optional<ToolError> refusal;
   const std::string address = tool_client_address(call.request);
   auto host = co_await connection(
-      call, call.session->hosts, asked.connection,
+      call, call.session->hosts, asked.connection, address,
       [&]() {
         return SshToolSession::open(call.executor, adopter("ssh"), asked.connection,
                                     call.request.credential, address,
@@ -341,7 +399,7 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::kubernetes(Call& call,
   std::optional<ToolError> refusal;
   const std::string address = tool_client_address(call.request);
   auto cluster = co_await connection(
-      call, call.session->clusters, asked.connection,
+      call, call.session->clusters, asked.connection, address,
       [&]() {
         return KubernetesToolSession::open(call.executor, adopter("kubernetes"), address,
                                            hold_probe(call.context, address));
