@@ -111,6 +111,12 @@ Session::Session(gateway::AcceptedConnection connection,
       loopback_listener_(connection.loopback_listener),
       id_(make_session_id()),
       client_(beast::tcp_stream(std::move(connection.socket)), *tls_) {
+  // An in-process connection (the MCP endpoint's) is a socketpair's end: it has no peer
+  // address or TCP options, and its client is named by whoever made it.
+  if (connection.in_process) {
+    client_address_ = std::move(connection.client_address);
+    return;
+  }
   boost::system::error_code ec;
   auto& socket = beast::get_lowest_layer(client_).socket();
   const auto remote = socket.remote_endpoint(ec);
