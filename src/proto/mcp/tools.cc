@@ -380,14 +380,14 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::kubernetes(Call& call,
         json::object{
             {"status", "refused"}, {"connection", asked.connection}, {"message", refusal->message}},
         true);
-  auto ran = co_await cluster->run(call.request.credential,
-                                   KubernetesRequest{.connection = asked.connection,
-                                                     .method = asked.method,
-                                                     .path = asked.path,
-                                                     .body = asked.body,
-                                                     .content_type = asked.content_type,
-                                                     .wait = std::min(asked.wait, kMaxWait)},
-                                   kMaxResultBytes);
+  // Built outside the co_await: GCC 12 destroys a temporary in a co_await expression twice.
+  KubernetesRequest request{.connection = asked.connection,
+                            .method = asked.method,
+                            .path = asked.path,
+                            .body = asked.body,
+                            .content_type = asked.content_type,
+                            .wait = std::min(asked.wait, kMaxWait)};
+  auto ran = co_await cluster->run(call.request.credential, std::move(request), kMaxResultBytes);
   if (auto* ended = std::get_if<ToolError>(&ran))
     co_return session_ended(call, asked.connection, *ended);
   auto& answer = std::get<KubernetesAnswer>(ran);
