@@ -16,6 +16,7 @@
 
 #include "api_call.h"
 #include "gateway_fixture.h"
+#include "mcp_calls.h"
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
 
@@ -99,31 +100,16 @@ class McpTest : public ::testing::Test {
 
   static ApiResponse post(const std::string& token, const std::string& body,
                           std::map<std::string, std::string> headers = {}) {
-    headers.emplace("Accept", "application/json, text/event-stream");
-    return call_api(gateway_->http_port(), http::verb::post, "/mcp", token, body, headers);
+    return mcp_post(gateway_->http_port(), token, body, std::move(headers));
   }
 
-  // initialize, then notifications/initialized: the session's id.
   static std::string initialize(const std::string& token) {
-    auto answer = post(token, R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{)"
-                              R"("protocolVersion":"2025-06-18","capabilities":{},)"
-                              R"("clientInfo":{"name":"raw","version":"1"}}})");
-    EXPECT_EQ(answer.status, 200u) << answer.text;
-    const std::string id = answer.headers["mcp-session-id"];
-    EXPECT_EQ(id.size(), 32u) << answer.text;
-    auto initialized = post(token, R"({"jsonrpc":"2.0","method":"notifications/initialized"})",
-                            {{"Mcp-Session-Id", id}, {"MCP-Protocol-Version", "2025-06-18"}});
-    EXPECT_EQ(initialized.status, 202u) << initialized.text;
-    EXPECT_TRUE(initialized.text.empty());
-    return id;
+    return mcp_initialize(gateway_->http_port(), token);
   }
 
   static ApiResponse rpc(const std::string& token, const std::string& session,
                          const std::string& method, json::object params, int id = 7) {
-    json::object message{
-        {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
-    return post(token, json::serialize(message),
-                {{"Mcp-Session-Id", session}, {"MCP-Protocol-Version", "2025-06-18"}});
+    return mcp_rpc(gateway_->http_port(), token, session, method, std::move(params), id);
   }
 
   // tools/call query: the CallToolResult.
@@ -232,7 +218,7 @@ TEST_F(McpTest, TransportRulesAndJsonRpcErrors) {
   for (const auto& tool : tools.body.at("result").at("tools").as_array())
     names.emplace_back(tool.at("name").as_string());
   EXPECT_EQ(names, (std::vector<std::string>{"list_connections", "query", "exec", "kubernetes",
-                                              "review_status"}));
+                                             "review_status"}));
 
   // GET streams are not offered; DELETE ends the session.
   auto get = call_api(gateway_->http_port(), http::verb::get, "/mcp", *agent_, {},
