@@ -13,7 +13,7 @@ constexpr gateway::FrontEndEntry kFrontEnds[] = {
     {.protocol = "postgres", .make = &postgres::make_front_end, .serves_mcp = true},
     {.protocol = "mysql", .make = &mysql::make_front_end, .serves_mcp = true},
     {.protocol = "ssh", .make = &ssh::make_front_end, .serves_mcp = false},
-    {.protocol = "kubernetes", .make = &kubernetes::make_front_end, .serves_mcp = false},
+    {.protocol = "kubernetes", .make = &kubernetes::make_front_end, .serves_mcp = true},
 };
 
 }  // namespace

@@ -45,6 +45,7 @@ class KubeGateway {
   ~KubeGateway();
 
   uint16_t port() const { return port_; }
+  uint16_t http_port() const { return http_port_; }
   std::string api_url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
   ChildProcess& process() { return *process_; }
 

@@ -15,30 +15,31 @@ namespace json = boost::json;
 
 constexpr const char* kVersion = "2025-06-18";
 
-ApiResponse post(uint16_t port, const std::string& token, const std::string& body,
-                 std::map<std::string, std::string> headers) {
+}  // namespace
+
+ApiResponse mcp_post(uint16_t port, const std::string& token, const std::string& body,
+                     std::map<std::string, std::string> headers) {
   headers.emplace("Accept", "application/json, text/event-stream");
   return call_api(port, http::verb::post, "/mcp", token, body, headers);
 }
 
-}  // namespace
-
 std::string mcp_initialize(uint16_t port, const std::string& token) {
-  auto answer =
-      post(port, token,
-           json::serialize(json::object{{"jsonrpc", "2.0"},
-                                        {"id", 1},
-                                        {"method", "initialize"},
-                                        {"params",
-                                         {{"protocolVersion", kVersion},
-                                          {"capabilities", json::object{}},
-                                          {"clientInfo", {{"name", "raw"}, {"version", "1"}}}}}}),
-           {});
+  auto answer = mcp_post(
+      port, token,
+      json::serialize(json::object{{"jsonrpc", "2.0"},
+                                   {"id", 1},
+                                   {"method", "initialize"},
+                                   {"params",
+                                    {{"protocolVersion", kVersion},
+                                     {"capabilities", json::object{}},
+                                     {"clientInfo", {{"name", "raw"}, {"version", "1"}}}}}}),
+      {});
   EXPECT_EQ(answer.status, 200u) << answer.text;
   const std::string id = answer.headers["mcp-session-id"];
   EXPECT_EQ(id.size(), 32u) << answer.text;
-  auto initialized = post(port, token, R"({"jsonrpc":"2.0","method":"notifications/initialized"})",
-                          {{"Mcp-Session-Id", id}, {"MCP-Protocol-Version", kVersion}});
+  auto initialized =
+      mcp_post(port, token, R"({"jsonrpc":"2.0","method":"notifications/initialized"})",
+               {{"Mcp-Session-Id", id}, {"MCP-Protocol-Version", kVersion}});
   EXPECT_EQ(initialized.status, 202u) << initialized.text;
   EXPECT_TRUE(initialized.text.empty());
   return id;
@@ -48,8 +49,8 @@ ApiResponse mcp_request(uint16_t port, const std::string& token, const std::stri
                         const std::string& method, json::object params, int id) {
   json::object message{
       {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
-  return post(port, token, json::serialize(message),
-              {{"Mcp-Session-Id", session}, {"MCP-Protocol-Version", kVersion}});
+  return mcp_post(port, token, json::serialize(message),
+                  {{"Mcp-Session-Id", session}, {"MCP-Protocol-Version", kVersion}});
 }
 
 json::object mcp_tool_call(uint16_t port, const std::string& token, const std::string& session,

@@ -4,11 +4,16 @@
 
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "api_call.h"
 
 namespace portcullis::testing {
+
+// POST /mcp with the Accept header the streamable HTTP transport asks of clients.
+ApiResponse mcp_post(uint16_t port, const std::string& token, const std::string& body,
+                     std::map<std::string, std::string> headers = {});
 
 // initialize, then notifications/initialized: the session's id (empty, with a test failure,
 // when the gateway refused).

@@ -100,8 +100,7 @@ class McpTest : public ::testing::Test {
 
   static ApiResponse post(const std::string& token, const std::string& body,
                           std::map<std::string, std::string> headers = {}) {
-    headers.emplace("Accept", "application/json, text/event-stream");
-    return call_api(gateway_->http_port(), http::verb::post, "/mcp", token, body, headers);
+    return mcp_post(gateway_->http_port(), token, body, std::move(headers));
   }
   static std::string initialize(const std::string& token) {
     return mcp_initialize(gateway_->http_port(), token);

@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
@@ -128,6 +130,24 @@ Result<std::shared_ptr<boost::asio::ssl::context>> load_or_create_listener_tls(
     if (auto written = write_owner_only(file, *pem); !written) return written.error();
   }
   return net::make_server_tls_context(file, file);
+}
+
+Result<std::shared_ptr<boost::asio::ssl::context>> make_in_process_tls() {
+  auto pem = make_certificate_pem("localhost");
+  if (!pem) return pem.error();
+  auto context = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+  SSL_CTX* native = context->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  // No session cache and no tickets, as the listener's (net/tls.cc): the client never resumes.
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(native, 0);
+  boost::system::error_code ec;
+  context->use_certificate_chain(boost::asio::buffer(*pem), ec);
+  if (!ec) context->use_private_key(boost::asio::buffer(*pem), boost::asio::ssl::context::pem, ec);
+  OPENSSL_cleanse(pem->data(), pem->size());
+  if (ec) return make_error("cannot load the in-process certificate: " + ec.message());
+  return context;
 }
 
 }  // namespace portcullis::proto::kubernetes

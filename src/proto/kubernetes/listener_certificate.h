@@ -21,4 +21,9 @@ std::filesystem::path listener_certificate_file(const config::Config& config);
 Result<std::shared_ptr<boost::asio::ssl::context>> load_or_create_listener_tls(
     const std::filesystem::path& file, const std::string& listen_host);
 
+// For connections made inside the gateway (the MCP endpoint's): a certificate made in memory,
+// kept nowhere, that no one checks (both ends are this process; the TLS is only there because
+// the front end speaks nothing else).
+Result<std::shared_ptr<boost::asio::ssl::context>> make_in_process_tls();
+
 }  // namespace portcullis::proto::kubernetes

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "proto/kubernetes/listener_certificate.h"
 #include "proto/kubernetes/session.h"
@@ -28,7 +29,8 @@ Server::Server(net::IoThreads& threads, std::shared_ptr<const gateway::GatewayCo
           "kubernetes", threads, std::move(context),
           [this](
               gateway::AcceptedConnection connection) -> std::shared_ptr<gateway::ServedSession> {
-            return std::make_shared<Session>(std::move(connection), tls_);
+            auto tls = connection.in_process ? in_process_tls_ : tls_;
+            return std::make_shared<Session>(std::move(connection), std::move(tls));
           },
           &refuse_connection) {}
 
@@ -46,6 +48,21 @@ Result<void> Server::start(const config::Endpoint& listen) {
     spdlog::info("event=kubernetes_listener_certificate file={:?}", file.string());
   }
   return loop_.start(listen.host, listen.port);
+}
+
+Result<void> Server::adopt(gateway::InProcessConnection connection) {
+  {
+    std::lock_guard lock(in_process_tls_mutex_);
+    if (!in_process_tls_) {
+      auto tls = make_in_process_tls();
+      if (!tls) {
+        ::close(connection.fd);
+        return make_error(fmt::format("kubernetes: {}", tls.error().message));
+      }
+      in_process_tls_ = std::move(*tls);
+    }
+  }
+  return loop_.adopt(std::move(connection));
 }
 
 void Server::stop() {

@@ -6,6 +6,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <memory>
+#include <mutex>
 
 #include "gateway/accept_loop.h"
 #include "gateway/front_end.h"
@@ -24,11 +25,18 @@ class Server final : public gateway::FrontEnd {
   }
   std::size_t active_sessions() const override { return loop_.active_sessions(); }
   void cap_sessions(std::size_t sessions) { loop_.cap_sessions(sessions); }
+  // The MCP endpoint's kubernetes tool: an HTTPS client inside the process.
+  Result<void> adopt(gateway::InProcessConnection connection) override;
 
  private:
   // The listener's TLS: the `tls` section's certificate, or the gateway's own
   // (listener_certificate.h). Set in start(), before the first connection.
   std::shared_ptr<boost::asio::ssl::context> tls_;
+  // In-process connections' TLS, made on the first one: the front end may serve the MCP
+  // endpoint with no listener (and no listener certificate) of its own, and may be asked to
+  // before start() has run. Written under the mutex; sessions read it after the loop's post.
+  std::mutex in_process_tls_mutex_;
+  std::shared_ptr<boost::asio::ssl::context> in_process_tls_;
   gateway::AcceptLoop loop_;
 };
 

@@ -111,6 +111,12 @@ Session::Session(gateway::AcceptedConnection connection,
       loopback_listener_(connection.loopback_listener),
       id_(make_session_id()),
       client_(beast::tcp_stream(std::move(connection.socket)), *tls_) {
+  // An in-process connection (the MCP endpoint's) is a socketpair's end: it has no peer
+  // address or TCP options, and its client is named by whoever made it.
+  if (connection.in_process) {
+    client_address_ = std::move(connection.client_address);
+    return;
+  }
   boost::system::error_code ec;
   auto& socket = beast::get_lowest_layer(client_).socket();
   const auto remote = socket.remote_endpoint(ec);
@@ -320,7 +326,11 @@ asio::awaitable<bool> Session::handle(Request& request) {
     const auto notice = gate.hold_notice();
     spdlog::info("event=kubernetes_request_held session={} review={} notice={:?}", id_,
                  gate.held_review(), notice.message);
+    auto watch = watch_client_during_hold();
     outcome = co_await gate.wait_for_review(batch_);
+    watch->holding = false;
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(client_).socket().cancel(ignored);
   }
   if (ending_) {
     if (outcome.next == gateway::CommandGate::Next::run)
@@ -339,6 +349,22 @@ asio::awaitable<bool> Session::handle(Request& request) {
     co_return co_await reply_status(request, {403, "Forbidden"}, "portcullis: " + *unrelayable);
   }
   co_return co_await forward(request, *target, *command.kube());
+}
+
+std::shared_ptr<Session::HoldWatch> Session::watch_client_during_hold() {
+  // An HTTP/1.1 client sends nothing more before its response: the socket turning readable
+  // while the request is held is its FIN, its TLS close_notify or a reset. The hold then ends
+  // at once (the review stays pending, the journal says the client left) instead of running
+  // the request on approval for no one, or keeping the session until the hold's wait is out.
+  auto watch = std::make_shared<HoldWatch>();
+  std::weak_ptr<Session> weak = shared_from_this();
+  beast::get_lowest_layer(client_).socket().async_wait(
+      asio::ip::tcp::socket::wait_read, [watch, weak](const boost::system::error_code& ec) {
+        if (ec || !watch->holding) return;
+        if (auto session = weak.lock(); session && session->gate_ && session->gate_->holding())
+          session->gate_->client_left();
+      });
+  return watch;
 }
 
 asio::awaitable<bool> Session::reply_refusal(const Request& request,

@@ -53,6 +53,12 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   // exec and attach once switched to a WebSocket: the 101 sent, then frames relayed both ways
   // until either side ends (exec_relay.cc). `tty`: the client's stdin is a terminal.
   boost::asio::awaitable<bool> relay_exec_stream(std::string response_head, bool tty);
+  // Notices the client leaving while its request is held (gate_->client_left()); the hold
+  // sets `holding` false when it ends, so that a late wake-up does nothing.
+  struct HoldWatch {
+    bool holding = true;
+  };
+  std::shared_ptr<HoldWatch> watch_client_during_hold();
   boost::asio::awaitable<bool> reply_status(const Request& request, StatusCode code,
                                             std::string_view message);
   boost::asio::awaitable<bool> reply_refusal(const Request& request,

@@ -61,6 +61,19 @@ class KubernetesToolSession : public std::enable_shared_from_this<KubernetesTool
   explicit KubernetesToolSession(std::unique_ptr<State> state);
 
  private:
+  struct Reading;  // one response being read
+  // A new connection to the front end, TLS done.
+  boost::asio::awaitable<std::optional<ToolError>> connect();
+  boost::asio::awaitable<std::variant<KubernetesAnswer, ToolError>> run_alone(
+      const Secret& credential, KubernetesRequest request, std::size_t max_bytes);
+  // Reads the response (at most a little over `max_bytes` of its body) while run_alone()
+  // watches for a hold; `self` keeps the connection alive until the read is over.
+  static boost::asio::awaitable<void> read_response(std::shared_ptr<KubernetesToolSession> self,
+                                                    std::shared_ptr<Reading> reading,
+                                                    std::size_t max_bytes);
+  // Whether the front end closed the idle connection.
+  bool closed_by_peer() const;
+
   std::unique_ptr<State> state_;
 };
 

@@ -357,10 +357,6 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
   co_return tool_answer(std::move(out), is_error);
 }
 
-}  // namespace portcullis::proto::mcp
-
-namespace portcullis::proto::mcp {
-
 asio::awaitable<McpServer::ToolAnswer> McpServer::exec(Call& call, const ExecCall& asked) {
   std::optional<ToolError> refusal;
   const std::string address = tool_client_address(call.request);
@@ -372,14 +368,10 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::exec(Call& call, const ExecCal
                                     hold_probe(call.context, address));
       },
       refusal);
-  if (!host)
-    co_return tool_answer(
-        json::object{
-            {"status", "refused"}, {"connection", asked.connection}, {"message", refusal->message}},
-        true);
-  auto ran = co_await host->run(
-      ExecRequest{.command = asked.command, .wait = std::min(asked.wait, kMaxWait)},
-      kMaxResultBytes);
+  if (!host) co_return refused(asked.connection, *refusal);
+  // Built outside the co_await: GCC 12 destroys a temporary in a co_await expression twice.
+  ExecRequest request{.command = asked.command, .wait = std::min(asked.wait, kMaxWait)};
+  auto ran = co_await host->run(std::move(request), kMaxResultBytes);
   if (auto* ended = std::get_if<ToolError>(&ran))
     co_return session_ended(call, asked.connection, *ended);
   auto& answer = std::get<ExecAnswer>(ran);
@@ -405,19 +397,15 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::kubernetes(Call& call,
                                            hold_probe(call.context, address));
       },
       refusal);
-  if (!cluster)
-    co_return tool_answer(
-        json::object{
-            {"status", "refused"}, {"connection", asked.connection}, {"message", refusal->message}},
-        true);
-  auto ran = co_await cluster->run(call.request.credential,
-                                   KubernetesRequest{.connection = asked.connection,
-                                                     .method = asked.method,
-                                                     .path = asked.path,
-                                                     .body = asked.body,
-                                                     .content_type = asked.content_type,
-                                                     .wait = std::min(asked.wait, kMaxWait)},
-                                   kMaxResultBytes);
+  if (!cluster) co_return refused(asked.connection, *refusal);
+  // Built outside the co_await: GCC 12 destroys a temporary in a co_await expression twice.
+  KubernetesRequest request{.connection = asked.connection,
+                            .method = asked.method,
+                            .path = asked.path,
+                            .body = asked.body,
+                            .content_type = asked.content_type,
+                            .wait = std::min(asked.wait, kMaxWait)};
+  auto ran = co_await cluster->run(call.request.credential, std::move(request), kMaxResultBytes);
   if (auto* ended = std::get_if<ToolError>(&ran))
     co_return session_ended(call, asked.connection, *ended);
   auto& answer = std::get<KubernetesAnswer>(ran);
