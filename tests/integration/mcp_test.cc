@@ -331,11 +331,75 @@ TEST_F(McpTest, HeldCallWaitsForTheDecision) {
 
 // The official SDK's client through a whole agent's story: steps run by tests/mcp_client, the
 // test approving and revoking in between (the client waits for files the test writes).
+// The SDK client's directory, or empty when its packages are not installed.
+std::filesystem::path sdk_client_dir() {
+  const auto dir = std::filesystem::path(PORTCULLIS_SOURCE_DIR) / "tests/mcp_client";
+  if (!std::filesystem::exists(dir / "node_modules/@modelcontextprotocol/sdk")) return {};
+  return dir;
+}
+
+// The SDK client's output lines by their steps' tags.
+std::map<std::string, json::object> sdk_lines_by_tag(const std::string& output) {
+  std::map<std::string, json::object> by_tag;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    auto parsed = json::parse(line).as_object();
+    if (parsed.contains("tag")) by_tag[std::string(parsed.at("tag").as_string())] = parsed;
+  }
+  return by_tag;
+}
+
+// Through the SDK, under a read-only grant: the bypasses are refused as tool errors the model
+// reads, and protocol errors come back as JSON-RPC errors the SDK raises.
+TEST_F(McpTest, SdkClientReadOnlyBypassesAndProtocolErrors) {
+  const auto client_dir = sdk_client_dir();
+  if (client_dir.empty())
+    GTEST_SKIP() << "the MCP SDK is not installed: run scripts/setup.sh (npm ci in "
+                    "tests/mcp_client)";
+  auto call = [](const char* tag, const char* tool, json::object arguments) {
+    return json::object{
+        {"op", "call"}, {"tag", tag}, {"name", tool}, {"arguments", std::move(arguments)}};
+  };
+  json::array steps{
+      json::object{{"op", "connect"}},
+      call("commit", "query", {{"connection", "app-db"}, {"sql", "COMMIT; DROP TABLE items"}}),
+      call("multi", "query", {{"connection", "app-db"}, {"sql", "select 1; delete from items"}}),
+      call("read", "query", {{"connection", "app-db"}, {"sql", "select count(*) from items"}}),
+      call("unknown-tool", "drop_database", {}),
+      call("bad-arguments", "query",
+           {{"connection", "app-db"}, {"sql", "select 1"}, {"max_rows", "ten"}}),
+      call("missing-argument", "query", {{"connection", "app-db"}}),
+  };
+  ChildOptions options;
+  options.argv = {"node",     (client_dir / "mcp_client.mjs").string(),
+                  "--url",    fmt::format("http://127.0.0.1:{}/mcp", gateway_->http_port()),
+                  "--header", "Authorization: Bearer " + *agent_};
+  options.stdin_data = json::serialize(steps);
+  ChildProcess client(std::move(options));
+  ASSERT_TRUE(client.wait_for_output("{\"op\":\"done\"}", 60s))
+      << client.stdout_text() << client.stderr_text();
+  auto by_tag = sdk_lines_by_tag(client.stdout_text());
+  for (const char* tag : {"commit", "multi"}) {
+    ASSERT_TRUE(by_tag[tag].at("ok").as_bool()) << json::serialize(by_tag[tag]);
+    const auto& result = by_tag[tag].at("result");
+    EXPECT_TRUE(result.at("isError").as_bool()) << json::serialize(result);
+    EXPECT_NE(json::serialize(result).find("blocked by"), std::string::npos)
+        << json::serialize(result);
+  }
+  EXPECT_EQ(items(), 10);
+  EXPECT_FALSE(by_tag["read"].at("result").at("isError").as_bool());
+  for (const char* tag : {"unknown-tool", "bad-arguments", "missing-argument"}) {
+    EXPECT_FALSE(by_tag[tag].at("ok").as_bool()) << json::serialize(by_tag[tag]);
+    EXPECT_EQ(by_tag[tag].at("error").at("code").as_int64(), -32602)
+        << json::serialize(by_tag[tag]);
+  }
+}
+
 TEST_F(McpTest, SdkClientHeldStatementApprovedThenRevoked) {
-  const auto client_dir = std::filesystem::path(PORTCULLIS_SOURCE_DIR) / "tests/mcp_client";
-  if (!std::filesystem::exists(client_dir / "node_modules/@modelcontextprotocol/sdk"))
-    GTEST_SKIP() << "the MCP SDK is not installed: run scripts/setup.sh (npm ci in " << client_dir
-                 << ")";
+  const auto client_dir = sdk_client_dir();
+  if (client_dir.empty())
+    GTEST_SKIP() << "the MCP SDK is not installed: run scripts/setup.sh (npm ci in "
+                    "tests/mcp_client)";
   TempDir signals("portcullis-mcp-");
   const auto approved = signals.path() / "approved";
   const auto revoked = signals.path() / "revoked";
@@ -421,14 +485,11 @@ TEST_F(McpTest, SdkClientHeldStatementApprovedThenRevoked) {
       << client.stdout_text() << client.stderr_text();
   ASSERT_TRUE(client.wait(30s).success());
 
-  std::map<std::string, json::object> by_tag;
+  auto by_tag = sdk_lines_by_tag(client.stdout_text());
   std::vector<json::object> lines;
   std::istringstream output(client.stdout_text());
-  for (std::string line; std::getline(output, line);) {
-    auto parsed = json::parse(line).as_object();
-    if (parsed.contains("tag")) by_tag[std::string(parsed.at("tag").as_string())] = parsed;
-    lines.push_back(std::move(parsed));
-  }
+  for (std::string line; std::getline(output, line);)
+    lines.push_back(json::parse(line).as_object());
   ASSERT_GE(lines.size(), 3u);
   EXPECT_TRUE(lines[0].at("ok").as_bool()) << json::serialize(lines[0]);
   EXPECT_EQ(lines[0].at("serverVersion").at("name").as_string(), "portcullis");
