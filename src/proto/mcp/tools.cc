@@ -347,9 +347,10 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::exec(Call& call, const ExecCal
         json::object{
             {"status", "refused"}, {"connection", asked.connection}, {"message", refusal->message}},
         true);
-  auto ran = co_await host->run(
-      ExecRequest{.command = asked.command, .wait = std::min(asked.wait, kMaxWait)},
-      kMaxResultBytes);
+  // Built before the co_await: GCC 12 relocates a temporary's string inside one without
+  // fixing its pointer (a later free of the frame's own bytes).
+  ExecRequest request{.command = asked.command, .wait = std::min(asked.wait, kMaxWait)};
+  auto ran = co_await host->run(request, kMaxResultBytes);
   if (auto* ended = std::get_if<ToolError>(&ran))
     co_return session_ended(call, asked.connection, *ended);
   auto& answer = std::get<ExecAnswer>(ran);
