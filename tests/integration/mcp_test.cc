@@ -16,6 +16,7 @@
 
 #include "api_call.h"
 #include "gateway_fixture.h"
+#include "mcp_calls.h"
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
 
@@ -103,19 +104,8 @@ class McpTest : public ::testing::Test {
     return call_api(gateway_->http_port(), http::verb::post, "/mcp", token, body, headers);
   }
 
-  // initialize, then notifications/initialized: the session's id.
   static std::string initialize(const std::string& token) {
-    auto answer = post(token, R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{)"
-                              R"("protocolVersion":"2025-06-18","capabilities":{},)"
-                              R"("clientInfo":{"name":"raw","version":"1"}}})");
-    EXPECT_EQ(answer.status, 200u) << answer.text;
-    const std::string id = answer.headers["mcp-session-id"];
-    EXPECT_EQ(id.size(), 32u) << answer.text;
-    auto initialized = post(token, R"({"jsonrpc":"2.0","method":"notifications/initialized"})",
-                            {{"Mcp-Session-Id", id}, {"MCP-Protocol-Version", "2025-06-18"}});
-    EXPECT_EQ(initialized.status, 202u) << initialized.text;
-    EXPECT_TRUE(initialized.text.empty());
-    return id;
+    return mcp_initialize(gateway_->http_port(), token);
   }
 
   static ApiResponse rpc(const std::string& token, const std::string& session,
@@ -131,14 +121,7 @@ class McpTest : public ::testing::Test {
                             const std::string& sql, json::object extra = {}) {
     json::object arguments{{"connection", "app-db"}, {"sql", sql}};
     for (const auto& [key, value] : extra) arguments[key] = value;
-    auto answer =
-        rpc(token, session, "tools/call", {{"name", "query"}, {"arguments", std::move(arguments)}});
-    EXPECT_EQ(answer.status, 200u) << answer.text;
-    if (!answer.body.is_object() || !answer.body.as_object().contains("result")) {
-      ADD_FAILURE() << "no result: " << answer.text;
-      return {};
-    }
-    return answer.body.at("result").as_object();
+    return mcp_tool_call(gateway_->http_port(), token, session, "query", std::move(arguments));
   }
 
   static int64_t items() {
@@ -232,7 +215,7 @@ TEST_F(McpTest, TransportRulesAndJsonRpcErrors) {
   for (const auto& tool : tools.body.at("result").at("tools").as_array())
     names.emplace_back(tool.at("name").as_string());
   EXPECT_EQ(names, (std::vector<std::string>{"list_connections", "query", "exec", "kubernetes",
-                                              "review_status"}));
+                                             "review_status"}));
 
   // GET streams are not offered; DELETE ends the session.
   auto get = call_api(gateway_->http_port(), http::verb::get, "/mcp", *agent_, {},
