@@ -144,6 +144,8 @@ std::optional<ToolError> sign_in(SshClient& client, int fd, const std::string& c
   // Nothing of the machine's ssh configuration applies to a connection inside the process.
   const bool no = false;
   ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &no);
+  ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
+  ssh_options_set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
   ssh_options_set(session, SSH_OPTIONS_HOST, "portcullis");
   // The connection's name as the user name, as `ssh CONNECTION@GATEWAY` sends it.
   ssh_options_set(session, SSH_OPTIONS_USER, connection.c_str());
