@@ -205,6 +205,53 @@ TEST_F(McpSshTest, AHeldCommandAnswersPendingReviewThenRunsOnceApproved) {
   EXPECT_EQ(structured(again).at("status").as_string(), "pending_review") << json::serialize(again);
 }
 
+TEST_F(McpSshTest, AHeldCommandApprovedWithinTheWaitRunsInTheSameCall) {
+  const auto session = mcp_initialize(gateway_->http_port(), *agent_);
+  const auto made = sshd_->home_dir() / "waited-dir";
+  const std::string command = "mkdir " + made.string() + " && echo made";
+  auto call = std::async(std::launch::async, [&] {
+    return exec(*agent_, session, command, {{"wait", 30}});
+  });
+  const auto review = pending_review_id(gateway_->http_port(), *lead_, "claude", "waited-dir");
+  ASSERT_FALSE(review.empty());
+  auto vote = call_api(gateway_->http_port(), http::verb::post,
+                       "/api/v1/reviews/" + review + "/approve", *lead_, R"({"comment":"ok"})");
+  ASSERT_EQ(vote.status, 200u) << vote.text;
+  ASSERT_EQ(call.wait_for(30s), std::future_status::ready);
+  auto ran = call.get();
+  const auto& out = structured(ran);
+  ASSERT_FALSE(out.empty()) << json::serialize(ran);
+  EXPECT_EQ(out.at("status").as_string(), "ok") << json::serialize(ran);
+  EXPECT_EQ(out.at("stdout").as_string(), "made\n");
+  // The hold notice the front end wrote first is not the command's output.
+  EXPECT_EQ(out.at("stderr").as_string(), "") << json::serialize(ran);
+  EXPECT_TRUE(std::filesystem::is_directory(made));
+}
+
+TEST_F(McpSshTest, EndlessOutputIsCutAtTheLimit) {
+  const auto session = mcp_initialize(gateway_->http_port(), *agent_);
+  // Never ends by itself: the call returns at the limit, the command is ended with its channel.
+  auto ran = exec(*agent_, session, "tr '\\0' a < /dev/zero");
+  const auto& out = structured(ran);
+  ASSERT_FALSE(out.empty()) << ran.size();
+  EXPECT_TRUE(out.at("truncated").as_bool());
+  EXPECT_EQ(out.at("stdout").as_string().size(), 4u * 1024 * 1024);
+  EXPECT_FALSE(out.contains("exit_status"));
+  auto next = exec(*agent_, session, "echo after");
+  EXPECT_EQ(structured(next).at("stdout").as_string(), "after\n") << json::serialize(next);
+}
+
+TEST_F(McpSshTest, ACallerWithoutAGrantIsRefusedAtLogin) {
+  const std::string token = gateway_->token_for("olga", "outsiders");
+  const auto session = mcp_initialize(gateway_->http_port(), token);
+  auto refused = exec(token, session, "echo hi");
+  EXPECT_TRUE(refused.at("isError").as_bool()) << json::serialize(refused);
+  EXPECT_EQ(structured(refused).at("status").as_string(), "refused") << json::serialize(refused);
+  // The front end's reason, from its login banner.
+  EXPECT_TRUE(structured(refused).at("message").as_string().starts_with("access denied: "))
+      << json::serialize(refused);
+}
+
 TEST_F(McpSshTest, AnApiKeyLogsInToo) {
   auto created = gateway_->cli({"apikey", "create", "--name", "mcp-bot", "--group", "agents"});
   ASSERT_TRUE(created.ok()) << created.describe();
