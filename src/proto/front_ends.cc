@@ -12,7 +12,7 @@ namespace {
 constexpr gateway::FrontEndEntry kFrontEnds[] = {
     {.protocol = "postgres", .make = &postgres::make_front_end, .serves_mcp = true},
     {.protocol = "mysql", .make = &mysql::make_front_end, .serves_mcp = true},
-    {.protocol = "ssh", .make = &ssh::make_front_end, .serves_mcp = false},
+    {.protocol = "ssh", .make = &ssh::make_front_end, .serves_mcp = true},
     {.protocol = "kubernetes", .make = &kubernetes::make_front_end, .serves_mcp = true},
 };
 

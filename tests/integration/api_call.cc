@@ -9,6 +9,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -45,9 +46,12 @@ ApiResponse call_api(uint16_t port, http::verb method, const std::string& target
   http::write(socket, request, ec);
   if (ec) return {.status = 0, .body = json::value(), .text = ec.message(), .headers = {}};
   boost::beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(socket, buffer, response, ec);
+  // Beast's default of 8 MB is less than an MCP tool's largest answer.
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  http::read(socket, buffer, parser, ec);
   if (ec) return {.status = 0, .body = json::value(), .text = ec.message(), .headers = {}};
+  auto response = parser.release();
   ApiResponse out;
   out.status = response.result_int();
   out.text = response.body();

@@ -31,7 +31,9 @@ struct ExecAnswer {
   std::string stdout_text;  // as the front end sent it (masked)
   std::string stderr_text;
   std::optional<int> exit_status;  // none when the command ended without one (a signal)
-  bool truncated = false;          // more output came than the limit given to run()
+  // More output came than the limit given to run(): the channel was closed there, which
+  // ends the command on the host (so none runs on without end); no exit status then.
+  bool truncated = false;
   // Refused by the gateway (a rule, a reviewer): the message it gave; the command never ran.
   std::string refusal;
   // Held for this review and not run: the wait ran out, the review stays pending.
@@ -54,7 +56,7 @@ class SshToolSession : public std::enable_shared_from_this<SshToolSession> {
   bool ended() const;
   void close();
 
-  struct State;  // the libssh session and its thread, defined in the .cc
+  struct State;  // the libssh session and the thread it is used on, defined in the .cc
   explicit SshToolSession(std::unique_ptr<State> state);
 
  private:

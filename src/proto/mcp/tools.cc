@@ -369,9 +369,10 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::exec(Call& call, const ExecCal
       },
       refusal);
   if (!host) co_return refused(asked.connection, *refusal);
-  // Built outside the co_await: GCC 12 destroys a temporary in a co_await expression twice.
+  // Built before the co_await: GCC 12 relocates a temporary's string inside one without
+  // fixing its pointer (a later free of the frame's own bytes).
   ExecRequest request{.command = asked.command, .wait = std::min(asked.wait, kMaxWait)};
-  auto ran = co_await host->run(std::move(request), kMaxResultBytes);
+  auto ran = co_await host->run(request, kMaxResultBytes);
   if (auto* ended = std::get_if<ToolError>(&ran))
     co_return session_ended(call, asked.connection, *ended);
   auto& answer = std::get<ExecAnswer>(ran);
@@ -398,7 +399,8 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::kubernetes(Call& call,
       },
       refusal);
   if (!cluster) co_return refused(asked.connection, *refusal);
-  // Built outside the co_await: GCC 12 destroys a temporary in a co_await expression twice.
+  // Built before the co_await: GCC 12 relocates a temporary's string inside one without
+  // fixing its pointer (a later free of the frame's own bytes).
   KubernetesRequest request{.connection = asked.connection,
                             .method = asked.method,
                             .path = asked.path,

@@ -2,6 +2,7 @@
 #include "proto/ssh/server.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "proto/ssh/session.h"
 
@@ -30,13 +31,30 @@ Server::Server(net::IoThreads& threads, std::shared_ptr<const gateway::GatewayCo
 
 Server::~Server() = default;
 
-Result<void> Server::start(const config::Endpoint& listen) {
+Result<void> Server::load_host_keys() {
+  std::lock_guard lock(host_keys_mutex_);
+  if (host_keys_) return {};
   auto keys = HostKeys::load(loop_.context_source().load()->config->identity.ssh.host_key_file);
   if (!keys) return keys.error();
   host_keys_ = std::move(*keys);
   // What clients put in known_hosts; the key is kept across restarts.
   spdlog::info("event=ssh_host_key key={:?}", host_keys_->public_key_line());
+  return {};
+}
+
+Result<void> Server::start(const config::Endpoint& listen) {
+  if (auto loaded = load_host_keys(); !loaded) return loaded;
   return loop_.start(listen.host, listen.port);
+}
+
+Result<void> Server::adopt(gateway::InProcessConnection connection) {
+  // The loop posts the connection to its thread after this: the key is set before the
+  // session that reads it is made.
+  if (auto loaded = load_host_keys(); !loaded) {
+    ::close(connection.fd);
+    return loaded;
+  }
+  return loop_.adopt(std::move(connection));
 }
 
 void Server::stop() {

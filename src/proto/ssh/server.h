@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include "gateway/accept_loop.h"
 #include "gateway/front_end.h"
@@ -21,10 +22,18 @@ class Server final : public gateway::FrontEnd {
     loop_.replace_context(std::move(context));
   }
   std::size_t active_sessions() const override { return loop_.active_sessions(); }
+  // The MCP endpoint's exec tool: an in-process SSH client's connection (with or without a
+  // listener of this front end's).
+  Result<void> adopt(gateway::InProcessConnection connection) override;
   void cap_sessions(std::size_t sessions) { loop_.cap_sessions(sessions); }
 
  private:
-  std::shared_ptr<HostKeys> host_keys_;  // loaded in start(), before the first connection
+  // Loads the host key once, by whichever comes first: start() or the first adopt().
+  Result<void> load_host_keys();
+
+  std::mutex host_keys_mutex_;
+  // Set before the first connection is accepted or adopted, never changed after.
+  std::shared_ptr<HostKeys> host_keys_;
   gateway::AcceptLoop loop_;
 };
 

@@ -47,11 +47,17 @@ Session::Session(gateway::AcceptedConnection connection, std::shared_ptr<HostKey
       started_(std::chrono::steady_clock::now()),
       kick_(connection.socket.get_executor()) {
   auto& socket = connection.socket;
-  boost::system::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
-  client_address_ =
-      ec ? "unknown" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
-  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (connection.in_process) {
+    // The MCP endpoint's own client on a socketpair's end: it has no TCP peer or options, and
+    // the agent's address is the one it gave.
+    client_address_ = std::move(connection.client_address);
+  } else {
+    boost::system::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    client_address_ =
+        ec ? "unknown" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  }
   gate_.attach_recorder(id_, client_address_, &journal_error_text);
 
   client_.reset(ssh_new());
@@ -140,22 +146,26 @@ asio::awaitable<void> Session::run() {
     }
   });
 
+  // The callbacks are in place before the key exchange: a client that sends its service
+  // request with its last key exchange message (one inside the process is that fast) has it
+  // read during the exchange, and libssh queues a request that finds no callbacks where
+  // nothing answers it.
+  server_callbacks_.userdata = this;
+  server_callbacks_.auth_pubkey_function = [](ssh_session, const char* user, ssh_key key,
+                                              char state, void* self) {
+    return static_cast<Session*>(self)->authenticate_public_key(user, key, state);
+  };
+  server_callbacks_.auth_password_function = [](ssh_session, const char* user, const char* password,
+                                                void* self) {
+    return static_cast<Session*>(self)->authenticate_password(user, password);
+  };
+  server_callbacks_.channel_open_request_session_function = [](ssh_session, void* self) {
+    return static_cast<Session*>(self)->open_channel();
+  };
+  ssh_callbacks_init(&server_callbacks_);
+  ssh_set_server_callbacks(client_.get(), &server_callbacks_);
+  ssh_set_auth_methods(client_.get(), SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD);
   if (co_await key_exchange()) {
-    server_callbacks_.userdata = this;
-    server_callbacks_.auth_pubkey_function = [](ssh_session, const char* user, ssh_key key,
-                                                char state, void* self) {
-      return static_cast<Session*>(self)->authenticate_public_key(user, key, state);
-    };
-    server_callbacks_.auth_password_function = [](ssh_session, const char* user,
-                                                  const char* password, void* self) {
-      return static_cast<Session*>(self)->authenticate_password(user, password);
-    };
-    server_callbacks_.channel_open_request_session_function = [](ssh_session, void* self) {
-      return static_cast<Session*>(self)->open_channel();
-    };
-    ssh_callbacks_init(&server_callbacks_);
-    ssh_set_server_callbacks(client_.get(), &server_callbacks_);
-    ssh_set_auth_methods(client_.get(), SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD);
     event_.reset(ssh_event_new());
     if (event_ && ssh_event_add_session(event_.get(), client_.get()) == SSH_OK) co_await pump();
   }

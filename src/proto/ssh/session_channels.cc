@@ -183,6 +183,7 @@ asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> chann
     if (outcome.next == gateway::CommandGate::Next::run)
       gate_.recorder().on_error("the client closed the channel before the command ran");
     deciding_ = false;
+    kick();  // a command waiting its turn is decided now, not at the next byte
     return true;
   };
   if (withdrawn()) co_return;

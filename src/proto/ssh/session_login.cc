@@ -119,7 +119,8 @@ int Session::authenticate_public_key(const char* user, ssh_key key, char signatu
 
 int Session::authenticate_password(const char* user, const char* password) {
   if (logged_in_ || !user || !password || too_many_attempts()) return SSH_AUTH_DENIED;
-  // OpenSSH cuts passwords at 1023 bytes: no token fits, an API key does.
+  // OpenSSH cuts passwords at 1023 bytes: from `ssh` no token fits, an API key does. The MCP
+  // endpoint's libssh client has no such limit and sends the agent's token whole.
   const std::string_view connection = user;
   auto outcome = gateway::admit(gate_.context(), gate_.recorder(), caller(), Secret(password),
                                 /*claimed_subject=*/{}, connection);
