@@ -241,6 +241,21 @@ TEST_F(McpSshTest, EndlessOutputIsCutAtTheLimit) {
   EXPECT_EQ(structured(next).at("stdout").as_string(), "after\n") << json::serialize(next);
 }
 
+TEST_F(McpSshTest, ACommandPastItsTimeoutIsEnded) {
+  const auto session = mcp_initialize(gateway_->http_port(), *agent_);
+  const auto started = std::chrono::steady_clock::now();
+  auto ran = exec(*agent_, session, "echo started; sleep 30", {{"timeout", 1}});
+  const auto took = std::chrono::steady_clock::now() - started;
+  const auto& out = structured(ran);
+  ASSERT_FALSE(out.empty()) << json::serialize(ran);
+  EXPECT_TRUE(ran.at("isError").as_bool());
+  EXPECT_TRUE(out.at("timed_out").as_bool()) << json::serialize(ran);
+  EXPECT_EQ(out.at("stdout").as_string(), "started\n");
+  EXPECT_LT(took, std::chrono::seconds(10));
+  auto next = exec(*agent_, session, "echo after");
+  EXPECT_EQ(structured(next).at("stdout").as_string(), "after\n") << json::serialize(next);
+}
+
 TEST_F(McpSshTest, ACallerWithoutAGrantIsRefusedAtLogin) {
   const std::string token = gateway_->token_for("olga", "outsiders");
   const auto session = mcp_initialize(gateway_->http_port(), token);

@@ -331,6 +331,25 @@ TEST_F(McpTest, HeldCallWaitsForTheDecision) {
 
 // The official SDK's client through a whole agent's story: steps run by tests/mcp_client, the
 // test approving and revoking in between (the client waits for files the test writes).
+// The front end ends a session idle for limits.idle_timeout; the agent's next call finds a
+// fresh one rather than the end of its MCP session (which a kill or a revocation means).
+TEST_F(McpTest, AnIdleConnectionIsReplacedNotEnded) {
+  GatewayOptions options;
+  options.http_listener = true;
+  options.access_section = kAccess;
+  options.limits_section = "limits:\n  idle_timeout: 2s\n";
+  GatewayProcess gateway(*postgres_, options);
+  const auto token = gateway.token_for("claude", "agents");
+  const auto session = mcp_initialize(gateway.http_port(), token);
+  auto first = mcp_tool_call(gateway.http_port(), token, session, "query",
+                             {{"connection", "app-db"}, {"sql", "select 1"}});
+  ASSERT_FALSE(first.at("isError").as_bool()) << json::serialize(first);
+  std::this_thread::sleep_for(2500ms);
+  auto second = mcp_tool_call(gateway.http_port(), token, session, "query",
+                              {{"connection", "app-db"}, {"sql", "select 2"}});
+  EXPECT_FALSE(second.at("isError").as_bool()) << json::serialize(second);
+}
+
 // The SDK client's directory, or empty when its packages are not installed.
 std::filesystem::path sdk_client_dir() {
   const auto dir = std::filesystem::path(PORTCULLIS_SOURCE_DIR) / "tests/mcp_client";

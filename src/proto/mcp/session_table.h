@@ -32,8 +32,10 @@ struct McpSession {
   std::map<std::string, std::shared_ptr<SshToolSession>, std::less<>> hosts;
   std::map<std::string, std::shared_ptr<KubernetesToolSession>, std::less<>> clusters;
 
-  // The client address of the tool session open to each connection (HoldProbe, the journal).
+  // The client address of the tool session open to each connection (HoldProbe, the journal),
+  // and when a call last used it (limits.idle_timeout).
   std::map<std::string, std::string, std::less<>> addresses;
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> used;
 
   std::size_t open_connections() const {
     return databases.size() + mysql_databases.size() + hosts.size() + clusters.size();

@@ -260,6 +260,8 @@ std::variant<ExecAnswer, ToolError> run_command(SshClient& client, const ExecReq
   std::string review;  // the hold seen, and since when
   Clock::time_point held_since;
   Clock::time_point probed;
+  // The timeout counts the time the command runs, not the time it is held.
+  Clock::time_point running_since = Clock::now();
   while (!output.closed) {
     const int polled = ssh_event_dopoll(client.event.get(), static_cast<int>(kHoldPoll.count()));
     if ((polled == SSH_ERROR && errno != EINTR) || client.closed()) return session_over();
@@ -271,6 +273,7 @@ std::variant<ExecAnswer, ToolError> run_command(SshClient& client, const ExecReq
                         .stderr_text = std::move(output.err),
                         .exit_status = std::nullopt,
                         .truncated = true,
+                        .timed_out = false,
                         .refusal = {},
                         .review = {}};
     }
@@ -280,7 +283,16 @@ std::variant<ExecAnswer, ToolError> run_command(SshClient& client, const ExecReq
     probed = now;
     const std::string held = client.held ? client.held() : std::string();
     if (held.empty()) {
+      if (!review.empty()) running_since = now;  // released: it runs from now
       review.clear();
+      if (now - running_since >= request.timeout)
+        return ExecAnswer{.stdout_text = std::move(output.out),
+                          .stderr_text = std::move(output.err),
+                          .exit_status = std::nullopt,
+                          .truncated = output.truncated,
+                          .timed_out = true,
+                          .refusal = {},
+                          .review = {}};
       continue;
     }
     if (held != review) {
@@ -294,6 +306,7 @@ std::variant<ExecAnswer, ToolError> run_command(SshClient& client, const ExecReq
                         .stderr_text = {},
                         .exit_status = std::nullopt,
                         .truncated = false,
+                        .timed_out = false,
                         .refusal = {},
                         .review = review};
   }
@@ -303,6 +316,7 @@ std::variant<ExecAnswer, ToolError> run_command(SshClient& client, const ExecReq
                     .stderr_text = std::move(output.err),
                     .exit_status = output.exit_status,
                     .truncated = output.truncated,
+                    .timed_out = false,
                     .refusal = {},
                     .review = {}};
   // The gateway's own last words on stderr (`portcullis: ...`), with its exit status.

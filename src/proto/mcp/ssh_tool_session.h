@@ -24,7 +24,8 @@ namespace portcullis::proto::mcp {
 
 struct ExecRequest {
   std::string command;
-  std::chrono::seconds wait{0};  // for a review's decision
+  std::chrono::seconds wait{0};      // for a review's decision
+  std::chrono::seconds timeout{60};  // for the command, once it runs
 };
 
 struct ExecAnswer {
@@ -34,6 +35,9 @@ struct ExecAnswer {
   // More output came than the limit given to run(): the channel was closed there, which
   // ends the command on the host (so none runs on without end); no exit status then.
   bool truncated = false;
+  // The command still ran when its timeout was over: the channel was closed there too, and
+  // the output is what came until then.
+  bool timed_out = false;
   // Refused by the gateway (a rule, a reviewer): the message it gave; the command never ran.
   std::string refusal;
   // Held for this review and not run: the wait ran out, the review stays pending.

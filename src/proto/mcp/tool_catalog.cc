@@ -50,6 +50,7 @@ constexpr std::string_view kDefinitions = R"json([
       "properties": {
         "connection": {"type": "string", "minLength": 1, "maxLength": 256, "description": "The connection's name, from list_connections."},
         "command": {"type": "string", "minLength": 1, "maxLength": 49152, "description": "The command line, as a POSIX shell reads it."},
+        "timeout": {"type": "integer", "minimum": 1, "maximum": 600, "default": 60, "description": "Seconds the command may run; past them it is ended and the output so far comes back with timed_out."},
         "wait": {"type": "integer", "minimum": 0, "maximum": 300, "default": 0, "description": "Seconds to wait for a review's decision when the command needs approval, before answering pending_review. 0 answers at once."}
       },
       "required": ["connection", "command"],
@@ -195,7 +196,8 @@ Result<ToolCall> read_tool_call(const json::object& params) {
                               .wait = std::chrono::seconds(*wait)}};
   }
   if (name == "exec") {
-    if (auto checked = only(name, *arguments, {"connection", "command", "wait"}); !checked)
+    if (auto checked = only(name, *arguments, {"connection", "command", "wait", "timeout"});
+        !checked)
       return checked.error();
     auto connection = required_string(name, *arguments, "connection", 256);
     if (!connection) return connection.error();
@@ -203,9 +205,13 @@ Result<ToolCall> read_tool_call(const json::object& params) {
     if (!command) return command.error();
     auto wait = optional_integer(name, *arguments, "wait", 0, kMaxWait.count(), 0);
     if (!wait) return wait.error();
+    auto timeout = optional_integer(name, *arguments, "timeout", 1, kMaxExecTimeout.count(),
+                                    kDefaultExecTimeout.count());
+    if (!timeout) return timeout.error();
     return ToolCall{ExecCall{.connection = std::move(*connection),
                              .command = std::move(*command),
-                             .wait = std::chrono::seconds(*wait)}};
+                             .wait = std::chrono::seconds(*wait),
+                             .timeout = std::chrono::seconds(*timeout)}};
   }
   if (name == "kubernetes") {
     if (auto checked =

@@ -132,8 +132,10 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::call_tool(Call& call, const To
         status && status->is_string())
       outcome = std::string(status->get_string());
   std::string address = "mcp/" + call.request.client_address;
-  if (auto it = call.session->addresses.find(connection); it != call.session->addresses.end())
+  if (auto it = call.session->addresses.find(connection); it != call.session->addresses.end()) {
     address = it->second;
+    call.session->used[connection] = std::chrono::steady_clock::now();
+  }
   journal(call.context, call.request, call.session->id, std::move(address), "tools/call " + name,
           name == "review_status" ? std::string() : connection, std::move(outcome));
   co_return answer;
@@ -215,7 +217,15 @@ asio::awaitable<std::shared_ptr<ToolSession>> McpServer::connection(
     const std::string& name, const std::string& address, Open open,
     std::optional<ToolError>& refusal) {
   if (auto it = connections.find(name); it != connections.end()) {
-    if (!it->second->ended()) co_return it->second;
+    // The front end ends a session idle for limits.idle_timeout: one about to be is replaced
+    // before use, so that a session ending under a call always means a kill or a revocation.
+    const auto idle = call.context.config->limits.idle_timeout;
+    const auto margin =
+        std::min<std::chrono::steady_clock::duration>(idle / 4, std::chrono::seconds(10));
+    const bool stale = idle.count() > 0 &&
+                       std::chrono::steady_clock::now() - call.session->used[name] >= idle - margin;
+    if (!it->second->ended() && !stale) co_return it->second;
+    it->second->close();
     connections.erase(it);
   }
   if (call.session->open_connections() >= kMaxConnectionsPerSession) {
@@ -371,7 +381,9 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::exec(Call& call, const ExecCal
   if (!host) co_return refused(asked.connection, *refusal);
   // Built before the co_await: GCC 12 relocates a temporary's string inside one without
   // fixing its pointer (a later free of the frame's own bytes).
-  ExecRequest request{.command = asked.command, .wait = std::min(asked.wait, kMaxWait)};
+  ExecRequest request{.command = asked.command,
+                      .wait = std::min(asked.wait, kMaxWait),
+                      .timeout = std::min(asked.timeout, kMaxExecTimeout)};
   auto ran = co_await host->run(request, kMaxResultBytes);
   if (auto* ended = std::get_if<ToolError>(&ran))
     co_return session_ended(call, asked.connection, *ended);
@@ -383,8 +395,9 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::exec(Call& call, const ExecCal
                    {"stderr", answer.stderr_text},
                    {"truncated", answer.truncated}};
   if (answer.exit_status) out["exit_status"] = *answer.exit_status;
+  if (answer.timed_out) out["timed_out"] = true;
   if (!answer.refusal.empty()) out["message"] = answer.refusal;
-  co_return tool_answer(std::move(out), !answer.refusal.empty());
+  co_return tool_answer(std::move(out), !answer.refusal.empty() || answer.timed_out);
 }
 
 asio::awaitable<McpServer::ToolAnswer> McpServer::kubernetes(Call& call,
