@@ -56,7 +56,7 @@ const json::object& schema_of(const json::value& tool) {
   return tool.at("inputSchema").as_object();
 }
 
-TEST(ToolDefinitions, NameTheThreeToolsWithClosedObjectSchemas) {
+TEST(ToolDefinitions, NameTheFiveToolsWithClosedObjectSchemas) {
   const auto tools = tool_definitions();
   std::vector<std::string> names;
   for (const auto& tool : tools) {
@@ -74,7 +74,8 @@ TEST(ToolDefinitions, NameTheThreeToolsWithClosedObjectSchemas) {
             << json::serialize(name) << " is required but not a property";
     }
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"list_connections", "query", "review_status"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"list_connections", "query", "exec", "kubernetes",
+                                             "review_status"}));
 }
 
 // A value the schema of one property takes, built from the schema alone.
@@ -84,9 +85,18 @@ json::value valid_value(const json::object& property) {
     if (const auto* fallback = property.if_contains("default")) return *fallback;
     return property.at("minimum");
   }
+  if (type == "object") return json::object{};
   EXPECT_EQ(type, "string");
+  if (const auto* choices = property.if_contains("enum")) {
+    // PATCH where it is offered: the one method every other argument (a body, a patch type)
+    // goes with.
+    for (const auto& choice : choices->as_array())
+      if (choice.as_string() == "PATCH") return choice;
+    return choices->as_array().at(0);
+  }
   if (const auto* pattern = property.if_contains("pattern")) {
-    // The one pattern the catalog has; a new one needs a value here.
+    // The patterns the catalog has; a new one needs a value here.
+    if (pattern->as_string() == "^/") return "/api/v1/namespaces/default/pods";
     EXPECT_EQ(pattern->as_string(), "^r-[A-Za-z0-9-]+$");
     return "r-7f3a9c";
   }
@@ -301,7 +311,47 @@ INSTANTIATE_TEST_SUITE_P(
         BadCall{"ReviewUpperPrefix", R"({"name":"review_status","arguments":{"review":"R-abc"}})",
                 "review id"},
         BadCall{"ReviewNonAscii", R"({"name":"review_status","arguments":{"review":"r-\u00e9"}})",
-                "review id"}),
+                "review id"},
+        BadCall{"ExecNoCommand", R"({"name":"exec","arguments":{"connection":"web"}})",
+                "\"command\" is required"},
+        BadCall{"ExecTimeoutZero",
+                R"({"name":"exec","arguments":{"connection":"web","command":"ls","timeout":0}})",
+                "\"timeout\" must be between 1 and 600"},
+        BadCall{"ExecTimeoutOver",
+                R"({"name":"exec","arguments":{"connection":"web","command":"ls","timeout":601}})",
+                "\"timeout\" must be between 1 and 600"},
+        BadCall{
+            "KubeMethodUnknown",
+            R"({"name":"kubernetes","arguments":{"connection":"k","method":"TRACE","path":"/api"}})",
+            "\"method\" must be one of"},
+        BadCall{
+            "KubeMethodLowerCase",
+            R"({"name":"kubernetes","arguments":{"connection":"k","method":"get","path":"/api"}})",
+            "\"method\" must be one of"},
+        BadCall{
+            "KubeRelativePath",
+            R"({"name":"kubernetes","arguments":{"connection":"k","method":"GET","path":"api/v1"}})",
+            "\"path\" must start with /"},
+        BadCall{
+            "KubeBodyOnGet",
+            R"({"name":"kubernetes","arguments":{"connection":"k","method":"GET","path":"/api","body":{}}})",
+            "\"body\" is for POST, PUT and PATCH"},
+        BadCall{
+            "KubeBodyNotObject",
+            R"({"name":"kubernetes","arguments":{"connection":"k","method":"POST","path":"/api","body":[1]}})",
+            "\"body\" must be an object"},
+        BadCall{
+            "KubePatchTypeOnPost",
+            R"({"name":"kubernetes","arguments":{"connection":"k","method":"POST","path":"/api","patch_type":"merge"}})",
+            "\"patch_type\" is for PATCH"},
+        BadCall{
+            "KubePatchTypeUnknown",
+            R"({"name":"kubernetes","arguments":{"connection":"k","method":"PATCH","path":"/api","patch_type":"xml"}})",
+            "\"patch_type\" must be merge, strategic or json"},
+        BadCall{
+            "KubeJsonPatchNotHeld",
+            R"({"name":"kubernetes","arguments":{"connection":"k","method":"PATCH","path":"/api","patch_type":"json","body":{"op":"add"}}})",
+            "a JSON patch's body is"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // Numbers past the range of a 64-bit integer: refused like any integer out of bounds, without
@@ -322,6 +372,38 @@ TEST(ReadToolCall, RefusesAStatementOverTheLimit) {
   const auto message =
       refusal(call("query", {{"connection", "c"}, {"sql", std::string(kMaxSqlBytes + 1, 'x')}}));
   EXPECT_NE(message.find("\"sql\" is longer than"), std::string::npos) << message;
+}
+
+TEST(ReadToolCall, ReadsAKubernetesPatch) {
+  auto merge = accepted(params_of(
+      R"({"name":"kubernetes","arguments":{"connection":"k","method":"PATCH","path":"/apis/apps/v1/namespaces/a/deployments/w","body":{"spec":{"replicas":2}}}})"));
+  const auto* request = std::get_if<KubernetesCall>(&merge);
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(request->content_type, "application/merge-patch+json");
+  EXPECT_EQ(request->body, R"({"spec":{"replicas":2}})");
+  // A JSON patch is an array: the schema's body object holds it, the request sends it bare.
+  auto json_patch = accepted(params_of(
+      R"({"name":"kubernetes","arguments":{"connection":"k","method":"PATCH","path":"/api/v1/namespaces/a/pods/p","patch_type":"json","body":{"patch":[{"op":"remove","path":"/metadata/labels/x"}]}}})"));
+  request = std::get_if<KubernetesCall>(&json_patch);
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(request->content_type, "application/json-patch+json");
+  EXPECT_EQ(request->body, R"([{"op":"remove","path":"/metadata/labels/x"}])");
+  auto get = accepted(params_of(
+      R"({"name":"kubernetes","arguments":{"connection":"k","method":"GET","path":"/api/v1/pods?limit=5"}})"));
+  request = std::get_if<KubernetesCall>(&get);
+  ASSERT_NE(request, nullptr);
+  EXPECT_FALSE(request->body.has_value());
+  EXPECT_EQ(request->path, "/api/v1/pods?limit=5");
+}
+
+TEST(ReadToolCall, ReadsAnExecCallWithItsDefaults) {
+  auto tool =
+      accepted(params_of(R"({"name":"exec","arguments":{"connection":"web","command":"ls -l"}})"));
+  const auto* exec = std::get_if<ExecCall>(&tool);
+  ASSERT_NE(exec, nullptr);
+  EXPECT_EQ(exec->command, "ls -l");
+  EXPECT_EQ(exec->wait.count(), 0);
+  EXPECT_EQ(exec->timeout, kDefaultExecTimeout);
 }
 
 TEST(ReadToolCall, ReadsAReviewId) {
