@@ -226,9 +226,13 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> MysqlToolSession::run_alon
   command += sql;
   if (!co_await write_packet(command, 0)) co_return end("the gateway's MySQL session closed");
   running_ = true;
+  const uint64_t statement = ++statement_;
   withdrawn_.clear();
   asio::co_spawn(
-      executor_, [self = shared_from_this(), wait = limits.wait] { return self->watch_hold(wait); },
+      executor_,
+      [self = shared_from_this(), statement, wait = limits.wait] {
+        return self->watch_hold(statement, wait);
+      },
       asio::detached);
   struct Done {
     bool& running;
@@ -274,6 +278,7 @@ asio::awaitable<bool> MysqlToolSession::read_result_set(std::string first, Query
                                                         const QueryLimits& limits,
                                                         std::size_t& kept, uint16_t& status) {
   auto& result = answer.results.emplace_back();
+  kept += kResultCost;
   if (is_ok(first)) {
     auto ok = my::decode_ok(first, capabilities_);
     if (!ok) co_return false;
@@ -331,7 +336,9 @@ asio::awaitable<bool> MysqlToolSession::read_result_set(std::string first, Query
     }
     if (!my::decode_text_row(packet->payload, definitions.size(), values)) co_return false;
     auto& row = result.rows.emplace_back();
+    kept += kRowCost;
     for (const auto& value : values) {
+      kept += kValueCost;
       if (value) {
         kept += value->size();
         row.emplace_back(std::string(*value));
@@ -342,13 +349,14 @@ asio::awaitable<bool> MysqlToolSession::read_result_set(std::string first, Query
   }
 }
 
-asio::awaitable<void> MysqlToolSession::watch_hold(std::chrono::seconds wait) {
+asio::awaitable<void> MysqlToolSession::watch_hold(uint64_t statement, std::chrono::seconds wait) {
   asio::steady_timer timer(executor_);
   std::optional<std::chrono::steady_clock::time_point> held_since;
-  while (running_ && !ended_) {
+  const auto mine = [&] { return running_ && statement_ == statement && !ended_; };
+  while (mine()) {
     timer.expires_after(kHoldPoll);
     co_await timer.async_wait(use_nothrow);
-    if (!running_ || !held_) co_return;
+    if (!mine() || !held_) co_return;
     const std::string review = held_();
     if (review.empty()) continue;
     const auto now = std::chrono::steady_clock::now();

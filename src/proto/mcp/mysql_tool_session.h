@@ -62,7 +62,7 @@ class MysqlToolSession : public std::enable_shared_from_this<MysqlToolSession> {
   boost::asio::awaitable<bool> write_packet(std::string_view payload, uint8_t sequence);
   // Watches the live-session registry while a statement runs: once it is held for longer
   // than `wait`, closes the socket and notes the review.
-  boost::asio::awaitable<void> watch_hold(std::chrono::seconds wait);
+  boost::asio::awaitable<void> watch_hold(uint64_t statement, std::chrono::seconds wait);
   ToolError end(std::string message);
 
   boost::asio::any_io_executor executor_;
@@ -71,8 +71,9 @@ class MysqlToolSession : public std::enable_shared_from_this<MysqlToolSession> {
   net::AsyncLock busy_;
   std::string input_;
   uint64_t capabilities_ = 0;
-  bool running_ = false;   // a statement is out; watch_hold() stops when it is back
-  std::string withdrawn_;  // the review of the hold watch_hold() left
+  bool running_ = false;    // a statement is out; watch_hold() stops when it is back
+  uint64_t statement_ = 0;  // which one: the watch of an earlier one stops at once
+  std::string withdrawn_;   // the review of the hold watch_hold() left
   bool ended_ = false;
 };
 

@@ -116,10 +116,11 @@ std::string held_review_of_notice(std::string_view message) {
 }
 
 PostgresToolSession::PostgresToolSession(asio::any_io_executor executor, Adopt adopt,
-                                         std::string client_address)
+                                         std::string client_address, HoldProbe held)
     : executor_(executor),
       adopt_(std::move(adopt)),
       client_address_(std::move(client_address)),
+      held_(std::move(held)),
       socket_(executor),
       busy_(executor) {}
 
@@ -129,9 +130,10 @@ PostgresToolSession::~PostgresToolSession() {
 
 asio::awaitable<std::variant<std::shared_ptr<PostgresToolSession>, ToolError>>
 PostgresToolSession::open(asio::any_io_executor executor, Adopt adopt, std::string subject,
-                          std::string connection, Secret credential, std::string client_address) {
-  auto session =
-      std::make_shared<PostgresToolSession>(executor, std::move(adopt), std::move(client_address));
+                          std::string connection, Secret credential, std::string client_address,
+                          HoldProbe held) {
+  auto session = std::make_shared<PostgresToolSession>(executor, std::move(adopt),
+                                                       std::move(client_address), std::move(held));
   auto pair = make_socketpair();
   if (!pair) co_return ToolError{.code = "58000", .message = pair.error().message, .detail = {}};
   boost::system::error_code ec;
@@ -226,6 +228,7 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
         auto fields = pg::parse_row_description(frame->body);
         if (!fields) co_return end("unreadable row description");
         current = &answer.results.emplace_back();
+        bytes_kept += kResultCost;
         for (const auto& field : *fields)
           current->columns.push_back(column_of(field.name, field.type_oid));
         break;
@@ -240,9 +243,11 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
         auto reader = pg::DataRowReader::open(frame->body);
         if (!reader) co_return end("unreadable row");
         auto& row = current->rows.emplace_back();
+        bytes_kept += kRowCost;
         while (!reader->done()) {
           auto value = reader->next();
           if (!value) co_return end("unreadable row");
+          bytes_kept += kValueCost;
           if (*value) {
             bytes_kept += (*value)->size();
             row.emplace_back(std::string(**value));
@@ -264,7 +269,7 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
           current->truncated = true;
           break;
         }
-        bytes_kept += frame->body.size();
+        bytes_kept += kRowCost + frame->body.size();
         current->rows.push_back({std::optional<std::string>(frame->body)});
         break;
       case pg::backend::kCopyInResponse: {
@@ -306,12 +311,15 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
             co_await cancel_hold();
           } else {
             hold_timer.expires_after(limits.wait);
-            hold_timer.async_wait([self](const boost::system::error_code& ec) {
-              if (!ec) asio::co_spawn(self->executor_, self->cancel_hold(), asio::detached);
+            hold_timer.async_wait([self, review](const boost::system::error_code& ec) {
+              // Still held for this review: a statement approved just now runs on.
+              if (!ec && (!self->held_ || self->held_() == review))
+                asio::co_spawn(self->executor_, self->cancel_hold(), asio::detached);
             });
           }
         } else {
-          answer.notices.push_back(notice.message);
+          if (answer.notices.size() < kMaxNotices)
+            answer.notices.push_back(notice.message.substr(0, kMaxNoticeBytes));
         }
         break;
       }

@@ -39,10 +39,10 @@ class PostgresToolSession : public std::enable_shared_from_this<PostgresToolSess
   // unwritable) comes back as the front end words it.
   static boost::asio::awaitable<std::variant<std::shared_ptr<PostgresToolSession>, ToolError>> open(
       boost::asio::any_io_executor executor, Adopt adopt, std::string subject,
-      std::string connection, Secret credential, std::string client_address);
+      std::string connection, Secret credential, std::string client_address, HoldProbe held);
 
   PostgresToolSession(boost::asio::any_io_executor executor, Adopt adopt,
-                      std::string client_address);
+                      std::string client_address, HoldProbe held);
   ~PostgresToolSession();
 
   // Runs `sql` (a simple Query: several statements run as psql would run them); calls made
@@ -75,6 +75,8 @@ class PostgresToolSession : public std::enable_shared_from_this<PostgresToolSess
   boost::asio::any_io_executor executor_;
   Adopt adopt_;
   std::string client_address_;
+  // Asked before a wait's end withdraws the hold: a statement released meanwhile runs on.
+  HoldProbe held_;
   boost::asio::local::stream_protocol::socket socket_;
   net::AsyncLock busy_;
   std::string input_;  // bytes read and not yet framed

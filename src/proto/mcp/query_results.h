@@ -47,6 +47,16 @@ struct QueryAnswer {
   char transaction = 'I';  // the session's transaction status afterwards (I, T, E)
 };
 
+// What kept values cost toward QueryLimits::max_bytes beyond their bytes: a NULL or an empty
+// value is not free to keep and to send as JSON, nor is a row or a result.
+inline constexpr std::size_t kValueCost = 16;
+inline constexpr std::size_t kRowCost = 32;
+inline constexpr std::size_t kResultCost = 256;
+// Notices kept per call (a loop of RAISE NOTICE sends without end), and of each its first
+// bytes.
+inline constexpr std::size_t kMaxNotices = 50;
+inline constexpr std::size_t kMaxNoticeBytes = 1024;
+
 struct QueryLimits {
   std::size_t max_rows = 100;               // per result
   std::size_t max_bytes = 4 * 1024 * 1024;  // of values, over all results

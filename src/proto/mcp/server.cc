@@ -2,6 +2,7 @@
 #include "proto/mcp/server.h"
 
 #include <fmt/format.h>
+#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -17,6 +18,16 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kJson = "application/json";
+
+// Hex SHA-256 of a credential: what a session remembers of it.
+std::string credential_digest(const Secret& credential) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(credential.reveal().data()),
+         credential.reveal().size(), digest);
+  std::string hex;
+  for (unsigned char byte : digest) fmt::format_to(std::back_inserter(hex), "{:02x}", byte);
+  return hex;
+}
 
 McpReply json_reply(unsigned status, std::string body) {
   return McpReply{
@@ -123,6 +134,7 @@ asio::awaitable<McpReply> McpServer::post_message(
     auto session = sessions_.create(request.caller->subject, version, now);
     if (!session)
       co_return json_reply(503, encode_error(message.id, kInternalError, session.error().message));
+    (*session)->credential_digest = credential_digest(request.credential);
     spdlog::info("event=mcp_session_start session={} subject={:?} client={} version={}",
                  (*session)->id, request.caller->subject, request.client_address, version);
     journal(*context, request, (*session)->id, "mcp/" + request.client_address, "initialize", {},
@@ -165,17 +177,41 @@ asio::awaitable<McpReply> McpServer::post_message(
     auto tool = read_tool_call(message.params);
     if (!tool)
       co_return json_reply(200, encode_error(message.id, kInvalidParams, tool.error().message));
+    const std::string& subject = request.caller->subject;
+    if (calls_running_ >= kMaxCallsRunning || calls_by_subject_[subject] >= kMaxCallsPerSubject)
+      co_return json_reply(
+          200, encode_error(message.id, kInternalError,
+                            fmt::format("too many tool calls at once ({} for one caller, {} in "
+                                        "all); wait for one to finish",
+                                        kMaxCallsPerSubject, kMaxCallsRunning)));
+    // A new credential of the subject: the connections opened with another are closed (the
+    // next call opens them again under this one's grant).
+    const std::string digest = credential_digest(request.credential);
+    if (session->credential_digest != digest) {
+      if (session->calls > 0)
+        co_return json_reply(200, encode_error(message.id, kInternalError,
+                                               "calls made with another credential are still "
+                                               "running in this session; wait for them"));
+      session->close();
+      session->credential_digest = digest;
+    }
     // Not awaited inside the braces: GCC 12 miscompiles co_await in an aggregate initializer.
     auto executor = co_await asio::this_coro::executor;
     Call call{request, *context, session, std::move(executor)};
     ++session->calls;
+    ++calls_running_;
+    ++calls_by_subject_[subject];
     struct Done {
+      McpServer& server;
       McpSession& session;
+      const std::string& subject;
       ~Done() {
         --session.calls;
         session.last_used = std::chrono::steady_clock::now();
+        --server.calls_running_;
+        if (--server.calls_by_subject_[subject] == 0) server.calls_by_subject_.erase(subject);
       }
-    } done{*session};
+    } done{*this, *session, subject};
     auto result = co_await call_tool(call, *tool);
     co_return json_reply(200, encode_result(message.id, std::move(result)));
   }

@@ -80,6 +80,9 @@ class McpServer {
   };
   // The most connections one MCP session keeps open at once.
   static constexpr std::size_t kMaxConnectionsPerSession = 16;
+  // The most tool calls running at once, in all and for one subject.
+  static constexpr std::size_t kMaxCallsRunning = 16;
+  static constexpr std::size_t kMaxCallsPerSubject = 4;
   // A tool's answer: the CallToolResult object.
   using ToolAnswer = boost::json::object;
 
@@ -123,6 +126,11 @@ class McpServer {
   McpWiring wiring_;
   SessionTable sessions_;
   uint64_t tool_sessions_ = 0;
+  // Tool calls running now, in all and by subject: the API's listener (one thread, a
+  // bounded number of connections) also serves reviewers and responders, whom long calls
+  // must not crowd out.
+  std::size_t calls_running_ = 0;
+  std::map<std::string, std::size_t, std::less<>> calls_by_subject_;
 };
 
 }  // namespace portcullis::proto::mcp

@@ -30,6 +30,7 @@ void McpSession::close() {
   for (auto& [name, connection] : hosts) connection->close();
   for (auto& [name, connection] : clusters) connection->close();
   databases.clear();
+  addresses.clear();
   mysql_databases.clear();
   hosts.clear();
   clusters.clear();

@@ -26,6 +26,12 @@ struct McpSession {
   std::chrono::steady_clock::time_point last_used;
   // Calls running now: a session in use is never evicted as idle.
   std::size_t calls = 0;
+  // SHA-256 of the credential the connections below were opened with: a request with
+  // another (a refreshed token, another API key of the subject) closes them first, so that
+  // no connection outlives the grant of the credential that opened it.
+  std::string credential_digest;
+  // Calls running now on each connection: one in use is never replaced as idle.
+  std::map<std::string, std::size_t, std::less<>> calls_on;
   // Open connections by name, one map per kind of tool session.
   std::map<std::string, std::shared_ptr<PostgresToolSession>, std::less<>> databases;
   std::map<std::string, std::shared_ptr<MysqlToolSession>, std::less<>> mysql_databases;

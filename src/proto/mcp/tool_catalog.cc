@@ -109,6 +109,18 @@ Result<void> only(std::string_view tool, const json::object& arguments,
 }
 
 Result<std::string> required_string(std::string_view tool, const json::object& arguments,
+                                    std::string_view name, std::size_t max_size);
+
+bool valid_connection_name(std::string_view name);
+
+Result<std::string> connection_name(std::string_view tool, const json::object& arguments) {
+  auto name = required_string(tool, arguments, "connection", 256);
+  if (name && !valid_connection_name(*name))
+    return invalid(tool, "\"connection\" is not a connection's name");
+  return name;
+}
+
+Result<std::string> required_string(std::string_view tool, const json::object& arguments,
                                     std::string_view name, std::size_t max_size) {
   const auto* value = arguments.if_contains(name);
   if (value == nullptr) return invalid(tool, fmt::format("\"{}\" is required", name));
@@ -149,6 +161,28 @@ Result<int64_t> optional_integer(std::string_view tool, const json::object& argu
   return number;
 }
 
+// A connection's name as configurations write them: no spaces, no control characters, nothing
+// that would read as a path's or URL's own syntax where a tool puts the name (the
+// kubernetes tool's /k8s/NAME/...).
+bool valid_connection_name(std::string_view name) {
+  for (char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7f || c == '/' || c == '?' || c == '#' || c == '%' || c == '\\')
+      return false;
+  }
+  return true;
+}
+
+// An API path as an HTTP request line carries it: visible ASCII (other bytes percent-encoded),
+// no fragment.
+bool valid_request_path(std::string_view path) {
+  for (char c : path) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7f || c == '#') return false;
+  }
+  return true;
+}
+
 bool valid_review_id(std::string_view id) {
   if (id.size() < 3 || !id.starts_with("r-")) return false;
   for (char c : id.substr(2))
@@ -182,7 +216,7 @@ Result<ToolCall> read_tool_call(const json::object& params) {
   if (name == "query") {
     if (auto checked = only(name, *arguments, {"connection", "sql", "max_rows", "wait"}); !checked)
       return checked.error();
-    auto connection = required_string(name, *arguments, "connection", 256);
+    auto connection = connection_name(name, *arguments);
     if (!connection) return connection.error();
     auto sql = required_string(name, *arguments, "sql", kMaxSqlBytes);
     if (!sql) return sql.error();
@@ -199,7 +233,7 @@ Result<ToolCall> read_tool_call(const json::object& params) {
     if (auto checked = only(name, *arguments, {"connection", "command", "wait", "timeout"});
         !checked)
       return checked.error();
-    auto connection = required_string(name, *arguments, "connection", 256);
+    auto connection = connection_name(name, *arguments);
     if (!connection) return connection.error();
     auto command = required_string(name, *arguments, "command", kMaxCommandBytes);
     if (!command) return command.error();
@@ -218,7 +252,7 @@ Result<ToolCall> read_tool_call(const json::object& params) {
             only(name, *arguments, {"connection", "method", "path", "body", "patch_type", "wait"});
         !checked)
       return checked.error();
-    auto connection = required_string(name, *arguments, "connection", 256);
+    auto connection = connection_name(name, *arguments);
     if (!connection) return connection.error();
     auto method = required_string(name, *arguments, "method", 8);
     if (!method) return method.error();
@@ -228,6 +262,9 @@ Result<ToolCall> read_tool_call(const json::object& params) {
     auto path = required_string(name, *arguments, "path", 4096);
     if (!path) return path.error();
     if (!path->starts_with("/")) return invalid(name, "\"path\" must start with /");
+    if (!valid_request_path(*path))
+      return invalid(name,
+                     "\"path\" must be visible ASCII with no '#' (percent-encode other bytes)");
     std::optional<std::string> body;
     if (const auto* given = arguments->if_contains("body")) {
       if (!given->is_object()) return invalid(name, "\"body\" must be an object");

@@ -21,7 +21,69 @@ namespace {
 
 // A CallToolResult: the structured answer, and the same as JSON text for clients that show
 // only text content.
+// The length of the valid UTF-8 sequence at the start of `text`, or 0 when it is not one
+// (overlong forms, surrogates and code points past U+10FFFF are not).
+std::size_t utf8_sequence(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  std::size_t size = 0;
+  unsigned char low = 0x80, high = 0xbf;  // the second byte's range
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    size = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    size = 3;
+    if (lead == 0xe0) low = 0xa0;
+    if (lead == 0xed) high = 0x9f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    size = 4;
+    if (lead == 0xf0) low = 0x90;
+    if (lead == 0xf4) high = 0x8f;
+  } else {
+    return 0;
+  }
+  if (text.size() < size || byte(1) < low || byte(1) > high) return 0;
+  for (std::size_t i = 2; i < size; ++i)
+    if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
+  return size;
+}
+
+// JSON text must be UTF-8: a value in another encoding (a BLOB, a binary's output) would make
+// the whole answer unreadable to a strict client. Each byte that starts no valid sequence
+// becomes U+FFFD, in every string of the answer.
+void make_utf8(json::value& value) {
+  if (auto* text = value.if_string()) {
+    std::string_view rest(*text);
+    bool valid = true;
+    for (std::size_t at = 0; at < rest.size() && valid;) {
+      const auto size = utf8_sequence(rest.substr(at));
+      valid = size != 0;
+      at += size;
+    }
+    if (valid) return;
+    std::string fixed;
+    while (!rest.empty()) {
+      const auto size = utf8_sequence(rest);
+      if (size == 0) {
+        fixed += "\xef\xbf\xbd";
+        rest.remove_prefix(1);
+      } else {
+        fixed.append(rest.substr(0, size));
+        rest.remove_prefix(size);
+      }
+    }
+    *text = fixed;
+  } else if (auto* array = value.if_array()) {
+    for (auto& item : *array) make_utf8(item);
+  } else if (auto* object = value.if_object()) {
+    for (auto& [key, item] : *object) make_utf8(item);
+  }
+}
+
 json::object tool_answer(json::object structured, bool is_error) {
+  json::value whole(std::move(structured));
+  make_utf8(whole);
+  structured = std::move(whole.as_object());
   json::object answer;
   answer["content"] =
       json::array{json::object{{"type", "text"}, {"text", json::serialize(structured)}}};
@@ -108,8 +170,6 @@ void McpServer::journal(const gateway::GatewayContext& context, const McpRequest
 }
 
 asio::awaitable<McpServer::ToolAnswer> McpServer::call_tool(Call& call, const ToolCall& tool) {
-  auto answer = co_await run_tool(call, tool);
-  // What the call reached and how it ended, beside the front end's own records of it.
   std::string name = "list_connections";
   std::string connection;
   std::visit(
@@ -126,6 +186,20 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::call_tool(Call& call, const To
         }
       },
       tool);
+  // Counted while it runs: a connection in use is not replaced as idle by another call.
+  const bool on_connection = !connection.empty() && name != "review_status";
+  auto& session = *call.session;
+  if (on_connection) ++session.calls_on[connection];
+  struct Done {
+    McpSession& session;
+    const std::string& connection;
+    bool counted;
+    ~Done() {
+      if (counted && --session.calls_on[connection] == 0) session.calls_on.erase(connection);
+    }
+  } done{session, connection, on_connection};
+  auto answer = co_await run_tool(call, tool);
+  // What the call reached and how it ended, beside the front end's own records of it.
   std::string outcome = "ok";
   if (const auto* structured = answer.if_contains("structuredContent"))
     if (const auto* status = structured->as_object().if_contains("status");
@@ -216,19 +290,24 @@ asio::awaitable<std::shared_ptr<ToolSession>> McpServer::connection(
     Call& call, std::map<std::string, std::shared_ptr<ToolSession>, std::less<>>& connections,
     const std::string& name, const std::string& address, Open open,
     std::optional<ToolError>& refusal) {
+  auto& mcp = *call.session;
   if (auto it = connections.find(name); it != connections.end()) {
     // The front end ends a session idle for limits.idle_timeout: one about to be is replaced
-    // before use, so that a session ending under a call always means a kill or a revocation.
+    // before use (unless another call uses it now), so that a session ending under a call
+    // always means a kill or a revocation.
     const auto idle = call.context.config->limits.idle_timeout;
     const auto margin =
         std::min<std::chrono::steady_clock::duration>(idle / 4, std::chrono::seconds(10));
-    const bool stale = idle.count() > 0 &&
-                       std::chrono::steady_clock::now() - call.session->used[name] >= idle - margin;
-    if (!it->second->ended() && !stale) co_return it->second;
+    const bool stale = idle.count() > 0 && mcp.calls_on[name] <= 1 &&
+                       std::chrono::steady_clock::now() - mcp.used[name] >= idle - margin;
+    if (!it->second->ended() && !stale) {
+      mcp.used[name] = std::chrono::steady_clock::now();
+      co_return it->second;
+    }
     it->second->close();
     connections.erase(it);
   }
-  if (call.session->open_connections() >= kMaxConnectionsPerSession) {
+  if (mcp.open_connections() >= kMaxConnectionsPerSession) {
     refusal = ToolError{.code = {},
                         .message = fmt::format("this MCP session has {} connections open; end "
                                                "the session and start another",
@@ -242,7 +321,13 @@ asio::awaitable<std::shared_ptr<ToolSession>> McpServer::connection(
     co_return nullptr;
   }
   auto session = std::get<std::shared_ptr<ToolSession>>(std::move(opened));
-  connections.emplace(name, session);
+  // Another call of the session opened one meanwhile: it is used, and this one closed.
+  if (auto it = connections.find(name); it != connections.end() && !it->second->ended()) {
+    session->close();
+    co_return it->second;
+  }
+  connections.insert_or_assign(name, session);
+  mcp.used[name] = std::chrono::steady_clock::now();
   call.session->addresses[name] = address;
   co_return session;
 }
@@ -308,9 +393,9 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
     auto database = co_await connection(
         call, call.session->databases, asked.connection, address,
         [&]() {
-          return PostgresToolSession::open(call.executor, adopter("postgres"),
-                                           call.request.caller->subject, asked.connection,
-                                           call.request.credential, address);
+          return PostgresToolSession::open(
+              call.executor, adopter("postgres"), call.request.caller->subject, asked.connection,
+              call.request.credential, address, hold_probe(call.context, address));
         },
         refusal);
     if (!database) co_return refused(asked.connection, *refusal);
@@ -324,15 +409,20 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
   bool is_error = answer.error.has_value();
   std::string status = is_error ? "error" : "ok";
   if (!answer.review.empty()) {
-    out["review"] = answer.review;
     std::optional<store::ReviewRecord> review;
     if (wiring_.reviews)
       if (auto found = wiring_.reviews->find(answer.review); found && *found) review = **found;
-    const auto state = review ? review->status : store::ReviewStatus::pending;
-    if (state == store::ReviewStatus::pending || state == store::ReviewStatus::approved)
-      co_return pending_review(asked.connection, answer.review);
-    if (state == store::ReviewStatus::rejected) status = "rejected";
-    if (state == store::ReviewStatus::expired) status = "expired";
+    // Only a review of the caller's on this connection is one: a notice the statement itself
+    // raised with the gateway's words names nothing the caller may learn of.
+    if (review && review->requester == call.request.caller->subject &&
+        review->connection == asked.connection) {
+      out["review"] = answer.review;
+      const auto state = review->status;
+      if (state == store::ReviewStatus::pending || state == store::ReviewStatus::approved)
+        co_return pending_review(asked.connection, answer.review);
+      if (state == store::ReviewStatus::rejected) status = "rejected";
+      if (state == store::ReviewStatus::expired) status = "expired";
+    }
   }
   json::array results;
   for (const auto& result : answer.results) {
