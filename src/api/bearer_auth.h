@@ -3,13 +3,12 @@
 // API key is accepted or refused for the same reasons on both.
 #pragma once
 
-#include "common/secret.h"
-
 #include <chrono>
 #include <string_view>
 
 #include "api/context.h"
 #include "common/result.h"
+#include "common/secret.h"
 #include "identity/identity.h"
 #include "store/state_store.h"
 

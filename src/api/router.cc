@@ -170,8 +170,8 @@ boost::asio::awaitable<std::optional<Response>> route(const Request& request,
     co_return response;
   }
 
-  Call call{request,  target->params(), context,
-            std::nullopt, std::move(path_params), services,
+  Call call{request,          target->params(),         context,
+            std::nullopt,     std::move(path_params),   services,
             std::move(write), std::move(client_address)};
   const bool open = found->access == Access::anyone ||
                     (found->access == Access::metrics_readers && services.loopback_listener);

@@ -266,8 +266,8 @@ int serve(const GlobalOptions& global, const ServeOptions& options) {
     api_options.instances = instance_events.get();
     api_options.reload = reload;
     proto::mcp::McpWiring mcp;
-    mcp.adopt = [&front_ends](std::string_view protocol, gateway::InProcessConnection connection)
-        -> Result<void> {
+    mcp.adopt = [&front_ends](std::string_view protocol,
+                              gateway::InProcessConnection connection) -> Result<void> {
       for (auto& running : front_ends)
         if (running.protocol == protocol) return running.front_end->adopt(std::move(connection));
       ::close(connection.fd);

@@ -2,11 +2,12 @@
 // folder under src/proto/ and one line in the table of src/proto/front_ends.cc.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstddef>
 #include <memory>
 #include <span>
 #include <string_view>
-#include <unistd.h>
 
 #include "common/result.h"
 #include "config/config.h"
