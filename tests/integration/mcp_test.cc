@@ -189,6 +189,14 @@ TEST_F(McpTest, TransportRulesAndJsonRpcErrors) {
   auto version = post(*agent_, R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
                       {{"Mcp-Session-Id", session}, {"MCP-Protocol-Version", "1999-01-01"}});
   EXPECT_EQ(version.status, 400u) << version.text;
+  // A revision the server speaks, but not the one this session negotiated.
+  auto other = post(*agent_, R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
+                    {{"Mcp-Session-Id", session}, {"MCP-Protocol-Version", "2025-03-26"}});
+  EXPECT_EQ(other.status, 400u) << other.text;
+  // Clients of 2025-03-26 send no version header at all.
+  auto none =
+      post(*agent_, R"({"jsonrpc":"2.0","id":1,"method":"ping"})", {{"Mcp-Session-Id", session}});
+  EXPECT_EQ(none.status, 200u) << none.text;
 
   EXPECT_EQ(error_code(rpc(*agent_, session, "resources/list", {})), -32601);
   EXPECT_EQ(error_code(rpc(*agent_, session, "tools/call", {{"name", "drop_everything"}})), -32602);

@@ -9,6 +9,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "identity/claims.h"
 #include "proto/mcp/json_rpc.h"
 
 namespace portcullis::proto::mcp {
@@ -88,8 +89,8 @@ asio::awaitable<McpReply> McpServer::handle(
   if (!request.origin.empty()) {
     const auto& allowed = context->config->api.allowed_origins;
     if (std::find(allowed.begin(), allowed.end(), request.origin) == allowed.end()) {
-      spdlog::info("event=mcp_refused subject={:?} reason=\"origin not allowed\" origin={:?}",
-                   request.caller->subject, request.origin);
+      spdlog::info("event=mcp_refused subject={:?} reason=\"origin not allowed\" origin={}",
+                   request.caller->subject, identity::quote_untrusted(request.origin));
       co_return transport_error(403, kInvalidRequest,
                                 "this origin may not call the MCP endpoint (api.allowed_origins)");
     }
@@ -161,10 +162,12 @@ asio::awaitable<McpReply> McpServer::post_message(
   if (!session || session->subject != request.caller->subject)
     co_return transport_error(404, kInvalidRequest,
                               "no such MCP session (it ended or expired): initialize again");
-  if (!request.protocol_version.empty() && !supported_version(request.protocol_version))
-    co_return transport_error(
-        400, kInvalidRequest,
-        fmt::format("unsupported MCP-Protocol-Version \"{}\"", request.protocol_version));
+  // The revision the session negotiated, or none (clients of 2025-03-26 send no header).
+  if (!request.protocol_version.empty() && request.protocol_version != session->protocol_version)
+    co_return transport_error(400, kInvalidRequest,
+                              fmt::format("MCP-Protocol-Version {} is not this session's ({})",
+                                          identity::quote_untrusted(request.protocol_version),
+                                          session->protocol_version));
   if (message.kind != MessageKind::request)
     co_return McpReply{.status = 202, .content_type = {}, .body = {}, .headers = {}};
 

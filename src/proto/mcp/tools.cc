@@ -9,6 +9,7 @@
 
 #include "audit/event.h"
 #include "gateway/admission.h"
+#include "identity/claims.h"
 #include "policy/access.h"
 #include "proto/mcp/server.h"
 #include "review/reviews.h"
@@ -340,8 +341,8 @@ McpServer::ToolAnswer McpServer::refused(const std::string& connection, const To
 
 McpServer::ToolAnswer McpServer::session_ended(Call& call, const std::string& connection,
                                                const ToolError& why) {
-  spdlog::info("event=mcp_session_end session={} subject={:?} reason={:?}", call.session->id,
-               call.session->subject, why.message);
+  spdlog::info("event=mcp_session_end session={} subject={:?} reason={}", call.session->id,
+               call.session->subject, identity::quote_untrusted(why.message));
   sessions_.remove(call.session->id);
   return tool_answer(
       json::object{
