@@ -186,6 +186,18 @@ TEST_F(McpMysqlTest, HeldStatementPendingThenApprovedRunsOnce) {
   EXPECT_EQ(again.at("structuredContent").at("status").as_string(), "pending_review");
 }
 
+TEST_F(McpMysqlTest, AStatementPastItsTimeoutIsEnded) {
+  const auto session = mcp_initialize(gateway_->http_port(), *agent_);
+  const auto started = std::chrono::steady_clock::now();
+  auto slow = query(*agent_, session, "SELECT SLEEP(30)", {{"timeout", 1}});
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+  EXPECT_TRUE(slow.at("isError").as_bool()) << json::serialize(slow);
+  EXPECT_TRUE(slow.at("structuredContent").at("timed_out").as_bool()) << json::serialize(slow);
+  // The next call opens a connection of its own.
+  auto next = query(*agent_, session, "SELECT 1");
+  EXPECT_FALSE(next.at("isError").as_bool()) << json::serialize(next);
+}
+
 TEST_F(McpMysqlTest, KillEndsTheAgentsSession) {
   // A subject of its own: the other tests' sessions stay open.
   const auto agent = gateway_->token_for("kim", "agents");

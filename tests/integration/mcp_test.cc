@@ -339,6 +339,20 @@ TEST_F(McpTest, HeldCallWaitsForTheDecision) {
 
 // The official SDK's client through a whole agent's story: steps run by tests/mcp_client, the
 // test approving and revoking in between (the client waits for files the test writes).
+// A statement past its timeout is cancelled, as psql's Ctrl-C cancels one; the session stays.
+TEST_F(McpTest, AStatementPastItsTimeoutIsCancelled) {
+  const std::string session = initialize(*agent_);
+  const auto started = std::chrono::steady_clock::now();
+  auto slow = query(*agent_, session, "select pg_sleep(30)", {{"timeout", 1}});
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+  EXPECT_TRUE(slow.at("isError").as_bool()) << json::serialize(slow);
+  const auto& out = slow.at("structuredContent");
+  EXPECT_TRUE(out.at("timed_out").as_bool()) << json::serialize(slow);
+  EXPECT_EQ(out.at("error").at("code").as_string(), "57014") << json::serialize(slow);
+  auto next = query(*agent_, session, "select 1");
+  EXPECT_FALSE(next.at("isError").as_bool()) << json::serialize(next);
+}
+
 // The front end ends a session idle for limits.idle_timeout; the agent's next call finds a
 // fresh one rather than the end of its MCP session (which a kill or a revocation means).
 TEST_F(McpTest, AnIdleConnectionIsReplacedNotEnded) {

@@ -228,10 +228,11 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> MysqlToolSession::run_alon
   running_ = true;
   const uint64_t statement = ++statement_;
   withdrawn_.clear();
+  timed_out_ = false;
   asio::co_spawn(
       executor_,
-      [self = shared_from_this(), statement, wait = limits.wait] {
-        return self->watch_hold(statement, wait);
+      [self = shared_from_this(), statement, wait = limits.wait, timeout = limits.timeout] {
+        return self->watch_hold(statement, wait, timeout);
       },
       asio::detached);
   struct Done {
@@ -247,6 +248,16 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> MysqlToolSession::run_alon
       if (!withdrawn_.empty()) {
         // Left while held: nothing ran, the review stays pending.
         answer.review = withdrawn_;
+        ended_ = true;
+        co_return answer;
+      }
+      if (timed_out_) {
+        answer.timed_out = true;
+        answer.error = ToolError{.code = "1317 (70100)",
+                                 .message =
+                                     "the statement ran past its timeout: its connection "
+                                     "was closed, which ends it",
+                                 .detail = {}};
         ended_ = true;
         co_return answer;
       }
@@ -349,23 +360,33 @@ asio::awaitable<bool> MysqlToolSession::read_result_set(std::string first, Query
   }
 }
 
-asio::awaitable<void> MysqlToolSession::watch_hold(uint64_t statement, std::chrono::seconds wait) {
+asio::awaitable<void> MysqlToolSession::watch_hold(uint64_t statement, std::chrono::seconds wait,
+                                                   std::chrono::seconds timeout) {
   asio::steady_timer timer(executor_);
   std::optional<std::chrono::steady_clock::time_point> held_since;
+  // The statement's own time, not counting a hold (the wait has its own).
+  auto running_since = std::chrono::steady_clock::now();
   const auto mine = [&] { return running_ && statement_ == statement && !ended_; };
   while (mine()) {
     timer.expires_after(kHoldPoll);
     co_await timer.async_wait(use_nothrow);
-    if (!mine() || !held_) co_return;
-    const std::string review = held_();
-    if (review.empty()) continue;
+    if (!mine()) co_return;
+    const std::string review = held_ ? held_() : std::string();
     const auto now = std::chrono::steady_clock::now();
+    boost::system::error_code ignored;
+    if (review.empty()) {
+      if (held_since) running_since = now;  // released: it runs from now
+      held_since.reset();
+      if (now - running_since < timeout) continue;
+      timed_out_ = true;
+      socket_.close(ignored);
+      co_return;
+    }
     if (!held_since) held_since = now;
     if (now - *held_since < wait) continue;
     // Withdrawn by leaving: the front end records that the client left while the statement
     // was held, and the review stays open for a later identical statement.
     withdrawn_ = review;
-    boost::system::error_code ignored;
     socket_.close(ignored);
     co_return;
   }

@@ -61,8 +61,10 @@ class MysqlToolSession : public std::enable_shared_from_this<MysqlToolSession> {
   boost::asio::awaitable<Result<Packet>> read_packet();
   boost::asio::awaitable<bool> write_packet(std::string_view payload, uint8_t sequence);
   // Watches the live-session registry while a statement runs: once it is held for longer
-  // than `wait`, closes the socket and notes the review.
-  boost::asio::awaitable<void> watch_hold(uint64_t statement, std::chrono::seconds wait);
+  // than `wait`, closes the socket and notes the review; once it has run (not held) for
+  // longer than `timeout`, closes the socket too (MySQL ends a query whose client left).
+  boost::asio::awaitable<void> watch_hold(uint64_t statement, std::chrono::seconds wait,
+                                          std::chrono::seconds timeout);
   ToolError end(std::string message);
 
   boost::asio::any_io_executor executor_;
@@ -74,6 +76,7 @@ class MysqlToolSession : public std::enable_shared_from_this<MysqlToolSession> {
   bool running_ = false;    // a statement is out; watch_hold() stops when it is back
   uint64_t statement_ = 0;  // which one: the watch of an earlier one stops at once
   std::string withdrawn_;   // the review of the hold watch_hold() left
+  bool timed_out_ = false;  // watch_hold() left a statement past its timeout
   bool ended_ = false;
 };
 

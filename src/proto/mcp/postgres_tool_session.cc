@@ -122,6 +122,7 @@ PostgresToolSession::PostgresToolSession(asio::any_io_executor executor, Adopt a
       client_address_(std::move(client_address)),
       held_(std::move(held)),
       socket_(executor),
+      run_timer_(executor),
       busy_(executor) {}
 
 PostgresToolSession::~PostgresToolSession() {
@@ -220,6 +221,14 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
   ToolResult* current = nullptr;
   auto self = shared_from_this();
   asio::steady_timer hold_timer(executor_);
+  // The statement's own time limit, not counting a hold (the wait has its own): past it the
+  // statement is cancelled as psql's Ctrl-C cancels one.
+  auto timed_out = std::make_shared<bool>(false);
+  arm_run_timer(limits.timeout, timed_out);
+  struct Disarm {
+    asio::steady_timer& timer;
+    ~Disarm() { timer.cancel(); }
+  } disarm{run_timer_};
   for (;;) {
     auto frame = co_await read_frame();
     if (!frame) co_return end(frame.error().message);
@@ -308,13 +317,13 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
         if (auto review = held_review_of_notice(notice.message); !review.empty()) {
           answer.review = review;
           if (limits.wait.count() == 0) {
-            co_await cancel_hold();
+            co_await send_cancel();
           } else {
             hold_timer.expires_after(limits.wait);
             hold_timer.async_wait([self, review](const boost::system::error_code& ec) {
               // Still held for this review: a statement approved just now runs on.
               if (!ec && (!self->held_ || self->held_() == review))
-                asio::co_spawn(self->executor_, self->cancel_hold(), asio::detached);
+                asio::co_spawn(self->executor_, self->send_cancel(), asio::detached);
             });
           }
         } else {
@@ -327,6 +336,7 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
         hold_timer.cancel();
         if (auto status = pg::parse_ready_for_query(frame->body))
           answer.transaction = status->transaction_status;
+        answer.timed_out = *timed_out;
         co_return answer;
       }
       default:
@@ -335,7 +345,23 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
   }
 }
 
-asio::awaitable<void> PostgresToolSession::cancel_hold() {
+void PostgresToolSession::arm_run_timer(std::chrono::seconds timeout,
+                                        std::shared_ptr<bool> timed_out) {
+  run_timer_.expires_after(timeout);
+  run_timer_.async_wait(
+      [self = shared_from_this(), timeout, timed_out](const boost::system::error_code& ec) {
+        if (ec) return;
+        // Held: the hold's wait decides; the statement's own time starts again once it runs.
+        if (self->held_ && !self->held_().empty()) {
+          self->arm_run_timer(timeout, timed_out);
+          return;
+        }
+        *timed_out = true;
+        asio::co_spawn(self->executor_, self->send_cancel(), asio::detached);
+      });
+}
+
+asio::awaitable<void> PostgresToolSession::send_cancel() {
   auto pair = make_socketpair();
   if (!pair) co_return;
   asio::local::stream_protocol::socket cancel(executor_);

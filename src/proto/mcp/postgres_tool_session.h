@@ -64,9 +64,11 @@ class PostgresToolSession : public std::enable_shared_from_this<PostgresToolSess
                                                                          QueryLimits limits);
   boost::asio::awaitable<Result<Frame>> read_frame();
   boost::asio::awaitable<bool> write(const std::string& bytes);
+  // Cancels the running statement once `timeout` is over (not counting time it is held).
+  void arm_run_timer(std::chrono::seconds timeout, std::shared_ptr<bool> timed_out);
   // Asks the front end to withdraw the held statement (a CancelRequest on a connection of its
   // own, as psql's Ctrl-C): the review stays pending.
-  boost::asio::awaitable<void> cancel_hold();
+  boost::asio::awaitable<void> send_cancel();
   boost::asio::awaitable<std::optional<ToolError>> sign_in(const std::string& subject,
                                                            const std::string& connection,
                                                            const Secret& credential);
@@ -78,6 +80,7 @@ class PostgresToolSession : public std::enable_shared_from_this<PostgresToolSess
   // Asked before a wait's end withdraws the hold: a statement released meanwhile runs on.
   HoldProbe held_;
   boost::asio::local::stream_protocol::socket socket_;
+  boost::asio::steady_timer run_timer_;
   net::AsyncLock busy_;
   std::string input_;  // bytes read and not yet framed
   postgres::BackendKeyData key_;

@@ -45,6 +45,8 @@ struct QueryAnswer {
   // whether the statement ran in this call (executed) or still waits (pending).
   std::string review;
   char transaction = 'I';  // the session's transaction status afterwards (I, T, E)
+  // Still running at its timeout: cancelled (PostgreSQL) or its connection closed (MySQL).
+  bool timed_out = false;
 };
 
 // What kept values cost toward QueryLimits::max_bytes beyond their bytes: a NULL or an empty
@@ -61,6 +63,7 @@ struct QueryLimits {
   std::size_t max_rows = 100;               // per result
   std::size_t max_bytes = 4 * 1024 * 1024;  // of values, over all results
   std::chrono::seconds wait{0};             // for a review's decision
+  std::chrono::seconds timeout{60};         // for the statement(s), once they run
 };
 
 }  // namespace portcullis::proto::mcp

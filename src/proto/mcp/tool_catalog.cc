@@ -34,7 +34,8 @@ constexpr std::string_view kDefinitions = R"json([
         "connection": {"type": "string", "minLength": 1, "maxLength": 256, "description": "The connection's name, from list_connections."},
         "sql": {"type": "string", "minLength": 1, "maxLength": 49152, "description": "The SQL text, in the connection's dialect (list_connections gives its kind)."},
         "max_rows": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100, "description": "The most rows returned per result; the answer says truncated when there were more."},
-        "wait": {"type": "integer", "minimum": 0, "maximum": 300, "default": 0, "description": "Seconds to wait for a review's decision when the statement needs approval, before answering pending_review. 0 answers at once."}
+        "wait": {"type": "integer", "minimum": 0, "maximum": 300, "default": 0, "description": "Seconds to wait for a review's decision when the statement needs approval, before answering pending_review. 0 answers at once."},
+        "timeout": {"type": "integer", "minimum": 1, "maximum": 600, "default": 60, "description": "Seconds the statements may run; past them they are cancelled and the answer says timed_out."}
       },
       "required": ["connection", "sql"],
       "additionalProperties": false
@@ -214,7 +215,8 @@ Result<ToolCall> read_tool_call(const json::object& params) {
     return ToolCall{ListConnectionsCall{}};
   }
   if (name == "query") {
-    if (auto checked = only(name, *arguments, {"connection", "sql", "max_rows", "wait"}); !checked)
+    if (auto checked = only(name, *arguments, {"connection", "sql", "max_rows", "wait", "timeout"});
+        !checked)
       return checked.error();
     auto connection = connection_name(name, *arguments);
     if (!connection) return connection.error();
@@ -224,10 +226,14 @@ Result<ToolCall> read_tool_call(const json::object& params) {
     if (!rows) return rows.error();
     auto wait = optional_integer(name, *arguments, "wait", 0, kMaxWait.count(), 0);
     if (!wait) return wait.error();
+    auto timeout = optional_integer(name, *arguments, "timeout", 1, kMaxRunTimeout.count(),
+                                    kDefaultRunTimeout.count());
+    if (!timeout) return timeout.error();
     return ToolCall{QueryCall{.connection = std::move(*connection),
                               .sql = std::move(*sql),
                               .max_rows = static_cast<std::size_t>(*rows),
-                              .wait = std::chrono::seconds(*wait)}};
+                              .wait = std::chrono::seconds(*wait),
+                              .timeout = std::chrono::seconds(*timeout)}};
   }
   if (name == "exec") {
     if (auto checked = only(name, *arguments, {"connection", "command", "wait", "timeout"});
@@ -239,8 +245,8 @@ Result<ToolCall> read_tool_call(const json::object& params) {
     if (!command) return command.error();
     auto wait = optional_integer(name, *arguments, "wait", 0, kMaxWait.count(), 0);
     if (!wait) return wait.error();
-    auto timeout = optional_integer(name, *arguments, "timeout", 1, kMaxExecTimeout.count(),
-                                    kDefaultExecTimeout.count());
+    auto timeout = optional_integer(name, *arguments, "timeout", 1, kMaxRunTimeout.count(),
+                                    kDefaultRunTimeout.count());
     if (!timeout) return timeout.error();
     return ToolCall{ExecCall{.connection = std::move(*connection),
                              .command = std::move(*command),

@@ -20,9 +20,10 @@ namespace portcullis::proto::mcp {
 inline constexpr std::size_t kDefaultRows = 100;
 inline constexpr std::size_t kMaxRows = 1000;
 inline constexpr std::size_t kMaxResultBytes = 4 * 1024 * 1024;
-// How long an exec call's command may run (its `timeout`), by default and at most.
-inline constexpr std::chrono::seconds kDefaultExecTimeout{60};
-inline constexpr std::chrono::seconds kMaxExecTimeout{600};
+// How long a query's statements or an exec call's command may run (their `timeout`), by
+// default and at most.
+inline constexpr std::chrono::seconds kDefaultRunTimeout{60};
+inline constexpr std::chrono::seconds kMaxRunTimeout{600};
 // The longest a call may wait for a review's decision before it answers pending_review.
 inline constexpr std::chrono::seconds kMaxWait{300};
 // The longest statement text and command line a call may send: the API takes request bodies
@@ -37,13 +38,14 @@ struct QueryCall {
   std::string sql;
   std::size_t max_rows = kDefaultRows;
   std::chrono::seconds wait{0};
+  std::chrono::seconds timeout{kDefaultRunTimeout};
 };
 
 struct ExecCall {
   std::string connection;
   std::string command;
   std::chrono::seconds wait{0};
-  std::chrono::seconds timeout{kDefaultExecTimeout};
+  std::chrono::seconds timeout{kDefaultRunTimeout};
 };
 
 struct KubernetesCall {

@@ -373,7 +373,8 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
   std::optional<ToolError> refusal;
   const QueryLimits limits{.max_rows = asked.max_rows,
                            .max_bytes = kMaxResultBytes,
-                           .wait = std::min(asked.wait, kMaxWait)};
+                           .wait = std::min(asked.wait, kMaxWait),
+                           .timeout = std::min(asked.timeout, kMaxRunTimeout)};
   const std::string address = tool_client_address(call.request);
   // A MySQL connection goes to the MySQL front end; anything else to PostgreSQL's, which
   // refuses what is not one of its connections as it would refuse psql.
@@ -455,7 +456,8 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::query(Call& call, const QueryC
     out["notices"] = std::move(notices);
   }
   out["transaction"] = transaction_name(answer.transaction);
-  co_return tool_answer(std::move(out), is_error);
+  if (answer.timed_out) out["timed_out"] = true;
+  co_return tool_answer(std::move(out), is_error || answer.timed_out);
 }
 
 asio::awaitable<McpServer::ToolAnswer> McpServer::exec(Call& call, const ExecCall& asked) {
@@ -474,7 +476,7 @@ asio::awaitable<McpServer::ToolAnswer> McpServer::exec(Call& call, const ExecCal
   // fixing its pointer (a later free of the frame's own bytes).
   ExecRequest request{.command = asked.command,
                       .wait = std::min(asked.wait, kMaxWait),
-                      .timeout = std::min(asked.timeout, kMaxExecTimeout)};
+                      .timeout = std::min(asked.timeout, kMaxRunTimeout)};
   auto ran = co_await host->run(request, kMaxResultBytes);
   if (auto* ended = std::get_if<ToolError>(&ran))
     co_return session_ended(call, asked.connection, *ended);

@@ -403,7 +403,7 @@ TEST(ReadToolCall, ReadsAnExecCallWithItsDefaults) {
   ASSERT_NE(exec, nullptr);
   EXPECT_EQ(exec->command, "ls -l");
   EXPECT_EQ(exec->wait.count(), 0);
-  EXPECT_EQ(exec->timeout, kDefaultExecTimeout);
+  EXPECT_EQ(exec->timeout, kDefaultRunTimeout);
 }
 
 TEST(ReadToolCall, ReadsAReviewId) {
