@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <string_view>
@@ -67,6 +68,14 @@ Result<audit::SearchQuery> parse_audit_query(boost::urls::params_view params, bo
       auto since = audit::parse_since(value, now);
       if (!since) return make_error("since: " + since.error().message);
       query.filter.since = audit::format_time(*since);
+    } else if (key == "before" && accept_limit) {
+      // A page further back: the records below the smallest `cursor` of the page before.
+      if (value.empty()) continue;
+      std::int64_t before = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), before);
+      if (ec != std::errc() || end != value.data() + value.size() || before <= 0)
+        return make_error("before: expected the positive cursor of a record");
+      query.filter.before_cursor = before;
     } else if (key == "limit" && accept_limit) {
       std::size_t limit = 0;
       const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);

@@ -21,8 +21,22 @@ boost::asio::awaitable<std::optional<Response>> get_audit_verify(Call& call);
 // GET /api/v1/audit/stream: records as they are committed, as Server-Sent Events.
 boost::asio::awaitable<std::optional<Response>> get_audit_stream(Call& call);
 
+// GET /api/v1/audit/events/{cursor}: one record, joined with its outcome, and the masked result
+// rows kept for it.
+boost::asio::awaitable<std::optional<Response>> get_audit_event(Call& call);
+
+// GET /api/v1/me: the caller's subject, groups and API roles.
+boost::asio::awaitable<std::optional<Response>> get_me(Call& call);
+
+// GET / and GET /assets/{file}: the web console; GET /api/v1/console/config: the sign-in
+// providers it offers (console.cc).
+boost::asio::awaitable<std::optional<Response>> get_console(Call& call);
+boost::asio::awaitable<std::optional<Response>> get_console_config(Call& call);
+
 // GET /api/v1/reviews[?status=]: the reviews the caller may see (reviews.cc).
 boost::asio::awaitable<std::optional<Response>> get_reviews(Call& call);
+// GET /api/v1/reviews/stream: the pending ones, as Server-Sent Events (review_stream.cc).
+boost::asio::awaitable<std::optional<Response>> get_review_stream(Call& call);
 // GET /api/v1/reviews/{id}
 boost::asio::awaitable<std::optional<Response>> get_review(Call& call);
 // POST /api/v1/reviews/{id}/approve and /reject, body {"comment": "..."}.

@@ -3,7 +3,9 @@
 // error to its HTTP status, recording the request in the journal.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +17,18 @@
 namespace portcullis::api {
 
 boost::json::object review_json(const store::ReviewRecord& review);
+
+// Whether `caller` may see `review`: its requester, a reviewer it names, or a journal reader.
+bool may_see_review(const store::ReviewRecord& review, const Call& call);
+// review_json plus `may_decide`: whether the caller may vote on it now (a reviewer the rule
+// names, not the requester, the review pending and not past its time, and no vote of the
+// caller's yet), so that a console offers approve and reject only where the API would take them.
+boost::json::object review_json_for(const store::ReviewRecord& review, const Call& call,
+                                    std::chrono::system_clock::time_point now);
+// The reviews of `status` (every status when nullopt) that the caller may see, newest first,
+// at most 1000, as review_json_for.
+Result<boost::json::array> visible_reviews(const Call& call,
+                                           std::optional<store::ReviewStatus> status);
 boost::json::object live_session_json(const gateway::LiveSessionView& session);
 
 // The request's body as a JSON object (an empty body is an empty object), or a 400.

@@ -44,7 +44,12 @@ constexpr std::array kRoutes{
     Route{"/api/v1/audit", http::verb::get, Access::journal_readers, &get_audit_search},
     Route{"/api/v1/audit/verify", http::verb::get, Access::journal_readers, &get_audit_verify},
     Route{"/api/v1/audit/stream", http::verb::get, Access::journal_readers, &get_audit_stream},
+    Route{"/api/v1/audit/events/{id}", http::verb::get, Access::journal_readers, &get_audit_event},
+    Route{"/api/v1/me", http::verb::get, Access::authenticated, &get_me},
+    Route{"/api/v1/console/config", http::verb::get, Access::anyone, &get_console_config},
     Route{"/api/v1/reviews", http::verb::get, Access::authenticated, &get_reviews},
+    // Before /api/v1/reviews/{id}, which "stream" would match too.
+    Route{"/api/v1/reviews/stream", http::verb::get, Access::authenticated, &get_review_stream},
     Route{"/api/v1/reviews/{id}", http::verb::get, Access::authenticated, &get_review},
     Route{"/api/v1/reviews/{id}/approve", http::verb::post, Access::authenticated,
           &post_review_approve},
@@ -66,6 +71,8 @@ constexpr std::array kRoutes{
     Route{"/mcp", http::verb::post, Access::authenticated, &handle_mcp},
     Route{"/mcp", http::verb::get, Access::authenticated, &handle_mcp},
     Route{"/mcp", http::verb::delete_, Access::authenticated, &handle_mcp},
+    Route{"/", http::verb::get, Access::anyone, &get_console},
+    Route{"/assets/{id}", http::verb::get, Access::anyone, &get_console},
 };
 
 // Whether `path` fits `pattern`, where a `{id}` segment matches one non-empty segment of

@@ -99,11 +99,11 @@ Record joined_record(const SearchHit& hit) {
 
 std::string search_hit_to_json(const SearchHit& hit) {
   boost::json::value value = boost::json::parse(to_json(joined_record(hit)));
-  if (hit.result) {
-    auto& object = value.as_object();
-    // After the hashes, which to_json puts last: it belongs to the join, not to the record.
-    object["result_seq"] = seq_of(*hit.result);
-  }
+  auto& object = value.as_object();
+  // After the hashes, which to_json puts last: these belong to the search, not to the record.
+  if (hit.result) object["result_seq"] = seq_of(*hit.result);
+  // Where the record stands among every instance's records: what `before` pages by.
+  if (hit.record.cursor > 0) object["cursor"] = hit.record.cursor;
   return boost::json::serialize(value);
 }
 

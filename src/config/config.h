@@ -92,6 +92,9 @@ struct OidcIssuerConfig {
   std::string jwks_url;
   std::string groups_claim = "groups";
   std::string subject_claim = "sub";
+  // The web console offers sign-in with this provider: the authorization-code flow with PKCE,
+  // as the public OAuth client `audience`, whose ID token is then the console's bearer token.
+  bool console = false;
   int line = 0;
 };
 

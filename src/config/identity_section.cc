@@ -14,7 +14,8 @@ constexpr std::string_view kDefaultSshCaKeyFile = "var/ssh_user_ca";
 
 std::optional<OidcIssuerConfig> read_oidc(Reader& r, const Value& v) {
   Fields f =
-      r.fields(v, {"issuer", "audience", "jwks_file", "jwks_url", "groups_claim", "subject_claim"});
+      r.fields(v, {"issuer", "audience", "jwks_file", "jwks_url", "groups_claim", "subject_claim",
+                   "console"});
   OidcIssuerConfig oidc;
   oidc.line = f.line();
   bool ok = r.require_name(f, "issuer", oidc.issuer);
@@ -47,6 +48,12 @@ std::optional<OidcIssuerConfig> read_oidc(Reader& r, const Value& v) {
   }
   if (const Value* x = f.find("subject_claim")) {
     if (auto s = r.read_name(*x)) oidc.subject_claim = *s;
+  }
+  if (const Value* x = f.find("console")) {
+    if (auto b = r.read_bool(*x))
+      oidc.console = *b;
+    else
+      ok = false;
   }
   if (!ok) return std::nullopt;
   return oidc;

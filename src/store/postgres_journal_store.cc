@@ -215,6 +215,8 @@ class PostgresJournalStore final : public JournalStore {
                       param(std::to_string(filter.after_cursor));
     if (filter.own_chain) sql += " AND chain = " + param(chain_);
     if (filter.after_seq > 0) sql += " AND seq > " + param(std::to_string(filter.after_seq));
+    if (filter.before_cursor > 0)
+      sql += " AND position < " + param(std::to_string(filter.before_cursor));
     auto add_equal = [&](const char* column, const std::string& value) {
       if (!value.empty()) sql += fmt::format(" AND {} = {}", column, param(value));
     };

@@ -245,6 +245,8 @@ class SqliteJournalStore final : public JournalStore {
       sql += fmt::format(" AND {} = ?", column);
       texts.push_back(value);
     };
+    // The cursor is the seq: a whole number, written into the text rather than bound as one.
+    if (filter.before_cursor > 0) sql += fmt::format(" AND seq < {}", filter.before_cursor);
     add_equal("instance", filter.instance);
     add_equal("subject", filter.subject);
     add_equal("connection", filter.connection);

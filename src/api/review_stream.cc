@@ -1,0 +1,106 @@
+// GET /api/v1/reviews/stream: the pending reviews the caller may see, as Server-Sent Events —
+// the whole list at the start and again whenever it changes, so that a reviewer's page shows a
+// held statement as it is held and drops it once someone decides it. A whole list rather than
+// changes: a client that reconnects needs no cursor, and the list is small (at most 1000).
+#include <fmt/format.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <string>
+
+#include "api/bearer_auth.h"
+#include "api/endpoints.h"
+#include "api/review_json.h"
+
+namespace portcullis::api {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+// How often the list is read again: a reviewer sees a new hold within half a second. The
+// reviews live in the state store, shared by every instance, so this also sees the holds and
+// decisions of the other instances.
+constexpr std::chrono::milliseconds kPollInterval{500};
+// As /api/v1/audit/stream: proxies close connections silent for 60 s.
+constexpr std::chrono::seconds kKeepAliveInterval{15};
+// How often the caller's credential is checked again: a stream outlives the request that
+// opened it, and must not go on showing statements to a subject revoked, or whose token
+// expired, since.
+constexpr std::chrono::seconds kRecheckInterval{5};
+
+constexpr std::string_view kStreamHeader =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/event-stream\r\n"
+    "Cache-Control: no-store\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Accel-Buffering: no\r\n"
+    "Connection: close\r\n"
+    "\r\n";
+
+std::string error_event(std::string_view code, std::string_view message) {
+  boost::json::object error{{"code", code}, {"message", message}};
+  return fmt::format("event: error\ndata: {}\n\n",
+                     boost::json::serialize(boost::json::object{{"error", std::move(error)}}));
+}
+
+}  // namespace
+
+asio::awaitable<std::optional<Response>> get_review_stream(Call& call) {
+  if (!call.services.reviews) co_return not_running("the approval workflow");
+  if (!call.params.empty())
+    co_return error_response(http::status::bad_request, "invalid_parameter",
+                             "this stream takes no parameters");
+  auto first = visible_reviews(call, store::ReviewStatus::pending);
+  if (!first) co_return workflow_error(first.error());
+
+  const std::string header(kStreamHeader);
+  if (!co_await call.write(header)) co_return std::nullopt;
+  const std::string keep_alive = ": keep-alive\n\n";
+  const std::string authorization(call.request[http::field::authorization]);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  std::string sent;
+  auto last_write = Clock::now();
+  auto last_check = Clock::now();
+  Result<boost::json::array> reviews = std::move(first);
+  for (;;) {
+    if (!reviews) {
+      const std::string error = error_event("unavailable", reviews.error().message);
+      co_await call.write(error);
+      co_return std::nullopt;
+    }
+    std::string list = boost::json::serialize(boost::json::object{{"reviews", *reviews}});
+    if (list != sent) {
+      const std::string event = fmt::format("event: reviews\ndata: {}\n\n", list);
+      if (!co_await call.write(event)) co_return std::nullopt;
+      sent = std::move(list);
+      last_write = Clock::now();
+    } else if (Clock::now() - last_write >= kKeepAliveInterval) {
+      if (!co_await call.write(keep_alive)) co_return std::nullopt;
+      last_write = Clock::now();
+    }
+    timer.expires_after(kPollInterval);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (Clock::now() - last_check >= kRecheckInterval) {
+      // Under the current configuration: a reload that drops an OIDC issuer ends its streams.
+      auto context = call.services.context->load();
+      auto caller = authenticate_bearer(authorization, *context, *call.services.state,
+                                        std::chrono::system_clock::now());
+      if (!caller) {
+        const std::string error = error_event("unauthorized", caller.error().message);
+        co_await call.write(error);
+        co_return std::nullopt;
+      }
+      call.context = std::move(context);
+      call.caller = std::move(*caller);
+      last_check = Clock::now();
+    }
+    reviews = visible_reviews(call, store::ReviewStatus::pending);
+  }
+}
+
+}  // namespace portcullis::api
