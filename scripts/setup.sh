@@ -25,3 +25,11 @@ fi
 # The client's packages, exactly as package-lock.json pins them (npm ci replaces node_modules).
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 npm ci --prefix "$REPO/tests/mcp_client" --no-audit --no-fund
+# Chromium for the web console's browser tests (tests/console drives it with playwright-core),
+# with a font for readable screenshots. Optional: without it those tests say they were skipped.
+if ! apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; then
+  echo "setup: chromium could not be installed; the console's browser tests will be skipped" >&2
+fi
+# The web console's build tools (Vite, TypeScript) and the browser tests' driver, as locked.
+npm ci --prefix "$REPO/src/api/console" --no-audit --no-fund
+npm ci --prefix "$REPO/tests/console" --no-audit --no-fund

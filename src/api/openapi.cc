@@ -41,7 +41,8 @@ constexpr std::string_view kOpenApi = R"json({
           {"name": "event", "in": "query", "description": "Which records; statements (joined with their result record) when absent", "schema": {"$ref": "#/components/schemas/EventType"}},
           {"$ref": "#/components/parameters/since"},
           {"$ref": "#/components/parameters/contains"},
-          {"name": "limit", "in": "query", "description": "Newest matches returned", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}}
+          {"name": "limit", "in": "query", "description": "Newest matches returned", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}},
+          {"name": "before", "in": "query", "description": "Only records whose cursor is below this one: the page before a page whose smallest `cursor` it is", "schema": {"type": "integer", "minimum": 1}}
         ],
         "responses": {
           "200": {"description": "The matches", "content": {"application/json": {"schema": {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}}}}}}},
@@ -87,6 +88,53 @@ constexpr std::string_view kOpenApi = R"json({
           "401": {"$ref": "#/components/responses/Error"},
           "403": {"$ref": "#/components/responses/Error"},
           "500": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/audit/events/{cursor}": {
+      "get": {
+        "operationId": "getAuditEvent",
+        "summary": "One record, joined with its outcome, with the masked result rows kept for it",
+        "description": "Requires an auditor or admin group. `results` is null when no rows were kept.",
+        "parameters": [{"name": "cursor", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {
+          "200": {"description": "The record", "content": {"application/json": {"schema": {"type": "object", "required": ["event", "results"], "properties": {"event": {"$ref": "#/components/schemas/AuditEvent"}, "results": {"type": "object", "nullable": true, "properties": {"columns": {"type": "array", "items": {"type": "string"}}, "rows": {"type": "array", "items": {"type": "array", "items": {"type": "string", "nullable": true}}}, "truncated": {"type": "boolean"}}}}}}}},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"},
+          "500": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/me": {
+      "get": {
+        "operationId": "getMe",
+        "summary": "Who the credential is and the API roles its groups give",
+        "responses": {
+          "200": {"description": "The caller", "content": {"application/json": {"schema": {"type": "object", "required": ["subject", "kind", "groups", "roles"], "properties": {"subject": {"type": "string"}, "kind": {"type": "string", "enum": ["user", "service"]}, "groups": {"type": "array", "items": {"type": "string"}}, "roles": {"type": "object", "properties": {"admin": {"type": "boolean"}, "auditor": {"type": "boolean"}}}}}}}},
+          "401": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/api/v1/console/config": {
+      "get": {
+        "operationId": "getConsoleConfig",
+        "summary": "What the web console's sign-in page offers: the OIDC providers marked `console: true`",
+        "security": [],
+        "responses": {
+          "200": {"description": "The providers", "content": {"application/json": {"schema": {"type": "object", "properties": {"oidc": {"type": "array", "items": {"type": "object", "properties": {"issuer": {"type": "string"}, "client_id": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}}}}}}}}}}
+        }
+      }
+    },
+    "/api/v1/reviews/stream": {
+      "get": {
+        "operationId": "streamReviews",
+        "summary": "The pending reviews the caller may see, as Server-Sent Events",
+        "description": "An `reviews` event with `{\"reviews\": [...]}` at the start and whenever the list changes (looked at every 500 ms); a comment line every 15 s while idle. The credential is checked again every 5 s: an `error` event ends the stream once it is refused.",
+        "responses": {
+          "200": {"description": "An endless event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"}
         }
       }
     },
@@ -369,7 +417,8 @@ constexpr std::string_view kOpenApi = R"json({
           "decided_by": {"type": "string"}, "comment": {"type": "string"}, "reason": {"type": "string"},
           "duration_s": {"type": "integer"}, "created": {"type": "string", "format": "date-time"},
           "expires": {"type": "string", "format": "date-time"}, "decided": {"type": "string", "format": "date-time"},
-          "grant_expires": {"type": "string", "format": "date-time"}, "executed": {"type": "string", "format": "date-time"}
+          "grant_expires": {"type": "string", "format": "date-time"}, "executed": {"type": "string", "format": "date-time"},
+          "may_decide": {"type": "boolean", "description": "Whether the caller may approve or reject it now"}
         }
       },
       "Session": {
@@ -394,7 +443,7 @@ constexpr std::string_view kOpenApi = R"json({
           "verdict": {"type": "string"}, "rule": {"type": "string"}, "reviewer": {"type": "string"}, "statement": {"type": "string"},
           "rows": {"type": "integer"}, "bytes_in": {"type": "integer"}, "bytes_out": {"type": "integer"},
           "masked": {"type": "object", "additionalProperties": {"type": "integer"}}, "duration_us": {"type": "integer"},
-          "error": {"type": "string"}, "result_seq": {"type": "integer"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"}
+          "error": {"type": "string"}, "result_seq": {"type": "integer"}, "cursor": {"type": "integer", "description": "Search hits: the record's place among every instance's records (what `before` takes)"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"}
         },
         "additionalProperties": true
       },

@@ -609,5 +609,72 @@ TEST_F(ConsoleBrowserTest, SearchesTheJournalAndOpensAnEvent) {
       << json::serialize(by_tag["results"]);
 }
 
+
+// Sign-in through an OpenID provider (a stand-in: tests/console/stand_in_idp.mjs): the console
+// runs the authorization-code flow with PKCE and uses the ID token as its bearer credential.
+TEST(ConsoleOidcTest, SignsInThroughTheProviderWithPkce) {
+  if (auto missing = browser_missing(); !missing.empty()) GTEST_SKIP() << missing;
+  TempDir dir("portcullis-idp-");
+  const auto jwks = dir.path() / "jwks.json";
+  ChildOptions idp_options;
+  idp_options.argv = {
+      "node", (std::filesystem::path(PORTCULLIS_SOURCE_DIR) / "tests/console/stand_in_idp.mjs").string(),
+      "--client-id", "portcullis-console", "--jwks-file", jwks.string(), "--subject", "lee",
+      "--groups", "leads"};
+  ChildProcess idp(std::move(idp_options));
+  ASSERT_TRUE(idp.wait_for_output("{\"port\":", 20s)) << idp.stderr_text();
+  std::smatch port_match;
+  const std::string first_line = idp.stdout_text();
+  ASSERT_TRUE(std::regex_search(first_line, port_match, std::regex(R"re("port":(\d+))re")));
+  const std::string issuer = fmt::format("http://127.0.0.1:{}/", port_match[1].str());
+
+  PostgresServer postgres;
+  GatewayOptions o;
+  o.http_listener = true;
+  o.access_section = kAccess;
+  o.identity_extra = fmt::format(
+      "  oidc:\n    - issuer: {}\n      audience: portcullis-console\n      jwks_file: {}\n"
+      "      groups_claim: groups\n      console: true\n",
+      issuer, jwks.string());
+  GatewayProcess gateway(postgres, o);
+  if (call_api(gateway.http_port(), http::verb::get, "/", "").status != 200u)
+    GTEST_SKIP() << "this gateway was built without its web console (no Node.js at build time)";
+
+  auto config = call_api(gateway.http_port(), http::verb::get, "/api/v1/console/config", "");
+  ASSERT_EQ(config.status, 200u) << config.text;
+  ASSERT_EQ(config.body.at("oidc").as_array().size(), 1u) << config.text;
+  EXPECT_EQ(config.body.at("oidc").at(0).at("issuer").as_string(), issuer);
+  EXPECT_EQ(config.body.at("oidc").at(0).at("client_id").as_string(), "portcullis-console");
+  auto page = call_api(gateway.http_port(), http::verb::get, "/", "");
+  EXPECT_NE(page.headers["content-security-policy"].find(
+                fmt::format("connect-src 'self' http://127.0.0.1:{};", port_match[1].str())),
+            std::string::npos)
+      << page.headers["content-security-policy"];
+
+  ChildOptions options;
+  options.argv = {
+      "node",
+      (std::filesystem::path(PORTCULLIS_SOURCE_DIR) / "tests/console/console_driver.mjs").string(),
+      "--url", fmt::format("http://127.0.0.1:{}", gateway.http_port()), "--screenshots",
+      (std::filesystem::current_path() / "console-screenshots").string()};
+  options.stdin_data = json::serialize(json::array{
+      json::object{{"op", "open"}, {"path", "/"}},
+      json::object{{"op", "click"}, {"testid", "sign-in-oidc"}},
+      json::object{{"op", "wait_text"}, {"testid", "whoami"}, {"text", "lee"}},
+      json::object{{"op", "text"}, {"testid", "whoami"}, {"tag", "whoami"}},
+      json::object{{"op", "problems"}, {"tag", "problems"}},
+  });
+  ChildProcess driver(std::move(options));
+  const auto status = driver.wait(120s);
+  EXPECT_TRUE(status.success() &&
+              driver.stdout_text().find("{\"op\":\"done\"}") != std::string::npos)
+      << driver.stdout_text() << driver.stderr_text() << idp.stdout_text();
+  EXPECT_NE(driver.stdout_text().find("\"problems\":[]"), std::string::npos)
+      << driver.stdout_text();
+  EXPECT_NE(idp.stdout_text().find("{\"issued\":\"lee\"}"), std::string::npos)
+      << idp.stdout_text();
+  EXPECT_EQ(idp.stdout_text().find("refused"), std::string::npos) << idp.stdout_text();
+}
+
 }  // namespace
 }  // namespace portcullis::testing

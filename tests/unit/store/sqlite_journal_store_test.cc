@@ -348,6 +348,17 @@ TEST_P(JournalSearchTest, PagesThroughASessionWithCursorsAndLimits) {
   newest.after_seq = 1;
   newest.limit = 0;
   EXPECT_EQ(search(*store, newest), std::vector<int64_t>(every.rbegin(), every.rend()));
+
+  // Below a cursor, newest first: the page before a page (the API's `before`).
+  const auto records = store->search(all);
+  ASSERT_TRUE(records) << records.error().message;
+  JournalFilter before = all;
+  before.newest_first = true;
+  before.limit = 3;
+  before.before_cursor = (*records)[9].cursor;
+  EXPECT_EQ(search(*store, before), (std::vector<int64_t>{every[8], every[7], every[6]}));
+  before.after_cursor = (*records)[6].cursor;
+  EXPECT_EQ(search(*store, before), (std::vector<int64_t>{every[8], every[7]}));
 }
 
 TEST_P(JournalSearchTest, FindsTheRecordsOfASessionWithoutConnectRecord) {
