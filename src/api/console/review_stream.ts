@@ -17,6 +17,16 @@ export function reconnectDelayMs(failuresInARow: number): number {
   return Math.min(kFirstRetryMs * 2 ** (failuresInARow - 1), kLongestRetryMs);
 }
 
+// The data of a `reviews` event: {"reviews": [...]}, or null when it is not that.
+export function parseReviewsEvent(data: string): Review[] | null {
+  try {
+    const document = JSON.parse(data) as { reviews?: unknown };
+    return Array.isArray(document.reviews) ? (document.reviews as Review[]) : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface ReviewStreamHandlers {
   onReviews: (reviews: Review[]) => void;
   onStatus: (status: StreamStatus) => void;
@@ -45,8 +55,9 @@ export function followReviews(handlers: ReviewStreamHandlers): () => void {
       for (const event of parser.feed(decoder.decode(value, { stream: true }))) {
         if (event.type !== 'reviews') continue;
         failuresInARow = 0;
-        const document = JSON.parse(event.data) as { reviews?: Review[] };
-        handlers.onReviews(document.reviews ?? []);
+        const reviews = parseReviewsEvent(event.data);
+        // A damaged event is skipped: the next change sends the whole list again.
+        if (reviews !== null) handlers.onReviews(reviews);
       }
     }
   };

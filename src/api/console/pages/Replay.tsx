@@ -5,6 +5,11 @@ import { ApiError, errorMessage } from '../api';
 import { Notice } from '../components/Notice';
 import { getRecording } from '../endpoints';
 import type { PlayerHandle } from '../player';
+import { canCompileWebAssembly } from '../webassembly';
+
+const kNoWebAssembly =
+  "This browser may not run the player's WebAssembly here: the gateway's Content-Security-Policy " +
+  "needs 'wasm-unsafe-eval' in script-src for replay.";
 
 type Loaded = { kind: 'loading' } | { kind: 'none' } | { kind: 'error'; message: string } | { kind: 'playing' };
 
@@ -19,10 +24,12 @@ export function Replay({ session }: { session: string }) {
     setLoaded({ kind: 'loading' });
     (async () => {
       try {
-        const [recording, { mountPlayer }] = await Promise.all([
-          getRecording(session, part, controller.signal),
-          import('../player'),
-        ]);
+        const recording = await getRecording(session, part, controller.signal);
+        if (!canCompileWebAssembly()) {
+          setLoaded({ kind: 'error', message: kNoWebAssembly });
+          return;
+        }
+        const { mountPlayer } = await import('../player');
         if (controller.signal.aborted || !container.current) return;
         player = mountPlayer(recording, container.current);
         setLoaded({ kind: 'playing' });

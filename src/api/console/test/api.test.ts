@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, query, requestJson, setUnauthorizedHandler } from '../api';
 import { forgetCredential, setCredential } from '../auth';
-import { reconnectDelayMs } from '../review_stream';
+import { parseReviewsEvent, reconnectDelayMs } from '../review_stream';
 
 function jsonResponse(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
@@ -104,5 +104,18 @@ describe('query', () => {
 describe('reconnectDelayMs', () => {
   it('waits 1 s, then doubles to at most 10 s', () => {
     expect([1, 2, 3, 4, 5, 9].map(reconnectDelayMs)).toEqual([1000, 2000, 4000, 8000, 10000, 10000]);
+  });
+});
+
+describe('parseReviewsEvent', () => {
+  it('reads the list of a reviews event', () => {
+    expect(parseReviewsEvent('{"reviews":\n[{"id":"r-1"}]}')).toEqual([{ id: 'r-1' }]);
+    expect(parseReviewsEvent('{"reviews":[]}')).toEqual([]);
+  });
+
+  it('answers null for data that is not a reviews document', () => {
+    expect(parseReviewsEvent('{"reviews":')).toBeNull();
+    expect(parseReviewsEvent('{"other":[]}')).toBeNull();
+    expect(parseReviewsEvent('null')).toBeNull();
   });
 });
