@@ -116,7 +116,7 @@ export function ReviewCard({ review, nowMs, onDecided }: ReviewCardProps) {
               placeholder="Optional: why you decided so"
             />
           </label>
-          <div class="decision-buttons" role="group">
+          <div class="decision-buttons">
             <button
               type="button"
               data-testid={`approve-${review.id}`}

@@ -175,7 +175,7 @@ export function Journal({ state, setState }: { state: JournalState; setState: (n
                         location.hash = `#/journal/${event.seq}`;
                       }}
                     >
-                      <td>
+                      <td class="nowrap">
                         <a href={`#/journal/${event.seq}`}>{formatTime(event.time)}</a>
                       </td>
                       <td>{event.subject}</td>

@@ -58,13 +58,30 @@ function SessionRow({ session, nowMs, onResult }: RowProps) {
       <tr data-testid={`session-${session.id}`}>
         <td>
           <code>{session.id}</code>
+          {session.protocol === 'ssh' && (
+            <>
+              <br />
+              <small>
+                <a href={`#/replay/${encodeURIComponent(session.id)}`} data-testid={`replay-${session.id}`}>
+                  Replay
+                </a>
+              </small>
+            </>
+          )}
         </td>
-        <td>{session.subject}</td>
-        <td>{session.protocol}</td>
-        <td>{session.connection}</td>
-        <td>{session.client_addr}</td>
         <td>
-          {formatTime(session.started)}
+          {session.subject}
+          <br />
+          <small class="muted">{session.client_addr}</small>
+        </td>
+        <td>
+          {session.connection}
+          <br />
+          <small class="muted">{session.protocol}</small>
+        </td>
+        <td class="nowrap" title={`${formatTime(session.started)} UTC`}>
+          {/* The time of day is enough here: the age under it says which day. */}
+          {formatTime(session.started).slice(11)}
           <br />
           <small>{formatAge(session.started, nowMs)} ago</small>
         </td>
@@ -72,7 +89,7 @@ function SessionRow({ session, nowMs, onResult }: RowProps) {
         <td class="number">
           {formatBytes(session.bytes_in)} / {formatBytes(session.bytes_out)}
         </td>
-        <td>{session.held_review ? <a href="#/reviews">{session.held_review}</a> : '—'}</td>
+        <td class="nowrap">{session.held_review ? <a href="#/reviews">{session.held_review}</a> : '—'}</td>
         <td class="actions">
           <button type="button" class="small" data-testid={`kill-${session.id}`} disabled={busy} onClick={() => void kill()}>
             Kill
@@ -86,16 +103,11 @@ function SessionRow({ session, nowMs, onResult }: RowProps) {
           >
             Revoke…
           </button>
-          {session.protocol === 'ssh' && (
-            <a href={`#/replay/${encodeURIComponent(session.id)}`} data-testid={`replay-${session.id}`}>
-              Replay
-            </a>
-          )}
         </td>
       </tr>
       {revoking && (
         <tr class="revoke-row">
-          <td colSpan={10}>
+          <td colSpan={8}>
             <form class="inline-form" onSubmit={(event) => void revoke(event)}>
               <label>
                 Reason for revoking every credential of <strong>{session.subject}</strong>
@@ -177,10 +189,8 @@ export function Sessions() {
             <thead>
               <tr>
                 <th scope="col">Id</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Protocol</th>
-                <th scope="col">Connection</th>
-                <th scope="col">Client</th>
+                <th scope="col">Subject, client</th>
+                <th scope="col">Connection, protocol</th>
                 <th scope="col">Started (UTC)</th>
                 <th scope="col">Commands</th>
                 <th scope="col">In / out</th>
