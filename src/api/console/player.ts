@@ -10,6 +10,10 @@ export interface PlayerHandle {
 export function mountPlayer(recording: string, element: HTMLElement): PlayerHandle {
   const player = AsciinemaPlayer.create({ data: recording }, element, {
     fit: 'width',
+    // Preloading reads the recording's own terminal size before the first frame, so the
+    // player takes its shape at once instead of an 80x24 guess.
+    preload: true,
+    // Long idle stretches (someone reading) are shortened to 2 s on replay.
     idleTimeLimit: 2,
     theme: 'asciinema',
   });

@@ -171,7 +171,12 @@ await screenshot('overview');
 
 await open('#/replay/5e5e5e5e5e5e');
 await sleep(2000);
-if (wasmAllowed) check('the player is mounted', (await evaluate(`${byTestId('replay')}.childElementCount`)) > 0);
+if (wasmAllowed) {
+  check('the player is mounted', (await evaluate(`${byTestId('replay')}.childElementCount`)) > 0);
+  await evaluate(`document.querySelector('[data-testid="replay"] .ap-play-button')?.click()`);
+  await sleep(3500);
+  check('the recording plays', /syslog/.test(await evaluate(`${byTestId('replay')}.textContent`)));
+}
 else check('replay explains the missing wasm-unsafe-eval', /wasm-unsafe-eval/.test(await evaluate('document.body.textContent')));
 await screenshot('replay');
 await click('next-part');
