@@ -55,7 +55,10 @@ std::string content_security_policy(const config::Config& config) {
       if (auto origin = origin_of(provider.issuer); !origin.empty()) origins.insert(origin);
   std::string connect = "'self'";
   for (const auto& origin : origins) connect += " " + origin;
-  return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+  // 'wasm-unsafe-eval' lets the SSH replay's terminal emulator (WebAssembly) compile; it allows
+  // no JavaScript eval and no inline script.
+  return "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+         "img-src 'self' data:; "
          "font-src 'self'; connect-src " +
          connect +
          "; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

@@ -353,9 +353,10 @@ TEST_F(ConsoleTest, ServesThePageWithAStrictContentSecurityPolicy) {
   EXPECT_EQ(page.headers["content-type"], "text/html; charset=utf-8");
   const auto& policy = page.headers["content-security-policy"];
   EXPECT_NE(policy.find("default-src 'none'"), std::string::npos) << policy;
-  EXPECT_NE(policy.find("script-src 'self';"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("script-src 'self' 'wasm-unsafe-eval';"), std::string::npos) << policy;
   EXPECT_NE(policy.find("frame-ancestors 'none'"), std::string::npos) << policy;
-  EXPECT_EQ(policy.find("unsafe"), std::string::npos) << policy;
+  EXPECT_EQ(policy.find("unsafe-inline"), std::string::npos) << policy;
+  EXPECT_EQ(policy.find("'unsafe-eval'"), std::string::npos) << policy;
   EXPECT_EQ(page.headers["x-frame-options"], "DENY");
   EXPECT_EQ(page.headers["cache-control"], "no-cache");
   // No inline script: every script is a file of the console's own.
