@@ -806,7 +806,7 @@ Portcullis demo
   gateway        postgres://$GATEWAY_LISTEN (dbname=demo)
   backend        PostgreSQL on 127.0.0.1:$PG_PORT, database app, roles app_rw / app_ro$mariadb_backend
                  (their passwords are in $SECRETS; callers never see them)$ssh_backend$kube_backend
-  REST API       http://$GATEWAY_LISTEN_HTTP
+  REST API       http://$GATEWAY_LISTEN_HTTP (the web console at /)
 
 Token for alice (group engineering: connects as the read-only role app_ro, sees PII masked,
 valid 8h), also in $DEMO_DIR/alice.token:
@@ -838,6 +838,13 @@ client configurations); by hand, a session, then a query whose answer comes back
 A DBA token (connects as app_rw, sees data unmasked, may write; DROP and TRUNCATE are refused, and a DELETE or
 UPDATE without WHERE is refused until approvals arrive):
   $PORTCULLIS token issue --config $CONFIG --subject bob --group dba --ttl 1h
+
+The web console is at http://$GATEWAY_LISTEN_HTTP/ (sign in by pasting a token). With bob's DBA token,
+'DELETE FROM orders;' waits in psql for a review; a second DBA signed in to the console sees it appear
+and approves or rejects it there. The journal is for the security group, live sessions for oncall:
+  $PORTCULLIS token issue --config $CONFIG --subject dana --group dba --ttl 1h       # a reviewer
+  $PORTCULLIS token issue --config $CONFIG --subject sam --group security --ttl 1h  # the journal
+  $PORTCULLIS token issue --config $CONFIG --subject olga --group oncall --ttl 1h   # sessions, kill, revoke
 
 The gateway runs below; Ctrl-C stops it. The demo servers keep running:
 stop them with scripts/demo.sh stop, or delete everything with scripts/demo.sh reset.

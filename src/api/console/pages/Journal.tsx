@@ -37,6 +37,12 @@ export const kInitialJournalState: JournalState = {
   exhausted: false,
 };
 
+// Where an event's detail page is: its cursor, which names one record among every instance's
+// (seq alone repeats across instances sharing a store); seq where a cursor is missing.
+function eventAddress(event: AuditEvent): string {
+  return String(event.cursor ?? event.seq);
+}
+
 // The API answers the newest matches oldest first; the table wants newest first. The cursor
 // for the next older page is that of the oldest record on the page: the first one received.
 function pageRequest(filters: JournalFilters, before?: string): AuditFilters {
@@ -168,15 +174,15 @@ export function Journal({ state, setState }: { state: JournalState; setState: (n
                 <tbody>
                   {state.events.map((event) => (
                     <tr
-                      key={event.seq}
+                      key={eventAddress(event)}
                       data-testid={`event-${event.seq}`}
                       class="clickable"
                       onClick={() => {
-                        location.hash = `#/journal/${event.seq}`;
+                        location.hash = `#/journal/${eventAddress(event)}`;
                       }}
                     >
                       <td class="nowrap">
-                        <a href={`#/journal/${event.seq}`}>{formatTime(event.time)}</a>
+                        <a href={`#/journal/${eventAddress(event)}`}>{formatTime(event.time)}</a>
                       </td>
                       <td>{event.subject}</td>
                       <td>{event.connection}</td>
