@@ -106,10 +106,10 @@ boost::asio::awaitable<std::optional<Response>> get_console_config(Call& call) {
   boost::json::array providers;
   for (const auto& provider : call.context->config->identity.oidc) {
     if (!provider.console) continue;
-    providers.push_back(boost::json::object{
-        {"issuer", provider.issuer},
-        {"client_id", provider.audience},
-        {"scopes", boost::json::array{"openid", "profile", "email"}}});
+    providers.push_back(
+        boost::json::object{{"issuer", provider.issuer},
+                            {"client_id", provider.audience},
+                            {"scopes", boost::json::array{"openid", "profile", "email"}}});
   }
   co_return json_response(http::status::ok,
                           boost::json::serialize(boost::json::object{{"oidc", providers}}));

@@ -122,7 +122,7 @@ constexpr std::string_view kOpenApi = R"json({
         "summary": "What the web console's sign-in page offers: the OIDC providers marked `console: true`",
         "security": [],
         "responses": {
-          "200": {"description": "The providers", "content": {"application/json": {"schema": {"type": "object", "properties": {"oidc": {"type": "array", "items": {"type": "object", "properties": {"issuer": {"type": "string"}, "client_id": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}}}}}}}}}}
+          "200": {"description": "The providers", "content": {"application/json": {"schema": {"type": "object", "properties": {"oidc": {"type": "array", "items": {"type": "object", "properties": {"issuer": {"type": "string"}, "client_id": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}}}}}}}}}
         }
       }
     },

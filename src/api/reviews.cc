@@ -54,9 +54,8 @@ boost::asio::awaitable<std::optional<Response>> decide(Call& call, bool approve)
   journal_request(call, call.request.target(), id,
                   decided ? (approve ? "approve" : "reject") : "refused: " + decided.error().code);
   if (!decided) co_return workflow_error(decided.error());
-  co_return json_response(
-      http::status::ok,
-      boost::json::serialize(review_json_for(*decided, call, std::chrono::system_clock::now())));
+  co_return json_response(http::status::ok, boost::json::serialize(review_json_for(
+                                                *decided, call, std::chrono::system_clock::now())));
 }
 
 }  // namespace
@@ -85,9 +84,8 @@ boost::asio::awaitable<std::optional<Response>> get_review(Call& call) {
   // Someone who may not see a review learns nothing of it, not even that it exists.
   if (!*found || !may_see_review(**found, call))
     co_return error_response(http::status::not_found, "not_found", "no such review");
-  co_return json_response(
-      http::status::ok,
-      boost::json::serialize(review_json_for(**found, call, std::chrono::system_clock::now())));
+  co_return json_response(http::status::ok, boost::json::serialize(review_json_for(
+                                                **found, call, std::chrono::system_clock::now())));
 }
 
 boost::asio::awaitable<std::optional<Response>> post_review_approve(Call& call) {

@@ -13,9 +13,8 @@ constexpr std::string_view kDefaultSshHostKeyFile = "var/ssh_host_ed25519";
 constexpr std::string_view kDefaultSshCaKeyFile = "var/ssh_user_ca";
 
 std::optional<OidcIssuerConfig> read_oidc(Reader& r, const Value& v) {
-  Fields f =
-      r.fields(v, {"issuer", "audience", "jwks_file", "jwks_url", "groups_claim", "subject_claim",
-                   "console"});
+  Fields f = r.fields(v, {"issuer", "audience", "jwks_file", "jwks_url", "groups_claim",
+                          "subject_claim", "console"});
   OidcIssuerConfig oidc;
   oidc.line = f.line();
   bool ok = r.require_name(f, "issuer", oidc.issuer);

@@ -58,10 +58,10 @@ struct JournalFilter {
   // one chain by seq (after_seq) needs it. A store one instance has to itself holds one chain,
   // whatever names its records carry.
   bool own_chain = false;
-  int64_t after_cursor = 0;  // records whose cursor is greater (every instance's)
-  int64_t after_seq = 0;     // records whose seq is greater: a place in one chain
+  int64_t after_cursor = 0;   // records whose cursor is greater (every instance's)
+  int64_t after_seq = 0;      // records whose seq is greater: a place in one chain
   int64_t before_cursor = 0;  // records whose cursor is smaller (every instance's); 0: no bound
-  std::size_t limit = 0;     // 0: no limit
+  std::size_t limit = 0;      // 0: no limit
   bool newest_first = false;
 };
 

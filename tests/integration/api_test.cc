@@ -429,11 +429,11 @@ TEST_F(ApiTest, OpenApiDocumentDescribesEveryEndpoint) {
   const auto document = json::parse(response.body());
   EXPECT_EQ(document.at("openapi"), "3.0.3");
   const auto& paths = document.at("paths").as_object();
-  for (const char* path : {"/api/v1/health", "/api/v1/audit", "/api/v1/audit/verify",
-                           "/api/v1/audit/stream", "/api/v1/openapi.json", "/metrics",
-                           "/api/v1/ssh/certificates", "/api/v1/ssh/keys", "/api/v1/ssh/keys/{id}",
-                           "/api/v1/me", "/api/v1/reviews/stream", "/api/v1/audit/events/{cursor}",
-                           "/api/v1/console/config"})
+  for (const char* path :
+       {"/api/v1/health", "/api/v1/audit", "/api/v1/audit/verify", "/api/v1/audit/stream",
+        "/api/v1/openapi.json", "/metrics", "/api/v1/ssh/certificates", "/api/v1/ssh/keys",
+        "/api/v1/ssh/keys/{id}", "/api/v1/me", "/api/v1/reviews/stream",
+        "/api/v1/audit/events/{cursor}", "/api/v1/console/config"})
     EXPECT_TRUE(paths.contains(path)) << path;
 }
 

@@ -256,8 +256,8 @@ TEST_F(ConsoleTest, ReviewsSayWhetherTheCallerMayDecide) {
   EXPECT_TRUE(found) << listed.text;
 
   // Rejected, nobody may decide it any more.
-  auto rejected = call_api(api_port(), http::verb::post, "/api/v1/reviews/" + id + "/reject",
-                           *lee_, R"({"comment":"not now"})");
+  auto rejected = call_api(api_port(), http::verb::post, "/api/v1/reviews/" + id + "/reject", *lee_,
+                           R"({"comment":"not now"})");
   ASSERT_EQ(rejected.status, 200u) << rejected.text;
   EXPECT_FALSE(rejected.body.at("may_decide").as_bool());
   EXPECT_FALSE(psql.wait(30s).success());
@@ -268,11 +268,13 @@ TEST_F(ConsoleTest, ReviewsSayWhetherTheCallerMayDecide) {
 // without it once decided; the requester's stream shows its own review, never as decidable.
 TEST_F(ConsoleTest, ReviewStreamFollowsHoldsAndDecisions) {
   EventStream lee(api_port(), "/api/v1/reviews/stream", *lee_);
-  auto first = lee.next("reviews", [](const std::string&) { return true; }, 10s);
+  auto first = lee.next(
+      "reviews", [](const std::string&) { return true; }, 10s);
   ASSERT_TRUE(first.has_value());
   EXPECT_NE(lee.head().find("text/event-stream"), std::string::npos) << lee.head();
   EventStream dan(api_port(), "/api/v1/reviews/stream", *dan_);
-  ASSERT_TRUE(dan.next("reviews", [](const std::string&) { return true; }, 10s));
+  ASSERT_TRUE(dan.next(
+      "reviews", [](const std::string&) { return true; }, 10s));
 
   auto psql = start_psql("dan", *dan_, {"-c", "delete from items"});
   auto held = lee.next(
@@ -375,7 +377,6 @@ TEST_F(ConsoleTest, ServesThePageWithAStrictContentSecurityPolicy) {
   EXPECT_TRUE(config.body.at("oidc").as_array().empty());
 }
 
-
 // ---- in the browser ------------------------------------------------------------------------
 
 // Why the browser tests cannot run here, or empty when they can.
@@ -402,13 +403,14 @@ class ConsoleBrowserTest : public ConsoleTest {
   // driver's report and screenshot name, when a step fails.
   static std::map<std::string, json::object> run_browser(const json::array& steps) {
     ChildOptions options;
-    options.argv = {"node",
-                    (std::filesystem::path(PORTCULLIS_SOURCE_DIR) / "tests/console/console_driver.mjs")
-                        .string(),
-                    "--url",
-                    fmt::format("http://127.0.0.1:{}", api_port()),
-                    "--screenshots",
-                    (std::filesystem::current_path() / "console-screenshots").string()};
+    options.argv = {
+        "node",
+        (std::filesystem::path(PORTCULLIS_SOURCE_DIR) / "tests/console/console_driver.mjs")
+            .string(),
+        "--url",
+        fmt::format("http://127.0.0.1:{}", api_port()),
+        "--screenshots",
+        (std::filesystem::current_path() / "console-screenshots").string()};
     options.stdin_data = json::serialize(steps);
     ChildProcess driver(std::move(options));
     const auto status = driver.wait(120s);
@@ -504,8 +506,7 @@ TEST_F(ConsoleBrowserTest, RejectsWithAComment) {
   });
   expect_no_problems(by_tag);
   EXPECT_FALSE(psql.wait(30s).success());
-  EXPECT_NE(psql.stderr_text().find("add a where clause"), std::string::npos)
-      << psql.stderr_text();
+  EXPECT_NE(psql.stderr_text().find("add a where clause"), std::string::npos) << psql.stderr_text();
   EXPECT_EQ(count_items(), "10\n");
   auto shown = get("/api/v1/reviews/" + id, *lee_);
   EXPECT_EQ(shown.body.at("status").as_string(), "rejected");
@@ -543,8 +544,8 @@ TEST_F(ConsoleBrowserTest, NonReviewerSeesNoApproveButtonAndForgedVotesAreRefuse
   EXPECT_NE(by_tag["forged"].at("status").as_int64(), 200);
   EXPECT_EQ(get("/api/v1/reviews/" + id, *lee_).body.at("status").as_string(), "pending");
   EXPECT_TRUE(psql.running());
-  auto rejected = call_api(api_port(), http::verb::post, "/api/v1/reviews/" + id + "/reject",
-                           *lee_, R"({"comment":"cleanup"})");
+  auto rejected = call_api(api_port(), http::verb::post, "/api/v1/reviews/" + id + "/reject", *lee_,
+                           R"({"comment":"cleanup"})");
   EXPECT_EQ(rejected.status, 200u);
   EXPECT_FALSE(psql.wait(30s).success());
 }
@@ -610,7 +611,6 @@ TEST_F(ConsoleBrowserTest, SearchesTheJournalAndOpensAnEvent) {
       << json::serialize(by_tag["results"]);
 }
 
-
 // Sign-in through an OpenID provider (a stand-in: tests/console/stand_in_idp.mjs): the console
 // runs the authorization-code flow with PKCE and uses the ID token as its bearer credential.
 TEST(ConsoleOidcTest, SignsInThroughTheProviderWithPkce) {
@@ -619,9 +619,16 @@ TEST(ConsoleOidcTest, SignsInThroughTheProviderWithPkce) {
   const auto jwks = dir.path() / "jwks.json";
   ChildOptions idp_options;
   idp_options.argv = {
-      "node", (std::filesystem::path(PORTCULLIS_SOURCE_DIR) / "tests/console/stand_in_idp.mjs").string(),
-      "--client-id", "portcullis-console", "--jwks-file", jwks.string(), "--subject", "lee",
-      "--groups", "leads"};
+      "node",
+      (std::filesystem::path(PORTCULLIS_SOURCE_DIR) / "tests/console/stand_in_idp.mjs").string(),
+      "--client-id",
+      "portcullis-console",
+      "--jwks-file",
+      jwks.string(),
+      "--subject",
+      "lee",
+      "--groups",
+      "leads"};
   ChildProcess idp(std::move(idp_options));
   ASSERT_TRUE(idp.wait_for_output("{\"port\":", 20s)) << idp.stderr_text();
   std::smatch port_match;
@@ -656,7 +663,9 @@ TEST(ConsoleOidcTest, SignsInThroughTheProviderWithPkce) {
   options.argv = {
       "node",
       (std::filesystem::path(PORTCULLIS_SOURCE_DIR) / "tests/console/console_driver.mjs").string(),
-      "--url", fmt::format("http://127.0.0.1:{}", gateway.http_port()), "--screenshots",
+      "--url",
+      fmt::format("http://127.0.0.1:{}", gateway.http_port()),
+      "--screenshots",
       (std::filesystem::current_path() / "console-screenshots").string()};
   options.stdin_data = json::serialize(json::array{
       json::object{{"op", "open"}, {"path", "/"}},
@@ -672,8 +681,7 @@ TEST(ConsoleOidcTest, SignsInThroughTheProviderWithPkce) {
       << driver.stdout_text() << driver.stderr_text() << idp.stdout_text();
   EXPECT_NE(driver.stdout_text().find("\"problems\":[]"), std::string::npos)
       << driver.stdout_text();
-  EXPECT_NE(idp.stdout_text().find("{\"issued\":\"lee\"}"), std::string::npos)
-      << idp.stdout_text();
+  EXPECT_NE(idp.stdout_text().find("{\"issued\":\"lee\"}"), std::string::npos) << idp.stdout_text();
   EXPECT_EQ(idp.stdout_text().find("refused"), std::string::npos) << idp.stdout_text();
 }
 
