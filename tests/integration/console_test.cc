@@ -25,7 +25,9 @@
 
 #include "api_call.h"
 #include "gateway_fixture.h"
+#include "ssh_gateway.h"
 #include "support/postgres_server.h"
+#include "support/sshd_server.h"
 
 namespace portcullis::testing {
 namespace {
@@ -571,6 +573,50 @@ TEST_F(ConsoleBrowserTest, KillsALiveSession) {
       << psql.stderr_text();
 }
 
+// A contractor asks for access in the page; a lead approves it in the page; psql then connects.
+TEST_F(ConsoleBrowserTest, AsksForAccessAndALeadApprovesIt) {
+  const auto carl = gateway_->token_for("carl", "contractors");
+  auto refused = start_psql("carl", carl, {"-c", "select count(*) from items"});
+  EXPECT_FALSE(refused.wait(30s).success()) << refused.stdout_text();
+  auto asked = run_browser(json::array{
+      step("open", {{"path", "/"}}),
+      sign_in(carl),
+      step("goto", {{"hash", "#/access"}}),
+      on("fill", "access-connection", {{"value", "app-db"}}),
+      on("fill", "access-duration", {{"value", "30m"}}),
+      on("fill", "access-reason", {{"value", "INC-7: count the items"}}),
+      on("click", "access-submit"),
+      on("wait", "access-result"),
+      on("text", "access-result", {{"tag", "result"}}),
+      step("screenshot", {{"name", "access-requested"}}),
+      step("problems", {{"tag", "problems"}}),
+  });
+  expect_no_problems(asked);
+  std::string id;
+  auto listed = get("/api/v1/reviews?status=pending", *lee_);
+  ASSERT_EQ(listed.status, 200u) << listed.text;
+  for (const auto& review : listed.body.at("reviews").as_array())
+    if (review.at("kind") == "access" && review.at("requester") == "carl")
+      id = std::string(review.at("id").as_string());
+  ASSERT_FALSE(id.empty()) << listed.text << json::serialize(asked["result"]);
+
+  auto approved = run_browser(json::array{
+      step("open", {{"path", "/"}}),
+      sign_in(*lee_),
+      step("goto", {{"hash", "#/access"}}),
+      on("wait_text", "review-" + id, {{"text", "INC-7: count the items"}}),
+      on("fill", "comment-" + id, {{"value", "for the incident"}}),
+      on("click", "approve-" + id),
+      on("wait_gone", "review-" + id),
+      step("problems", {{"tag", "problems"}}),
+  });
+  expect_no_problems(approved);
+  EXPECT_EQ(get("/api/v1/reviews/" + id, *lee_).body.at("status").as_string(), "approved");
+  auto granted = start_psql("carl", carl, {"-At", "-c", "select count(*) from items"});
+  EXPECT_TRUE(granted.wait(30s).success()) << granted.stderr_text();
+  EXPECT_EQ(granted.stdout_text(), "10\n");
+}
+
 // An auditor searches the journal, opens the event and sees its kept rows; then the
 // verification, overview and access pages (screenshots of each).
 TEST_F(ConsoleBrowserTest, SearchesTheJournalAndOpensAnEvent) {
@@ -609,6 +655,68 @@ TEST_F(ConsoleBrowserTest, SearchesTheJournalAndOpensAnEvent) {
   EXPECT_NE(std::string(by_tag["results"].at("text").as_string()).find("console-mark"),
             std::string::npos)
       << json::serialize(by_tag["results"]);
+}
+
+// An SSH shell recorded through the gateway, played back in the page: what the terminal showed,
+// masked.
+TEST(ConsoleReplayTest, PlaysBackARecordedShellMasked) {
+  if (auto missing = browser_missing(); !missing.empty()) GTEST_SKIP() << missing;
+  SshdServer sshd;
+  SshGatewayOptions options;
+  options.access_section =
+      "access:\n"
+      "  - name: ops\n"
+      "    who: { groups: [ops] }\n"
+      "    connections: [web]\n"
+      "    allow: [exec, shell]\n"
+      "    masking: pii\n";
+  options.extra_sections = "api:\n  auditor_groups: [security]\n";
+  SshGateway gateway(sshd, options);
+  if (call_api(gateway.http_port(), http::verb::get, "/", "").status != 200u)
+    GTEST_SKIP() << "this gateway was built without its web console (no Node.js at build time)";
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  const auto shell =
+      gateway.shell(key, {{"echo replay-$((6*7))\r"}, {"echo ssn 123-45-6789\r"}, {"exit\r", 0.3}});
+  ASSERT_EQ(shell.exit_code, 0) << shell.describe();
+  const auto auditor = gateway.token_for("sam", "security");
+  std::string session;
+  for (int attempt = 0; attempt < 100 && session.empty(); ++attempt) {
+    auto found = call_api(gateway.http_port(), http::verb::get,
+                          "/api/v1/audit?contains=replay-&limit=1", auditor);
+    if (found.status == 200u && !found.body.at("events").as_array().empty())
+      session = std::string(found.body.at("events").at(0).at("session").as_string());
+    else
+      std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_FALSE(session.empty());
+
+  ChildOptions driver_options;
+  driver_options.argv = {
+      "node",
+      (std::filesystem::path(PORTCULLIS_SOURCE_DIR) / "tests/console/console_driver.mjs").string(),
+      "--url",
+      gateway.api_url(),
+      "--screenshots",
+      (std::filesystem::current_path() / "console-screenshots").string()};
+  driver_options.stdin_data = json::serialize(json::array{
+      json::object{{"op", "open"}, {"path", "/"}},
+      json::object{{"op", "sign_in"}, {"token", auditor}},
+      json::object{{"op", "goto"}, {"hash", "#/replay/" + session}},
+      json::object{{"op", "wait"}, {"testid", "replay"}},
+      json::object{{"op", "click"}, {"selector", ".ap-player"}},
+      json::object{{"op", "wait_text"}, {"testid", "replay"}, {"text", "[us_ssn]"}},
+      json::object{{"op", "text"}, {"testid", "replay"}, {"tag", "terminal"}},
+      json::object{{"op", "screenshot"}, {"name", "replay"}},
+      json::object{{"op", "problems"}, {"tag", "problems"}},
+  });
+  ChildProcess driver(std::move(driver_options));
+  const auto status = driver.wait(120s);
+  const std::string out = driver.stdout_text();
+  EXPECT_TRUE(status.success() && out.find("{\"op\":\"done\"}") != std::string::npos)
+      << out << driver.stderr_text();
+  EXPECT_NE(out.find("replay-42"), std::string::npos) << out;
+  EXPECT_EQ(out.find("123-45-6789"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"problems\":[]"), std::string::npos) << out;
 }
 
 // Sign-in through an OpenID provider (a stand-in: tests/console/stand_in_idp.mjs): the console
