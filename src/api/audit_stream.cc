@@ -20,6 +20,7 @@
 
 #include "api/audit_query.h"
 #include "api/endpoints.h"
+#include "api/event_stream.h"
 #include "audit/record.h"
 
 namespace portcullis::api {
@@ -31,23 +32,9 @@ using Clock = std::chrono::steady_clock;
 // How often the stream looks for new records: the pace of `audit tail --follow`, well under
 // the journal's batched-commit delay (100 ms) plus what a person watching notices.
 constexpr std::chrono::milliseconds kPollInterval{200};
-// A comment line this often on an idle stream: proxies and load balancers close connections
-// silent for 60 s by default (nginx proxy_read_timeout, AWS ALB idle timeout), and a client
-// that went away is noticed at the next write.
-constexpr std::chrono::seconds kKeepAliveInterval{15};
 // Records read per poll: bounds memory when a stream starts far behind the tail.
 constexpr std::size_t kPageSize = 1000;
 
-// The body is delimited by the end of the connection (no Content-Length, no chunking), which
-// every SSE client expects; X-Accel-Buffering stops nginx from holding events back.
-constexpr std::string_view kStreamHeader =
-    "HTTP/1.1 200 OK\r\n"
-    "Content-Type: text/event-stream\r\n"
-    "Cache-Control: no-store\r\n"
-    "X-Content-Type-Options: nosniff\r\n"
-    "X-Accel-Buffering: no\r\n"
-    "Connection: close\r\n"
-    "\r\n";
 
 // How long a new stream waits for this instance's committed records to reach the index.
 constexpr std::chrono::milliseconds kIndexWait{500};
@@ -108,9 +95,9 @@ asio::awaitable<std::optional<Response>> get_audit_stream(Call& call) {
     filter.after_cursor = *end;
   }
 
-  const std::string header(kStreamHeader);
+  const std::string header(kEventStreamHead);
   if (!co_await call.write(header)) co_return std::nullopt;
-  const std::string keep_alive = ": keep-alive\n\n";
+  const std::string keep_alive(kKeepAliveComment);
   asio::steady_timer timer(co_await asio::this_coro::executor);
   auto last_write = Clock::now();
   for (;;) {

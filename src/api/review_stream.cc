@@ -14,6 +14,7 @@
 
 #include "api/bearer_auth.h"
 #include "api/endpoints.h"
+#include "api/event_stream.h"
 #include "api/review_json.h"
 
 namespace portcullis::api {
@@ -26,21 +27,10 @@ using Clock = std::chrono::steady_clock;
 // reviews live in the state store, shared by every instance, so this also sees the holds and
 // decisions of the other instances.
 constexpr std::chrono::milliseconds kPollInterval{500};
-// As /api/v1/audit/stream: proxies close connections silent for 60 s.
-constexpr std::chrono::seconds kKeepAliveInterval{15};
 // How often the caller's credential is checked again: a stream outlives the request that
 // opened it, and must not go on showing statements to a subject revoked, or whose token
 // expired, since.
 constexpr std::chrono::seconds kRecheckInterval{5};
-
-constexpr std::string_view kStreamHeader =
-    "HTTP/1.1 200 OK\r\n"
-    "Content-Type: text/event-stream\r\n"
-    "Cache-Control: no-store\r\n"
-    "X-Content-Type-Options: nosniff\r\n"
-    "X-Accel-Buffering: no\r\n"
-    "Connection: close\r\n"
-    "\r\n";
 
 std::string error_event(std::string_view code, std::string_view message) {
   boost::json::object error{{"code", code}, {"message", message}};
@@ -58,9 +48,9 @@ asio::awaitable<std::optional<Response>> get_review_stream(Call& call) {
   auto first = visible_reviews(call, store::ReviewStatus::pending);
   if (!first) co_return workflow_error(first.error());
 
-  const std::string header(kStreamHeader);
+  const std::string header(kEventStreamHead);
   if (!co_await call.write(header)) co_return std::nullopt;
-  const std::string keep_alive = ": keep-alive\n\n";
+  const std::string keep_alive(kKeepAliveComment);
   const std::string authorization(call.request[http::field::authorization]);
   asio::steady_timer timer(co_await asio::this_coro::executor);
   std::string sent;
