@@ -456,7 +456,7 @@ class ConsoleBrowserTest : public ConsoleTest {
         << json::serialize(by_tag["problems"]);
   }
 
-  // The id of dan's live session whose client is psql running `text`.
+  // The id of a live session of `subject`, once there is one.
   static std::string session_of(const std::string& subject) {
     const auto give_up = std::chrono::steady_clock::now() + 20s;
     for (;;) {
@@ -558,8 +558,9 @@ TEST_F(ConsoleBrowserTest, NonReviewerSeesNoApproveButtonAndForgedVotesAreRefuse
 }
 
 TEST_F(ConsoleBrowserTest, KillsALiveSession) {
-  auto psql = start_psql("dan", *dan_, {"-c", "select pg_sleep(60)"});
-  const auto id = session_of("dan");
+  // A subject of its own: no session of another test can be taken for this one.
+  auto psql = start_psql("kim", gateway_->token_for("kim", "dba"), {"-c", "select pg_sleep(60)"});
+  const auto id = session_of("kim");
   ASSERT_FALSE(id.empty()) << psql.stderr_text();
   auto by_tag = run_browser(json::array{
       step("open", {{"path", "/"}}),
