@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "api/context.h"
 #include "api/journal_reader.h"
@@ -26,6 +27,13 @@
 #include "store/state_store.h"
 
 namespace portcullis::api {
+
+// The review streams open (review_stream.cc), in all and by subject; touched on the API's one
+// thread only. Each reads the reviews every 500 ms, so their number is bounded.
+struct ReviewStreamSlots {
+  std::size_t total = 0;
+  std::unordered_map<std::string, std::size_t> by_subject;
+};
 
 // Parts that live as long as the server.
 struct Services {
@@ -49,6 +57,7 @@ struct Services {
   std::function<void()> reload;  // reloads this instance's configuration
   // The MCP endpoint at /mcp; null where it is not served (tests of other parts).
   proto::mcp::McpServer* mcp = nullptr;
+  ReviewStreamSlots review_streams;
 };
 
 // Writes bytes straight to the client (the body of a Server-Sent Events stream); false once

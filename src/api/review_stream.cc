@@ -27,6 +27,34 @@ using Clock = std::chrono::steady_clock;
 // reviews live in the state store, shared by every instance, so this also sees the holds and
 // decisions of the other instances.
 constexpr std::chrono::milliseconds kPollInterval{500};
+// Streams open at once, in all and per subject: each reads the store every poll, on the API's
+// one thread, and holds one of its 64 connections; a console tab holds one. Well under the
+// connection cap, so that reviewers and responders always find a connection free.
+// A stream whose client left keeps its place until a write fails (the next change or
+// keep-alive), so a person who moves between pages briefly holds a few.
+constexpr std::size_t kMaxStreams = 24;
+constexpr std::size_t kMaxStreamsPerSubject = 6;
+
+// A stream's place in ReviewStreamSlots for as long as it is open.
+class StreamSlot {
+ public:
+  StreamSlot(ReviewStreamSlots& slots, std::string subject)
+      : slots_(slots), subject_(std::move(subject)) {
+    ++slots_.total;
+    ++slots_.by_subject[subject_];
+  }
+  ~StreamSlot() {
+    --slots_.total;
+    if (--slots_.by_subject[subject_] == 0) slots_.by_subject.erase(subject_);
+  }
+  StreamSlot(const StreamSlot&) = delete;
+  StreamSlot& operator=(const StreamSlot&) = delete;
+
+ private:
+  ReviewStreamSlots& slots_;
+  std::string subject_;
+};
+
 // How often the caller's credential is checked again: a stream outlives the request that
 // opened it, and must not go on showing statements to a subject revoked, or whose token
 // expired, since.
@@ -45,6 +73,15 @@ asio::awaitable<std::optional<Response>> get_review_stream(Call& call) {
   if (!call.params.empty())
     co_return error_response(http::status::bad_request, "invalid_parameter",
                              "this stream takes no parameters");
+  auto& slots = call.services.review_streams;
+  const auto open_of_subject = slots.by_subject.find(call.caller->subject);
+  if (slots.total >= kMaxStreams || (open_of_subject != slots.by_subject.end() &&
+                                     open_of_subject->second >= kMaxStreamsPerSubject))
+    co_return error_response(
+        http::status::too_many_requests, "too_many_streams",
+        fmt::format("at most {} review streams are open at once, {} per subject: close one",
+                    kMaxStreams, kMaxStreamsPerSubject));
+  const StreamSlot slot(slots, call.caller->subject);
   auto first = visible_reviews(call, store::ReviewStatus::pending);
   if (!first) co_return workflow_error(first.error());
 

@@ -101,7 +101,10 @@ std::string search_hit_to_json(const SearchHit& hit) {
   boost::json::value value = boost::json::parse(to_json(joined_record(hit)));
   auto& object = value.as_object();
   // After the hashes, which to_json puts last: these belong to the search, not to the record.
-  if (hit.result) object["result_seq"] = seq_of(*hit.result);
+  if (hit.result) {
+    object["result_seq"] = seq_of(*hit.result);
+    if (hit.result->cursor > 0) object["result_cursor"] = hit.result->cursor;
+  }
   // Where the record stands among every instance's records: what `before` pages by.
   if (hit.record.cursor > 0) object["cursor"] = hit.record.cursor;
   return boost::json::serialize(value);

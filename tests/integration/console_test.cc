@@ -17,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -302,6 +303,27 @@ TEST_F(ConsoleTest, ReviewStreamFollowsHoldsAndDecisions) {
   EXPECT_EQ(count_items(), "0\n");
   EXPECT_EQ(get("/api/v1/reviews/stream?status=pending", *lee_).status, 400u);
   EXPECT_EQ(get("/api/v1/reviews/stream", "").status, 401u);
+}
+
+// Each stream reads the store twice a second: a subject may hold six at once, and a seventh is
+// refused with 429 rather than taking the API's connections.
+TEST_F(ConsoleTest, ReviewStreamsAreBoundedPerSubject) {
+  // A subject of its own: the places this test holds linger until their writes fail.
+  const auto rex = gateway_->token_for("rex", "leads");
+  std::vector<std::unique_ptr<EventStream>> streams;
+  for (int i = 0; i < 6; ++i) {
+    streams.push_back(std::make_unique<EventStream>(api_port(), "/api/v1/reviews/stream", rex));
+    ASSERT_TRUE(streams.back()->next(
+        "reviews", [](const std::string&) { return true; }, 10s))
+        << "stream " << i;
+  }
+  auto refused = get("/api/v1/reviews/stream", rex);
+  EXPECT_EQ(refused.status, 429u) << refused.text;
+  EXPECT_NE(refused.text.find("too_many_streams"), std::string::npos) << refused.text;
+  // Another subject is not held up by rex's.
+  EventStream lee(api_port(), "/api/v1/reviews/stream", *lee_);
+  EXPECT_TRUE(lee.next(
+      "reviews", [](const std::string&) { return true; }, 10s));
 }
 
 // `before` pages back through the matches by their cursor; an event's detail holds the masked

@@ -21,7 +21,8 @@ export interface AuthorizationRequest {
 export type Callback =
   | { kind: 'none' }
   | { kind: 'error'; message: string }
-  | { kind: 'code'; code: string; state: string };
+  // `iss`: the authorization server's own name for itself, where it sends one (RFC 9207).
+  | { kind: 'code'; code: string; state: string; iss: string | null };
 
 // The parameters an authorization server may add to the redirect; all are removed from the
 // address bar once the callback is handled, so that a reload does not replay the code.
@@ -79,7 +80,7 @@ export function readCallback(search: string): Callback {
   }
   const code = parameters.get('code');
   const state = parameters.get('state');
-  if (code !== null && state !== null) return { kind: 'code', code, state };
+  if (code !== null && state !== null) return { kind: 'code', code, state, iss: parameters.get('iss') };
   return { kind: 'none' };
 }
 
@@ -155,7 +156,8 @@ export function unverifiedClaims(jwt: string): Record<string, unknown> | null {
 }
 
 // Picks the bearer credential from a token response: the ID token, which the gateway verifies
-// against the issuer's keys, or the access token when the provider sent no ID token.
+// against the issuer's keys. Never the access token instead: it carries no nonce, so nothing
+// would tie it to this sign-in, and its audience is the provider's business, not the console's.
 export function credentialFromTokenResponse(
   response: { id_token?: unknown; access_token?: unknown },
   nonce: string,
@@ -168,8 +170,5 @@ export function credentialFromTokenResponse(
     }
     return { credential: response.id_token };
   }
-  if (typeof response.access_token === 'string' && response.access_token !== '') {
-    return { credential: response.access_token };
-  }
-  return { error: 'The identity provider sent neither an ID token nor an access token.' };
+  return { error: 'The identity provider sent no ID token (is "openid" among the scopes?).' };
 }

@@ -81,6 +81,11 @@ export async function finishOidcSignIn(): Promise<CallbackOutcome> {
     const config = await getConsoleConfig();
     const provider = config.oidc.find((candidate) => sameIssuer(candidate.issuer, pending.issuer));
     if (!provider) return { kind: 'error', message: `${pending.issuer} is no longer configured.` };
+    // A provider that names itself on the way back must be the one the browser was sent to
+    // (RFC 9207): a code from another provider is not exchanged here (mix-up attacks).
+    if (callback.iss !== null && !sameIssuer(provider.issuer, callback.iss)) {
+      return { kind: 'error', message: `The sign-in came back from ${callback.iss}, not ${provider.issuer}.` };
+    }
     const discovery = await discover(provider.issuer);
     const response = await fetch(discovery.token_endpoint, {
       method: 'POST',

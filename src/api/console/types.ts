@@ -92,6 +92,8 @@ export interface AuditEvent {
   error?: string;
   results_sha256?: string;
   result_seq?: number;
+  // Where the result record is among every instance's records: what its detail page is at.
+  result_cursor?: number;
   prev_hash?: string;
   hash?: string;
 }

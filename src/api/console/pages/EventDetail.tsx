@@ -99,7 +99,7 @@ function EventFields({ event }: { event: AuditEvent }) {
       )}
       {present(event.result_seq) && (
         <Field label="Result record">
-          <a href={`#/journal/${event.result_seq}`}>{event.result_seq}</a>
+          <a href={`#/journal/${event.result_cursor ?? event.result_seq}`}>{event.result_seq}</a>
         </Field>
       )}
       {present(event.results_sha256) && (

@@ -44,11 +44,9 @@ export function Verify() {
               <>
                 <dt>First bad seq</dt>
                 <dd>
-                  {data.first_bad_seq !== undefined ? (
-                    <a href={`#/journal/${data.first_bad_seq}`}>{data.first_bad_seq}</a>
-                  ) : (
-                    '—'
-                  )}
+                  {/* A seq within one instance's chain, not a cursor: no link to a detail page,
+                      which is found by cursor among every instance's records. */}
+                  {data.first_bad_seq ?? '—'}
                 </dd>
                 <dt>Message</dt>
                 <dd class="error-text">{data.message}</dd>

@@ -70,7 +70,13 @@ describe('OIDC URLs', () => {
 
 describe('OIDC callback', () => {
   it('reads a code and state', () => {
-    expect(readCallback('?code=abc&state=xyz')).toEqual({ kind: 'code', code: 'abc', state: 'xyz' });
+    expect(readCallback('?code=abc&state=xyz')).toEqual({ kind: 'code', code: 'abc', state: 'xyz', iss: null });
+    expect(readCallback('?code=abc&state=xyz&iss=https%3A%2F%2Fidp.example%2F')).toEqual({
+      kind: 'code',
+      code: 'abc',
+      state: 'xyz',
+      iss: 'https://idp.example/',
+    });
   });
 
   it('reads an error with its description first', () => {
@@ -144,8 +150,8 @@ describe('the credential from the token response', () => {
     expect(credentialFromTokenResponse({ id_token: 'garbage' }, 'n-1')).toHaveProperty('error');
   });
 
-  it('falls back to the access token without an ID token', () => {
-    expect(credentialFromTokenResponse({ access_token: 'at' }, 'n-1')).toEqual({ credential: 'at' });
+  it('never takes the access token instead of an ID token', () => {
+    expect(credentialFromTokenResponse({ access_token: 'at' }, 'n-1')).toHaveProperty('error');
   });
 
   it('fails without either', () => {

@@ -98,6 +98,18 @@ describe('the OIDC sign-in flow', () => {
     });
   });
 
+  it('refuses a code that came back from another provider (RFC 9207 iss)', async () => {
+    stubBrowser('https://gw.example/?code=c&state=the-state&iss=https%3A%2F%2Fevil.example%2F').storage.set(
+      kPendingKey,
+      JSON.stringify({ verifier: 'v'.repeat(64), state: 'the-state', nonce: 'n', issuer: kIssuer }),
+    );
+    fetchMock.mockResolvedValueOnce(jsonResponse({ oidc: [kProvider] }));
+    const outcome = await finishOidcSignIn();
+    expect(outcome).toEqual({ kind: 'error', message: expect.stringMatching(/evil\.example/) });
+    // The code was not sent anywhere: only the gateway's configuration was read.
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
   it('refuses a callback whose state differs, and forgets the pending sign-in', async () => {
     const browser = stubBrowser('https://gw.example/?code=c&state=forged');
     browser.storage.set(
