@@ -62,7 +62,7 @@ function Page({ route, me, journal, setJournal }: {
     case 'overview':
       return <Overview />;
     case 'replay':
-      return <Replay session={route.parameter ?? ''} />;
+      return <Replay session={route.parameter ?? ''} sessionsVisible={mayOpen('sessions', me.roles)} />;
   }
 }
 

@@ -13,7 +13,9 @@ const kNoWebAssembly =
 
 type Loaded = { kind: 'loading' } | { kind: 'none' } | { kind: 'error'; message: string } | { kind: 'playing' };
 
-export function Replay({ session }: { session: string }) {
+// `sessionsVisible`: whether the caller may open the Sessions page (admins), where a replay is
+// started from; auditors come from the journal and go back there.
+export function Replay({ session, sessionsVisible }: { session: string; sessionsVisible: boolean }) {
   const [part, setPart] = useState(1);
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'loading' });
   const container = useRef<HTMLDivElement>(null);
@@ -48,7 +50,7 @@ export function Replay({ session }: { session: string }) {
   return (
     <section>
       <p>
-        <a href="#/sessions">← Sessions</a>
+        {sessionsVisible ? <a href="#/sessions">← Sessions</a> : <a href="#/journal">← Journal</a>}
       </p>
       <hgroup class="page-title">
         <h2>Replay</h2>
