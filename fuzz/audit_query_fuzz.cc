@@ -3,7 +3,8 @@
 // Invariants: an accepted query took every parameter into its filter, unchanged (a filter
 // is never quietly left out, so that an auditor does not read "no deny records" off a
 // misspelt one): known names only, each once, verdict and event from their lists, since as
-// parse_since reads it, a limit in range and only where one is taken. A refusal names the
+// parse_since reads it, a limit in range and a positive `before` cursor, both only where they
+// are taken. A refusal names the
 // parameter and never repeats its value.
 #include <algorithm>
 #include <boost/url/parse.hpp>
@@ -107,6 +108,16 @@ void check(boost::urls::params_view params, bool accept_limit) {
       } else {
         const auto since = audit::parse_since(value, kNow);
         if (!since || f.since != audit::format_time(*since)) __builtin_trap();
+      }
+    } else if (key == "before" && accept_limit) {
+      std::int64_t before = 0;
+      if (value.empty()) {
+        if (f.before_cursor != 0) __builtin_trap();
+      } else {
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), before);
+        if (ec != std::errc() || end != value.data() + value.size() || before <= 0 ||
+            before != f.before_cursor)
+          __builtin_trap();
       }
     } else if (key == "limit" && accept_limit) {
       limited = true;
