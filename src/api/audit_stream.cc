@@ -21,6 +21,7 @@
 #include "api/audit_query.h"
 #include "api/endpoints.h"
 #include "api/event_stream.h"
+#include "api/roles.h"
 #include "audit/record.h"
 
 namespace portcullis::api {
@@ -35,7 +36,6 @@ constexpr std::chrono::milliseconds kPollInterval{200};
 // Records read per poll: bounds memory when a stream starts far behind the tail.
 constexpr std::size_t kPageSize = 1000;
 
-
 // How long a new stream waits for this instance's committed records to reach the index.
 constexpr std::chrono::milliseconds kIndexWait{500};
 
@@ -49,16 +49,6 @@ std::optional<std::int64_t> last_event_id(const Request& request) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), cursor);
   if (ec != std::errc() || end != text.data() + text.size() || cursor < 0) return std::nullopt;
   return cursor;
-}
-
-// An `error` event, then the stream ends; a client reconnects with Last-Event-ID.
-std::string error_event(std::string_view message) {
-  boost::json::object error;
-  error["code"] = "journal_unavailable";
-  error["message"] = message;
-  boost::json::object document;
-  document["error"] = std::move(error);
-  return fmt::format("event: error\ndata: {}\n\n", boost::json::serialize(document));
 }
 
 }  // namespace
@@ -98,6 +88,7 @@ asio::awaitable<std::optional<Response>> get_audit_stream(Call& call) {
   const std::string header(kEventStreamHead);
   if (!co_await call.write(header)) co_return std::nullopt;
   const std::string keep_alive(kKeepAliveComment);
+  StreamCaller caller(call);
   asio::steady_timer timer(co_await asio::this_coro::executor);
   auto last_write = Clock::now();
   for (;;) {
@@ -107,7 +98,8 @@ asio::awaitable<std::optional<Response>> get_audit_stream(Call& call) {
         });
     auto records = co_await std::move(search);
     if (!records) {
-      const std::string error = error_event(records.error().message);
+      // The stream ends; a client reconnects with Last-Event-ID.
+      const std::string error = error_event("journal_unavailable", records.error().message);
       co_await call.write(error);
       co_return std::nullopt;
     }
@@ -126,6 +118,16 @@ asio::awaitable<std::optional<Response>> get_audit_stream(Call& call) {
     }
     timer.expires_after(kPollInterval);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    // A journal reader still: its credential good, and its groups still those of an auditor
+    // or admin under the current configuration.
+    auto refused = caller.recheck(call);
+    if (!refused && !roles_of(*call.caller, call.context->config->api).may_read_journal())
+      refused = "this needs a group listed in api.auditor_groups or api.admin_groups";
+    if (refused) {
+      const std::string error = error_event("unauthorized", *refused);
+      co_await call.write(error);
+      co_return std::nullopt;
+    }
   }
 }
 

@@ -70,7 +70,7 @@ constexpr std::string_view kOpenApi = R"json({
       "get": {
         "operationId": "streamAudit",
         "summary": "Records as they are committed, as Server-Sent Events",
-        "description": "Requires an auditor or admin group. Each event has `id:` the record's cursor (its seq; with several instances sharing a store, its place among every instance's records) and `data:` its JSON; every record type unless `event` is given. Starts after the current tail, from `since` when given, or after the cursor in Last-Event-ID. A comment line is sent every 15 s while idle. An `error` event ends the stream when the journal cannot be read.",
+        "description": "Requires an auditor or admin group. Each event has `id:` the record's cursor (its seq; with several instances sharing a store, its place among every instance's records) and `data:` its JSON; every record type unless `event` is given. Starts after the current tail, from `since` when given, or after the cursor in Last-Event-ID. A comment line is sent every 15 s while idle. An `error` event ends the stream when the journal cannot be read, or when the caller, checked again every 5 s, is no longer a journal reader (code unauthorized).",
         "parameters": [
           {"$ref": "#/components/parameters/subject"},
           {"$ref": "#/components/parameters/connection"},

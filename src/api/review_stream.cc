@@ -12,7 +12,6 @@
 #include <chrono>
 #include <string>
 
-#include "api/bearer_auth.h"
 #include "api/endpoints.h"
 #include "api/event_stream.h"
 #include "api/review_json.h"
@@ -55,17 +54,6 @@ class StreamSlot {
   std::string subject_;
 };
 
-// How often the caller's credential is checked again: a stream outlives the request that
-// opened it, and must not go on showing statements to a subject revoked, or whose token
-// expired, since.
-constexpr std::chrono::seconds kRecheckInterval{5};
-
-std::string error_event(std::string_view code, std::string_view message) {
-  boost::json::object error{{"code", code}, {"message", message}};
-  return fmt::format("event: error\ndata: {}\n\n",
-                     boost::json::serialize(boost::json::object{{"error", std::move(error)}}));
-}
-
 }  // namespace
 
 asio::awaitable<std::optional<Response>> get_review_stream(Call& call) {
@@ -88,11 +76,10 @@ asio::awaitable<std::optional<Response>> get_review_stream(Call& call) {
   const std::string header(kEventStreamHead);
   if (!co_await call.write(header)) co_return std::nullopt;
   const std::string keep_alive(kKeepAliveComment);
-  const std::string authorization(call.request[http::field::authorization]);
+  StreamCaller caller(call);
   asio::steady_timer timer(co_await asio::this_coro::executor);
   std::string sent;
   auto last_write = Clock::now();
-  auto last_check = Clock::now();
   Result<boost::json::array> reviews = std::move(first);
   for (;;) {
     if (!reviews) {
@@ -112,19 +99,10 @@ asio::awaitable<std::optional<Response>> get_review_stream(Call& call) {
     }
     timer.expires_after(kPollInterval);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (Clock::now() - last_check >= kRecheckInterval) {
-      // Under the current configuration: a reload that drops an OIDC issuer ends its streams.
-      auto context = call.services.context->load();
-      auto caller = authenticate_bearer(authorization, *context, *call.services.state,
-                                        std::chrono::system_clock::now());
-      if (!caller) {
-        const std::string error = error_event("unauthorized", caller.error().message);
-        co_await call.write(error);
-        co_return std::nullopt;
-      }
-      call.context = std::move(context);
-      call.caller = std::move(*caller);
-      last_check = Clock::now();
+    if (auto refused = caller.recheck(call)) {
+      const std::string error = error_event("unauthorized", *refused);
+      co_await call.write(error);
+      co_return std::nullopt;
     }
     reviews = visible_reviews(call, store::ReviewStatus::pending);
   }

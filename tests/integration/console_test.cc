@@ -326,6 +326,29 @@ TEST_F(ConsoleTest, ReviewStreamsAreBoundedPerSubject) {
       "reviews", [](const std::string&) { return true; }, 10s));
 }
 
+// A stream outlives its request: once its subject is revoked, the review stream and the
+// journal stream each send an error event and end, within the 5 s between checks.
+TEST_F(ConsoleTest, StreamsEndOnceTheirSubjectIsRevoked) {
+  const auto ron = gateway_->token_for("ron", "leads");
+  const auto zed = gateway_->token_for("zed", "security");
+  EventStream reviews(api_port(), "/api/v1/reviews/stream", ron);
+  ASSERT_TRUE(reviews.next(
+      "reviews", [](const std::string&) { return true; }, 10s));
+  EventStream journal(api_port(), "/api/v1/audit/stream", zed);
+  // Credentials issued in the second of a revocation are revoked too; these were issued before.
+  std::this_thread::sleep_for(1100ms);
+  for (const char* subject : {"ron", "zed"}) {
+    auto revoked = call_api(api_port(), http::verb::post, "/api/v1/revocations", *ada_,
+                            fmt::format(R"({{"subject":"{}","reason":"stream test"}})", subject));
+    ASSERT_EQ(revoked.status, 200u) << revoked.text;
+  }
+  auto unauthorized = [](const std::string& data) {
+    return data.find("\"unauthorized\"") != std::string::npos;
+  };
+  EXPECT_TRUE(reviews.next("error", unauthorized, 15s));
+  EXPECT_TRUE(journal.next("error", unauthorized, 15s));
+}
+
 // `before` pages back through the matches by their cursor; an event's detail holds the masked
 // rows kept for it.
 TEST_F(ConsoleTest, JournalPagesBackAndShowsAnEventWithItsKeptRows) {
