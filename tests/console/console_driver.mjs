@@ -23,6 +23,7 @@
 //   {"op":"forge", "tag":"…", "origin":"http://localhost:PORT", "method":"POST", "path":"…"}
 //       a page of another origin sends the request with the browser's credentials:
 //       prints {"tag", "status"} (0: the browser refused to send it, or blocked the answer)
+//   {"op":"global", "name":"pwned", "tag":"…"}     prints {"tag", "type"}: typeof window[name]
 //   {"op":"screenshot", "name":"reviews"}          DIR/NAME.png (full page)
 //   {"op":"problems", "tag":"…"}                   prints {"tag", "problems"}: page errors,
 //                                                  console errors, CSP violations so far
@@ -155,6 +156,9 @@ try {
         print({ tag: step.tag, status });
         break;
       }
+      case 'global':
+        print({ tag: step.tag, type: await page.evaluate((name) => typeof window[name], step.name) });
+        break;
       case 'screenshot':
         await page.screenshot({ path: join(screenshots, `${step.name}.png`), fullPage: true });
         print({ tag: `screenshot:${step.name}` });

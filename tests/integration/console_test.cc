@@ -544,6 +544,31 @@ TEST_F(ConsoleBrowserTest, ApprovesAHeldStatementAndPsqlGetsItsResult) {
   EXPECT_EQ(shown.body.at("comment").as_string(), "cleanup agreed in INC-42");
 }
 
+// Markup in a statement is shown as text: the reviewer's page runs none of it (the policy would
+// stop inline script too, but the page never makes the text markup).
+TEST_F(ConsoleBrowserTest, MarkupInAStatementIsShownAsText) {
+  const std::string payload =
+      "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2</script>";
+  auto psql = start_psql("dan", *dan_, {"-c", "delete from items /* " + payload + " */"});
+  const auto id = pending_review_id(api_port(), *lee_, "dan", "delete from items /*");
+  ASSERT_FALSE(id.empty()) << psql.stderr_text();
+  auto by_tag = run_browser(json::array{
+      step("open", {{"path", "/"}}),
+      sign_in(*lee_),
+      on("wait_text", "review-" + id, {{"text", "<script>window.pwned=2</script>"}}),
+      step("global", {{"name", "pwned"}, {"tag", "pwned"}}),
+      on("count", "review-" + id, {{"selector", "img[src=x]"}, {"tag", "images"}}),
+      step("problems", {{"tag", "problems"}}),
+  });
+  expect_no_problems(by_tag);
+  EXPECT_EQ(by_tag["pwned"].at("type").as_string(), "undefined");
+  EXPECT_EQ(by_tag["images"].at("count").as_int64(), 0);
+  auto rejected = call_api(api_port(), http::verb::post, "/api/v1/reviews/" + id + "/reject", *lee_,
+                           R"({"comment":"no"})");
+  EXPECT_EQ(rejected.status, 200u);
+  EXPECT_FALSE(psql.wait(30s).success());
+}
+
 TEST_F(ConsoleBrowserTest, RejectsWithAComment) {
   auto psql = start_psql("dan", *dan_, {"-c", "update items set name = 'gone'"});
   const auto id = pending_review_id(api_port(), *lee_, "dan", "update items set name");
