@@ -21,9 +21,9 @@ inline constexpr std::array<std::string_view, 8> kStatementClasses{
     "read", "write", "ddl", "dcl", "admin", "transaction", "session", "unknown"};
 // What an access rule may allow, or a guardrail match: statement classes, the classes of ssh
 // commands and sessions, and of kubernetes requests (which add `secrets`).
-inline constexpr std::array<std::string_view, 14> kCommandClasses{
-    "read",    "write", "ddl",   "dcl",        "admin", "transaction", "session",
-    "unknown", "exec",  "shell", "file_write", "sftp",  "forward",     "secrets"};
+inline constexpr std::array<std::string_view, 15> kCommandClasses{
+    "read", "write", "ddl",  "dcl",     "admin", "transaction", "session", "unknown",
+    "exec", "shell", "sftp", "forward", "agent", "file_write",  "secrets"};
 
 // The verbs of kubernetes requests, for guardrails' `verbs`.
 inline constexpr std::array<std::string_view, 12> kKubernetesVerbs{

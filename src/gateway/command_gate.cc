@@ -151,6 +151,15 @@ Refusal CommandGate::refuse_undecided(std::string_view shown, std::string_view v
 }
 
 CommandGate::Outcome CommandGate::decide(policy::Command& command, uint64_t batch) {
+  return decide_command(command, batch, false);
+}
+
+CommandGate::Outcome CommandGate::decide_operation(policy::Command& command) {
+  return decide_command(command, 0, true);
+}
+
+CommandGate::Outcome CommandGate::decide_command(policy::Command& command, uint64_t batch,
+                                                 bool operation) {
   const auto decision_started = std::chrono::steady_clock::now();
   command.protocol = protocol_;
   command.connection = grant_->connection->name;
@@ -171,9 +180,9 @@ CommandGate::Outcome CommandGate::decide(policy::Command& command, uint64_t batc
   metrics.observe_decision(std::chrono::steady_clock::now() - decision_started);
   const bool prepare = command.intent == policy::Intent::prepare;
   // Counted as journaled: a held command's steps are counted where they happen.
-  if (!prepare && (decision.verdict != policy::Verdict::review || !context_->reviews))
+  if (!prepare && (decision.verdict != policy::Verdict::review || !context_->reviews || operation))
     metrics.count_verdict(decision.verdict == policy::Verdict::allow ? "allow" : "deny");
-  if (decision.verdict == policy::Verdict::review) {
+  if (decision.verdict == policy::Verdict::review && !operation) {
     // A prepared text is decided again at each run, where it is held. The grant allows it
     // (decide() refuses before any review otherwise): preparing it runs nothing.
     if (prepare) {
@@ -205,13 +214,22 @@ CommandGate::Outcome CommandGate::decide(policy::Command& command, uint64_t batc
                                  "the gateway's log)"}};
     }
   }
-  if (decision.verdict == policy::Verdict::allow) return admit(command, decision, batch, nullptr);
+  if (decision.verdict == policy::Verdict::allow)
+    return admit(command, decision, batch, nullptr, !operation);
   // A prepared text is decided again at each run, where it is recorded; a refused one is
   // recorded here, since it never runs.
   recorder_.decided(command, decision, false, batch, {});
   spdlog::info("event=command_refused session={} subject={:?} via={} verdict={} rule={}",
                session_id_, identity_->subject, command.via, policy::to_string(decision.verdict),
                decision.rule);
+  if (decision.verdict == policy::Verdict::review && operation)
+    return {Next::refuse,
+            Refusal{.reason = RefusalReason::review_required,
+                    .rule = decision.rule,
+                    .message = fmt::format("approval required by rule \"{}\": {}; this is "
+                                           "decided as it opens and cannot wait for a review: "
+                                           "ask for just-in-time access instead",
+                                           decision.rule, decision.message)}};
   if (decision.verdict == policy::Verdict::review)
     return {Next::refuse, Refusal{.reason = RefusalReason::review_required,
                                   .rule = decision.rule,
@@ -225,7 +243,7 @@ CommandGate::Outcome CommandGate::decide(policy::Command& command, uint64_t batc
 
 CommandGate::Outcome CommandGate::admit(const policy::Command& command,
                                         const policy::Decision& decision, uint64_t batch,
-                                        const SessionRecorder::ReviewStep* review) {
+                                        const SessionRecorder::ReviewStep* review, bool followed) {
   if (command.intent == policy::Intent::prepare) {
     // Recorded for what it is: a text prepared, run (and recorded again) at each run.
     recorder_.prepared(command, decision);
@@ -234,7 +252,7 @@ CommandGate::Outcome CommandGate::admit(const policy::Command& command,
   SessionRecorder::Completion on_commit;
   if (recorder_.must_wait(context_->config->audit.durability))
     on_commit = on_this_thread([](CommandGate& gate, bool ok) { gate.on_journal_commit(ok); });
-  journal_waits_ += recorder_.decided(command, decision, true, batch, on_commit, review);
+  journal_waits_ += recorder_.decided(command, decision, followed, batch, on_commit, review);
   return {Next::run, {}};
 }
 

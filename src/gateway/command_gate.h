@@ -98,6 +98,13 @@ class CommandGate {
   // has its review open.
   Outcome decide(policy::Command& command, uint64_t batch);
 
+  // Decides an operation that is not followed to an outcome and cannot wait for a review (an
+  // SSH port or agent forward, decided as its channel opens, while other commands of the
+  // session may be running or held): allowed, its event is recorded complete (with a strict
+  // journal, forward it after wait_for_commits()); one a rule would hold is refused, and
+  // recorded so. Never Next::hold.
+  Outcome decide_operation(policy::Command& command);
+
   // A command refused before it could be decided (too large to inspect, not attributable):
   // recorded as `shown`, logged, and the refusal to send returned.
   Refusal refuse_undecided(std::string_view shown, std::string_view via, Refusal refusal);
@@ -138,9 +145,11 @@ class CommandGate {
     bool client_gone = false;
   };
 
+  // decide() and decide_operation(): an operation is never held, nor followed once allowed.
+  Outcome decide_command(policy::Command& command, uint64_t batch, bool operation);
   // The allowed path: recorded (with `review`, the step that let it run).
   Outcome admit(const policy::Command& command, const policy::Decision& decision, uint64_t batch,
-                const SessionRecorder::ReviewStep* review);
+                const SessionRecorder::ReviewStep* review, bool followed = true);
   Outcome hold(policy::Command& command, const policy::Decision& decision, uint64_t batch);
   // The bound values as a reviewer sees them after the text: masked by the grant's profile.
   std::string shown_parameters(const policy::Command& command) const;

@@ -246,7 +246,9 @@ bool SessionRecorder::append_decided(audit::Event event, const policy::Decision&
                          .kept_bytes = 0,
                          .kept = {},
                          .keeping = false});
-  if (allowed && forwarded && on_commit) {
+  // An allowed operation not followed to an outcome (an SSH forward) is complete as it is
+  // appended, and may still have to be on disk before it takes effect.
+  if (allowed && on_commit) {
     journal_->append(std::move(event), on_commit);
     return true;
   }

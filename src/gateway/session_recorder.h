@@ -74,8 +74,9 @@ class SessionRecorder {
   };
 
   // One statement event per statement of a decided command. A forwarded one stays open until
-  // its outcome is reported, or batch `serial` ends (on_batch_done). `on_commit`, when given,
-  // is called for each event appended with it; returns how many that is.
+  // its outcome is reported, or batch `serial` ends (on_batch_done); an allowed one that is
+  // not `forwarded` is complete as recorded. `on_commit`, when given, is called for each
+  // allowed event appended with it; returns how many that is.
   std::size_t decided(const policy::Command& command, const policy::Decision& decision,
                       bool forwarded, uint64_t serial, const Completion& on_commit,
                       const ReviewStep* review = nullptr);

@@ -49,16 +49,17 @@ struct SqlCommand {
 // below, which keep the classes true to the line; a front end only picks the builder.
 struct ShellCommand {
   // What is asked, in the journal's words: "exec" (a command line), "shell", "sftp" (opening
-  // an sftp session), "sftp_read", "sftp_write" (one of its file operations), "forward".
+  // an sftp session), "sftp_read", "sftp_write" (one of its file operations), "forward" (a
+  // port forward), "agent" (agent forwarding).
   std::string kind;
   // The command line as the shell reader found it; null for an operation that is not one.
   std::shared_ptr<const shell::CommandLine> line;
   // The ssh classes the command needs, sorted and without repeats: exec, shell, file_write,
-  // sftp, forward, unknown. The grant must allow every one of them.
+  // sftp, forward, agent, unknown. The grant must allow every one of them.
   std::vector<std::string> classes;
   // The paths a file operation names (an sftp write's file, a rename's both ends), normalised
-  // as shell::normalise_path does, for guardrails on `paths`. Empty for a command line: its
-  // paths are read from its commands.
+  // as shell::normalise_path does, or a port forward's destination (HOST:PORT), for
+  // guardrails on `paths`. Empty for a command line: its paths are read from its commands.
   std::vector<std::string> paths;
 
   bool needs(std::string_view name) const;
@@ -93,8 +94,15 @@ ShellCommand open_sftp();
 // (creates, changes, renames or removes a file, or changes its attributes).
 ShellCommand transfer_files(bool writes, std::vector<std::string> paths);
 
-// A port forward (local or remote, tcpip or streamlocal): class forward.
-ShellCommand forward_port();
+// A port forward the client asked for: a connection from the target host to `destination`
+// (`ssh -L`, `-D`, `-W`), or a port the target host is to listen on for the client (`ssh -R`),
+// written HOST:PORT: class forward. The address is kept as the operation's path, so that
+// guardrails on `paths` match it (`10.0.0.*:5432`).
+ShellCommand forward_port(std::string destination);
+
+// Agent forwarding (`ssh -A`): programs on the host may use the caller's SSH agent, to sign
+// with the caller's keys for as long as the session lasts: class agent.
+ShellCommand forward_agent();
 
 // The Kubernetes part: one API request, as its method, path and query say (the front end's
 // codec reads them), with the classes it needs. Built by read_kube_request.

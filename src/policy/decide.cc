@@ -114,7 +114,10 @@ std::string shell_subject(const ShellCommand& command, const shell::SimpleComman
   if (command.kind == "sftp") return "opening an sftp session";
   if (command.kind == "sftp_write") return "writing files over sftp";
   if (command.kind == "sftp_read") return "reading files over sftp";
-  if (command.kind == "forward") return "port forwarding";
+  if (command.kind == "forward")
+    return command.paths.empty() ? "port forwarding"
+                                 : fmt::format("port forwarding to {}", command.paths.front());
+  if (command.kind == "agent") return "agent forwarding";
   return fmt::format("this {} request", command.kind);
 }
 
@@ -167,8 +170,12 @@ std::string class_refusal(const ShellCommand& command, std::string_view name) {
           "this command line opens a network connection to {:?}, as a port forward would; "
           "forwarding is not allowed for this access",
           *target);
+    if (command.kind == "forward" && !command.paths.empty())
+      return fmt::format("port forwarding (to {}) is not allowed for this access",
+                         command.paths.front());
     return "port forwarding is not allowed for this access";
   }
+  if (name == "agent") return "agent forwarding is not allowed for this access";
   if (name == "unknown" && command.line && command.line->unknown())
     return fmt::format("the gateway cannot tell what this command line runs: {}",
                        command.line->unknown_reason);
@@ -197,8 +204,8 @@ std::string shown_program(const Grant& grant, const shell::SimpleCommand& simple
 std::optional<Decision> check_grant(const Grant& grant, const ShellCommand& command) {
   // The operation first, then what the line does beyond it: the first refusal a caller can
   // act on.
-  static constexpr std::string_view kOrder[] = {"exec",    "shell",      "sftp",
-                                                "forward", "file_write", "unknown"};
+  static constexpr std::string_view kOrder[] = {"exec",  "shell",      "sftp",   "forward",
+                                                "agent", "file_write", "unknown"};
   auto allowed = [&](std::string_view name) {
     return std::find(grant.allow.begin(), grant.allow.end(), name) != grant.allow.end();
   };

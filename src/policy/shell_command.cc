@@ -80,8 +80,14 @@ ShellCommand transfer_files(bool writes, std::vector<std::string> paths) {
   return command;
 }
 
-ShellCommand forward_port() {
-  return operation("forward", {"forward"});
+ShellCommand forward_port(std::string destination) {
+  ShellCommand command = operation("forward", {"forward"});
+  command.paths.push_back(std::move(destination));
+  return command;
+}
+
+ShellCommand forward_agent() {
+  return operation("agent", {"agent"});
 }
 
 std::vector<std::string> programs_run(const ShellCommand& command) {

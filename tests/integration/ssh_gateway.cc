@@ -121,7 +121,7 @@ std::vector<std::string> SshGateway::client_options(const std::filesystem::path&
           "-o", "StrictHostKeyChecking=yes",
           "-o", "UserKnownHostsFile=" + known_hosts.string(),
           "-o", "IdentitiesOnly=yes",
-          "-o", "IdentityAgent=none",
+          "-o", "IdentityAgent=" + identity_agent_,
           "-i", key.string(),
           "-o", "CertificateFile=" + key.string() + "-cert.pub",
           "-o", "ConnectTimeout=10"};
@@ -243,9 +243,9 @@ RunResult SshGateway::shell(const std::filesystem::path& key,
   return run_command(std::move(child), std::chrono::seconds(60));
 }
 
-ChildProcess SshGateway::start_ssh(const std::filesystem::path& key,
-                                   const std::string& command) const {
-  return ChildProcess(ssh_child(key, command, "web", {}, {}));
+ChildProcess SshGateway::start_ssh(const std::filesystem::path& key, const std::string& command,
+                                   const std::vector<std::string>& extra_options) const {
+  return ChildProcess(ssh_child(key, command, "web", {}, extra_options));
 }
 
 std::string SshGateway::journal(const std::string& awaited) const {

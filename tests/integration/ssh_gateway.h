@@ -80,13 +80,18 @@ class SshGateway {
   };
   RunResult shell(const std::filesystem::path& key, const std::vector<TypedKeys>& steps) const;
   // The same in the background (a held command, a session to kill).
-  ChildProcess start_ssh(const std::filesystem::path& key, const std::string& command) const;
+  ChildProcess start_ssh(const std::filesystem::path& key, const std::string& command,
+                         const std::vector<std::string>& extra_options = {}) const;
   // The journal's statements as JSON lines (`portcullis audit search --json`), once one holds
   // `awaited` (or after 15 s).
   std::string journal(const std::string& awaited = {}) const;
 
   void stop();
   void start();
+
+  // The clients reach this ssh-agent (IdentityAgent), so that `-A` forwards it; without it
+  // they use none. They still log in with their certificate only (IdentitiesOnly).
+  void use_agent(const std::filesystem::path& socket) { identity_agent_ = socket.string(); }
 
  private:
   std::string render(const SshGatewayOptions& options) const;
@@ -106,6 +111,7 @@ class SshGateway {
   std::filesystem::path config_file_;
   std::string host_key_line_;  // the gateway's, as it logged it
   mutable int typing_scripts_ = 0;
+  std::string identity_agent_ = "none";
   std::optional<ChildProcess> process_;
 };
 

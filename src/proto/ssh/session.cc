@@ -14,6 +14,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "net/stream.h"
+#include "proto/ssh/forward_channel.h"
 #include "proto/ssh/session_channel.h"
 
 namespace portcullis::proto::ssh {
@@ -164,6 +165,13 @@ asio::awaitable<void> Session::run() {
   };
   ssh_callbacks_init(&server_callbacks_);
   ssh_set_server_callbacks(client_.get(), &server_callbacks_);
+  // Port forwards arrive as messages, which the server callbacks do not cover.
+  ssh_set_message_callback(
+      client_.get(),
+      [](ssh_session, ssh_message message, void* self) {
+        return static_cast<Session*>(self)->on_message(message);
+      },
+      this);
   ssh_set_auth_methods(client_.get(), SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD);
   if (co_await key_exchange()) {
     event_.reset(ssh_event_new());
@@ -177,6 +185,7 @@ asio::awaitable<void> Session::run() {
 
   gate_.close();
   for (auto& channel : channels_) finish_channel(*channel);
+  for (auto& forward : forwards_) close_forward(*forward);
   if (event_) {
     if (target_) ssh_event_remove_session(event_.get(), target_->session());
     ssh_event_remove_session(event_.get(), client_.get());
@@ -198,7 +207,7 @@ asio::awaitable<void> Session::run() {
 asio::awaitable<void> Session::pump() {
   while (!client_gone_) {
     service();
-    if (ending_ && channels_.empty()) break;
+    if (ending_ && channels_.empty() && forwards_.empty()) break;
     if (kicked_) {
       kicked_ = false;
       // Whatever a callback or a decision changed is serviced before sleeping.
@@ -279,6 +288,7 @@ void Session::end(const gateway::Refusal& why) {
     if (channel->state == SessionChannel::State::closed) continue;
     refuse_channel(*channel, why, 255);
   }
+  for (auto& forward : forwards_) close_forward(*forward);
   kick();
 }
 

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gateway/accept_loop.h"
 #include "gateway/admission.h"
@@ -34,6 +35,8 @@
 namespace portcullis::proto::ssh {
 
 struct SessionChannel;
+struct ForwardChannel;
+struct RemoteListen;
 
 class Session final : public gateway::ServedSession, public std::enable_shared_from_this<Session> {
  public:
@@ -77,6 +80,33 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   void finish_channel(SessionChannel& channel);
   void close_target(SessionChannel& channel);
 
+  // Forwards (session_forward.cc): port forwards the client opens and connections to the
+  // caller's agent the host opens, each decided as it opens and relayed as it is.
+ public:
+  // Bytes a forward relayed (for the totals and the idle timeout); something changed in one.
+  void forward_bytes(uint64_t in, uint64_t out);
+  void forward_changed();
+
+ private:
+  // libssh's message callback: what the server callbacks do not take. 0 when answered here.
+  int on_message(ssh_message message);
+  bool open_port_forward(ssh_message message);
+  // Remote forwards: the client's request to have the host listen, its cancellation, and a
+  // connection the host passes on (libssh's message callback on the host's side).
+  bool listen_remote(ssh_message message);
+  bool cancel_remote(ssh_message message);
+  int on_target_message(ssh_message message);
+  boost::asio::awaitable<void> clear_remote(std::shared_ptr<RemoteListen> listen);
+  void service_remote_listens();
+  boost::asio::awaitable<void> clear_forward(std::shared_ptr<ForwardChannel> forward);
+  // The client asked for agent forwarding on `channel`: decided with its command.
+  void decide_agent(SessionChannel& channel);
+  // The host opens a channel to the caller's agent.
+  ssh_channel open_agent_forward();
+  void service_forwards();
+  void service_forward(ForwardChannel& forward);
+  void close_forward(ForwardChannel& forward);
+
   // The sftp subsystem (sftp_channel.cc): requests relayed, those that name files decided.
   void start_sftp(SessionChannel& channel);
   void service_sftp(SessionChannel& channel);
@@ -119,6 +149,11 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   std::optional<std::chrono::steady_clock::time_point> wake_at_;
 
   std::list<std::shared_ptr<SessionChannel>> channels_;
+  std::list<std::shared_ptr<ForwardChannel>> forwards_;
+  std::list<std::shared_ptr<RemoteListen>> remote_listens_;
+  // A command of this session was allowed the caller's agent: the host may open channels to it.
+  bool agent_allowed_ = false;
+  ssh_callbacks_struct target_callbacks_{};
   uint64_t next_batch_ = 0;
   int shells_ = 0;         // interactive shells opened, for their recordings' names
   bool deciding_ = false;  // one command at a time is decided (the gate holds one review)

@@ -63,6 +63,12 @@ struct SessionChannel {
   uint64_t batch = 0;
   std::chrono::steady_clock::time_point started;
 
+  // Agent forwarding: the client asked for it (before its command), the command's decision
+  // allowed it, and the host was asked for it.
+  bool agent_requested = false;
+  bool agent_forwarding = false;
+  bool agent_requested_on_target = false;
+
   std::string to_target;  // the client's stdin, not yet written to the target
   // libssh holds bytes a callback could not take (a queue was full): read them when there is
   // room again. No other data arrives meanwhile: the peer's window is closed.

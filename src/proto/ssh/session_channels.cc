@@ -86,6 +86,13 @@ ssh_channel Session::open_channel() {
     c.rows = height;
     return SSH_OK;
   };
+  // Agent forwarding (`ssh -A`) is asked for before the command; it is decided with it
+  // (decide_exec). libssh tells the client yes whatever is decided: OpenSSH's client asks
+  // without waiting for an answer anyway.
+  cb.channel_auth_agent_req_function = [](ssh_session, ssh_channel, void* userdata) {
+    auto& c = *of(userdata);
+    if (c.state == State::waiting) c.agent_requested = true;
+  };
   cb.channel_pty_window_change_function = [](ssh_session, ssh_channel, int width, int height, int,
                                              int, void* userdata) -> int {
     auto& c = *of(userdata);
@@ -192,6 +199,7 @@ asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> chann
     deciding_ = false;
     co_return;
   }
+  if (channel->agent_requested) decide_agent(*channel);
   if (auto failed = co_await gate_.wait_for_commits()) {
     refuse_channel(*channel, *failed, kRefusedStatus);
     end(*failed);
@@ -247,6 +255,7 @@ void Session::service() {
       ++it;
     }
   }
+  service_forwards();
 }
 
 void Session::service_channel(SessionChannel& c) {
@@ -326,6 +335,12 @@ void Session::service_channel(SessionChannel& c) {
       [[fallthrough]];
     }
     case State::starting: {
+      if (c.agent_forwarding && !c.agent_requested_on_target) {
+        // Sent without asking for an answer, as OpenSSH's client does: a host that does not
+        // forward agents runs the command without one.
+        if (ssh_channel_request_auth_agent(c.target) == SSH_AGAIN) return;
+        c.agent_requested_on_target = true;
+      }
       if (c.pty && !c.pty_requested) {
         const int rc = ssh_channel_request_pty_size(
             c.target, c.term.empty() ? "dumb" : c.term.c_str(), c.columns, c.rows);

@@ -157,6 +157,14 @@ void Session::admitted(gateway::Admitted admitted, std::string_view connection) 
       id_, client_address_, admitted_->identity.subject, connection_,
       identity::to_string(admitted_->identity.method), login_key_,
       login_key_.empty() ? std::string() : admitted_->identity.token_id);
+  // The session is open from here (live, killable, recorded), while the host connection
+  // opens: what the client asks for next, such as a port forward, is decided and recorded at
+  // once, as libssh wants its answer before its callback returns.
+  std::weak_ptr<Session> weak = shared_from_this();
+  gate_.open(weak, admitted_->identity, admitted_->grant, client_address_,
+             [weak](const gateway::Refusal& why) {
+               if (auto session = weak.lock()) session->end(why);
+             });
   asio::co_spawn(
       kick_.get_executor(),
       [self = shared_from_this(), connection = connection_]() -> asio::awaitable<void> {
@@ -179,17 +187,26 @@ asio::awaitable<void> Session::open_target(std::string connection) {
     co_return;
   }
   target_ = std::move(*target);
+  // The host opens channels to the caller's agent when a command was allowed it.
+  target_callbacks_.userdata = this;
+  target_callbacks_.channel_open_request_auth_agent_function = [](ssh_session, void* self) {
+    return static_cast<Session*>(self)->open_agent_forward();
+  };
+  ssh_callbacks_init(&target_callbacks_);
+  ssh_set_callbacks(target_->session(), &target_callbacks_);
+  // Connections to a port the host listens on for the client (`ssh -R`) arrive as messages.
+  ssh_set_message_callback(
+      target_->session(),
+      [](ssh_session, ssh_message message, void* self) {
+        return static_cast<Session*>(self)->on_target_message(message);
+      },
+      this);
   if (ssh_event_add_session(event_.get(), target_->session()) != SSH_OK) {
     target_failed_ = true;
     target_error_ = "cannot watch the connection to the host";
     kick();
     co_return;
   }
-  std::weak_ptr<Session> weak = shared_from_this();
-  gate_.open(weak, admitted_->identity, admitted_->grant, client_address_,
-             [weak](const gateway::Refusal& why) {
-               if (auto session = weak.lock()) session->end(why);
-             });
   kick();
 }
 

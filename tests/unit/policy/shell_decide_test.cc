@@ -459,7 +459,12 @@ TEST(ShellCommandTest, BuildsOperationsThatAreNotCommandLines) {
   EXPECT_EQ(write.kind, "sftp_write");
   EXPECT_EQ(write.classes, (std::vector<std::string>{"file_write", "sftp"}));
   EXPECT_EQ(write.paths, std::vector<std::string>{"/etc/passwd"});
-  EXPECT_EQ(forward_port().classes, std::vector<std::string>{"forward"});
+  const auto forward = forward_port("db.internal:5432");
+  EXPECT_EQ(forward.kind, "forward");
+  EXPECT_EQ(forward.classes, std::vector<std::string>{"forward"});
+  EXPECT_EQ(forward.paths, std::vector<std::string>{"db.internal:5432"});
+  EXPECT_EQ(forward_agent().kind, "agent");
+  EXPECT_EQ(forward_agent().classes, std::vector<std::string>{"agent"});
 }
 
 TEST(ShellCommandTest, ListsTheProgramsALineRunsWithTheirWrappers) {
@@ -479,9 +484,19 @@ TEST(ShellOperationTest, EachNeedsItsClass) {
   auto files = exec_only.decide(transfer_files(false, {"/tmp/x"}), "sftp read /tmp/x");
   EXPECT_EQ(files.verdict, Verdict::deny);
   EXPECT_EQ(files.message, "file transfers (sftp, scp) are not allowed for this access");
-  auto forward = exec_only.decide(forward_port(), "forward 127.0.0.1:5432");
+  auto forward = exec_only.decide(forward_port("127.0.0.1:5432"), "direct-tcpip 127.0.0.1:5432");
   EXPECT_EQ(forward.verdict, Verdict::deny);
-  EXPECT_EQ(forward.message, "port forwarding is not allowed for this access");
+  EXPECT_EQ(forward.message, "port forwarding (to 127.0.0.1:5432) is not allowed for this access");
+  auto agent = exec_only.decide(forward_agent(), "agent");
+  EXPECT_EQ(agent.verdict, Verdict::deny);
+  EXPECT_EQ(agent.message, "agent forwarding is not allowed for this access");
+  // Port forwarding does not bring agent forwarding with it, nor the other way round.
+  const Target forwards({"forward"}, {}, {});
+  EXPECT_EQ(forwards.decide(forward_port("127.0.0.1:5432")).verdict, Verdict::allow);
+  EXPECT_EQ(forwards.decide(forward_agent()).verdict, Verdict::deny);
+  const Target agents({"agent"}, {}, {});
+  EXPECT_EQ(agents.decide(forward_agent()).verdict, Verdict::allow);
+  EXPECT_EQ(agents.decide(forward_port("127.0.0.1:5432")).verdict, Verdict::deny);
 
   const Target wide({"shell", "sftp"}, {"ls"}, {});
   // A grant's programs restrict command lines; an operation is governed by its class.
@@ -508,6 +523,22 @@ TEST(ShellOperationTest, PathGuardrailsSeeTheFilesOfATransfer) {
   // Program and option conditions need a command line.
   const Target programs({"sftp"}, {}, {no_rm()});
   EXPECT_EQ(programs.decide(transfer_files(false, {"/srv/rm"})).verdict, Verdict::allow);
+}
+
+TEST(ShellOperationTest, PathGuardrailsSeeAForwardsDestination) {
+  const Target setup(
+      {"forward"}, {},
+      {deny("no-ssh-hops", on_paths({"*:22"})), review("databases", on_paths({"10.0.0.*:5432"}))});
+  auto hop = setup.decide(forward_port("10.0.0.7:22"));
+  EXPECT_EQ(hop.verdict, Verdict::deny);
+  EXPECT_EQ(hop.rule, "no-ssh-hops");
+  EXPECT_EQ(hop.message, "port forwarding to 10.0.0.7:22 matches a guardrail that refuses it");
+  EXPECT_EQ(setup.decide(forward_port("10.0.0.7:5432")).verdict, Verdict::review);
+  EXPECT_EQ(setup.decide(forward_port("10.0.1.7:5432")).verdict, Verdict::allow);
+  // A guardrail on the class covers every forward, and agent forwarding is not one.
+  const Target classes({"forward", "agent"}, {}, {deny("no-forwards", on_classes({"forward"}))});
+  EXPECT_EQ(classes.decide(forward_port("127.0.0.1:80")).rule, "no-forwards");
+  EXPECT_EQ(classes.decide(forward_agent()).verdict, Verdict::allow);
 }
 
 TEST(ShellTypedLineTest, ALineTypedWithKeysTheGatewayFollowsIsAnExecLine) {
