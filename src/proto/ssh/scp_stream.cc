@@ -120,7 +120,10 @@ ScpStream::Step ScpStream::from_sender(std::string& input) {
       const auto newline = input.find('\n', at);
       const std::size_t end = newline == std::string::npos ? input.size() : newline + 1;
       message_size_ += end - at;
-      if (message_size_ > kMaxLine) return input.erase(0, at), fail("a message too long");
+      if (message_size_ > kMaxLine) {
+        input.erase(0, at);
+        return fail("a message too long");
+      }
       to_receiver_.append(input, at, end - at);
       at = end;
       if (newline != std::string::npos) {
@@ -133,8 +136,10 @@ ScpStream::Step ScpStream::from_sender(std::string& input) {
       if (!awaiting_.empty()) break;
       const auto newline = input.find('\n', at);
       const std::size_t end = newline == std::string::npos ? input.size() : newline + 1;
-      if (line_.size() + (end - at) > kMaxLine)
-        return input.erase(0, at), fail("a control line too long");
+      if (line_.size() + (end - at) > kMaxLine) {
+        input.erase(0, at);
+        return fail("a control line too long");
+      }
       line_.append(input, at, end - at);
       at = end;
       if (newline == std::string::npos) break;
