@@ -231,15 +231,16 @@ TEST_F(SshScpTest, CopiesAFileBothWaysByteForByteAsATransfer) {
   EXPECT_EQ(read.at("kinds"), json::parse(R"(["sftp_read"])"));
 }
 
-TEST_F(SshScpTest, CopiesAFolderBothWaysWithR) {
+TEST_F(SshScpTest, CopiesAFolderBothWaysWithRAndP) {
   const auto content = binary_content();
   write_file(local_ / "tree" / "a.txt", "first\n");
   write_file(local_ / "tree" / "sub" / "b.bin", content);
-  auto up = scp(*writer_, {"-r", (local_ / "tree").string(), remote("")});
+  // -p: each file and folder comes after a line with its times.
+  auto up = scp(*writer_, {"-r", "-p", (local_ / "tree").string(), remote("")});
   ASSERT_TRUE(up.ok()) << up.describe();
   EXPECT_EQ(read_text_file(host("tree/a.txt")), "first\n");
   EXPECT_EQ(read_text_file(host("tree/sub/b.bin")), content);
-  auto down = scp(*writer_, {"-r", remote("tree"), (local_ / "back").string()});
+  auto down = scp(*writer_, {"-r", "-p", remote("tree"), (local_ / "back").string()});
   ASSERT_TRUE(down.ok()) << down.describe();
   EXPECT_EQ(read_text_file(local_ / "back" / "a.txt"), "first\n");
   EXPECT_EQ(read_text_file(local_ / "back" / "sub" / "b.bin"), content);
