@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "shell/command_line.h"
+#include "shell/scp_request.h"
 #include "sql/statement.h"
 
 namespace portcullis::policy {
@@ -49,8 +50,8 @@ struct SqlCommand {
 // below, which keep the classes true to the line; a front end only picks the builder.
 struct ShellCommand {
   // What is asked, in the journal's words: "exec" (a command line), "shell", "sftp" (opening
-  // an sftp session), "sftp_read", "sftp_write" (one of its file operations), "forward" (a
-  // port forward), "agent" (agent forwarding).
+  // an sftp session), "scp" (opening a legacy scp transfer), "sftp_read", "sftp_write" (one
+  // of their file operations), "forward" (a port forward), "agent" (agent forwarding).
   std::string kind;
   // The command line as the shell reader found it; null for an operation that is not one.
   std::shared_ptr<const shell::CommandLine> line;
@@ -89,6 +90,13 @@ ShellCommand open_shell();
 // Opening an sftp session (the subsystem scp uses too): class sftp. Each file operation in it
 // is decided on its own with transfer_files.
 ShellCommand open_sftp();
+
+// A legacy scp transfer (`scp -t PATH` or `scp -f PATH`, as shell::read_scp_request reads an
+// exec request): class sftp, and file_write when the host receives files (-t); not exec, and
+// no command line, so a grant's `programs` does not apply: a transfer is a matter of its
+// class. PATH is kept, normalised, for `paths` guardrails. Each file or directory its stream
+// carries is decided on its own with transfer_files.
+ShellCommand open_scp(const shell::ScpRequest& request);
 
 // An sftp or scp file operation on `paths`: class sftp, and file_write when it writes
 // (creates, changes, renames or removes a file, or changes its attributes).

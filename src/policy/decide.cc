@@ -112,6 +112,7 @@ std::string shell_subject(const ShellCommand& command, const shell::SimpleComman
   if (command.line) return "this command line";
   if (command.kind == "shell") return "opening an interactive shell";
   if (command.kind == "sftp") return "opening an sftp session";
+  if (command.kind == "scp") return "opening an scp transfer";
   if (command.kind == "sftp_write") return "writing files over sftp";
   if (command.kind == "sftp_read") return "reading files over sftp";
   if (command.kind == "forward")

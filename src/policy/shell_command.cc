@@ -72,6 +72,13 @@ ShellCommand open_sftp() {
   return operation("sftp", {"sftp"});
 }
 
+ShellCommand open_scp(const shell::ScpRequest& request) {
+  ShellCommand command =
+      request.upload ? operation("scp", {"sftp", "file_write"}) : operation("scp", {"sftp"});
+  command.paths.push_back(shell::normalise_path(request.path));
+  return command;
+}
+
 ShellCommand transfer_files(bool writes, std::vector<std::string> paths) {
   ShellCommand command =
       writes ? operation("sftp_write", {"sftp", "file_write"}) : operation("sftp_read", {"sftp"});

@@ -118,6 +118,18 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   void drop_sftp_events(SessionChannel& channel, std::string_view why);
   void end_sftp(SessionChannel& channel);
 
+  // Legacy scp (scp_channel.cc): `scp -t PATH` or `scp -f PATH` decided as a transfer, then
+  // each file and directory in its stream.
+  void open_scp_transfer(SessionChannel& channel, policy::Command& command);
+  void start_scp(SessionChannel& channel);
+  void service_scp(SessionChannel& channel);
+  bool decide_scp_entry(SessionChannel& channel);
+  boost::asio::awaitable<void> await_scp_decision(std::shared_ptr<SessionChannel> channel,
+                                                  gateway::CommandGate::Outcome outcome);
+  void refuse_scp_entry(SessionChannel& channel, const gateway::Refusal& refusal);
+  void stop_scp(SessionChannel& channel, std::string_view why);
+  void end_scp(SessionChannel& channel);
+
   // The pump: waits for either socket (or a kick), lets libssh read and write, services.
   boost::asio::awaitable<void> pump();
   boost::asio::awaitable<bool> key_exchange();

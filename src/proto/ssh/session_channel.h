@@ -13,6 +13,7 @@
 #include <string>
 
 #include "masking/output_masking.h"
+#include "proto/ssh/scp_stream.h"
 #include "proto/ssh/sftp_relay.h"
 #include "proto/ssh/shell_recording.h"
 #include "proto/ssh/typed_line.h"
@@ -93,6 +94,14 @@ struct SessionChannel {
   bool sftp_running = false;   // the host's sftp-server runs: the channel holds the session's turn
   bool sftp_deciding = false;  // a request waits for a review or the journal
   std::size_t sftp_unanswered = 0;  // its requests' journal events still open
+
+  // Legacy scp: an exec request shell::read_scp_request recognises is a file transfer, each
+  // file and directory its stream announces decided and journaled on its own (scp_channel.cc).
+  std::unique_ptr<scp::ScpStream> scp;
+  std::string scp_from_host;       // the host's stdout, not yet taken by the stream
+  bool scp_running = false;        // the host's scp runs: the channel holds the session's turn
+  bool scp_deciding = false;       // an entry waits for a review or the journal
+  std::size_t scp_unanswered = 0;  // its entries' journal events still open
 };
 
 }  // namespace portcullis::proto::ssh

@@ -175,6 +175,7 @@ asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> chann
   command.detail = sftp    ? policy::open_sftp()
                    : shell ? policy::open_shell()
                            : policy::read_shell_command(command.text);
+  if (!sftp && !shell) open_scp_transfer(*channel, command);  // legacy scp is a transfer
   auto outcome = gate_.decide(command, channel->batch);
   if (outcome.next == gateway::CommandGate::Next::hold) {
     const auto notice = gate_.hold_notice();
@@ -286,7 +287,9 @@ void Session::service_channel(SessionChannel& c) {
         cb.channel_data_function = [](ssh_session, ssh_channel, void* data, uint32_t len,
                                       int is_stderr, void* userdata) -> int {
           auto& ch = *of(userdata);
-          std::string& queue = is_stderr ? ch.to_client_err : ch.to_client_out;
+          std::string& queue = is_stderr ? ch.to_client_err
+                               : ch.scp  ? ch.scp_from_host  // read by service_scp
+                                         : ch.to_client_out;
           if (queue.size() >= SessionChannel::kMaxQueued) {
             ch.target_backlog[is_stderr ? 1 : 0] = true;
             return 0;
@@ -361,9 +364,11 @@ void Session::service_channel(SessionChannel& c) {
                              : ssh_channel_request_exec(c.target, c.command.c_str());
       if (rc == SSH_AGAIN) return;
       if (rc != SSH_OK) break;
-      c.out_masking.emplace(gate_.masker(), gate_.mask_scratch(), &gate_.mask_counts());
+      // An scp stream's stdout is file data: never masked, as sftp's is not.
+      if (!c.scp) c.out_masking.emplace(gate_.masker(), gate_.mask_scratch(), &gate_.mask_counts());
       c.err_masking.emplace(gate_.masker(), gate_.mask_scratch(), &gate_.mask_counts());
       c.state = State::running;
+      if (c.scp) start_scp(c);
       if (c.shell) {
         // The shell is open: its event is complete, and each line typed gets one of its own.
         // The session's turn stays with the shell until it ends (finish_channel).
@@ -376,6 +381,10 @@ void Session::service_channel(SessionChannel& c) {
     case State::running: {
       if (c.sftp) {
         service_sftp(c);
+        break;
+      }
+      if (c.scp) {
+        service_scp(c);
         break;
       }
       // Stdin to the host, then its end. A shell's keys pass once their line is decided.
@@ -481,6 +490,7 @@ void Session::close_target(SessionChannel& c) {
 void Session::finish_channel(SessionChannel& c) {
   if (c.state == State::closed) return;
   end_sftp(c);
+  end_scp(c);
   close_target(c);
   if (c.shell_running) {
     // The session's next command may now be decided.

@@ -541,6 +541,54 @@ TEST(ShellOperationTest, PathGuardrailsSeeAForwardsDestination) {
   EXPECT_EQ(classes.decide(forward_agent()).verdict, Verdict::allow);
 }
 
+// Legacy scp: a transfer decided by its class and paths, not a command line.
+ShellCommand scp_line(std::string_view line) {
+  const auto request = shell::read_scp_request(line);
+  EXPECT_TRUE(request.has_value()) << line;
+  return request ? open_scp(*request) : ShellCommand{};
+}
+
+TEST(ShellScpTest, AnUploadNeedsSftpAndFileWriteAndADownloadSftp) {
+  const auto upload = scp_line("scp -r -t .ssh/");
+  EXPECT_EQ(upload.kind, "scp");
+  EXPECT_EQ(upload.classes, (std::vector<std::string>{"file_write", "sftp"}));
+  EXPECT_EQ(upload.line, nullptr);
+  EXPECT_EQ(upload.paths, std::vector<std::string>{".ssh"});
+  const auto download = scp_line("scp -f /srv//app/../log");
+  EXPECT_EQ(download.classes, std::vector<std::string>{"sftp"});
+  EXPECT_EQ(download.paths, std::vector<std::string>{"/srv/log"});
+  EXPECT_TRUE(programs_run(upload).empty());
+
+  const Target readers({"sftp"}, {}, {});
+  auto refused = readers.decide(scp_line("scp -t uploads"), "scp -t uploads");
+  EXPECT_EQ(refused.verdict, Verdict::deny);
+  EXPECT_EQ(refused.message, "writing files (\"uploads\") is not allowed for this access");
+  EXPECT_EQ(readers.decide(scp_line("scp -f x"), "scp -f x").verdict, Verdict::allow);
+  const Target runners({"exec", "file_write"}, {}, {});
+  auto no_sftp = runners.decide(scp_line("scp -f x"), "scp -f x");
+  EXPECT_EQ(no_sftp.verdict, Verdict::deny);
+  EXPECT_EQ(no_sftp.message, "file transfers (sftp, scp) are not allowed for this access");
+}
+
+TEST(ShellScpTest, AProgramsAllowListDoesNotApplyToATransfer) {
+  // As for sftp: a grant that lists programs governs command lines, not transfers.
+  const Target listed({"exec", "sftp", "file_write"}, {"ls"}, {no_rm()});
+  EXPECT_EQ(listed.decide(scp_line("scp -t x"), "scp -t x").verdict, Verdict::allow);
+  // The same text beside another command is a command line, under the allow-list.
+  auto line = listed.decide_line("scp -t x; rm -rf y");
+  EXPECT_EQ(line.verdict, Verdict::deny);
+  EXPECT_EQ(read_shell_command("scp -t x; rm -rf y").kind, "exec");
+}
+
+TEST(ShellScpTest, PathGuardrailsSeeTheFolderOfATransfer) {
+  const Target setup({"sftp", "file_write"}, {}, {deny("no-ssh", on_paths({"**/.ssh"}))});
+  auto refused = setup.decide(scp_line("scp -t .ssh/"), "scp -t .ssh/");
+  EXPECT_EQ(refused.verdict, Verdict::deny);
+  EXPECT_EQ(refused.rule, "no-ssh");
+  EXPECT_EQ(refused.message, "opening an scp transfer matches a guardrail that refuses it");
+  EXPECT_EQ(setup.decide(scp_line("scp -t srv"), "scp -t srv").verdict, Verdict::allow);
+}
+
 TEST(ShellTypedLineTest, ALineTypedWithKeysTheGatewayFollowsIsAnExecLine) {
   const Target setup({"exec", "shell"}, {}, {no_rm()});
   EXPECT_EQ(read_typed_line("ls -l", true).classes, std::vector<std::string>{"exec"});
