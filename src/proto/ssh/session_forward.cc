@@ -161,8 +161,11 @@ int Session::on_target_message(ssh_message message) {
   // and the gateway allowed.
   const int port = ssh_message_channel_request_open_destination_port(message);
   std::shared_ptr<RemoteListen> listen;
+  // A connection can arrive in the same read as the host's yes to the request (still
+  // `requested` here): the host passes connections only for a port it was asked to listen on.
   for (const auto& candidate : remote_listens_)
-    if (candidate->port == port && candidate->state == RemoteListen::State::listening)
+    if (candidate->port == port && (candidate->state == RemoteListen::State::listening ||
+                                    candidate->state == RemoteListen::State::requested))
       listen = candidate;
   if (ending_ || !listen || forwards_.size() >= kMaxForwards) return 1;
   const char* originator = ssh_message_channel_request_open_originator(message);
@@ -372,10 +375,15 @@ void Session::service_forward(ForwardChannel& f) {
   if (f.state == State::opening) {
     int rc;
     if (f.kind == ForwardChannel::Kind::port) {
-      if (!f.target) f.target = ssh_channel_new(target_->session());
       if (!f.target) {
-        close_forward(f);
-        return;
+        f.target = ssh_channel_new(target_->session());
+        if (!f.target) {
+          close_forward(f);
+          return;
+        }
+        // Before the channel opens: the destination may speak first (an SSH or MySQL server
+        // does), and its first bytes can arrive with the confirmation, in the same read.
+        set_target_callbacks(f);
       }
       rc = ssh_channel_open_forward(f.target, f.host.c_str(), f.port, f.originator.c_str(),
                                     f.originator_port);
@@ -384,10 +392,13 @@ void Session::service_forward(ForwardChannel& f) {
         close_forward(f);
         return;
       }
-      if (!f.client) f.client = ssh_channel_new(client_.get());
       if (!f.client) {
-        close_forward(f);
-        return;
+        f.client = ssh_channel_new(client_.get());
+        if (!f.client) {
+          close_forward(f);
+          return;
+        }
+        set_client_callbacks(f);
       }
       rc = f.kind == ForwardChannel::Kind::agent
                ? ssh_channel_open_auth_agent(f.client)
@@ -402,10 +413,6 @@ void Session::service_forward(ForwardChannel& f) {
       close_forward(f);
       return;
     }
-    if (f.kind == ForwardChannel::Kind::port)
-      set_target_callbacks(f);
-    else
-      set_client_callbacks(f);
     f.state = State::running;
   }
   write_queued(f.target, f.to_target, false);
