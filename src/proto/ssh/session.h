@@ -75,6 +75,8 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   // The pump wakes by `when` even if nothing arrives (a pause in a shell's output).
   void wake_at(std::chrono::steady_clock::time_point when);
   void refuse_channel(SessionChannel& channel, const gateway::Refusal& refusal, int status);
+  // What a client whose command (line, file) is held for review reads: the review notice.
+  std::string hold_notice_text() const;
   void service();
   void service_channel(SessionChannel& channel);
   void finish_channel(SessionChannel& channel);

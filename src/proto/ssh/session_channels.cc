@@ -142,6 +142,13 @@ ssh_channel Session::open_channel() {
   return client;
 }
 
+std::string Session::hold_notice_text() const {
+  const auto notice = gate_.hold_notice();
+  std::string text = fmt::format("portcullis: {}\n", notice.message);
+  if (!notice.detail.empty()) text += fmt::format("  {}\n", notice.detail);
+  return text;
+}
+
 void Session::refuse_channel(SessionChannel& channel, const gateway::Refusal& refusal, int status) {
   if (channel.state == State::closed) return;
   if (channel.state == State::waiting || channel.state == State::deciding) {
@@ -178,9 +185,7 @@ asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> chann
   if (!sftp && !shell) open_scp_transfer(*channel, command);  // legacy scp is a transfer
   auto outcome = gate_.decide(command, channel->batch);
   if (outcome.next == gateway::CommandGate::Next::hold) {
-    const auto notice = gate_.hold_notice();
-    channel->to_client_err += fmt::format("portcullis: {}\n", notice.message);
-    if (!notice.detail.empty()) channel->to_client_err += fmt::format("  {}\n", notice.detail);
+    channel->to_client_err += hold_notice_text();
     kick();
     outcome = co_await gate_.wait_for_review(channel->batch);
   }

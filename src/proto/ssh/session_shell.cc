@@ -125,10 +125,7 @@ asio::awaitable<void> Session::decide_line(std::shared_ptr<SessionChannel> chann
   const uint64_t batch = ++next_batch_;
   auto outcome = gate_.decide(command, batch);
   if (outcome.next == gateway::CommandGate::Next::hold) {
-    const auto notice = gate_.hold_notice();
-    std::string text = fmt::format("portcullis: {}\n", notice.message);
-    if (!notice.detail.empty()) text += fmt::format("  {}\n", notice.detail);
-    shell_notice(c, text);
+    shell_notice(c, hold_notice_text());
     kick();
     outcome = co_await gate_.wait_for_review(batch);
   }

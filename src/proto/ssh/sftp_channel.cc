@@ -167,9 +167,7 @@ asio::awaitable<void> Session::await_sftp_decision(std::shared_ptr<SessionChanne
   auto self = shared_from_this();
   using Next = gateway::CommandGate::Next;
   if (outcome.next == Next::hold) {
-    const auto notice = gate_.hold_notice();
-    channel->to_client_err += fmt::format("portcullis: {}\n", notice.message);
-    if (!notice.detail.empty()) channel->to_client_err += fmt::format("  {}\n", notice.detail);
+    channel->to_client_err += hold_notice_text();
     kick();
     outcome = co_await gate_.wait_for_review(channel->batch);
     if (outcome.next == Next::run) ++channel->sftp_unanswered;
