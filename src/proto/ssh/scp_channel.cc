@@ -11,9 +11,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-
 #include "policy/command.h"
 #include "proto/ssh/channel_writes.h"
 #include "proto/ssh/session.h"
@@ -21,7 +18,6 @@
 #include "shell/scp_request.h"
 
 namespace portcullis::proto::ssh {
-namespace asio = boost::asio;
 using State = SessionChannel::State;
 using Step = scp::ScpStream::Step;
 
@@ -63,7 +59,7 @@ void Session::start_scp(SessionChannel& c) {
   // events follow, and the channel keeps the session's turn (deciding_) until it closes.
   gate_.recorder().on_complete(std::nullopt);
   c.recorded = true;
-  c.scp_running = true;
+  c.transfer_running = true;
 }
 
 void Session::service_scp(SessionChannel& c) {
@@ -77,14 +73,16 @@ void Session::service_scp(SessionChannel& c) {
     return;
   }
   // The sender's lines and data, while both sides have room.
-  while (!c.scp_deciding && c.to_client_out.size() < SessionChannel::kMaxQueued &&
+  while (!c.transfer_deciding && c.to_client_out.size() < SessionChannel::kMaxQueued &&
          toward_host(stream).size() < SessionChannel::kMaxQueued) {
     const Step step = stream.from_sender(from_sender);
     if (step == Step::broken) {
       stop_scp(c, stream.error());
       return;
     }
-    if (step == Step::wait || !decide_scp_entry(c)) break;
+    if (step == Step::wait ||
+        !decide_file_operation(c, file_operation(stream.pending(), stream.upload())))
+      break;
   }
   c.to_client_out += toward_client(stream);
   toward_client(stream).clear();
@@ -102,7 +100,7 @@ void Session::service_scp(SessionChannel& c) {
     kick();  // what was read is taken at the next turn
   }
   // The client's end, once all it sent has gone (a line cut short by it never goes).
-  if (c.client_eof && !c.scp_deciding && c.to_target.empty() && toward_host(stream).empty() &&
+  if (c.client_eof && !c.transfer_deciding && c.to_target.empty() && toward_host(stream).empty() &&
       !c.target_eof_sent && !c.target_closed) {
     ssh_channel_send_eof(c.target);
     c.target_eof_sent = true;
@@ -126,82 +124,21 @@ void Session::service_scp(SessionChannel& c) {
   }
   // The receiver's answers to journaled entries, in the order they were journaled.
   std::string error;
-  while (c.scp_unanswered > 0 && stream.next_outcome(error)) {
+  while (c.transfer_unanswered > 0 && stream.next_outcome(error)) {
     if (error.empty())
       gate_.recorder().on_complete(std::nullopt);
     else
       gate_.recorder().on_error(std::move(error));
-    --c.scp_unanswered;
+    --c.transfer_unanswered;
   }
   if (c.target_closed || (c.target_eof && c.exit_status)) {
-    if (c.target_backlog[0] || c.target_backlog[1] || c.scp_deciding) return;
+    if (c.target_backlog[0] || c.target_backlog[1] || c.transfer_deciding) return;
     // The host's last bytes are taken first, once the client's side has room for them; what
     // the stream still holds then came out of turn and is not passed on.
     if (c.to_client_out.size() >= SessionChannel::kMaxQueued) return;
     if (c.err_masking) c.err_masking->finish(c.to_client_err);
     c.state = State::finishing;
   }
-}
-
-// Decides the pending entry now when it can be; false when a review or the journal must be
-// waited for (a coroutine of its own resumes the stream).
-bool Session::decide_scp_entry(SessionChannel& c) {
-  if (!gate_.refresh()) return false;  // the session ends
-  gate_.count_command();
-  auto command = file_operation(c.scp->pending(), c.scp->upload());
-  auto outcome = gate_.decide(command, c.batch);
-  if (outcome.next == gateway::CommandGate::Next::refuse) {
-    refuse_scp_entry(c, outcome.refusal);
-    return true;
-  }
-  if (outcome.next == gateway::CommandGate::Next::run) {
-    ++c.scp_unanswered;  // its event is open in the journal until the receiver answers
-    if (!gate_.commits_pending()) {
-      c.scp->allow();
-      return true;
-    }
-  }
-  for (auto& channel : channels_) {
-    if (channel.get() != &c) continue;
-    c.scp_deciding = true;
-    asio::co_spawn(kick_.get_executor(), await_scp_decision(channel, std::move(outcome)),
-                   asio::detached);
-    break;
-  }
-  return false;
-}
-
-asio::awaitable<void> Session::await_scp_decision(std::shared_ptr<SessionChannel> channel,
-                                                  gateway::CommandGate::Outcome outcome) {
-  auto self = shared_from_this();
-  using Next = gateway::CommandGate::Next;
-  if (outcome.next == Next::hold) {
-    channel->to_client_err += hold_notice_text();
-    kick();
-    outcome = co_await gate_.wait_for_review(channel->batch);
-    if (outcome.next == Next::run) ++channel->scp_unanswered;
-  }
-  std::optional<gateway::Refusal> failed;
-  if (outcome.next == Next::run) failed = co_await gate_.wait_for_commits();
-  channel->scp_deciding = false;
-  if (ending_ || channel->state == State::closed || channel->state == State::finishing) {
-    // The channel closed meanwhile: end_scp ran, or will, without this entry's event.
-    for (; channel->scp_unanswered > 0; --channel->scp_unanswered)
-      gate_.recorder().on_error("the client closed the channel before the file was sent");
-    if (channel->state == State::closed) deciding_ = false;
-    kick();
-    co_return;
-  }
-  if (failed) {
-    refuse_scp_entry(*channel, *failed);
-    end(*failed);
-    co_return;
-  }
-  if (outcome.next == Next::run)
-    channel->scp->allow();
-  else
-    refuse_scp_entry(*channel, outcome.refusal);
-  kick();
 }
 
 void Session::refuse_scp_entry(SessionChannel& c, const gateway::Refusal& refusal) {
@@ -222,7 +159,7 @@ void Session::stop_scp(SessionChannel& c, std::string_view why) {
                               .rule = {},
                               .message = fmt::format("the scp transfer is closed: {}", why)});
   spdlog::info("event=scp_stopped session={} reason={:?}", id_, why);
-  for (; c.scp_unanswered > 0; --c.scp_unanswered) gate_.recorder().on_error(refusal.message);
+  drop_file_events(c, refusal.message);
   // What was passed so far goes first; the fatal message ends the client's scp, and the
   // host's is signalled as its channel closes.
   c.to_client_out += toward_client(*c.scp);
@@ -234,19 +171,6 @@ void Session::stop_scp(SessionChannel& c, std::string_view why) {
   c.state = State::finishing;
   c.err_masking.reset();
   kick();
-}
-
-void Session::end_scp(SessionChannel& c) {
-  if (!c.scp_running) return;
-  c.scp_running = false;
-  for (; c.scp_unanswered > 0; --c.scp_unanswered)
-    gate_.recorder().on_error("the scp channel closed before the file was answered");
-  if (c.scp_deciding) {
-    // The waiting decision lets go of the session's turn when it returns.
-    if (gate_.holding()) gate_.cancel_hold();
-    return;
-  }
-  deciding_ = false;
 }
 
 }  // namespace portcullis::proto::ssh

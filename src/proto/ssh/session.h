@@ -112,25 +112,29 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   // The sftp subsystem (sftp_channel.cc): requests relayed, those that name files decided.
   void start_sftp(SessionChannel& channel);
   void service_sftp(SessionChannel& channel);
-  bool decide_sftp_request(SessionChannel& channel);
-  boost::asio::awaitable<void> await_sftp_decision(std::shared_ptr<SessionChannel> channel,
-                                                   gateway::CommandGate::Outcome outcome);
   void refuse_sftp_request(SessionChannel& channel, const gateway::Refusal& refusal);
   void stop_sftp(SessionChannel& channel, std::string_view why);
-  void drop_sftp_events(SessionChannel& channel, std::string_view why);
-  void end_sftp(SessionChannel& channel);
 
   // Legacy scp (scp_channel.cc): `scp -t PATH` or `scp -f PATH` decided as a transfer, then
   // each file and directory in its stream.
   void open_scp_transfer(SessionChannel& channel, policy::Command& command);
   void start_scp(SessionChannel& channel);
   void service_scp(SessionChannel& channel);
-  bool decide_scp_entry(SessionChannel& channel);
-  boost::asio::awaitable<void> await_scp_decision(std::shared_ptr<SessionChannel> channel,
-                                                  gateway::CommandGate::Outcome outcome);
   void refuse_scp_entry(SessionChannel& channel, const gateway::Refusal& refusal);
   void stop_scp(SessionChannel& channel, std::string_view why);
-  void end_scp(SessionChannel& channel);
+
+  // A file operation of either (transfer_decisions.cc): decided now when it can be; false
+  // when a review or the journal must be waited for (a coroutine of its own resumes the
+  // stream).
+  bool decide_file_operation(SessionChannel& channel, policy::Command command);
+  boost::asio::awaitable<void> await_file_decision(std::shared_ptr<SessionChannel> channel,
+                                                   gateway::CommandGate::Outcome outcome);
+  void allow_file_operation(SessionChannel& channel);
+  void refuse_file_operation(SessionChannel& channel, const gateway::Refusal& refusal);
+  // The operations allowed and not yet answered are recorded as failed with `why`.
+  void drop_file_events(SessionChannel& channel, std::string_view why);
+  // The transfer's channel closes: the session's turn is let go.
+  void end_transfer(SessionChannel& channel);
 
   // The pump: waits for either socket (or a kick), lets libssh read and write, services.
   boost::asio::awaitable<void> pump();

@@ -91,17 +91,18 @@ struct SessionChannel {
   // each one that names files decided and journaled on its own (sftp_channel.cc).
   std::string subsystem;
   std::unique_ptr<sftp::SftpRelay> sftp;
-  bool sftp_running = false;   // the host's sftp-server runs: the channel holds the session's turn
-  bool sftp_deciding = false;  // a request waits for a review or the journal
-  std::size_t sftp_unanswered = 0;  // its requests' journal events still open
 
   // Legacy scp: an exec request shell::read_scp_request recognises is a file transfer, each
   // file and directory its stream announces decided and journaled on its own (scp_channel.cc).
   std::unique_ptr<scp::ScpStream> scp;
-  std::string scp_from_host;       // the host's stdout, not yet taken by the stream
-  bool scp_running = false;        // the host's scp runs: the channel holds the session's turn
-  bool scp_deciding = false;       // an entry waits for a review or the journal
-  std::size_t scp_unanswered = 0;  // its entries' journal events still open
+  std::string scp_from_host;  // the host's stdout, not yet taken by the stream
+
+  // Either transfer (transfer_decisions.cc): the host's sftp-server or scp runs (the channel
+  // holds the session's turn), a file operation waits for a review or the journal, and the
+  // journal events of operations allowed and not yet answered.
+  bool transfer_running = false;
+  bool transfer_deciding = false;
+  std::size_t transfer_unanswered = 0;
 };
 
 }  // namespace portcullis::proto::ssh

@@ -494,8 +494,7 @@ void Session::close_target(SessionChannel& c) {
 
 void Session::finish_channel(SessionChannel& c) {
   if (c.state == State::closed) return;
-  end_sftp(c);
-  end_scp(c);
+  end_transfer(c);
   close_target(c);
   if (c.shell_running) {
     // The session's next command may now be decided.

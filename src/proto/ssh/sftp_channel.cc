@@ -12,16 +12,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-
 #include "policy/command.h"
 #include "proto/ssh/channel_writes.h"
 #include "proto/ssh/session.h"
 #include "proto/ssh/session_channel.h"
 
 namespace portcullis::proto::ssh {
-namespace asio = boost::asio;
 using State = SessionChannel::State;
 using Step = sftp::SftpRelay::Step;
 
@@ -48,7 +44,7 @@ void Session::start_sftp(SessionChannel& c) {
   // (deciding_) until it closes.
   gate_.recorder().on_complete(std::nullopt);
   c.recorded = true;
-  c.sftp_running = true;
+  c.transfer_running = true;
 }
 
 void Session::service_sftp(SessionChannel& c) {
@@ -58,7 +54,7 @@ void Session::service_sftp(SessionChannel& c) {
     return;
   }
   // The client's requests, while the client's side has room for the answers.
-  while (!c.sftp_deciding && c.to_client_out.size() < SessionChannel::kMaxQueued) {
+  while (!c.transfer_deciding && c.to_client_out.size() < SessionChannel::kMaxQueued) {
     const Step step = relay.from_client(c.to_target);
     if (step == Step::wait) break;
     if (step == Step::broken) {
@@ -75,7 +71,7 @@ void Session::service_sftp(SessionChannel& c) {
       refuse_sftp_request(c, refusal);
       continue;
     }
-    if (!decide_sftp_request(c)) break;
+    if (!decide_file_operation(c, file_operation(relay.pending()))) break;
   }
   relay.flush_replies(c.to_client_out);
   write_queued(c.target, relay.to_host(), false);
@@ -93,7 +89,7 @@ void Session::service_sftp(SessionChannel& c) {
   }
   // The client's end, once all it sent that can go has gone (a request cut short by it never
   // goes).
-  if (c.client_eof && c.to_target.empty() && relay.to_host().empty() && !c.sftp_deciding &&
+  if (c.client_eof && c.to_target.empty() && relay.to_host().empty() && !c.transfer_deciding &&
       !c.target_eof_sent && !c.target_closed) {
     ssh_channel_send_eof(c.target);
     c.target_eof_sent = true;
@@ -117,12 +113,12 @@ void Session::service_sftp(SessionChannel& c) {
   }
   // The host's answers to journaled requests, in the order they were journaled.
   std::string error;
-  while (c.sftp_unanswered > 0 && relay.next_outcome(error)) {
+  while (c.transfer_unanswered > 0 && relay.next_outcome(error)) {
     if (error.empty())
       gate_.recorder().on_complete(std::nullopt);
     else
       gate_.recorder().on_error(std::move(error));
-    --c.sftp_unanswered;
+    --c.transfer_unanswered;
   }
   if (!relay.error().empty()) {
     stop_sftp(c, relay.error());
@@ -132,66 +128,6 @@ void Session::service_sftp(SessionChannel& c) {
     if (c.target_backlog[0] || c.target_backlog[1]) return;
     c.state = State::finishing;
   }
-}
-
-// Decides the pending request now when it can be; false when a review or the journal must be
-// waited for (a coroutine of its own resumes the stream).
-bool Session::decide_sftp_request(SessionChannel& c) {
-  if (!gate_.refresh()) return false;  // the session ends
-  gate_.count_command();
-  auto command = file_operation(c.sftp->pending());
-  auto outcome = gate_.decide(command, c.batch);
-  if (outcome.next == gateway::CommandGate::Next::refuse) {
-    refuse_sftp_request(c, outcome.refusal);
-    return true;
-  }
-  if (outcome.next == gateway::CommandGate::Next::run) {
-    ++c.sftp_unanswered;  // its event is open in the journal until the host answers
-    if (!gate_.commits_pending()) {
-      c.sftp->allow(true);
-      return true;
-    }
-  }
-  for (auto& channel : channels_) {
-    if (channel.get() != &c) continue;
-    c.sftp_deciding = true;
-    asio::co_spawn(kick_.get_executor(), await_sftp_decision(channel, std::move(outcome)),
-                   asio::detached);
-    break;
-  }
-  return false;
-}
-
-asio::awaitable<void> Session::await_sftp_decision(std::shared_ptr<SessionChannel> channel,
-                                                   gateway::CommandGate::Outcome outcome) {
-  auto self = shared_from_this();
-  using Next = gateway::CommandGate::Next;
-  if (outcome.next == Next::hold) {
-    channel->to_client_err += hold_notice_text();
-    kick();
-    outcome = co_await gate_.wait_for_review(channel->batch);
-    if (outcome.next == Next::run) ++channel->sftp_unanswered;
-  }
-  std::optional<gateway::Refusal> failed;
-  if (outcome.next == Next::run) failed = co_await gate_.wait_for_commits();
-  channel->sftp_deciding = false;
-  if (ending_ || channel->state == State::closed || channel->state == State::finishing) {
-    // The channel closed meanwhile: end_sftp ran, or will, without this request's event.
-    drop_sftp_events(*channel, "the client closed the channel before the request was sent");
-    if (channel->state == State::closed) deciding_ = false;
-    kick();
-    co_return;
-  }
-  if (failed) {
-    refuse_sftp_request(*channel, *failed);
-    end(*failed);
-    co_return;
-  }
-  if (outcome.next == Next::run)
-    channel->sftp->allow(true);
-  else
-    refuse_sftp_request(*channel, outcome.refusal);
-  kick();
 }
 
 void Session::refuse_sftp_request(SessionChannel& c, const gateway::Refusal& refusal) {
@@ -211,24 +147,8 @@ void Session::stop_sftp(SessionChannel& c, std::string_view why) {
                               .rule = {},
                               .message = fmt::format("the sftp session is closed: {}", why)});
   spdlog::info("event=sftp_stopped session={} reason={:?}", id_, why);
-  drop_sftp_events(c, refusal.message);
+  drop_file_events(c, refusal.message);
   refuse_channel(c, refusal, kRefusedStatus);
-}
-
-void Session::drop_sftp_events(SessionChannel& c, std::string_view why) {
-  for (; c.sftp_unanswered > 0; --c.sftp_unanswered) gate_.recorder().on_error(std::string(why));
-}
-
-void Session::end_sftp(SessionChannel& c) {
-  if (!c.sftp_running) return;
-  c.sftp_running = false;
-  drop_sftp_events(c, "the sftp channel closed before the host answered");
-  if (c.sftp_deciding) {
-    // The waiting decision lets go of the session's turn when it returns.
-    if (gate_.holding()) gate_.cancel_hold();
-    return;
-  }
-  deciding_ = false;
 }
 
 }  // namespace portcullis::proto::ssh
