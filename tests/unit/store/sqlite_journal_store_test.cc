@@ -417,7 +417,7 @@ TEST_F(SqliteJournalStoreTest, UpgradesAJournalAtMigration3InPlace) {
   {
     Connection db(file_);
     EXPECT_EQ(db.column("SELECT version FROM schema_migrations ORDER BY version"),
-              (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
+              (std::vector<std::string>{"1", "2", "3", "4", "5", "6", "7"}));
     EXPECT_TRUE(
         db.column("SELECT name FROM sqlite_master WHERE name = 'audit_events_session'").empty());
     EXPECT_EQ(db.column("SELECT seq FROM audit_events INDEXED BY audit_events_session_start "
