@@ -411,6 +411,8 @@ std::string record_line(const audit::Record& record) {
       add("of ", Field::statement);
     } else {
       add("from ", Field::client_addr);
+      // Who logged in with what is told once, on the connect record.
+      if (event == audit::kEventConnect) add("with ", Field::credential);
       add("", Field::verdict);
     }
     add("rows=", Field::rows);

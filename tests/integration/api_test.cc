@@ -260,6 +260,18 @@ TEST_F(ApiTest, SearchReturnsAStatementRunThroughPsqlWithItsOutcome) {
   EXPECT_EQ(hit.at("verdict"), "allow");
   EXPECT_EQ(hit.at("rows"), 3);
   EXPECT_GT(hit.at("result_seq").as_int64(), hit.at("seq").as_int64());
+  // Which token: its jti (gateway tokens carry one), never the token.
+  EXPECT_EQ(hit.at("auth"), "gateway_token");
+  const std::string credential(hit.at("credential").as_string());
+  EXPECT_EQ(credential.rfind("jti ", 0), 0u) << credential;
+  EXPECT_GT(credential.size(), 4u);
+  const auto one = get(port(), fmt::format("/api/v1/audit/events/{}", hit.at("cursor").as_int64()),
+                       *auditor_token_);
+  ASSERT_EQ(one.result(), http::status::ok) << one.body();
+  EXPECT_EQ(std::string(json::parse(one.body()).at("event").at("credential").as_string()),
+            credential)
+      << one.body();
+  EXPECT_EQ(one.body().find(token), std::string::npos);
 
   // Filters narrow; limit bounds.
   const auto connects =
