@@ -172,6 +172,13 @@ TEST_F(SshKeysTest, TheJournalTellsTwoKeysOfOneSubjectApart) {
   }
   EXPECT_EQ(credential_of["echo by-laptop"], "ssh_key " + laptop_id + " " + fingerprint_of(laptop));
   EXPECT_EQ(credential_of["echo by-ci"], "ssh_key " + ci_id + " " + fingerprint_of(ci));
+  // `audit tail` names it on each connect line.
+  const auto tail = gateway_.cli({"audit", "tail", "-n", "100"});
+  ASSERT_TRUE(tail.ok()) << tail.describe();
+  for (const auto& [id, key] : {std::pair{laptop_id, laptop}, std::pair{ci_id, ci}})
+    EXPECT_NE(tail.stdout_text.find("with ssh_key " + id + " " + fingerprint_of(key) + " allow"),
+              std::string::npos)
+        << tail.stdout_text;
 }
 
 TEST_F(SshKeysTest, EcdsaAndRsaKeysLogInToo) {
