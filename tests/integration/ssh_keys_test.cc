@@ -208,11 +208,23 @@ TEST_F(SshKeysTest, AnUnregisteredKeyIsRefusedWithoutAWord) {
 
 TEST_F(SshKeysTest, AKeyWhoseGroupsReachNothingIsToldSo) {
   const auto key = make_key("outsider");
-  ASSERT_FALSE(add(key, "outsider-bot", {"--group", "elsewhere"}).empty());
+  const std::string id = add(key, "outsider-bot", {"--group", "elsewhere"});
+  ASSERT_FALSE(id.empty());
   const auto denied = gateway_.ssh(key, "echo no");
   EXPECT_EQ(denied.exit_code, 255) << denied.describe();
   EXPECT_NE(denied.stderr_text.find("access denied"), std::string::npos) << denied.stderr_text;
   EXPECT_TRUE(sshd_.received_commands().empty());
+  // The refused connection's record names the key that tried, as an admitted one would.
+  const std::string credential =
+      "\"credential\":\"ssh_key " + id + " " + fingerprint_of(key) + "\"";
+  std::string connects;
+  for (int attempt = 0; attempt < 100 && connects.find(credential) == std::string::npos;
+       ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(100ms);
+    connects = gateway_.cli({"audit", "search", "--event", "connect", "--json"}).stdout_text;
+  }
+  EXPECT_NE(connects.find(credential), std::string::npos) << connects;
+  EXPECT_NE(connects.find("\"verdict\":\"deny\""), std::string::npos) << connects;
 }
 
 TEST_F(SshKeysTest, AnExpiredKeyIsRefused) {
