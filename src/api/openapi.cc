@@ -37,6 +37,7 @@ constexpr std::string_view kOpenApi = R"json({
           {"$ref": "#/components/parameters/connection"},
           {"$ref": "#/components/parameters/instance"},
           {"$ref": "#/components/parameters/session"},
+          {"$ref": "#/components/parameters/credential"},
           {"$ref": "#/components/parameters/verdict"},
           {"name": "event", "in": "query", "description": "Which records; statements (joined with their result record) when absent", "schema": {"$ref": "#/components/schemas/EventType"}},
           {"$ref": "#/components/parameters/since"},
@@ -76,6 +77,7 @@ constexpr std::string_view kOpenApi = R"json({
           {"$ref": "#/components/parameters/connection"},
           {"$ref": "#/components/parameters/instance"},
           {"$ref": "#/components/parameters/session"},
+          {"$ref": "#/components/parameters/credential"},
           {"$ref": "#/components/parameters/verdict"},
           {"name": "event", "in": "query", "description": "Which records; every type when absent", "schema": {"$ref": "#/components/schemas/EventType"}},
           {"$ref": "#/components/parameters/since"},
@@ -363,6 +365,7 @@ constexpr std::string_view kOpenApi = R"json({
       "connection": {"name": "connection", "in": "query", "description": "Which connection", "schema": {"type": "string"}},
       "instance": {"name": "instance", "in": "query", "description": "Which gateway instance recorded it (several instances sharing a store)", "schema": {"type": "string"}},
       "session": {"name": "session", "in": "query", "description": "Which session (its id)", "schema": {"type": "string"}},
+      "credential": {"name": "credential", "in": "query", "description": "Which credential logged in, exactly as records name it (`ssh_key ID FINGERPRINT`, `api_key NAME`, ...). Not indexed: narrow with `subject` or `since` on a long journal", "schema": {"type": "string"}},
       "verdict": {"name": "verdict", "in": "query", "schema": {"type": "string", "enum": ["allow", "deny", "prepared", "review_pending", "approved", "rejected", "expired"]}},
       "since": {"name": "since", "in": "query", "description": "Records at or after this time: RFC 3339 with an offset, a date (midnight UTC), or a duration back from now (15m, 2h, 1d)", "schema": {"type": "string"}},
       "contains": {"name": "contains", "in": "query", "description": "Text the command contains, as written (no wildcards)", "schema": {"type": "string"}}

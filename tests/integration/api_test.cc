@@ -272,6 +272,17 @@ TEST_F(ApiTest, SearchReturnsAStatementRunThroughPsqlWithItsOutcome) {
             credential)
       << one.body();
   EXPECT_EQ(one.body().find(token), std::string::npos);
+  // ?credential= finds the statement; another credential finds nothing of it.
+  const auto by_credential =
+      get(port(), "/api/v1/audit?contains=generate_series&credential=jti%20" + credential.substr(4),
+          *auditor_token_);
+  ASSERT_EQ(by_credential.result(), http::status::ok) << by_credential.body();
+  EXPECT_EQ(json::parse(by_credential.body()).at("events").as_array().size(), 1u)
+      << by_credential.body();
+  const auto other =
+      get(port(), "/api/v1/audit?contains=generate_series&credential=jti%20nope", *auditor_token_);
+  ASSERT_EQ(other.result(), http::status::ok) << other.body();
+  EXPECT_TRUE(json::parse(other.body()).at("events").as_array().empty()) << other.body();
 
   // Filters narrow; limit bounds.
   const auto connects =

@@ -172,6 +172,14 @@ TEST_F(SshKeysTest, TheJournalTellsTwoKeysOfOneSubjectApart) {
   }
   EXPECT_EQ(credential_of["echo by-laptop"], "ssh_key " + laptop_id + " " + fingerprint_of(laptop));
   EXPECT_EQ(credential_of["echo by-ci"], "ssh_key " + ci_id + " " + fingerprint_of(ci));
+  // A search by credential finds what that key ran, and nothing of the other key.
+  const auto by_laptop =
+      gateway_.cli({"audit", "search", "--credential",
+                    "ssh_key " + laptop_id + " " + fingerprint_of(laptop), "--json"});
+  ASSERT_TRUE(by_laptop.ok()) << by_laptop.describe();
+  EXPECT_NE(by_laptop.stdout_text.find("\"command\":\"echo by-laptop\""), std::string::npos)
+      << by_laptop.stdout_text;
+  EXPECT_EQ(by_laptop.stdout_text.find("by-ci"), std::string::npos) << by_laptop.stdout_text;
   // `audit tail` names it on each connect line.
   const auto tail = gateway_.cli({"audit", "tail", "-n", "100"});
   ASSERT_TRUE(tail.ok()) << tail.describe();
