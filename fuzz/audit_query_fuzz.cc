@@ -94,6 +94,8 @@ void check(boost::urls::params_view params, bool accept_limit) {
       if (f.connection != value) __builtin_trap();
     } else if (key == "instance") {
       if (f.instance != value) __builtin_trap();
+    } else if (key == "credential") {
+      if (f.credential != value) __builtin_trap();
     } else if (key == "session") {
       if (f.session != value) __builtin_trap();
     } else if (key == "contains") {

@@ -51,6 +51,8 @@ Result<audit::SearchQuery> parse_audit_query(boost::urls::params_view params, bo
       query.filter.connection = value;
     } else if (key == "instance") {
       query.filter.instance = value;
+    } else if (key == "credential") {
+      query.filter.credential = value;
     } else if (key == "session") {
       query.filter.session = value;
     } else if (key == "contains") {

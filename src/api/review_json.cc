@@ -111,6 +111,7 @@ void journal_request(const Call& call, std::string_view what, std::string_view t
   event.subject_kind = std::string(identity::to_string(call.caller->kind));
   event.groups = call.caller->groups;
   event.auth = std::string(identity::to_string(call.caller->method));
+  event.credential = call.caller->credential;
   event.protocol = "http";
   event.command = fmt::format("{} {}", std::string_view(call.request.method_string()), what);
   event.statement = std::string(target);

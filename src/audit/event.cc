@@ -195,6 +195,7 @@ void encode_event(const Event& event, EncodedEvent& out) {
     set_text(record, Field::client_addr, origin->client_addr);
     set_text(record, Field::connection, origin->connection);
     set_text(record, Field::protocol, origin->protocol);
+    set_text(record, Field::credential, origin->credential);
   } else {
     set_text(record, Field::session, event.session);
     set_text(record, Field::subject, event.subject);
@@ -204,6 +205,7 @@ void encode_event(const Event& event, EncodedEvent& out) {
     set_text(record, Field::client_addr, event.client_addr);
     set_text(record, Field::connection, event.connection);
     set_text(record, Field::protocol, event.protocol);
+    set_text(record, Field::credential, event.credential);
   }
   if (event.command) record[Field::command] = *event.command;
   if (event.params) {

@@ -53,6 +53,8 @@ struct EventOrigin {
   std::string subject_kind;
   std::vector<std::string> groups;
   std::string auth;
+  // Which credential logged in (identity::Identity::credential); empty when none is named.
+  std::string credential;
   std::string client_addr;
   std::string connection;
   std::string protocol;
@@ -70,6 +72,7 @@ struct Event {
   std::string subject_kind;
   std::vector<std::string> groups;
   std::string auth;
+  std::string credential;
   std::string client_addr;
   std::string connection;
   std::string protocol;

@@ -47,8 +47,11 @@ void append_canonical_form(const Record& record, std::string& out) {
   out += record.prev_hash;
   out += '\n';
   for (std::size_t i = 0; i < kFieldCount; ++i) {
-    out += field_info(static_cast<Field>(i)).name;
     const auto& value = record.fields[i];
+    // A field appended since the first format is left out when absent, so that the records
+    // written before it existed hash as they always did.
+    if (!value && i >= kOriginalFieldCount) continue;
+    out += field_info(static_cast<Field>(i)).name;
     if (!value) {
       out += ":~\n";
       continue;
@@ -112,9 +115,9 @@ std::string RecordHasher::sha256_hex(std::string_view bytes) {
 
 std::string to_json(const Record& record) {
   boost::json::object object;
-  for (std::size_t i = 0; i < kFieldCount; ++i) {
+  const auto put = [&](std::size_t i) {
     const auto& value = record.fields[i];
-    if (!value) continue;
+    if (!value) return;
     const auto& info = field_info(static_cast<Field>(i));
     switch (info.type) {
       case FieldType::text:
@@ -141,7 +144,14 @@ std::string to_json(const Record& record) {
         break;
       }
     }
+  };
+  // The credential beside `auth`, where a reader looks for who logged in and how: JSON order
+  // is for reading only (the hash is over the canonical form).
+  for (std::size_t i = 0; i < kOriginalFieldCount; ++i) {
+    put(i);
+    if (static_cast<Field>(i) == Field::auth) put(static_cast<std::size_t>(Field::credential));
   }
+  static_assert(kFieldCount == kOriginalFieldCount + 1, "place each appended field in to_json");
   object["prev_hash"] = record.prev_hash;
   object["hash"] = record.hash;
   return boost::json::serialize(object);

@@ -18,12 +18,14 @@ using store::FieldInfo;
 using store::FieldType;
 using store::find_field;
 using store::kFieldCount;
+using store::kOriginalFieldCount;
 
 // The SHA-256 chain starts from this value (64 zeros).
 extern const std::string kGenesisHash;
 
 // "portcullis-audit-v1\n", "prev_hash:<hex>\n", then for each field in order either
-// "<name>:<byte length>:<value>\n" or, when absent, "<name>:~\n".
+// "<name>:<byte length>:<value>\n" or, when absent, "<name>:~\n" -- except the fields
+// appended since (from kOriginalFieldCount on), which are left out when absent.
 std::string canonical_form(const Record& record);
 // The same, appended to `out`.
 void append_canonical_form(const Record& record, std::string& out);

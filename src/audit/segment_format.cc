@@ -106,6 +106,16 @@ void finish_frame(std::string& out, std::size_t start) {
   for (int i = 0; i < 4; ++i) out[start + i] = static_cast<char>((length >> (8 * i)) & 0xff);
 }
 
+// One past the last appended field (kOriginalFieldCount on) the record holds: the frame
+// carries the appended fields up to there, after the kept result rows, and none when the
+// record has none, so that such a frame is byte for byte what it was before they existed.
+std::size_t appended_fields_end(const store::JournalRecord& record) {
+  std::size_t end = store::kOriginalFieldCount;
+  for (std::size_t i = store::kOriginalFieldCount; i < store::kFieldCount; ++i)
+    if (record.fields[i]) end = i + 1;
+  return end;
+}
+
 }  // namespace
 
 void append_header(const Header& header, std::string& out) {
@@ -126,16 +136,21 @@ std::optional<Header> decode_header(std::string_view bytes) {
 
 void append_record_frame(const store::JournalEntry& entry, std::string& out) {
   const std::size_t start = start_frame(out, FrameType::record);
-  for (const auto& field : entry.record.fields) put_optional(out, field);
+  const auto& fields = entry.record.fields;
+  for (std::size_t i = 0; i < store::kOriginalFieldCount; ++i) put_optional(out, fields[i]);
   out.append(entry.record.prev_hash);
   out.append(entry.record.hash);
   put_optional(out, entry.results);
+  for (std::size_t i = store::kOriginalFieldCount; i < appended_fields_end(entry.record); ++i)
+    put_optional(out, fields[i]);
   finish_frame(out, start);
 }
 
 std::uint64_t record_frame_size(const store::JournalEntry& entry) {
   std::uint64_t size = kFramePrefix + 1 + 2 * kHashLength + 4;
-  for (const auto& field : entry.record.fields) size += 4 + (field ? field->size() : 0);
+  const auto& fields = entry.record.fields;
+  const std::size_t end = appended_fields_end(entry.record);
+  for (std::size_t i = 0; i < end; ++i) size += 4 + (fields[i] ? fields[i]->size() : 0);
   if (entry.results) size += entry.results->size();
   return size;
 }
@@ -171,10 +186,19 @@ FrameRead next_frame(std::string_view data, std::size_t& offset, Frame& frame) {
 Result<store::JournalEntry> decode_record(std::string_view payload) {
   PayloadReader in(payload);
   store::JournalEntry entry;
-  for (auto& field : entry.record.fields) field = in.optional_text();
+  auto& fields = entry.record.fields;
+  for (std::size_t i = 0; i < store::kOriginalFieldCount; ++i) fields[i] = in.optional_text();
   entry.record.prev_hash = in.bytes(kHashLength);
   entry.record.hash = in.bytes(kHashLength);
   entry.results = in.optional_text();
+  // The appended fields, as far as the frame holds them (none in a frame written before they
+  // existed). The writer stops at the last one present: a frame ending in an absent one is not
+  // one it wrote (and would not encode back to its bytes).
+  std::size_t appended_end = store::kOriginalFieldCount;
+  for (; appended_end < store::kFieldCount && !in.finished(); ++appended_end)
+    fields[appended_end] = in.optional_text();
+  if (appended_end > store::kOriginalFieldCount && !fields[appended_end - 1])
+    return make_error("not a journal record");
   if (!in.finished() || !is_hash(entry.record.prev_hash) || !is_hash(entry.record.hash))
     return make_error("not a journal record");
   const auto& seq = entry.record[store::Field::seq];

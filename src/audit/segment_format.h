@@ -37,8 +37,9 @@ inline constexpr std::size_t kFramePrefix = 4;
 // keeps every record within this (record_frame_size).
 inline constexpr std::uint64_t kMaxFrame = 0xffffffffu;
 
-// Record payload: each of the kFieldCount fields as u32 length + bytes (0xffffffff: absent),
-// prev_hash and hash (64 hex characters each), then the kept result rows likewise.
+// Record payload: each of the kOriginalFieldCount fields as u32 length + bytes (0xffffffff:
+// absent), prev_hash and hash (64 hex characters each), the kept result rows likewise, then
+// the fields appended since likewise, up to the last one present (none when none is).
 void append_record_frame(const store::JournalEntry& entry, std::string& out);
 // The bytes append_record_frame would write for `entry`.
 std::uint64_t record_frame_size(const store::JournalEntry& entry);

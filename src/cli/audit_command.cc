@@ -411,6 +411,8 @@ std::string record_line(const audit::Record& record) {
       add("of ", Field::statement);
     } else {
       add("from ", Field::client_addr);
+      // Who logged in with what is told once, on the connect record.
+      if (event == audit::kEventConnect) add("with ", Field::credential);
       add("", Field::verdict);
     }
     add("rows=", Field::rows);
@@ -488,6 +490,9 @@ void add_audit_command(CLI::App& app, GlobalOptions& options) {
   search->add_option("--instance", search_args->filter.instance,
                      "Which gateway instance recorded it (several instances share a store)");
   search->add_option("--session", search_args->filter.session, "Which session (its id)");
+  search->add_option(
+      "--credential", search_args->filter.credential,
+      "Which credential logged in, as records name it (ssh_key ID FINGERPRINT, ...)");
   search->add_option("--verdict", search_args->filter.verdict, "allow, deny, review_pending, ...")
       ->check(CLI::IsMember(kVerdicts));
   search->add_option("--event", search_args->filter.event, "Which records (default: statement)")

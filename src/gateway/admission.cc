@@ -83,7 +83,7 @@ std::variant<Admitted, Refusal> admit_identity(const GatewayContext& context,
         "event=access_denied session={} client={} subject={:?} connection={:?} reason={:?}",
         caller.session, caller.client_address, identity.subject, connection, grant.error().message);
     recorder.connect_refused(identity.subject, connection,
-                             "access denied: " + grant.error().message);
+                             "access denied: " + grant.error().message, identity.credential);
     return Refusal{.reason = RefusalReason::access_denied,
                    .rule = {},
                    .message = "access denied: " + grant.error().message};
@@ -95,7 +95,8 @@ std::variant<Admitted, Refusal> admit_identity(const GatewayContext& context,
         "unavailable\"",
         caller.session, identity.subject);
     // Kept in memory until the journal takes writes again (audit.md, Durability).
-    recorder.connect_refused(identity.subject, connection, "the audit journal cannot be written");
+    recorder.connect_refused(identity.subject, connection, "the audit journal cannot be written",
+                             identity.credential);
     return Refusal{.reason = RefusalReason::not_ready,
                    .rule = {},
                    .message =

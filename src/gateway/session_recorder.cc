@@ -99,6 +99,7 @@ audit::Event SessionRecorder::base_event(std::string_view type) {
       origin.subject_kind = identity::to_string(identity_->kind);
       origin.groups = identity_->groups;
       origin.auth = identity::to_string(identity_->method);
+      origin.credential = identity_->credential;
     }
     origin_ = audit::make_origin(std::move(origin));
   }
@@ -107,12 +108,13 @@ audit::Event SessionRecorder::base_event(std::string_view type) {
 }
 
 void SessionRecorder::connect_refused(std::string_view claimed_subject, std::string_view connection,
-                                      std::string_view reason) {
+                                      std::string_view reason, std::string_view credential) {
   if (!journal_) return;
   // Kept in memory while the journal cannot be written, up to its outage limit.
   auto event = base_event(audit::kEventConnect);
   audit::EventOrigin origin = *event.origin;
   origin.subject = claimed_subject;
+  origin.credential = credential;
   origin.connection = connection;
   event.origin = audit::make_origin(std::move(origin));
   event.verdict = "deny";

@@ -57,8 +57,10 @@ class SessionRecorder {
   // The error text of a refusal, as the front end's clients saw it.
   std::string error_text(RefusalReason reason, std::string_view message) const;
 
+  // `credential`: the credential that was verified before the refusal (Identity::credential),
+  // empty when none was.
   void connect_refused(std::string_view claimed_subject, std::string_view connection,
-                       std::string_view reason);
+                       std::string_view reason, std::string_view credential = {});
   void connected(const identity::Identity& identity, std::string connection);
   void disconnected(uint64_t bytes_in, uint64_t bytes_out,
                     std::chrono::steady_clock::duration duration);

@@ -107,6 +107,7 @@ Result<Identity> verify_api_key(store::StateStore& store, const Secret& key,
   identity.method = AuthMethod::api_key;
   identity.issuer = std::string(kApiKeyIssuer);
   identity.token_id = record.name;
+  identity.credential = "api_key " + record.name;  // the name, never the secret
   identity.expires_at = record.expires_at.value_or(TimePoint::max());
   identity.issued_at = record.created_at;
   return identity;

@@ -25,6 +25,10 @@ struct Identity {
   AuthMethod method = AuthMethod::gateway_token;
   std::string issuer;    // `iss` of a JWT; "apikey" for API keys, "ssh_key" for SSH keys
   std::string token_id;  // `jti`, the API key's name or the SSH key's id
+  // Which credential logged in, as the audit journal names it: "ssh_key ID FINGERPRINT",
+  // "ssh_certificate SERIAL KEY_ID", "api_key NAME", "jti JTI"; empty for a token without a
+  // `jti`. Never the secret or the key itself (docs/audit.md).
+  std::string credential;
   std::chrono::system_clock::time_point expires_at;
   // When the credential was issued (`iat`, the API key's creation); the epoch when the token
   // does not say, so that a revocation covers it.

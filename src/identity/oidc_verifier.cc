@@ -88,6 +88,7 @@ Result<Identity> OidcVerifier::verify(const Jwt& jwt, TimePoint now) const {
   identity.method = AuthMethod::oidc;
   identity.issuer = config_.issuer;
   identity.token_id = jti->value_or("");
+  if (!identity.token_id.empty()) identity.credential = "jti " + identity.token_id;
   identity.expires_at = *expires;
   // Checked (and present or absent) by check_time_claims above.
   if (auto issued = numeric_date_claim(jwt.payload, "iat"); issued && issued->has_value())

@@ -229,6 +229,8 @@ Result<Identity> identity_of_registered_key(store::StateStore& store, std::strin
   identity.method = AuthMethod::ssh_key;
   identity.issuer = std::string(kSshKeyIssuer);
   identity.token_id = record.id;
+  // Both: the id names the registration (removed rows stay), the fingerprint the key itself.
+  identity.credential = fmt::format("ssh_key {} {}", record.id, fingerprint);
   identity.expires_at = record.expires_at.value_or(TimePoint::max());
   identity.issued_at = record.created_at;
   return identity;

@@ -1,6 +1,7 @@
 // Issuing and reading the gateway's SSH user certificates.
 #include "identity/ssh_certificate_authority.h"
 
+#include <fmt/format.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -153,6 +154,10 @@ Result<Identity> SshCertificateAuthority::identity_of(std::string_view certifica
   if (id->subject != certificate->fields.key_id)
     return Error{"the certificate's identity and key id differ"};
   id->expires_at = time_of(certificate->fields.valid_before);
+  // The certificate, not the credential that asked for it (whose `jti` or name the identity
+  // inside still holds in token_id): the serial tells one certificate of a subject from another.
+  id->credential =
+      fmt::format("ssh_certificate {} {}", certificate->fields.serial, certificate->fields.key_id);
   return id;
 }
 

@@ -422,6 +422,7 @@ void Reviews::record_step(const ReviewRecord& review, std::string_view verdict,
     event.subject_kind = std::string(identity::to_string(actor->kind));
     event.groups = actor->groups;
     event.auth = std::string(identity::to_string(actor->method));
+    event.credential = actor->credential;
   } else {
     event.subject = review.requester;
   }

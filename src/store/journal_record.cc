@@ -19,7 +19,7 @@ constexpr std::array<FieldInfo, kFieldCount> kFields{{
     {"rows", FieldType::integer},        {"bytes_in", FieldType::integer},
     {"bytes_out", FieldType::integer},   {"masked", FieldType::json},
     {"duration_us", FieldType::integer}, {"error", FieldType::text},
-    {"results_sha256", FieldType::text},
+    {"results_sha256", FieldType::text}, {"credential", FieldType::text},
 }};
 
 }  // namespace

@@ -13,7 +13,9 @@
 namespace portcullis::store {
 
 // The fields of a record, in canonical order. Never reorder or remove one: a new field is
-// appended, and the canonical form's version changes.
+// appended after the original ones (seq to results_sha256), and is written to the canonical
+// form and a segment's record frame only when present, so that every record written before
+// it existed keeps its bytes and its hash.
 enum class Field : std::size_t {
   seq,
   id,
@@ -44,10 +46,15 @@ enum class Field : std::size_t {
   duration_us,
   error,
   results_sha256,
-  count_,  // not a field
+  // Appended fields: absent from the canonical form when absent.
+  credential,  // which credential logged in (identity::Identity::credential)
+  count_,      // not a field
 };
 
 inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::count_);
+// The fields of the first record format: always in the canonical form and a record frame,
+// "absent" spelt out. The ones after them are there only when present.
+inline constexpr std::size_t kOriginalFieldCount = static_cast<std::size_t>(Field::credential);
 
 // How a field's text is typed in JSON output and in the store.
 enum class FieldType {

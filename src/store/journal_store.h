@@ -52,8 +52,9 @@ struct JournalFilter {
   std::string session;
   std::string verdict;
   std::string event;
-  std::string since;     // RFC 3339: records at or after this time
-  std::string contains;  // a substring of the command text or of its bound parameters
+  std::string credential;  // the credential a caller logged in with, as the record names it
+  std::string since;       // RFC 3339: records at or after this time
+  std::string contains;    // a substring of the command text or of its bound parameters
   // Only the chain the store was opened for (JournalStoreOptions::instance): what follows
   // one chain by seq (after_seq) needs it. A store one instance has to itself holds one chain,
   // whatever names its records carry.

@@ -226,6 +226,7 @@ class PostgresJournalStore final : public JournalStore {
     add_equal("session", filter.session);
     add_equal("verdict", filter.verdict);
     add_equal("event", filter.event);
+    add_equal("credential", filter.credential);  // not indexed, as in SQLite
     if (!filter.since.empty()) sql += " AND \"time\" >= " + param(filter.since);
     if (!filter.contains.empty()) {
       // strpos, not LIKE: the text is matched as written, with no wildcard characters.

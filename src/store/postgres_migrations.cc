@@ -15,7 +15,7 @@ namespace {
 // The logical schema of the SQLite store (sqlite_migrations.cc), in PostgreSQL types. Times are
 // BIGINT milliseconds since the Unix epoch (UTC), as in SQLite, so that both stores compare and
 // order them the same way and keep the same precision; groups are JSONB arrays of strings.
-constexpr std::array<PostgresMigration, 4> kMigrations{{
+constexpr std::array<PostgresMigration, 5> kMigrations{{
     {1, "create api_keys", R"sql(
 CREATE TABLE api_keys (
   name         TEXT PRIMARY KEY,
@@ -160,6 +160,11 @@ CREATE TABLE audit_probe (
   chain text PRIMARY KEY,
   at    timestamptz NOT NULL
 );
+)sql"},
+    // Which credential a caller logged in with: the record field appended after
+    // results_sha256. Not indexed: each index costs the indexer on every record.
+    {5, "record the credential of each event", R"sql(
+ALTER TABLE audit_events ADD COLUMN credential text;
 )sql"},
 }};
 

@@ -253,6 +253,9 @@ class SqliteJournalStore final : public JournalStore {
     add_equal("session", filter.session);
     add_equal("verdict", filter.verdict);
     add_equal("event", filter.event);
+    // Not indexed (each index costs the indexer on every record): read through like
+    // `connection` and `verdict`, within what the other filters leave.
+    add_equal("credential", filter.credential);
     if (!filter.since.empty()) {
       sql += " AND time >= ?";
       texts.push_back(filter.since);

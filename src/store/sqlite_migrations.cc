@@ -12,7 +12,7 @@ namespace portcullis::store {
 namespace {
 
 // Times are INTEGER milliseconds since the Unix epoch (UTC); groups a JSON array of strings.
-constexpr std::array<Migration, 6> kMigrations{{
+constexpr std::array<Migration, 7> kMigrations{{
     {1, "create api_keys", R"sql(
 CREATE TABLE api_keys (
   name         TEXT PRIMARY KEY,
@@ -157,6 +157,12 @@ CREATE TABLE ssh_keys (
 CREATE UNIQUE INDEX ssh_keys_fingerprint_in_force ON ssh_keys (fingerprint)
   WHERE removed_at IS NULL;
 CREATE INDEX ssh_keys_subject ON ssh_keys (subject, created_at);
+)sql"},
+    // Which credential a caller logged in with (a registered SSH key's id and fingerprint, an
+    // API key's name, ...): the record field appended after results_sha256. Not indexed: each
+    // index costs the indexer on every record.
+    {7, "record the credential of each event", R"sql(
+ALTER TABLE audit_events ADD COLUMN credential TEXT;
 )sql"},
 }};
 

@@ -260,6 +260,29 @@ TEST_F(ApiTest, SearchReturnsAStatementRunThroughPsqlWithItsOutcome) {
   EXPECT_EQ(hit.at("verdict"), "allow");
   EXPECT_EQ(hit.at("rows"), 3);
   EXPECT_GT(hit.at("result_seq").as_int64(), hit.at("seq").as_int64());
+  // Which token: its jti (gateway tokens carry one), never the token.
+  EXPECT_EQ(hit.at("auth"), "gateway_token");
+  const std::string credential(hit.at("credential").as_string());
+  EXPECT_EQ(credential.rfind("jti ", 0), 0u) << credential;
+  EXPECT_GT(credential.size(), 4u);
+  const auto one = get(port(), fmt::format("/api/v1/audit/events/{}", hit.at("cursor").as_int64()),
+                       *auditor_token_);
+  ASSERT_EQ(one.result(), http::status::ok) << one.body();
+  EXPECT_EQ(std::string(json::parse(one.body()).at("event").at("credential").as_string()),
+            credential)
+      << one.body();
+  EXPECT_EQ(one.body().find(token), std::string::npos);
+  // ?credential= finds the statement; another credential finds nothing of it.
+  const auto by_credential =
+      get(port(), "/api/v1/audit?contains=generate_series&credential=jti%20" + credential.substr(4),
+          *auditor_token_);
+  ASSERT_EQ(by_credential.result(), http::status::ok) << by_credential.body();
+  EXPECT_EQ(json::parse(by_credential.body()).at("events").as_array().size(), 1u)
+      << by_credential.body();
+  const auto other =
+      get(port(), "/api/v1/audit?contains=generate_series&credential=jti%20nope", *auditor_token_);
+  ASSERT_EQ(other.result(), http::status::ok) << other.body();
+  EXPECT_TRUE(json::parse(other.body()).at("events").as_array().empty()) << other.body();
 
   // Filters narrow; limit bounds.
   const auto connects =

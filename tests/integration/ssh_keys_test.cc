@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -94,6 +96,16 @@ class SshKeysTest : public ::testing::Test {
   std::string admin_;
 };
 
+// The key's public blob as its .pub file holds it (base64): what the journal must not hold.
+std::string public_key_base64(const std::filesystem::path& key) {
+  std::ifstream in(key.string() + ".pub");
+  std::string type;
+  std::string blob;
+  in >> type >> blob;
+  EXPECT_FALSE(blob.empty()) << key;
+  return blob;
+}
+
 std::string fingerprint_of(const std::filesystem::path& key) {
   const auto listed = run_command({"ssh-keygen", "-l", "-f", key.string() + ".pub"});
   EXPECT_EQ(listed.exit_code, 0) << listed.describe();
@@ -112,14 +124,69 @@ TEST_F(SshKeysTest, ARegisteredKeyLogsInAsItsSubjectAndRunsACommand) {
   EXPECT_EQ(result.stdout_text, "from-key\n");
   EXPECT_EQ(sshd_.received_commands(), std::vector<std::string>{"echo from-key"});
 
-  // The journal knows who, and how; the gateway's log which key.
+  // The journal knows who, how and with which key (its id and fingerprint, not the key); so
+  // does the gateway's log.
+  const std::string fingerprint = fingerprint_of(key);
+  ASSERT_FALSE(fingerprint.empty());
   const std::string journal = gateway_.journal("from-key");
   EXPECT_NE(journal.find("\"subject\":\"deploy-bot\""), std::string::npos) << journal;
   EXPECT_NE(journal.find("\"auth\":\"ssh_key\""), std::string::npos) << journal;
   EXPECT_NE(journal.find("\"subject_kind\":\"service\""), std::string::npos) << journal;
+  EXPECT_NE(journal.find("\"credential\":\"ssh_key " + id + " " + fingerprint + "\""),
+            std::string::npos)
+      << journal;
+  EXPECT_EQ(journal.find(public_key_base64(key)), std::string::npos) << journal;
+  // Every record of the session says it, the connect record too.
+  const auto connects = gateway_.cli({"audit", "search", "--event", "connect", "--json"});
+  ASSERT_TRUE(connects.ok()) << connects.describe();
+  EXPECT_NE(connects.stdout_text.find("\"credential\":\"ssh_key " + id + " " + fingerprint + "\""),
+            std::string::npos)
+      << connects.stdout_text;
   EXPECT_TRUE(gateway_logged({"event=ssh_login", "subject=\"deploy-bot\"", "auth=ssh_key",
-                              "key=\"" + fingerprint_of(key) + "\"", "key_id=\"" + id + "\""}))
+                              "key=\"" + fingerprint + "\"", "key_id=\"" + id + "\""}))
       << gateway_.process().stderr_text();
+}
+
+TEST_F(SshKeysTest, TheJournalTellsTwoKeysOfOneSubjectApart) {
+  // After a key leaks, the auditor asks which commands that key ran: the other key of the same
+  // subject must not be mistaken for it.
+  const auto laptop = make_key("laptop");
+  const auto ci = make_key("ci");
+  const std::string laptop_id = add(laptop, "deploy-bot");
+  const std::string ci_id = add(ci, "deploy-bot");
+  ASSERT_FALSE(laptop_id.empty());
+  ASSERT_FALSE(ci_id.empty());
+  ASSERT_EQ(gateway_.ssh(laptop, "echo by-laptop").stdout_text, "by-laptop\n");
+  ASSERT_EQ(gateway_.ssh(ci, "echo by-ci").stdout_text, "by-ci\n");
+  const std::string journal = gateway_.journal("by-ci");
+  std::map<std::string, std::string> credential_of;  // command -> credential
+  std::size_t start = 0;
+  while (start < journal.size()) {
+    const auto end = std::min(journal.find('\n', start), journal.size());
+    const auto record = json::parse(std::string_view(journal).substr(start, end - start));
+    start = end + 1;
+    const auto& object = record.as_object();
+    if (!object.contains("command") || !object.contains("credential")) continue;
+    credential_of[std::string(object.at("command").as_string())] =
+        std::string(object.at("credential").as_string());
+  }
+  EXPECT_EQ(credential_of["echo by-laptop"], "ssh_key " + laptop_id + " " + fingerprint_of(laptop));
+  EXPECT_EQ(credential_of["echo by-ci"], "ssh_key " + ci_id + " " + fingerprint_of(ci));
+  // A search by credential finds what that key ran, and nothing of the other key.
+  const auto by_laptop =
+      gateway_.cli({"audit", "search", "--credential",
+                    "ssh_key " + laptop_id + " " + fingerprint_of(laptop), "--json"});
+  ASSERT_TRUE(by_laptop.ok()) << by_laptop.describe();
+  EXPECT_NE(by_laptop.stdout_text.find("\"command\":\"echo by-laptop\""), std::string::npos)
+      << by_laptop.stdout_text;
+  EXPECT_EQ(by_laptop.stdout_text.find("by-ci"), std::string::npos) << by_laptop.stdout_text;
+  // `audit tail` names it on each connect line.
+  const auto tail = gateway_.cli({"audit", "tail", "-n", "100"});
+  ASSERT_TRUE(tail.ok()) << tail.describe();
+  for (const auto& [id, key] : {std::pair{laptop_id, laptop}, std::pair{ci_id, ci}})
+    EXPECT_NE(tail.stdout_text.find("with ssh_key " + id + " " + fingerprint_of(key) + " allow"),
+              std::string::npos)
+        << tail.stdout_text;
 }
 
 TEST_F(SshKeysTest, EcdsaAndRsaKeysLogInToo) {
@@ -149,11 +216,23 @@ TEST_F(SshKeysTest, AnUnregisteredKeyIsRefusedWithoutAWord) {
 
 TEST_F(SshKeysTest, AKeyWhoseGroupsReachNothingIsToldSo) {
   const auto key = make_key("outsider");
-  ASSERT_FALSE(add(key, "outsider-bot", {"--group", "elsewhere"}).empty());
+  const std::string id = add(key, "outsider-bot", {"--group", "elsewhere"});
+  ASSERT_FALSE(id.empty());
   const auto denied = gateway_.ssh(key, "echo no");
   EXPECT_EQ(denied.exit_code, 255) << denied.describe();
   EXPECT_NE(denied.stderr_text.find("access denied"), std::string::npos) << denied.stderr_text;
   EXPECT_TRUE(sshd_.received_commands().empty());
+  // The refused connection's record names the key that tried, as an admitted one would.
+  const std::string credential =
+      "\"credential\":\"ssh_key " + id + " " + fingerprint_of(key) + "\"";
+  std::string connects;
+  for (int attempt = 0; attempt < 100 && connects.find(credential) == std::string::npos;
+       ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(100ms);
+    connects = gateway_.cli({"audit", "search", "--event", "connect", "--json"}).stdout_text;
+  }
+  EXPECT_NE(connects.find(credential), std::string::npos) << connects;
+  EXPECT_NE(connects.find("\"verdict\":\"deny\""), std::string::npos) << connects;
 }
 
 TEST_F(SshKeysTest, AnExpiredKeyIsRefused) {

@@ -35,6 +35,16 @@ TEST_F(SshProxyTest, RunsACommandWithItsOutputAndExitStatus) {
   EXPECT_NE(journal.find("\"protocol\":\"ssh\""), std::string::npos) << journal;
   EXPECT_NE(journal.find("exit status 3"), std::string::npos) << journal;
   EXPECT_NE(journal.find("\"subject\":\"alice\""), std::string::npos) << journal;
+  // Which certificate: its serial and key id, as `ssh-keygen -L` shows them.
+  const auto listed = run_command({"ssh-keygen", "-L", "-f", key.string() + "-cert.pub"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.describe();
+  const auto serial_at = listed.stdout_text.find("Serial: ");
+  ASSERT_NE(serial_at, std::string::npos) << listed.stdout_text;
+  const std::string serial = listed.stdout_text.substr(
+      serial_at + 8, listed.stdout_text.find('\n', serial_at) - serial_at - 8);
+  EXPECT_NE(journal.find("\"credential\":\"ssh_certificate " + serial + " alice\""),
+            std::string::npos)
+      << journal << listed.stdout_text;
 }
 
 TEST_F(SshProxyTest, StdinReachesTheCommand) {
@@ -196,7 +206,15 @@ TEST_F(SshProxyTest, AnApiKeyWorksAsThePassword) {
   auto result = gateway.ssh_with_password(key, "echo from-bot");
   EXPECT_EQ(result.exit_code, 0) << result.describe();
   EXPECT_EQ(result.stdout_text, "from-bot\n");
-  EXPECT_NE(gateway.journal("deploy-bot").find("\"subject\":\"deploy-bot\""), std::string::npos);
+  const auto journal = gateway.journal("from-bot");
+  EXPECT_NE(journal.find("\"subject\":\"deploy-bot\""), std::string::npos) << journal;
+  // The key's name says which credential; its secret is nowhere.
+  EXPECT_NE(journal.find("\"credential\":\"api_key deploy-bot\""), std::string::npos) << journal;
+  EXPECT_EQ(journal.find(key), std::string::npos) << journal;
+  const auto exported = gateway.cli({"audit", "export", "--format", "jsonl"});
+  ASSERT_TRUE(exported.ok()) << exported.describe();
+  EXPECT_NE(exported.stdout_text.find("\"credential\":\"api_key deploy-bot\""), std::string::npos);
+  EXPECT_EQ(exported.stdout_text.find(key), std::string::npos);
 
   // A wrong key, and a revoked one, open nothing.
   auto wrong = gateway.ssh_with_password("pcs_not-a-key", "echo no");

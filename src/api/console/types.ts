@@ -72,6 +72,9 @@ export interface AuditEvent {
   subject_kind?: string;
   groups?: string[];
   auth?: string;
+  // Which credential logged in: "ssh_key ID SHA256:…", "ssh_certificate SERIAL KEY_ID",
+  // "api_key NAME", "jti JTI" (docs/audit.md); never a secret.
+  credential?: string;
   client_addr?: string;
   connection?: string;
   protocol?: string;

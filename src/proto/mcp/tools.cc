@@ -162,6 +162,7 @@ void McpServer::journal(const gateway::GatewayContext& context, const McpRequest
   event.subject_kind = std::string(identity::to_string(caller.kind));
   event.groups = caller.groups;
   event.auth = std::string(identity::to_string(caller.method));
+  event.credential = caller.credential;
   event.client_addr = std::move(client_address);
   event.connection = std::move(connection);
   event.protocol = "mcp";

@@ -216,7 +216,8 @@ asio::awaitable<bool> Session::connect_and_welcome(gateway::Admitted admitted,
   if (auto* failure = std::get_if<BackendFailure>(&outcome)) {
     spdlog::warn("event=backend_failed session={} subject={:?} connection={:?} reason={:?}", id_,
                  identity.subject, grant.connection->name, failure->message);
-    gate_.recorder().connect_refused(identity.subject, grant.connection->name, failure->message);
+    gate_.recorder().connect_refused(identity.subject, grant.connection->name, failure->message,
+                                     identity.credential);
     co_return co_await fail(failure->code, failure->sql_state, failure->message);
   }
   auto& backend = std::get<BackendConnection>(outcome);
@@ -236,7 +237,7 @@ asio::awaitable<bool> Session::connect_and_welcome(gateway::Admitted admitted,
     auto set = co_await run_internal("SET SESSION TRANSACTION READ ONLY");
     if (!set) {
       gate_.recorder().connect_refused(identity.subject, grant.connection->name,
-                                       set.error().message);
+                                       set.error().message, identity.credential);
       co_return co_await fail(
           kUnknownError.code, kUnknownError.sql_state,
           "portcullis: the backend session could not be made read-only: " + set.error().message);
@@ -244,7 +245,7 @@ asio::awaitable<bool> Session::connect_and_welcome(gateway::Admitted admitted,
   }
   if (auto settings = co_await read_text_settings(); !settings) {
     gate_.recorder().connect_refused(identity.subject, grant.connection->name,
-                                     settings.error().message);
+                                     settings.error().message, identity.credential);
     co_return co_await fail(kUnknownError.code, kUnknownError.sql_state,
                             "portcullis: " + settings.error().message);
   }

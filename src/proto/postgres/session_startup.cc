@@ -173,7 +173,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   auto parameters = backend_startup_parameters(startup, grant.credentials->user,
                                                grant.connection->target.database);
   if (!parameters) {
-    gate_.recorder().connect_refused(identity.subject, connection_name, parameters.error().message);
+    gate_.recorder().connect_refused(identity.subject, connection_name, parameters.error().message,
+                                     identity.credential);
     co_await fail(kSqlInsufficientPrivilege, "portcullis: " + parameters.error().message);
     co_return false;
   }
@@ -187,7 +188,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   if (auto* failure = std::get_if<BackendFailure>(&outcome)) {
     spdlog::warn("event=backend_failed session={} subject={:?} connection={:?} reason={:?}", id_,
                  identity.subject, connection_name, failure->message);
-    gate_.recorder().connect_refused(identity.subject, connection_name, failure->message);
+    gate_.recorder().connect_refused(identity.subject, connection_name, failure->message,
+                                     identity.credential);
     co_await fail(failure->sqlstate, failure->message);
     co_return false;
   }

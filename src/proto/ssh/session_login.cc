@@ -93,19 +93,21 @@ int Session::authenticate_public_key(const char* user, ssh_key key, char signatu
   // Only a request whose signature libssh verified logs in.
   if (signature_state != SSH_PUBLICKEY_STATE_VALID) return SSH_AUTH_DENIED;
   const std::string_view connection = user;
-  const auto refuse = [&](std::string_view subject, const std::string& reason) {
+  const auto refuse = [&](std::string_view subject, const std::string& reason,
+                          std::string_view credential = {}) {
     spdlog::info(
         "event=auth_failed session={} client={} user={:?} connection={:?} key={:?} reason={:?}",
         id_, client_address_, subject, connection, registered_key, reason);
     refuse_login({.reason = gateway::RefusalReason::authentication_failed,
                   .rule = {},
                   .message = "authentication failed: " + reason});
-    gate_.recorder().connect_refused(subject, connection, "authentication failed: " + reason);
+    gate_.recorder().connect_refused(subject, connection, "authentication failed: " + reason,
+                                     credential);
     return SSH_AUTH_DENIED;
   };
   if (!identity) return refuse({}, identity.error().message);
   if (auto valid = context.authenticator->check_revocation(*identity); !valid)
-    return refuse(identity->subject, valid.error().message);
+    return refuse(identity->subject, valid.error().message, identity->credential);
   auto outcome = gateway::admit_identity(context, gate_.recorder(), caller(), std::move(*identity),
                                          connection);
   if (auto* refusal = std::get_if<gateway::Refusal>(&outcome)) {

@@ -77,6 +77,7 @@ EncodedEvent reference_encode_event(const Event& event) {
   reference_set_text(record, Field::client_addr, event.client_addr);
   reference_set_text(record, Field::connection, event.connection);
   reference_set_text(record, Field::protocol, event.protocol);
+  reference_set_text(record, Field::credential, event.credential);
   if (event.command) record[Field::command] = *event.command;
   if (event.params)
     record[Field::params] = boost::json::serialize(reference_optional_strings(*event.params));
@@ -110,11 +111,13 @@ EncodedEvent reference_encode_event(const Event& event) {
   return out;
 }
 
+// The fields appended since the first format (credential) are written only when present.
 std::string reference_canonical_form(const Record& record) {
   std::string out = "portcullis-audit-v1\nprev_hash:" + record.prev_hash + "\n";
   for (std::size_t i = 0; i < kFieldCount; ++i) {
     const auto& value = record.fields[i];
     const auto name = field_info(static_cast<Field>(i)).name;
+    if (!value && i >= kOriginalFieldCount) continue;
     if (value)
       out += fmt::format("{}:{}:{}\n", name, value->size(), *value);
     else
@@ -201,6 +204,8 @@ Event random_event(Random& random) {
     rows.truncated = random.chance(50);
     event.results = std::move(rows);
   }
+  // Last, so that the fields above are drawn as they were before it existed.
+  event.credential = random.maybe_text();
   return event;
 }
 
@@ -254,17 +259,19 @@ TEST(JournalEncodingTest, TakesWhoAndWhereFromTheSessionsOrigin) {
   for (int i = 0; i < 500; ++i) {
     Event event = random_event(random);
     Event with_origin = event;
-    with_origin.origin = make_origin(EventOrigin{event.session,
-                                                 event.subject,
-                                                 event.subject_kind,
-                                                 event.groups,
-                                                 event.auth,
-                                                 event.client_addr,
-                                                 event.connection,
-                                                 event.protocol,
-                                                 {}});
+    with_origin.origin = make_origin(EventOrigin{.session = event.session,
+                                                 .subject = event.subject,
+                                                 .subject_kind = event.subject_kind,
+                                                 .groups = event.groups,
+                                                 .auth = event.auth,
+                                                 .credential = event.credential,
+                                                 .client_addr = event.client_addr,
+                                                 .connection = event.connection,
+                                                 .protocol = event.protocol,
+                                                 .groups_json = {}});
     // The event's own copies are ignored when it has an origin.
     with_origin.session = with_origin.subject = with_origin.client_addr = "ignored";
+    with_origin.credential = "ignored";
     with_origin.groups = {"ignored"};
     SCOPED_TRACE(i);
     expect_same_record(encode_event(with_origin), reference_encode_event(event));
@@ -305,6 +312,83 @@ TEST(JournalEncodingTest, HashesAFixedRecordToItsKnownHash) {
   EXPECT_EQ(record_hash(record), expected);
   RecordHasher hasher;
   EXPECT_EQ(hasher.hash(record), expected);
+}
+
+// The record of HashesAFixedRecordToItsKnownHash, every field of the first format spelt out.
+Record fixed_connect_record() {
+  Record record;
+  record[Field::seq] = "1";
+  record[Field::id] = "s1.0.1";
+  record[Field::time] = "2026-11-25T21:04:05.123456789Z";
+  record[Field::instance] = "gw1";
+  record[Field::event] = "connect";
+  record[Field::subject] = "alice";
+  record[Field::groups] = "[\"engineering\"]";
+  record[Field::verdict] = "allow";
+  record.prev_hash = kGenesisHash;
+  return record;
+}
+
+constexpr std::string_view kFixedConnectForm =
+    "portcullis-audit-v1\n"
+    "prev_hash:0000000000000000000000000000000000000000000000000000000000000000\n"
+    "seq:1:1\nid:6:s1.0.1\ntime:30:2026-11-25T21:04:05.123456789Z\ninstance:3:gw1\n"
+    "session:~\nevent:7:connect\nsubject:5:alice\nsubject_kind:~\n"
+    "groups:15:[\"engineering\"]\nauth:~\nclient_addr:~\nconnection:~\nprotocol:~\n"
+    "command:~\nparams:~\nfingerprint:~\nkinds:~\nclasses:~\nverdict:5:allow\nrule:~\n"
+    "reviewer:~\nstatement:~\nrows:~\nbytes_in:~\nbytes_out:~\nmasked:~\nduration_us:~\n"
+    "error:~\nresults_sha256:~\n";
+
+TEST(JournalEncodingTest, LeavesAnAbsentCredentialOutOfTheCanonicalForm) {
+  // A record written before the credential field existed: its form, and so its hash and
+  // every hash chained after it, is what it was.
+  const Record record = fixed_connect_record();
+  EXPECT_EQ(canonical_form(record), kFixedConnectForm);
+  EXPECT_EQ(record_hash(record),
+            "b99b3750620e79f4b77b4f1df56117596ba828c0cd3f996eb9971ae34d13e056");
+  EXPECT_EQ(to_json(record).find("credential"), std::string::npos);
+}
+
+TEST(JournalEncodingTest, HashesAPresentCredentialAfterTheOriginalFields) {
+  // Hashes computed with the Python script of docs/audit.md.
+  Record record = fixed_connect_record();
+  record[Field::credential] = "ssh_key k-1a2b3c4d SHA256:AAAAC3NzaC1lZDI1NTE5AAAAIOvJ";
+  EXPECT_EQ(canonical_form(record),
+            std::string(kFixedConnectForm) +
+                "credential:54:ssh_key k-1a2b3c4d SHA256:AAAAC3NzaC1lZDI1NTE5AAAAIOvJ\n");
+  EXPECT_EQ(record_hash(record),
+            "1bad6402a36f388631343f7cf8f0e384d8fe267794568d42fdc7677723945514");
+  RecordHasher hasher;
+  EXPECT_EQ(hasher.hash(record),
+            "1bad6402a36f388631343f7cf8f0e384d8fe267794568d42fdc7677723945514");
+  EXPECT_NE(to_json(record).find(
+                R"("credential":"ssh_key k-1a2b3c4d SHA256:AAAAC3NzaC1lZDI1NTE5AAAAIOvJ")"),
+            std::string::npos);
+  // Present and empty is not absent: the hash tells them apart.
+  record[Field::credential] = "";
+  EXPECT_EQ(canonical_form(record), std::string(kFixedConnectForm) + "credential:0:\n");
+  EXPECT_EQ(record_hash(record),
+            "97cc15588daa9a6ac8be8983bb2e8a3d07f4a968d3d41524eb65a82b48fcb791");
+}
+
+TEST(JournalEncodingTest, RecordsTheSessionsCredentialOnlyWhenItHasOne) {
+  EventOrigin origin;
+  origin.session = "s1";
+  origin.subject = "alice";
+  origin.auth = "ssh_key";
+  Event event;
+  event.event = std::string(kEventConnect);
+  event.origin = make_origin(origin);
+  EXPECT_FALSE(encode_event(event).record[Field::credential].has_value());
+  origin.credential = "ssh_key k-1 SHA256:x";
+  event.origin = make_origin(origin);
+  EXPECT_EQ(encode_event(event).record[Field::credential],
+            std::optional<std::string>("ssh_key k-1 SHA256:x"));
+  // In JSON it follows `auth`, whatever its place in the canonical form.
+  EXPECT_NE(to_json(encode_event(event).record)
+                .find(R"("auth":"ssh_key","credential":"ssh_key k-1 SHA256:x")"),
+            std::string::npos)
+      << to_json(encode_event(event).record);
 }
 
 }  // namespace

@@ -104,6 +104,84 @@ TEST(SegmentFormat, TellsTheEndFromACutFrame) {
   EXPECT_FALSE(segment::decode_record(std::string_view(frames).substr(5, 40)));
 }
 
+// u32 little-endian, as a frame holds lengths.
+std::string le32(std::uint32_t value) {
+  std::string out(4, '\0');
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xff);
+  return out;
+}
+
+TEST(SegmentFormat, ReadsARecordFrameWrittenBeforeTheCredentialField) {
+  // Laid out by hand as the writer did before fields were appended: the 29 original fields,
+  // the hashes, the kept rows, nothing after. The record is that of the encoding test's known
+  // hash: it still decodes to the same record and hashes to the same value.
+  Record record;
+  record[Field::seq] = "1";
+  record[Field::id] = "s1.0.1";
+  record[Field::time] = "2026-11-25T21:04:05.123456789Z";
+  record[Field::instance] = "gw1";
+  record[Field::event] = "connect";
+  record[Field::subject] = "alice";
+  record[Field::groups] = "[\"engineering\"]";
+  record[Field::verdict] = "allow";
+  record.prev_hash = kGenesisHash;
+  record.hash = "b99b3750620e79f4b77b4f1df56117596ba828c0cd3f996eb9971ae34d13e056";
+  std::string payload;
+  for (std::size_t i = 0; i < 29; ++i) {
+    const auto& value = record.fields[i];
+    payload += value ? le32(static_cast<std::uint32_t>(value->size())) + *value : le32(0xffffffffu);
+  }
+  payload += record.prev_hash + record.hash + le32(0xffffffffu);
+  const std::string frame = le32(static_cast<std::uint32_t>(payload.size() + 1)) + '\x01' + payload;
+
+  store::JournalEntry entry;
+  entry.record = record;
+  std::string written;
+  segment::append_record_frame(entry, written);
+  EXPECT_EQ(written, frame);  // a record without a credential is written as before
+
+  auto decoded = segment::decode_record(std::string_view(frame).substr(5));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->record.fields, record.fields);
+  EXPECT_FALSE(decoded->record[Field::credential].has_value());
+  EXPECT_EQ(record_hash(decoded->record), record.hash);
+}
+
+TEST(SegmentFormat, KeepsTheCredentialAfterTheKeptRows) {
+  store::JournalEntry entry = sample_entry();
+  entry.record[Field::credential] = "api_key ci-deploy";
+  std::string frames;
+  segment::append_record_frame(entry, frames);
+  EXPECT_EQ(segment::record_frame_size(entry), frames.size());
+  std::size_t offset = 0;
+  segment::Frame frame;
+  ASSERT_EQ(segment::next_frame(frames, offset, frame), segment::FrameRead::frame);
+  auto decoded = segment::decode_record(frame.payload);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->record.fields, entry.record.fields);
+  EXPECT_EQ(decoded->results, entry.results);
+  // Present and empty stays apart from absent.
+  entry.record[Field::credential] = "";
+  frames.clear();
+  segment::append_record_frame(entry, frames);
+  offset = 0;
+  ASSERT_EQ(segment::next_frame(frames, offset, frame), segment::FrameRead::frame);
+  decoded = segment::decode_record(frame.payload);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->record[Field::credential], std::optional<std::string>(""));
+  // Bytes after the last field known are not a record, nor is a frame ending in an absent
+  // field (the writer stops at the last one present).
+  std::string longer(frame.payload);
+  longer += le32(0);
+  EXPECT_FALSE(segment::decode_record(longer));
+  std::string absent_last(frame.payload);
+  absent_last.resize(absent_last.size() - 4);
+  absent_last += le32(0xffffffffu);
+  EXPECT_FALSE(segment::decode_record(absent_last));
+  absent_last.resize(absent_last.size() - 4);
+  EXPECT_TRUE(segment::decode_record(absent_last));  // no credential: as before the field
+}
+
 TEST(SegmentFormat, HeadFileRoundTripsAndRejectsOtherText) {
   const std::string text = encode_head({123, std::string(64, 'd')});
   auto head = decode_head(text);
@@ -192,6 +270,27 @@ TEST_F(SegmentsTest, SpreadsRecordsOverSegmentsThatVerifyAndIndexWhole) {
   // Every segment is preallocated: its size does not change as records go in.
   for (const auto& segment : segments())
     EXPECT_EQ(std::filesystem::file_size(segment.path), kSegmentSize) << segment.path;
+}
+
+TEST_F(SegmentsTest, JournalsCredentialsBesideRecordsWithoutOne) {
+  // One session logged in with a registered key, one (as before the field existed) naming
+  // none: both verify from the segments and from the index, which keeps the field.
+  auto with_key = session_events({.session = "k1"});
+  for (auto& event : with_key) event.credential = "ssh_key k-1a2b SHA256:abc";
+  auto without = session_events({.session = "t1"});
+  std::vector<Event> events = with_key;
+  events.insert(events.end(), without.begin(), without.end());
+  write_events(events);
+  const VerifyReport report = verify_files(index_seq());
+  EXPECT_TRUE(report.ok) << report.message;
+  EXPECT_EQ(report.records_checked, 52);
+  EXPECT_TRUE(verify().ok);
+  EXPECT_EQ(query_column("SELECT COUNT(*) FROM audit_events WHERE credential = "
+                         "'ssh_key k-1a2b SHA256:abc' AND session = 'k1'"),
+            std::vector<std::string>{"26"});
+  EXPECT_EQ(query_column("SELECT COUNT(*) FROM audit_events WHERE credential IS NULL AND "
+                         "session = 't1'"),
+            std::vector<std::string>{"26"});
 }
 
 TEST_F(SegmentsTest, ATornTailFailsVerifyThenIsKeptAsideAndRecordedAtRestart) {

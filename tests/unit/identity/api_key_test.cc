@@ -76,6 +76,9 @@ TEST_F(ApiKeyTest, VerifiesKeyAsServiceIdentityAndRecordsUse) {
   EXPECT_EQ(identity->kind, SubjectKind::service);
   EXPECT_EQ(identity->method, AuthMethod::api_key);
   EXPECT_EQ(identity->token_id, "ci-bot");
+  // The key's name, never its secret.
+  EXPECT_EQ(identity->credential, "api_key ci-bot");
+  EXPECT_EQ(identity->credential.find(key.reveal()), std::string::npos);
   EXPECT_EQ(identity->issuer, "apikey");
   EXPECT_EQ(identity->groups, std::vector<std::string>{"deploy"});
   EXPECT_EQ(identity->expires_at, kNow + 24h);

@@ -72,6 +72,7 @@ TEST_F(GatewayTokenTest, RoundTripsSubjectGroupsKindAndExpiry) {
   EXPECT_EQ(identity->issuer, "portcullis");
   EXPECT_EQ(identity->expires_at, kNow + 2h);
   EXPECT_EQ(identity->token_id.size(), 22u);  // 128 bits in base64url
+  EXPECT_EQ(identity->credential, "jti " + identity->token_id);
 }
 
 TEST_F(GatewayTokenTest, IssuesTheDocumentedHeaderAndClaims) {

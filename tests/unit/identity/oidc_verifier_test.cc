@@ -92,6 +92,7 @@ TEST_F(OidcVerifierTest, AcceptsRs256TokenSignedByEachRsaKid) {
   EXPECT_EQ(one->method, AuthMethod::oidc);
   EXPECT_EQ(one->issuer, kIssuer);
   EXPECT_EQ(one->token_id, "id-1");
+  EXPECT_EQ(one->credential, "jti id-1");
   EXPECT_EQ(one->expires_at, kNow + 300s);
   EXPECT_TRUE(verify(token(claims(), "r2", JwsAlgorithm::rs256, rsa2_)));
 }

@@ -157,6 +157,9 @@ TEST_F(RegisteredSshKeysTest, ARegisteredKeyIsItsSubjectUntilItExpiresOrIsRemove
   EXPECT_EQ(identity->method, AuthMethod::ssh_key);
   EXPECT_EQ(identity->issuer, kSshKeyIssuer);
   EXPECT_EQ(identity->token_id, registered->id);
+  // The journal's name for it: the registration's id and the key's fingerprint.
+  EXPECT_EQ(identity->credential, "ssh_key " + registered->id + " " + ssh::fingerprint(blob));
+  EXPECT_EQ(identity->credential.find(ssh::parse_public_key_line(line)->blob), std::string::npos);
   EXPECT_EQ(identity->issued_at, kNow);
   EXPECT_EQ(identity->expires_at, kNow + 1h);
 

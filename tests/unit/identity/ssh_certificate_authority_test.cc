@@ -2,6 +2,7 @@
 // certificate carries back to the SSH listener.
 #include "identity/ssh_certificate_authority.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -67,6 +68,8 @@ TEST(SshCertificateAuthority, CarriesTheCallersIdentityForNoLongerThanItsCredent
   EXPECT_EQ(id->method, expected.method);
   EXPECT_EQ(id->issuer, expected.issuer);
   EXPECT_EQ(id->token_id, expected.token_id);
+  // The certificate itself, not the token that asked for it.
+  EXPECT_EQ(id->credential, fmt::format("ssh_certificate {} alice", issued->serial));
   EXPECT_EQ(id->issued_at, expected.issued_at);
   EXPECT_EQ(id->expires_at, issued->valid_before);
 

@@ -209,6 +209,9 @@ TEST_F(PostgresJournalStoreTest, RecordsReadBackByteForByte) {
   record[Field::duration_us] = "17";
   // Every character COPY's text format escapes, and its NULL marker as text.
   record[Field::error] = "42501: permission denied\nDETAIL:\tx\r\\N \\. \\";
+  // The field appended last, after prev_hash and hash among the columns.
+  record[Field::credential] =
+      "ssh_key k-7k3qx9p2m4ab SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
   const JournalRecord written = record;
   const std::optional<std::string> entry_results = entry.results;
   ASSERT_TRUE(append(*a, {std::move(entry)}));

@@ -111,7 +111,7 @@ class PostgresStoreTest : public ::testing::Test {
 TEST_F(PostgresStoreTest, RecordsAppliedMigrations) {
   EXPECT_EQ(psql(server(), url_, "SELECT version, name FROM schema_migrations ORDER BY version"),
             "1|create api_keys\n2|create reviews and revocations\n3|create ssh_keys\n"
-            "4|create audit journal\n");
+            "4|create audit journal\n5|record the credential of each event\n");
   EXPECT_EQ(psql(server(), url_,
                  "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
                  "ORDER BY table_name"),
@@ -217,7 +217,7 @@ TEST_F(PostgresStoreTest, FourInstancesOpeningAFreshDatabaseAtOnceMigrateItOnce)
   for (auto& thread : threads) thread.join();
   for (const auto& error : errors) EXPECT_EQ(error, "");
   EXPECT_EQ(psql(server(), fresh, "SELECT version FROM schema_migrations ORDER BY version"),
-            "1\n2\n3\n4\n");
+            "1\n2\n3\n4\n5\n");
 }
 
 TEST_F(PostgresStoreTest, ATerminatedConnectionIsReplacedByTheNextCall) {

@@ -29,6 +29,7 @@ struct Spec {
   std::string command = {};
   std::string verdict = {};
   std::string connection = "app-db";  // empty: none
+  std::string credential = {};        // empty: none
 };
 
 // Records as the gateway would write them: seq from 1 on, times a second apart but now and
@@ -51,6 +52,7 @@ class RecordList {
     record[Field::protocol] = "postgres";
     if (!spec.command.empty()) record[Field::command] = spec.command;
     if (!spec.verdict.empty()) record[Field::verdict] = spec.verdict;
+    if (!spec.credential.empty()) record[Field::credential] = spec.credential;
     record.prev_hash = records_.empty() ? std::string(64, '0') : records_.back().hash;
     record.hash = fmt::format("{:064x}", seq);
     records_.push_back(std::move(record));
@@ -77,7 +79,8 @@ std::vector<int64_t> expected_seqs(const std::vector<JournalRecord>& records,
         !equal(record[Field::connection], filter.connection) ||
         !equal(record[Field::session], filter.session) ||
         !equal(record[Field::verdict], filter.verdict) ||
-        !equal(record[Field::event], filter.event))
+        !equal(record[Field::event], filter.event) ||
+        !equal(record[Field::credential], filter.credential))
       continue;
     if (!filter.since.empty() && *record[Field::time] < filter.since) continue;
     auto holds = [&](Field field) {
@@ -99,10 +102,10 @@ std::vector<int64_t> seqs(const std::vector<JournalRecord>& records) {
 
 std::string describe(const JournalFilter& f) {
   return fmt::format(
-      "subject={} connection={} session={} verdict={} event={} since={} contains={} "
-      "after_seq={} limit={} newest_first={}",
-      f.subject, f.connection, f.session, f.verdict, f.event, f.since, f.contains, f.after_seq,
-      f.limit, f.newest_first);
+      "subject={} connection={} session={} verdict={} event={} credential={} since={} "
+      "contains={} after_seq={} limit={} newest_first={}",
+      f.subject, f.connection, f.session, f.verdict, f.event, f.credential, f.since, f.contains,
+      f.after_seq, f.limit, f.newest_first);
 }
 
 // sqlite3 handle closed on scope exit; every statement must succeed.
@@ -307,6 +310,76 @@ TEST_P(JournalSearchTest, SessionSearchFindsExactlyTheSessionsRecordsAmongOthers
   EXPECT_EQ((*reviews)[1][Field::verdict], "approved");
 }
 
+// After a key leaks: one subject's sessions with two keys and a token, another subject's with
+// a third key. A search by credential finds the records of that key's sessions only.
+TEST_P(JournalSearchTest, FindsTheRecordsOfOneCredential) {
+  const std::string leaked =
+      "ssh_key k-7k3qx9p2m4ab SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
+  const std::string other = "ssh_key k-2bcdefghjkmn SHA256:Hn6Uw0xYz";
+  RecordList list;
+  for (int round = 0; round < 3; ++round) {
+    list.add({.session = fmt::format("s-leak-{}", round),
+              .event = "connect",
+              .subject = "ci-bot",
+              .verdict = "allow",
+              .credential = leaked});
+    list.add({.session = fmt::format("s-other-{}", round),
+              .event = "connect",
+              .subject = "ci-bot",
+              .verdict = "allow",
+              .credential = other});
+    list.add({.session = fmt::format("s-token-{}", round),
+              .event = "connect",
+              .subject = "ci-bot",
+              .verdict = "allow",
+              .credential = "jti abc"});
+    list.add({.session = fmt::format("s-bob-{}", round),
+              .event = "connect",
+              .subject = "bob",
+              .verdict = "allow",
+              .credential = "ssh_key k-3cdefghjkmnp SHA256:bob"});
+    for (const char* kind : {"leak", "other", "token", "bob"})
+      list.add({.session = fmt::format("s-{}-{}", kind, round),
+                .event = "statement",
+                .subject = std::string(kind) == "bob" ? "bob" : "ci-bot",
+                .command = fmt::format("deploy {} {}", kind, round),
+                .verdict = "allow",
+                .credential = std::string(kind) == "leak"    ? leaked
+                              : std::string(kind) == "other" ? other
+                              : std::string(kind) == "token"
+                                  ? "jti abc"
+                                  : "ssh_key k-3cdefghjkmnp SHA256:bob"});
+  }
+  list.add({.session = "s-old",
+            .event = "statement",
+            .subject = "ci-bot",
+            .command = "deploy old",
+            .verdict = "allow"});  // written before records named their credential
+  auto store = open();
+  ASSERT_TRUE(store);
+  append(*store, list);
+
+  JournalFilter filter;
+  filter.credential = leaked;
+  filter.event = "statement";
+  auto found = store->search(filter);
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_EQ(found->size(), 3u);
+  for (int round = 0; round < 3; ++round)
+    EXPECT_EQ((*found)[round][Field::command], fmt::format("deploy leak {}", round));
+  for (const std::string subject : {"", "ci-bot", "bob"})
+    for (const std::string event : {"", "statement", "connect"})
+      for (const std::size_t limit : {0, 2})
+        for (const bool newest_first : {false, true}) {
+          filter.subject = subject;
+          filter.event = event;
+          filter.limit = limit;
+          filter.newest_first = newest_first;
+          EXPECT_EQ(search(*store, filter), expected_seqs(list.records(), filter))
+              << describe(filter);
+        }
+}
+
 TEST_P(JournalSearchTest, EverySearchFindsWhatItsFiltersSay) {
   const RecordList list = interleaved_sessions();
   auto store = open();
@@ -417,7 +490,7 @@ TEST_F(SqliteJournalStoreTest, UpgradesAJournalAtMigration3InPlace) {
   {
     Connection db(file_);
     EXPECT_EQ(db.column("SELECT version FROM schema_migrations ORDER BY version"),
-              (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
+              (std::vector<std::string>{"1", "2", "3", "4", "5", "6", "7"}));
     EXPECT_TRUE(
         db.column("SELECT name FROM sqlite_master WHERE name = 'audit_events_session'").empty());
     EXPECT_EQ(db.column("SELECT seq FROM audit_events INDEXED BY audit_events_session_start "

@@ -107,7 +107,7 @@ TEST_F(SqliteStoreTest, UsesWalJournalMode) {
 
 TEST_F(SqliteStoreTest, RecordsAppliedMigrations) {
   EXPECT_EQ(query(file_, "SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
+            (std::vector<std::string>{"1", "2", "3", "4", "5", "6", "7"}));
   EXPECT_EQ(query(file_, "SELECT name FROM sqlite_master WHERE name = 'api_keys'"),
             std::vector<std::string>{"api_keys"});
   EXPECT_EQ(query(file_,
@@ -127,7 +127,7 @@ TEST_F(SqliteStoreTest, MigrationsAreIdempotentWhenOpenedTwice) {
   ASSERT_TRUE(second) << second.error().message;
   auto third = open_state_store("sqlite://" + file_.string());
   ASSERT_TRUE(third) << third.error().message;
-  EXPECT_EQ(query(file_, "SELECT COUNT(*) FROM schema_migrations"), std::vector<std::string>{"6"});
+  EXPECT_EQ(query(file_, "SELECT COUNT(*) FROM schema_migrations"), std::vector<std::string>{"7"});
   EXPECT_EQ((*third)->list_api_keys()->size(), 1u);
 }
 

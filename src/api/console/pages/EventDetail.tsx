@@ -42,6 +42,11 @@ function EventFields({ event }: { event: AuditEvent }) {
         </Field>
       )}
       {event.groups && event.groups.length > 0 && <Field label="Groups">{event.groups.join(', ')}</Field>}
+      {present(event.credential) && (
+        <Field label="Credential">
+          <code>{event.credential}</code>
+        </Field>
+      )}
       {present(event.connection) && <Field label="Connection">{event.connection}</Field>}
       {present(event.protocol) && <Field label="Protocol">{event.protocol}</Field>}
       {present(event.session) && (
