@@ -37,6 +37,14 @@ std::string access_allowing(const std::string& classes) {
          "    masking: pii\n";
 }
 
+// A gateway whose access rule allows `classes`, with `guardrails` (a whole section) if given.
+SshGatewayOptions allowing(const std::string& classes, std::string guardrails = {}) {
+  SshGatewayOptions options;
+  options.access_section = access_allowing(classes);
+  options.guardrails_section = std::move(guardrails);
+  return options;
+}
+
 // A free TCP port on 127.0.0.1 for `ssh -L` to listen on.
 uint16_t free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -100,11 +108,7 @@ TEST_F(SshForwardTest, APortForwardNeedsTheForwardClass) {
 }
 
 TEST_F(SshForwardTest, AnAllowedPortForwardCarriesBothWays) {
-  SshGateway gateway(sshd_, {.access_section = access_allowing("exec, forward"),
-                             .guardrails_section = {},
-                             .masking_section = {},
-                             .host_key = {},
-                             .extra_sections = {}});
+  SshGateway gateway(sshd_, allowing("exec, forward"));
   const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
   // The gateway's own REST API as the destination: a request goes one way, its answer the
   // other, through the host.
@@ -126,11 +130,7 @@ TEST_F(SshForwardTest, AnAllowedPortForwardCarriesBothWays) {
 }
 
 TEST_F(SshForwardTest, ALocalForwardServesEveryConnection) {
-  SshGateway gateway(sshd_, {.access_section = access_allowing("forward"),
-                             .guardrails_section = {},
-                             .masking_section = {},
-                             .host_key = {},
-                             .extra_sections = {}});
+  SshGateway gateway(sshd_, allowing("forward"));
   const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
   const uint16_t local = free_port();
   // `ssh -N -L`: no command at all, only forwards (a grant without exec).
@@ -158,21 +158,18 @@ TEST_F(SshForwardTest, ALocalForwardServesEveryConnection) {
 }
 
 TEST_F(SshForwardTest, GuardrailsSeeTheDestination) {
-  SshGateway gateway(sshd_, {.access_section = access_allowing("exec, forward"),
-                             .guardrails_section = "guardrails:\n"
-                                                   "  - name: no-ssh-hops\n"
-                                                   "    when: { paths: [\"*:" +
-                                                   std::to_string(sshd_.port()) +
-                                                   "\"] }\n"
-                                                   "    action: deny\n"
-                                                   "    message: no hops to other SSH servers\n"
-                                                   "  - name: hold-forwards\n"
-                                                   "    when: { paths: [\"localhost:*\"] }\n"
-                                                   "    action: review\n"
-                                                   "    reviewers: { groups: [leads] }\n",
-                             .masking_section = {},
-                             .host_key = {},
-                             .extra_sections = {}});
+  SshGateway gateway(sshd_, allowing("exec, forward",
+                                     "guardrails:\n"
+                                     "  - name: no-ssh-hops\n"
+                                     "    when: { paths: [\"*:" +
+                                         std::to_string(sshd_.port()) +
+                                         "\"] }\n"
+                                         "    action: deny\n"
+                                         "    message: no hops to other SSH servers\n"
+                                         "  - name: hold-forwards\n"
+                                         "    when: { paths: [\"localhost:*\"] }\n"
+                                         "    action: review\n"
+                                         "    reviewers: { groups: [leads] }\n"));
   const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
   auto hop = gateway.ssh(key, "", "web", "", {"-W", sshd_destination()});
   EXPECT_NE(hop.exit_code, 0) << hop.describe();
@@ -185,6 +182,34 @@ TEST_F(SshForwardTest, GuardrailsSeeTheDestination) {
   EXPECT_NE(journal.find("no hops to other SSH servers"), std::string::npos) << journal;
   EXPECT_NE(journal.find("hold-forwards"), std::string::npos) << journal;
   EXPECT_EQ(journal.find("\"verdict\":\"allow\""), std::string::npos) << journal;
+}
+
+TEST_F(SshForwardTest, AnAllowListOfDestinationsHoldsAgainstOtherNames) {
+  // The pattern docs/ssh.md gives: allow the one destination, refuse every other forward. A
+  // name for the same address, or text that is no host at all, is not that destination.
+  SshGateway gateway(sshd_, allowing("forward",
+                                     "guardrails:\n"
+                                     "  - name: only-the-host\n"
+                                     "    when: { paths: [\"" +
+                                         sshd_destination() +
+                                         "\"] }\n"
+                                         "    action: allow\n"
+                                         "  - name: no-other-forwards\n"
+                                         "    when: { classes: [forward] }\n"
+                                         "    action: deny\n"));
+  const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
+  auto allowed = gateway.ssh(key, "", "web", "", {"-W", sshd_destination()});
+  EXPECT_EQ(allowed.stdout_text.rfind("SSH-2.0-OpenSSH", 0), 0u) << allowed.describe();
+  const std::string port = std::to_string(sshd_.port());
+  for (const std::string& other : {"localhost:" + port, "127.0.0.1.:" + port, "[::1]:" + port,
+                                   "*:" + port, "127.0.0.*:" + port}) {
+    auto refused = gateway.ssh(key, "", "web", "", {"-W", other});
+    EXPECT_NE(refused.exit_code, 0) << other << ": " << refused.describe();
+    EXPECT_EQ(refused.stdout_text.find("SSH-2.0"), std::string::npos) << other;
+  }
+  const auto journal = gateway.journal("no-other-forwards");
+  EXPECT_NE(journal.find("\"command\":\"direct-tcpip localhost:" + port + "\""), std::string::npos)
+      << journal;
 }
 
 TEST_F(SshForwardTest, ARemoteForwardPassesTheHostsConnectionsBack) {
@@ -207,11 +232,7 @@ TEST_F(SshForwardTest, ARemoteForwardPassesTheHostsConnectionsBack) {
         << journal;
     EXPECT_NE(journal.find("\"verdict\":\"deny\""), std::string::npos) << journal;
   }
-  SshGateway gateway(sshd_, {.access_section = access_allowing("forward"),
-                             .guardrails_section = {},
-                             .masking_section = {},
-                             .host_key = {},
-                             .extra_sections = {}});
+  SshGateway gateway(sshd_, allowing("forward"));
   const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
   // The host listens on `remote`; each connection to it comes back to the client, which
   // connects it to the gateway's REST API.
@@ -270,11 +291,7 @@ TEST_F(SshForwardTest, AgentForwardingNeedsTheAgentClass) {
   const std::vector<std::string> forward_agent{"-A"};
   {
     // exec and port forwarding, but not the agent.
-    SshGateway gateway(sshd_, {.access_section = access_allowing("exec, forward"),
-                               .guardrails_section = {},
-                               .masking_section = {},
-                               .host_key = {},
-                               .extra_sections = {}});
+    SshGateway gateway(sshd_, allowing("exec, forward"));
     gateway.use_agent(agent.socket());
     const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
     auto listed = gateway.ssh(key, "ssh-add -l", "web", "", forward_agent);
@@ -289,11 +306,7 @@ TEST_F(SshForwardTest, AgentForwardingNeedsTheAgentClass) {
     EXPECT_NE(journal.find("\"verdict\":\"deny\""), std::string::npos) << journal;
   }
   {
-    SshGateway gateway(sshd_, {.access_section = access_allowing("exec, agent"),
-                               .guardrails_section = {},
-                               .masking_section = {},
-                               .host_key = {},
-                               .extra_sections = {}});
+    SshGateway gateway(sshd_, allowing("exec, agent"));
     gateway.use_agent(agent.socket());
     const auto key = gateway.login(gateway.token_for("alice", "ops"), "alice");
     auto listed = gateway.ssh(key, "ssh-add -l", "web", "", forward_agent);
