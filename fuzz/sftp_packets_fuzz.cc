@@ -3,7 +3,9 @@
 // first byte chooses). Checked: every request the relay holds is one read_request reads the
 // same, with no NUL in a path; what reaches the host is the client's packets, whole and in
 // order, without any the gateway refused; the host's stream reaches the client unchanged but
-// for the gateway's reply, slipped in whole between two of the host's packets.
+// for the gateway's reply, slipped in whole between two of the host's packets. The host's
+// bytes are also the answers to the gateway's own REALPATH questions (sftp_path_queries): an
+// answer is taken once, only for a question asked, and never holds a NUL.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "proto/ssh/sftp_packets.h"
+#include "proto/ssh/sftp_path_queries.h"
 #include "proto/ssh/sftp_relay.h"
 
 namespace {
@@ -96,6 +99,26 @@ void host_side(std::string_view in, std::size_t cut) {
   check(is_prefix(to_client, in));
 }
 
+void path_queries(std::string_view in, std::size_t cut) {
+  PathQueries queries;
+  std::vector<uint32_t> asked;
+  for (int i = 0; i < 3; ++i) asked.push_back(*queries.ask("link/x"));
+  bool failed = false;
+  for (std::size_t at = 0; at < in.size() && !failed; at += cut)
+    failed = !queries.from_host(in.substr(at, cut));
+  check(failed == !queries.error().empty());
+  for (const auto id : asked) {
+    if (auto answer = queries.take(id)) {
+      check(answer->id == id);
+      check(answer->path ? answer->path->find('\0') == std::string::npos && !answer->path->empty()
+                         : answer->status != kOk);
+      check(!queries.take(id));
+      if (answer->path) answer_for(question_for("link/x", false), *answer->path);
+    }
+  }
+  check(!queries.take(99));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -104,6 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
   client_side(in, cut);
   host_side(in, cut);
+  path_queries(in, cut);
   for (std::size_t at = 0; at < in.size();) {
     const auto frame = next_frame(in.substr(at));
     if (frame.state != Frame::State::ready) break;

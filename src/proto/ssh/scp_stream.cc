@@ -47,6 +47,12 @@ std::string join(std::string_view base, std::string_view name) {
   return shell::normalise_path(fmt::format("{}/{}", base, name));
 }
 
+// As the host's scp joins them: nothing resolved, one slash between.
+std::string join_as_sent(std::string_view base, std::string_view name) {
+  if (base.empty()) return std::string(name);
+  return base.back() == '/' ? fmt::format("{}{}", base, name) : fmt::format("{}/{}", base, name);
+}
+
 // A message as one line of the protocol: a newline in it would end it early.
 std::string one_line(char kind, std::string_view message) {
   std::string line(1, kind);
@@ -76,17 +82,27 @@ ScpStream::Step ScpStream::fail(std::string why) {
   return Step::broken;
 }
 
-std::vector<std::string> ScpStream::paths_of(std::string_view name) const {
+void ScpStream::place(Entry& entry) const {
+  const std::string_view name = entry.name;
   if (!directories_.empty()) {
-    std::vector<std::string> paths;
-    for (const auto& base : directories_.back()) paths.push_back(join(base, name));
-    return paths;
+    for (const auto& base : directories_.back().paths) entry.paths.push_back(join(base, name));
+    for (const auto& base : directories_.back().host_paths)
+      entry.host_paths.push_back(join_as_sent(base, name));
+    return;
   }
+  const std::string& sent = request_.path;
   // A download's first entry is PATH itself (scp's source names it by its last component).
-  if (!request_.upload) return {base_};
+  if (!request_.upload) {
+    entry.paths = {base_};
+    entry.host_paths = {sent};
+    return;
+  }
   // scp's sink writes into PATH when it is a directory, and to PATH itself otherwise.
-  if (request_.target_is_directory) return {join(base_, name)};
-  return {join(base_, name), base_};
+  entry.paths = {join(base_, name)};
+  entry.host_paths = {join_as_sent(sent, name)};
+  if (request_.target_is_directory) return;
+  entry.paths.push_back(base_);
+  entry.host_paths.push_back(sent);
 }
 
 ScpStream::Step ScpStream::from_sender(std::string& input) {
@@ -203,10 +219,11 @@ ScpStream::Step ScpStream::read_entry(std::string_view line) {
   const bool directory = line.front() == 'D';
   if (directory && !request_.recursive) return fail("a directory without -r");
   if (directory && directories_.size() >= kMaxDepth) return fail("directories nested too deep");
-  pending_ = Entry{.directory = directory,
-                   .name = std::string(name),
-                   .paths = paths_of(name),
-                   .size = directory ? 0 : size};
+  pending_ = Entry{};
+  pending_.directory = directory;
+  pending_.name = std::string(name);
+  pending_.size = directory ? 0 : size;
+  place(pending_);
   pending_line_.assign(line);
   phase_ = Phase::deciding;
   return Step::decide;
@@ -287,7 +304,7 @@ void ScpStream::answered(const Awaited& awaited, bool ok, std::string message) {
       phase_ = data_left_ == 0 ? Phase::data_status : Phase::data;
       return;
     case Awaits::directory:
-      if (ok) directories_.push_back(awaited.entry->paths);
+      if (ok) directories_.push_back({awaited.entry->paths, awaited.entry->host_paths});
       outcomes_.push_back(ok ? std::string() : std::move(message));
       return;
     case Awaits::data:

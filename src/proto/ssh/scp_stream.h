@@ -28,6 +28,10 @@ struct Entry {
   // At the top of an upload without -d, also PATH itself: scp's sink writes to PATH when PATH
   // is not a directory on the host, which the gateway cannot know.
   std::vector<std::string> paths;
+  // The same places as the host's scp reaches them: PATH as it was sent, joined with the
+  // directories and NAME but not normalised (`link/../x` is not `x` on the host when `link`
+  // is a link), for asking the host where each leads.
+  std::vector<std::string> host_paths;
   uint64_t size = 0;  // a file's data
 };
 
@@ -57,6 +61,8 @@ class ScpStream {
   // line that comes before its turn waits in `input`.
   Step from_sender(std::string& input);
   const Entry& pending() const { return pending_; }
+  const shell::ScpRequest& request() const { return request_; }
+
   // The pending entry goes to the receiver; its outcome is journaled (next_outcome()).
   void allow();
   // The pending entry never reaches the receiver: the sender is answered with a warning
@@ -99,7 +105,8 @@ class ScpStream {
   Step read_line(std::string_view line);
   Step read_entry(std::string_view line);
   void answered(const Awaited& awaited, bool ok, std::string message);
-  std::vector<std::string> paths_of(std::string_view name) const;
+  // Where an entry NAME is on the host (Entry::paths and Entry::host_paths).
+  void place(Entry& entry) const;
 
   shell::ScpRequest request_;
   std::string base_;  // PATH, normalised
@@ -112,8 +119,11 @@ class ScpStream {
   std::string pending_line_;      // its control line, as the sender wrote it
   std::size_t message_size_ = 0;  // of the sender's message after a file's data
   std::optional<Entry> file_;     // the file whose data flows
-  // The directories open, each with where it may be on the host.
-  std::vector<std::vector<std::string>> directories_;
+  // The directories open, each with where it may be on the host (Entry::paths, host_paths).
+  struct Directory {
+    std::vector<std::string> paths, host_paths;
+  };
+  std::vector<Directory> directories_;
 
   std::deque<Awaited> awaiting_;
   bool in_answer_ = false;            // the receiver's message, until its newline

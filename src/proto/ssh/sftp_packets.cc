@@ -301,6 +301,61 @@ std::string status_packet(uint32_t id, StatusCode code, std::string_view message
   return packet;
 }
 
+std::string init_packet() {
+  std::string body;
+  body.push_back(static_cast<char>(kInit));
+  put_u32(body, kVersion3);
+  std::string packet;
+  put_string(packet, body);
+  return packet;
+}
+
+std::string realpath_packet(uint32_t id, std::string_view path) {
+  std::string body;
+  body.push_back(static_cast<char>(kRealpath));
+  put_u32(body, id);
+  put_string(body, path);
+  std::string packet;
+  put_string(packet, body);
+  return packet;
+}
+
+Result<RealpathAnswer> read_realpath_answer(std::string_view body) {
+  Reader reader(body);
+  RealpathAnswer answer;
+  const uint8_t type = reader.byte();
+  answer.id = reader.u32();
+  if (type == kStatus) {
+    answer.status = reader.u32();
+    if (!reader.ok()) return Error{"malformed sftp status reply"};
+    if (answer.status == kOk) return Error{"an sftp realpath answered with status ok"};
+    return answer;
+  }
+  if (type != kName) return Error{fmt::format("an sftp realpath answered with type {}", type)};
+  const uint32_t count = reader.u32();
+  const std::string_view name = reader.string();
+  reader.string();  // the long name, ls -l style
+  reader.attributes();
+  if (!reader.ok()) return Error{"malformed sftp name reply"};
+  if (count != 1) return Error{fmt::format("an sftp realpath answered with {} names", count)};
+  if (name.empty() || name.find('\0') != std::string_view::npos)
+    return Error{"an sftp realpath answered with an empty or NUL-holding name"};
+  answer.path = std::string(name);
+  return answer;
+}
+
+bool follows_last_link(const Request& request) {
+  // lstat, readlink and lsetstat look at the link; remove, rmdir, rename, mkdir, symlink and
+  // hardlink change the directory entry itself (OpenSSH's sftp-server uses lstat, unlink,
+  // rmdir, rename, mkdir, symlink and link, none of which follows a last link).
+  static constexpr std::string_view kOnTheLink[] = {
+      "lstat",  "readlink", "lsetstat", "remove",   "rmdir",
+      "rename", "mkdir",    "symlink",  "hardlink", "posix-rename",
+  };
+  return std::find(std::begin(kOnTheLink), std::end(kOnTheLink), request.operation) ==
+         std::end(kOnTheLink);
+}
+
 std::string_view status_name(uint32_t code) {
   static constexpr std::string_view kNames[] = {
       "ok",          "end of file",   "no such file",    "permission denied", "failure",

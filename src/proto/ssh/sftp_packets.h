@@ -144,6 +144,28 @@ Reply read_reply(std::string_view body_start);
 // language tag says).
 std::string status_packet(uint32_t id, StatusCode code, std::string_view message);
 
+// The gateway as a client of the host's sftp-server, asking where paths lead: INIT for
+// version 3, and SSH_FXP_REALPATH for `path` as request `id`, each framed.
+std::string init_packet();
+std::string realpath_packet(uint32_t id, std::string_view path);
+
+// The answer to a REALPATH request: the path the host resolved (the one name of a NAME
+// reply), or the STATUS code it gave instead.
+struct RealpathAnswer {
+  uint32_t id = 0;
+  std::optional<std::string> path;
+  uint32_t status = kOk;
+};
+
+// Reads a whole reply body (after the length field) to a REALPATH request. An error: it is
+// neither a NAME with exactly one name nor a STATUS, or it is malformed.
+Result<RealpathAnswer> read_realpath_answer(std::string_view body);
+
+// Whether the operation acts on what a link at the end of its path points to (open, stat)
+// rather than on the link itself (lstat, remove, rename): where a path leads is asked of the
+// host accordingly.
+bool follows_last_link(const Request& request);
+
 // A status code as the journal writes it ("no such file").
 std::string_view status_name(uint32_t code);
 

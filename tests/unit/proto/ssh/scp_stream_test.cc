@@ -136,6 +136,29 @@ TEST(ScpStreamTest, FollowsDirectoriesAndTimesOfARecursiveUpload) {
   EXPECT_EQ(t.send("E\n"), Step::broken);
 }
 
+// The host reaches an entry through PATH as it was sent: `lnk/..` is not `.` when lnk is a
+// link, so what the gateway asks the host about is not normalised.
+TEST(ScpStreamTest, NamesEachEntryAsTheHostReachesItToo) {
+  Transfer t("scp -r -t lnk/../up/");
+  ASSERT_EQ(t.send("D0755 0 d\n"), Step::decide);
+  EXPECT_EQ(t.stream.pending().paths, (std::vector<std::string>{"up/d", "up"}));
+  EXPECT_EQ(t.stream.pending().host_paths, (std::vector<std::string>{"lnk/../up/d", "lnk/../up/"}));
+  t.stream.allow();
+  t.answer("\0"s);
+  ASSERT_EQ(t.send("C0644 1 f\n"), Step::decide);
+  EXPECT_EQ(t.stream.pending().host_paths,
+            (std::vector<std::string>{"lnk/../up/d/f", "lnk/../up/f"}));
+
+  Transfer into_folder("scp -d -t lnk/..");
+  ASSERT_EQ(into_folder.send("C0644 1 f\n"), Step::decide);
+  EXPECT_EQ(into_folder.stream.pending().host_paths, std::vector<std::string>{"lnk/../f"});
+
+  Transfer download("scp -f lnk/../secret");
+  ASSERT_EQ(download.send("C0644 1 secret\n"), Step::decide);
+  EXPECT_EQ(download.stream.pending().paths, std::vector<std::string>{"secret"});
+  EXPECT_EQ(download.stream.pending().host_paths, std::vector<std::string>{"lnk/../secret"});
+}
+
 TEST(ScpStreamTest, ADirectoryTheHostRefusesIsNotEntered) {
   Transfer t("scp -r -t out");
   ASSERT_EQ(t.send("D0755 0 exists-as-file\n"), Step::decide);
