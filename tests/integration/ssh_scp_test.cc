@@ -287,6 +287,87 @@ TEST_F(SshScpTest, AGuardrailKeepsAnUploadOutOfAuthorizedKeysAndTheOtherFilesArr
   EXPECT_EQ(read_text_file(host("home/todo.txt")), "todo\n");
 }
 
+// A link on the host does not carry a transfer past a guardrail on the paths it leads to: the
+// gateway asks the host where each path leads (on an sftp channel of its own) and decides on
+// both.
+TEST_F(SshScpTest, ALinkOnTheHostDoesNotCarryATransferPastAPathsGuardrail) {
+  make_shared_folder(host(".ssh"));
+  std::filesystem::create_directory_symlink(host(".ssh"), host("keys-link"));
+  write_file(host("vault/secret.txt"), "the secret\n");
+  std::filesystem::create_symlink(host("vault/secret.txt"), host("notes-link.txt"));
+  write_file(local_ / "authorized_keys", "ssh-ed25519 AAAA attacker\n");
+  write_file(local_ / "notes.txt", "notes\n");
+
+  // Into the folder the link leads to: authorized_keys is refused, the other file arrives.
+  auto up = scp(*writer_, {(local_ / "authorized_keys").string(), (local_ / "notes.txt").string(),
+                           remote("keys-link/")});
+  EXPECT_NE(up.exit_code, 0) << up.describe();
+  EXPECT_NE(up.stderr_text.find("portcullis: blocked by rule \"no-keys\": authorized keys are "
+                                "managed elsewhere"),
+            std::string::npos)
+      << up.stderr_text;
+  EXPECT_FALSE(std::filesystem::exists(host(".ssh/authorized_keys")));
+  EXPECT_EQ(read_text_file(host(".ssh/notes.txt")), "notes\n");
+  const auto refused = statement("wendy", "scp write \"keys-link/authorized_keys\"");
+  EXPECT_EQ(refused.at("verdict"), "deny");
+  EXPECT_EQ(refused.at("rule"), "no-keys");
+
+  // `..` after a link is the host's to resolve: `inner-link/../authorized_keys` is
+  // `authorized_keys` to a lexical reading, and `.ssh/authorized_keys` on the host.
+  make_shared_folder(host(".ssh/inner"));
+  std::filesystem::create_directory_symlink(host(".ssh/inner"), host("inner-link"));
+  auto back_out = scp(
+      *writer_, {(local_ / "authorized_keys").string(), remote("inner-link/../authorized_keys")});
+  EXPECT_NE(back_out.exit_code, 0) << back_out.describe();
+  EXPECT_FALSE(std::filesystem::exists(host(".ssh/authorized_keys")));
+
+  // A file link to a secret: refused when the transfer opens, the host never runs scp.
+  auto down = scp(*writer_, {remote("notes-link.txt"), (local_ / "got.txt").string()});
+  EXPECT_NE(down.exit_code, 0) << down.describe();
+  EXPECT_FALSE(std::filesystem::exists(local_ / "got.txt"));
+  EXPECT_EQ(count_starting(sshd_->received_commands(), "scp -f notes-link.txt"), 0u);
+  const auto opened = statement("wendy", "scp -f notes-link.txt");
+  EXPECT_EQ(opened.at("verdict"), "deny");
+  EXPECT_EQ(opened.at("rule"), "no-secrets");
+}
+
+// Under a `paths` guardrail, a transfer is decided on where its paths lead; a host that cannot
+// say (no sftp subsystem to ask) gets no transfer (fail closed). Without such a guardrail
+// nothing is asked, and the transfer runs.
+TEST(SshScpWithoutSftpTest, AHostThatCannotSayWhereAPathLeadsGetsNoTransferUnderAPathsGuardrail) {
+  SshdOptions sshd_options;
+  sshd_options.sftp_subsystem = false;
+  SshdServer sshd(sshd_options);
+  TempDir local("portcullis-scp-client-");
+  write_file(local.path() / "up.txt", "up\n");
+  const auto upload = [&](SshGateway& gateway) {
+    const auto key = gateway.login(gateway.token_for("wendy", "files"), "wendy");
+    return gateway.file_client(
+        key, "scp",
+        {"-O", (local.path() / "up.txt").string(), SshGateway::destination() + ":up.txt"});
+  };
+  {
+    SshGatewayOptions options;
+    options.access_section = kAccess;
+    options.guardrails_section = kGuardrails;
+    SshGateway gateway(sshd, options);
+    auto refused = upload(gateway);
+    EXPECT_NE(refused.exit_code, 0) << refused.describe();
+    EXPECT_NE(refused.stderr_text.find("the gateway cannot ask the host where paths lead: the "
+                                       "host refused its sftp subsystem"),
+              std::string::npos)
+        << refused.stderr_text;
+    EXPECT_FALSE(std::filesystem::exists(sshd.home_dir() / "up.txt"));
+    EXPECT_EQ(count_starting(sshd.received_commands(), "scp -t"), 0u);
+  }
+  SshGatewayOptions options;
+  options.access_section = kAccess;
+  SshGateway gateway(sshd, options);
+  auto allowed = upload(gateway);
+  ASSERT_TRUE(allowed.ok()) << allowed.describe();
+  EXPECT_EQ(read_text_file(sshd.home_dir() / "up.txt"), "up\n");
+}
+
 TEST_F(SshScpTest, ARefusedDownloadNeverReachesTheClient) {
   write_file(host("private/secret.txt"), "the secret\n");
   write_file(host("private/public.txt"), "public\n");

@@ -267,6 +267,44 @@ TEST_F(SshSftpTest, APathsGuardrailRefusesReadsUnderEtc) {
   }
 }
 
+// A link on the host does not carry a request past a guardrail on the paths it leads to: the
+// gateway asks the host's sftp-server where each path leads and decides on both.
+TEST_F(SshSftpTest, ALinkOnTheHostDoesNotCarryARequestPastAPathsGuardrail) {
+  std::filesystem::create_directory_symlink("/etc", host("etc-link"));
+  std::filesystem::create_symlink("/etc/hostname", host("hostname-link"));
+  auto result = sftp(*writer_, "-get etc-link/hostname " + (local_ / "a").string() + "\n" +
+                                   "-get hostname-link " + (local_ / "b").string() + "\n" +
+                                   "-put " + (local_ / "batch").string() + " etc-link/planted\n" +
+                                   "-ls etc-link/\n" + "rm hostname-link\n");
+  ASSERT_TRUE(result.ok()) << result.describe();
+  EXPECT_FALSE(std::filesystem::exists(local_ / "a"));
+  EXPECT_FALSE(std::filesystem::exists(local_ / "b"));
+  EXPECT_NE(result.stderr_text.find("portcullis: blocked by rule \"no-etc\": system files are "
+                                    "off limits"),
+            std::string::npos)
+      << result.stderr_text;
+  // Whatever names a path through either link is refused, as the path it leads to would be.
+  for (const std::string& path :
+       {host("etc-link/hostname").string(), host("hostname-link").string(),
+        host("etc-link/planted").string()}) {
+    const auto asked = statements("wendy", "\"" + path + "\"", path);
+    ASSERT_FALSE(asked.empty()) << path << "\n" << gateway_->journal();
+    for (const auto& record : asked) {
+      // lstat and remove act on the link itself, which is not under /etc.
+      const std::string_view command = record.at("command").as_string();
+      if (command.starts_with("sftp lstat") || command.starts_with("sftp remove")) continue;
+      EXPECT_EQ(record.at("verdict"), "deny") << json::serialize(record);
+      EXPECT_EQ(record.at("rule"), "no-etc") << json::serialize(record);
+    }
+  }
+  // Removing the link acts on the link, which is not under /etc: allowed, and it is gone.
+  EXPECT_EQ(
+      statement("wendy", "sftp remove \"" + host("hostname-link").string() + "\"").at("verdict"),
+      "allow");
+  EXPECT_FALSE(std::filesystem::is_symlink(std::filesystem::symlink_status(host("hostname-link"))));
+  EXPECT_TRUE(std::filesystem::exists("/etc/hostname"));
+}
+
 TEST_F(SshSftpTest, RenameAndRemoveNeedFileWrite) {
   write_file(host("keep.txt"), "kept\n");
   auto result = sftp(*reader_, "-rename keep.txt moved.txt\n-rm keep.txt\n-mkdir made\n");

@@ -274,7 +274,7 @@ void SshdServer::write_config() {
       "AllowAgentForwarding {agent}\n"
       "X11Forwarding {x11}\n"
       "PermitTunnel no\n"
-      "Subsystem sftp {sftp_server} -d {home}\n"
+      "{sftp_line}"
       // Nothing in a session's output but what its command prints.
       "PrintMotd no\n"
       "PrintLastLog no\n"
@@ -290,8 +290,10 @@ void SshdServer::write_config() {
       fmt::arg("authorized_keys", authorized_keys_file_.string()), fmt::arg("user", user_.name),
       fmt::arg("tcp", yes_no(options_.allow_tcp_forwarding)),
       fmt::arg("agent", yes_no(options_.allow_agent_forwarding)),
-      fmt::arg("x11", yes_no(options_.x11_forwarding)), fmt::arg("sftp_server", kSftpServer),
-      fmt::arg("home", home_dir_.string()));
+      fmt::arg("x11", yes_no(options_.x11_forwarding)),
+      fmt::arg("sftp_line", options_.sftp_subsystem ? fmt::format("Subsystem sftp {} -d {}\n",
+                                                                  kSftpServer, home_dir_.string())
+                                                    : std::string()));
   for (const auto& line : options_.extra_config) config += line + "\n";
   write_file(config_file_, config, kReadableByAll);
 }

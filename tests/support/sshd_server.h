@@ -24,6 +24,9 @@ struct SshdOptions {
   bool allow_tcp_forwarding = false;
   bool allow_agent_forwarding = false;
   bool x11_forwarding = false;
+  // The sftp subsystem (OpenSSH's sftp-server); off, the host refuses it as a host without it
+  // configured does.
+  bool sftp_subsystem = true;
   // More sshd_config lines, appended after the harness's own, e.g. "MaxSessions 2". sshd takes
   // the first value of most keywords, so these cannot override the harness's.
   std::vector<std::string> extra_config;

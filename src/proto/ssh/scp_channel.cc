@@ -80,8 +80,10 @@ void Session::service_scp(SessionChannel& c) {
       stop_scp(c, stream.error());
       return;
     }
+    // scp's source and sink open and stat what they name, following links.
     if (step == Step::wait ||
-        !decide_file_operation(c, file_operation(stream.pending(), stream.upload())))
+        !decide_file_operation(c, file_operation(stream.pending(), stream.upload()),
+                               stream.pending().host_paths, true))
       break;
   }
   c.to_client_out += toward_client(stream);

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "common/result.h"
 #include "gateway/accept_loop.h"
 #include "gateway/admission.h"
 #include "gateway/command_gate.h"
@@ -37,6 +38,7 @@ namespace portcullis::proto::ssh {
 struct SessionChannel;
 struct ForwardChannel;
 struct RemoteListen;
+struct HostPathChannel;
 
 class Session final : public gateway::ServedSession, public std::enable_shared_from_this<Session> {
  public:
@@ -124,9 +126,15 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   void stop_scp(SessionChannel& channel, std::string_view why);
 
   // A file operation of either (transfer_decisions.cc): decided now when it can be; false
-  // when a review or the journal must be waited for (a coroutine of its own resumes the
-  // stream).
-  bool decide_file_operation(SessionChannel& channel, policy::Command command);
+  // when the host must be asked where its paths lead (`host_paths`, the paths as the host
+  // reads them), or a review or the journal must be waited for (a coroutine of its own
+  // resumes the stream).
+  bool decide_file_operation(SessionChannel& channel, policy::Command command,
+                             std::vector<std::string> host_paths, bool follow_last_link);
+  boost::asio::awaitable<void> decide_file_operation_on_host(
+      std::shared_ptr<SessionChannel> channel, policy::Command command,
+      std::vector<std::string> host_paths, bool follow_last_link);
+  bool decide_file_operation_now(SessionChannel& channel, policy::Command command);
   boost::asio::awaitable<void> await_file_decision(std::shared_ptr<SessionChannel> channel,
                                                    gateway::CommandGate::Outcome outcome);
   void allow_file_operation(SessionChannel& channel);
@@ -135,6 +143,16 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   void drop_file_events(SessionChannel& channel, std::string_view why);
   // The transfer's channel closes: the session's turn is let go.
   void end_transfer(SessionChannel& channel);
+
+  // Where paths lead on the host (session_host_paths.cc): asked of the host's sftp-server on
+  // a channel of the gateway's own, when a guardrail has `paths` to match and the grant has
+  // the classes `command` needs. The paths each of `paths` leads to (none for a path the host
+  // cannot reach), or why the host cannot say.
+  bool needs_host_paths(const policy::Command& command) const;
+  boost::asio::awaitable<Result<std::vector<std::string>>> where_paths_lead(
+      std::vector<std::string> paths, bool follow_last_link);
+  void service_host_paths();
+  void fail_host_paths(std::string why);
 
   // The pump: waits for either socket (or a kick), lets libssh read and write, services.
   boost::asio::awaitable<void> pump();
@@ -169,6 +187,7 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   std::list<std::shared_ptr<SessionChannel>> channels_;
   std::list<std::shared_ptr<ForwardChannel>> forwards_;
   std::list<std::shared_ptr<RemoteListen>> remote_listens_;
+  std::shared_ptr<HostPathChannel> host_paths_;
   // A command of this session was allowed the caller's agent: the host may open channels to it.
   bool agent_allowed_ = false;
   ssh_callbacks_struct target_callbacks_{};

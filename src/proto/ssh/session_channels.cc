@@ -16,6 +16,7 @@
 
 #include "policy/command.h"
 #include "proto/ssh/channel_writes.h"
+#include "proto/ssh/host_path_channel.h"
 #include "proto/ssh/session.h"
 #include "proto/ssh/session_channel.h"
 
@@ -183,6 +184,23 @@ asio::awaitable<void> Session::decide_exec(std::shared_ptr<SessionChannel> chann
                    : shell ? policy::open_shell()
                            : policy::read_shell_command(command.text);
   if (!sftp && !shell) open_scp_transfer(*channel, command);  // legacy scp is a transfer
+  if (channel->scp && needs_host_paths(command)) {
+    // Its PATH is decided on where it leads on the host too (session_host_paths.cc).
+    std::vector<std::string> sent{channel->scp->request().path};
+    auto led = co_await where_paths_lead(std::move(sent), true);
+    if (!led) {
+      if (!gate_.refresh()) co_return;
+      refuse_channel(*channel,
+                     gate_.refuse_undecided(command.text, command.via,
+                                            {.reason = gateway::RefusalReason::denied,
+                                             .rule = {},
+                                             .message = led.error().message}),
+                     kRefusedStatus);
+      deciding_ = false;
+      co_return;
+    }
+    add_paths_led_to(command, std::move(led).value());
+  }
   auto outcome = gate_.decide(command, channel->batch);
   if (outcome.next == gateway::CommandGate::Next::hold) {
     channel->to_client_err += hold_notice_text();
@@ -262,6 +280,7 @@ void Session::service() {
     }
   }
   service_forwards();
+  service_host_paths();
 }
 
 void Session::service_channel(SessionChannel& c) {

@@ -71,7 +71,10 @@ void Session::service_sftp(SessionChannel& c) {
       refuse_sftp_request(c, refusal);
       continue;
     }
-    if (!decide_file_operation(c, file_operation(relay.pending()))) break;
+    const auto& request = relay.pending();
+    if (!decide_file_operation(c, file_operation(request), request.paths,
+                               sftp::follows_last_link(request)))
+      break;
   }
   relay.flush_replies(c.to_client_out);
   write_queued(c.target, relay.to_host(), false);

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "proto/ssh/host_path_channel.h"
 #include "proto/ssh/session.h"
 #include "proto/ssh/session_channel.h"
 
@@ -14,7 +15,48 @@ namespace portcullis::proto::ssh {
 namespace asio = boost::asio;
 using State = SessionChannel::State;
 
-bool Session::decide_file_operation(SessionChannel& c, policy::Command command) {
+bool Session::decide_file_operation(SessionChannel& c, policy::Command command,
+                                    std::vector<std::string> host_paths, bool follow_last_link) {
+  if (host_paths.empty() || !needs_host_paths(command)) return decide_file_operation_now(c, command);
+  for (auto& channel : channels_) {
+    if (channel.get() != &c) continue;
+    c.transfer_deciding = true;
+    asio::co_spawn(kick_.get_executor(),
+                   decide_file_operation_on_host(channel, std::move(command), std::move(host_paths),
+                                                 follow_last_link),
+                   asio::detached);
+    break;
+  }
+  return false;
+}
+
+asio::awaitable<void> Session::decide_file_operation_on_host(
+    std::shared_ptr<SessionChannel> channel, policy::Command command,
+    std::vector<std::string> host_paths, bool follow_last_link) {
+  auto self = shared_from_this();
+  auto led = co_await where_paths_lead(std::move(host_paths), follow_last_link);
+  channel->transfer_deciding = false;
+  if (ending_ || channel->state == State::closed || channel->state == State::finishing) {
+    if (channel->state == State::closed) deciding_ = false;
+    kick();
+    co_return;
+  }
+  if (!led) {
+    // Decided without knowing where it leads, a guardrail on paths could be walked past.
+    if (!gate_.refresh()) co_return;
+    const auto refusal = gate_.refuse_undecided(
+        command.text, command.via,
+        {.reason = gateway::RefusalReason::denied, .rule = {}, .message = led.error().message});
+    refuse_file_operation(*channel, refusal);
+    kick();
+    co_return;
+  }
+  // Decided on both: what the client wrote, and where it leads on the host.
+  add_paths_led_to(command, std::move(led).value());
+  if (decide_file_operation_now(*channel, std::move(command))) kick();
+}
+
+bool Session::decide_file_operation_now(SessionChannel& c, policy::Command command) {
   if (!gate_.refresh()) return false;  // the session ends
   gate_.count_command();
   auto outcome = gate_.decide(command, c.batch);
