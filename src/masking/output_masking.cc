@@ -1,6 +1,8 @@
 // Line-wise masking of a command's output.
 #include "masking/output_masking.h"
 
+#include <string.h>
+
 namespace portcullis::masking {
 
 OutputMasking::OutputMasking(const Masker* masker, Scratch* scratch, MaskCounts* counts)
@@ -29,7 +31,17 @@ namespace {
 // Whether `text` opens a PEM private key block it does not close: its detector would mask from
 // BEGIN to the end of the text, and the key's further lines, in the next packet, would pass.
 bool opens_private_key(std::string_view text) {
-  const auto begin = text.rfind("-----BEGIN ");
+  // The last BEGIN, found forwards with memmem: string_view::rfind compares at every position
+  // from the end, and this runs on every packet of a command's output (most hold no BEGIN).
+  constexpr std::string_view kBegin = "-----BEGIN ";
+  std::size_t begin = std::string_view::npos;
+  for (std::size_t from = 0; from < text.size();) {
+    const void* found =
+        ::memmem(text.data() + from, text.size() - from, kBegin.data(), kBegin.size());
+    if (!found) break;
+    begin = static_cast<std::size_t>(static_cast<const char*>(found) - text.data());
+    from = begin + 1;
+  }
   if (begin == std::string_view::npos) return false;
   const auto header_end = text.find('\n', begin);
   const auto header = text.substr(
