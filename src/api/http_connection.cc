@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include "api/router.h"
+#include "net/stream.h"
 
 namespace portcullis::api {
 namespace {
@@ -31,7 +32,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using net::use_nothrow;
 
 // Room for a bearer token at the Authenticator's own limit (identity::kMaxTokenLength, 16 KiB)
 // and the ordinary headers of a browser or curl, twice over.

@@ -13,12 +13,13 @@
 
 #include "api/http_connection.h"
 #include "net/listener.h"
+#include "net/stream.h"
 
 namespace portcullis::api {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using net::use_nothrow;
 
 // Concurrent API connections, streams included. The API serves people and a few scripts and
 // scrapers; more than this is a runaway client, and each connection may hold a stream that

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "audit/checkpoint.h"
+#include "audit/record.h"
 #include "audit/segment_format.h"
 
 namespace portcullis::audit {
@@ -17,13 +18,6 @@ namespace {
 // How soon a journal that requires its index notices the store gone (or back) between
 // records: within about a second, as the several-instances contract says.
 constexpr std::chrono::milliseconds kIndexProbeInterval{500};
-
-std::int64_t seq_of(const Record& record) {
-  std::int64_t seq = 0;
-  if (const auto& text = record[Field::seq])
-    std::from_chars(text->data(), text->data() + text->size(), seq);
-  return seq;
-}
 
 // The hash of record `seq` in the segments, or empty when they do not hold it.
 Result<std::string> segment_hash(const std::filesystem::path& dir, std::int64_t seq) {

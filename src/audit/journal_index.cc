@@ -9,6 +9,7 @@
 #include <limits>
 #include <utility>
 
+#include "audit/record.h"
 #include "audit/segment_files.h"
 
 namespace portcullis::audit {
@@ -18,13 +19,6 @@ namespace {
 constexpr std::size_t kCatchUpChunk = 4096;
 // Records that, once queued, are indexed without waiting for the delay.
 constexpr std::size_t kEagerBatch = 4096;
-
-std::int64_t seq_of(const store::JournalEntry& entry) {
-  std::int64_t seq = 0;
-  if (const auto& text = entry.record[store::Field::seq])
-    std::from_chars(text->data(), text->data() + text->size(), seq);
-  return seq;
-}
 
 }  // namespace
 
@@ -48,8 +42,8 @@ void JournalIndex::add(std::vector<store::JournalEntry>&& entries,
     std::lock_guard lock(mutex_);
     if (queued_entries_.size() + entries.size() > options_.backlog_limit) {
       // Too many to keep: the segments have them all, read them back later.
-      std::int64_t last = entries.empty() ? 0 : seq_of(entries.back());
-      if (!queued_entries_.empty()) last = std::max(last, seq_of(queued_entries_.back()));
+      std::int64_t last = entries.empty() ? 0 : seq_of(entries.back().record);
+      if (!queued_entries_.empty()) last = std::max(last, seq_of(queued_entries_.back().record));
       for (const auto& checkpoint : checkpoints) last = std::max(last, checkpoint.seq);
       catch_up_to_ = std::max(catch_up_to_, last);
       queued_entries_.clear();
@@ -128,14 +122,14 @@ void JournalIndex::run() {
     queued_checkpoints_ = {};
     const std::int64_t catch_up_to = catch_up_to_;
     std::int64_t last = catch_up_to;
-    if (!batch.entries.empty()) last = std::max(last, seq_of(batch.entries.back()));
+    if (!batch.entries.empty()) last = std::max(last, seq_of(batch.entries.back().record));
     for (const auto& checkpoint : batch.checkpoints) last = std::max(last, checkpoint.seq);
     lock.unlock();
 
     Result<void> done;
     if (catch_up_to > indexed_seq()) done = catch_up(catch_up_to);
     if (done && (!batch.entries.empty() || !batch.checkpoints.empty()))
-      done = apply(batch, batch.entries.empty() ? 0 : seq_of(batch.entries.front()));
+      done = apply(batch, batch.entries.empty() ? 0 : seq_of(batch.entries.front().record));
 
     lock.lock();
     if (!done) {
@@ -171,8 +165,8 @@ Result<void> JournalIndex::append(store::JournalBatch& batch) {
     // Records the store has already (another process caught up first, or a retry) are left
     // out; a hole before the first is an error the caller answers by catching up.
     std::size_t skip = 0;
-    while (skip < batch.entries.size() && seq_of(batch.entries[skip]) <= tail.seq) ++skip;
-    if (skip < batch.entries.size() && seq_of(batch.entries[skip]) != tail.seq + 1)
+    while (skip < batch.entries.size() && seq_of(batch.entries[skip].record) <= tail.seq) ++skip;
+    if (skip < batch.entries.size() && seq_of(batch.entries[skip].record) != tail.seq + 1)
       return make_error("the index is missing records before this batch");
     out.entries.assign(
         std::make_move_iterator(batch.entries.begin() + static_cast<std::ptrdiff_t>(skip)),
@@ -182,7 +176,7 @@ Result<void> JournalIndex::append(store::JournalBatch& batch) {
         last_checkpoint = std::max(last_checkpoint, checkpoint.seq);
         out.checkpoints.push_back(std::move(checkpoint));
       }
-    last_entry = out.entries.empty() ? tail.seq : seq_of(out.entries.back());
+    last_entry = out.entries.empty() ? tail.seq : seq_of(out.entries.back().record);
     return out;
   });
   if (!written) return written;
@@ -197,7 +191,7 @@ Result<void> JournalIndex::catch_up(std::int64_t up_to_seq) {
   Result<void> appended;
   SegmentVisitor visitor;
   visitor.on_record = [&](const store::JournalEntry& entry) {
-    if (seq_of(entry) > up_to_seq) return false;
+    if (seq_of(entry.record) > up_to_seq) return false;
     chunk.entries.push_back(entry);
     if (chunk.entries.size() >= kCatchUpChunk) {
       appended = append(chunk);

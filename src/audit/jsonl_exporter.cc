@@ -31,13 +31,6 @@ std::string errno_message(std::string_view what, const std::filesystem::path& pa
   return fmt::format("audit export {}: {}: {}", path.string(), what, std::strerror(errno));
 }
 
-std::int64_t seq_of(const Record& record) {
-  std::int64_t seq = 0;
-  if (const auto& text = record[Field::seq])
-    std::from_chars(text->data(), text->data() + text->size(), seq);
-  return seq;
-}
-
 // What one line of an export file holds.
 struct ExportedLine {
   std::optional<Checkpoint> checkpoint;

@@ -81,6 +81,13 @@ std::string sha256_hex(std::string_view bytes) {
   return hex(digest, length);
 }
 
+std::int64_t seq_of(const Record& record) {
+  std::int64_t seq = 0;
+  if (const auto& text = record[Field::seq])
+    std::from_chars(text->data(), text->data() + text->size(), seq);
+  return seq;
+}
+
 std::string record_hash(const Record& record) {
   return sha256_hex(canonical_form(record));
 }

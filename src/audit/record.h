@@ -3,6 +3,7 @@
 // check a journal without Portcullis.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +30,8 @@ extern const std::string kGenesisHash;
 std::string canonical_form(const Record& record);
 // The same, appended to `out`.
 void append_canonical_form(const Record& record, std::string& out);
+// The record's `seq` field as a number; 0 when it has none.
+std::int64_t seq_of(const Record& record);
 // Lower-case hex SHA-256 of `bytes`.
 std::string sha256_hex(std::string_view bytes);
 // sha256_hex(canonical_form(record)).

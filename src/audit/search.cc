@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "audit/event.h"
+#include "audit/record.h"
 
 namespace portcullis::audit {
 namespace {
@@ -47,13 +48,6 @@ Result<void> join_and_visit(store::JournalStore& store, std::vector<Record>& rec
     visit(hit);
   }
   return {};
-}
-
-std::int64_t seq_of(const Record& record) {
-  std::int64_t seq = 0;
-  if (const auto& text = record[Field::seq])
-    std::from_chars(text->data(), text->data() + text->size(), seq);
-  return seq;
 }
 
 }  // namespace

@@ -36,13 +36,6 @@ std::size_t last_non_zero(std::string_view data, std::size_t offset) {
   return end;
 }
 
-std::int64_t seq_of(const store::JournalRecord& record) {
-  std::int64_t seq = 0;
-  const auto& text = *record[store::Field::seq];  // decode_record checked it
-  std::from_chars(text.data(), text.data() + text.size(), seq);
-  return seq;
-}
-
 // The header of a segment; null when it has none.
 Result<std::optional<segment::Header>> read_header(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -35,6 +35,7 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "net/stream.h"
 #include "net/tls.h"
 
 namespace portcullis::cli {
@@ -46,7 +47,7 @@ namespace http = beast::http;
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using net::use_nothrow;
 
 bool is_ip_address(const std::string& host) {
   error_code ec;

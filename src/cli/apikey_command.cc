@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/api_client.h"
 #include "cli/commands.h"
 #include "config/units.h"
 #include "identity/api_key.h"
@@ -34,11 +35,6 @@ struct ApiKeyListArgs {
 struct ApiKeyRevokeArgs {
   std::string name;
 };
-
-[[noreturn]] void fail(int status, const std::string& message) {
-  fmt::print(stderr, "portcullis: {}\n", message);
-  throw CommandExit{status};
-}
 
 std::unique_ptr<store::StateStore> open_store(const config::Config& config) {
   auto store = store::open_state_store(config.state_url);

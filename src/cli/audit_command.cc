@@ -22,6 +22,7 @@
 #include "audit/search.h"
 #include "audit/since.h"
 #include "audit/verify.h"
+#include "cli/api_client.h"
 #include "cli/commands.h"
 #include "identity/signing_key.h"
 #include "store/journal_store.h"
@@ -66,13 +67,7 @@ struct TailArgs {
   bool json = false;
 };
 
-[[noreturn]] void fail(int status, const std::string& message) {
-  std::fflush(stdout);
-  fmt::print(stderr, "portcullis: {}\n", message);
-  throw CommandExit{status};
-}
-
-std::unique_ptr<store::JournalStore> open_journal(const config::Config& config) {
+std::unique_ptr<store::JournalStore> open_journal_store_or_exit(const config::Config& config) {
   store::JournalStoreOptions options;
   options.instance = config.instance;
   auto store = store::open_journal_store(config.state_url, options);
@@ -96,26 +91,8 @@ const std::string& text_of(const audit::Record& record, audit::Field field) {
   return record[field] ? *record[field] : kEmpty;
 }
 
-// Caller-supplied text (commands, errors, names) shown on a terminal: line breaks become
-// spaces and other control characters \xNN, so that nobody can write escape sequences to an
-// auditor's terminal through a SQL statement.
-std::string printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '\n' || c == '\r' || c == '\t')
-      out += ' ';
-    else if (byte < 0x20 || byte == 0x7f)
-      out += fmt::format("\\x{:02x}", byte);
-    else
-      out += c;
-  }
-  return out;
-}
-
 // "2026-11-25T21:04:05.123456789Z" -> "2026-11-25T21:04:05.123Z".
-std::string short_time(const std::string& time) {
+std::string millisecond_time(const std::string& time) {
   constexpr std::size_t kMillisecondsEnd = 23;
   if (time.size() > kMillisecondsEnd + 1 && time.back() == 'Z')
     return time.substr(0, kMillisecondsEnd) + "Z";
@@ -185,7 +162,7 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
   }
   const config::ConfigPtr config = load_config_or_exit(options);
   // The index is read for its last seq only: the segments are the journal checked.
-  auto index = open_journal(*config);
+  auto index = open_journal_store_or_exit(*config);
   auto index_tail = index->tail();
   if (!index_tail) fail(1, index_tail.error().message);
   auto key = identity::load_signing_key(config->identity.signing_key_file, false);
@@ -284,7 +261,7 @@ std::vector<std::string> hit_row(const audit::SearchHit& hit) {
     what = fmt::format("({}) {}", text_of(joined, Field::event),
                        printable(text_of(joined, Field::error)));
   return {std::to_string(seq_of(joined)),
-          short_time(text_of(joined, Field::time)),
+          millisecond_time(text_of(joined, Field::time)),
           printable(text_of(joined, Field::subject)),
           printable(text_of(joined, Field::connection)),
           text_of(joined, Field::verdict).empty() ? "-" : text_of(joined, Field::verdict),
@@ -299,7 +276,7 @@ void run_search(const GlobalOptions& options, const SearchArgs& args) {
   if (!args.since.empty()) query.filter.since = since_time(args.since);
   query.limit = args.limit;
   const config::ConfigPtr config = load_config_or_exit(options);
-  auto journal = open_journal(*config);
+  auto journal = open_journal_store_or_exit(*config);
   Table table({"SEQ", "TIME", "SUBJECT", "CONNECTION", "VERDICT", "ROWS", "DURATION", "COMMAND"});
   auto hits = audit::search_journal(*journal, query, [&](const audit::SearchHit& hit) {
     if (args.json)
@@ -363,7 +340,7 @@ void run_export(const GlobalOptions& options, const ExportArgs& args) {
   std::string since;
   if (!args.since.empty()) since = since_time(args.since);
   const config::ConfigPtr config = load_config_or_exit(options);
-  auto journal = open_journal(*config);
+  auto journal = open_journal_store_or_exit(*config);
   auto instances = journal->instances();
   if (!instances) fail(1, instances.error().message);
 
@@ -425,7 +402,7 @@ std::string record_line(const audit::Record& record) {
   std::string detail;
   for (const auto& part : parts) detail += (detail.empty() ? "" : " ") + part;
   return fmt::format("{:>7}  {}  {:<10}  {} -> {}  {}", seq_of(record),
-                     short_time(text_of(record, Field::time)), printable(event),
+                     millisecond_time(text_of(record, Field::time)), printable(event),
                      printable(text_of(record, Field::subject)),
                      printable(text_of(record, Field::connection)), detail);
 }
@@ -438,7 +415,7 @@ void print_records(const std::vector<audit::Record>& records, bool json) {
 
 void run_tail(const GlobalOptions& options, const TailArgs& args) {
   const config::ConfigPtr config = load_config_or_exit(options);
-  auto journal = open_journal(*config);
+  auto journal = open_journal_store_or_exit(*config);
   std::int64_t last_cursor = 0;
   if (args.lines > 0) {
     store::JournalFilter newest;

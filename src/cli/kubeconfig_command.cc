@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/api_client.h"
 #include "cli/commands.h"
 #include "proto/kubernetes/listener_certificate.h"
 
@@ -21,11 +22,6 @@ struct KubeconfigArgs {
   std::string server;  // https://HOST:PORT as callers reach the listener
   std::string token;
 };
-
-[[noreturn]] void fail(int status, const std::string& message) {
-  fmt::print(stderr, "portcullis: {}\n", message);
-  throw CommandExit{status};
-}
 
 std::string base64(std::string_view data) {
   std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');

@@ -32,14 +32,14 @@ struct SshLoginArgs {
   std::string out;
 };
 
-[[noreturn]] void fail(std::string_view message) {
+[[noreturn]] void exit_with_message(std::string_view message) {
   std::cerr << "portcullis: " << message << "\n";
   std::exit(1);
 }
 
 fs::path default_folder() {
   const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') fail("HOME is not set: give --out");
+  if (home == nullptr || *home == '\0') exit_with_message("HOME is not set: give --out");
   return fs::path(home) / ".ssh" / "portcullis";
 }
 
@@ -49,32 +49,34 @@ void write_file(const fs::path& path, std::string_view content, mode_t mode) {
   const fs::path temporary = path.string() + ".tmp";
   ::unlink(temporary.c_str());
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) fail(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
+  if (fd < 0)
+    exit_with_message(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
   std::size_t written = 0;
   while (written < content.size()) {
     const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       ::close(fd);
-      fail(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
+      exit_with_message(
+          fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
     }
     written += static_cast<std::size_t>(n);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(temporary.c_str(), path.c_str()) != 0)
-    fail(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+    exit_with_message(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
 }
 
 void run_ssh_login(const SshLoginArgs& args) {
   const fs::path folder = args.out.empty() ? default_folder() : fs::path(args.out);
   std::error_code ec;
   fs::create_directories(folder, ec);
-  if (ec) fail(fmt::format("cannot create {}: {}", folder.string(), ec.message()));
+  if (ec) exit_with_message(fmt::format("cannot create {}: {}", folder.string(), ec.message()));
   ::chmod(folder.c_str(), 0700);
 
   auto key = identity::SigningKey::generate();
-  if (!key) fail(key.error().message);
+  if (!key) exit_with_message(key.error().message);
   auto blob = identity::ssh::ed25519_public_blob(key->pkey());
-  if (!blob) fail(blob.error().message);
+  if (!blob) exit_with_message(blob.error().message);
   const std::string public_line = identity::ssh::public_key_line(
       {.type = std::string(identity::ssh::kEd25519), .blob = *blob}, "portcullis");
 
@@ -84,13 +86,13 @@ void run_ssh_login(const SshLoginArgs& args) {
   const json::object* object = answer.if_object();
   const std::string certificate = object ? string_field(*object, "certificate") : std::string();
   if (!certificate.starts_with("ssh-ed25519-cert-v01@openssh.com "))
-    fail("the gateway's answer holds no certificate");
+    exit_with_message("the gateway's answer holds no certificate");
 
   uint32_t check = 0;
   if (RAND_bytes(reinterpret_cast<unsigned char*>(&check), sizeof check) != 1)
-    fail("no random bytes for the key file");
+    exit_with_message("no random bytes for the key file");
   auto private_key = identity::ssh::openssh_private_key(key->pkey(), "portcullis", check);
-  if (!private_key) fail(private_key.error().message);
+  if (!private_key) exit_with_message(private_key.error().message);
 
   const fs::path key_file = folder / kKeyName;
   const fs::path certificate_file = folder / (std::string(kKeyName) + "-cert.pub");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/api_client.h"
 #include "cli/commands.h"
 #include "config/units.h"
 #include "identity/gateway_token.h"
@@ -22,11 +23,6 @@ struct TokenIssueArgs {
   std::string ttl;
   bool service = false;
 };
-
-[[noreturn]] void fail(int status, const std::string& message) {
-  fmt::print(stderr, "portcullis: {}\n", message);
-  throw CommandExit{status};
-}
 
 void run_token_issue(const GlobalOptions& options, const TokenIssueArgs& args) {
   const config::ConfigPtr config = load_config_or_exit(options);

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "identity/openssl_ptr.h"
+#include "identity/ssh_keys.h"
 #include "identity/ssh_wire.h"
 #include "identity/subject.h"
 
@@ -21,7 +22,6 @@ namespace {
 constexpr std::size_t kMaxCommentLength = 1024;
 // Subjects are names in logs and the journal, as long as a DNS name at most.
 constexpr std::size_t kMaxSubjectLength = 255;
-constexpr std::size_t kEd25519KeySize = 32;
 // Ids are "k-" and 12 letters from an alphabet of 32: 60 bits, and no l/o/0/1 to misread.
 constexpr std::string_view kIdAlphabet = "abcdefghijkmnpqrstuvwxyz23456789";
 constexpr std::size_t kIdLetters = 12;
@@ -135,7 +135,7 @@ Result<void> check_registrable_ssh_key_blob(std::string_view blob) {
   if (type.starts_with("sk-")) return make_error("security keys (sk-...) cannot be registered");
   if (type == ssh::kEd25519) {
     const std::string_view raw = reader.string();
-    if (!reader.ok() || !reader.at_end() || raw.size() != kEd25519KeySize ||
+    if (!reader.ok() || !reader.at_end() || raw.size() != ssh::kEd25519KeySize ||
         !ssh::ed25519_key_from_blob(blob))
       return make_error("the ssh-ed25519 key cannot be read");
     return {};

@@ -12,8 +12,6 @@
 namespace portcullis::identity::ssh {
 namespace {
 
-constexpr std::size_t kEd25519KeySize = 32;
-
 std::string packed_strings(const std::vector<std::string>& values) {
   WireWriter w;
   for (const auto& v : values) w.string(v);

@@ -13,7 +13,6 @@
 namespace portcullis::identity::ssh {
 namespace {
 
-constexpr std::size_t kEd25519KeySize = 32;
 constexpr std::size_t kEd25519SignatureSize = 64;
 // OpenSSH wraps the base64 of a private key file at 70 characters.
 constexpr std::size_t kPrivateKeyLineWidth = 70;

@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +17,8 @@
 namespace portcullis::identity::ssh {
 
 inline constexpr std::string_view kEd25519 = "ssh-ed25519";
+// The bytes of an Ed25519 public key, and of its private seed.
+inline constexpr std::size_t kEd25519KeySize = 32;
 
 // A public key in SSH form: its type name and its whole wire blob (the type name first).
 struct PublicKey {

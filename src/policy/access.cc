@@ -5,14 +5,9 @@
 
 #include <algorithm>
 
+#include "policy/name_list.h"
+
 namespace portcullis::policy {
-namespace {
-
-bool contains(const std::vector<std::string>& list, std::string_view value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
-}
-
-}  // namespace
 
 bool who_matches(const config::WhoConfig& who, const identity::Identity& identity) {
   if (!who.subjects.empty() && !contains(who.subjects, identity.subject)) return false;

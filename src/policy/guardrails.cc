@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "policy/access.h"
+#include "policy/name_list.h"
 
 namespace portcullis::policy {
 namespace {
@@ -26,10 +27,6 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
 template <class List, class Predicate>
 bool any_of(const List& list, Predicate predicate) {
   return std::any_of(list.begin(), list.end(), predicate);
-}
-
-bool contains(const std::vector<std::string>& list, std::string_view value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
 }
 
 bool what_matches(const config::GuardrailWhen& when, const sql::Statement& statement) {

@@ -16,13 +16,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "net/stream.h"
 #include "review/webhook_payload.h"
 
 namespace portcullis::review {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using net::use_nothrow;
 
 bool same_webhook(const config::WebhookConfig& a, const config::WebhookConfig& b) {
   return a.name == b.name && a.url == b.url && a.format == b.format && a.timeout == b.timeout &&

@@ -25,6 +25,7 @@
 #include <boost/url/parse.hpp>
 
 #include "config/units.h"
+#include "net/stream.h"
 #include "net/tls.h"
 
 namespace portcullis::review {
@@ -35,7 +36,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using net::use_nothrow;
 
 std::string timed_out(std::chrono::milliseconds timeout) {
   return fmt::format("no answer within {}", config::format_duration(timeout));

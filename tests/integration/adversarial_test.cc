@@ -48,7 +48,7 @@ constexpr const char* kConfig =
     "        - { match: \"*.password*\", action: redact }\n"
     "        - { match: \"customers.secret_note\", action: redact }\n";
 
-constexpr const char* kGuardrails =
+constexpr const char* kAdversarialGuardrails =
     "guardrails:\n"
     "  - name: deletes-need-approval\n"
     "    when: { statements: [delete] }\n"
@@ -82,7 +82,7 @@ class AdversarialTest : public ::testing::Test {
     ASSERT_TRUE(setup.ok()) << setup.describe();
     GatewayOptions options;
     options.access_section = kConfig;
-    options.guardrails_section = kGuardrails;
+    options.guardrails_section = kAdversarialGuardrails;
     options.extra_sections = "reviews:\n  grant_lifetime: 15m\n";
     options.http_listener = true;
     gateway_ = new GatewayProcess(*postgres_, options);

@@ -37,7 +37,7 @@ namespace http = boost::beast::http;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-constexpr const char* kAccess =
+constexpr const char* kConsoleAccess =
     "access:\n"
     "  - name: dba\n"
     "    who: { groups: [dba] }\n"
@@ -58,7 +58,7 @@ constexpr const char* kAccess =
     "    reviewers: { groups: [leads] }\n"
     "    max_duration: 1h\n";
 
-constexpr const char* kGuardrails =
+constexpr const char* kConsoleGuardrails =
     "guardrails:\n"
     "  - name: unbounded-writes-need-approval\n"
     "    when: { statements: [delete, update], where: absent }\n"
@@ -146,8 +146,8 @@ class ConsoleTest : public ::testing::Test {
     GatewayOptions o;
     o.http_listener = true;
     o.api_section = "api:\n  admin_groups: [platform-admins]\n  auditor_groups: [security]\n";
-    o.access_section = kAccess;
-    o.guardrails_section = kGuardrails;
+    o.access_section = kConsoleAccess;
+    o.guardrails_section = kConsoleGuardrails;
     gateway_ = new GatewayProcess(*postgres_, o);
     dan_ = new std::string(gateway_->token_for("dan", "dba"));
     lee_ = new std::string(gateway_->token_for("lee", "leads"));
@@ -821,7 +821,7 @@ TEST(ConsoleOidcTest, SignsInThroughTheProviderWithPkce) {
   PostgresServer postgres;
   GatewayOptions o;
   o.http_listener = true;
-  o.access_section = kAccess;
+  o.access_section = kConsoleAccess;
   o.identity_extra = fmt::format(
       "  oidc:\n    - issuer: {}\n      audience: portcullis-console\n      jwks_file: {}\n"
       "      groups_claim: groups\n      console: true\n",

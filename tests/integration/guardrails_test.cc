@@ -16,7 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kAccess =
+constexpr const char* kGuardrailTestAccess =
     "access:\n"
     "  - name: engineers-read\n"
     "    who: { groups: [engineering] }\n"
@@ -29,7 +29,7 @@ constexpr const char* kAccess =
     "    credentials: default\n"
     "    allow: [read, write, ddl, dcl, admin]\n";
 
-constexpr const char* kGuardrails =
+constexpr const char* kGuardrailTestGuardrails =
     "guardrails:\n"
     "  - name: no-drops\n"
     "    when: { statements: [drop_table, drop_database, drop_schema, truncate] }\n"
@@ -47,8 +47,8 @@ constexpr const char* kGuardrails =
 
 GatewayOptions reference_policy() {
   GatewayOptions options;
-  options.access_section = kAccess;
-  options.guardrails_section = kGuardrails;
+  options.access_section = kGuardrailTestAccess;
+  options.guardrails_section = kGuardrailTestGuardrails;
   return options;
 }
 

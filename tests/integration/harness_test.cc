@@ -19,16 +19,12 @@
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
 #include "support/test_certificates.h"
+#include "trimmed.h"
 
 namespace portcullis::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
-}
 
 TEST(FreeTcpPort, ReturnsAPortThatCanBeBound) {
   uint16_t port = free_tcp_port();
@@ -282,7 +278,7 @@ TEST(PostgresServerOptions, ReportsTheServerLogWhenStartFails) {
   }
 }
 
-PostgresOptions tls_options(const TestCertificates& certs) {
+PostgresOptions postgres_tls_options(const TestCertificates& certs) {
   PostgresOptions options;
   options.ssl = true;
   options.ssl_cert_file = certs.cert_file();
@@ -292,7 +288,7 @@ PostgresOptions tls_options(const TestCertificates& certs) {
 
 TEST(PostgresServerTls, VerifiesTheServerCertificateAgainstTheTestCa) {
   TestCertificates certs;
-  PostgresServer server(tls_options(certs));
+  PostgresServer server(postgres_tls_options(certs));
   const PostgresRole& role = server.scram_role();
   std::string conninfo =
       fmt::format("host=localhost port={} user={} dbname=app sslmode=verify-full sslrootcert={}",
@@ -308,7 +304,7 @@ TEST(PostgresServerTls, VerifiesTheServerCertificateAgainstTheTestCa) {
 TEST(PostgresServerTls, RefusesVerificationAgainstAnotherCa) {
   TestCertificates certs;
   TestCertificates other;
-  PostgresServer server(tls_options(certs));
+  PostgresServer server(postgres_tls_options(certs));
   const PostgresRole& role = server.scram_role();
   std::string conninfo =
       fmt::format("host=localhost port={} user={} dbname=app sslmode=verify-full sslrootcert={}",

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "contains.h"
 #include "kube_gateway.h"
 
 namespace portcullis::testing {
@@ -20,10 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
 
 class KubernetesTest : public ::testing::Test {
  protected:

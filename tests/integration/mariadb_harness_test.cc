@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <string>
 
+#include "contains.h"
 #include "support/child_process.h"
 #include "support/mariadb_server.h"
 #include "support/test_certificates.h"
+#include "trimmed.h"
 
 namespace portcullis::testing {
 namespace {
@@ -18,15 +20,6 @@ namespace {
 // Debian's python3-pymysql is installed for the system interpreter, which another python3
 // earlier on PATH (a virtualenv, pyenv) would not see.
 constexpr const char* kSystemPython = "/usr/bin/python3";
-
-std::string trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
-}
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
 
 class MariadbServerTest : public ::testing::Test {
  protected:
@@ -206,7 +199,7 @@ TEST(MariadbServerOptions, ShutsDownAndRemovesItsDirectoryWhenDestroyed) {
   EXPECT_NE(::kill(pid, 0), 0) << "mariadbd " << pid << " still runs";
 }
 
-MariadbOptions tls_options(const TestCertificates& certs) {
+MariadbOptions mariadb_tls_options(const TestCertificates& certs) {
   MariadbOptions options;
   options.ssl = true;
   options.ssl_cert_file = certs.cert_file();
@@ -222,7 +215,7 @@ std::vector<std::string> verified_tls(const std::filesystem::path& ca_file) {
 
 TEST(MariadbServerTls, VerifiesTheServerCertificateAgainstTheTestCa) {
   TestCertificates certs;
-  MariadbServer server(tls_options(certs));
+  MariadbServer server(mariadb_tls_options(certs));
   RunResult result = server.mariadb(server.ed25519_user(), "SHOW STATUS LIKE 'Ssl_cipher';",
                                     MariadbServer::kDatabase, verified_tls(certs.ca_file()));
   ASSERT_TRUE(result.ok()) << result.describe();
@@ -234,7 +227,7 @@ TEST(MariadbServerTls, VerifiesTheServerCertificateAgainstTheTestCa) {
 TEST(MariadbServerTls, RefusesVerificationAgainstAnotherCa) {
   TestCertificates certs;
   TestCertificates other;
-  MariadbServer server(tls_options(certs));
+  MariadbServer server(mariadb_tls_options(certs));
   RunResult result = server.mariadb(server.native_user(), "SELECT 1;", MariadbServer::kDatabase,
                                     verified_tls(other.ca_file()));
   EXPECT_FALSE(result.ok());

@@ -16,7 +16,7 @@
 namespace portcullis::testing {
 namespace {
 
-constexpr const char* kAccess =
+constexpr const char* kMaskingAccess =
     "access:\n"
     "  - name: support\n"
     "    who: { groups: [support] }\n"
@@ -53,7 +53,7 @@ class MaskingTest : public ::testing::Test {
         postgres_->scram_role().name + ";");
     ASSERT_TRUE(setup.ok()) << setup.describe();
     GatewayOptions options;
-    options.access_section = kAccess;
+    options.access_section = kMaskingAccess;
     gateway_ = new GatewayProcess(*postgres_, options);
     support_ = new std::string(gateway_->token_for("sam", "support"));
     dba_ = new std::string(gateway_->token_for("dan", "dba"));

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api_call.h"
+#include "contains.h"
 #include "kube_gateway.h"
 #include "mcp_calls.h"
 
@@ -21,10 +22,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace http = boost::beast::http;
 namespace json = boost::json;
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
 
 class McpKubernetesTest : public ::testing::Test {
  protected:

@@ -22,7 +22,7 @@ namespace http = boost::beast::http;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-constexpr const char* kAccess =
+constexpr const char* kMcpMysqlAccess =
     "access:\n"
     "  - name: agents\n"
     "    who: { groups: [agents] }\n"
@@ -36,7 +36,7 @@ constexpr const char* kAccess =
     "    credentials: default\n"
     "    allow: [read, write]\n";
 
-constexpr const char* kGuardrails =
+constexpr const char* kMcpMysqlGuardrails =
     "guardrails:\n"
     "  - name: unbounded-writes-need-approval\n"
     "    when: { statements: [delete, update], where: absent }\n"
@@ -50,8 +50,8 @@ class McpMysqlTest : public ::testing::Test {
     mariadb_ = new MariadbServer();
     MysqlGatewayOptions options;
     options.http_listener = true;
-    options.access_section = kAccess;
-    options.guardrails_section = kGuardrails;
+    options.access_section = kMcpMysqlAccess;
+    options.guardrails_section = kMcpMysqlGuardrails;
     options.masking_section = kMysqlDefaultMasking;
     options.extra_sections = "api:\n  admin_groups: [platform-admins]\n";
     gateway_ = new MysqlGateway(*mariadb_, options);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api_call.h"
+#include "contains.h"
 #include "mcp_calls.h"
 #include "ssh_gateway.h"
 #include "support/sshd_server.h"
@@ -21,10 +22,6 @@ namespace {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-bool contains(const std::vector<std::string>& list, const std::string& item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
-}
 
 class McpSshTest : public ::testing::Test {
  protected:

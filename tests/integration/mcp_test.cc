@@ -26,7 +26,7 @@ namespace {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
-constexpr const char* kAccess =
+constexpr const char* kMcpAccess =
     "access:\n"
     "  - name: agents-read\n"
     "    who: { groups: [agents] }\n"
@@ -47,7 +47,7 @@ constexpr const char* kAccess =
     "      columns:\n"
     "        - { match: \"*.password*\", action: redact }\n";
 
-constexpr const char* kGuardrails =
+constexpr const char* kMcpGuardrails =
     "guardrails:\n"
     "  - name: unbounded-deletes-need-approval\n"
     "    when: { statements: [delete, update], where: absent }\n"
@@ -61,8 +61,8 @@ class McpTest : public ::testing::Test {
     postgres_ = new PostgresServer();
     GatewayOptions options;
     options.http_listener = true;
-    options.access_section = kAccess;
-    options.guardrails_section = kGuardrails;
+    options.access_section = kMcpAccess;
+    options.guardrails_section = kMcpGuardrails;
     options.api_section =
         "api:\n  admin_groups: [platform-admins]\n  auditor_groups: [security]\n"
         "  allowed_origins: [\"https://console.example.com\"]\n";
@@ -358,7 +358,7 @@ TEST_F(McpTest, AStatementPastItsTimeoutIsCancelled) {
 TEST_F(McpTest, AnIdleConnectionIsReplacedNotEnded) {
   GatewayOptions options;
   options.http_listener = true;
-  options.access_section = kAccess;
+  options.access_section = kMcpAccess;
   options.limits_section = "limits:\n  idle_timeout: 2s\n";
   GatewayProcess gateway(*postgres_, options);
   const auto token = gateway.token_for("claude", "agents");

@@ -24,7 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using proto::mysql::CommandCode;
 
-constexpr const char* kGuardrails =
+constexpr const char* kMysqlProxyGuardrails =
     "guardrails:\n"
     "  - name: no-drops\n"
     "    when: { statements: [drop_table, drop_database, truncate] }\n"
@@ -35,7 +35,7 @@ constexpr const char* kGuardrails =
     "    action: deny\n";
 
 // Writers write and see PII masked: for masked error messages.
-constexpr const char* kAccess =
+constexpr const char* kMysqlProxyAccess =
     "access:\n"
     "  - name: dba\n"
     "    who: { groups: [dba] }\n"
@@ -65,8 +65,8 @@ class MysqlProxyTest : public ::testing::Test {
   static void SetUpTestSuite() {
     mariadb_ = new MariadbServer();
     MysqlGatewayOptions options;
-    options.access_section = kAccess;
-    options.guardrails_section = kGuardrails;
+    options.access_section = kMysqlProxyAccess;
+    options.guardrails_section = kMysqlProxyGuardrails;
     gateway_ = new MysqlGateway(*mariadb_, options);
     dba_ = new std::string(gateway_->token_for("dana", "dba"));
     eng_ = new std::string(gateway_->token_for("erin", "engineering"));

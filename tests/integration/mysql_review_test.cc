@@ -19,7 +19,7 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-constexpr const char* kAccess =
+constexpr const char* kMysqlReviewAccess =
     "access:\n"
     "  - name: dba\n"
     "    who: { groups: [dba] }\n"
@@ -27,7 +27,7 @@ constexpr const char* kAccess =
     "    credentials: default\n"
     "    allow: [read, write, ddl]\n";
 
-constexpr const char* kGuardrails =
+constexpr const char* kMysqlReviewGuardrails =
     "guardrails:\n"
     "  - name: unbounded-writes-need-approval\n"
     "    when: { statements: [delete, update], where: absent }\n"
@@ -41,8 +41,8 @@ class MysqlReviewTest : public ::testing::Test {
     mariadb_ = new MariadbServer();
     MysqlGatewayOptions options;
     options.http_listener = true;
-    options.access_section = kAccess;
-    options.guardrails_section = kGuardrails;
+    options.access_section = kMysqlReviewAccess;
+    options.guardrails_section = kMysqlReviewGuardrails;
     options.extra_sections = "api:\n  admin_groups: [platform-admins]\n";
     gateway_ = new MysqlGateway(*mariadb_, options);
     dan_ = new std::string(gateway_->token_for("dan", "dba"));

@@ -33,7 +33,7 @@ namespace http = boost::beast::http;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-constexpr const char* kAccess =
+constexpr const char* kReviewAccess =
     "access:\n"
     "  - name: dba\n"
     "    who: { groups: [dba] }\n"
@@ -92,7 +92,7 @@ class ReviewTest : public ::testing::Test {
     GatewayOptions o;
     o.http_listener = true;
     o.api_section = "api:\n  admin_groups: [platform-admins]\n  auditor_groups: [security]\n";
-    o.access_section = kAccess;
+    o.access_section = kReviewAccess;
     o.guardrails_section = guardrails(wait);
     o.extra_sections = fmt::format(
         "reviews:\n  grant_lifetime: 15m\n"

@@ -54,7 +54,7 @@ constexpr auto kStoreBackBound = 5s;
 // A vote cast on another instance releases a held statement within this.
 constexpr auto kReleaseBound = 5s;
 
-constexpr const char* kAccess =
+constexpr const char* kSeveralInstancesAccess =
     "access:\n"
     "  - name: dba\n"
     "    who: { groups: [dba] }\n"
@@ -62,7 +62,7 @@ constexpr const char* kAccess =
     "    credentials: default\n"
     "    allow: [read, write, ddl, dcl, admin]\n";
 
-constexpr const char* kGuardrails =
+constexpr const char* kSeveralInstancesGuardrails =
     "guardrails:\n"
     "  - name: unbounded-deletes-need-approval\n"
     "    when: { statements: [delete], where: absent }\n"
@@ -174,8 +174,8 @@ class SeveralInstancesTest : public ::testing::Test {
     GatewayOptions o;
     o.http_listener = true;
     o.api_section = "api:\n  admin_groups: [platform-admins]\n";
-    o.access_section = kAccess;
-    o.guardrails_section = kGuardrails;
+    o.access_section = kSeveralInstancesAccess;
+    o.guardrails_section = kSeveralInstancesGuardrails;
     o.state_url = state_url_;
     o.instance = instance;
     o.signing_key_file = keys_ / "signing.key";
@@ -419,7 +419,7 @@ TEST_F(SeveralInstancesTest, KillOnAnInstanceNotServingTheSessionIsHandedToItsOw
 // connection's lockdown would.
 TEST_F(SeveralInstancesTest, AReloadAskedOfOneInstanceReloadsEveryInstance) {
   GatewayOptions closed = options("gw-a");
-  closed.guardrails_section = std::string(kGuardrails) +
+  closed.guardrails_section = std::string(kSeveralInstancesGuardrails) +
                               "  - name: reads-closed\n"
                               "    when: { statements: [select] }\n"
                               "    action: deny\n"

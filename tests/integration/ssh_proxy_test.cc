@@ -5,15 +5,12 @@
 #include <fstream>
 #include <thread>
 
+#include "contains.h"
 #include "ssh_gateway.h"
 #include "support/sshd_server.h"
 
 namespace portcullis::testing {
 namespace {
-
-bool contains(const std::vector<std::string>& list, const std::string& item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
-}
 
 class SshProxyTest : public ::testing::Test {
  protected:

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "contains.h"
 #include "ssh_gateway.h"
 #include "support/sshd_server.h"
 
@@ -13,10 +14,6 @@ namespace portcullis::testing {
 namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-bool contains(const std::vector<std::string>& list, const std::string& item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
-}
 
 class SshReviewTest : public ::testing::Test {
  protected:

@@ -22,7 +22,7 @@ namespace json = boost::json;
 
 // files: transfers and writes (and commands); readers: transfers only; runners: commands only;
 // listed: everything, but commands only from a programs allow-list.
-constexpr const char* kAccess =
+constexpr const char* kScpAccess =
     "access:\n"
     "  - name: files\n"
     "    who: { groups: [files] }\n"
@@ -46,7 +46,7 @@ constexpr const char* kAccess =
     "    connections: [web]\n"
     "    allow: [sftp, file_write]\n";
 
-constexpr const char* kGuardrails =
+constexpr const char* kScpGuardrails =
     "guardrails:\n"
     "  - name: no-keys\n"
     "    when: { paths: [\"**/.ssh/authorized_keys\"] }\n"
@@ -90,8 +90,8 @@ class SshScpTest : public ::testing::Test {
   static void SetUpTestSuite() {
     sshd_ = new SshdServer();
     SshGatewayOptions options;
-    options.access_section = kAccess;
-    options.guardrails_section = kGuardrails;
+    options.access_section = kScpAccess;
+    options.guardrails_section = kScpGuardrails;
     gateway_ = new SshGateway(*sshd_, options);
     writer_ =
         new std::filesystem::path(gateway_->login(gateway_->token_for("wendy", "files"), "wendy"));
@@ -348,8 +348,8 @@ TEST(SshScpWithoutSftpTest, AHostThatCannotSayWhereAPathLeadsGetsNoTransferUnder
   };
   {
     SshGatewayOptions options;
-    options.access_section = kAccess;
-    options.guardrails_section = kGuardrails;
+    options.access_section = kScpAccess;
+    options.guardrails_section = kScpGuardrails;
     SshGateway gateway(sshd, options);
     auto refused = upload(gateway);
     EXPECT_NE(refused.exit_code, 0) << refused.describe();
@@ -361,7 +361,7 @@ TEST(SshScpWithoutSftpTest, AHostThatCannotSayWhereAPathLeadsGetsNoTransferUnder
     EXPECT_EQ(count_starting(sshd.received_commands(), "scp -t"), 0u);
   }
   SshGatewayOptions options;
-  options.access_section = kAccess;
+  options.access_section = kScpAccess;
   SshGateway gateway(sshd, options);
   auto allowed = upload(gateway);
   ASSERT_TRUE(allowed.ok()) << allowed.describe();

@@ -22,7 +22,7 @@ namespace json = boost::json;
 // Four grants on one connection: files (sftp and writes), readers (sftp only), runners (exec
 // only), careful (sftp and writes, each write held for a lead's review); and a guardrail that
 // keeps everyone out of /etc.
-constexpr const char* kAccess =
+constexpr const char* kSftpAccess =
     "access:\n"
     "  - name: files\n"
     "    who: { groups: [files] }\n"
@@ -41,7 +41,7 @@ constexpr const char* kAccess =
     "    connections: [web]\n"
     "    allow: [sftp, file_write]\n";
 
-constexpr const char* kGuardrails =
+constexpr const char* kSftpGuardrails =
     "guardrails:\n"
     "  - name: no-etc\n"
     "    when: { paths: [\"/etc/*\"] }\n"
@@ -74,8 +74,8 @@ class SshSftpTest : public ::testing::Test {
   static void SetUpTestSuite() {
     sshd_ = new SshdServer();
     SshGatewayOptions options;
-    options.access_section = kAccess;
-    options.guardrails_section = kGuardrails;
+    options.access_section = kSftpAccess;
+    options.guardrails_section = kSftpGuardrails;
     gateway_ = new SshGateway(*sshd_, options);
     writer_ =
         new std::filesystem::path(gateway_->login(gateway_->token_for("wendy", "files"), "wendy"));

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "contains.h"
 #include "ssh_gateway.h"
 #include "support/sshd_server.h"
 
@@ -14,10 +15,6 @@ namespace portcullis::testing {
 namespace {
 
 namespace json = boost::json;
-
-bool contains(const std::vector<std::string>& list, std::string_view item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
-}
 
 // The session of the journal's first event whose command is `command`.
 std::string session_of(const std::string& journal, const std::string& command) {

@@ -13,16 +13,13 @@
 #include <thread>
 #include <vector>
 
+#include "contains.h"
 #include "support/child_process.h"
 #include "support/sshd_server.h"
 #include "support/temp_dir.h"
 
 namespace portcullis::testing {
 namespace {
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
 
 void write_binary(const std::filesystem::path& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -168,6 +168,13 @@ std::string read_text_file(const std::filesystem::path& path) {
   return buffer.str();
 }
 
+std::optional<std::filesystem::path> executable_in(const std::filesystem::path& dir,
+                                                   std::string_view name) {
+  std::filesystem::path candidate = dir / name;
+  if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  return std::nullopt;
+}
+
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::map<std::string, std::string> env)
     : ChildProcess(make_options(std::move(argv), std::move(env))) {}
 

@@ -121,4 +121,8 @@ RunResult run_command(ChildOptions options, std::chrono::milliseconds timeout = 
 // The whole content of a file, or an empty string if it cannot be read.
 std::string read_text_file(const std::filesystem::path& path);
 
+// `dir`/`name` when it is there and executable (a server's tools in its versioned folder).
+std::optional<std::filesystem::path> executable_in(const std::filesystem::path& dir,
+                                                   std::string_view name);
+
 }  // namespace portcullis::testing

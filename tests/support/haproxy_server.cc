@@ -24,8 +24,8 @@ namespace {
 constexpr std::string_view kHaproxy = "/usr/sbin/haproxy";
 
 // Start-up is a few milliseconds; a loaded CI machine can be much slower.
-constexpr auto kStartTimeout = std::chrono::seconds(30);
-constexpr auto kStopTimeout = std::chrono::seconds(10);
+constexpr auto kHaproxyStartTimeout = std::chrono::seconds(30);
+constexpr auto kHaproxyStopTimeout = std::chrono::seconds(10);
 
 // Probing every 500 ms and giving up on an instance after two failed probes takes a dead or
 // unavailable instance out within about a second, and brings it back as fast once it answers.
@@ -74,7 +74,7 @@ HaproxyServer::HaproxyServer(std::vector<HaproxyBackendServer> servers)
   child.stderr_file = log_file;
   process_.emplace(std::move(child));
 
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  const auto deadline = std::chrono::steady_clock::now() + kHaproxyStartTimeout;
   while (!accepts_connections(port_)) {
     if (!process_->running() || std::chrono::steady_clock::now() > deadline) {
       throw std::runtime_error(fmt::format("haproxy did not start on port {}:\n{}\n{}", port_,
@@ -85,7 +85,7 @@ HaproxyServer::HaproxyServer(std::vector<HaproxyBackendServer> servers)
 }
 
 HaproxyServer::~HaproxyServer() {
-  if (process_ && process_->running()) process_->terminate(kStopTimeout);
+  if (process_ && process_->running()) process_->terminate(kHaproxyStopTimeout);
 }
 
 std::string HaproxyServer::log_text() const {

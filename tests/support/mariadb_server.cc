@@ -20,16 +20,18 @@
 #include <stdexcept>
 #include <thread>
 
+#include "child_process.h"
 #include "free_port.h"
+#include "random_password.h"
 
 namespace portcullis::testing {
 
 namespace {
 
 // Start-up normally takes well under a second; a loaded CI machine can be much slower.
-constexpr auto kStartTimeout = std::chrono::seconds(60);
-constexpr auto kStopTimeout = std::chrono::seconds(30);
-constexpr auto kToolTimeout = std::chrono::seconds(120);
+constexpr auto kMariadbStartTimeout = std::chrono::seconds(60);
+constexpr auto kMariadbStopTimeout = std::chrono::seconds(30);
+constexpr auto kMariadbToolTimeout = std::chrono::seconds(120);
 
 // What mariadbd prints once it accepts connections; counted, because a restart appends to
 // the same log.
@@ -57,29 +59,14 @@ const std::vector<std::string> kMariadbEnvironment = {
     "MYSQL_HOST",     "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT", "MYSQL_PWD", "MYSQL_TEST_LOGIN_FILE",
     "MYSQL_HISTFILE", "MARIADB_HOST",   "MARIADB_PWD"};
 
-std::string random_password() {
-  std::random_device device;
-  std::uniform_int_distribution<int> digit(0, 15);
-  std::string password = "pw-";
-  for (int i = 0; i < 24; ++i) password += "0123456789abcdef"[digit(device)];
-  return password;
-}
-
 // A single-quoted MariaDB string literal; backslash escapes in the default sql_mode.
-std::string quote(std::string_view text) {
+std::string mariadb_literal(std::string_view text) {
   std::string quoted = "'";
   for (char c : text) {
     if (c == '\'' || c == '\\') quoted += '\\';
     quoted += c;
   }
   return quoted + "'";
-}
-
-std::optional<std::filesystem::path> executable_in(const std::filesystem::path& dir,
-                                                   std::string_view name) {
-  std::filesystem::path candidate = dir / name;
-  if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  return std::nullopt;
 }
 
 std::size_t count_of(std::string_view text, std::string_view needle) {
@@ -270,7 +257,8 @@ std::filesystem::path MariadbServer::template_data_dir() {
   const std::filesystem::path staging = root_ / "template";
   std::filesystem::create_directory(staging);
   give_to_server_user(user_, staging.string());
-  RunResult result = run_command(as_server_user(install_arguments(staging / "data")), kToolTimeout);
+  RunResult result =
+      run_command(as_server_user(install_arguments(staging / "data")), kMariadbToolTimeout);
   if (!result.ok()) throw std::runtime_error("mariadb-install-db failed: " + result.describe());
   std::filesystem::rename(staging, template_dir);
   return template_dir / "data";
@@ -281,7 +269,7 @@ void MariadbServer::install_data_dir() {
   // cp as the server user, so that the copy is the server's own and keeps the 0700/0660 modes.
   RunResult copied = run_command(
       as_server_user({"cp", "-R", "--preserve=mode", source.string(), data_dir_.string()}),
-      kToolTimeout);
+      kMariadbToolTimeout);
   if (!copied.ok()) {
     throw std::runtime_error(fmt::format("copying the data directory template {} failed: {}",
                                          source.string(), copied.describe()));
@@ -346,7 +334,7 @@ void MariadbServer::start() {
   options.stderr_file = log_file_;
   server_.emplace(std::move(options));
 
-  auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  auto deadline = std::chrono::steady_clock::now() + kMariadbStartTimeout;
   while (count_of(log_text(), kReadyLine) <= ready_before) {
     if (!server_->running()) {
       ExitStatus status = server_->wait();
@@ -358,7 +346,7 @@ void MariadbServer::start() {
       server_->kill9();
       server_.reset();
       throw std::runtime_error(fmt::format("mariadbd did not become ready within {}s:\n{}",
-                                           kStartTimeout.count(), tail_of(log_text())));
+                                           kMariadbStartTimeout.count(), tail_of(log_text())));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -368,11 +356,11 @@ void MariadbServer::stop() {
   if (!server_) return;
   // SIGTERM is mariadbd's normal shutdown, the same as `mariadb-admin shutdown`, and needs no
   // login.
-  ExitStatus status = server_->terminate(kStopTimeout);
+  ExitStatus status = server_->terminate(kMariadbStopTimeout);
   server_.reset();
   if (status.signal == SIGKILL) {
     throw std::runtime_error(fmt::format("mariadbd did not stop within {}s:\n{}",
-                                         kStopTimeout.count(), tail_of(log_text())));
+                                         kMariadbStopTimeout.count(), tail_of(log_text())));
   }
 }
 
@@ -394,7 +382,8 @@ void MariadbServer::create_users() {
       "GRANT ALL ON app.* TO native_user@'%', ed25519_user@'%';\n"
       "GRANT SELECT ON app.* TO readonly_user@'%';\n"
       "SELECT VERSION();\n",
-      quote(native_.password), quote(ed25519_.password), quote(readonly_.password));
+      mariadb_literal(native_.password), mariadb_literal(ed25519_.password),
+      mariadb_literal(readonly_.password));
   RunResult result = mariadb_root(sql, "mysql");
   if (!result.ok()) {
     throw std::runtime_error(
@@ -415,7 +404,7 @@ RunResult MariadbServer::mariadb_root(std::string_view sql, std::string_view dat
                   std::string(database)};
   options.unset_env = kMariadbEnvironment;
   options.stdin_data = std::string(sql);
-  return run_command(std::move(options), kToolTimeout);
+  return run_command(std::move(options), kMariadbToolTimeout);
 }
 
 RunResult MariadbServer::mariadb(const MariadbUser& user, std::string_view sql,
@@ -437,7 +426,7 @@ RunResult MariadbServer::mariadb(const MariadbUser& user, std::string_view sql,
   // Not --password=: the command line is visible to every user in ps.
   options.env = {{"MYSQL_PWD", user.password}};
   options.stdin_data = std::string(sql);
-  return run_command(std::move(options), kToolTimeout);
+  return run_command(std::move(options), kMariadbToolTimeout);
 }
 
 }  // namespace portcullis::testing

@@ -13,7 +13,7 @@ namespace portcullis::testing {
 using namespace proto::mysql;
 
 namespace {
-constexpr int kReceiveTimeoutSeconds = 30;
+constexpr int kMysqlReceiveTimeoutSeconds = 30;
 }  // namespace
 
 MysqlWireClient::MysqlWireClient(uint16_t port, const std::string& user, const std::string& token,
@@ -27,7 +27,7 @@ MysqlWireClient::MysqlWireClient(uint16_t port, const std::string& user, const s
     login_error_ = "connect failed";
     return;
   }
-  timeval timeout{.tv_sec = kReceiveTimeoutSeconds, .tv_usec = 0};
+  timeval timeout{.tv_sec = kMysqlReceiveTimeoutSeconds, .tv_usec = 0};
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   std::string payload;
   if (!read_packet(payload)) {

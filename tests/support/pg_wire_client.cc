@@ -12,7 +12,7 @@ namespace portcullis::testing {
 namespace {
 
 // Long enough for a loaded two-core machine; a hang still ends the test.
-constexpr int kReceiveTimeoutSeconds = 30;
+constexpr int kPgReceiveTimeoutSeconds = 30;
 // Larger messages are not expected in tests; a bound keeps a bad length from allocating.
 constexpr uint32_t kMaxMessage = 64u << 20;
 
@@ -54,7 +54,7 @@ PgWireClient::PgWireClient(uint16_t port, const std::string& user, const std::st
     login_error_ = "connect failed";
     return;
   }
-  timeval timeout{kReceiveTimeoutSeconds, 0};
+  timeval timeout{kPgReceiveTimeoutSeconds, 0};
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
 
   std::string startup;

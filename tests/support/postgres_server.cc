@@ -13,7 +13,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "child_process.h"
 #include "free_port.h"
+#include "random_password.h"
 
 namespace portcullis::testing {
 
@@ -24,9 +26,9 @@ constexpr std::string_view kPreferredVersion = "15";
 constexpr std::string_view kVersionsRoot = "/usr/lib/postgresql";
 
 // Start-up normally takes well under a second; a loaded CI machine can be much slower.
-constexpr auto kStartTimeout = std::chrono::seconds(60);
-constexpr auto kStopTimeout = std::chrono::seconds(30);
-constexpr auto kToolTimeout = std::chrono::seconds(120);
+constexpr auto kPostgresStartTimeout = std::chrono::seconds(60);
+constexpr auto kPostgresStopTimeout = std::chrono::seconds(30);
+constexpr auto kPostgresToolTimeout = std::chrono::seconds(120);
 
 // Environment variables that would redirect psql or the server somewhere else.
 const std::vector<std::string> kPgEnvironment = {"PGHOST",
@@ -47,29 +49,14 @@ const std::vector<std::string> kPgEnvironment = {"PGHOST",
                                                  "PGCONNECT_TIMEOUT",
                                                  "PGTARGETSESSIONATTRS"};
 
-std::string random_password() {
-  std::random_device device;
-  std::uniform_int_distribution<int> digit(0, 15);
-  std::string password = "pw-";
-  for (int i = 0; i < 24; ++i) password += "0123456789abcdef"[digit(device)];
-  return password;
-}
-
 // A single-quoted SQL or postgresql.conf literal.
-std::string quote(std::string_view text) {
+std::string postgres_literal(std::string_view text) {
   std::string quoted = "'";
   for (char c : text) {
     if (c == '\'') quoted += '\'';
     quoted += c;
   }
   return quoted + "'";
-}
-
-std::optional<std::filesystem::path> executable_in(const std::filesystem::path& dir,
-                                                   std::string_view name) {
-  std::filesystem::path candidate = dir / name;
-  if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  return std::nullopt;
 }
 
 // postmaster.pid's 8th line is "ready" once the server accepts connections; pg_ctl -w
@@ -157,7 +144,7 @@ void PostgresServer::init_cluster() {
   ChildOptions initdb = as_server_user({pg_bin("initdb").string(), "-D", data_dir_.string(), "-U",
                                         std::string(kSuperuser), "--auth=trust", "--encoding=UTF8",
                                         "--locale=C", "--no-sync", "--no-instructions"});
-  RunResult result = run_command(std::move(initdb), kToolTimeout);
+  RunResult result = run_command(std::move(initdb), kPostgresToolTimeout);
   if (!result.ok()) throw std::runtime_error("initdb failed: " + result.describe());
 }
 
@@ -181,7 +168,7 @@ void PostgresServer::write_config() {
   conf << "\n# Written by the Portcullis test harness.\n";
   conf << "listen_addresses = '127.0.0.1'\n";
   conf << "port = " << port_ << "\n";
-  conf << "unix_socket_directories = " << quote(root_.path().string()) << "\n";
+  conf << "unix_socket_directories = " << postgres_literal(root_.path().string()) << "\n";
   // Test data is disposable: durability only costs time.
   conf << "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
   conf << "logging_collector = off\n";
@@ -194,12 +181,15 @@ void PostgresServer::write_config() {
     }
     conf << "ssl = on\n";
     conf << "ssl_cert_file = "
-         << quote(install_ssl_file(options_.ssl_cert_file, "server.crt", false).string()) << "\n";
+         << postgres_literal(install_ssl_file(options_.ssl_cert_file, "server.crt", false).string())
+         << "\n";
     conf << "ssl_key_file = "
-         << quote(install_ssl_file(options_.ssl_key_file, "server.key", true).string()) << "\n";
+         << postgres_literal(install_ssl_file(options_.ssl_key_file, "server.key", true).string())
+         << "\n";
     if (!options_.ssl_ca_file.empty()) {
       conf << "ssl_ca_file = "
-           << quote(install_ssl_file(options_.ssl_ca_file, "ca.crt", false).string()) << "\n";
+           << postgres_literal(install_ssl_file(options_.ssl_ca_file, "ca.crt", false).string())
+           << "\n";
     }
   }
   for (const auto& line : options_.extra_conf) conf << line << "\n";
@@ -229,7 +219,7 @@ void PostgresServer::start() {
   options.parent_death_signal = SIGQUIT;
   postmaster_.emplace(std::move(options));
 
-  auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  auto deadline = std::chrono::steady_clock::now() + kPostgresStartTimeout;
   while (!postmaster_ready(data_dir_)) {
     if (!postmaster_->running()) {
       throw std::runtime_error(
@@ -238,7 +228,7 @@ void PostgresServer::start() {
     if (std::chrono::steady_clock::now() >= deadline) {
       postmaster_->kill9();
       throw std::runtime_error(fmt::format("postgres did not become ready within {}s:\n{}",
-                                           kStartTimeout.count(), log_text()));
+                                           kPostgresStartTimeout.count(), log_text()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -248,11 +238,11 @@ void PostgresServer::stop() {
   if (!postmaster_) return;
   // SIGINT is PostgreSQL's fast shutdown: roll back open transactions, disconnect, exit.
   postmaster_->send_signal(SIGINT);
-  ExitStatus status = postmaster_->wait(kStopTimeout);
+  ExitStatus status = postmaster_->wait(kPostgresStopTimeout);
   postmaster_.reset();
   if (status.timed_out) {
-    throw std::runtime_error(
-        fmt::format("postgres did not stop within {}s:\n{}", kStopTimeout.count(), log_text()));
+    throw std::runtime_error(fmt::format("postgres did not stop within {}s:\n{}",
+                                         kPostgresStopTimeout.count(), log_text()));
   }
 }
 
@@ -270,7 +260,8 @@ void PostgresServer::create_roles() {
       "SET password_encryption = 'md5';\n"
       "CREATE ROLE md5_user LOGIN PASSWORD {};\n"
       "CREATE DATABASE app OWNER scram_user;\n",
-      quote(scram_.password), quote(trust_.password), quote(md5_.password));
+      postgres_literal(scram_.password), postgres_literal(trust_.password),
+      postgres_literal(md5_.password));
   RunResult result = psql_superuser(sql, "postgres");
   if (!result.ok()) throw std::runtime_error("creating roles failed: " + result.describe());
 }
@@ -284,9 +275,9 @@ std::string PostgresServer::conninfo(std::string_view user, std::string_view dbn
 
 std::string PostgresServer::conninfo(const PostgresRole& role, std::string_view dbname,
                                      std::string_view extra) const {
-  return conninfo(
-      role.name, dbname,
-      fmt::format("password={}{}{}", quote(role.password), extra.empty() ? "" : " ", extra));
+  return conninfo(role.name, dbname,
+                  fmt::format("password={}{}{}", postgres_literal(role.password),
+                              extra.empty() ? "" : " ", extra));
 }
 
 std::string PostgresServer::superuser_conninfo(std::string_view dbname) const {
@@ -300,7 +291,7 @@ RunResult PostgresServer::psql_superuser(std::string_view sql, std::string_view 
                   superuser_conninfo(dbname)};
   options.unset_env = kPgEnvironment;
   options.stdin_data = std::string(sql);
-  return run_command(std::move(options), kToolTimeout);
+  return run_command(std::move(options), kPostgresToolTimeout);
 }
 
 RunResult PostgresServer::psql(const PostgresRole& role, std::string_view sql,
@@ -312,7 +303,7 @@ RunResult PostgresServer::psql(const PostgresRole& role, std::string_view sql,
   options.unset_env = kPgEnvironment;
   options.env = {{"PGPASSWORD", role.password}, {"PGCONNECT_TIMEOUT", "10"}};
   options.stdin_data = std::string(sql);
-  return run_command(std::move(options), kToolTimeout);
+  return run_command(std::move(options), kPostgresToolTimeout);
 }
 
 }  // namespace portcullis::testing

@@ -28,9 +28,9 @@ constexpr std::string_view kSftpServer = "/usr/lib/openssh/sftp-server";
 constexpr std::string_view kPrivsepDir = "/run/sshd";
 
 // Start-up is a few milliseconds; a loaded CI machine can be much slower.
-constexpr auto kStartTimeout = std::chrono::seconds(30);
-constexpr auto kStopTimeout = std::chrono::seconds(10);
-constexpr auto kToolTimeout = std::chrono::seconds(60);
+constexpr auto kSshdStartTimeout = std::chrono::seconds(30);
+constexpr auto kSshdStopTimeout = std::chrono::seconds(10);
+constexpr auto kSshdToolTimeout = std::chrono::seconds(60);
 // A client gives up on a server that does not answer, rather than running into the test's
 // timeout.
 constexpr int kClientConnectTimeoutSeconds = 10;
@@ -97,7 +97,7 @@ void write_file(const std::filesystem::path& path, std::string_view text,
 void make_key(const std::filesystem::path& path, std::string_view comment) {
   RunResult made = run_command({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
                                 std::string(comment), "-f", path.string()},
-                               {}, kToolTimeout);
+                               {}, kSshdToolTimeout);
   if (!made.ok()) {
     throw std::runtime_error(
         fmt::format("ssh-keygen for {} failed: {}", path.string(), made.describe()));
@@ -317,7 +317,7 @@ void SshdServer::start() {
   server_.emplace(std::move(options));
 
   // sshd logs the line after listen(): from then on a connection waits in the backlog.
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  const auto deadline = std::chrono::steady_clock::now() + kSshdStartTimeout;
   while (count_of(log_text(), ready_line) <= ready_before) {
     if (!server_->running()) {
       ExitStatus status = server_->wait();
@@ -328,7 +328,7 @@ void SshdServer::start() {
       server_->kill9();
       server_.reset();
       throw std::runtime_error(fmt::format("sshd did not listen within {}s:\n{}",
-                                           kStartTimeout.count(), tail_of(log_text())));
+                                           kSshdStartTimeout.count(), tail_of(log_text())));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -336,11 +336,11 @@ void SshdServer::start() {
 
 void SshdServer::stop() {
   if (!server_) return;
-  ExitStatus status = server_->terminate(kStopTimeout);
+  ExitStatus status = server_->terminate(kSshdStopTimeout);
   server_.reset();
   if (status.signal == SIGKILL) {
-    throw std::runtime_error(fmt::format("sshd did not stop within {}s:\n{}", kStopTimeout.count(),
-                                         tail_of(log_text())));
+    throw std::runtime_error(fmt::format("sshd did not stop within {}s:\n{}",
+                                         kSshdStopTimeout.count(), tail_of(log_text())));
   }
 }
 
@@ -410,7 +410,7 @@ RunResult SshdServer::run_client(std::string_view program,
   options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
   options.unset_env = kClientEnvironment;
   options.stdin_data = std::move(stdin_data);
-  return run_command(std::move(options), kToolTimeout);
+  return run_command(std::move(options), kSshdToolTimeout);
 }
 
 RunResult SshdServer::ssh(std::string_view command, std::optional<std::string> stdin_data) const {

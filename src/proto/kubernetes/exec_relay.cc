@@ -14,6 +14,7 @@
 #include <chrono>
 
 #include "gateway/session_recorder.h"
+#include "net/stream.h"
 #include "proto/kubernetes/exec_stream.h"
 #include "proto/kubernetes/session.h"
 
@@ -25,10 +26,10 @@ using gateway::SessionRecorder;
 
 namespace {
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using net::use_nothrow;
 // An exec or attach stream may stay open as long as someone types into it.
-constexpr std::chrono::hours kStreamTimeout{24};
-constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::chrono::hours kExecStreamTimeout{24};
+constexpr std::size_t kExecReadChunk = 16 * 1024;
 
 std::array<uint8_t, 4> random_mask_key() {
   std::array<uint8_t, 4> key{};
@@ -46,7 +47,7 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
   ExecStream stream(gate.masker(), gate.mask_scratch(), &gate.mask_counts(), &random_mask_key);
   std::string error;
 
-  client_tcp.expires_after(kStreamTimeout);
+  client_tcp.expires_after(kExecStreamTimeout);
   auto [head_ec, head_written] =
       co_await asio::async_write(client_, asio::buffer(response_head), use_nothrow);
   bytes_out_ += head_written;
@@ -57,7 +58,7 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
 
   // What the client sends (stdin, resizes) goes to the API server as the stream relays it.
   auto client_to_server = [&]() -> asio::awaitable<void> {
-    std::array<char, kReadChunk> piece;
+    std::array<char, kExecReadChunk> piece;
     std::string out;
     auto relay = [&](std::string_view bytes) -> asio::awaitable<bool> {
       out.clear();
@@ -68,7 +69,7 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
       bytes_in_ += bytes.size();
       if (auto* live = gate.live()) live->bytes_in += bytes.size();
       if (out.empty()) co_return true;
-      upstream_tcp.expires_after(kStreamTimeout);
+      upstream_tcp.expires_after(kExecStreamTimeout);
       auto [ec, n] = co_await asio::async_write(upstream_stream, asio::buffer(out), use_nothrow);
       co_return !ec;
     };
@@ -80,7 +81,7 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
       if (!co_await relay(early)) co_return;
     }
     while (!ending_) {
-      client_tcp.expires_after(kStreamTimeout);
+      client_tcp.expires_after(kExecStreamTimeout);
       auto [ec, n] = co_await client_.async_read_some(asio::buffer(piece), use_nothrow);
       if (ec || !co_await relay({piece.data(), n})) break;
     }
@@ -89,7 +90,7 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
 
   // What the API server sends: stdout and stderr masked, the exit status read.
   auto server_to_client = [&]() -> asio::awaitable<void> {
-    std::array<char, kReadChunk> piece;
+    std::array<char, kExecReadChunk> piece;
     std::string out;
     auto relay = [&](std::string_view bytes) -> asio::awaitable<bool> {
       out.clear();
@@ -101,7 +102,7 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
       // stands (a value cut across two reads can escape, as in an SSH shell).
       if (tty) stream.flush(out);
       if (out.empty()) co_return true;
-      client_tcp.expires_after(kStreamTimeout);
+      client_tcp.expires_after(kExecStreamTimeout);
       auto [ec, n] = co_await asio::async_write(client_, asio::buffer(out), use_nothrow);
       bytes_out_ += n;
       if (auto* live = gate.live()) live->bytes_out += n;
@@ -118,7 +119,7 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
     }
     bool ok = true;
     while (ok && !ending_) {
-      upstream_tcp.expires_after(kStreamTimeout);
+      upstream_tcp.expires_after(kExecStreamTimeout);
       auto [ec, n] = co_await upstream_stream.async_read_some(asio::buffer(piece), use_nothrow);
       if (ec) break;
       ok = co_await relay({piece.data(), n});

@@ -22,6 +22,7 @@
 #include <optional>
 
 #include "masking/output_masking.h"
+#include "net/stream.h"
 #include "proto/kubernetes/exec_stream.h"
 #include "proto/kubernetes/header_list.h"
 #include "proto/kubernetes/json_lines.h"
@@ -35,16 +36,15 @@ namespace http = beast::http;
 
 namespace {
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using net::use_nothrow;
 // A JSON response masked as one document is read whole first: a list of 5 000 pods is about
 // 25 MiB. Larger ones are refused rather than passed on unmasked (docs/kubernetes.md).
 constexpr std::size_t kMaxMaskedDocument = 256 * 1024 * 1024;
-constexpr std::size_t kReadChunk = 64 * 1024;
-constexpr std::chrono::seconds kWriteTimeout{30};
+constexpr std::size_t kResponseReadChunk = 64 * 1024;
 // A request forwarded must be answered (its headers) within this; a watch or a log stream then
 // runs as long as the API server keeps it open.
 constexpr std::chrono::seconds kResponseTimeout{300};
-constexpr std::chrono::hours kStreamTimeout{24};
+constexpr std::chrono::hours kResponseStreamTimeout{24};
 
 // Headers that belong to one hop, or that the gateway sets itself.
 bool is_hop_header(std::string_view name) {
@@ -281,13 +281,14 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
       if (by_detector[d] != 0) gate.mask_counts().add(d, by_detector[d]);
   };
 
-  std::array<char, kReadChunk> piece;
+  std::array<char, kResponseReadChunk> piece;
   // Reads the next piece of the body into `piece`; its size, 0 at the end; nullopt on error.
   auto read_piece = [&]() -> asio::awaitable<std::optional<std::size_t>> {
     if (parser.is_done()) co_return std::size_t{0};
     parser.get().body().data = piece.data();
     parser.get().body().size = piece.size();
-    upstream_tcp.expires_after(relay == Relay::document ? kResponseTimeout : kStreamTimeout);
+    upstream_tcp.expires_after(relay == Relay::document ? kResponseTimeout
+                                                        : kResponseStreamTimeout);
     auto [ec, n] = co_await http::async_read_some(upstream_->stream(), upstream_->buffer(), parser,
                                                   use_nothrow);
     if (ec == http::error::need_buffer) ec = {};

@@ -17,6 +17,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "net/stream.h"
 #include "proto/kubernetes/exec_command.h"
 #include "proto/kubernetes/exec_stream.h"
 
@@ -27,7 +28,7 @@ namespace http = beast::http;
 
 namespace {
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using net::use_nothrow;
 constexpr std::string_view kKinds[] = {"kubernetes"};
 // Room for a token at the authenticator's limit (16 KiB) and kubectl's other headers.
 constexpr std::size_t kMaxHeaderBytes = 32 * 1024;
@@ -37,7 +38,6 @@ constexpr std::size_t kMaxBodyBytes = 3 * 1024 * 1024;
 constexpr std::chrono::seconds kIdleTimeout{120};
 // A request whose headers have begun must arrive whole within this.
 constexpr std::chrono::seconds kReadTimeout{30};
-constexpr std::chrono::seconds kWriteTimeout{30};
 // Failed admissions one connection may make before it is closed.
 constexpr int kMaxRefusedAdmissions = 12;
 

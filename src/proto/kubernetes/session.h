@@ -42,6 +42,9 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   void end(const gateway::Refusal& why);
 
  private:
+  // A write to the client or to the API server must finish within this (session.cc, relay.cc).
+  static constexpr std::chrono::seconds kWriteTimeout{30};
+
   // One request, answered; false when the connection is to close after it.
   boost::asio::awaitable<bool> handle(Request& request);
   // The caller of `request` admitted to `connection`: the current gate, or a new one.

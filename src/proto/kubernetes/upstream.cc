@@ -12,12 +12,14 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "net/stream.h"
+
 namespace portcullis::proto::kubernetes {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 
 namespace {
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using net::use_nothrow;
 }  // namespace
 
 UpstreamConnection::UpstreamConnection(asio::any_io_executor executor,

@@ -34,8 +34,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// How often a request waiting for its response asks whether it is held for a review.
-constexpr std::chrono::milliseconds kHoldPoll{25};
 // The front end closes a connection idle for 120 s (kIdleTimeout in
 // src/proto/kubernetes/session.cc). One idle longer than this is replaced before it is used,
 // so that a connection closing under an idle client always means the gateway ended its

@@ -27,8 +27,6 @@ namespace {
 // The most a packet from the front end may carry (it bounds its own under
 // limits.max_message_size; this keeps a runaway from growing the buffer without end).
 constexpr std::size_t kMaxPayload = 256 * 1024 * 1024;
-// How often a running statement's hold is looked for.
-constexpr auto kHoldPoll = std::chrono::milliseconds(25);
 
 // What this client asks for. No kSsl (the socket never leaves the process), no
 // kLocalFiles (a LOAD DATA LOCAL asks for nothing this tool would send), no kDeprecateEof
@@ -111,7 +109,7 @@ ToolColumn column_of(const my::ColumnDefinition& definition) {
                     .kind = integer ? ValueKind::integer : ValueKind::text};
 }
 
-ToolError error_of(std::string_view payload) {
+ToolError error_of_err_packet(std::string_view payload) {
   auto err = my::decode_err(payload);
   if (!err) return ToolError{.code = "HY000", .message = "unreadable error", .detail = {}};
   return ToolError{.code = fmt::format("{} ({})", err->code, err->sql_state),
@@ -167,7 +165,7 @@ asio::awaitable<std::optional<ToolError>> MysqlToolSession::sign_in(const std::s
   if (!greeting_packet) co_return end(greeting_packet.error().message);
   if (is_err(greeting_packet->payload)) {
     ended_ = true;
-    co_return error_of(greeting_packet->payload);
+    co_return error_of_err_packet(greeting_packet->payload);
   }
   auto greeting = my::decode_greeting(greeting_packet->payload);
   if (!greeting) co_return end("unreadable greeting: " + greeting.error().message);
@@ -193,7 +191,7 @@ asio::awaitable<std::optional<ToolError>> MysqlToolSession::sign_in(const std::s
     if (is_ok(answer->payload)) co_return std::nullopt;
     if (is_err(answer->payload)) {
       ended_ = true;
-      co_return error_of(answer->payload);
+      co_return error_of_err_packet(answer->payload);
     }
     if (!answer->payload.empty() && static_cast<uint8_t>(answer->payload[0]) == 0xfe) {
       // An auth switch: the token in clear, NUL-terminated, as mysql_clear_password sends it.
@@ -265,7 +263,7 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> MysqlToolSession::run_alon
     }
     uint16_t status = 0;
     if (is_err(first->payload)) {
-      answer.error = error_of(first->payload);
+      answer.error = error_of_err_packet(first->payload);
       // The front end ends a session (kill, revoke) with an error and then closes.
       break;
     }
@@ -306,7 +304,7 @@ asio::awaitable<bool> MysqlToolSession::read_result_set(std::string first, Query
     if (!after) co_return false;
     answer.results.pop_back();
     if (is_err(after->payload)) {
-      answer.error = error_of(after->payload);
+      answer.error = error_of_err_packet(after->payload);
       co_return true;
     }
     co_return co_await read_result_set(std::move(after->payload), answer, limits, kept, status);
@@ -332,7 +330,7 @@ asio::awaitable<bool> MysqlToolSession::read_result_set(std::string first, Query
     auto packet = co_await read_packet();
     if (!packet) co_return false;
     if (is_err(packet->payload)) {
-      answer.error = error_of(packet->payload);
+      answer.error = error_of_err_packet(packet->payload);
       status = 0;
       co_return true;
     }

@@ -27,15 +27,7 @@ namespace {
 // limits.max_message_size; this only keeps a runaway from growing the buffer without end).
 constexpr std::size_t kMaxFrame = 256 * 1024 * 1024;
 
-// A socketpair: one end for this side, the other for the front end.
-Result<std::pair<int, int>> make_socketpair() {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    return make_error(fmt::format("socketpair: {}", std::strerror(errno)));
-  return std::pair{fds[0], fds[1]};
-}
-
-ToolError error_of(std::string_view body) {
+ToolError error_of_response_fields(std::string_view body) {
   ToolError error{.code = "XX000", .message = "unreadable error", .detail = {}};
   auto fields = pg::parse_error_fields(body);
   if (!fields) return error;
@@ -186,7 +178,7 @@ asio::awaitable<std::optional<ToolError>> PostgresToolSession::sign_in(
         break;
       case pg::backend::kErrorResponse: {
         ended_ = true;
-        co_return error_of(frame->body);
+        co_return error_of_response_fields(frame->body);
       }
       case pg::backend::kReadyForQuery:
         co_return std::nullopt;
@@ -300,7 +292,7 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
         current = nullptr;
         break;
       case pg::backend::kErrorResponse: {
-        auto error = error_of(frame->body);
+        auto error = error_of_response_fields(frame->body);
         auto fields = pg::parse_error_fields(frame->body);
         const bool fatal = fields && fields->field('S') && *fields->field('S') == "FATAL";
         if (fatal) {
@@ -313,7 +305,7 @@ asio::awaitable<std::variant<QueryAnswer, ToolError>> PostgresToolSession::run_a
         break;
       }
       case pg::backend::kNoticeResponse: {
-        const auto notice = error_of(frame->body);
+        const auto notice = error_of_response_fields(frame->body);
         if (auto review = held_review_of_notice(notice.message); !review.empty()) {
           answer.review = review;
           if (limits.wait.count() == 0) {

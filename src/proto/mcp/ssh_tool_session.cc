@@ -23,8 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// How often a running command's hold is looked for in the live-session registry.
-constexpr auto kHoldPoll = std::chrono::milliseconds(25);
 // libssh's blocking calls (key exchange, login, opening a channel) give up after this long: the
 // front end answers them at once, so only a stuck gateway runs into it.
 constexpr long kBlockingTimeoutSeconds = 30;
@@ -345,13 +343,6 @@ std::variant<ExecAnswer, ToolError> run_command(SshClient& client, const ExecReq
       last.size() == err.size())
     answer.refusal = gateway_message(last);
   return answer;
-}
-
-Result<std::pair<int, int>> make_socketpair() {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    return make_error(fmt::format("socketpair: {}", std::strerror(errno)));
-  return std::pair{fds[0], fds[1]};
 }
 
 }  // namespace

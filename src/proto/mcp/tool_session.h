@@ -3,8 +3,10 @@
 // refused or the session ended.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "common/result.h"
 #include "gateway/accept_loop.h"
@@ -17,6 +19,11 @@ using Adopt = std::function<Result<void>(gateway::InProcessConnection)>;
 // The review the tool session's current command is held for; empty while it is not held.
 // (The live-session registry, looked up by the tool session's unique client address.)
 using HoldProbe = std::function<std::string()>;
+// How often a tool session whose command is running asks its HoldProbe.
+inline constexpr std::chrono::milliseconds kHoldPoll{25};
+
+// A socketpair: one end for the tool session, the other for the front end.
+Result<std::pair<int, int>> make_socketpair();
 
 // An error from the gateway or the target, as that protocol's client would show it.
 struct ToolError {

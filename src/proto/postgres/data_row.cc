@@ -6,13 +6,6 @@ namespace {
 
 constexpr uint32_t kNullLength = 0xffffffffu;
 
-uint32_t read_u32(const char* p) {
-  return (static_cast<uint32_t>(static_cast<uint8_t>(p[0])) << 24) |
-         (static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 16) |
-         (static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 8) |
-         static_cast<uint32_t>(static_cast<uint8_t>(p[3]));
-}
-
 }  // namespace
 
 Result<DataRowReader> DataRowReader::open(std::string_view body) {

@@ -12,6 +12,14 @@
 
 namespace portcullis::proto::postgres {
 
+// The big-endian Int32 at `p`, as the wire writes lengths (a DataRow's and a binary value's).
+inline uint32_t read_u32(const char* p) {
+  return (static_cast<uint32_t>(static_cast<uint8_t>(p[0])) << 24) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 16) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 8) |
+         static_cast<uint32_t>(static_cast<uint8_t>(p[3]));
+}
+
 class DataRowReader {
  public:
   // An error when the body is too short to hold its column count.

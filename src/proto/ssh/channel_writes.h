@@ -9,6 +9,9 @@
 
 namespace portcullis::proto::ssh {
 
+// The most bytes one read from a channel or a forwarded socket takes (into a stack buffer).
+inline constexpr uint32_t kReadChunk = 32 * 1024;
+
 // Writes as much of `queue` as the channel's window takes, and erases what was written.
 inline void write_queued(ssh_channel channel, std::string& queue, bool is_stderr) {
   while (!queue.empty()) {

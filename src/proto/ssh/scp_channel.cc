@@ -19,14 +19,9 @@
 
 namespace portcullis::proto::ssh {
 using State = SessionChannel::State;
-using Step = scp::ScpStream::Step;
+using ScpStep = scp::ScpStream::Step;
 
 namespace {
-
-// As for a refused command (session_channels.cc): the status a shell gives a command it
-// cannot run.
-constexpr int kRefusedStatus = 126;
-constexpr uint32_t kReadChunk = 32 * 1024;
 
 policy::Command file_operation(const scp::Entry& entry, bool upload) {
   policy::Command command;
@@ -68,20 +63,20 @@ void Session::service_scp(SessionChannel& c) {
   std::string& from_sender = upload ? c.to_target : c.scp_from_host;
   std::string& from_receiver = upload ? c.scp_from_host : c.to_target;
 
-  if (stream.from_receiver(from_receiver) == Step::broken) {
+  if (stream.from_receiver(from_receiver) == ScpStep::broken) {
     stop_scp(c, stream.error());
     return;
   }
   // The sender's lines and data, while both sides have room.
   while (!c.transfer_deciding && c.to_client_out.size() < SessionChannel::kMaxQueued &&
          toward_host(stream).size() < SessionChannel::kMaxQueued) {
-    const Step step = stream.from_sender(from_sender);
-    if (step == Step::broken) {
+    const ScpStep step = stream.from_sender(from_sender);
+    if (step == ScpStep::broken) {
       stop_scp(c, stream.error());
       return;
     }
     // scp's source and sink open and stat what they name, following links.
-    if (step == Step::wait ||
+    if (step == ScpStep::wait ||
         !decide_file_operation(c, file_operation(stream.pending(), stream.upload()),
                                stream.pending().host_paths, true))
       break;

@@ -22,6 +22,10 @@ namespace portcullis::proto::ssh {
 
 class Session;
 
+// The exit status of a command the gateway refused (an exec, an sftp or scp request), as a
+// shell reports a command it cannot run.
+inline constexpr int kRefusedStatus = 126;
+
 struct SessionChannel {
   enum class State {
     waiting,    // opened; no exec request yet

@@ -29,13 +29,10 @@ namespace {
 // Channels one client connection may have open at once (OpenSSH's multiplexing opens one per
 // command).
 constexpr std::size_t kMaxChannels = 16;
-// The exit status of a command the gateway refused, as a shell reports a command it cannot
-// run; 255, as ssh reports its own errors, when the host could not be reached.
-constexpr int kRefusedStatus = 126;
+// The exit status when the host could not be reached: 255, as ssh reports its own errors.
 constexpr int kUnavailableStatus = 255;
-constexpr uint32_t kReadChunk = 32 * 1024;
 
-SessionChannel* of(void* userdata) {
+SessionChannel* session_channel_of(void* userdata) {
   return static_cast<SessionChannel*>(userdata);
 }
 
@@ -57,7 +54,7 @@ ssh_channel Session::open_channel() {
   cb.userdata = channel.get();
   cb.channel_data_function = [](ssh_session, ssh_channel, void* data, uint32_t len, int,
                                 void* userdata) -> int {
-    auto& c = *of(userdata);
+    auto& c = *session_channel_of(userdata);
     // Stdin before the command runs waits here too; a refused command never sees it.
     const std::size_t room = c.to_target.size() < SessionChannel::kMaxQueued
                                  ? SessionChannel::kMaxQueued - c.to_target.size()
@@ -70,16 +67,16 @@ ssh_channel Session::open_channel() {
     return static_cast<int>(taken);
   };
   cb.channel_eof_function = [](ssh_session, ssh_channel, void* userdata) {
-    of(userdata)->client_eof = true;
-    of(userdata)->session->kick();
+    session_channel_of(userdata)->client_eof = true;
+    session_channel_of(userdata)->session->kick();
   };
   cb.channel_close_function = [](ssh_session, ssh_channel, void* userdata) {
-    of(userdata)->client_closed = true;
-    of(userdata)->session->kick();
+    session_channel_of(userdata)->client_closed = true;
+    session_channel_of(userdata)->session->kick();
   };
   cb.channel_pty_request_function = [](ssh_session, ssh_channel, const char* term, int width,
                                        int height, int, int, void* userdata) -> int {
-    auto& c = *of(userdata);
+    auto& c = *session_channel_of(userdata);
     if (c.state != State::waiting) return SSH_ERROR;
     c.pty = true;
     c.term = term ? term : "xterm";
@@ -91,12 +88,12 @@ ssh_channel Session::open_channel() {
   // (decide_exec). libssh tells the client yes whatever is decided: OpenSSH's client asks
   // without waiting for an answer anyway.
   cb.channel_auth_agent_req_function = [](ssh_session, ssh_channel, void* userdata) {
-    auto& c = *of(userdata);
+    auto& c = *session_channel_of(userdata);
     if (c.state == State::waiting) c.agent_requested = true;
   };
   cb.channel_pty_window_change_function = [](ssh_session, ssh_channel, int width, int height, int,
                                              int, void* userdata) -> int {
-    auto& c = *of(userdata);
+    auto& c = *session_channel_of(userdata);
     c.columns = width;
     c.rows = height;
     if (c.target && c.state == State::running) ssh_channel_change_pty_size(c.target, width, height);
@@ -105,7 +102,7 @@ ssh_channel Session::open_channel() {
   };
   cb.channel_exec_request_function = [](ssh_session, ssh_channel, const char* command,
                                         void* userdata) -> int {
-    auto& c = *of(userdata);
+    auto& c = *session_channel_of(userdata);
     if (c.state != State::waiting || !command) return SSH_ERROR;
     c.command = command;
     c.state = State::deciding;
@@ -114,7 +111,7 @@ ssh_channel Session::open_channel() {
     return SSH_OK;
   };
   cb.channel_shell_request_function = [](ssh_session, ssh_channel, void* userdata) -> int {
-    auto& c = *of(userdata);
+    auto& c = *session_channel_of(userdata);
     if (c.state != State::waiting) return SSH_ERROR;
     c.shell = true;
     c.command.clear();
@@ -127,7 +124,7 @@ ssh_channel Session::open_channel() {
   // (sftp_channel.cc); other subsystems are refused.
   cb.channel_subsystem_request_function = [](ssh_session, ssh_channel, const char* subsystem,
                                              void* userdata) -> int {
-    auto& c = *of(userdata);
+    auto& c = *session_channel_of(userdata);
     if (c.state != State::waiting || !subsystem || std::string_view(subsystem) != "sftp")
       return SSH_ERROR;
     c.subsystem = subsystem;
@@ -310,7 +307,7 @@ void Session::service_channel(SessionChannel& c) {
         cb.userdata = &c;
         cb.channel_data_function = [](ssh_session, ssh_channel, void* data, uint32_t len,
                                       int is_stderr, void* userdata) -> int {
-          auto& ch = *of(userdata);
+          auto& ch = *session_channel_of(userdata);
           std::string& queue = is_stderr ? ch.to_client_err
                                : ch.scp  ? ch.scp_from_host  // read by service_scp
                                          : ch.to_client_out;
@@ -338,19 +335,19 @@ void Session::service_channel(SessionChannel& c) {
           return static_cast<int>(len);
         };
         cb.channel_eof_function = [](ssh_session, ssh_channel, void* userdata) {
-          of(userdata)->target_eof = true;
-          of(userdata)->session->kick();
+          session_channel_of(userdata)->target_eof = true;
+          session_channel_of(userdata)->session->kick();
         };
         cb.channel_close_function = [](ssh_session, ssh_channel, void* userdata) {
-          of(userdata)->target_closed = true;
-          of(userdata)->session->kick();
+          session_channel_of(userdata)->target_closed = true;
+          session_channel_of(userdata)->session->kick();
         };
         cb.channel_exit_status_function = [](ssh_session, ssh_channel, int status, void* userdata) {
-          of(userdata)->exit_status = status;
+          session_channel_of(userdata)->exit_status = status;
         };
         cb.channel_exit_signal_function = [](ssh_session, ssh_channel, const char* signal, int,
                                              const char*, const char*, void* userdata) {
-          of(userdata)->exit_signal = signal ? signal : "";
+          session_channel_of(userdata)->exit_signal = signal ? signal : "";
         };
         ssh_callbacks_init(&cb);
       }

@@ -23,7 +23,7 @@
 
 namespace portcullis::proto::ssh {
 namespace asio = boost::asio;
-using State = ForwardChannel::State;
+using ForwardState = ForwardChannel::State;
 
 namespace {
 
@@ -32,9 +32,8 @@ namespace {
 constexpr std::size_t kMaxForwards = 64;
 // Ports one client connection may have the host listen on.
 constexpr std::size_t kMaxRemoteListens = 16;
-constexpr uint32_t kReadChunk = 32 * 1024;
 
-ForwardChannel* of(void* userdata) {
+ForwardChannel* forward_channel_of(void* userdata) {
   return static_cast<ForwardChannel*>(userdata);
 }
 
@@ -79,16 +78,16 @@ void set_client_callbacks(ForwardChannel& forward) {
   cb.userdata = &forward;
   cb.channel_data_function = [](ssh_session, ssh_channel, void* data, uint32_t len, int,
                                 void* userdata) -> int {
-    auto& f = *of(userdata);
+    auto& f = *forward_channel_of(userdata);
     return take(f, f.to_target, f.client_backlog, data, len, true);
   };
   cb.channel_eof_function = [](ssh_session, ssh_channel, void* userdata) {
-    of(userdata)->client_eof = true;
-    of(userdata)->session->forward_changed();
+    forward_channel_of(userdata)->client_eof = true;
+    forward_channel_of(userdata)->session->forward_changed();
   };
   cb.channel_close_function = [](ssh_session, ssh_channel, void* userdata) {
-    of(userdata)->client_closed = true;
-    of(userdata)->session->forward_changed();
+    forward_channel_of(userdata)->client_closed = true;
+    forward_channel_of(userdata)->session->forward_changed();
   };
   ssh_callbacks_init(&cb);
   ssh_set_channel_callbacks(forward.client, &cb);
@@ -99,16 +98,16 @@ void set_target_callbacks(ForwardChannel& forward) {
   cb.userdata = &forward;
   cb.channel_data_function = [](ssh_session, ssh_channel, void* data, uint32_t len, int,
                                 void* userdata) -> int {
-    auto& f = *of(userdata);
+    auto& f = *forward_channel_of(userdata);
     return take(f, f.to_client, f.target_backlog, data, len, false);
   };
   cb.channel_eof_function = [](ssh_session, ssh_channel, void* userdata) {
-    of(userdata)->target_eof = true;
-    of(userdata)->session->forward_changed();
+    forward_channel_of(userdata)->target_eof = true;
+    forward_channel_of(userdata)->session->forward_changed();
   };
   cb.channel_close_function = [](ssh_session, ssh_channel, void* userdata) {
-    of(userdata)->target_closed = true;
-    of(userdata)->session->forward_changed();
+    forward_channel_of(userdata)->target_closed = true;
+    forward_channel_of(userdata)->session->forward_changed();
   };
   ssh_callbacks_init(&cb);
   ssh_set_channel_callbacks(forward.target, &cb);
@@ -171,7 +170,7 @@ int Session::on_target_message(ssh_message message) {
   const char* originator = ssh_message_channel_request_open_originator(message);
   auto forward = std::make_shared<ForwardChannel>();
   forward->kind = ForwardChannel::Kind::remote;
-  forward->state = State::opening;
+  forward->state = ForwardState::opening;
   forward->session = this;
   forward->host = listen->address;
   forward->port = listen->port;
@@ -310,8 +309,8 @@ asio::awaitable<void> Session::clear_forward(std::shared_ptr<ForwardChannel> for
     end(*failed);
     co_return;
   }
-  if (forward->state != State::clearing || ending_) co_return;
-  forward->state = State::opening;
+  if (forward->state != ForwardState::clearing || ending_) co_return;
+  forward->state = ForwardState::opening;
   kick();
 }
 
@@ -341,7 +340,7 @@ ssh_channel Session::open_agent_forward() {
   if (!target) return nullptr;
   auto forward = std::make_shared<ForwardChannel>();
   forward->kind = ForwardChannel::Kind::agent;
-  forward->state = State::opening;
+  forward->state = ForwardState::opening;
   forward->session = this;
   forward->destination = "agent";
   forward->target = target;
@@ -356,7 +355,7 @@ void Session::service_forwards() {
   for (auto it = forwards_.begin(); it != forwards_.end();) {
     auto& forward = **it;
     service_forward(forward);
-    if (forward.state == State::closed) {
+    if (forward.state == ForwardState::closed) {
       it = forwards_.erase(it);
     } else {
       ++it;
@@ -365,14 +364,14 @@ void Session::service_forwards() {
 }
 
 void Session::service_forward(ForwardChannel& f) {
-  if (f.state == State::closed) return;
-  if (target_failed_ ||
-      (f.kind == ForwardChannel::Kind::port && f.client_closed && f.state != State::running)) {
+  if (f.state == ForwardState::closed) return;
+  if (target_failed_ || (f.kind == ForwardChannel::Kind::port && f.client_closed &&
+                         f.state != ForwardState::running)) {
     close_forward(f);
     return;
   }
-  if (f.state == State::clearing || !target_) return;  // the host connection may be opening
-  if (f.state == State::opening) {
+  if (f.state == ForwardState::clearing || !target_) return;  // the host connection may be opening
+  if (f.state == ForwardState::opening) {
     int rc;
     if (f.kind == ForwardChannel::Kind::port) {
       if (!f.target) {
@@ -413,7 +412,7 @@ void Session::service_forward(ForwardChannel& f) {
       close_forward(f);
       return;
     }
-    f.state = State::running;
+    f.state = ForwardState::running;
   }
   write_queued(f.target, f.to_target, false);
   write_queued(f.client, f.to_client, false);
@@ -439,7 +438,7 @@ void Session::service_forward(ForwardChannel& f) {
 }
 
 void Session::close_forward(ForwardChannel& f) {
-  if (f.state == State::closed) return;
+  if (f.state == ForwardState::closed) return;
   if (f.target) {
     ssh_remove_channel_callbacks(f.target, &f.target_callbacks);
     if (!f.target_closed) ssh_channel_close(f.target);
@@ -452,7 +451,7 @@ void Session::close_forward(ForwardChannel& f) {
     ssh_channel_free(f.client);
     f.client = nullptr;
   }
-  f.state = State::closed;
+  f.state = ForwardState::closed;
 }
 
 }  // namespace portcullis::proto::ssh

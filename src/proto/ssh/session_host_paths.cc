@@ -19,7 +19,7 @@
 namespace portcullis::proto::ssh {
 namespace asio = boost::asio;
 using net::use_nothrow;
-using State = HostPathChannel::State;
+using HostPathState = HostPathChannel::State;
 
 namespace {
 
@@ -27,7 +27,7 @@ namespace {
 // that cannot say.
 constexpr std::chrono::seconds kAnswerTimeout{10};
 
-HostPathChannel* of(void* userdata) {
+HostPathChannel* host_path_channel_of(void* userdata) {
   return static_cast<HostPathChannel*>(userdata);
 }
 
@@ -76,7 +76,7 @@ asio::awaitable<Result<std::vector<std::string>>> Session::where_paths_lead(
   std::vector<std::optional<sftp::RealpathAnswer>> answers(ids.size());
   const auto deadline = std::chrono::steady_clock::now() + kAnswerTimeout;
   for (;;) {
-    if (channel->state == State::failed) co_return Error{channel->failure};
+    if (channel->state == HostPathState::failed) co_return Error{channel->failure};
     bool all = true;
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (!answers[i]) answers[i] = channel->queries.take(ids[i]);
@@ -103,9 +103,9 @@ asio::awaitable<Result<std::vector<std::string>>> Session::where_paths_lead(
 
 void Session::fail_host_paths(std::string why) {
   auto& channel = *host_paths_;
-  if (channel.state == State::failed) return;
+  if (channel.state == HostPathState::failed) return;
   spdlog::info("event=ssh_host_paths_failed session={} reason={:?}", id_, why);
-  channel.state = State::failed;
+  channel.state = HostPathState::failed;
   channel.failure = fmt::format("the gateway cannot ask the host where paths lead: {}", why);
   if (channel.channel) {
     ssh_remove_channel_callbacks(channel.channel, &channel.callbacks);
@@ -121,7 +121,7 @@ void Session::fail_host_paths(std::string why) {
 void Session::service_host_paths() {
   if (!host_paths_ || !target_) return;
   auto& c = *host_paths_;
-  if (c.state == State::opening) {
+  if (c.state == HostPathState::opening) {
     if (!c.channel) {
       c.channel = ssh_channel_new(target_->session());
       if (!c.channel) return fail_host_paths("libssh could not make a channel");
@@ -129,7 +129,7 @@ void Session::service_host_paths() {
       c.callbacks.channel_data_function = [](ssh_session, ssh_channel, void* data, uint32_t len,
                                              int is_stderr, void* userdata) -> int {
         // What sftp-server says on stderr is for nobody: taken and dropped.
-        auto& hp = *of(userdata);
+        auto& hp = *host_path_channel_of(userdata);
         if (!is_stderr &&
             !hp.queries.from_host(std::string_view(static_cast<const char*>(data), len)))
           hp.session->kick();  // service_host_paths sees the error
@@ -137,8 +137,9 @@ void Session::service_host_paths() {
         return static_cast<int>(len);
       };
       c.callbacks.channel_close_function = [](ssh_session, ssh_channel, void* userdata) {
-        of(userdata)->closed = true;  // freed by service_host_paths, not in its own callback
-        of(userdata)->session->kick();
+        host_path_channel_of(userdata)->closed =
+            true;  // freed by service_host_paths, not in its own callback
+        host_path_channel_of(userdata)->session->kick();
       };
       ssh_callbacks_init(&c.callbacks);
     }
@@ -146,13 +147,13 @@ void Session::service_host_paths() {
     if (rc == SSH_AGAIN) return;
     if (rc != SSH_OK) return fail_host_paths(ssh_get_error(target_->session()));
     ssh_set_channel_callbacks(c.channel, &c.callbacks);
-    c.state = State::starting;
+    c.state = HostPathState::starting;
   }
-  if (c.state == State::starting) {
+  if (c.state == HostPathState::starting) {
     const int rc = ssh_channel_request_subsystem(c.channel, "sftp");
     if (rc == SSH_AGAIN) return;
     if (rc != SSH_OK) return fail_host_paths("the host refused its sftp subsystem");
-    c.state = State::running;
+    c.state = HostPathState::running;
   }
   if (c.closed) return fail_host_paths("the host closed its sftp channel");
   if (!c.queries.error().empty()) return fail_host_paths(c.queries.error());

@@ -19,14 +19,9 @@
 
 namespace portcullis::proto::ssh {
 using State = SessionChannel::State;
-using Step = sftp::SftpRelay::Step;
+using SftpStep = sftp::SftpRelay::Step;
 
 namespace {
-
-// As for a refused command (session_channels.cc): the status a shell gives a command it
-// cannot run.
-constexpr int kRefusedStatus = 126;
-constexpr uint32_t kReadChunk = 32 * 1024;
 
 policy::Command file_operation(const sftp::Request& request) {
   policy::Command command;
@@ -55,13 +50,13 @@ void Session::service_sftp(SessionChannel& c) {
   }
   // The client's requests, while the client's side has room for the answers.
   while (!c.transfer_deciding && c.to_client_out.size() < SessionChannel::kMaxQueued) {
-    const Step step = relay.from_client(c.to_target);
-    if (step == Step::wait) break;
-    if (step == Step::broken) {
+    const SftpStep step = relay.from_client(c.to_target);
+    if (step == SftpStep::wait) break;
+    if (step == SftpStep::broken) {
       stop_sftp(c, relay.error());
       return;
     }
-    if (step == Step::refuse) {
+    if (step == SftpStep::refuse) {
       const auto refusal = gate_.refuse_undecided(
           file_operation(relay.pending()).text, "sftp",
           {.reason = gateway::RefusalReason::denied,

@@ -16,7 +16,7 @@ namespace {
 
 // Parentheses nested deeper than this make the statement unknown: a real statement never
 // nests so deep, and the walk's CTE recursion must stay bounded.
-constexpr int kMaxDepth = 64;
+constexpr int kMaxTokenWalkDepth = 64;
 
 bool is_name(const Token& t) {
   return t.kind == TokenKind::quoted_identifier ||
@@ -75,7 +75,7 @@ class Walk {
   std::size_t punctuation(std::size_t i) {
     const std::string_view p = t_[i].text;
     if (p == "(") {
-      if (static_cast<int>(levels_.size()) + depth_ > kMaxDepth) {
+      if (static_cast<int>(levels_.size()) + depth_ > kMaxTokenWalkDepth) {
         facts_.too_deep = true;
         return t_.size();
       }
@@ -231,7 +231,7 @@ class Walk {
       ++j;
       if (!punct_at(j, "(")) break;
       const std::size_t close = matching_paren(t_, j);
-      if (depth_ + static_cast<int>(levels_.size()) >= kMaxDepth) {
+      if (depth_ + static_cast<int>(levels_.size()) >= kMaxTokenWalkDepth) {
         facts_.too_deep = true;
         return t_.size();
       }
@@ -381,7 +381,7 @@ std::string table_name(std::span<const Token> tokens, std::size_t i, std::size_t
 }
 
 void walk(std::span<const Token> tokens, Facts& facts, TableUse first, int depth) {
-  if (depth > kMaxDepth) {
+  if (depth > kMaxTokenWalkDepth) {
     facts.too_deep = true;
     return;
   }

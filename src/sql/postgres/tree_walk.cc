@@ -27,7 +27,7 @@ namespace {
 
 // The walk recurses once or twice per JSON level; simdjson's DOM already refuses documents
 // nested deeper than 1024 levels, this bounds the walk on its own terms as well.
-constexpr int kMaxWalkDepth = 3000;
+constexpr int kMaxTreeWalkDepth = 3000;
 
 bool contains(std::span<const std::string_view> list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
@@ -59,7 +59,7 @@ class Walker {
   explicit Walker(Facts& facts) : facts_(facts) {}
 
   void walk(element e, std::string_view type, bool written) {
-    if (++depth_ > kMaxWalkDepth) {
+    if (++depth_ > kMaxTreeWalkDepth) {
       facts_.too_deep = true;
       --depth_;
       return;

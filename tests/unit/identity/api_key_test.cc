@@ -3,15 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "identity/base64url.h"
+#include "test_clock.h"
 #include "test_keys.h"
 
 namespace portcullis::identity {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::kNow;
 using testing::TempDir;
-
-const TimePoint kNow = TimePoint(std::chrono::seconds(1'700'000'000));
 
 class ApiKeyTest : public ::testing::Test {
  protected:

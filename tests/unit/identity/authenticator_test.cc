@@ -12,6 +12,7 @@
 #include "identity/gateway_token.h"
 #include "identity/signing_key.h"
 #include "store/state_store.h"
+#include "test_clock.h"
 #include "test_keys.h"
 
 namespace portcullis::identity {
@@ -20,8 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 using namespace testing;
 
-const TimePoint kNow = TimePoint(std::chrono::seconds(1'700'000'000));
-constexpr int64_t kNowSecs = 1'700'000'000;
 constexpr const char* kIdp = "https://idp.example.com/";
 
 class AuthenticatorTest : public ::testing::Test {

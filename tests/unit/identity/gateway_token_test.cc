@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "identity/base64url.h"
+#include "test_clock.h"
 #include "test_keys.h"
 
 namespace portcullis::identity {
@@ -10,10 +11,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::encode_part;
+using testing::kLeeway;
+using testing::kNow;
 
 // A whole second, so that NumericDate arithmetic in the tests is exact.
-const TimePoint kNow = TimePoint(std::chrono::seconds(1'700'000'000));
-constexpr auto kLeeway = std::chrono::milliseconds(60s);
 
 int64_t secs(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "identity/base64url.h"
+#include "test_clock.h"
 #include "test_keys.h"
 
 namespace portcullis::identity {
@@ -14,9 +15,6 @@ namespace {
 using namespace std::chrono_literals;
 using namespace testing;
 
-const TimePoint kNow = TimePoint(std::chrono::seconds(1'700'000'000));
-constexpr int64_t kNowSecs = 1'700'000'000;
-constexpr auto kLeeway = std::chrono::milliseconds(60s);
 constexpr const char* kIssuer = "https://idp.example.com/";
 
 class OidcVerifierTest : public ::testing::Test {

@@ -14,14 +14,13 @@
 #include "identity/ssh_wire.h"
 #include "support/child_process.h"
 #include "support/temp_dir.h"
+#include "test_clock.h"
 
 namespace portcullis::identity {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::TempDir;
-
-const TimePoint kNow = TimePoint(std::chrono::milliseconds(1'700'000'000'000));
+using testing::kNow;
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -43,7 +42,7 @@ class RegisteredSshKeysTest : public ::testing::Test {
     std::vector<std::string> argv{
         "ssh-keygen", "-q", "-N", "", "-C", "made by " + name, "-f", (dir_ / name).string()};
     argv.insert(argv.end(), type.begin(), type.end());
-    const auto made = testing::run_command(argv);
+    const auto made = portcullis::testing::run_command(argv);
     EXPECT_EQ(made.exit_code, 0) << made.describe();
     return read_file(dir_ / (name + ".pub"));
   }
@@ -56,7 +55,7 @@ class RegisteredSshKeysTest : public ::testing::Test {
             .created_by = "root"};
   }
 
-  TempDir dir_{"portcullis-registered-keys"};
+  portcullis::testing::TempDir dir_{"portcullis-registered-keys"};
   std::unique_ptr<store::StateStore> store_;
 };
 

@@ -7,8 +7,8 @@
 namespace portcullis::masking {
 namespace {
 
-std::shared_ptr<const masking::Masker> make_masker(std::vector<std::string> detectors,
-                                                   std::string strategy = "redact") {
+std::shared_ptr<const masking::Masker> masker_with_detectors(std::vector<std::string> detectors,
+                                                             std::string strategy = "redact") {
   config::MaskingProfileConfig profile;
   profile.name = "p";
   profile.detectors = std::move(detectors);
@@ -38,14 +38,14 @@ TEST_F(OutputMaskingTest, WithoutAMaskerOutputPassesUnchanged) {
 }
 
 TEST_F(OutputMaskingTest, MasksAValueSplitAcrossChunks) {
-  auto masker = make_masker({"email", "us_ssn"});
+  auto masker = masker_with_detectors({"email", "us_ssn"});
   EXPECT_EQ(stream(masker.get(), {"ssn 123-45-", "6789 and ali", "ce@example.com\nnext\n"}),
             "ssn [us_ssn] and [email]\nnext\n");
   EXPECT_EQ(counts_.total(), 2u);
 }
 
 TEST_F(OutputMaskingTest, HoldsAnIncompleteLineUntilItEnds) {
-  auto masker = make_masker({"email"});
+  auto masker = masker_with_detectors({"email"});
   OutputMasking masking(masker.get(), &scratch_, &counts_);
   std::string out;
   masking.feed("first a@example.com\nsecond b@exa", out);
@@ -58,7 +58,7 @@ TEST_F(OutputMaskingTest, HoldsAnIncompleteLineUntilItEnds) {
 }
 
 TEST_F(OutputMaskingTest, ALongLineIsMaskedWhenTheHoldIsFull) {
-  auto masker = make_masker({"email"});
+  auto masker = masker_with_detectors({"email"});
   OutputMasking masking(masker.get(), &scratch_, &counts_);
   std::string out;
   const std::string filler(OutputMasking::kMaxHeldLine, 'x');
@@ -76,7 +76,7 @@ constexpr std::string_view kPrivateKey =
     "-----END OPENSSH PRIVATE KEY-----\n";
 
 TEST_F(OutputMaskingTest, APrivateKeySplitAcrossPacketsIsMaskedWhole) {
-  auto masker = make_masker({"private_key"});
+  auto masker = masker_with_detectors({"private_key"});
   const std::string text = "before\n" + std::string(kPrivateKey) + "after\n";
   for (std::size_t cut = 1; cut < text.size(); ++cut) {
     const std::string out = stream(masker.get(), {text.substr(0, cut), text.substr(cut)});
@@ -87,7 +87,7 @@ TEST_F(OutputMaskingTest, APrivateKeySplitAcrossPacketsIsMaskedWhole) {
 }
 
 TEST_F(OutputMaskingTest, APrivateKeyLongerThanTheHoldIsWithheldToItsEnd) {
-  auto masker = make_masker({"private_key"});
+  auto masker = masker_with_detectors({"private_key"});
   std::string body;
   while (body.size() < OutputMasking::kMaxHeldLine + 1000)
     body += "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY\n";
@@ -101,13 +101,13 @@ TEST_F(OutputMaskingTest, APrivateKeyLongerThanTheHoldIsWithheldToItsEnd) {
 }
 
 TEST_F(OutputMaskingTest, TheNullStrategyWithholdsTheLines) {
-  auto masker = make_masker({"email"}, "null");
+  auto masker = masker_with_detectors({"email"}, "null");
   EXPECT_EQ(stream(masker.get(), {"a@example.com\n", "plain\n"}),
             std::string(OutputMasking::kWithheld) + "\nplain\n");
 }
 
 TEST_F(OutputMaskingTest, BinaryOutputWithoutValuesIsUnchanged) {
-  auto masker = make_masker({"email", "us_ssn"});
+  auto masker = masker_with_detectors({"email", "us_ssn"});
   std::string binary;
   for (int i = 0; i < 256; ++i) binary.push_back(static_cast<char>(i));
   EXPECT_EQ(stream(masker.get(), {binary, binary}), binary + binary);
@@ -120,7 +120,7 @@ namespace portcullis::masking {
 namespace {
 
 TEST_F(OutputMaskingTest, FlushSendsAHeldPromptMasked) {
-  auto masker = make_masker({"email"});
+  auto masker = masker_with_detectors({"email"});
   OutputMasking masking(masker.get(), &scratch_, &counts_);
   std::string out;
   masking.feed("mail bob@example.com? ", out);
@@ -133,7 +133,7 @@ TEST_F(OutputMaskingTest, FlushSendsAHeldPromptMasked) {
 }
 
 TEST_F(OutputMaskingTest, FlushKeepsHoldingAnOpenPrivateKey) {
-  auto masker = make_masker({"private_key"});
+  auto masker = masker_with_detectors({"private_key"});
   OutputMasking masking(masker.get(), &scratch_, &counts_);
   std::string out;
   masking.feed("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n", out);

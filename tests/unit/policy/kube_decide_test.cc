@@ -3,6 +3,7 @@
 // resources, namespaces and names, and exec commands decided as ssh command lines are.
 #include <gtest/gtest.h>
 
+#include "guardrail_rule.h"
 #include "policy/access.h"
 #include "policy/command.h"
 #include "policy/decide.h"
@@ -37,16 +38,7 @@ KubeCommand exec(std::string line, std::string pod = "web-1") {
   return read_kube_request(std::move(facts), line);
 }
 
-GuardrailConfig guardrail(std::string name, GuardrailAction action, GuardrailWhen when) {
-  GuardrailConfig g;
-  g.name = std::move(name);
-  g.action = action;
-  g.when = std::move(when);
-  if (action == GuardrailAction::review) g.reviewers.groups = {"ops-leads"};
-  return g;
-}
-
-identity::Identity someone() {
+identity::Identity kube_user() {
   identity::Identity id;
   id.subject = "alice";
   id.groups = {"devs"};
@@ -83,7 +75,7 @@ struct Cluster {
     command.text = kube.verb + " " + kube.resource_key();
     command.via = "GET";
     command.detail = std::move(kube);
-    return policy::decide(config, someone(), grant, command);
+    return policy::decide(config, kube_user(), grant, command);
   }
 };
 
@@ -236,7 +228,7 @@ TEST(KubeGuardrails, SshConditionsReachExecCommands) {
 TEST(KubeGuardrails, KubernetesConditionsNeverMatchOtherProtocols) {
   GuardrailWhen deletes;
   deletes.verbs = {"delete"};
-  identity::Identity who = someone();
+  identity::Identity who = kube_user();
   // An ssh command line, and a SQL statement, are not Kubernetes requests.
   EXPECT_FALSE(guardrail_matches(deletes, read_shell_command("rm -rf /"), nullptr, "web-1", who));
   sql::Statement statement;

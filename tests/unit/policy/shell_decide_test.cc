@@ -5,6 +5,7 @@
 
 #include <ostream>
 
+#include "guardrail_rule.h"
 #include "policy/access.h"
 #include "policy/command.h"
 #include "policy/decide.h"
@@ -47,15 +48,6 @@ GuardrailWhen on_anything() {
   return {};
 }
 
-GuardrailConfig guardrail(std::string name, GuardrailAction action, GuardrailWhen when) {
-  GuardrailConfig g;
-  g.name = std::move(name);
-  g.action = action;
-  g.when = std::move(when);
-  if (action == GuardrailAction::review) g.reviewers.groups = {"ops-leads"};
-  return g;
-}
-
 GuardrailConfig deny(std::string name, GuardrailWhen when) {
   return guardrail(std::move(name), GuardrailAction::deny, std::move(when));
 }
@@ -79,7 +71,7 @@ GuardrailConfig restarts_need_review() {
   return review("restarts", on_programs({"systemctl restart"}));
 }
 
-identity::Identity someone(std::vector<std::string> groups = {"oncall"}) {
+identity::Identity shell_user(std::vector<std::string> groups = {"oncall"}) {
   identity::Identity id;
   id.subject = "alice";
   id.groups = std::move(groups);
@@ -114,7 +106,7 @@ struct Target {
   Target(const Target&) = delete;
 
   Decision decide(ShellCommand shell, std::string text = {},
-                  const identity::Identity& who = someone()) const {
+                  const identity::Identity& who = shell_user()) const {
     Command command;
     command.protocol = "ssh";
     command.connection = "web-1";
@@ -643,7 +635,7 @@ TEST(ShellLockdownTest, OnlyAdministratorsRunAnythingOnALockedDownConnection) {
   EXPECT_EQ(refused.message,
             "connection \"web-1\" is locked down: only administrators may run commands");
   EXPECT_EQ(setup.decide(open_shell()).rule, "lockdown");
-  const auto admin = someone({"responders"});
+  const auto admin = shell_user({"responders"});
   EXPECT_EQ(setup.decide(read_shell_command("uptime"), "uptime", admin).verdict, Verdict::allow);
   EXPECT_EQ(setup.decide(open_shell(), "", admin).verdict, Verdict::allow);
 }
@@ -663,7 +655,7 @@ TEST(ShellGrantTest, SelectGrantCarriesTheRulesPrograms) {
   rule.allow = {"exec"};
   rule.programs = {"ls", "systemctl status"};
   config.access.push_back(rule);
-  const auto grant = select_grant(config, someone(), "web-1");
+  const auto grant = select_grant(config, shell_user(), "web-1");
   ASSERT_TRUE(grant.ok()) << grant.error().message;
   EXPECT_EQ(grant->programs, (std::vector<std::string>{"ls", "systemctl status"}));
   EXPECT_EQ(grant->allow, std::vector<std::string>{"exec"});

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mysql_readings.h"
 #include "sql/classifier.h"
 #include "sql/mysql/classifier.h"
 
@@ -29,26 +30,7 @@ std::string joined(const std::vector<std::string>& list) {
   return out;
 }
 
-Reading mysql8() {
-  return Reading{.no_backslash_escapes = false,
-                 .ansi_quotes = false,
-                 .mariadb = false,
-                 .server_version = 80036};
-}
-Reading ansi() {
-  return Reading{.no_backslash_escapes = false,
-                 .ansi_quotes = true,
-                 .mariadb = true,
-                 .server_version = 101104};
-}
-Reading no_backslash() {
-  return Reading{.no_backslash_escapes = true,
-                 .ansi_quotes = false,
-                 .mariadb = true,
-                 .server_version = 101104};
-}
-
-struct Case {
+struct ClassifierCase {
   std::string_view sql;
   // Each statement as "kind classes", joined by "; ".
   std::string_view expected;
@@ -66,7 +48,7 @@ std::string summary(std::string_view sql, const Reading& reading) {
 }
 
 TEST(MysqlClassifierTest, KindsAndClasses) {
-  const Case cases[] = {
+  const ClassifierCase cases[] = {
       {"SELECT 1", "select read"},
       {"select * from t where a = 1", "select read"},
       {"(SELECT a FROM t) UNION (SELECT b FROM u)", "select read"},
@@ -197,11 +179,11 @@ TEST(MysqlClassifierTest, KindsAndClasses) {
       {"", ""},
       {"  ;  ; ", ""},
   };
-  for (const Case& c : cases) EXPECT_EQ(summary(c.sql, c.reading), c.expected) << c.sql;
+  for (const ClassifierCase& c : cases) EXPECT_EQ(summary(c.sql, c.reading), c.expected) << c.sql;
 }
 
 TEST(MysqlClassifierTest, SettingsAreSessionOnlyWhenStockClientsSendThem) {
-  const Case cases[] = {
+  const ClassifierCase cases[] = {
       {"SET NAMES utf8mb4", "set session"},
       {"SET NAMES 'utf8mb4' COLLATE 'utf8mb4_general_ci'", "set session"},
       {"SET CHARACTER SET utf8", "set session"},
@@ -239,7 +221,7 @@ TEST(MysqlClassifierTest, SettingsAreSessionOnlyWhenStockClientsSendThem) {
       {"SET STATEMENT max_statement_time = 1 FOR SELECT * FROM t", "set_statement read|session"},
       {"SET STATEMENT max_statement_time = 1 FOR DELETE FROM t", "set_statement write|session"},
   };
-  for (const Case& c : cases) EXPECT_EQ(summary(c.sql, c.reading), c.expected) << c.sql;
+  for (const ClassifierCase& c : cases) EXPECT_EQ(summary(c.sql, c.reading), c.expected) << c.sql;
 }
 
 TEST(MysqlClassifierTest, LiftingReadOnlyIsFlagged) {
@@ -332,7 +314,7 @@ TEST(MysqlClassifierTest, PreparedTextIsDecidedAsTheTextItRuns) {
 }
 
 TEST(MysqlClassifierTest, ExecutableCommentsAreDecidedAsTheBackendRunsThem) {
-  const Case cases[] = {
+  const ClassifierCase cases[] = {
       {"SELECT 1 /*! ; DROP TABLE t */", "select read; drop_table ddl"},
       {"SELECT 1 /*!50000 ; DROP TABLE t */", "select read; drop_table ddl", mysql8()},
       {"SELECT 1 /*!99999 ; DROP TABLE t */", "select read", mysql8()},
@@ -353,11 +335,11 @@ TEST(MysqlClassifierTest, ExecutableCommentsAreDecidedAsTheBackendRunsThem) {
       {"SELECT 1 --; DROP TABLE t", "select read; drop_table ddl"},
       {"SELECT 1 # ; DROP TABLE t\n; DELETE FROM t", "select read; delete write"},
   };
-  for (const Case& c : cases) EXPECT_EQ(summary(c.sql, c.reading), c.expected) << c.sql;
+  for (const ClassifierCase& c : cases) EXPECT_EQ(summary(c.sql, c.reading), c.expected) << c.sql;
 }
 
 TEST(MysqlClassifierTest, QuotesAreReadAsTheBackendReadsThem) {
-  const Case cases[] = {
+  const ClassifierCase cases[] = {
       {R"(SELECT '\'; DELETE FROM t; -- ')", "select read"},
       {R"(SELECT '\'; DELETE FROM t; -- ')", "select read; delete write; ", no_backslash()},
       {R"(SELECT 'a''; DELETE FROM t; -- ')", "select read"},
@@ -367,7 +349,7 @@ TEST(MysqlClassifierTest, QuotesAreReadAsTheBackendReadsThem) {
       {"SELECT _utf8mb4'x; DROP TABLE t'", "select read"},
       {"SELECT \\N", "select read"},
   };
-  for (const Case& c : cases) {
+  for (const ClassifierCase& c : cases) {
     std::string expected(c.expected);
     if (expected.ends_with("; ")) expected.resize(expected.size() - 2);
     std::string got = summary(c.sql, c.reading);
@@ -376,7 +358,7 @@ TEST(MysqlClassifierTest, QuotesAreReadAsTheBackendReadsThem) {
 }
 
 TEST(MysqlClassifierTest, TheRestOfATextIsReadAsTheSettingsBeforeItLeaveIt) {
-  const Case cases[] = {
+  const ClassifierCase cases[] = {
       {R"(SET sql_mode = 'ANSI_QUOTES'; SELECT "a\"; DELETE FROM t; -- ")",
        "set session; select read; delete write"},
       {R"(SET @@session.sql_mode = 'ANSI'; SELECT "a\"; DELETE FROM t; -- ")",
@@ -402,7 +384,7 @@ TEST(MysqlClassifierTest, TheRestOfATextIsReadAsTheSettingsBeforeItLeaveIt) {
       {"PREPARE s FROM 'SET sql_mode = \\'ANSI_QUOTES\\''; SELECT 1",
        "prepare session; unknown unknown"},
   };
-  for (const Case& c : cases) EXPECT_EQ(summary(c.sql, c.reading), c.expected) << c.sql;
+  for (const ClassifierCase& c : cases) EXPECT_EQ(summary(c.sql, c.reading), c.expected) << c.sql;
 }
 
 TEST(MysqlClassifierTest, MultiStatementTextGivesEachStatementItsOwnText) {

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mysql_readings.h"
 #include "sql/mysql/lexer.h"
 
 namespace portcullis::sql::mysql {
@@ -66,39 +67,21 @@ std::string lex(std::string_view sql, const Reading& reading = {}) {
   return out;
 }
 
-Reading mysql8() {
-  return Reading{.no_backslash_escapes = false,
-                 .ansi_quotes = false,
-                 .mariadb = false,
-                 .server_version = 80036};
-}
 Reading mariadb(uint32_t version = 101104) {
   return Reading{.no_backslash_escapes = false,
                  .ansi_quotes = false,
                  .mariadb = true,
                  .server_version = version};
 }
-Reading ansi() {
-  return Reading{.no_backslash_escapes = false,
-                 .ansi_quotes = true,
-                 .mariadb = true,
-                 .server_version = 101104};
-}
-Reading no_backslash() {
-  return Reading{.no_backslash_escapes = true,
-                 .ansi_quotes = false,
-                 .mariadb = true,
-                 .server_version = 101104};
-}
 
-struct Case {
+struct LexerCase {
   std::string_view sql;
   Reading reading;
   std::string_view tokens;
 };
 
 TEST(MysqlLexerTest, CutsTokensAsTheServerDoes) {
-  const Case cases[] = {
+  const LexerCase cases[] = {
       {"SELECT 1", {}, "w:SELECT n:1"},
       {"select a.b, `c``d` FROM t", {}, "w:select w:a p:. w:b p:, qi:`c``d` w:FROM w:t"},
       // -- needs a space or control character after it; 1--1 is arithmetic.
@@ -173,11 +156,11 @@ TEST(MysqlLexerTest, CutsTokensAsTheServerDoes) {
        {},
        "w:SELECT w:\xc3\xa9t\xc3\xa9 w:FROM w:\xe8\xa1\xa8"},
   };
-  for (const Case& c : cases) EXPECT_EQ(lex(c.sql, c.reading), c.tokens) << c.sql;
+  for (const LexerCase& c : cases) EXPECT_EQ(lex(c.sql, c.reading), c.tokens) << c.sql;
 }
 
 TEST(MysqlLexerTest, RefusesTextItCannotCut) {
-  const Case cases[] = {
+  const LexerCase cases[] = {
       {"SELECT 'abc", {}, ""},
       {"SELECT 'abc\\'", {}, ""},
       {"SELECT \"abc", {}, ""},
@@ -192,7 +175,7 @@ TEST(MysqlLexerTest, RefusesTextItCannotCut) {
       {std::string_view("SELECT 1 # x\0 y", 15), {}, ""},
       {std::string_view("SELECT `a\0b`", 12), {}, ""},
   };
-  for (const Case& c : cases) {
+  for (const LexerCase& c : cases) {
     const std::string tokens = lex(c.sql, c.reading);
     EXPECT_TRUE(tokens.ends_with("error")) << c.sql << " gave " << tokens;
   }

@@ -16,14 +16,15 @@ namespace {
 
 using namespace std::string_literals;
 
-constexpr std::size_t kMaxBody = 1 << 20;
+constexpr std::size_t kMaxDecodedBody = 1 << 20;
 
 // The one message in `wire`, which must hold exactly one.
 Message only_message(const std::string& wire) {
   Message message;
   std::size_t consumed = 0;
   std::string error;
-  EXPECT_EQ(decode_message(wire, kMaxBody, message, consumed, error), DecodeStatus::ready) << error;
+  EXPECT_EQ(decode_message(wire, kMaxDecodedBody, message, consumed, error), DecodeStatus::ready)
+      << error;
   EXPECT_EQ(consumed, wire.size());
   return message;
 }
@@ -207,10 +208,10 @@ TEST(MessageWriter, AppendsSeveralMessagesToOneBuffer) {
   Message message;
   std::size_t consumed = 0;
   std::string error;
-  ASSERT_EQ(decode_message(rest, kMaxBody, message, consumed, error), DecodeStatus::ready);
+  ASSERT_EQ(decode_message(rest, kMaxDecodedBody, message, consumed, error), DecodeStatus::ready);
   EXPECT_EQ(message.type, 'S');
   rest.remove_prefix(consumed);
-  ASSERT_EQ(decode_message(rest, kMaxBody, message, consumed, error), DecodeStatus::ready);
+  ASSERT_EQ(decode_message(rest, kMaxDecodedBody, message, consumed, error), DecodeStatus::ready);
   EXPECT_EQ(message.type, 'Z');
   EXPECT_EQ(consumed, rest.size());
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <string>
 
+#include "only_statement.h"
+
 namespace portcullis::sql::postgres {
 namespace {
 
@@ -16,15 +18,6 @@ constexpr ClassSet kAdmin = static_cast<ClassSet>(StatementClass::admin);
 constexpr ClassSet kTransaction = static_cast<ClassSet>(StatementClass::transaction);
 constexpr ClassSet kSession = static_cast<ClassSet>(StatementClass::session);
 constexpr ClassSet kUnknown = static_cast<ClassSet>(StatementClass::unknown);
-
-// The only statement of `sql`; fails the test when there is not exactly one.
-Statement one(std::string_view sql) {
-  Classification c = classify(sql);
-  EXPECT_EQ(c.statements.size(), 1u) << sql;
-  EXPECT_TRUE(c.parse_error.empty()) << sql << ": " << c.parse_error;
-  if (c.statements.empty()) return {};
-  return c.statements.front();
-}
 
 bool has_item(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();

@@ -5,20 +5,12 @@
 
 #include <string>
 
+#include "only_statement.h"
 #include "sql/classification_cache.h"
 #include "sql/postgres/classifier.h"
 
 namespace portcullis::sql::postgres {
 namespace {
-
-// The only statement of `sql`; fails the test when there is not exactly one.
-Statement one(std::string_view sql) {
-  Classification c = classify(sql);
-  EXPECT_EQ(c.statements.size(), 1u) << sql;
-  EXPECT_TRUE(c.parse_error.empty()) << sql << ": " << c.parse_error;
-  if (c.statements.empty()) return {};
-  return c.statements.front();
-}
 
 std::string redacted(std::string_view sql) {
   return one(sql).redacted_text;
