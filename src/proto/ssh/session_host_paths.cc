@@ -102,6 +102,7 @@ asio::awaitable<Result<std::vector<std::string>>> Session::where_paths_lead(
 }
 
 void Session::fail_host_paths(std::string why) {
+  if (!host_paths_) return;
   auto& channel = *host_paths_;
   if (channel.state == HostPathState::failed) return;
   spdlog::info("event=ssh_host_paths_failed session={} reason={:?}", id_, why);
@@ -136,9 +137,9 @@ void Session::service_host_paths() {
         hp.wake.cancel();
         return static_cast<int>(len);
       };
+      // The channel is freed by service_host_paths, not in its own callback.
       c.callbacks.channel_close_function = [](ssh_session, ssh_channel, void* userdata) {
-        host_path_channel_of(userdata)->closed =
-            true;  // freed by service_host_paths, not in its own callback
+        host_path_channel_of(userdata)->closed = true;
         host_path_channel_of(userdata)->session->kick();
       };
       ssh_callbacks_init(&c.callbacks);
