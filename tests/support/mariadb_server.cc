@@ -23,6 +23,7 @@
 #include "child_process.h"
 #include "free_port.h"
 #include "random_password.h"
+#include "server_log.h"
 
 namespace portcullis::testing {
 
@@ -50,9 +51,6 @@ constexpr std::string_view kTemplatePrefix = "/tmp/portcullis-mariadb-template-"
 constexpr std::array<std::string_view, 4> kTemplateFiles = {
     "ibdata1", "ib_logfile0", "aria_log_control", "mysql/global_priv.MAI"};
 
-// The tail of the error log quoted in an exception: enough for the cause, not the whole log.
-constexpr std::size_t kLogTailBytes = 4000;
-
 // Environment variables that would send the mariadb client somewhere else or log it in as
 // someone else.
 const std::vector<std::string> kMariadbEnvironment = {
@@ -67,19 +65,6 @@ std::string mariadb_literal(std::string_view text) {
     quoted += c;
   }
   return quoted + "'";
-}
-
-std::size_t count_of(std::string_view text, std::string_view needle) {
-  std::size_t count = 0;
-  for (auto at = text.find(needle); at != std::string_view::npos;
-       at = text.find(needle, at + needle.size())) {
-    ++count;
-  }
-  return count;
-}
-
-std::string tail_of(const std::string& text) {
-  return text.size() <= kLogTailBytes ? text : "..." + text.substr(text.size() - kLogTailBytes);
 }
 
 std::string plugin_dir() {

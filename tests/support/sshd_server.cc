@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "free_port.h"
+#include "server_log.h"
 
 namespace portcullis::testing {
 
@@ -34,9 +35,6 @@ constexpr auto kSshdToolTimeout = std::chrono::seconds(60);
 // A client gives up on a server that does not answer, rather than running into the test's
 // timeout.
 constexpr int kClientConnectTimeoutSeconds = 10;
-
-// The tail of the log quoted in an exception: enough for the cause, not the whole log.
-constexpr std::size_t kLogTailBytes = 4000;
 
 // 0644: the login user reads the authorised keys and the recorder writes its records.
 constexpr auto kReadableByAll =
@@ -63,19 +61,6 @@ std::string shell_quote(std::string_view text) {
     }
   }
   return quoted + "'";
-}
-
-std::size_t count_of(std::string_view text, std::string_view needle) {
-  std::size_t count = 0;
-  for (auto at = text.find(needle); at != std::string_view::npos;
-       at = text.find(needle, at + needle.size())) {
-    ++count;
-  }
-  return count;
-}
-
-std::string tail_of(const std::string& text) {
-  return text.size() <= kLogTailBytes ? text : "..." + text.substr(text.size() - kLogTailBytes);
 }
 
 std::string trimmed(std::string_view text) {
