@@ -368,6 +368,32 @@ TEST(SshScpWithoutSftpTest, AHostThatCannotSayWhereAPathLeadsGetsNoTransferUnder
   EXPECT_EQ(read_text_file(sshd.home_dir() / "up.txt"), "up\n");
 }
 
+// A host whose sftp subsystem answers with something other than SFTP (here it echoes what it
+// is sent, so the gateway's INIT comes back as the answer) cannot say where a path leads
+// either: no transfer under a `paths` guardrail, and the host's scp never runs.
+TEST(SshScpWithoutSftpTest, AHostWhoseSftpIsNotSftpGetsNoTransferUnderAPathsGuardrail) {
+  SshdOptions sshd_options;
+  sshd_options.sftp_command = "/bin/cat";
+  SshdServer sshd(sshd_options);
+  TempDir local("portcullis-scp-client-");
+  write_file(local.path() / "up.txt", "up\n");
+  SshGatewayOptions options;
+  options.access_section = kScpAccess;
+  options.guardrails_section = kScpGuardrails;
+  SshGateway gateway(sshd, options);
+  const auto key = gateway.login(gateway.token_for("wendy", "files"), "wendy");
+  auto refused = gateway.file_client(
+      key, "scp",
+      {"-O", (local.path() / "up.txt").string(), SshGateway::destination() + ":up.txt"});
+  EXPECT_NE(refused.exit_code, 0) << refused.describe();
+  EXPECT_NE(refused.stderr_text.find("the gateway cannot ask the host where paths lead: the "
+                                     "host's sftp-server does not speak SFTP version 3"),
+            std::string::npos)
+      << refused.stderr_text;
+  EXPECT_FALSE(std::filesystem::exists(sshd.home_dir() / "up.txt"));
+  EXPECT_EQ(count_starting(sshd.received_commands(), "scp -t"), 0u);
+}
+
 TEST_F(SshScpTest, ARefusedDownloadNeverReachesTheClient) {
   write_file(host("private/secret.txt"), "the secret\n");
   write_file(host("private/public.txt"), "public\n");

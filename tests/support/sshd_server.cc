@@ -233,6 +233,11 @@ void SshdServer::write_recorder() {
 
 void SshdServer::write_config() {
   auto yes_no = [](bool value) { return value ? "yes" : "no"; };
+  std::string sftp_line;
+  if (!options_.sftp_command.empty())
+    sftp_line = fmt::format("Subsystem sftp {}\n", options_.sftp_command);
+  else if (options_.sftp_subsystem)
+    sftp_line = fmt::format("Subsystem sftp {} -d {}\n", kSftpServer, home_dir_.string());
   std::string config = fmt::format(
       "# Written by the test sshd harness (tests/support/sshd_server.cc).\n"
       "ListenAddress {host}\n"
@@ -275,10 +280,7 @@ void SshdServer::write_config() {
       fmt::arg("authorized_keys", authorized_keys_file_.string()), fmt::arg("user", user_.name),
       fmt::arg("tcp", yes_no(options_.allow_tcp_forwarding)),
       fmt::arg("agent", yes_no(options_.allow_agent_forwarding)),
-      fmt::arg("x11", yes_no(options_.x11_forwarding)),
-      fmt::arg("sftp_line", options_.sftp_subsystem ? fmt::format("Subsystem sftp {} -d {}\n",
-                                                                  kSftpServer, home_dir_.string())
-                                                    : std::string()));
+      fmt::arg("x11", yes_no(options_.x11_forwarding)), fmt::arg("sftp_line", sftp_line));
   for (const auto& line : options_.extra_config) config += line + "\n";
   write_file(config_file_, config, kReadableByAll);
 }

@@ -27,6 +27,9 @@ struct SshdOptions {
   // The sftp subsystem (OpenSSH's sftp-server); off, the host refuses it as a host without it
   // configured does.
   bool sftp_subsystem = true;
+  // What the sftp subsystem runs instead of OpenSSH's sftp-server (a host whose sftp does not
+  // speak SFTP, e.g. "/bin/cat"); empty: sftp-server.
+  std::string sftp_command;
   // More sshd_config lines, appended after the harness's own, e.g. "MaxSessions 2". sshd takes
   // the first value of most keywords, so these cannot override the harness's.
   std::vector<std::string> extra_config;
