@@ -17,7 +17,8 @@ using State = SessionChannel::State;
 
 bool Session::decide_file_operation(SessionChannel& c, policy::Command command,
                                     std::vector<std::string> host_paths, bool follow_last_link) {
-  if (host_paths.empty() || !needs_host_paths(command)) return decide_file_operation_now(c, command);
+  if (host_paths.empty() || !needs_host_paths(command))
+    return decide_file_operation_now(c, command);
   for (auto& channel : channels_) {
     if (channel.get() != &c) continue;
     c.transfer_deciding = true;
