@@ -305,6 +305,36 @@ TEST_F(SshSftpTest, ALinkOnTheHostDoesNotCarryARequestPastAPathsGuardrail) {
   EXPECT_TRUE(std::filesystem::exists("/etc/hostname"));
 }
 
+// sftp packets as a raw client writes them: uint32 length, type, then the fields.
+std::string sftp_packet(uint8_t type, std::initializer_list<std::string> strings, uint32_t id,
+                        std::string tail = {}) {
+  const auto u32 = [](uint32_t value) {
+    return std::string{static_cast<char>(value >> 24), static_cast<char>(value >> 16),
+                       static_cast<char>(value >> 8), static_cast<char>(value)};
+  };
+  std::string body(1, static_cast<char>(type));
+  body += u32(id);
+  for (const auto& text : strings) body += u32(static_cast<uint32_t>(text.size())) + text;
+  body += tail;
+  return u32(static_cast<uint32_t>(body.size())) + body;
+}
+
+// A raw client pipelines a symlink to /etc and an open through it in one write: the open's
+// path is asked of the host only once the symlink is answered, so the link is seen.
+TEST_F(SshSftpTest, ALinkMadeByAPipelinedRequestIsSeenByTheNextOne) {
+  const std::string init = std::string("\0\0\0\x05\x01\0\0\0\x03", 9);
+  const std::string stream = init + sftp_packet(17, {"."}, 1) +                // stat
+                             sftp_packet(20, {"/etc", "pipelined-link"}, 2) +  // symlink
+                             sftp_packet(3, {"pipelined-link/hostname"}, 3,
+                                         std::string("\0\0\0\x01\0\0\0\0", 8));  // open, read
+  auto result = gateway_->ssh(*writer_, "sftp", "web", stream, {"-s"});
+  const auto opened = statement("wendy", "sftp open \"pipelined-link/hostname\" read");
+  EXPECT_EQ(opened.at("verdict"), "deny") << json::serialize(opened);
+  EXPECT_EQ(opened.at("rule"), "no-etc") << json::serialize(opened);
+  EXPECT_EQ(statement("wendy", "sftp symlink \"/etc\" \"pipelined-link\"").at("verdict"), "allow");
+  EXPECT_TRUE(std::filesystem::is_symlink(host("pipelined-link"))) << result.describe();
+}
+
 TEST_F(SshSftpTest, RenameAndRemoveNeedFileWrite) {
   write_file(host("keep.txt"), "kept\n");
   auto result = sftp(*reader_, "-rename keep.txt moved.txt\n-rm keep.txt\n-mkdir made\n");

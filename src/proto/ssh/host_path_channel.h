@@ -37,8 +37,10 @@ struct HostPathChannel {
   bool closed = false;  // by the host
   sftp::PathQueries queries;
   std::string failure;
-  // Whoever waits for answers waits on it: cancelled when an answer, or the failure, comes.
+  // Whoever waits for answers waits on it: cancelled when an answer, or the failure, comes,
+  // and after each turn of the session while someone waits for earlier requests' answers.
   boost::asio::steady_timer wake;
+  bool waiting_for_earlier = false;
 };
 
 // Adds to a file operation's paths where they lead on the host (`led`, as the host wrote

@@ -149,8 +149,11 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   // the classes `command` needs. The paths each of `paths` leads to (none for a path the host
   // cannot reach), or why the host cannot say.
   bool needs_host_paths(const policy::Command& command) const;
+  // `earlier_answered`, when given: asked only once it holds (what the host has not yet done
+  // may change where a path leads).
   boost::asio::awaitable<Result<std::vector<std::string>>> where_paths_lead(
-      std::vector<std::string> paths, bool follow_last_link);
+      std::vector<std::string> paths, bool follow_last_link,
+      std::function<bool()> earlier_answered = {});
   void service_host_paths();
   void fail_host_paths(std::string why);
 

@@ -59,11 +59,28 @@ bool Session::needs_host_paths(const policy::Command& command) const {
 }
 
 asio::awaitable<Result<std::vector<std::string>>> Session::where_paths_lead(
-    std::vector<std::string> paths, bool follow_last_link) {
+    std::vector<std::string> paths, bool follow_last_link, std::function<bool()> earlier_answered) {
   auto self = shared_from_this();
   if (!target_) co_return Error{"the host is not connected"};
   if (!host_paths_) host_paths_ = std::make_shared<HostPathChannel>(this, kick_.get_executor());
   const auto channel = host_paths_;
+  if (earlier_answered && !earlier_answered()) {
+    // A link the client made a moment ago, in a request still on its way, would not be seen
+    // by a question that overtakes it on the gateway's own channel.
+    const auto deadline = std::chrono::steady_clock::now() + kAnswerTimeout;
+    channel->waiting_for_earlier = true;
+    while (!earlier_answered()) {
+      if (ending_ || channel->state == HostPathState::failed) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        channel->waiting_for_earlier = false;
+        co_return Error{fmt::format("the host did not answer the earlier requests within {} s",
+                                    kAnswerTimeout.count())};
+      }
+      channel->wake.expires_at(deadline);
+      co_await channel->wake.async_wait(use_nothrow);
+    }
+    channel->waiting_for_earlier = false;
+  }
   std::vector<sftp::PathQuestion> questions;
   std::vector<uint32_t> ids;
   for (const auto& path : paths) {
@@ -122,6 +139,7 @@ void Session::fail_host_paths(std::string why) {
 void Session::service_host_paths() {
   if (!host_paths_ || !target_) return;
   auto& c = *host_paths_;
+  if (c.waiting_for_earlier) c.wake.cancel();  // this turn may have brought their answers
   if (c.state == HostPathState::opening) {
     if (!c.channel) {
       c.channel = ssh_channel_new(target_->session());

@@ -6,6 +6,7 @@
 // allowing or refusing one does to their stream.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <functional>
 
 #include "proto/ssh/host_path_channel.h"
 #include "proto/ssh/session.h"
@@ -35,7 +36,13 @@ asio::awaitable<void> Session::decide_file_operation_on_host(
     std::shared_ptr<SessionChannel> channel, policy::Command command,
     std::vector<std::string> host_paths, bool follow_last_link) {
   auto self = shared_from_this();
-  auto led = co_await where_paths_lead(std::move(host_paths), follow_last_link);
+  // sftp requests are pipelined: a symlink made by one still on its way would change where the
+  // next one's path leads. (scp's sender waits for each answer before its next line.)
+  std::function<bool()> earlier_answered;
+  if (channel->sftp)
+    earlier_answered = [relay = channel->sftp.get()] { return relay->awaiting() == 0; };
+  auto led = co_await where_paths_lead(std::move(host_paths), follow_last_link,
+                                       std::move(earlier_answered));
   channel->transfer_deciding = false;
   if (ending_ || channel->state == State::closed || channel->state == State::finishing) {
     if (channel->state == State::closed) deciding_ = false;
