@@ -944,6 +944,10 @@ def unmask(payload, mask):
         len(payload), "big")
 
 
+# ---------------------------------------------------------------------------------------------
+# pods/exec and pods/attach: running the command
+# ---------------------------------------------------------------------------------------------
+
 def exec_status(returncode):
     """The Status kubectl reads on the error channel when the command has ended."""
     if returncode == 0:
@@ -956,29 +960,39 @@ def exec_status(returncode):
 
 
 class ExecSession:
-    """Runs one command for a WebSocket client. A single thread owns the socket and the pipes
-    (select() on all of them), so no two threads ever use the TLS connection at once."""
+    """Runs one command for a client of the remote command protocol. A single thread owns the
+    socket and the pipes (select() on all of them), so no two threads ever use the TLS
+    connection at once. The transport is a subclass's (WebSocketExec): it takes the
+    client's bytes (on_client_bytes), sends output on a channel (send_channel) and ends the
+    session with the Status (finish)."""
 
-    def __init__(self, sock, protocol, argv, want_stdin, tty):
+    def __init__(self, sock, argv, want_stdin, tty):
         self.sock = sock
-        self.protocol = protocol
         self.argv = argv
         self.want_stdin = want_stdin
         self.tty = tty
-        self.parser = FrameParser()
         self.stdin_pending = bytearray()
         self.stdin_close_requested = False
         self.client_gone = False
+        self.running = False    # the command has started
         self.master = None      # the pseudo-terminal's master side, with tty=true
+        self.early_size = None  # a terminal size that came before the terminal
         self.stdin_fd = None
         self.stdin_pipe = None  # the command's stdin, without a terminal
         self.outputs = {}
 
-    def send(self, opcode, payload):
-        self.sock.sendall(ws_frame(opcode, payload))
+    # -- the transport's part ---------------------------------------------------------------
+
+    def on_client_bytes(self, data):
+        raise NotImplementedError
 
     def send_channel(self, channel, data):
-        self.send(OP_BINARY, bytes([channel]) + data)
+        raise NotImplementedError
+
+    def finish(self, status):
+        raise NotImplementedError
+
+    # -- the command ------------------------------------------------------------------------
 
     def start(self):
         """Starts the command. Its stdin, stdout and stderr are pipes, or with tty=true one
@@ -1008,6 +1022,8 @@ class ExecSession:
         self.master = master
         self.stdin_fd = master if self.want_stdin else None
         self.outputs = {master: CH_STDOUT}
+        if self.early_size is not None:
+            self.set_size(self.early_size)
         return proc
 
     def run(self):
@@ -1018,6 +1034,7 @@ class ExecSession:
                          "code": 500,
                          "message": f'exec: "{self.argv[0]}": {err.strerror}'})
             return
+        self.running = True
         with RUNNING_LOCK:
             RUNNING.add(proc)
         try:
@@ -1042,6 +1059,8 @@ class ExecSession:
         """Moves bytes until the command has closed its output (or the client has gone)."""
         if self.stdin_fd is not None:
             os.set_blocking(self.stdin_fd, False)
+        if self.stdin_pending or self.stdin_close_requested:
+            self.write_stdin()  # what came before the command started
         while self.outputs and not self.client_gone and not STOPPING.is_set():
             want_write = [self.stdin_fd] if self.stdin_fd is not None and self.stdin_pending \
                 else []
@@ -1078,36 +1097,38 @@ class ExecSession:
         if not data:
             self.client_gone = True
             return
-        self.parser.feed(data)
-        for opcode, payload in self.parser.messages():
-            self.on_message(opcode, payload)
+        self.on_client_bytes(data)
 
-    def on_message(self, opcode, payload):
-        if opcode == OP_PING:
-            self.send(OP_PONG, payload)
-        elif opcode == OP_CLOSE:
-            self.send(OP_CLOSE, payload[:2])
-            self.client_gone = True
-        elif opcode in (OP_BINARY, OP_TEXT) and payload:
-            channel, data = payload[0], payload[1:]
-            if channel == CH_STDIN and self.stdin_fd is not None:
-                self.stdin_pending += data
-                self.write_stdin()
-            elif channel == CH_CLOSE and data[:1] == bytes([CH_STDIN]):
-                # v5: the client has no more input.
-                self.stdin_close_requested = True
-                self.write_stdin()
-            elif channel == CH_RESIZE and self.master is not None:
-                self.resize(data)
+    def input(self, data):
+        """Bytes for the command's stdin; kept until the command has started."""
+        self.stdin_pending += data
+        if self.running:
+            self.write_stdin()
+
+    def end_input(self):
+        """The client has no more input."""
+        self.stdin_close_requested = True
+        if self.running:
+            self.write_stdin()
 
     def resize(self, data):
         try:
-            size = json.loads(data)
+            self.set_size(json.loads(data))
+        except ValueError:
+            pass  # a malformed resize changes nothing
+
+    def set_size(self, size):
+        """Gives the terminal the size a resize message names ({"Width":..,"Height":..}); one
+        that comes before the terminal is there is kept for it."""
+        if self.master is None:
+            self.early_size = size
+            return
+        try:
             winsize = struct.pack("HHHH", int(size.get("Height", 0)), int(size.get("Width", 0)),
                                   0, 0)
             fcntl.ioctl(self.master, termios.TIOCSWINSZ, winsize)
-        except (ValueError, AttributeError, OSError):
-            pass  # a malformed resize changes nothing
+        except (ValueError, AttributeError, OSError, TypeError, OverflowError, struct.error):
+            pass  # a malformed size changes nothing
 
     def write_stdin(self):
         if self.stdin_fd is None:
@@ -1132,6 +1153,42 @@ class ExecSession:
             self.stdin_pipe.close()
         self.stdin_fd = None
         self.stdin_close_requested = False
+
+
+class WebSocketExec(ExecSession):
+    """The remote command protocol over WebSocket (v5.channel.k8s.io or v4.channel.k8s.io):
+    every message starts with its channel's byte."""
+
+    def __init__(self, sock, protocol, argv, want_stdin, tty):
+        super().__init__(sock, argv, want_stdin, tty)
+        self.protocol = protocol
+        self.parser = FrameParser()
+
+    def send(self, opcode, payload):
+        self.sock.sendall(ws_frame(opcode, payload))
+
+    def send_channel(self, channel, data):
+        self.send(OP_BINARY, bytes([channel]) + data)
+
+    def on_client_bytes(self, data):
+        self.parser.feed(data)
+        for opcode, payload in self.parser.messages():
+            self.on_message(opcode, payload)
+
+    def on_message(self, opcode, payload):
+        if opcode == OP_PING:
+            self.send(OP_PONG, payload)
+        elif opcode == OP_CLOSE:
+            self.send(OP_CLOSE, payload[:2])
+            self.client_gone = True
+        elif opcode in (OP_BINARY, OP_TEXT) and payload:
+            channel, data = payload[0], payload[1:]
+            if channel == CH_STDIN and self.stdin_fd is not None:
+                self.input(data)
+            elif channel == CH_CLOSE and data[:1] == bytes([CH_STDIN]):
+                self.end_input()  # v5: the client has no more input
+            elif channel == CH_RESIZE and self.master is not None:
+                self.resize(data)
 
     def finish(self, status):
         """Sends the Status on the error channel, then closes as the real server does."""
@@ -1794,7 +1851,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.headers_sent = True
         self.close_connection = True  # the connection is the WebSocket's from now on
-        ExecSession(self.connection, protocol, argv, self.flag("stdin"), self.flag("tty")).run()
+        WebSocketExec(self.connection, protocol, argv, self.flag("stdin"),
+                      self.flag("tty")).run()
 
     # -- small subresources -----------------------------------------------------------------
 
