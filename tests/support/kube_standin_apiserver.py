@@ -34,7 +34,10 @@ What it implements:
   * pods/log, with tailLines, timestamps and follow (a new line every 200 ms for up to 30 s).
     The log holds PII-like text so that masking can be tested.
   * pods/exec and pods/attach over WebSocket (subprotocols v5.channel.k8s.io and
-    v4.channel.k8s.io; SPDY is refused): the command really runs here as a subprocess, on a
+    v4.channel.k8s.io) and over SPDY/3.1 (X-Stream-Protocol-Version v5.channel.k8s.io or
+    v4.channel.k8s.io, as older kubectl and kubectl with KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false
+    speak it: one SPDY stream per channel, opened by the client, header blocks compressed
+    with the SPDY/3 dictionary): the command really runs here as a subprocess, on a
     pseudo-terminal when kubectl asks for one (exec -it); attach runs "cat".
     pods/portforward is refused with 400.
   * deployments/scale and serviceaccounts/token.
@@ -101,6 +104,7 @@ import termios
 import threading
 import time
 import uuid
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -237,12 +241,13 @@ def types_of(group, version):
 class ApiError(Exception):
     """An error answered with a Status object, as the real server does."""
 
-    def __init__(self, code, reason, message, details=None):
+    def __init__(self, code, reason, message, details=None, headers=()):
         super().__init__(message)
         self.code = code
         self.reason = reason
         self.message = message
         self.details = details
+        self.headers = headers  # (name, value) pairs sent with the Status
 
     def status(self):
         body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
@@ -860,6 +865,7 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 
 # Channels of the Kubernetes remote command protocol: the first byte of every data message.
+# Over SPDY each is a stream of its own instead (SPDY_STREAM_TYPES below).
 CH_STDIN, CH_STDOUT, CH_STDERR, CH_ERROR, CH_RESIZE, CH_CLOSE = 0, 1, 2, 3, 4, 255
 
 
@@ -945,6 +951,137 @@ def unmask(payload, mask):
 
 
 # ---------------------------------------------------------------------------------------------
+# SPDY/3.1, server side, for pods/exec and pods/attach (older kubectl, and kubectl with
+# KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)
+# ---------------------------------------------------------------------------------------------
+
+# The SPDY/3 header dictionary, from the SPDY protocol draft 3 specification (section 2.6.10.1):
+# header blocks are zlib streams primed with it. First 65 words, each after its length as a
+# 32-bit big-endian number, then plain text. zlib checks it against the Adler-32 the client's
+# stream names (0xe3c6a7c2), so a wrong byte here fails the first header block.
+SPDY3_DICTIONARY = b"".join(len(word).to_bytes(4, "big") + word for word in (
+    b"options", b"head", b"post", b"put", b"delete", b"trace", b"accept", b"accept-charset",
+    b"accept-encoding", b"accept-language", b"accept-ranges", b"age", b"allow",
+    b"authorization", b"cache-control", b"connection", b"content-base", b"content-encoding",
+    b"content-language", b"content-length", b"content-location", b"content-md5",
+    b"content-range", b"content-type", b"date", b"etag", b"expect", b"expires", b"from",
+    b"host", b"if-match", b"if-modified-since", b"if-none-match", b"if-range",
+    b"if-unmodified-since", b"last-modified", b"location", b"max-forwards", b"pragma",
+    b"proxy-authenticate", b"proxy-authorization", b"range", b"referer", b"retry-after",
+    b"server", b"te", b"trailer", b"transfer-encoding", b"upgrade", b"user-agent", b"vary",
+    b"via", b"warning", b"www-authenticate", b"method", b"get", b"status", b"200 OK",
+    b"version", b"HTTP/1.1", b"url", b"public", b"set-cookie", b"keep-alive", b"origin",
+)) + (
+    b"100101201202205206300302303304305306307402405406407408409410411412413414415416417502504"
+    b"505203 Non-Authoritative Information204 No Content301 Moved Permanently400 Bad Request"
+    b"401 Unauthorized403 Forbidden404 Not Found500 Internal Server Error501 Not Implemented"
+    b"503 Service UnavailableJan Feb Mar Apr May Jun Jul Aug Sept Oct Nov Dec 00:00:00 Mon, "
+    b"Tue, Wed, Thu, Fri, Sat, Sun, GMTchunked,text/html,image/png,image/jpg,image/gif,"
+    b"application/xml,application/xhtml+xml,text/plain,text/javascript,publicprivatemax-age="
+    b"gzip,deflate,sdchcharset=utf-8charset=iso-8859-1,utf-,*,enq=0."
+)
+
+SPDY_VERSION = 3
+(SPDY_SYN_STREAM, SPDY_SYN_REPLY, SPDY_RST_STREAM, SPDY_SETTINGS, SPDY_PING, SPDY_GOAWAY,
+ SPDY_HEADERS, SPDY_WINDOW_UPDATE) = 1, 2, 3, 4, 6, 7, 8, 9
+SPDY_FLAG_FIN = 0x01
+SPDY_GOAWAY_OK, SPDY_GOAWAY_PROTOCOL_ERROR = 0, 1
+# A frame's length is 24 bits, so no frame is over 16 MiB; a header block must also stay under
+# this when decompressed (a few hundred bytes from kubectl).
+SPDY_MAX_HEADER_BLOCK = 1 << 20
+# Output is sent in data frames of at most this many bytes.
+SPDY_MAX_DATA = 32768
+
+# The remote command protocol's streams, by the "streamtype" header of their SYN_STREAM.
+SPDY_STREAM_TYPES = {"error": CH_ERROR, "stdin": CH_STDIN, "stdout": CH_STDOUT,
+                     "stderr": CH_STDERR, "resize": CH_RESIZE}
+SPDY_CHANNEL_STREAMS = {channel: name for name, channel in SPDY_STREAM_TYPES.items()}
+# What the client may offer in X-Stream-Protocol-Version, of which the stand-in speaks the two
+# newest (over SPDY v5 is v4: stdin ends with the stream's FIN, not a close message).
+SPDY_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"]
+
+
+class SpdyError(Exception):
+    """A frame or header block no SPDY/3 peer would send: the connection is closed."""
+
+
+def spdy_control_frame(frame_type, flags, payload):
+    return struct.pack(">HHI", 0x8000 | SPDY_VERSION, frame_type,
+                       (flags << 24) | len(payload)) + payload
+
+
+def spdy_data_frame(stream_id, flags, data):
+    return struct.pack(">II", stream_id & 0x7FFFFFFF, (flags << 24) | len(data)) + data
+
+
+class SpdyFrameParser:
+    """Cuts the bytes a client sends into frames: ("control", type, flags, payload) or
+    ("data", stream id, flags, data). A data frame on a stream the client has not opened (an
+    id above last_stream_id) is refused as soon as its first 8 bytes are in, so that bytes
+    of something else are not awaited as a frame of up to 16 MiB."""
+
+    def __init__(self):
+        self.buffer = bytearray()
+        self.last_stream_id = 0  # the highest stream id the client has opened
+
+    def feed(self, data):
+        self.buffer += data
+
+    def frames(self):
+        buf = self.buffer
+        while len(buf) >= 8:
+            first, second = struct.unpack_from(">II", buf)
+            flags, length = second >> 24, second & 0xFFFFFF
+            if not first & 0x80000000 and not 0 < first <= self.last_stream_id:
+                raise SpdyError(f"data frame on stream {first}, which was never opened")
+            if len(buf) < 8 + length:
+                return
+            payload = bytes(buf[8:8 + length])
+            del buf[:8 + length]
+            if first & 0x80000000:
+                version, frame_type = (first >> 16) & 0x7FFF, first & 0xFFFF
+                if version != SPDY_VERSION:
+                    raise SpdyError(f"control frame of SPDY version {version}")
+                yield "control", frame_type, flags, payload
+            else:
+                yield "data", first, flags, payload
+
+
+def spdy_header_block(pairs):
+    """A header block before compression: the number of pairs, then each name and value after
+    its length (32-bit numbers)."""
+    block = bytearray(struct.pack(">I", len(pairs)))
+    for name, value in pairs:
+        for text in (name.lower().encode(), value.encode()):
+            block += struct.pack(">I", len(text)) + text
+    return bytes(block)
+
+
+def spdy_parse_header_block(block):
+    """{name: value} of a decompressed header block (several values of a name stay joined by
+    NUL, as they come)."""
+    try:
+        (count,), pos, headers = struct.unpack_from(">I", block), 4, {}
+        for _ in range(count):
+            texts = []
+            for _ in range(2):
+                (size,) = struct.unpack_from(">I", block, pos)
+                if pos + 4 + size > len(block):
+                    raise SpdyError("header block cut short")
+                texts.append(block[pos + 4:pos + 4 + size].decode("utf-8"))
+                pos += 4 + size
+            name, value = texts
+            if not name or name != name.lower():
+                raise SpdyError(f"header name {name!r} is empty or not lower case")
+            headers[name] = value
+    except (struct.error, UnicodeDecodeError) as err:
+        raise SpdyError(f"malformed header block: {err}")
+    if pos != len(block):
+        raise SpdyError("bytes after the header block's last pair")
+    return headers
+
+
+# ---------------------------------------------------------------------------------------------
 # pods/exec and pods/attach: running the command
 # ---------------------------------------------------------------------------------------------
 
@@ -962,7 +1099,7 @@ def exec_status(returncode):
 class ExecSession:
     """Runs one command for a client of the remote command protocol. A single thread owns the
     socket and the pipes (select() on all of them), so no two threads ever use the TLS
-    connection at once. The transport is a subclass's (WebSocketExec): it takes the
+    connection at once. The transport is a subclass's (WebSocketExec, SpdyExec): it takes the
     client's bytes (on_client_bytes), sends output on a channel (send_channel) and ends the
     session with the Status (finish)."""
 
@@ -1215,6 +1352,206 @@ class WebSocketExec(ExecSession):
             self.parser.feed(data)
             if any(op == OP_CLOSE for op, _ in self.parser.messages()):
                 return
+
+
+class SpdyExec(ExecSession):
+    """The remote command protocol over SPDY/3.1, as the kubelet serves it (v5.channel.k8s.io
+    or v4.channel.k8s.io, alike here). The client opens one stream per channel with a
+    SYN_STREAM whose "streamtype" header names it (error, stdin, stdout, stderr, resize) and
+    waits for the SYN_REPLY before it opens the next. The command starts once the streams the
+    query asks for are all open. At its end the Status goes on the error stream, the streams
+    the server writes end with FIN, and GOAWAY closes the connection."""
+
+    STREAM_CREATION_TIMEOUT = 30.0  # seconds, the kubelet's
+
+    def __init__(self, sock, argv, want_stdin, want_stdout, want_stderr, tty):
+        super().__init__(sock, argv, want_stdin, tty)
+        self.parser = SpdyFrameParser()
+        # One zlib stream per direction for the whole connection.
+        self.inflater = zlib.decompressobj(zdict=SPDY3_DICTIONARY)
+        self.deflater = zlib.compressobj(zlib.Z_BEST_COMPRESSION, zdict=SPDY3_DICTIONARY)
+        # The streams the kubelet waits for before it runs the command.
+        self.expected = {"error"}
+        if want_stdin:
+            self.expected.add("stdin")
+        if want_stdout:
+            self.expected.add("stdout")
+        if want_stderr and not tty:
+            self.expected.add("stderr")
+        if tty:
+            self.expected.add("resize")
+        self.streams = {}       # stream type -> stream id
+        self.types = {}         # stream id -> stream type
+        self.resize_pending = bytearray()
+        self.protocol_error = None
+
+    def run(self):
+        if self.await_streams():
+            super().run()
+        if self.protocol_error is not None:
+            self.go_away(SPDY_GOAWAY_PROTOCOL_ERROR)
+
+    def await_streams(self):
+        """True once the client has opened every stream the query asks for."""
+        deadline = time.monotonic() + self.STREAM_CREATION_TIMEOUT
+        try:
+            while not self.client_gone and not STOPPING.is_set():
+                if self.expected <= set(self.streams):
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.finish({"metadata": {}, "status": "Failure", "reason": "Timeout",
+                                 "code": 408,
+                                 "message": "timed out waiting for client to create streams"})
+                    return False
+                if not self.sock.pending():
+                    ready, _, _ = select.select([self.sock], [], [], min(remaining, 1.0))
+                    if not ready:
+                        continue
+                self.read_client()
+        except (OSError, ssl.SSLError):
+            self.client_gone = True
+        return False
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def headers_frame(self, frame_type, stream_id, pairs):
+        block = self.deflater.compress(spdy_header_block(pairs))
+        block += self.deflater.flush(zlib.Z_SYNC_FLUSH)
+        return spdy_control_frame(frame_type, 0, struct.pack(">I", stream_id) + block)
+
+    def send_channel(self, channel, data):
+        stream_id = self.streams.get(SPDY_CHANNEL_STREAMS[channel])
+        if stream_id is None:
+            return  # the client did not ask for this output (or reset its stream)
+        for pos in range(0, len(data), SPDY_MAX_DATA):
+            self.sock.sendall(spdy_data_frame(stream_id, 0, data[pos:pos + SPDY_MAX_DATA]))
+
+    def go_away(self, status):
+        try:
+            self.sock.sendall(spdy_control_frame(
+                SPDY_GOAWAY, 0, struct.pack(">II", self.parser.last_stream_id, status)))
+        except (OSError, ssl.SSLError):
+            pass
+
+    def finish(self, status):
+        """The Status on the error stream, FIN on the streams the server writes, GOAWAY; then
+        the client closes the connection (waited for a moment, so that nothing it still
+        sends makes the close a reset that could lose the end of the output)."""
+        try:
+            self.send_channel(CH_ERROR, json.dumps(status).encode())
+            for name in ("error", "stdout", "stderr"):
+                if name in self.streams:
+                    self.sock.sendall(spdy_data_frame(self.streams[name], SPDY_FLAG_FIN, b""))
+            self.go_away(SPDY_GOAWAY_OK)
+            self.await_client_close()
+        except (OSError, ssl.SSLError):
+            pass
+
+    def await_client_close(self):
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            if not self.sock.pending():
+                ready, _, _ = select.select([self.sock], [], [], deadline - time.monotonic())
+                if not ready:
+                    return
+            try:
+                data = self.sock.recv(65536)
+            except ssl.SSLWantReadError:
+                continue
+            if not data:
+                return
+            self.parser.feed(data)
+            try:
+                if any(kind == "control" and frame_type == SPDY_GOAWAY
+                       for kind, frame_type, _, _ in self.parser.frames()):
+                    return
+            except SpdyError:
+                return
+
+    # -- receiving --------------------------------------------------------------------------
+
+    def on_client_bytes(self, data):
+        self.parser.feed(data)
+        try:
+            for kind, ident, flags, payload in self.parser.frames():
+                if kind == "data":
+                    self.on_data(ident, flags, payload)
+                else:
+                    self.on_control(ident, flags, payload)
+        except (SpdyError, zlib.error) as err:
+            # No SPDY peer sends this: the connection ends (the command with it).
+            self.protocol_error = str(err)
+            self.client_gone = True
+
+    def read_headers(self, block):
+        try:
+            data = self.inflater.decompress(block, SPDY_MAX_HEADER_BLOCK)
+        except zlib.error as err:
+            raise SpdyError(f"header block does not decompress: {err}")
+        if self.inflater.unconsumed_tail:
+            raise SpdyError("header block too large")
+        return spdy_parse_header_block(data)
+
+    def on_control(self, frame_type, flags, payload):
+        need = {SPDY_SYN_STREAM: 10, SPDY_SYN_REPLY: 4, SPDY_RST_STREAM: 8, SPDY_SETTINGS: 4,
+                SPDY_PING: 4, SPDY_GOAWAY: 8, SPDY_HEADERS: 4, SPDY_WINDOW_UPDATE: 8}
+        if len(payload) < need.get(frame_type, 0):
+            raise SpdyError(f"control frame of type {frame_type} too short")
+        if frame_type == SPDY_SYN_STREAM:
+            stream_id = struct.unpack_from(">I", payload)[0] & 0x7FFFFFFF
+            headers = self.read_headers(payload[10:])
+            if stream_id <= self.parser.last_stream_id:  # 0, or not above the last one
+                raise SpdyError(f"SYN_STREAM for stream {stream_id}, not a new one")
+            self.parser.last_stream_id = stream_id
+            self.sock.sendall(self.headers_frame(SPDY_SYN_REPLY, stream_id, []))
+            stream_type = headers.get("streamtype", "")
+            self.types[stream_id] = stream_type
+            if stream_type in SPDY_STREAM_TYPES and stream_type not in self.streams:
+                self.streams[stream_type] = stream_id
+            if flags & SPDY_FLAG_FIN:
+                self.on_data(stream_id, SPDY_FLAG_FIN, b"")
+        elif frame_type in (SPDY_SYN_REPLY, SPDY_HEADERS):
+            self.read_headers(payload[4:])  # read, to keep the zlib stream in step; unused
+        elif frame_type == SPDY_RST_STREAM:
+            stream_id = struct.unpack_from(">I", payload)[0] & 0x7FFFFFFF
+            stream_type = self.types.pop(stream_id, None)
+            if self.streams.get(stream_type) == stream_id:
+                del self.streams[stream_type]
+                if stream_type == "stdin":
+                    self.end_input()
+        elif frame_type == SPDY_PING:
+            # The stand-in never pings, so every PING is the client's: echoed as the answer.
+            self.sock.sendall(spdy_control_frame(SPDY_PING, 0, payload[:4]))
+        elif frame_type == SPDY_GOAWAY:
+            self.client_gone = True  # the client is leaving before the command's end
+        # SETTINGS and WINDOW_UPDATE change nothing here (the client's window is not kept to;
+        # spdystream does not keep to flow control either); unknown types are ignored.
+
+    def on_data(self, stream_id, flags, data):
+        stream_type = self.types.get(stream_id)
+        if stream_type is None or self.streams.get(stream_type) != stream_id:
+            return  # a stream that was never opened, was reset, or is not one of ours
+        if stream_type == "stdin" and self.want_stdin:
+            if data:
+                self.input(data)
+            if flags & SPDY_FLAG_FIN:
+                self.end_input()
+        elif stream_type == "resize":
+            # JSON objects ({"Width":..,"Height":..}), one per change, whole or in pieces.
+            self.resize_pending += data
+            text = self.resize_pending.decode("utf-8", "replace")
+            pos, decoder = 0, json.JSONDecoder()
+            while True:
+                while pos < len(text) and text[pos].isspace():
+                    pos += 1
+                try:
+                    size, pos = decoder.raw_decode(text, pos)
+                except ValueError:
+                    break  # nothing more, or not whole yet
+                self.set_size(size)
+            rest = text[pos:].encode()
+            self.resize_pending = bytearray(rest if len(rest) < 4096 else b"")  # 4 KiB: no size
 
 
 def kill(proc):
@@ -1472,7 +1809,7 @@ class Handler(BaseHTTPRequestHandler):
             if self.headers_sent:  # too late for a Status: the answer has begun
                 self.close_connection = True
             else:
-                self.send_json(err.code, err.status())
+                self.send_json(err.code, err.status(), headers=err.headers)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
         except Exception as err:  # a bug here must not hang the client
@@ -1525,11 +1862,13 @@ class Handler(BaseHTTPRequestHandler):
             raise bad_request("the body is not a JSON object")
         return value
 
-    def send_json(self, code, body, content_type="application/json"):
-        self.send_data(code, json.dumps(body).encode(), content_type)
+    def send_json(self, code, body, content_type="application/json", headers=()):
+        self.send_data(code, json.dumps(body).encode(), content_type, headers)
 
-    def send_data(self, code, data, content_type="application/json"):
+    def send_data(self, code, data, content_type="application/json", headers=()):
         self.send_response(code)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
@@ -1830,29 +2169,61 @@ class Handler(BaseHTTPRequestHandler):
     def pod_exec(self, route):
         pod_obj = self.server.store.get(route.rtype, route.namespace, route.name)
         self.check_container(pod_obj)
-        if self.headers.get("Upgrade", "").lower() != "websocket":
+        upgrade = self.headers.get("Upgrade", "").strip().lower()
+        if upgrade == "websocket":
+            protocol = self.websocket_protocol()
+        elif upgrade == "spdy/3.1":
+            protocol = self.spdy_protocol()
+        else:
             raise bad_request("this stand-in speaks the remote command protocol over "
-                              "WebSocket only (upgrade request expected)")
+                              "WebSocket or SPDY/3.1 only (upgrade request expected)")
+        argv = self.query.get("command", []) if route.subresource == "exec" else ["cat"]
+        if not argv:
+            raise bad_request("you must specify at least 1 command")
+        self.send_response(101, "Switching Protocols")
+        if upgrade == "websocket":
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept",
+                             websocket_accept(self.headers["Sec-WebSocket-Key"].strip()))
+            self.send_header("Sec-WebSocket-Protocol", protocol)
+            session = WebSocketExec(self.connection, protocol, argv, self.flag("stdin"),
+                                    self.flag("tty"))
+        else:
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Upgrade", "SPDY/3.1")
+            self.send_header("X-Stream-Protocol-Version", protocol)
+            session = SpdyExec(self.connection, argv, self.flag("stdin"), self.flag("stdout"),
+                               self.flag("stderr"), self.flag("tty"))
+        self.end_headers()
+        self.headers_sent = True
+        self.close_connection = True  # the connection is the upgraded protocol's from now on
+        session.run()
+
+    def websocket_protocol(self):
         offered = [p.strip() for p in self.headers.get("Sec-WebSocket-Protocol", "").split(",")]
         protocol = next((p for p in ("v5.channel.k8s.io", "v4.channel.k8s.io")
                          if p in offered), None)
         if protocol is None or not self.headers.get("Sec-WebSocket-Key"):
             raise bad_request("expected Sec-WebSocket-Protocol v5.channel.k8s.io or "
                               "v4.channel.k8s.io and a Sec-WebSocket-Key")
-        argv = self.query.get("command", []) if route.subresource == "exec" else ["cat"]
-        if not argv:
-            raise bad_request("you must specify at least 1 command")
-        self.send_response(101, "Switching Protocols")
-        self.send_header("Upgrade", "websocket")
-        self.send_header("Connection", "Upgrade")
-        self.send_header("Sec-WebSocket-Accept",
-                         websocket_accept(self.headers["Sec-WebSocket-Key"].strip()))
-        self.send_header("Sec-WebSocket-Protocol", protocol)
-        self.end_headers()
-        self.headers_sent = True
-        self.close_connection = True  # the connection is the WebSocket's from now on
-        WebSocketExec(self.connection, protocol, argv, self.flag("stdin"),
-                      self.flag("tty")).run()
+        return protocol
+
+    def spdy_protocol(self):
+        """The first of the client's X-Stream-Protocol-Version lines the stand-in speaks, as
+        the kubelet negotiates (400 without any, 403 naming what it accepts without a match)."""
+        offered = [p.strip() for line in self.headers.get_all("X-Stream-Protocol-Version", [])
+                   for p in line.split(",") if p.strip()]
+        if not offered:
+            raise bad_request("unable to upgrade: X-Stream-Protocol-Version is required")
+        protocol = next((p for p in offered if p in SPDY_PROTOCOLS), None)
+        if protocol is None:
+            raise ApiError(403, "Forbidden",
+                           f"unable to upgrade: unable to negotiate protocol: client supports "
+                           f"[{' '.join(offered)}], server accepts [{' '.join(SPDY_PROTOCOLS)}]",
+                           headers=[("X-Accepted-Stream-Protocol-Versions", p)
+                                    for p in SPDY_PROTOCOLS])
+        return protocol
 
     # -- small subresources -----------------------------------------------------------------
 
@@ -2042,7 +2413,7 @@ class Server(ThreadingHTTPServer):
 def tls_context(args):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)
-    # HTTP/2 is never offered: the WebSocket upgrade for exec needs HTTP/1.1.
+    # HTTP/2 is never offered: the WebSocket and SPDY upgrades for exec need HTTP/1.1.
     context.set_alpn_protocols(["http/1.1"])
     if args.client_ca:
         context.load_verify_locations(args.client_ca)
