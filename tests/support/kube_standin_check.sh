@@ -3,8 +3,9 @@
 # makes a throw-away CA and server certificate, starts the stand-in on a free port, writes a
 # kubeconfig with a bearer token, and runs the kubectl commands the gateway's Kubernetes front
 # end will be tested with. Exits 1 at the first output that is not what a real API server
-# would give, or when the stand-in wrote anything to stderr (a traceback). Takes about 15
-# seconds; needs kubectl, openssl, curl, python3, and script(1) for the exec -it check.
+# would give, or when the stand-in wrote anything to stderr (a traceback). exec and attach are
+# checked over WebSocket (kubectl's default) and over SPDY/3.1. Takes about 20 seconds; needs
+# kubectl, openssl, curl, python3, and script(1) for the exec -it checks.
 #
 #   tests/support/kube_standin_check.sh            run all checks
 #   KEEP=1 tests/support/kube_standin_check.sh     keep the temporary directory (and its
@@ -222,18 +223,179 @@ check_exec() {
   check_exec_tty
 }
 
-# kubectl exec -it wants a terminal of its own: script(1) gives it one.
+# kubectl exec -it wants a terminal of its own: script(1) gives it one. With the argument
+# "spdy", kubectl is told to use SPDY instead of WebSocket.
 check_exec_tty() {
-  if ! command -v script >/dev/null; then echo "skip exec -it (no script command)"; return; fi
+  local name="exec -it" env=""
+  if [[ ${1:-} == spdy ]]; then
+    name="SPDY exec -it"
+    env="KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false"
+  fi
+  if ! command -v script >/dev/null; then echo "skip $name (no script command)"; return; fi
   local out rc=0
   out=$( (sleep 1; printf 'echo $((6*7)); stty size\n'; sleep 0.5; printf 'exit 5\n'; sleep 0.5) |
-    timeout 10 script -qec "stty cols 100 rows 30; kubectl --kubeconfig '$WORK/kubeconfig' \
+    timeout 10 script -qec "stty cols 100 rows 30; $env kubectl --kubeconfig '$WORK/kubeconfig' \
       --cache-dir '$WORK/cache' exec -it web-5b7c8d9f4-x2k9p -n prod -- sh" /dev/null 2>&1) \
     || rc=$?
-  [[ $rc == 5 ]] || fail "exec -it: exit status $rc, not 5:"$'\n'"$out"
-  grep -q '^42' <<<"$out" || fail "exec -it: the shell did not answer:"$'\n'"$out"
-  grep -q '^30 100' <<<"$out" || fail "exec -it: the terminal size did not arrive:"$'\n'"$out"
-  pass "exec -it (a terminal, its size, exit status 5)"
+  [[ $rc == 5 ]] || fail "$name: exit status $rc, not 5:"$'\n'"$out"
+  grep -q '^42' <<<"$out" || fail "$name: the shell did not answer:"$'\n'"$out"
+  grep -q '^30 100' <<<"$out" || fail "$name: the terminal size did not arrive:"$'\n'"$out"
+  pass "$name (a terminal, its size, exit status 5)"
+}
+
+# kubectl before 1.30, and kubectl 1.30 and later told so, speak exec and attach over SPDY/3.1.
+ks() {
+  KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false \
+    kubectl --kubeconfig "$WORK/kubeconfig" --cache-dir "$WORK/cache" "$@"
+}
+
+# expect_spdy NAME: the last exec or attach request upgraded to SPDY/3.1, not to WebSocket,
+# offering the protocol versions the stand-in speaks there.
+expect_spdy() {
+  local upgrade
+  upgrade=$(python3 -c '
+import json, sys
+last = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    request = json.loads(line)
+    if "/exec?" in request["path"] or "/attach?" in request["path"]:
+        last = request["headers"]
+print(last.get("Upgrade", ""), last.get("X-Stream-Protocol-Version", ""))
+' "$WORK/requests.jsonl")
+  [[ $upgrade == "SPDY/3.1 "*v4.channel.k8s.io* ]] \
+    || fail "$1: the request did not upgrade to SPDY/3.1 (Upgrade, protocols: '$upgrade')"
+}
+
+check_exec_spdy() {
+  expect_output "SPDY exec echo" '^hi$' ks exec web-5b7c8d9f4-x2k9p -n prod -- echo hi
+  expect_spdy "SPDY exec echo"
+  expect_failure "SPDY exec exit 3" 3 '' ks exec web-5b7c8d9f4-x2k9p -n prod -- sh -c 'exit 3'
+  expect_spdy "SPDY exec exit 3"
+  local out
+  out=$(echo data | ks exec -i web-5b7c8d9f4-x2k9p -n prod -- cat 2>&1) \
+    || fail "SPDY exec -i: $out"
+  [[ $out == data ]] || fail "SPDY exec -i: got '$out'"
+  expect_spdy "SPDY exec -i"
+  pass "SPDY exec -i (stdin)"
+  out=$(ks exec db-0 -n prod -- sh -c 'echo out; echo err >&2' 2>/dev/null)
+  [[ $out == out ]] || fail "SPDY exec stdout and stderr apart: got '$out'"
+  pass "SPDY exec stdout and stderr apart"
+  out=$(ks exec db-0 -n prod -- head -c 5000000 /dev/zero | wc -c)
+  [[ $out == 5000000 ]] || fail "SPDY exec with 5 MB of output: got $out bytes"
+  out=$(ks exec -i db-0 -n prod -- sha256sum <"$WORK/random.bin")
+  [[ ${out%% *} == $(sha256sum <"$WORK/random.bin" | cut -d' ' -f1) ]] \
+    || fail "SPDY exec with 3 MB of input: the command read something else"
+  expect_spdy "SPDY exec with 3 MB of input"
+  pass "SPDY exec with 5 MB out and 3 MB in"
+  # attach runs cat here: what goes in comes back.
+  out=$(echo attached | ks attach -i web-5b7c8d9f4-x2k9p -n prod 2>/dev/null) \
+    || fail "SPDY attach -i: exit status $?: $out"
+  [[ $out == attached ]] || fail "SPDY attach -i: got '$out'"
+  expect_spdy "SPDY attach -i"
+  pass "SPDY attach -i"
+  check_exec_tty spdy
+  expect_spdy "SPDY exec -it"
+  expect_output "SPDY without v4 or v5: 403 Status" '"code": 403' \
+    curl -s --cacert "$WORK/ca.pem" -H "Authorization: Bearer $TOKEN" -X POST \
+    -H 'Connection: Upgrade' -H 'Upgrade: SPDY/3.1' \
+    -H 'X-Stream-Protocol-Version: v3.channel.k8s.io' \
+    "https://127.0.0.1:$PORT/api/v1/namespaces/prod/pods/db-0/exec?command=true&stdout=true"
+  expect_output "SPDY framing (v4, ping, FIN, GOAWAY, a bad frame)" '^spdy ok$' spdy_check
+}
+
+# What kubectl does not exercise at once (it pings only every 5 s): v4 when the client offers
+# it first, a PING echoed, SETTINGS, WINDOW_UPDATE and unknown frames passed over, the end of a
+# session (Status, FIN on each stream the server writes, GOAWAY), and a frame of another SPDY
+# version ending the connection with GOAWAY (PROTOCOL_ERROR).
+spdy_check() {
+  python3 - "$PORT" "$WORK/ca.pem" "$TOKEN" "$STANDIN" <<'EOF'
+import importlib.util, json, socket, ssl, struct, sys, zlib
+
+port, ca, token, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+spec = importlib.util.spec_from_file_location("standin", path)
+standin = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(standin)
+DICTIONARY = standin.SPDY3_DICTIONARY
+assert len(DICTIONARY) == 1423 and zlib.adler32(DICTIONARY) == 0xE3C6A7C2
+context = ssl.create_default_context(cafile=ca)
+
+def connect(query):
+    sock = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                               server_hostname="127.0.0.1")
+    sock.sendall((f"GET /api/v1/namespaces/prod/pods/db-0/exec?{query} HTTP/1.1\r\n"
+                  f"Host: x\r\nAuthorization: Bearer {token}\r\nConnection: Upgrade\r\n"
+                  f"Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n"
+                  f"X-Stream-Protocol-Version: v5.channel.k8s.io\r\n\r\n").encode())
+    reader = sock.makefile("rb")
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        head += reader.read(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    assert b"X-Stream-Protocol-Version: v4.channel.k8s.io\r\n" in head, head
+    return sock, reader
+
+def control(frame_type, payload, flags=0):
+    return struct.pack(">HHI", 0x8003, frame_type, flags << 24 | len(payload)) + payload
+
+def data(stream_id, payload, flags=0):
+    return struct.pack(">II", stream_id, flags << 24 | len(payload)) + payload
+
+def read_frame(reader):
+    head = reader.read(8)
+    if len(head) < 8:
+        return None
+    first, second = struct.unpack(">II", head)
+    payload = reader.read(second & 0xFFFFFF)
+    if first & 0x80000000:
+        return "control", first & 0xFFFF, second >> 24, payload
+    return "data", first, second >> 24, payload
+
+def syn_stream(deflate, stream_id, stream_type):
+    block = struct.pack(">II", 1, 10) + b"streamtype"
+    block += struct.pack(">I", len(stream_type)) + stream_type.encode()
+    block = deflate.compress(block) + deflate.flush(zlib.Z_SYNC_FLUSH)
+    return control(1, struct.pack(">IIBB", stream_id, 0, 0, 0) + block)
+
+sock, reader = connect("command=sh&command=-c&command=cat%3Becho%20e%20%3E%262%3Bexit%207"
+                       "&stdin=true&stdout=true&stderr=true")
+deflate = zlib.compressobj(zdict=DICTIONARY)
+inflate = zlib.decompressobj(zdict=DICTIONARY)
+for stream_id, stream_type in ((1, "error"), (3, "stdin"), (5, "stdout"), (7, "stderr")):
+    sock.sendall(syn_stream(deflate, stream_id, stream_type))
+    kind, frame_type, _, payload = read_frame(reader)  # each answered before the next
+    assert (kind, frame_type) == ("control", 2), (kind, frame_type)
+    assert struct.unpack(">I", payload[:4])[0] == stream_id, payload
+    assert inflate.decompress(payload[4:]) == b"\0\0\0\0", payload  # no headers
+sock.sendall(control(4, struct.pack(">I", 0)) + control(9, struct.pack(">II", 3, 65536))
+             + control(42, b"unknown") + control(6, struct.pack(">I", 9))
+             + data(3, b"hel") + data(3, b"lo\n", flags=1))
+got, fins, goaway = {}, set(), None
+while (frame := read_frame(reader)) is not None:
+    kind, ident, flags, payload = frame
+    if kind == "control" and ident == 6:
+        got["ping"] = payload
+    elif kind == "control" and ident == 7:
+        goaway = payload
+    elif kind == "data":
+        got[ident] = got.get(ident, b"") + payload
+        if flags & 1:
+            fins.add(ident)
+assert got.get("ping") == struct.pack(">I", 9), got
+assert got.get(5) == b"hello\n" and got.get(7) == b"e\n", got
+status = json.loads(got[1])
+assert status["reason"] == "NonZeroExitCode", status
+assert status["details"]["causes"] == [{"reason": "ExitCode", "message": "7"}], status
+assert fins == {1, 5, 7}, fins
+assert goaway == struct.pack(">II", 7, 0), goaway
+
+sock, reader = connect("command=true&stdout=true")
+sock.sendall(syn_stream(zlib.compressobj(zdict=DICTIONARY), 1, "error"))
+assert read_frame(reader)[:2] == ("control", 2)
+sock.sendall(struct.pack(">HHI", 0x8002, 6, 4) + b"\0\0\0\1")  # a SPDY/2 PING
+assert read_frame(reader) == ("control", 7, 0, struct.pack(">II", 1, 1))
+assert read_frame(reader) is None
+print("spdy ok")
+EOF
 }
 
 check_http() {
@@ -333,6 +495,7 @@ main() {
   check_logs
   check_watch
   check_exec
+  check_exec_spdy
   check_http
   check_stop
   echo "all checks passed"
