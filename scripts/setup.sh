@@ -11,7 +11,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends build-essential g++ cmake ninja-build pkg-config git ca-certificates openssl libssl-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libpg-query-dev libhyperscan-dev libsqlite3-dev sqlite3 libpq-dev libssh-dev libsodium-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libsimdjson-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev postgresql postgresql-client pgbouncer haproxy mariadb-server mariadb-client python3-pymysql python3-paramiko python3-kubernetes openssh-server openssh-client sysbench clang-14 libclang-rt-14-dev clang-format procps python3 curl
+apt-get install -y -q --no-install-recommends build-essential g++ cmake ninja-build pkg-config git ca-certificates openssl libssl-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libpg-query-dev libhyperscan-dev libsqlite3-dev sqlite3 libpq-dev libssh-dev libsodium-dev zlib1g-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libsimdjson-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev postgresql postgresql-client pgbouncer haproxy mariadb-server mariadb-client python3-pymysql python3-paramiko python3-kubernetes openssh-server openssh-client sysbench clang-14 libclang-rt-14-dev clang-format procps python3 curl
 # kubectl for the Kubernetes front end's tests and demo: the machine's own when it has one (a
 # current release), otherwise Debian's (an older one, whose exec speaks SPDY).
 if ! command -v kubectl >/dev/null 2>&1; then

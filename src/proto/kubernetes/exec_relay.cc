@@ -1,6 +1,6 @@
-// exec and attach: once the API server has switched the request to a WebSocket (101), frames
-// are relayed both ways through an ExecStream, which masks stdout and stderr, keeps what was
-// typed, and reads the exit status, until either side ends.
+// exec and attach: once the API server has switched the request to a WebSocket or to SPDY
+// (101), frames are relayed both ways through an ExecStream or a SpdyExecStream, which mask
+// stdout and stderr, keep what was typed, and read the exit status, until either side ends.
 #include <fmt/format.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -12,11 +12,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <memory>
 
 #include "gateway/session_recorder.h"
 #include "net/stream.h"
 #include "proto/kubernetes/exec_stream.h"
 #include "proto/kubernetes/session.h"
+#include "proto/kubernetes/spdy_exec_stream.h"
 
 namespace portcullis::proto::kubernetes {
 namespace asio = boost::asio;
@@ -39,12 +41,19 @@ std::array<uint8_t, 4> random_mask_key() {
 
 }  // namespace
 
-asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool tty) {
+asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool tty, bool spdy) {
   auto& gate = *gate_;
   auto& client_tcp = beast::get_lowest_layer(client_);
   auto& upstream_stream = upstream_->stream();
   auto& upstream_tcp = beast::get_lowest_layer(upstream_stream);
-  ExecStream stream(gate.masker(), gate.mask_scratch(), &gate.mask_counts(), &random_mask_key);
+  std::unique_ptr<ExecTranscript> framing;
+  if (spdy)
+    framing =
+        std::make_unique<SpdyExecStream>(gate.masker(), gate.mask_scratch(), &gate.mask_counts());
+  else
+    framing = std::make_unique<ExecStream>(gate.masker(), gate.mask_scratch(), &gate.mask_counts(),
+                                           &random_mask_key);
+  ExecTranscript& stream = *framing;
   std::string error;
 
   client_tcp.expires_after(kExecStreamTimeout);

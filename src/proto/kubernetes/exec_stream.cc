@@ -5,8 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/json.hpp>
-#include <charconv>
 #include <utility>
 
 #include "proto/kubernetes/header_list.h"
@@ -20,47 +18,16 @@ bool is_output(uint8_t channel) {
          channel == static_cast<uint8_t>(ExecChannel::stderr_data);
 }
 
-// Appends to a bounded copy kept for the journal; `cut` tells that some did not fit.
-void keep(std::string& kept, bool& cut, std::size_t limit, std::string_view bytes) {
-  const std::size_t room = limit - std::min(limit, kept.size());
-  if (bytes.size() > room) cut = true;
-  kept.append(bytes.substr(0, room));
-}
-
-std::string_view string_at(const boost::json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  if (value == nullptr || !value->is_string()) return {};
-  const auto& text = value->get_string();
-  return {text.data(), text.size()};
-}
-
-// The exit code in a NonZeroExitCode Status: details.causes[] has {"reason": "ExitCode",
-// "message": "N"} (k8s.io/kubelet's exec handler, remotecommand's writeStatus).
-std::optional<int> exit_code_cause(const boost::json::object& status) {
-  const auto* details = status.if_contains("details");
-  if (details == nullptr || !details->is_object()) return std::nullopt;
-  const auto* causes = details->get_object().if_contains("causes");
-  if (causes == nullptr || !causes->is_array()) return std::nullopt;
-  for (const auto& cause : causes->get_array()) {
-    if (!cause.is_object() || string_at(cause.get_object(), "reason") != "ExitCode") continue;
-    const std::string_view text = string_at(cause.get_object(), "message");
-    int code = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), code);
-    if (error == std::errc() && end == text.data() + text.size() && !text.empty()) return code;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 ExecStream::ExecStream(const masking::Masker* masker, masking::Scratch* scratch,
                        masking::MaskCounts* counts,
                        std::function<std::array<uint8_t, 4>()> mask_key_source,
                        ExecStreamLimits limits)
-    : stdout_masking_(masker, scratch, counts),
+    : ExecTranscript({.kept_input = limits.kept_input, .kept_output = limits.kept_output}),
+      stdout_masking_(masker, scratch, counts),
       stderr_masking_(masker, scratch, counts),
       mask_key_source_(std::move(mask_key_source)),
-      limits_(limits),
       client_reader_(Sender::client, limits.max_frame),
       server_reader_(Sender::server, limits.max_frame) {}
 
@@ -99,9 +66,7 @@ Result<void> ExecStream::client_message(Opcode opcode, std::string_view payload,
                                         std::string& to_server) {
   if (!payload.empty() &&
       static_cast<uint8_t>(payload[0]) == static_cast<uint8_t>(ExecChannel::stdin_data)) {
-    const std::string_view data = payload.substr(1);
-    input_bytes_ += data.size();
-    keep(input_seen_, input_cut_, limits_.kept_input, data);
+    record_input(payload.substr(1));
   }
   to_server += write_frame(opcode, true, payload, mask_key_source_());
   return {};
@@ -184,8 +149,7 @@ void ExecStream::send_output(ExecChannel channel, std::string_view masked, std::
   payload += static_cast<char>(channel);
   payload.append(masked);
   to_client += write_frame(Opcode::binary, true, payload, std::nullopt);
-  output_bytes_ += masked.size();
-  keep(output_seen_, output_cut_, limits_.kept_output, masked);
+  record_output(masked);
 }
 
 void ExecStream::finish_channel(ExecChannel channel, std::string& to_client) {
@@ -205,26 +169,6 @@ void ExecStream::flush(std::string& to_client) {
 void ExecStream::finish(std::string& to_client) {
   finish_channel(ExecChannel::stdout_data, to_client);
   finish_channel(ExecChannel::stderr_data, to_client);
-}
-
-void ExecStream::read_status(std::string_view json) {
-  boost::system::error_code error;
-  const boost::json::value value = boost::json::parse(json, error);
-  // Not (yet) a whole JSON object: the Status may still be arriving in another message.
-  if (error || !value.is_object()) return;
-  const auto& status = value.get_object();
-  const std::string_view state = string_at(status, "status");
-  exit_code_.reset();
-  status_message_.clear();
-  if (state == "Success") {
-    exit_code_ = 0;
-    return;
-  }
-  if (string_at(status, "reason") == "NonZeroExitCode") exit_code_ = exit_code_cause(status);
-  if (exit_code_) return;
-  status_message_ = string_at(status, "message");
-  if (status_message_.empty()) status_message_ = string_at(status, "reason");
-  if (status_message_.empty()) status_message_ = state;
 }
 
 std::string readable_exec_subprotocols(std::string_view offered) {

@@ -24,10 +24,12 @@
 #include "masking/output_masking.h"
 #include "net/stream.h"
 #include "proto/kubernetes/exec_stream.h"
+#include "proto/kubernetes/exec_upgrade.h"
 #include "proto/kubernetes/header_list.h"
 #include "proto/kubernetes/json_lines.h"
 #include "proto/kubernetes/json_masking.h"
 #include "proto/kubernetes/session.h"
+#include "proto/kubernetes/spdy_exec_stream.h"
 
 namespace portcullis::proto::kubernetes {
 namespace asio = boost::asio;
@@ -143,14 +145,23 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
   upstream_request.body() = std::move(request.body());
   upstream_request.keep_alive(true);
   // exec and attach ask the API server to switch to a WebSocket (the handshake's own headers,
-  // Sec-WebSocket-*, are passed on as they came).
+  // Sec-WebSocket-*, are passed on as they came) or to SPDY, offering only the stream protocols
+  // whose frames the relay reads (exec_stream.h, spdy_exec_stream.h).
   const bool upgrade = command.verb == "exec" || command.verb == "attach";
+  const bool spdy = upgrade && exec_framing_of(request) == ExecFraming::spdy;
   if (upgrade) {
     upstream_request.set(http::field::connection, "Upgrade");
-    upstream_request.set(http::field::upgrade, "websocket");
-    // Only the stream protocols whose frames the relay reads (exec_stream.h).
-    upstream_request.set(http::field::sec_websocket_protocol,
-                         readable_exec_subprotocols(request[http::field::sec_websocket_protocol]));
+    if (spdy) {
+      upstream_request.set(http::field::upgrade, "SPDY/3.1");
+      upstream_request.erase(kStreamProtocolHeader);
+      for (const auto& protocol : readable_spdy_protocols_of(request))
+        upstream_request.insert(kStreamProtocolHeader, protocol);
+    } else {
+      upstream_request.set(http::field::upgrade, "websocket");
+      upstream_request.set(
+          http::field::sec_websocket_protocol,
+          readable_exec_subprotocols(request[http::field::sec_websocket_protocol]));
+    }
   }
 
   // Sent on the kept connection, and once more on a new one if the API server had closed it
@@ -210,14 +221,25 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
   auto& head = parser.get();
   const unsigned status = head.result_int();
   if (upgrade && status == 101) {
+    // Over SPDY the server names the stream protocol it chose: one of those offered, or the
+    // relay would read frames it does not know.
+    if (spdy && !is_readable_spdy_exec_protocol(head[kStreamProtocolHeader])) {
+      upstream_->close();
+      upstream_.reset();
+      co_return co_await fail(
+          502, "InternalError",
+          fmt::format("the API server chose the stream protocol \"{}\", which was not offered",
+                      std::string_view(head[kStreamProtocolHeader])));
+    }
     // Switched: the response head as the API server wrote it (its Upgrade, Connection and
-    // Sec-WebSocket-* headers included), then the stream.
+    // Sec-WebSocket-* or X-Stream-Protocol-Version headers included), then the stream.
     std::string switched = fmt::format("HTTP/1.1 101 {}\r\n", std::string_view(head.reason()));
     for (const auto& field : head)
       fmt::format_to(std::back_inserter(switched), "{}: {}\r\n",
                      std::string_view(field.name_string()), std::string_view(field.value()));
     switched += "\r\n";
-    co_return co_await relay_exec_stream(std::move(switched), has_query_flag(target.query, "tty"));
+    co_return co_await relay_exec_stream(std::move(switched), has_query_flag(target.query, "tty"),
+                                         spdy);
   }
   const std::string content_type(head[http::field::content_type]);
   const std::string content_encoding(head[http::field::content_encoding]);

@@ -19,7 +19,7 @@
 
 #include "net/stream.h"
 #include "proto/kubernetes/exec_command.h"
-#include "proto/kubernetes/exec_stream.h"
+#include "proto/kubernetes/exec_upgrade.h"
 
 namespace portcullis::proto::kubernetes {
 namespace asio = boost::asio;
@@ -300,27 +300,15 @@ asio::awaitable<bool> Session::handle(Request& request) {
   command.text = command_text(request, *target, exec_line);
   command.detail = policy::read_kube_request(std::move(facts), exec_line);
 
-  // What the gateway cannot relay is refused, and said so: port forwarding, and streams over
-  // SPDY (kubectl before 1.30 and some client libraries) or a subprotocol whose frames the
-  // gateway does not read. It is decided first all the same: a refusal by the rules is what
-  // the caller must see (kubectl retries a refused WebSocket over SPDY and prints the last
-  // answer), and the journal holds every attempt.
+  // What the gateway cannot relay is refused, and said so: port forwarding, and streams in a
+  // protocol whose frames it does not read. It is decided first all the same: a refusal by
+  // the rules is what the caller must see, and the journal holds every attempt.
   const auto& kube = *command.kube();
-  const bool websocket = beast::iequals(request[http::field::upgrade], "websocket");
   std::optional<std::string> unrelayable;
   if (kube.verb == "portforward")
     unrelayable = "port forwarding through the gateway is not available in this version";
-  else if ((kube.verb == "exec" || kube.verb == "attach") && !websocket)
-    unrelayable = fmt::format(
-        "{} is relayed over WebSocket only (kubectl 1.30 or newer); this "
-        "client asked for another stream protocol",
-        kube.verb);
-  else if ((kube.verb == "exec" || kube.verb == "attach") &&
-           readable_exec_subprotocols(request[http::field::sec_websocket_protocol]).empty())
-    unrelayable = fmt::format(
-        "{} needs the stream protocol v5.channel.k8s.io or "
-        "v4.channel.k8s.io, which this client does not offer",
-        kube.verb);
+  else if (kube.verb == "exec" || kube.verb == "attach")
+    unrelayable = unrelayable_exec_stream(request, kube.verb);
   auto outcome = gate.decide(command, ++batch_);
   if (outcome.next == gateway::CommandGate::Next::hold) {
     const auto notice = gate.hold_notice();

@@ -53,9 +53,10 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   // The decided request forwarded and its response relayed (relay.cc).
   boost::asio::awaitable<bool> forward(Request& request, const ApiRequest& target,
                                        const policy::KubeCommand& command);
-  // exec and attach once switched to a WebSocket: the 101 sent, then frames relayed both ways
-  // until either side ends (exec_relay.cc). `tty`: the client's stdin is a terminal.
-  boost::asio::awaitable<bool> relay_exec_stream(std::string response_head, bool tty);
+  // exec and attach once switched to a WebSocket, or with `spdy` to SPDY/3.1: the 101 sent,
+  // then frames relayed both ways until either side ends (exec_relay.cc). `tty`: the client's
+  // stdin is a terminal.
+  boost::asio::awaitable<bool> relay_exec_stream(std::string response_head, bool tty, bool spdy);
   // Notices the client leaving while its request is held (gate_->client_left()); the hold
   // sets `holding` false when it ends, so that a late wake-up does nothing.
   struct HoldWatch {
