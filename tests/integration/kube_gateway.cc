@@ -156,8 +156,10 @@ ChildOptions KubeGateway::kubectl_child(const std::string& token,
 }
 
 RunResult KubeGateway::kubectl(const std::string& token, const std::vector<std::string>& args,
-                               const std::string& stdin_data) const {
+                               const std::string& stdin_data,
+                               const std::map<std::string, std::string>& env) const {
   auto child = kubectl_child(token, args);
+  child.env.insert(env.begin(), env.end());
   if (!stdin_data.empty()) child.stdin_data = stdin_data;
   return run_command(std::move(child), std::chrono::seconds(90));
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,9 +56,11 @@ class KubeGateway {
   // A kubeconfig for `token` (the gateway's own certificate as the CA), written once.
   std::filesystem::path kubeconfig(const std::string& token,
                                    const std::string& connection = "cluster") const;
-  // kubectl with that kubeconfig, a cache of its own, then `args`.
+  // kubectl with that kubeconfig, a cache of its own, then `args`; `env` is added to its
+  // environment (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false has exec speak SPDY).
   RunResult kubectl(const std::string& token, const std::vector<std::string>& args,
-                    const std::string& stdin_data = {}) const;
+                    const std::string& stdin_data = {},
+                    const std::map<std::string, std::string>& env = {}) const;
   // The same in the background (a watch, a held request, a log stream).
   ChildProcess start_kubectl(const std::string& token, const std::vector<std::string>& args) const;
   // The journal's statements as JSON lines, once one holds `awaited` (or after 15 s).

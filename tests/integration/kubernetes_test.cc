@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -44,6 +45,11 @@ class KubernetesTest : public ::testing::Test {
         "    allow: [read, exec]\n"
         "    programs: [echo, cat, sh, exit]\n"
         "    masking: pii\n"
+        "  - name: attachers\n"
+        "    who: { groups: [attachers] }\n"
+        "    connections: [cluster]\n"
+        "    allow: [read, exec]\n"
+        "    masking: pii\n"
         "  - name: keepers\n"
         "    who: { groups: [keepers] }\n"
         "    connections: [cluster]\n"
@@ -61,11 +67,13 @@ class KubernetesTest : public ::testing::Test {
     dev_ = new std::string(gateway_->token_for("dana", "devs"));
     keeper_ = new std::string(gateway_->token_for("kim", "keepers"));
     operator_ = new std::string(gateway_->token_for("otto", "operators"));
+    attacher_ = new std::string(gateway_->token_for("ann", "attachers"));
     lead_ = new std::string(gateway_->token_for("lee", "leads"));
     admin_ = new std::string(gateway_->token_for("ada", "admins"));
   }
   static void TearDownTestSuite() {
     delete lead_;
+    delete attacher_;
     delete operator_;
     delete keeper_;
     delete dev_;
@@ -103,6 +111,8 @@ class KubernetesTest : public ::testing::Test {
   static std::string* dev_;
   static std::string* keeper_;
   static std::string* operator_;
+  // Without a list of programs: attach, which names no command, is allowed.
+  static std::string* attacher_;
   static std::string* lead_;
   static std::string* admin_;
 };
@@ -112,6 +122,7 @@ std::string* KubernetesTest::viewer_ = nullptr;
 std::string* KubernetesTest::dev_ = nullptr;
 std::string* KubernetesTest::keeper_ = nullptr;
 std::string* KubernetesTest::operator_ = nullptr;
+std::string* KubernetesTest::attacher_ = nullptr;
 std::string* KubernetesTest::lead_ = nullptr;
 std::string* KubernetesTest::admin_ = nullptr;
 
@@ -331,6 +342,72 @@ TEST_F(KubernetesTest, ExecRunsListedProgramsWithTheirOutputMaskedAndExitStatusK
   const auto journal = gateway_->journal("exit status 3");
   EXPECT_TRUE(contains(journal, "-- echo 'mail alice@example.com'")) << journal;
   EXPECT_TRUE(contains(journal, "exit status 3")) << journal;
+}
+
+// kubectl before 1.30 (Debian 12's among them) speaks exec and attach over SPDY/3.1, and newer
+// ones when told so: decided, masked and recorded as over WebSocket.
+TEST_F(KubernetesTest, ExecAndAttachOverSpdyAreMaskedAndRecordedAsOverWebSocket) {
+  const std::map<std::string, std::string> spdy{{"KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false"}};
+  const std::string pod = "web-5b7c8d9f4-x2k9p";
+  auto echoed = gateway_->kubectl(*operator_, {"exec", pod, "--", "echo", "mail alice@example.com"},
+                                  {}, spdy);
+  ASSERT_TRUE(echoed.ok()) << echoed.describe();
+  EXPECT_EQ(echoed.stdout_text, "mail [email]\n");
+  auto piped = gateway_->kubectl(*operator_, {"exec", "-i", pod, "--", "cat"},
+                                 "spdy 123-45-6789\nplain\n", spdy);
+  ASSERT_TRUE(piped.ok()) << piped.describe();
+  EXPECT_EQ(piped.stdout_text, "spdy [us_ssn]\nplain\n");
+  auto failed = gateway_->kubectl(
+      *operator_, {"exec", pod, "--", "sh", "-c", "echo spdy bob@example.org >&2; exit 4"}, {},
+      spdy);
+  EXPECT_EQ(failed.exit_code, 4) << failed.describe();
+  EXPECT_TRUE(contains(failed.stderr_text, "spdy [email]")) << failed.stderr_text;
+  EXPECT_FALSE(contains(failed.stderr_text, "bob@example.org")) << failed.stderr_text;
+  auto attached =
+      gateway_->kubectl(*attacher_, {"attach", "-i", pod}, "to carol@example.net\n", spdy);
+  ASSERT_TRUE(attached.ok()) << attached.describe();
+  EXPECT_TRUE(contains(attached.stdout_text, "to [email]")) << attached.stdout_text;
+  EXPECT_FALSE(contains(attached.stdout_text, "carol@")) << attached.stdout_text;
+  // The rules hold whatever the stream protocol: a program not listed never reaches the server.
+  auto refused =
+      gateway_->kubectl(*operator_, {"exec", pod, "--", "rm", "-rf", "/tmp/y"}, {}, spdy);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_TRUE(contains(refused.stderr_text, "the program \"rm\" is not among the programs"))
+      << refused.stderr_text;
+  const auto upstream = gateway_->upstream_requests();
+  EXPECT_TRUE(contains(upstream, "\"Upgrade\": \"SPDY/3.1\"")) << upstream;
+  // Only the stream protocols whose frames the gateway reads are offered to the server.
+  EXPECT_FALSE(contains(upstream, "v3.channel.k8s.io")) << upstream;
+  EXPECT_FALSE(contains(upstream, "/tmp/y")) << upstream;
+  const auto journal = gateway_->journal("exit status 4");
+  EXPECT_TRUE(contains(journal, "exit status 4")) << journal;
+  // The exit status and the masked count, read from the SPDY streams.
+  const auto line_start = journal.rfind('\n', journal.find("echo spdy bob@example.org"));
+  const auto line = journal.substr(line_start + 1, journal.find('\n', line_start + 1) - line_start);
+  EXPECT_TRUE(contains(line, "\"masked\":{\"email\":1}")) << line;
+  EXPECT_TRUE(contains(line, "\"error\":\"exit status 4\"")) << line;
+}
+
+// A raw SPDY client: output is masked on the stream it opened as stdout, and a stream whose
+// purpose the gateway and the server could read differently ends the exec unrelayed.
+TEST_F(KubernetesTest, ARawSpdyClientGetsNoOutputPastMasking) {
+  const std::string client =
+      std::string(PORTCULLIS_SOURCE_DIR) + "/tests/integration/kube_spdy_raw_client.py";
+  const auto port = std::to_string(gateway_->port());
+  auto plain = run_command({"python3", client, port, *operator_, "plain"});
+  ASSERT_TRUE(plain.ok()) << plain.describe();
+  const auto seen = json::parse(plain.stdout_text).as_object();
+  EXPECT_EQ(seen.at("status").as_int64(), 101) << plain.stdout_text;
+  EXPECT_TRUE(contains(plain.stdout_text, "raw [email]")) << plain.stdout_text;
+  EXPECT_FALSE(contains(plain.stdout_text, "alice@")) << plain.stdout_text;
+
+  auto ambiguous = run_command({"python3", client, port, *operator_, "ambiguous"});
+  ASSERT_TRUE(ambiguous.ok()) << ambiguous.describe();
+  const auto refused = json::parse(ambiguous.stdout_text).as_object();
+  EXPECT_TRUE(refused.at("closed").as_bool()) << ambiguous.stdout_text;
+  EXPECT_FALSE(contains(ambiguous.stdout_text, "alice@")) << ambiguous.stdout_text;
+  const auto journal = gateway_->journal("names its streamtype twice");
+  EXPECT_TRUE(contains(journal, "names its streamtype twice")) << journal;
 }
 
 TEST_F(KubernetesTest, ThePythonClientIsDecidedAndMaskedAsKubectlIs) {
