@@ -45,10 +45,10 @@ class KubernetesTest : public ::testing::Test {
         "    allow: [read, exec]\n"
         "    programs: [echo, cat, sh, exit]\n"
         "    masking: pii\n"
-        "  - name: attachers\n"
-        "    who: { groups: [attachers] }\n"
+        "  - name: shells\n"
+        "    who: { groups: [shells] }\n"
         "    connections: [cluster]\n"
-        "    allow: [read, exec]\n"
+        "    allow: [read, exec, unknown]\n"
         "    masking: pii\n"
         "  - name: keepers\n"
         "    who: { groups: [keepers] }\n"
@@ -67,13 +67,13 @@ class KubernetesTest : public ::testing::Test {
     dev_ = new std::string(gateway_->token_for("dana", "devs"));
     keeper_ = new std::string(gateway_->token_for("kim", "keepers"));
     operator_ = new std::string(gateway_->token_for("otto", "operators"));
-    attacher_ = new std::string(gateway_->token_for("ann", "attachers"));
+    shell_user_ = new std::string(gateway_->token_for("sam", "shells"));
     lead_ = new std::string(gateway_->token_for("lee", "leads"));
     admin_ = new std::string(gateway_->token_for("ada", "admins"));
   }
   static void TearDownTestSuite() {
     delete lead_;
-    delete attacher_;
+    delete shell_user_;
     delete operator_;
     delete keeper_;
     delete dev_;
@@ -111,8 +111,9 @@ class KubernetesTest : public ::testing::Test {
   static std::string* dev_;
   static std::string* keeper_;
   static std::string* operator_;
-  // Without a list of programs: attach, which names no command, is allowed.
-  static std::string* attacher_;
+  // Without a list of programs, and with `unknown`: attach, which names no command, and a shell
+  // that reads its commands from a terminal are allowed.
+  static std::string* shell_user_;
   static std::string* lead_;
   static std::string* admin_;
 };
@@ -122,7 +123,7 @@ std::string* KubernetesTest::viewer_ = nullptr;
 std::string* KubernetesTest::dev_ = nullptr;
 std::string* KubernetesTest::keeper_ = nullptr;
 std::string* KubernetesTest::operator_ = nullptr;
-std::string* KubernetesTest::attacher_ = nullptr;
+std::string* KubernetesTest::shell_user_ = nullptr;
 std::string* KubernetesTest::lead_ = nullptr;
 std::string* KubernetesTest::admin_ = nullptr;
 
@@ -364,7 +365,7 @@ TEST_F(KubernetesTest, ExecAndAttachOverSpdyAreMaskedAndRecordedAsOverWebSocket)
   EXPECT_TRUE(contains(failed.stderr_text, "spdy [email]")) << failed.stderr_text;
   EXPECT_FALSE(contains(failed.stderr_text, "bob@example.org")) << failed.stderr_text;
   auto attached =
-      gateway_->kubectl(*attacher_, {"attach", "-i", pod}, "to carol@example.net\n", spdy);
+      gateway_->kubectl(*shell_user_, {"attach", "-i", pod}, "to carol@example.net\n", spdy);
   ASSERT_TRUE(attached.ok()) << attached.describe();
   EXPECT_TRUE(contains(attached.stdout_text, "to [email]")) << attached.stdout_text;
   EXPECT_FALSE(contains(attached.stdout_text, "carol@")) << attached.stdout_text;
@@ -386,6 +387,28 @@ TEST_F(KubernetesTest, ExecAndAttachOverSpdyAreMaskedAndRecordedAsOverWebSocket)
   const auto line = journal.substr(line_start + 1, journal.find('\n', line_start + 1) - line_start);
   EXPECT_TRUE(contains(line, "\"masked\":{\"email\":1}")) << line;
   EXPECT_TRUE(contains(line, "\"error\":\"exit status 4\"")) << line;
+}
+
+// kubectl exec -it wants a terminal: script(1) gives it one. The shell answers through the
+// gateway, masked, with the terminal's size and the exit status, over WebSocket and over SPDY.
+TEST_F(KubernetesTest, AnInteractiveExecGetsItsTerminalOverWebSocketAndSpdy) {
+  const auto kubeconfig = gateway_->kubeconfig(*shell_user_);
+  for (const std::string env : {"", "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false "}) {
+    const std::string kubectl = fmt::format(
+        "stty cols 100 rows 30; {}kubectl --kubeconfig '{}' --cache-dir '{}' exec -it "
+        "web-5b7c8d9f4-x2k9p -- sh",
+        env, kubeconfig.string(), (kubeconfig.parent_path() / "tty-cache").string());
+    // What is typed waits for kubectl to have put its terminal in raw mode.
+    const std::string typed =
+        "(sleep 2; printf 'echo $((6*7)) dave@example.com; stty size\\n'; sleep 1; "
+        "printf 'exit 5\\n'; sleep 1)";
+    auto run =
+        run_command({"bash", "-c",
+                     fmt::format("{} | timeout 30 script -qec \"{}\" /dev/null", typed, kubectl)});
+    EXPECT_EQ(run.exit_code, 5) << env << run.describe();
+    EXPECT_TRUE(contains(run.stdout_text, "42 [email]")) << env << run.stdout_text;
+    EXPECT_TRUE(contains(run.stdout_text, "30 100")) << env << run.stdout_text;
+  }
 }
 
 // A raw SPDY client: output is masked on the stream it opened as stdout, and a stream whose
