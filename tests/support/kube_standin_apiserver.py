@@ -39,7 +39,10 @@ What it implements:
     speak it: one SPDY stream per channel, opened by the client, header blocks compressed
     with the SPDY/3 dictionary): the command really runs here as a subprocess, on a
     pseudo-terminal when kubectl asks for one (exec -it); attach runs "cat".
-    pods/portforward is refused with 400.
+  * pods/portforward (kubectl port-forward) over SPDY/3.1 (X-Stream-Protocol-Version
+    portforward.k8s.io) and over the WebSocket tunnel of kubectl 1.31+ (subprotocol
+    SPDY/3.1+portforward.k8s.io: the same SPDY byte stream inside binary messages). The
+    stand-in has no pods: a pod's port P is forwarded to 127.0.0.1:P on this machine.
   * deployments/scale and serviceaccounts/token.
   * --log FILE: one JSON line per request received, so tests can check what reached the
     server (and what never did, such as an Impersonate-User header).
@@ -1554,6 +1557,395 @@ class SpdyExec(ExecSession):
             self.resize_pending = bytearray(rest if len(rest) < 4096 else b"")  # 4 KiB: no size
 
 
+# ---------------------------------------------------------------------------------------------
+# pods/portforward: the SPDY/3.1 port-forward protocol (portforward.k8s.io), over the upgraded
+# connection itself (SPDY/3.1) or inside binary WebSocket messages (the tunnel of kubectl 1.31+,
+# subprotocol SPDY/3.1+portforward.k8s.io). The transport classes below carry bytes; the
+# session above them (PortForwardSession) is the same for both.
+# ---------------------------------------------------------------------------------------------
+
+PORTFORWARD_PROTOCOL = "portforward.k8s.io"
+PORTFORWARD_TUNNEL_PROTOCOL = "SPDY/3.1+" + PORTFORWARD_PROTOCOL
+SPDY_RST_PROTOCOL_ERROR, SPDY_RST_REFUSED_STREAM = 1, 3
+# A WebSocket message the client sends is kept whole before its bytes are used: no bigger than
+# this (a SPDY frame is at most 16 MiB and 8 bytes, and kubectl writes far smaller ones).
+WS_MAX_MESSAGE = (1 << 24) + 4096
+# Bytes read from the client and not yet written to the forwarded connections: past this the
+# client's connection is not read until they have gone (spdystream keeps to no flow control,
+# so this is the only back pressure there is).
+PORTFORWARD_MAX_PENDING = 4 << 20
+
+
+class SocketTransport:
+    """SPDY straight on the upgraded connection (kubectl with KUBECTL_PORT_FORWARD_WEBSOCKETS
+    =false, and kubectl before 1.31)."""
+
+    name = "SPDY/3.1"
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def buffered(self):
+        """True when bytes are already in hand (inside TLS) and select() would not see them."""
+        return self.sock.pending() > 0
+
+    def receive(self):
+        """The next bytes of the client's SPDY stream (possibly none yet), or None at its end."""
+        try:
+            data = self.sock.recv(65536)
+        except ssl.SSLWantReadError:
+            return b""
+        return data or None
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def close(self):
+        pass  # the handler closes the socket
+
+
+class WebSocketTransport(SocketTransport):
+    """SPDY inside a WebSocket (client-go's tunneling connection): every binary message the
+    client sends carries the next bytes of its SPDY stream (frames may be split over messages
+    or share one); every write of the server is one binary message. WebSocket pings are
+    answered; a close message ends the stream. Text messages are not part of the protocol."""
+
+    name = "WebSocket"
+
+    def __init__(self, sock):
+        super().__init__(sock)
+        self.parser = FrameParser()
+        self.closed = False
+
+    def receive(self):
+        if self.closed:
+            return None
+        data = super().receive()
+        if data is None:
+            return None
+        self.parser.feed(data)
+        pending = len(self.parser.buffer) + len(self.parser.fragments or b"")
+        if pending > WS_MAX_MESSAGE:
+            raise SpdyError(f"WebSocket message of more than {WS_MAX_MESSAGE} bytes")
+        out = bytearray()
+        for opcode, payload in self.parser.messages():
+            if opcode == OP_BINARY:
+                out += payload
+            elif opcode == OP_PING:
+                self.sock.sendall(ws_frame(OP_PONG, payload))
+            elif opcode == OP_CLOSE:
+                self.sock.sendall(ws_frame(OP_CLOSE, payload[:2]))
+                self.closed = True
+                break
+            elif opcode == OP_TEXT:
+                raise SpdyError("text message in a SPDY tunnel")
+        if self.closed and not out:
+            return None
+        return bytes(out)
+
+    def send(self, data):
+        self.sock.sendall(ws_frame(OP_BINARY, data))
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            try:
+                self.sock.sendall(ws_frame(OP_CLOSE, (1000).to_bytes(2, "big")))
+            except (OSError, ssl.SSLError):
+                pass
+
+
+class ForwardedConnection:
+    """One local connection of kubectl: its error and data streams (paired by the "requestid"
+    header) and, once both are open, the TCP connection to the pod's port."""
+
+    def __init__(self, request_id):
+        self.request_id = request_id
+        self.created = time.monotonic()
+        self.error_id = None
+        self.data_id = None
+        self.port = ""
+        self.target = None            # the socket to the pod's port
+        self.to_target = bytearray()  # client bytes not yet written to it
+        self.client_fin = False       # the client's FIN on the data stream
+        self.shut = False             # shutdown(SHUT_WR) done toward the target
+        self.target_eof = False       # the target's end, passed on as FIN
+
+
+class PortForwardSession:
+    """The kubelet's side of the SPDY/3.1 port-forward protocol, on any transport. For every
+    local connection kubectl opens two streams, "error" and "data", each with the headers
+    streamtype, port and requestid, and waits for the SYN_REPLY of each. Once both are there
+    the pod's port is connected to and bytes go both ways as DATA frames on the data stream;
+    the client's FIN there half-closes the pod connection, the pod's end is FIN on the data and
+    error streams. When the pod's port cannot be reached the kubelet's error text goes on the
+    error stream, then FIN on both. One thread serves the whole connection (select over the
+    client and every pod connection).
+
+    The stand-in has no pods: a pod's port P is the same port P on this machine's loopback
+    (127.0.0.1:P), where the tests start a server."""
+
+    STREAM_PAIR_TIMEOUT = 30.0  # seconds the kubelet waits for the other stream of a pair
+
+    def __init__(self, transport, pod_name, pod_uid):
+        self.transport = transport
+        self.pod_name = pod_name
+        self.pod_uid = pod_uid
+        self.parser = SpdyFrameParser()
+        self.inflater = zlib.decompressobj(zdict=SPDY3_DICTIONARY)
+        self.deflater = zlib.compressobj(zlib.Z_BEST_COMPRESSION, zdict=SPDY3_DICTIONARY)
+        self.pairs = {}     # requestid -> ForwardedConnection
+        self.streams = {}   # stream id -> ForwardedConnection
+        self.targets = {}   # pod connection socket -> ForwardedConnection
+        self.client_gone = False
+        self.protocol_error = None
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self):
+        try:
+            while not self.client_gone and not STOPPING.is_set():
+                self.step()
+        except (OSError, ssl.SSLError):
+            self.client_gone = True
+        finally:
+            for target in list(self.targets):
+                target.close()
+            self.targets.clear()
+        try:
+            if self.protocol_error is not None:
+                self.go_away(SPDY_GOAWAY_PROTOCOL_ERROR)
+            elif STOPPING.is_set():
+                self.go_away(SPDY_GOAWAY_OK)
+        except (OSError, ssl.SSLError):
+            pass
+        self.transport.close()
+
+    def step(self):
+        pending = sum(len(c.to_target) for c in self.targets.values())
+        read_client = pending < PORTFORWARD_MAX_PENDING
+        if read_client and self.transport.buffered():
+            self.read_client()
+            return
+        readers = [t for t, c in self.targets.items() if not c.target_eof]
+        if read_client:
+            readers.append(self.transport.sock)
+        writers = [t for t, c in self.targets.items() if c.to_target]
+        readable, writable, _ = select.select(readers, writers, [], 1.0)
+        for target in writable:
+            if target in self.targets:
+                self.flush(self.targets[target])
+        for sock in readable:
+            if sock is self.transport.sock:
+                self.read_client()
+            elif sock in self.targets:
+                self.read_target(self.targets[sock])
+        self.expire_pairs()
+
+    def read_client(self):
+        data = self.transport.receive()
+        if data is None:
+            self.client_gone = True
+            return
+        self.parser.feed(data)
+        try:
+            for kind, ident, flags, payload in self.parser.frames():
+                if kind == "data":
+                    self.on_data(ident, flags, payload)
+                else:
+                    self.on_control(ident, flags, payload)
+        except (SpdyError, zlib.error) as err:
+            self.protocol_error = str(err)
+            self.client_gone = True
+
+    def expire_pairs(self):
+        now = time.monotonic()
+        for conn in list(self.pairs.values()):
+            if conn.target is None and now - conn.created > self.STREAM_PAIR_TIMEOUT:
+                self.fail(conn, "timed out waiting for streams")
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def go_away(self, status):
+        self.transport.send(spdy_control_frame(
+            SPDY_GOAWAY, 0, struct.pack(">II", self.parser.last_stream_id, status)))
+
+    def send_data(self, stream_id, data, fin=False):
+        if stream_id is None:
+            return
+        for pos in range(0, len(data), SPDY_MAX_DATA):
+            self.transport.send(spdy_data_frame(stream_id, 0, data[pos:pos + SPDY_MAX_DATA]))
+        if fin:
+            self.transport.send(spdy_data_frame(stream_id, SPDY_FLAG_FIN, b""))
+
+    def reset(self, stream_id, status):
+        self.transport.send(spdy_control_frame(SPDY_RST_STREAM, 0,
+                                               struct.pack(">II", stream_id, status)))
+
+    # -- the client's frames ----------------------------------------------------------------
+
+    def read_headers(self, block):
+        try:
+            data = self.inflater.decompress(block, SPDY_MAX_HEADER_BLOCK)
+        except zlib.error as err:
+            raise SpdyError(f"header block does not decompress: {err}")
+        if self.inflater.unconsumed_tail:
+            raise SpdyError("header block too large")
+        return spdy_parse_header_block(data)
+
+    def on_control(self, frame_type, flags, payload):
+        need = {SPDY_SYN_STREAM: 10, SPDY_SYN_REPLY: 4, SPDY_RST_STREAM: 8, SPDY_SETTINGS: 4,
+                SPDY_PING: 4, SPDY_GOAWAY: 8, SPDY_HEADERS: 4, SPDY_WINDOW_UPDATE: 8}
+        if len(payload) < need.get(frame_type, 0):
+            raise SpdyError(f"control frame of type {frame_type} too short")
+        if frame_type == SPDY_SYN_STREAM:
+            stream_id = struct.unpack_from(">I", payload)[0] & 0x7FFFFFFF
+            headers = self.read_headers(payload[10:])
+            if stream_id <= self.parser.last_stream_id:
+                raise SpdyError(f"SYN_STREAM for stream {stream_id}, not a new one")
+            self.parser.last_stream_id = stream_id
+            self.open_stream(stream_id, headers)
+            if flags & SPDY_FLAG_FIN:
+                self.on_data(stream_id, SPDY_FLAG_FIN, b"")
+        elif frame_type in (SPDY_SYN_REPLY, SPDY_HEADERS):
+            self.read_headers(payload[4:])  # keeps the zlib stream in step; unused
+        elif frame_type == SPDY_RST_STREAM:
+            stream_id = struct.unpack_from(">I", payload)[0] & 0x7FFFFFFF
+            conn = self.streams.get(stream_id)
+            if conn is not None:
+                self.drop(conn)  # the client gave up this connection
+        elif frame_type == SPDY_PING:
+            self.transport.send(spdy_control_frame(SPDY_PING, 0, payload[:4]))
+        elif frame_type == SPDY_GOAWAY:
+            self.client_gone = True
+        # SETTINGS, WINDOW_UPDATE and unknown types change nothing here.
+
+    def open_stream(self, stream_id, headers):
+        stream_type = headers.get("streamtype", "")
+        request_id = headers.get("requestid")
+        if request_id is None:
+            # Clients from before the requestid header: the data stream follows its error
+            # stream, two stream ids on (as the kubelet pairs them).
+            request_id = str(stream_id if stream_type == "error" else stream_id - 2)
+        conn = self.pairs.get(request_id)
+        if stream_type not in ("error", "data") or (
+                conn is not None and (conn.error_id if stream_type == "error"
+                                      else conn.data_id) is not None):
+            self.reset(stream_id, SPDY_RST_REFUSED_STREAM)  # unknown type, or a second one
+            return
+        self.transport.send(self.headers_frame(SPDY_SYN_REPLY, stream_id, []))
+        if conn is None:
+            conn = self.pairs[request_id] = ForwardedConnection(request_id)
+        self.streams[stream_id] = conn
+        if stream_type == "error":
+            conn.error_id = stream_id
+        else:
+            conn.data_id = stream_id
+            conn.port = headers.get("port", "")
+        if conn.error_id is not None and conn.data_id is not None:
+            self.connect(conn)
+
+    def headers_frame(self, frame_type, stream_id, pairs):
+        block = self.deflater.compress(spdy_header_block(pairs))
+        block += self.deflater.flush(zlib.Z_SYNC_FLUSH)
+        return spdy_control_frame(frame_type, 0, struct.pack(">I", stream_id) + block)
+
+    def on_data(self, stream_id, flags, data):
+        conn = self.streams.get(stream_id)
+        if conn is None or stream_id != conn.data_id or conn.client_fin:
+            return  # the error stream (the client writes nothing there), or a closed stream
+        conn.to_target += data
+        if flags & SPDY_FLAG_FIN:
+            conn.client_fin = True
+        if conn.target is not None:
+            self.flush(conn)
+
+    # -- the pod's side ---------------------------------------------------------------------
+
+    def connect(self, conn):
+        try:
+            port = int(conn.port)
+            if not 0 < port < 65536:
+                raise ValueError
+        except ValueError:
+            self.fail(conn, f"error forwarding port {conn.port} to pod {self.pod_name}, uid "
+                            f"{self.pod_uid}: invalid port {conn.port!r}")
+            return
+        try:
+            target = socket.create_connection(("127.0.0.1", port), timeout=5)
+        except OSError as err:
+            reason = os.strerror(err.errno).lower() if err.errno else str(err)
+            self.fail(conn, f"error forwarding port {port} to pod {self.pod_name}, uid "
+                            f"{self.pod_uid}: dial tcp 127.0.0.1:{port}: connect: {reason}")
+            return
+        target.setblocking(False)
+        conn.target = target
+        self.targets[target] = conn
+        del self.pairs[conn.request_id]
+        self.flush(conn)
+
+    def fail(self, conn, message):
+        """The kubelet's answer when the port cannot be forwarded: the text on the error
+        stream, then FIN on both streams."""
+        self.send_data(conn.error_id, message.encode(), fin=True)
+        self.send_data(conn.data_id, b"", fin=True)
+        self.drop(conn)
+
+    def flush(self, conn):
+        try:
+            while conn.to_target:
+                sent = conn.target.send(conn.to_target[:65536])
+                del conn.to_target[:sent]
+        except BlockingIOError:
+            return
+        except OSError:  # the pod's side is gone: what is left cannot be delivered
+            conn.to_target.clear()
+            self.target_ended(conn)
+            return
+        if conn.client_fin and not conn.shut:
+            conn.shut = True
+            try:
+                conn.target.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            self.maybe_done(conn)
+
+    def read_target(self, conn):
+        try:
+            data = conn.target.recv(SPDY_MAX_DATA)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self.send_data(conn.data_id, data)
+        else:
+            self.target_ended(conn)
+
+    def target_ended(self, conn):
+        if not conn.target_eof:
+            conn.target_eof = True
+            self.send_data(conn.data_id, b"", fin=True)
+            self.send_data(conn.error_id, b"", fin=True)
+        self.maybe_done(conn)
+
+    def maybe_done(self, conn):
+        if conn.target_eof and (conn.shut or conn.to_target == b"" and conn.client_fin):
+            self.drop(conn)
+
+    def drop(self, conn):
+        """Forgets a connection: its pod connection is closed, its streams are no more."""
+        if conn.target is not None:
+            self.targets.pop(conn.target, None)
+            conn.target.close()
+            conn.target = None
+        conn.target_eof = True
+        self.pairs.pop(conn.request_id, None)
+        for stream_id in (conn.error_id, conn.data_id):
+            if stream_id is not None and self.streams.get(stream_id) is conn:
+                del self.streams[stream_id]
+
+
 def kill(proc):
     try:
         os.killpg(proc.pid, signal.SIGKILL)  # the command and whatever it started
@@ -2011,8 +2403,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.scale(route)
         if rtype.plural == "serviceaccounts" and sub == "token" and self.command == "POST":
             return self.token_request(route)
-        if pod_types and sub == "portforward":
-            raise bad_request("port forwarding is not implemented by this stand-in")
+        if pod_types and sub == "portforward" and self.command in ("GET", "POST"):
+            return self.pod_portforward(route)
         if sub == "status":
             return self.item(route)
         raise path_not_found()
@@ -2209,21 +2601,60 @@ class Handler(BaseHTTPRequestHandler):
                               "v4.channel.k8s.io and a Sec-WebSocket-Key")
         return protocol
 
-    def spdy_protocol(self):
+    def spdy_protocol(self, accepted=SPDY_PROTOCOLS):
         """The first of the client's X-Stream-Protocol-Version lines the stand-in speaks, as
         the kubelet negotiates (400 without any, 403 naming what it accepts without a match)."""
         offered = [p.strip() for line in self.headers.get_all("X-Stream-Protocol-Version", [])
                    for p in line.split(",") if p.strip()]
         if not offered:
             raise bad_request("unable to upgrade: X-Stream-Protocol-Version is required")
-        protocol = next((p for p in offered if p in SPDY_PROTOCOLS), None)
+        protocol = next((p for p in offered if p in accepted), None)
         if protocol is None:
             raise ApiError(403, "Forbidden",
                            f"unable to upgrade: unable to negotiate protocol: client supports "
-                           f"[{' '.join(offered)}], server accepts [{' '.join(SPDY_PROTOCOLS)}]",
+                           f"[{' '.join(offered)}], server accepts [{' '.join(accepted)}]",
                            headers=[("X-Accepted-Stream-Protocol-Versions", p)
-                                    for p in SPDY_PROTOCOLS])
+                                    for p in accepted])
         return protocol
+
+    # -- pods/portforward -------------------------------------------------------------------
+
+    def pod_portforward(self, route):
+        """kubectl port-forward: SPDY/3.1 on the upgraded connection (POST, Upgrade: SPDY/3.1,
+        X-Stream-Protocol-Version: portforward.k8s.io), or the same SPDY inside a WebSocket
+        (GET, Upgrade: websocket, Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io). The
+        ports come in the streams' headers, not in the query."""
+        pod_obj = self.server.store.get(route.rtype, route.namespace, route.name)
+        upgrade = self.headers.get("Upgrade", "").strip().lower()
+        if upgrade == "websocket":
+            offered = [p.strip() for line in self.headers.get_all("Sec-WebSocket-Protocol", [])
+                       for p in line.split(",")]
+            if PORTFORWARD_TUNNEL_PROTOCOL not in offered or \
+                    not self.headers.get("Sec-WebSocket-Key"):
+                raise bad_request(f"expected Sec-WebSocket-Protocol "
+                                  f"{PORTFORWARD_TUNNEL_PROTOCOL} and a Sec-WebSocket-Key")
+        elif upgrade == "spdy/3.1":
+            self.spdy_protocol([PORTFORWARD_PROTOCOL])
+        else:
+            raise bad_request("Upgrade request required")
+        self.send_response(101, "Switching Protocols")
+        if upgrade == "websocket":
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept",
+                             websocket_accept(self.headers["Sec-WebSocket-Key"].strip()))
+            self.send_header("Sec-WebSocket-Protocol", PORTFORWARD_TUNNEL_PROTOCOL)
+            transport = WebSocketTransport(self.connection)
+        else:
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Upgrade", "SPDY/3.1")
+            self.send_header("X-Stream-Protocol-Version", PORTFORWARD_PROTOCOL)
+            transport = SocketTransport(self.connection)
+        self.end_headers()
+        self.headers_sent = True
+        self.close_connection = True
+        meta = pod_obj["metadata"]
+        PortForwardSession(transport, meta["name"], meta.get("uid", "")).run()
 
     # -- small subresources -----------------------------------------------------------------
 
