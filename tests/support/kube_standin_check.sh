@@ -19,6 +19,8 @@ PID=""
 
 cleanup() {
   if [[ -n "$PID" ]]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  if [[ -n "$PF_PID" ]]; then kill "$PF_PID" 2>/dev/null || true; fi
+  if [[ -n "$ECHO_PID" ]]; then kill "$ECHO_PID" 2>/dev/null || true; fi
   if [[ -n "${KEEP:-}" ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -398,6 +400,192 @@ print("spdy ok")
 EOF
 }
 
+# -- port-forward ---------------------------------------------------------------------------
+
+ECHO_PID=""
+PF_PID=""
+
+# A TCP echo server on a free loopback port (the stand-in forwards a pod's port P to
+# 127.0.0.1:P): each connection gets back what it sends, and its end when it ends.
+start_echo() {
+  python3 -c '
+import socket, threading
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(16)
+print(server.getsockname()[1], flush=True)
+def serve(conn):
+    with conn:
+        while data := conn.recv(65536):
+            conn.sendall(data)
+        conn.shutdown(socket.SHUT_WR)
+while True:
+    conn, _ = server.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+' >"$WORK/echo.out" 2>"$WORK/echo.err" &
+  ECHO_PID=$!
+  for _ in $(seq 50); do
+    [[ -s "$WORK/echo.out" ]] && break
+    sleep 0.1
+  done
+  ECHO_PORT=$(head -1 "$WORK/echo.out")
+  [[ -n "$ECHO_PORT" ]] || fail "the echo server did not start"
+}
+
+# A loopback port with nothing listening (bound for a moment to find it, then let go).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_port_forward NAME REMOTE [VAR=VALUE...]: kubectl port-forward to the pod's port REMOTE
+# from a local port of kubectl's choosing, in the background; sets LOCAL once kubectl listens.
+start_port_forward() {
+  local name=$1 remote=$2
+  shift 2
+  : >"$WORK/pf.out"
+  env "$@" kubectl --kubeconfig "$WORK/kubeconfig" --cache-dir "$WORK/cache" \
+    port-forward pod/web-5b7c8d9f4-x2k9p -n prod ":$remote" >"$WORK/pf.out" 2>&1 &
+  PF_PID=$!
+  LOCAL=""
+  for _ in $(seq 100); do
+    LOCAL=$(sed -nE "s/^Forwarding from 127\.0\.0\.1:([0-9]+) -> $remote\$/\1/p" "$WORK/pf.out" \
+      || true)
+    [[ -n "$LOCAL" ]] && break
+    kill -0 "$PF_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n "$LOCAL" ]] || fail "$name: kubectl port-forward did not listen:"$'\n'"$(cat "$WORK/pf.out")"
+}
+
+stop_port_forward() {
+  if [[ -n "$PF_PID" ]]; then
+    kill -INT "$PF_PID" 2>/dev/null || true
+    wait "$PF_PID" 2>/dev/null || true
+  fi
+  PF_PID=""
+}
+
+# Two connections to the local port at once: each gets its own echo, 1 MB goes there and back
+# on one, and a half close (FIN) on one reaches the echo server, whose end comes back while
+# the other connection still works.
+forward_client() {
+  python3 - "$1" <<'EOF'
+import os, socket, sys, threading
+
+port = int(sys.argv[1])
+
+def read_exactly(sock, n):
+    data = bytearray()
+    while len(data) < n:
+        chunk = sock.recv(min(65536, n - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+first = socket.create_connection(("127.0.0.1", port), timeout=10)
+second = socket.create_connection(("127.0.0.1", port), timeout=10)
+first.sendall(b"first\n")
+second.sendall(b"second\n")
+assert read_exactly(second, 7) == b"second\n"
+assert read_exactly(first, 6) == b"first\n"
+blob = os.urandom(1 << 20)
+writer = threading.Thread(target=first.sendall, args=(blob,))
+writer.start()
+got = read_exactly(first, len(blob))
+writer.join()
+assert got == blob, f"1 MB round trip: {len(got)} bytes back, or other bytes"
+first.shutdown(socket.SHUT_WR)
+assert first.recv(1) == b"", "no end after the half close"
+second.sendall(b"still there\n")
+assert read_exactly(second, 12) == b"still there\n"
+first.close()
+second.close()
+print("forward ok")
+EOF
+}
+
+# expect_forward_upgrade NAME METHOD UPGRADE PROTOCOL: the last port-forward request came with
+# this method, Upgrade header and protocol (Sec-WebSocket-Protocol or X-Stream-Protocol-Version).
+expect_forward_upgrade() {
+  local got
+  got=$(python3 -c '
+import json, sys
+last = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    request = json.loads(line)
+    if request["path"].endswith("/portforward"):
+        last = request
+headers = last.get("headers", {})
+print(last.get("method"), headers.get("Upgrade"),
+      headers.get("Sec-WebSocket-Protocol") or headers.get("X-Stream-Protocol-Version"))
+' "$WORK/requests.jsonl")
+  [[ $got == "$2 $3 $4" ]] || fail "$1: the port-forward request was '$got', not '$2 $3 $4'"
+}
+
+# check_port_forward [spdy]: kubectl port-forward over the WebSocket tunnel (kubectl 1.31+'s
+# default) or, with "spdy", over SPDY/3.1 (KUBECTL_PORT_FORWARD_WEBSOCKETS=false).
+check_port_forward() {
+  local name="port-forward" env=(KUBECTL_PORT_FORWARD_WEBSOCKETS=true) out refused
+  if [[ ${1:-} == spdy ]]; then
+    name="SPDY port-forward"
+    env=(KUBECTL_PORT_FORWARD_WEBSOCKETS=false)
+  fi
+  start_port_forward "$name" "$ECHO_PORT" "${env[@]}"
+  out=$(forward_client "$LOCAL" 2>&1) || fail "$name: $out"$'\n'"$(cat "$WORK/pf.out")"
+  kill -0 "$PF_PID" 2>/dev/null || fail "$name: kubectl ended:"$'\n'"$(cat "$WORK/pf.out")"
+  stop_port_forward
+  if [[ ${1:-} == spdy ]]; then
+    expect_forward_upgrade "$name" POST SPDY/3.1 portforward.k8s.io
+  else
+    expect_forward_upgrade "$name" GET websocket SPDY/3.1+portforward.k8s.io
+  fi
+  pass "$name (two connections at once, 1 MB there and back, half close)"
+
+  # Nothing listens on the pod's port: the local connection ends and kubectl says why.
+  refused=$(free_port)
+  start_port_forward "$name" "$refused" "${env[@]}"
+  out=$(python3 -c '
+import socket, sys
+sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+sock.sendall(b"anyone?")
+try:
+    print("ended" if sock.recv(100) == b"" else "data")
+except ConnectionResetError:
+    print("ended")
+' "$LOCAL" 2>&1) || fail "$name to a closed port: $out"
+  [[ $out == ended ]] || fail "$name to a closed port: the local connection got '$out'"
+  for _ in $(seq 50); do
+    grep -q "connection refused" "$WORK/pf.out" && break
+    sleep 0.1
+  done
+  grep -q "error forwarding port $refused to pod web-5b7c8d9f4-x2k9p, uid .*: dial tcp 127.0.0.1:$refused: connect: connection refused" "$WORK/pf.out" \
+    || fail "$name to a closed port: kubectl did not print the error:"$'\n'"$(cat "$WORK/pf.out")"
+  # kubectl 1.32 then gives up the whole port-forward: "error: lost connection to pod", exit
+  # status 1 (older kubectl kept listening).
+  local rc=0 ended="kubectl went on"
+  for _ in $(seq 50); do
+    kill -0 "$PF_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if ! kill -0 "$PF_PID" 2>/dev/null; then
+    wait "$PF_PID" || rc=$?
+    PF_PID=""
+    ended="kubectl ended with status $rc: $(grep '^error: ' "$WORK/pf.out" || true)"
+  fi
+  stop_port_forward
+  pass "$name to a closed port (the connection ends, kubectl prints the error; $ended)"
+}
+
+check_port_forwards() {
+  start_echo
+  check_port_forward
+  check_port_forward spdy
+  kill "$ECHO_PID" 2>/dev/null || true
+  wait "$ECHO_PID" 2>/dev/null || true
+  ECHO_PID=""
+}
+
 check_http() {
   local url="https://127.0.0.1:$PORT"
   expect_output "no token: 401 Status" '"code": 401' curl -s --cacert "$WORK/ca.pem" "$url/api"
@@ -496,6 +684,7 @@ main() {
   check_watch
   check_exec
   check_exec_spdy
+  check_port_forwards
   check_http
   check_stop
   echo "all checks passed"
