@@ -1743,12 +1743,12 @@ class PortForwardSession:
         self.expire_pairs()
 
     def read_client(self):
-        data = self.transport.receive()
-        if data is None:
-            self.client_gone = True
-            return
-        self.parser.feed(data)
         try:
+            data = self.transport.receive()
+            if data is None:
+                self.client_gone = True
+                return
+            self.parser.feed(data)
             for kind, ident, flags, payload in self.parser.frames():
                 if kind == "data":
                     self.on_data(ident, flags, payload)
