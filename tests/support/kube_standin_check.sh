@@ -4,8 +4,10 @@
 # kubeconfig with a bearer token, and runs the kubectl commands the gateway's Kubernetes front
 # end will be tested with. Exits 1 at the first output that is not what a real API server
 # would give, or when the stand-in wrote anything to stderr (a traceback). exec and attach are
-# checked over WebSocket (kubectl's default) and over SPDY/3.1. Takes about 20 seconds; needs
-# kubectl, openssl, curl, python3, and script(1) for the exec -it checks.
+# checked over WebSocket (kubectl's default) and over SPDY/3.1, and so is port-forward (to an
+# echo server on this machine's loopback, which is where the stand-in's pods' ports are).
+# Takes about 30 seconds; needs kubectl, openssl, curl, python3, and script(1) for the
+# exec -it checks.
 #
 #   tests/support/kube_standin_check.sh            run all checks
 #   KEEP=1 tests/support/kube_standin_check.sh     keep the temporary directory (and its
@@ -577,10 +579,189 @@ except ConnectionResetError:
   pass "$name to a closed port (the connection ends, kubectl prints the error; $ended)"
 }
 
+# What kubectl does not exercise at once: PING, SETTINGS, WINDOW_UPDATE and unknown frames, the
+# client's FIN and RST_STREAM reaching the pod's connection, streams paired by requestid though
+# interleaved, a frame split over several WebSocket messages (as kubectl writes them), and a
+# bad frame ending the session with GOAWAY (PROTOCOL_ERROR). The "pod's port" here is a
+# listener of the check itself, so that what reaches it can be seen. Over both transports.
+port_forward_protocol_check() {
+  python3 - "$PORT" "$WORK/ca.pem" "$TOKEN" "$STANDIN" <<'EOF'
+import base64, importlib.util, os, socket, ssl, struct, sys, zlib
+
+port, ca, token, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+spec = importlib.util.spec_from_file_location("standin", path)
+standin = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(standin)
+context = ssl.create_default_context(cafile=ca)
+listener = socket.create_server(("127.0.0.1", 0))
+listener.settimeout(5)
+pod_port = listener.getsockname()[1]
+closed = socket.socket()
+closed.bind(("127.0.0.1", 0))
+closed_port = closed.getsockname()[1]  # bound, never listening: connections are refused
+
+class Client:
+    def __init__(self, websocket):
+        self.websocket = websocket
+        self.sock = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                                        server_hostname="127.0.0.1")
+        target = "/api/v1/namespaces/prod/pods/web-5b7c8d9f4-x2k9p/portforward"
+        if websocket:
+            key = base64.b64encode(os.urandom(16)).decode()
+            upgrade = (f"GET {target} HTTP/1.1\r\nUpgrade: websocket\r\n"
+                       f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n"
+                       f"Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io\r\n")
+        else:
+            upgrade = (f"POST {target} HTTP/1.1\r\nUpgrade: SPDY/3.1\r\n"
+                       f"X-Stream-Protocol-Version: portforward.k8s.io\r\nContent-Length: 0\r\n")
+        self.sock.sendall((upgrade + f"Host: x\r\nAuthorization: Bearer {token}\r\n"
+                           f"Connection: Upgrade\r\n\r\n").encode())
+        self.reader = self.sock.makefile("rb")
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += self.reader.read(1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        want = (b"Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io" if websocket
+                else b"X-Stream-Protocol-Version: portforward.k8s.io")
+        assert want in head, head
+        self.buffer = b""
+        self.deflate = zlib.compressobj(zdict=standin.SPDY3_DICTIONARY)
+        self.ws_closed = False
+
+    def send(self, data):
+        if not self.websocket:
+            return self.sock.sendall(data)
+        # kubectl's spdystream writes a frame in pieces, each its own WebSocket message.
+        for piece in (data[:2], data[2:4], b"", data[4:8], data[8:]):
+            mask = os.urandom(4)
+            body = bytes(b ^ mask[i % 4] for i, b in enumerate(piece))
+            length = (bytes([0x80 | len(body)]) if len(body) < 126
+                      else bytes([0x80 | 126]) + len(body).to_bytes(2, "big"))
+            self.sock.sendall(bytes([0x82]) + length + mask + body)
+
+    def fill(self):
+        """More of the server's SPDY byte stream; False at its end."""
+        if not self.websocket:
+            data = self.reader.read1(65536)
+            self.buffer += data
+            return bool(data)
+        head = self.reader.read(2)
+        if len(head) < 2:
+            return False
+        opcode, length = head[0] & 0x0F, head[1] & 0x7F
+        assert not head[1] & 0x80, "a masked frame from the server"
+        if length == 126:
+            length = int.from_bytes(self.reader.read(2), "big")
+        elif length == 127:
+            length = int.from_bytes(self.reader.read(8), "big")
+        payload = self.reader.read(length)
+        if opcode == 8:
+            self.ws_closed = True
+            return False
+        assert opcode in (2, 10), opcode
+        if opcode == 2:
+            self.buffer += payload
+        return True
+
+    def frame(self):
+        while len(self.buffer) < 8 or len(self.buffer) < 8 + (
+                struct.unpack_from(">I", self.buffer, 4)[0] & 0xFFFFFF):
+            if not self.fill():
+                return None
+        first, second = struct.unpack_from(">II", self.buffer)
+        length = second & 0xFFFFFF
+        payload, self.buffer = self.buffer[8:8 + length], self.buffer[8 + length:]
+        if first & 0x80000000:
+            return "control", first & 0xFFFF, second >> 24, payload
+        return "data", first, second >> 24, payload
+
+    def control(self, frame_type, payload, flags=0, version=3):
+        self.send(struct.pack(">HHI", 0x8000 | version, frame_type, flags << 24 | len(payload))
+                  + payload)
+
+    def data(self, stream_id, payload, flags=0):
+        self.send(struct.pack(">II", stream_id, flags << 24 | len(payload)) + payload)
+
+    def syn_stream(self, stream_id, stream_type, request_id, pod_port):
+        block = standin.spdy_header_block([("streamtype", stream_type), ("port", str(pod_port)),
+                                           ("requestid", str(request_id))])
+        block = self.deflate.compress(block) + self.deflate.flush(zlib.Z_SYNC_FLUSH)
+        self.control(1, struct.pack(">IIBB", stream_id, 0, 0, 0) + block)
+        kind, frame_type, _, payload = self.frame()
+        assert (kind, frame_type) == ("control", 2), (kind, frame_type)
+        assert struct.unpack_from(">I", payload)[0] == stream_id
+
+    def expect(self, *wanted):
+        got = self.frame()
+        assert got in wanted, (got, wanted)
+
+def recv_all(sock):
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+for websocket in (False, True):
+    client = Client(websocket)
+    client.syn_stream(1, "error", 0, pod_port)
+    client.syn_stream(3, "error", 1, pod_port)   # pairs interleaved
+    client.syn_stream(5, "data", 0, pod_port)
+    first, _ = listener.accept()
+    client.syn_stream(7, "data", 1, pod_port)
+    second, _ = listener.accept()
+    first.settimeout(5)
+    second.settimeout(5)
+    client.control(4, struct.pack(">I", 0))                   # SETTINGS
+    client.control(9, struct.pack(">II", 5, 65536))           # WINDOW_UPDATE
+    client.control(42, b"unknown")
+    client.control(6, struct.pack(">I", 11))                  # PING
+    client.expect(("control", 6, 0, struct.pack(">I", 11)))
+    client.data(5, b"hello")
+    assert first.recv(100) == b"hello"
+    second.sendall(b"world")
+    client.expect(("data", 7, 0, b"world"))
+    client.control(3, struct.pack(">II", 7, 5))               # RST_STREAM (CANCEL) on 7
+    assert recv_all(second) == b"", "the reset stream's connection was not closed"
+    client.data(5, b"!", flags=1)                             # FIN: a half close
+    assert recv_all(first) == b"!"
+    first.sendall(b"bye")
+    first.close()
+    client.expect(("data", 5, 0, b"bye"))
+    ends = {client.frame(), client.frame()}
+    assert ends == {("data", 5, 1, b""), ("data", 1, 1, b"")}, ends
+    # A port nothing listens on: the kubelet's error text, then FIN on both streams.
+    client.syn_stream(9, "error", 2, closed_port)
+    client.syn_stream(11, "data", 2, closed_port)
+    error = client.frame()
+    assert error[:3] == ("data", 9, 0) and error[3].endswith(
+        f"dial tcp 127.0.0.1:{closed_port}: connect: connection refused".encode()), error
+    ends = {client.frame(), client.frame()}
+    assert ends == {("data", 9, 1, b""), ("data", 11, 1, b"")}, ends
+    # A stream type the protocol does not have is refused.
+    client.control(1, struct.pack(">IIBB", 13, 0, 0, 0) + client.deflate.compress(
+        standin.spdy_header_block([("streamtype", "stdin")])) + client.deflate.flush(
+        zlib.Z_SYNC_FLUSH))
+    client.expect(("control", 3, 0, struct.pack(">II", 13, 3)))
+    # A frame of SPDY/2: GOAWAY (PROTOCOL_ERROR), and the connection ends.
+    client.control(6, b"\0\0\0\1", version=2)
+    client.expect(("control", 7, 0, struct.pack(">II", 13, 1)))
+    assert client.frame() is None
+    assert client.ws_closed == websocket
+# Inside the tunnel, a text message is no part of the protocol: GOAWAY, then the close.
+client = Client(True)
+client.sock.sendall(bytes([0x81, 0x80 | 2]) + b"\0\0\0\0" + b"hi")
+client.expect(("control", 7, 0, struct.pack(">II", 0, 1)))
+assert client.frame() is None and client.ws_closed
+print("port-forward protocol ok")
+EOF
+}
+
 check_port_forwards() {
   start_echo
   check_port_forward
   check_port_forward spdy
+  expect_output "port-forward framing (ping, FIN, RST_STREAM, split frames, a bad frame)" \
+    '^port-forward protocol ok$' port_forward_protocol_check
   kill "$ECHO_PID" 2>/dev/null || true
   wait "$ECHO_PID" 2>/dev/null || true
   ECHO_PID=""
