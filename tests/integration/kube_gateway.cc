@@ -165,8 +165,11 @@ RunResult KubeGateway::kubectl(const std::string& token, const std::vector<std::
 }
 
 ChildProcess KubeGateway::start_kubectl(const std::string& token,
-                                        const std::vector<std::string>& args) const {
-  return ChildProcess(kubectl_child(token, args));
+                                        const std::vector<std::string>& args,
+                                        const std::map<std::string, std::string>& env) const {
+  auto child = kubectl_child(token, args);
+  child.env.insert(env.begin(), env.end());
+  return ChildProcess(std::move(child));
 }
 
 std::string KubeGateway::journal(const std::string& awaited) const {

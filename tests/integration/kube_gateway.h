@@ -62,7 +62,8 @@ class KubeGateway {
                     const std::string& stdin_data = {},
                     const std::map<std::string, std::string>& env = {}) const;
   // The same in the background (a watch, a held request, a log stream).
-  ChildProcess start_kubectl(const std::string& token, const std::vector<std::string>& args) const;
+  ChildProcess start_kubectl(const std::string& token, const std::vector<std::string>& args,
+                             const std::map<std::string, std::string>& env = {}) const;
   // The journal's statements as JSON lines, once one holds `awaited` (or after 15 s).
   std::string journal(const std::string& awaited = {}) const;
   // What reached the stand-in API server: one JSON line per request.

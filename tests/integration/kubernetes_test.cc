@@ -16,6 +16,8 @@
 
 #include "contains.h"
 #include "kube_gateway.h"
+#include "support/free_port.h"
+#include "support/tcp_probe.h"
 
 namespace portcullis::testing {
 namespace {
@@ -48,7 +50,7 @@ class KubernetesTest : public ::testing::Test {
         "  - name: shells\n"
         "    who: { groups: [shells] }\n"
         "    connections: [cluster]\n"
-        "    allow: [read, exec, unknown]\n"
+        "    allow: [read, exec, unknown, forward]\n"
         "    masking: pii\n"
         "  - name: keepers\n"
         "    who: { groups: [keepers] }\n"
@@ -111,8 +113,8 @@ class KubernetesTest : public ::testing::Test {
   static std::string* dev_;
   static std::string* keeper_;
   static std::string* operator_;
-  // Without a list of programs, and with `unknown`: attach, which names no command, and a shell
-  // that reads its commands from a terminal are allowed.
+  // Without a list of programs, and with `unknown` and `forward`: attach, which names no
+  // command, a shell that reads its commands from a terminal, and port forwarding are allowed.
   static std::string* shell_user_;
   static std::string* lead_;
   static std::string* admin_;
@@ -409,6 +411,50 @@ TEST_F(KubernetesTest, AnInteractiveExecGetsItsTerminalOverWebSocketAndSpdy) {
     EXPECT_TRUE(contains(run.stdout_text, "42 [email]")) << env << run.stdout_text;
     EXPECT_TRUE(contains(run.stdout_text, "30 100")) << env << run.stdout_text;
   }
+}
+
+// kubectl port-forward, over the WebSocket tunnel (kubectl 1.31 and newer) and over SPDY. The
+// stand-in maps a pod's port to the same port on loopback, where the gateway's REST API listens.
+TEST_F(KubernetesTest, PortForwardCarriesConnectionsToThePodOverWebSocketAndSpdy) {
+  const std::string pod = "pod/web-5b7c8d9f4-x2k9p";
+  const std::string request = "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  for (const std::string websockets : {"true", "false"}) {
+    const uint16_t local = free_tcp_port();
+    auto forward = gateway_->start_kubectl(
+        *shell_user_, {"port-forward", pod, fmt::format("{}:{}", local, gateway_->http_port())},
+        {{"KUBECTL_PORT_FORWARD_WEBSOCKETS", websockets}});
+    ASSERT_TRUE(forward.wait_for_output("Forwarding from")) << websockets;
+    // Two connections, one after the other, through the one tunnel.
+    for (int connection = 0; connection < 2; ++connection)
+      EXPECT_EQ(first_line_from(local, request).value_or("").rfind("HTTP/1.1 200", 0), 0U)
+          << "websockets " << websockets << ", connection " << connection;
+  }
+  const auto upstream = gateway_->upstream_requests();
+  EXPECT_TRUE(contains(upstream, "SPDY/3.1+portforward.k8s.io")) << upstream;
+  EXPECT_TRUE(contains(upstream, "\"X-Stream-Protocol-Version\": \"portforward.k8s.io\""))
+      << upstream;
+  // Without the class, no tunnel.
+  auto refused = gateway_->kubectl(*viewer_, {"port-forward", pod, "1:1"});
+  EXPECT_FALSE(refused.ok());
+  EXPECT_TRUE(contains(refused.stderr_text, "forward")) << refused.stderr_text;
+  const auto journal = gateway_->journal("/portforward");
+  EXPECT_TRUE(contains(journal, "\"classes\":[\"forward\"]")) << journal;
+}
+
+TEST_F(KubernetesTest, RevokingTheCallerEndsItsPortForward) {
+  const auto pat = gateway_->token_for("pat", "shells");
+  const uint16_t local = free_tcp_port();
+  auto forward = gateway_->start_kubectl(pat, {"port-forward", "pod/web-5b7c8d9f4-x2k9p",
+                                               fmt::format("{}:{}", local, gateway_->http_port())});
+  ASSERT_TRUE(forward.wait_for_output("Forwarding from")) << forward.stderr_text();
+  auto revoked = gateway_->cli(
+      {"revoke", "--subject", "pat", "--api", gateway_->api_url(), "--token", *admin_});
+  ASSERT_TRUE(revoked.ok()) << revoked.describe();
+  // The tunnel is closed at once: kubectl loses its connection to the pod and ends.
+  const auto revoked_at = std::chrono::steady_clock::now();
+  forward.wait(30s);
+  EXPECT_LT(std::chrono::steady_clock::now() - revoked_at, 10s) << forward.stderr_text();
+  EXPECT_TRUE(contains(forward.stderr_text(), "lost connection to pod")) << forward.stderr_text();
 }
 
 // A raw SPDY client: output is masked on the stream it opened as stdout, and a stream whose

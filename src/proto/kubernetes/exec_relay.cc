@@ -1,6 +1,7 @@
 // exec and attach: once the API server has switched the request to a WebSocket or to SPDY
 // (101), frames are relayed both ways through an ExecStream or a SpdyExecStream, which mask
 // stdout and stderr, keep what was typed, and read the exit status, until either side ends.
+// portforward: the switched stream relayed as it comes, its size counted.
 #include <fmt/format.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -41,20 +42,12 @@ std::array<uint8_t, 4> random_mask_key() {
 
 }  // namespace
 
-asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool tty, bool spdy) {
+asio::awaitable<bool> Session::relay_switched(std::string response_head, ExecTranscript* stream,
+                                              bool tty, std::string& error) {
   auto& gate = *gate_;
   auto& client_tcp = beast::get_lowest_layer(client_);
   auto& upstream_stream = upstream_->stream();
   auto& upstream_tcp = beast::get_lowest_layer(upstream_stream);
-  std::unique_ptr<ExecTranscript> framing;
-  if (spdy)
-    framing =
-        std::make_unique<SpdyExecStream>(gate.masker(), gate.mask_scratch(), &gate.mask_counts());
-  else
-    framing = std::make_unique<ExecStream>(gate.masker(), gate.mask_scratch(), &gate.mask_counts(),
-                                           &random_mask_key);
-  ExecTranscript& stream = *framing;
-  std::string error;
 
   client_tcp.expires_after(kExecStreamTimeout);
   auto [head_ec, head_written] =
@@ -70,16 +63,21 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
     std::array<char, kExecReadChunk> piece;
     std::string out;
     auto relay = [&](std::string_view bytes) -> asio::awaitable<bool> {
-      out.clear();
-      if (auto fed = stream.from_client(bytes, out); !fed) {
-        error = "the client's stream could not be read: " + fed.error().message;
-        co_return false;
+      std::string_view to_send = bytes;
+      if (stream != nullptr) {
+        out.clear();
+        if (auto fed = stream->from_client(bytes, out); !fed) {
+          error = "the client's stream could not be read: " + fed.error().message;
+          co_return false;
+        }
+        to_send = out;
       }
       bytes_in_ += bytes.size();
       if (auto* live = gate.live()) live->bytes_in += bytes.size();
-      if (out.empty()) co_return true;
+      if (to_send.empty()) co_return true;
       upstream_tcp.expires_after(kExecStreamTimeout);
-      auto [ec, n] = co_await asio::async_write(upstream_stream, asio::buffer(out), use_nothrow);
+      auto [ec, n] =
+          co_await asio::async_write(upstream_stream, asio::buffer(to_send), use_nothrow);
       co_return !ec;
     };
     // Frames the client sent right behind its request, read with it.
@@ -102,17 +100,21 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
     std::array<char, kExecReadChunk> piece;
     std::string out;
     auto relay = [&](std::string_view bytes) -> asio::awaitable<bool> {
-      out.clear();
-      if (auto fed = stream.from_server(bytes, out); !fed) {
-        error = "the API server's stream could not be read: " + fed.error().message;
-        co_return false;
+      std::string_view to_send = bytes;
+      if (stream != nullptr) {
+        out.clear();
+        if (auto fed = stream->from_server(bytes, out); !fed) {
+          error = "the API server's stream could not be read: " + fed.error().message;
+          co_return false;
+        }
+        // A terminal shows a prompt without a newline: what is held is masked and sent as it
+        // stands (a value cut across two reads can escape, as in an SSH shell).
+        if (tty) stream->flush(out);
+        to_send = out;
       }
-      // A terminal shows a prompt without a newline: what is held is masked and sent as it
-      // stands (a value cut across two reads can escape, as in an SSH shell).
-      if (tty) stream.flush(out);
-      if (out.empty()) co_return true;
+      if (to_send.empty()) co_return true;
       client_tcp.expires_after(kExecStreamTimeout);
-      auto [ec, n] = co_await asio::async_write(client_, asio::buffer(out), use_nothrow);
+      auto [ec, n] = co_await asio::async_write(client_, asio::buffer(to_send), use_nothrow);
       bytes_out_ += n;
       if (auto* live = gate.live()) live->bytes_out += n;
       co_return !ec;
@@ -133,10 +135,10 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
       if (ec) break;
       ok = co_await relay({piece.data(), n});
     }
-    if (ok && error.empty()) {
+    if (ok && error.empty() && stream != nullptr) {
       // What is still held goes out masked before the stream closes.
       out.clear();
-      stream.finish(out);
+      stream->finish(out);
       if (!out.empty()) {
         client_tcp.expires_after(std::chrono::seconds(30));
         co_await asio::async_write(client_, asio::buffer(out), use_nothrow);
@@ -148,6 +150,21 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
   co_await (client_to_server() || server_to_client());
   upstream_->close();
   upstream_.reset();
+  co_return true;
+}
+
+asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool tty, bool spdy) {
+  auto& gate = *gate_;
+  std::unique_ptr<ExecTranscript> framing;
+  if (spdy)
+    framing =
+        std::make_unique<SpdyExecStream>(gate.masker(), gate.mask_scratch(), &gate.mask_counts());
+  else
+    framing = std::make_unique<ExecStream>(gate.masker(), gate.mask_scratch(), &gate.mask_counts(),
+                                           &random_mask_key);
+  ExecTranscript& stream = *framing;
+  std::string error;
+  if (!co_await relay_switched(std::move(response_head), &stream, tty, error)) co_return false;
 
   // What went in and what came back, as two rows of the event (up to the journal's caps):
   // stdin masked as output is, except from a terminal, where what is typed at a prompt that
@@ -190,6 +207,23 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
                           : stream.status_message());
   }
   co_return false;  // the connection was the stream's: it closes with it
+}
+
+asio::awaitable<bool> Session::relay_tunnel(std::string response_head) {
+  auto& gate = *gate_;
+  const uint64_t in_before = bytes_in_, out_before = bytes_out_;
+  std::string error;
+  if (!co_await relay_switched(std::move(response_head), nullptr, false, error)) co_return false;
+  // What went through is counted, never kept: it is the bytes of connections to the pod.
+  auto& recorder = gate.recorder();
+  recorder.on_streamed_data(bytes_out_ - out_before);
+  if (ending_)
+    recorder.on_error("101: the session ended");
+  else
+    recorder.on_complete(std::nullopt);
+  spdlog::info("event=kubernetes_tunnel_ended session={} bytes_in={} bytes_out={}", id_,
+               bytes_in_ - in_before, bytes_out_ - out_before);
+  co_return false;  // the connection was the tunnel's: it closes with it
 }
 
 }  // namespace portcullis::proto::kubernetes

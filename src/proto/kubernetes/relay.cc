@@ -147,9 +147,23 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
   // exec and attach ask the API server to switch to a WebSocket (the handshake's own headers,
   // Sec-WebSocket-*, are passed on as they came) or to SPDY, offering only the stream protocols
   // whose frames the relay reads (exec_stream.h, spdy_exec_stream.h).
-  const bool upgrade = command.verb == "exec" || command.verb == "attach";
+  const bool tunnel = command.verb == "portforward";
+  const bool upgrade = command.verb == "exec" || command.verb == "attach" || tunnel;
   const bool spdy = upgrade && exec_framing_of(request) == ExecFraming::spdy;
-  if (upgrade) {
+  if (tunnel) {
+    // Port forwarding carries the bytes of connections to the pod's ports, which are not
+    // masked (they are any protocol's): the stream is relayed as it comes once allowed.
+    upstream_request.set(http::field::connection, "Upgrade");
+    upstream_request.erase(kStreamProtocolHeader);
+    if (spdy) {
+      upstream_request.set(http::field::upgrade, "SPDY/3.1");
+      upstream_request.set(kStreamProtocolHeader, kPortForwardProtocol);
+    } else {
+      upstream_request.set(http::field::upgrade, "websocket");
+      upstream_request.set(http::field::sec_websocket_protocol,
+                           port_forward_subprotocols(request[http::field::sec_websocket_protocol]));
+    }
+  } else if (upgrade) {
     upstream_request.set(http::field::connection, "Upgrade");
     if (spdy) {
       upstream_request.set(http::field::upgrade, "SPDY/3.1");
@@ -223,7 +237,7 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
   if (upgrade && status == 101) {
     // Over SPDY the server names the stream protocol it chose: one of those offered, or the
     // relay would read frames it does not know.
-    if (spdy && !is_readable_spdy_exec_protocol(head[kStreamProtocolHeader])) {
+    if (spdy && !tunnel && !is_readable_spdy_exec_protocol(head[kStreamProtocolHeader])) {
       upstream_->close();
       upstream_.reset();
       co_return co_await fail(
@@ -238,6 +252,7 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
       fmt::format_to(std::back_inserter(switched), "{}: {}\r\n",
                      std::string_view(field.name_string()), std::string_view(field.value()));
     switched += "\r\n";
+    if (tunnel) co_return co_await relay_tunnel(std::move(switched));
     co_return co_await relay_exec_stream(std::move(switched), has_query_flag(target.query, "tty"),
                                          spdy);
   }

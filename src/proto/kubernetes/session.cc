@@ -300,13 +300,13 @@ asio::awaitable<bool> Session::handle(Request& request) {
   command.text = command_text(request, *target, exec_line);
   command.detail = policy::read_kube_request(std::move(facts), exec_line);
 
-  // What the gateway cannot relay is refused, and said so: port forwarding, and streams in a
-  // protocol whose frames it does not read. It is decided first all the same: a refusal by
-  // the rules is what the caller must see, and the journal holds every attempt.
+  // What the gateway cannot relay is refused, and said so: streams in a protocol whose frames
+  // it does not read. It is decided first all the same: a refusal by the rules is what the
+  // caller must see, and the journal holds every attempt.
   const auto& kube = *command.kube();
   std::optional<std::string> unrelayable;
   if (kube.verb == "portforward")
-    unrelayable = "port forwarding through the gateway is not available in this version";
+    unrelayable = unrelayable_forward_stream(request);
   else if (kube.verb == "exec" || kube.verb == "attach")
     unrelayable = unrelayable_exec_stream(request, kube.verb);
   auto outcome = gate.decide(command, ++batch_);

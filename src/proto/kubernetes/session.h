@@ -28,6 +28,8 @@
 
 namespace portcullis::proto::kubernetes {
 
+class ExecTranscript;
+
 using ClientStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
@@ -57,6 +59,14 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   // then frames relayed both ways until either side ends (exec_relay.cc). `tty`: the client's
   // stdin is a terminal.
   boost::asio::awaitable<bool> relay_exec_stream(std::string response_head, bool tty, bool spdy);
+  // portforward once switched: the 101 sent, then the stream relayed as it comes (the bytes of
+  // connections to the pod's ports, in any protocol) until either side ends.
+  boost::asio::awaitable<bool> relay_tunnel(std::string response_head);
+  // The 101 sent, then bytes relayed both ways, through `stream` when there is one, until
+  // either side or the session ends; false when the client left before the stream began.
+  // `error` tells why `stream` refused what it was given.
+  boost::asio::awaitable<bool> relay_switched(std::string response_head, ExecTranscript* stream,
+                                              bool tty, std::string& error);
   // Notices the client leaving while its request is held (gate_->client_left()); the hold
   // sets `holding` false when it ends, so that a late wake-up does nothing.
   struct HoldWatch {
