@@ -293,6 +293,32 @@ TEST_F(KubernetesTest, AClientLeavingAQuietWatchEndsItAtOnce) {
   EXPECT_TRUE(contains(journal, "the client left during the response")) << journal;
 }
 
+TEST_F(KubernetesTest, KillingTheSessionEndsItsWatch) {
+  const auto kai = gateway_->token_for("kai", "devs");
+  auto watch = gateway_->start_kubectl(kai, {"get", "pods", "-w", "-n", "default"});
+  ASSERT_TRUE(watch.wait_for_output("hello-7d4b9c5f6-abcde", 30s)) << watch.stderr_text();
+  // kubectl's connections are each a session; every one of kai's is killed, the watch's among
+  // them.
+  auto listed = gateway_->cli(
+      {"sessions", "list", "--json", "--api", gateway_->api_url(), "--token", *admin_});
+  ASSERT_TRUE(listed.ok()) << listed.describe();
+  int killed = 0;
+  const auto sessions = json::parse(listed.stdout_text);
+  for (const auto& session : sessions.at("sessions").as_array()) {
+    const auto& s = session.as_object();
+    if (s.at("protocol").as_string() != "kubernetes" || s.at("subject").as_string() != "kai")
+      continue;
+    auto kill = gateway_->cli({"sessions", "kill", std::string(s.at("id").as_string()), "--api",
+                               gateway_->api_url(), "--token", *admin_});
+    EXPECT_TRUE(kill.ok()) << kill.describe();
+    ++killed;
+  }
+  ASSERT_GT(killed, 0) << listed.stdout_text;
+  const auto killed_at = std::chrono::steady_clock::now();
+  watch.wait(30s);
+  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, 10s) << watch.stderr_text();
+}
+
 TEST_F(KubernetesTest, RevokingTheCallerEndsItsWatch) {
   const auto wanda = gateway_->token_for("wanda", "devs");
   auto watch = gateway_->start_kubectl(wanda, {"get", "pods", "-w", "-n", "default"});
