@@ -463,7 +463,23 @@ TEST_F(KubernetesTest, PortForwardCarriesConnectionsToThePodOverWebSocketAndSpdy
   auto refused = gateway_->kubectl(*viewer_, {"port-forward", pod, "1:1"});
   EXPECT_FALSE(refused.ok());
   EXPECT_TRUE(contains(refused.stderr_text, "forward")) << refused.stderr_text;
-  const auto journal = gateway_->journal("/portforward");
+  // One event a tunnel, once it has ended, counting the connections it carried.
+  auto tunnels_recorded = [](const std::string& journal) {
+    int count = 0;
+    std::size_t at = 0;
+    while ((at = journal.find("/portforward\"", at)) != std::string::npos) {
+      const auto line_end = journal.find('\n', at);
+      if (contains(journal.substr(at, line_end - at), "\"rows\":2")) ++count;
+      at = line_end;
+    }
+    return count;
+  };
+  std::string journal;
+  for (int attempt = 0; attempt < 100 && tunnels_recorded(journal) < 2; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(100ms);
+    journal = gateway_->journal("/portforward");
+  }
+  EXPECT_EQ(tunnels_recorded(journal), 2) << journal;
   EXPECT_TRUE(contains(journal, "\"classes\":[\"forward\"]")) << journal;
 }
 

@@ -1,7 +1,8 @@
 // exec and attach: once the API server has switched the request to a WebSocket or to SPDY
 // (101), frames are relayed both ways through an ExecStream or a SpdyExecStream, which mask
 // stdout and stderr, keep what was typed, and read the exit status, until either side ends.
-// portforward: the switched stream relayed as it comes, its size counted.
+// portforward: the switched stream relayed as it comes, the port of each connection read from
+// the client's side, the rest counted.
 #include <fmt/format.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -18,6 +19,7 @@
 #include "gateway/session_recorder.h"
 #include "net/stream.h"
 #include "proto/kubernetes/exec_stream.h"
+#include "proto/kubernetes/port_forward_streams.h"
 #include "proto/kubernetes/session.h"
 #include "proto/kubernetes/spdy_exec_stream.h"
 
@@ -39,6 +41,29 @@ std::array<uint8_t, 4> random_mask_key() {
   RAND_bytes(key.data(), static_cast<int>(key.size()));
   return key;
 }
+
+// A port forwarding tunnel: bytes pass as they came, the client's read for the ports it opens.
+class PortForwardRelay final : public ExecTranscript {
+ public:
+  explicit PortForwardRelay(bool websocket_tunnel) : streams_(websocket_tunnel) {}
+
+  Result<void> from_client(std::string_view bytes, std::string& to_server) override {
+    if (auto read = streams_.from_client(bytes); !read) return read;
+    to_server.append(bytes);
+    return {};
+  }
+  Result<void> from_server(std::string_view bytes, std::string& to_client) override {
+    to_client.append(bytes);
+    return {};
+  }
+  void flush(std::string&) override {}
+  void finish(std::string&) override {}
+
+  const PortForwardStreams& streams() const { return streams_; }
+
+ private:
+  PortForwardStreams streams_;
+};
 
 }  // namespace
 
@@ -209,20 +234,35 @@ asio::awaitable<bool> Session::relay_exec_stream(std::string response_head, bool
   co_return false;  // the connection was the stream's: it closes with it
 }
 
-asio::awaitable<bool> Session::relay_tunnel(std::string response_head) {
+asio::awaitable<bool> Session::relay_tunnel(std::string response_head, bool websocket) {
   auto& gate = *gate_;
   const uint64_t in_before = bytes_in_, out_before = bytes_out_;
+  PortForwardRelay tunnel(websocket);
   std::string error;
-  if (!co_await relay_switched(std::move(response_head), nullptr, false, error)) co_return false;
-  // What went through is counted, never kept: it is the bytes of connections to the pod.
+  if (!co_await relay_switched(std::move(response_head), &tunnel, false, error)) co_return false;
+  // The port of each connection, as a row of the event (up to the journal's caps); what the
+  // connections carried is counted, never kept: it is the pod's own traffic.
   auto& recorder = gate.recorder();
+  const auto& streams = tunnel.streams();
+  const SessionRecorder::ResultColumn columns[] = {{.name = "port"}};
+  recorder.on_columns(columns);
+  if (recorder.keeping_rows()) {
+    for (const auto& port : streams.ports()) {
+      const std::optional<std::string_view> row[] = {port};
+      recorder.on_row(row, port.size(), 0);
+    }
+  }
   recorder.on_streamed_data(bytes_out_ - out_before);
-  if (ending_)
+  if (!error.empty()) {
+    spdlog::info("event=kubernetes_stream_failed session={} reason={:?}", id_, error);
+    recorder.on_error(fmt::format("101: {}", error));
+  } else if (ending_) {
     recorder.on_error("101: the session ended");
-  else
-    recorder.on_complete(std::nullopt);
-  spdlog::info("event=kubernetes_tunnel_ended session={} bytes_in={} bytes_out={}", id_,
-               bytes_in_ - in_before, bytes_out_ - out_before);
+  } else {
+    recorder.on_complete(static_cast<int64_t>(streams.connections()));
+  }
+  spdlog::info("event=kubernetes_tunnel_ended session={} connections={} bytes_in={} bytes_out={}",
+               id_, streams.connections(), bytes_in_ - in_before, bytes_out_ - out_before);
   co_return false;  // the connection was the tunnel's: it closes with it
 }
 

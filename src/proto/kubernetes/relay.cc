@@ -252,7 +252,7 @@ asio::awaitable<bool> Session::forward(Request& request, const ApiRequest& targe
       fmt::format_to(std::back_inserter(switched), "{}: {}\r\n",
                      std::string_view(field.name_string()), std::string_view(field.value()));
     switched += "\r\n";
-    if (tunnel) co_return co_await relay_tunnel(std::move(switched));
+    if (tunnel) co_return co_await relay_tunnel(std::move(switched), !spdy);
     co_return co_await relay_exec_stream(std::move(switched), has_query_flag(target.query, "tty"),
                                          spdy);
   }

@@ -59,9 +59,10 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   // then frames relayed both ways until either side ends (exec_relay.cc). `tty`: the client's
   // stdin is a terminal.
   boost::asio::awaitable<bool> relay_exec_stream(std::string response_head, bool tty, bool spdy);
-  // portforward once switched: the 101 sent, then the stream relayed as it comes (the bytes of
-  // connections to the pod's ports, in any protocol) until either side ends.
-  boost::asio::awaitable<bool> relay_tunnel(std::string response_head);
+  // portforward once switched (over SPDY, or `websocket_tunnel`): the 101 sent, then the stream
+  // relayed as it comes (the bytes of connections to the pod's ports, in any protocol), the
+  // ports read from it, until either side ends.
+  boost::asio::awaitable<bool> relay_tunnel(std::string response_head, bool websocket_tunnel);
   // The 101 sent, then bytes relayed both ways, through `stream` when there is one, until
   // either side or the session ends; false when the client left before the stream began.
   // `error` tells why `stream` refused what it was given.
