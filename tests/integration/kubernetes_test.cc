@@ -161,6 +161,17 @@ TEST_F(KubernetesTest, ValuesInObjectsAndLogsAreMasked) {
   EXPECT_FALSE(contains(logs.stdout_text, "123-45-6789")) << logs.stdout_text;
 }
 
+// kubectl logs -f: lines reach the caller as the API server writes them, masked one by one.
+TEST_F(KubernetesTest, AFollowedLogStreamsMaskedLinesAsTheyCome) {
+  auto follow = gateway_->start_kubectl(*viewer_, {"logs", "-f", "web-5b7c8d9f4-x2k9p"});
+  // The stand-in writes a new line every 200 ms for 30 s: the third arrives long before the
+  // stream ends, so it was not held back until the end.
+  ASSERT_TRUE(follow.wait_for_output("tick 3: user [email] still active", 15s))
+      << follow.stderr_text();
+  EXPECT_FALSE(follow.try_wait()) << "the stream ended early";
+  EXPECT_FALSE(contains(follow.stdout_text(), "alice@example.com")) << follow.stdout_text();
+}
+
 TEST_F(KubernetesTest, SecretsNeedTheirClassAndTheirValuesAreRedactedOtherwise) {
   auto refused = gateway_->kubectl(*dev_, {"get", "secret", "db-credentials", "-o", "json"});
   EXPECT_FALSE(refused.ok());
