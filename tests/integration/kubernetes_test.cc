@@ -309,7 +309,7 @@ TEST_F(KubernetesTest, KillingTheSessionEndsItsWatch) {
   auto watch = gateway_->start_kubectl(kai, {"get", "pods", "-w", "-n", "default"});
   ASSERT_TRUE(watch.wait_for_output("hello-7d4b9c5f6-abcde", 30s)) << watch.stderr_text();
   // kubectl's connections are each a session; every one of kai's is killed, the watch's among
-  // them.
+  // them (one that ended meanwhile, a discovery request's, is no longer there to kill).
   auto listed = gateway_->cli(
       {"sessions", "list", "--json", "--api", gateway_->api_url(), "--token", *admin_});
   ASSERT_TRUE(listed.ok()) << listed.describe();
@@ -321,8 +321,10 @@ TEST_F(KubernetesTest, KillingTheSessionEndsItsWatch) {
       continue;
     auto kill = gateway_->cli({"sessions", "kill", std::string(s.at("id").as_string()), "--api",
                                gateway_->api_url(), "--token", *admin_});
-    EXPECT_TRUE(kill.ok()) << kill.describe();
-    ++killed;
+    if (kill.ok())
+      ++killed;
+    else
+      EXPECT_TRUE(contains(kill.stderr_text, "no such session")) << kill.describe();
   }
   ASSERT_GT(killed, 0) << listed.stdout_text;
   const auto killed_at = std::chrono::steady_clock::now();
@@ -437,10 +439,11 @@ TEST_F(KubernetesTest, AnInteractiveExecGetsItsTerminalOverWebSocketAndSpdy) {
         "stty cols 100 rows 30; {}kubectl --kubeconfig '{}' --cache-dir '{}' exec -it "
         "web-5b7c8d9f4-x2k9p -- sh",
         env, kubeconfig.string(), (kubeconfig.parent_path() / "tty-cache").string());
-    // What is typed waits for kubectl to have put its terminal in raw mode.
+    // What is typed waits for kubectl to have put its terminal in raw mode, and the input stays
+    // open well after `exit 5` (its end would end the shell first on a slow run).
     const std::string typed =
         "(sleep 2; printf 'echo $((6*7)) dave@example.com; stty size\\n'; sleep 1; "
-        "printf 'exit 5\\n'; sleep 1)";
+        "printf 'exit 5\\n'; sleep 5)";
     auto run =
         run_command({"bash", "-c",
                      fmt::format("{} | timeout 30 script -qec \"{}\" /dev/null", typed, kubectl)});
