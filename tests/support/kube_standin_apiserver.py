@@ -1294,6 +1294,25 @@ class ExecSession:
         self.stdin_fd = None
         self.stdin_close_requested = False
 
+    def await_client_end(self, ended):
+        """Reads what the client still sends, for up to a second, until it closes the connection
+        or ended() (after the bytes are fed to the parser) says its last message came."""
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            if not self.sock.pending():
+                ready, _, _ = select.select([self.sock], [], [], deadline - time.monotonic())
+                if not ready:
+                    return
+            try:
+                data = self.sock.recv(65536)
+            except ssl.SSLWantReadError:
+                continue
+            if not data:
+                return
+            self.parser.feed(data)
+            if ended():
+                return
+
 
 class WebSocketExec(ExecSession):
     """The remote command protocol over WebSocket (v5.channel.k8s.io or v4.channel.k8s.io):
@@ -1340,21 +1359,8 @@ class WebSocketExec(ExecSession):
             pass
 
     def await_close_reply(self):
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:
-            if not self.sock.pending():
-                ready, _, _ = select.select([self.sock], [], [], deadline - time.monotonic())
-                if not ready:
-                    return
-            try:
-                data = self.sock.recv(65536)
-            except ssl.SSLWantReadError:
-                continue
-            if not data:
-                return
-            self.parser.feed(data)
-            if any(op == OP_CLOSE for op, _ in self.parser.messages()):
-                return
+        self.await_client_end(
+            lambda: any(op == OP_CLOSE for op, _ in self.parser.messages()))
 
 
 class SpdyExec(ExecSession):
@@ -1452,25 +1458,13 @@ class SpdyExec(ExecSession):
             pass
 
     def await_client_close(self):
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:
-            if not self.sock.pending():
-                ready, _, _ = select.select([self.sock], [], [], deadline - time.monotonic())
-                if not ready:
-                    return
+        def goaway_came():
             try:
-                data = self.sock.recv(65536)
-            except ssl.SSLWantReadError:
-                continue
-            if not data:
-                return
-            self.parser.feed(data)
-            try:
-                if any(kind == "control" and frame_type == SPDY_GOAWAY
-                       for kind, frame_type, _, _ in self.parser.frames()):
-                    return
+                return any(kind == "control" and frame_type == SPDY_GOAWAY
+                           for kind, frame_type, _, _ in self.parser.frames())
             except SpdyError:
-                return
+                return True
+        self.await_client_end(goaway_came)
 
     # -- receiving --------------------------------------------------------------------------
 
