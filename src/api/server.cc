@@ -12,6 +12,7 @@
 #include <exception>
 
 #include "api/http_connection.h"
+#include "common/thread_name.h"
 #include "net/listener.h"
 #include "net/stream.h"
 
@@ -83,7 +84,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const config::Endpoint& list
   server->acceptor_.emplace(std::move(*acceptor));
 
   asio::co_spawn(server->io_, server->accept_loop(), log_crash);
-  server->thread_ = std::thread([io = &server->io_] { io->run(); });
+  server->thread_ = std::thread([io = &server->io_] {
+    name_this_thread("http api");
+    io->run();
+  });
   spdlog::info("event=listening protocol=http address={}:{} tls={}", listen.host, listen.port,
                server->context_.load()->tls ? "yes" : "no");
   return server;

@@ -11,6 +11,7 @@
 #include "audit/checkpoint.h"
 #include "audit/record.h"
 #include "audit/segment_format.h"
+#include "common/thread_name.h"
 
 namespace portcullis::audit {
 namespace {
@@ -113,7 +114,10 @@ Result<std::unique_ptr<Journal>> Journal::start(std::unique_ptr<store::JournalSt
     // A restart after a crash pins the end it found before writing after it.
     return r.error();
   }
-  journal->writer_thread_ = std::thread([j = journal.get()] { j->run(); });
+  journal->writer_thread_ = std::thread([j = journal.get()] {
+    name_this_thread("journal");
+    j->run();
+  });
   return journal;
 }
 

@@ -11,6 +11,7 @@
 
 #include "audit/record.h"
 #include "audit/segment_files.h"
+#include "common/thread_name.h"
 
 namespace portcullis::audit {
 namespace {
@@ -28,7 +29,10 @@ JournalIndex::JournalIndex(std::unique_ptr<store::JournalStore> store, Options o
   if (auto tail = store_->tail()) indexed_seq_ = tail->seq;
   if (auto checkpoints = store_->checkpoints(); checkpoints && !checkpoints->empty())
     last_checkpoint_seq_ = checkpoints->back().seq;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("journal index");
+    run();
+  });
 }
 
 JournalIndex::~JournalIndex() {

@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "audit/record.h"
+#include "common/thread_name.h"
 
 namespace portcullis::audit {
 namespace {
@@ -155,7 +156,10 @@ Result<std::unique_ptr<JsonlExporter>> JsonlExporter::start(
   std::unique_ptr<JsonlExporter> exporter(
       new JsonlExporter(std::move(store), std::move(options), fd));
   if (auto r = exporter->resume(); !r) return r.error();
-  exporter->thread_ = std::thread([e = exporter.get()] { e->run(); });
+  exporter->thread_ = std::thread([e = exporter.get()] {
+    name_this_thread("jsonl export");
+    e->run();
+  });
   return exporter;
 }
 

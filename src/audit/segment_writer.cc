@@ -11,6 +11,8 @@
 #include <cstring>
 #include <limits>
 
+#include "common/thread_name.h"
+
 namespace portcullis::audit {
 namespace {
 
@@ -157,6 +159,7 @@ void SegmentWriter::prepare_next() {
   if (next_.valid()) return;
   next_ = std::async(std::launch::async,
                      [path = options_.dir / kNextFileName, size = options_.segment_size] {
+                       name_this_thread("segment prep");
                        return zero_fill(path, size);
                      });
 }

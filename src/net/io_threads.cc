@@ -3,6 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string>
+
+#include "common/thread_name.h"
+
 namespace portcullis::net {
 
 IoThreads::IoThreads(std::size_t count) {
@@ -21,8 +25,9 @@ IoThreads::~IoThreads() {
 }
 
 void IoThreads::start() {
-  for (auto& context : contexts_) {
-    threads_.emplace_back([&context] {
+  for (std::size_t i = 0; i < contexts_.size(); ++i) {
+    threads_.emplace_back([&context = contexts_[i], i] {
+      name_this_thread("io " + std::to_string(i));
       try {
         context->run();
       } catch (const std::exception& e) {

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/thread_name.h"
 #include "net/stream.h"
 #include "review/webhook_payload.h"
 
@@ -75,7 +76,10 @@ Notifier::Notifier(NotifierOptions options)
   auto client = WebhookClient::create(options_.ca_file);
   if (!client) throw std::runtime_error("notifications: " + client.error().message);
   client_ = std::move(*client);
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("notifier");
+    io_.run();
+  });
 }
 
 Notifier::~Notifier() {

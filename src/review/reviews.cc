@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "audit/record.h"
+#include "common/thread_name.h"
 #include "policy/access.h"
 
 namespace portcullis::review {
@@ -61,6 +62,7 @@ void Reviews::stop_expiry() {
 
 void Reviews::start_expiry() {
   expiry_thread_ = std::thread([this] {
+    name_this_thread("review expiry");
     std::unique_lock lock(expiry_mutex_);
     while (!stopping_) {
       expiry_wake_.wait_for(lock, std::chrono::seconds(1));

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/thread_name.h"
 #include "store/change_feed.h"
 #include "store/postgres_support.h"
 
@@ -54,7 +55,10 @@ class PostgresChangeFeed final : public ChangeFeed {
 
   Result<void> start() {
     if (wake_fd_ < 0) return make_error("change feed: cannot make an eventfd");
-    thread_ = std::thread([this] { listen_loop(); });
+    thread_ = std::thread([this] {
+      name_this_thread("change feed");
+      listen_loop();
+    });
     return {};
   }
 

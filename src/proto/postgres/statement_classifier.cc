@@ -2,12 +2,17 @@
 #include "proto/postgres/statement_classifier.h"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "common/thread_name.h"
 
 namespace portcullis::proto::postgres {
 namespace asio = boost::asio;
 
-StatementClassifier::StatementClassifier() : cache_(std::make_shared<sql::ClassificationCache>()) {}
+StatementClassifier::StatementClassifier() : cache_(std::make_shared<sql::ClassificationCache>()) {
+  asio::post(worker_, [] { name_this_thread("sql classify"); });
+}
 
 StatementClassifier::~StatementClassifier() {
   worker_.join();
