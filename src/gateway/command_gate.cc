@@ -264,7 +264,10 @@ void CommandGate::on_journal_commit(bool committed) {
 
 asio::awaitable<std::optional<Refusal>> CommandGate::wait_for_commits() {
   while (journal_waits_ > 0 && !ending_) {
-    journal_progress_.expires_at(asio::steady_timer::time_point::max());
+    // Both directions of a session may wait at once; setting the expiry again would cancel
+    // the other's wait. A commit cancels the timer, which wakes every waiter.
+    if (journal_progress_.expiry() != asio::steady_timer::time_point::max())
+      journal_progress_.expires_at(asio::steady_timer::time_point::max());
     co_await journal_progress_.async_wait(use_nothrow);
   }
   if (journal_failed_) {

@@ -17,6 +17,7 @@
 #include "store/journal_store.h"
 #include "support/child_process.h"
 #include "support/full_disk.h"
+#include "support/pg_wire_client.h"
 #include "support/postgres_server.h"
 
 namespace portcullis::testing {
@@ -547,6 +548,50 @@ TEST(AuditFailClosedTest, NothingRunsWhileTheJournalCannotBeWritten) {
       [](const JournalRecord& r) { return value(r, Field::command) == "select 'after the lock'"; },
       1);
   EXPECT_EQ(records.size(), 1u);
+}
+
+// Strict audit in a read-only backend session: a read goes to the backend while its record is
+// being synced, but its answer waits for the record. When the record cannot be written the
+// client gets the journal's error and no row, and the session ends.
+TEST(AuditFailClosedTest, AReadOnlySessionGetsNoRowOfAReadWhoseRecordFailed) {
+  PostgresServer postgres(logging_postgres());
+  GatewayOptions options;
+  options.access_section =
+      "access:\n"
+      "  - name: readers\n"
+      "    who: { groups: [testers] }\n"
+      "    connections: [app-db]\n"
+      "    credentials: default\n"
+      "    allow: [read]\n";
+  GatewayProcess gateway(postgres, options);
+  const auto token = gateway.issue_token("alice");
+  PgWireClient client(gateway.port(), "alice", token, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  client.send(PgWireClient::query("select 'before the lock'"));
+  EXPECT_EQ(rows_text(client.read_until_ready()), "before the lock|\n");
+
+  FullDisk full(gateway.process().pid());
+  client.send(PgWireClient::query("select 'read while locked'"));
+  const auto answer = client.read_until_ready();
+  EXPECT_FALSE(has_message(answer, 'D')) << rows_text(answer);
+  ASSERT_TRUE(has_message(answer, 'E'));
+  for (const auto& message : answer) {
+    if (message.type != 'E') continue;
+    EXPECT_NE(error_message(message.body).find("audit journal cannot be written"),
+              std::string::npos)
+        << error_message(message.body);
+  }
+  full.release();
+
+  // The read did reach the backend (it ran while its record was being written), so this is
+  // the path that lets answers wait rather than statements.
+  bool reached = false;
+  for (int i = 0; i < 50 && !reached; ++i) {
+    const auto ran = backend_statements(postgres, postgres.scram_role().name);
+    reached = std::find(ran.begin(), ran.end(), "select 'read while locked'") != ran.end();
+    if (!reached) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(reached);
 }
 
 TEST(AuditBatchedTest, BatchedJournalCommitsSoonAndKeepsRowsUpToTheCaps) {

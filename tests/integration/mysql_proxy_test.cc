@@ -14,6 +14,7 @@
 #include "mysql_gateway.h"
 #include "proto/mysql/capabilities.h"
 #include "proto/mysql/packet.h"
+#include "support/full_disk.h"
 #include "support/mariadb_server.h"
 #include "support/mysql_wire_client.h"
 #include "support/test_certificates.h"
@@ -532,6 +533,38 @@ TEST(MysqlTls, CarriesTheTokenAndTheBackendConnectionOverTls) {
   auto handshake = run_command(std::move(coalesced), 60s);
   ASSERT_TRUE(handshake.ok()) << handshake.describe();
   EXPECT_TRUE(handshake.stdout_text.starts_with("TLSv1.")) << handshake.stdout_text;
+}
+
+// Strict audit in a read-only backend session: a command goes to the backend while its record
+// is being synced, but its answer waits for the record. When the record cannot be written the
+// client gets the journal's error in place of the answer, and no row.
+TEST(MysqlAuditFailClosed, AReadOnlySessionGetsNoRowOfAReadWhoseRecordFailed) {
+  MariadbOptions server_options;
+  server_options.log_statements = true;
+  MariadbServer mariadb(server_options);
+  MysqlGateway gateway(mariadb);
+  const auto token = gateway.token_for("erin", "engineering");
+  MysqlWireClient client(gateway.port(), "erin", token, "shop");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  auto before = client.query("SELECT 'before the lock'");
+  ASSERT_TRUE(before.ok) << before.error;
+  ASSERT_EQ(before.rows.size(), 1u);
+
+  FullDisk full(gateway.process().pid());
+  auto answer = client.query("SELECT 'read while locked'");
+  EXPECT_FALSE(answer.ok);
+  EXPECT_TRUE(answer.rows.empty());
+  EXPECT_NE(answer.error.find("audit journal cannot be written"), std::string::npos)
+      << answer.error << (answer.closed ? " (closed)" : "");
+  full.release();
+
+  // The read did reach the backend: the answer waited, not the command.
+  bool reached = false;
+  for (int i = 0; i < 50 && !reached; ++i) {
+    reached = mariadb.general_log_text().find("SELECT 'read while locked'") != std::string::npos;
+    if (!reached) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(reached);
 }
 
 }  // namespace

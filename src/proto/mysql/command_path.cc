@@ -233,9 +233,16 @@ asio::awaitable<bool> Session::decide(policy::Command& command) {
     co_await flush_client();
     co_return false;
   }
-  if (auto failed = co_await gate_.wait_for_commits()) {
-    end(*failed);
-    co_return false;
+  if (gate_.commit_failed() ||
+      (gate_.commits_pending() && (!backend_read_only_ || client_->has_queued()))) {
+    if (auto failed = co_await gate_.wait_for_commits()) {
+      end(*failed);
+      co_return false;
+    }
+  } else if (gate_.commits_pending() && !answer_waits_for_journal_) {
+    // A read-only backend session: the command goes now, its answer waits (flush_client).
+    answer_waits_for_journal_ = true;
+    answer_first_sequence_ = client_->next_sequence();
   }
   co_return !ended_;
 }

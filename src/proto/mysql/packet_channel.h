@@ -43,6 +43,11 @@ class PacketChannel {
   uint8_t next_sequence() const { return next_; }
   void set_next_sequence(uint8_t sequence) { next_ = sequence; }
   bool has_queued() const { return !out_.empty(); }
+  // Drops what was queued and not sent; the next packet gets `sequence`.
+  void discard_queued(uint8_t sequence) {
+    out_.clear();
+    next_ = sequence;
+  }
   // Whether a flush is writing now: nothing else may write to the stream meanwhile.
   bool flushing() const { return flushing_; }
   std::size_t queued_size() const { return out_.size(); }

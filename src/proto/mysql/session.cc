@@ -207,6 +207,19 @@ void Session::queue_ok(uint16_t status_flags) {
 }
 
 asio::awaitable<bool> Session::flush_client() {
+  if (answer_waits_for_journal_) {
+    // Nothing of the answer leaves before every pending record is durable; when one cannot
+    // be written the answer is dropped whole and the client gets the journal's error.
+    if (gate_.commits_pending() || gate_.commit_failed()) {
+      if (auto failed = co_await gate_.wait_for_commits()) {
+        client_->discard_queued(answer_first_sequence_);
+        end(*failed);
+        co_return false;
+      }
+      if (ended_ || gate_.commits_pending()) co_return false;
+    }
+    answer_waits_for_journal_ = false;
+  }
   auto sent = co_await client_->flush();
   co_return sent.ok();
 }

@@ -149,6 +149,12 @@ class Session final : public gateway::ServedSession, public std::enable_shared_f
   sql::mysql::Reading reading_;
   bool multi_statements_ = false;
   bool reread_text_settings_ = false;
+  // Strict audit in a read-only backend session (SET SESSION TRANSACTION READ ONLY done): a
+  // command goes to the backend while its record is being synced, and its answer is flushed
+  // to the client only once every pending record is durable (docs/audit.md, Durability).
+  bool backend_read_only_ = false;
+  bool answer_waits_for_journal_ = false;
+  uint8_t answer_first_sequence_ = 0;  // where the held answer starts, to drop it whole
   uint64_t batch_ = 0;
   std::map<uint32_t, Prepared> prepared_;
 

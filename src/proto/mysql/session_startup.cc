@@ -242,6 +242,7 @@ asio::awaitable<bool> Session::connect_and_welcome(gateway::Admitted admitted,
           kUnknownError.code, kUnknownError.sql_state,
           "portcullis: the backend session could not be made read-only: " + set.error().message);
     }
+    backend_read_only_ = true;
   }
   if (auto settings = co_await read_text_settings(); !settings) {
     gate_.recorder().connect_refused(identity.subject, grant.connection->name,

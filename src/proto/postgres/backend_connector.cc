@@ -259,6 +259,8 @@ asio::awaitable<BackendOutcome> connect_backend(const BackendTarget& target,
         auto status = parse_parameter_status(message->body);
         if (!status) co_return fail(protocol_failure(connection, status.error().message));
         if (status->name == "server_version") result.server_version = status->value;
+        if (status->name == "default_transaction_read_only")
+          result.read_only = status->value == "on";
         if (!text_reading_is_safe(status->name, status->value))
           co_return fail(unavailable(
               connection, fmt::format("the backend session starts with {} = {}, which makes it "

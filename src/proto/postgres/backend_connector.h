@@ -36,6 +36,9 @@ struct BackendConnection {
   BackendKeyData key;
   char transaction_status = 'I';
   std::string server_version;
+  // The backend reported default_transaction_read_only = on (PostgreSQL 14 and later report
+  // it): every transaction of the session starts read-only.
+  bool read_only = false;
   // Bytes the backend sent after its first ReadyForQuery (read in the same chunk).
   std::string pending;
 };

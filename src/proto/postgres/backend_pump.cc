@@ -11,6 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "proto/postgres/decoder.h"
+#include "proto/postgres/refusal_codes.h"
 #include "proto/postgres/session.h"
 #include "proto/postgres/session_support.h"
 
@@ -120,6 +121,8 @@ asio::awaitable<void> Session::pump_backend_to_client() {
           break;
         }
         auto status = parse_parameter_status(input.substr(pos + kHeaderSize, header.body_size));
+        if (status && status->name == "default_transaction_read_only" && status->value != "on")
+          backend_read_only_ = false;  // statements wait for their records again
         if (!status || !text_reading_is_safe(status->name, status->value)) {
           spdlog::warn("event=unsafe_text_setting session={} setting={:?} value={:?}", id_,
                        status ? status->name : "?", status ? status->value : "?");
@@ -232,6 +235,19 @@ asio::awaitable<void> Session::pump_backend_to_client() {
       const std::size_t before = synthetic.size();
       drain_synthetic(synthetic);
       add_segment(segments, true, before, synthetic.size() - before);
+    }
+    if (!segments.empty() && forwarded_before_durable_) {
+      // A statement went to the backend while its record was being synced (a read-only
+      // session, strict audit): no byte from the backend reaches the client before every
+      // pending record is durable. The session ends if one cannot be written.
+      if (gate_.commits_pending() || gate_.commit_failed()) {
+        if (auto failed = co_await gate_.wait_for_commits()) {
+          terminate(sqlstate_of(failed->reason), "portcullis: " + failed->message);
+          co_return;
+        }
+        if (terminated_ || gate_.commits_pending()) co_return;
+      }
+      forwarded_before_durable_ = false;
     }
     if (!segments.empty()) {
       if (!client_write_lock_.try_lock()) co_await client_write_lock_.lock();

@@ -150,14 +150,16 @@ asio::awaitable<void> Session::pump_client_to_backend() {
       }
     }
     if (!segments.empty()) {
-      // Strict audit: what is about to be forwarded is on disk in the journal first.
-      if (gate_.commits_pending() || gate_.commit_failed()) {
+      // Strict audit: what is about to be forwarded is on disk in the journal first; in a
+      // read-only backend session, before its answer goes to the client (backend pump).
+      if (gate_.commit_failed() || (gate_.commits_pending() && !backend_read_only_)) {
         if (auto failed = co_await gate_.wait_for_commits()) {
           terminate(sqlstate_of(failed->reason), "portcullis: " + failed->message);
           co_return;
         }
         if (terminated_) co_return;
       }
+      if (gate_.commits_pending()) forwarded_before_durable_ = true;
       auto [write_ec, written] =
           co_await backend_->write(to_buffers(segments, input, synthetic, buffers));
       if (write_ec) co_return;

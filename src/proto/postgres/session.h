@@ -254,6 +254,14 @@ class Session : public gateway::ServedSession, public std::enable_shared_from_th
   bool skipping_until_sync_ = false;  // an extended-protocol message was refused
   std::string owed_error_;            // the ErrorResponse owed at the next Sync
   char transaction_status_ = 'I';
+  // Strict audit in a read-only backend session: a statement goes to the backend while its
+  // record is being synced, and nothing from the backend reaches the client before every
+  // record it waits for is durable (docs/audit.md, Durability). `backend_read_only_`: the
+  // backend reported default_transaction_read_only = on at startup and has not reported
+  // otherwise since. `forwarded_before_durable_`: something went out that way and the backend
+  // pump has not yet seen every pending record made durable.
+  bool backend_read_only_ = false;
+  bool forwarded_before_durable_ = false;
   std::chrono::steady_clock::time_point last_client_activity_;
   bool terminated_ = false;
   bool handshake_done_ = false;

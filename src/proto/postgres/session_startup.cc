@@ -197,6 +197,8 @@ asio::awaitable<bool> Session::authenticate_and_connect(const StartupMessage& st
   backend_ = std::move(backend.stream);
   backend_pending_ = std::move(backend.pending);
   transaction_status_ = backend.transaction_status;
+  // Asked for by a read-only grant (above) and confirmed by the backend itself.
+  backend_read_only_ = policy::is_read_only(grant) && backend.read_only;
   if (terminated_) co_return false;
 
   std::weak_ptr<Session> weak = shared_from_this();
