@@ -120,6 +120,8 @@ void Session::end(const gateway::Refusal& why) {
     }
   });
   if (backend_) backend_->stream().close();
+  // An answer held for the journal was never sent: the error takes its place.
+  if (answer_waits_for_journal_) client_->discard_queued(answer_first_sequence_);
   const auto code = error_code_of(why.reason);
   std::string packet;
   append_packet(packet,
@@ -212,7 +214,6 @@ asio::awaitable<bool> Session::flush_client() {
     // be written the answer is dropped whole and the client gets the journal's error.
     if (gate_.commits_pending() || gate_.commit_failed()) {
       if (auto failed = co_await gate_.wait_for_commits()) {
-        client_->discard_queued(answer_first_sequence_);
         end(*failed);
         co_return false;
       }
