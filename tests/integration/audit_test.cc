@@ -594,6 +594,45 @@ TEST(AuditFailClosedTest, AReadOnlySessionGetsNoRowOfAReadWhoseRecordFailed) {
   EXPECT_TRUE(reached);
 }
 
+// The same over the extended protocol, as a driver sends it: Parse, Bind, Describe, Execute
+// and Sync in one write. The backend answers the whole batch; the client gets none of it.
+TEST(AuditFailClosedTest, AReadOnlySessionGetsNoRowOfAnExecuteWhoseRecordFailed) {
+  PostgresServer postgres(logging_postgres());
+  GatewayOptions options;
+  options.access_section =
+      "access:\n"
+      "  - name: readers\n"
+      "    who: { groups: [testers] }\n"
+      "    connections: [app-db]\n"
+      "    credentials: default\n"
+      "    allow: [read]\n";
+  GatewayProcess gateway(postgres, options);
+  const auto token = gateway.issue_token("alice");
+  PgWireClient client(gateway.port(), "alice", token, "app-db");
+  ASSERT_TRUE(client.ok()) << client.login_error();
+  const std::string batch = PgWireClient::parse("", "select $1::text") +
+                            PgWireClient::bind("", "", {std::string("bound while locked")}) +
+                            PgWireClient::describe('P', "") + PgWireClient::execute("") +
+                            PgWireClient::sync();
+  client.send(PgWireClient::query("select 'before the lock'"));
+  ASSERT_EQ(rows_text(client.read_until_ready()), "before the lock|\n");
+
+  FullDisk full(gateway.process().pid());
+  client.send(batch);
+  const auto answer = client.read_until_ready();
+  EXPECT_FALSE(has_message(answer, 'D')) << rows_text(answer);
+  EXPECT_FALSE(has_message(answer, 'T'));  // not even the description of the row
+  ASSERT_TRUE(has_message(answer, 'E'));
+  full.release();
+
+  bool reached = false;
+  for (int i = 0; i < 50 && !reached; ++i) {
+    reached = postgres.log_text().find("bound while locked") != std::string::npos;
+    if (!reached) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(reached);
+}
+
 TEST(AuditBatchedTest, BatchedJournalCommitsSoonAndKeepsRowsUpToTheCaps) {
   PostgresServer postgres;
   GatewayOptions options;
