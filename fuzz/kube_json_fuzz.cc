@@ -143,12 +143,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     parse_or_trap(*out);
   }
 
-  // Nothing to do: the same document.
+  // Nothing to do: the same document. One with a repeated key is written out again with one
+  // value per key: the same document as the parser read it, whose numbers are doubles that
+  // Boost.JSON 1.81 reads to within an ulp, so it is compared with the same parse written out.
   {
     BodyCounts counts;
     auto out = proto::kubernetes::mask_json_document(body, BodyRules{.redact_secrets = false},
                                                      scratch, counts);
-    if (!out.ok() || parse_or_trap(*out) != parse_or_trap(body)) __builtin_trap();
+    if (!out.ok()) __builtin_trap();
+    const auto read = parse_or_trap(body);
+    if (*out != body && parse_or_trap(*out) != parse_or_trap(json::serialize(read)))
+      __builtin_trap();
+    if (*out == body && parse_or_trap(*out) != read) __builtin_trap();
   }
 
   // The `secrets` resource for a grant without `secrets`.
