@@ -178,6 +178,19 @@ PostgresOptions logging_postgres() {
   return options;
 }
 
+// A grant of `read` alone: the gateway opens the backend session read-only.
+GatewayOptions read_only_grant() {
+  GatewayOptions options;
+  options.access_section =
+      "access:\n"
+      "  - name: readers\n"
+      "    who: { groups: [testers] }\n"
+      "    connections: [app-db]\n"
+      "    credentials: default\n"
+      "    allow: [read]\n";
+  return options;
+}
+
 class AuditTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -555,15 +568,7 @@ TEST(AuditFailClosedTest, NothingRunsWhileTheJournalCannotBeWritten) {
 // client gets the journal's error and no row, and the session ends.
 TEST(AuditFailClosedTest, AReadOnlySessionGetsNoRowOfAReadWhoseRecordFailed) {
   PostgresServer postgres(logging_postgres());
-  GatewayOptions options;
-  options.access_section =
-      "access:\n"
-      "  - name: readers\n"
-      "    who: { groups: [testers] }\n"
-      "    connections: [app-db]\n"
-      "    credentials: default\n"
-      "    allow: [read]\n";
-  GatewayProcess gateway(postgres, options);
+  GatewayProcess gateway(postgres, read_only_grant());
   const auto token = gateway.issue_token("alice");
   PgWireClient client(gateway.port(), "alice", token, "app-db");
   ASSERT_TRUE(client.ok()) << client.login_error();
@@ -598,15 +603,7 @@ TEST(AuditFailClosedTest, AReadOnlySessionGetsNoRowOfAReadWhoseRecordFailed) {
 // and Sync in one write. The backend answers the whole batch; the client gets none of it.
 TEST(AuditFailClosedTest, AReadOnlySessionGetsNoRowOfAnExecuteWhoseRecordFailed) {
   PostgresServer postgres(logging_postgres());
-  GatewayOptions options;
-  options.access_section =
-      "access:\n"
-      "  - name: readers\n"
-      "    who: { groups: [testers] }\n"
-      "    connections: [app-db]\n"
-      "    credentials: default\n"
-      "    allow: [read]\n";
-  GatewayProcess gateway(postgres, options);
+  GatewayProcess gateway(postgres, read_only_grant());
   const auto token = gateway.issue_token("alice");
   PgWireClient client(gateway.port(), "alice", token, "app-db");
   ASSERT_TRUE(client.ok()) << client.login_error();
